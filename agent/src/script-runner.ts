@@ -1,0 +1,171 @@
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentScriptJob } from '@drydock/core/run-contract';
+import type { Interpreter, ParamValue } from '@drydock/core/manifest';
+import { SECRET_MASK } from '@drydock/core/manifest';
+
+export interface ScriptLine {
+  stream: 'stdout' | 'stderr' | 'system';
+  line: string;
+  ts: Date;
+}
+
+export interface ScriptExit {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+  stderrTail: string;
+}
+
+const INTERPRETER_COMMAND: Record<Interpreter, { command: string; extension: string }> = {
+  bash: { command: 'bash', extension: '.sh' },
+  sh: { command: 'sh', extension: '.sh' },
+  python: { command: 'python3', extension: '.py' },
+  node: { command: process.execPath, extension: '.mjs' },
+};
+
+/** The agent's own environment stays out of scripts (it holds the agent's token); only these pass through. */
+const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL'];
+const MAX_LINE = 16_384;
+const STDERR_TAIL_LINES = 20;
+const KILL_GRACE_MS = 3_000;
+
+export function paramEnvName(name: string): string {
+  return `DRYDOCK_PARAM_${name.toUpperCase()}`;
+}
+
+function asText(value: ParamValue): string {
+  return typeof value === 'string' ? value : String(value);
+}
+
+/** Parameters go in as data: environment variables for all, `--name=value` argv for the non-secret ones. */
+export function scriptInvocation(job: AgentScriptJob, scriptFile: string, base: NodeJS.ProcessEnv, extra: Record<string, string>) {
+  const env: Record<string, string> = {};
+  for (const key of INHERITED_ENV) if (base[key] !== undefined) env[key] = base[key]!;
+  Object.assign(env, extra);
+  const argv: string[] = [scriptFile];
+  for (const [name, value] of Object.entries(job.params)) {
+    env[paramEnvName(name)] = asText(value);
+    if (!job.secretNames.includes(name)) argv.push(`--${name}=${asText(value)}`);
+  }
+  return { command: INTERPRETER_COMMAND[job.interpreter].command, argv, env };
+}
+
+export function secretMasker(job: AgentScriptJob): (line: string) => string {
+  const secrets = job.secretNames
+    .map((n) => job.params[n])
+    .filter((v): v is string => typeof v === 'string' && v.length > 0)
+    .sort((a, b) => b.length - a.length);
+  if (secrets.length === 0) return (line) => line;
+  return (line) => secrets.reduce((out, s) => out.split(s).join(SECRET_MASK), line);
+}
+
+export interface RunScriptOptions {
+  job: AgentScriptJob;
+  workDir: string;
+  extraEnv: Record<string, string>;
+  onLine: (line: ScriptLine) => void;
+  signal: AbortSignal;
+}
+
+/**
+ * Runs a script in its own process group, so cancel and timeout kill everything it started,
+ * and streams its output line by line with secret values masked.
+ */
+export async function runScriptProcess(options: RunScriptOptions): Promise<ScriptExit> {
+  const { job, onLine, signal } = options;
+  await mkdir(options.workDir, { recursive: true, mode: 0o700 });
+  const scriptFile = join(options.workDir, `script${INTERPRETER_COMMAND[job.interpreter].extension}`);
+  await writeFile(scriptFile, job.content, { mode: 0o700 });
+  await chmod(scriptFile, 0o700);
+
+  const { command, argv, env } = scriptInvocation(job, scriptFile, process.env, options.extraEnv);
+  const mask = secretMasker(job);
+  const stderrTail: string[] = [];
+  const started = Date.now();
+  let timedOut = false;
+  let cancelled = false;
+
+  const child = spawn(command, argv, { cwd: options.workDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const killGroup = (sig: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, sig);
+    } catch {
+      // the group is already gone
+    }
+  };
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    killGroup('SIGTERM');
+    killTimer ??= setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+  };
+
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, job.timeoutSeconds * 1000);
+  const onAbort = () => {
+    cancelled = true;
+    stop();
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+
+  const pipe = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr') => {
+    let partial = '';
+    const emit = (raw: string) => {
+      const line = mask(raw.length > MAX_LINE ? `${raw.slice(0, MAX_LINE)}… [line cut at ${MAX_LINE} characters]` : raw);
+      if (name === 'stderr') {
+        stderrTail.push(line);
+        if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+      }
+      onLine({ stream: name, line, ts: new Date() });
+    };
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      for (const part of parts) emit(part.endsWith('\r') ? part.slice(0, -1) : part);
+      if (partial.length > MAX_LINE) {
+        emit(partial);
+        partial = '';
+      }
+    });
+    return new Promise<void>((resolve) =>
+      stream.once('end', () => {
+        if (partial) emit(partial);
+        resolve();
+      }),
+    );
+  };
+
+  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  const exit = new Promise<{ code: number | null; sig: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, sig) => resolve({ code, sig })),
+  );
+  const drained = Promise.all([pipe(child.stdout, 'stdout'), pipe(child.stderr, 'stderr')]);
+  const first = await Promise.race([exit, spawnError]);
+  clearTimeout(timeout);
+  signal.removeEventListener('abort', onAbort);
+  if (first instanceof Error) {
+    await rm(options.workDir, { recursive: true, force: true });
+    throw new Error(`could not start ${command} for ${job.scriptPath}: ${first.message}`);
+  }
+  // Background children of the script would keep the pipes open: the run is over, so end the whole group.
+  killGroup('SIGKILL');
+  clearTimeout(killTimer);
+  await drained;
+  await rm(options.workDir, { recursive: true, force: true });
+
+  return {
+    exitCode: first.code,
+    signal: first.sig,
+    timedOut,
+    cancelled,
+    durationMs: Date.now() - started,
+    stderrTail: stderrTail.join('\n'),
+  };
+}

@@ -1,0 +1,64 @@
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { sql } from 'kysely';
+import { ConflictError, DrydockError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '@drydock/core';
+import { codecFromConfig } from '@drydock/temporal';
+import { auditMiddleware } from './audit.ts';
+import { authMiddleware } from './auth.ts';
+import type { ApiDeps, ApiEnv } from './context.ts';
+import { openApiDocument } from './openapi.ts';
+import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
+import { codecRoutes } from './routes/codec.ts';
+import { hostRoutes } from './routes/hosts.ts';
+import { runRoutes } from './routes/runs.ts';
+import { scriptRoutes } from './routes/scripts.ts';
+
+function statusOf(err: DrydockError): 400 | 401 | 403 | 404 | 409 | 500 {
+  if (err instanceof ValidationError) return 400;
+  if (err instanceof UnauthorizedError) return 401;
+  if (err instanceof ForbiddenError) return 403;
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof ConflictError) return 409;
+  return 500;
+}
+
+export function createApp(deps: ApiDeps) {
+  const app = new Hono<ApiEnv>();
+  app.onError((err, c) => {
+    if (err instanceof DrydockError) {
+      const fields = err instanceof ValidationError && Object.keys(err.fields).length > 0 ? { fields: err.fields } : {};
+      return c.json({ error: { code: err.code, message: err.message, ...fields } }, statusOf(err));
+    }
+    if (err instanceof HTTPException) return c.json({ error: { code: 'http', message: err.message } }, err.status);
+    console.error(`${c.req.method} ${c.req.path} failed:`, err);
+    return c.json({ error: { code: 'internal', message: 'internal error; the API log has the details' } }, 500);
+  });
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.use(auditMiddleware(deps));
+  app.use(authMiddleware(deps));
+
+  app.get('/health', async (c) => {
+    const [database, temporal] = await Promise.all([
+      sql`select 1`.execute(deps.db).then(() => 'ok', (e: Error) => `down: ${e.message}`),
+      deps.temporal.connection.workflowService.getSystemInfo({}).then(() => 'ok', (e: Error) => `down: ${e.message}`),
+    ]);
+    const ok = database === 'ok' && temporal === 'ok';
+    return c.json({ status: ok ? 'ok' : 'degraded', database, temporal }, ok ? 200 : 503);
+  });
+  app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument(deps.config.apiUrl)));
+  app.get('/api/v1/me', (c) => {
+    const u = c.get('user')!;
+    return c.json({ id: u.id, name: u.name, email: u.email, role: u.role, teamId: u.team_id });
+  });
+  app.route('/api/v1/scripts', scriptRoutes(deps));
+  app.route('/api/v1/hosts', hostRoutes(deps));
+  app.route('/api/v1/runs', runRoutes(deps));
+  app.route('/api/v1/agents', agentRegistrationRoutes(deps));
+  app.route('/api/v1/agent', agentRoutes(deps));
+  const codec = codecFromConfig(deps.config);
+  if (codec) app.route('/api/v1/codec', codecRoutes(codec, deps.config.temporalUiUrl));
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

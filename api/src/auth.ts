@@ -1,0 +1,55 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createMiddleware } from 'hono/factory';
+import { ForbiddenError, UnauthorizedError } from '@drydock/core';
+import type { ApiDeps, ApiEnv } from './context.ts';
+
+export const AGENT_ROUTES = '/api/v1/agent/';
+const PUBLIC_ROUTES = new Set(['/health', '/api/v1/openapi.json', '/api/v1/agents/register']);
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function newAgentToken(): string {
+  return `dda_${randomBytes(32).toString('base64url')}`;
+}
+
+export function secretsEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return match?.[1];
+}
+
+/**
+ * The single gate every route passes: agent routes take agent tokens only, user routes take a user
+ * (in local mode the provisioned local admin), and agent tokens never open user routes.
+ */
+export function authMiddleware(deps: ApiDeps) {
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    const path = c.req.path;
+    if (path.startsWith(AGENT_ROUTES)) {
+      const token = bearer(c.req.header('authorization'));
+      if (!token) throw new UnauthorizedError('agent routes need an agent token (Authorization: Bearer …)');
+      const agent = await deps.db
+        .selectFrom('agents')
+        .select(['id', 'host_id', 'team_id'])
+        .where('token_hash', '=', hashToken(token))
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (!agent) throw new UnauthorizedError('agent token is unknown or revoked; register the agent again');
+      c.set('agent', { agentId: agent.id, hostId: agent.host_id, teamId: agent.team_id });
+      return next();
+    }
+    if (PUBLIC_ROUTES.has(path) || c.req.method === 'OPTIONS') return next();
+    if (bearer(c.req.header('authorization'))?.startsWith('dda_')) {
+      throw new ForbiddenError('agent tokens are accepted on agent routes only');
+    }
+    c.set('user', deps.localUser);
+    return next();
+  });
+}

@@ -1,0 +1,33 @@
+import type { Client } from '@temporalio/client';
+import type { CatalogSource, Config, Db, User } from '@drydock/core';
+import type { LogBus } from './log-bus.ts';
+
+export interface ApiDeps {
+  config: Config;
+  db: Db;
+  temporal: Client;
+  catalog: CatalogSource;
+  logBus: LogBus;
+  /** The signed-in user in local mode; identity providers replace this later. */
+  localUser: User;
+}
+
+export interface AgentPrincipal {
+  agentId: string;
+  hostId: string;
+  teamId: string;
+}
+
+export interface AuditNote {
+  action: string;
+  resource?: string;
+  detail?: Record<string, unknown>;
+}
+
+export type ApiEnv = {
+  Variables: {
+    user: User | undefined;
+    agent: AgentPrincipal | undefined;
+    audit: AuditNote | undefined;
+  };
+};

@@ -1,0 +1,184 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { sql } from 'kysely';
+import {
+  ConflictError,
+  FINAL_STATUSES,
+  isId,
+  type LogLineView,
+  newId,
+  NotFoundError,
+  redactParams,
+  type Run,
+  type RunListQuery,
+  type RunView,
+  type ScriptRunInput,
+  type StartRunBody,
+  type User,
+  validateParams,
+  ValidationError,
+} from '@drydock/core';
+import { CENTRAL_QUEUE, runWorkflowId, SearchAttr, temporalWebUrl } from '@drydock/temporal';
+import type { ApiDeps } from './context.ts';
+
+export function toRunView(run: Run, deps: Pick<ApiDeps, 'config'>): RunView {
+  return {
+    id: run.id,
+    scriptId: run.script_id,
+    scriptName: run.script_name,
+    scriptVersion: run.script_version,
+    hostId: run.host_id,
+    status: run.status,
+    initiator: { id: run.initiator_id, name: run.initiator_name },
+    params: run.params,
+    exitCode: run.exit_code,
+    error: run.error,
+    attempts: run.attempts,
+    createdAt: run.created_at.toISOString(),
+    startedAt: run.started_at?.toISOString() ?? null,
+    finishedAt: run.finished_at?.toISOString() ?? null,
+    durationMs: run.duration_ms,
+    workflowId: run.workflow_id,
+    temporalUrl: temporalWebUrl(deps.config.temporalUiUrl, deps.config.TEMPORAL_NAMESPACE, run.workflow_id, run.workflow_run_id ?? undefined),
+  };
+}
+
+export async function getRun(deps: ApiDeps, teamId: string, id: string): Promise<Run> {
+  if (!isId(id)) throw new NotFoundError('run', id);
+  const run = await deps.db.selectFrom('runs').selectAll().where('id', '=', id).where('team_id', '=', teamId).executeTakeFirst();
+  if (!run) throw new NotFoundError('run', id);
+  return run;
+}
+
+/** Validates everything before anything starts: a bad request never leaves a run behind. */
+export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): Promise<Run> {
+  const entry = await deps.catalog.get(body.scriptId);
+  const host = await deps.db.selectFrom('hosts').select('id').where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
+  if (!host) throw new NotFoundError('host', body.hostId);
+  const manifest = entry.manifest;
+  const checked = validateParams(manifest.parameters, body.params);
+  if (!checked.ok) throw new ValidationError(`parameters of ${manifest.id} are invalid`, checked.fields);
+
+  const runId = newId();
+  const workflowId = runWorkflowId(runId);
+  await deps.db
+    .insertInto('runs')
+    .values({
+      id: runId,
+      team_id: user.team_id,
+      script_id: manifest.id,
+      script_name: manifest.name,
+      script_version: entry.version,
+      host_id: host.id,
+      status: 'queued',
+      initiator_id: user.id,
+      initiator_name: user.email,
+      params: redactParams(manifest.parameters, checked.values),
+      workflow_id: workflowId,
+    })
+    .execute();
+
+  const input: ScriptRunInput = {
+    runId,
+    teamId: user.team_id,
+    scriptId: manifest.id,
+    version: entry.version,
+    hostId: host.id,
+    params: checked.values,
+    initiator: { id: user.id, name: user.email },
+    offlineTimeoutMs: deps.config.DRYDOCK_AGENT_OFFLINE_TIMEOUT * 1000,
+    heartbeatTimeoutMs: deps.config.DRYDOCK_AGENT_HEARTBEAT_TIMEOUT * 1000,
+  };
+  try {
+    const handle = await deps.temporal.workflow.start('scriptRunWorkflow', {
+      taskQueue: CENTRAL_QUEUE,
+      workflowId,
+      args: [input],
+      typedSearchAttributes: [
+        { key: SearchAttr.Kind, value: 'script-run' },
+        { key: SearchAttr.Script, value: manifest.id },
+        { key: SearchAttr.Hosts, value: [host.id] },
+        { key: SearchAttr.Initiator, value: user.email },
+        { key: SearchAttr.Team, value: user.team_id },
+        { key: SearchAttr.Status, value: 'queued' },
+      ],
+    });
+    await deps.db.updateTable('runs').set({ workflow_run_id: handle.firstExecutionRunId }).where('id', '=', runId).execute();
+  } catch (err) {
+    const message = `could not start the run in Temporal: ${err instanceof Error ? err.message : String(err)}`;
+    await deps.db.updateTable('runs').set({ status: 'failed', error: message, finished_at: new Date() }).where('id', '=', runId).execute();
+    throw err;
+  }
+  return getRun(deps, user.team_id, runId);
+}
+
+export async function cancelRun(deps: ApiDeps, user: User, id: string): Promise<Run> {
+  const run = await getRun(deps, user.team_id, id);
+  if (FINAL_STATUSES.includes(run.status)) throw new ConflictError(`run ${id} has already ended (${run.status})`);
+  try {
+    await deps.temporal.workflow.getHandle(run.workflow_id).cancel();
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    throw new ConflictError(`run ${id} has no live workflow to cancel`);
+  }
+  return run;
+}
+
+interface Cursor {
+  v: string | number;
+  id: string;
+}
+
+function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify(c)).toString('base64url');
+}
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Cursor;
+    if (typeof c.id === 'string' && (typeof c.v === 'string' || typeof c.v === 'number')) return c;
+  } catch {
+    // reported below
+  }
+  throw new ValidationError('cursor is not one this API handed out', { cursor: ['start again from the first page'] });
+}
+
+/** Keyset pagination over (sort column, id): every page costs the same, page 1 or page 2,000. */
+export async function listRuns(deps: ApiDeps, teamId: string, q: RunListQuery) {
+  let base = deps.db.selectFrom('runs').where('team_id', '=', teamId);
+  if (q.script) base = base.where('script_id', '=', q.script);
+  if (q.host) base = base.where('host_id', '=', q.host);
+  if (q.status) base = base.where('status', '=', q.status);
+  if (q.initiator) base = isId(q.initiator) ? base.where('initiator_id', '=', q.initiator) : base.where('initiator_name', '=', q.initiator);
+  if (q.from) base = base.where('created_at', '>=', new Date(q.from));
+  if (q.to) base = base.where('created_at', '<', new Date(q.to));
+  // Unfinished runs have no duration yet; a duration sort lists finished runs only.
+  if (q.sort === 'duration_ms') base = base.where('duration_ms', 'is not', null);
+
+  const countPromise = base.select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
+  let page = base.selectAll();
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    const value = q.sort === 'created_at' ? new Date(String(c.v)) : Number(c.v);
+    page = page.where((eb) => eb(eb.refTuple(q.sort, 'id'), q.order === 'desc' ? '<' : '>', eb.tuple(value, c.id)));
+  }
+  const rows = await page.orderBy(q.sort, q.order).orderBy('id', q.order).limit(q.limit + 1).execute();
+  const more = rows.length > q.limit;
+  const runs = rows.slice(0, q.limit);
+  const last = runs.at(-1);
+  const nextCursor =
+    more && last ? encodeCursor({ v: q.sort === 'created_at' ? last.created_at.toISOString() : (last.duration_ms ?? 0), id: last.id }) : null;
+  return { runs, nextCursor, total: Number((await countPromise).n) };
+}
+
+export async function logLinesAfter(deps: ApiDeps, runId: string, after: { attempt: number; seq: number }, limit: number): Promise<LogLineView[]> {
+  const rows = await deps.db
+    .selectFrom('run_logs')
+    .select(['attempt', 'seq', 'stream', 'ts', 'line'])
+    .where('run_id', '=', runId)
+    .where((eb) => eb(eb.refTuple('attempt', 'seq'), '>', eb.tuple(after.attempt, after.seq)))
+    .orderBy('attempt')
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ attempt: r.attempt, seq: r.seq, stream: r.stream, ts: r.ts.toISOString(), line: r.line }));
+}

@@ -1,0 +1,45 @@
+import { serve } from '@hono/node-server';
+import { assertPortFree, type Config, DirectoryCatalogSource, ensureLocalAdmin, migrateToLatest, openDatabase } from '@drydock/core';
+import { connectClient } from '@drydock/temporal';
+import { createApp } from './app.ts';
+import { createLogBus } from './log-bus.ts';
+
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(config: Config, databaseUrl: string): Promise<ApiServer> {
+  await assertPortFree(config.DRYDOCK_API_PORT, config.DRYDOCK_API_HOST, 'the API', 'DRYDOCK_API_PORT');
+  const database = openDatabase(databaseUrl);
+  await migrateToLatest(database.db);
+  const localUser = await ensureLocalAdmin(database.db, config.DRYDOCK_TEAM, config.DRYDOCK_LOCAL_ADMIN_EMAIL);
+  const temporal = await connectClient(config);
+  const logBus = await createLogBus(database.sql);
+  const app = createApp({
+    config,
+    db: database.db,
+    temporal: temporal.client,
+    catalog: new DirectoryCatalogSource(config.DRYDOCK_CATALOG_DIR),
+    logBus,
+    localUser,
+  });
+  const server = serve({ fetch: app.fetch, hostname: config.DRYDOCK_API_HOST, port: config.DRYDOCK_API_PORT });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+  return {
+    url: config.apiUrl,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // SSE clients hold connections open; end them rather than wait.
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await logBus.close();
+      await temporal.close();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const seconds = z.coerce.number().min(0.1);
+const optionalUrl = z.url().optional().or(z.literal('').transform(() => undefined));
+
+/**
+ * Every setting of every Drydock process, read from the environment in one place, once, at boot.
+ * Nothing else reads process.env: processes take what they need from the parsed Config.
+ */
+export const ConfigSchema = z.object({
+  DRYDOCK_DATA_DIR: z.string().default(resolve(REPO_ROOT, '.data')),
+  DRYDOCK_TEAM: z.string().default('default'),
+
+  DATABASE_URL: optionalUrl,
+  DRYDOCK_PG_PORT: port.default(54_329),
+
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  DRYDOCK_TEMPORAL_BIN: z.string().optional(),
+  DRYDOCK_TEMPORAL_PORT: port.default(7233),
+  DRYDOCK_TEMPORAL_UI_PORT: port.default(8233),
+  DRYDOCK_TEMPORAL_UI_URL: optionalUrl,
+
+  DRYDOCK_API_HOST: z.string().default('127.0.0.1'),
+  DRYDOCK_API_PORT: port.default(3001),
+  DRYDOCK_API_URL: optionalUrl,
+  DRYDOCK_WEB_HOST: z.string().default('127.0.0.1'),
+  DRYDOCK_WEB_PORT: port.default(3000),
+
+  DRYDOCK_CATALOG_DIR: z.string().default(resolve(REPO_ROOT, 'examples/scripts-repo')),
+  DRYDOCK_AUTH_MODE: z.enum(['local']).default('local'),
+  DRYDOCK_LOCAL_ADMIN_EMAIL: z.email().default('admin@drydock.local'),
+
+  DRYDOCK_AGENT_REGISTRATION_SECRET: z.string().min(16).optional(),
+  /** How long a run waits for its host's agent to pick it up before failing as offline. */
+  DRYDOCK_AGENT_OFFLINE_TIMEOUT: seconds.default(60),
+  DRYDOCK_AGENT_HOST: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('local'),
+  DRYDOCK_AGENT_STATE_FILE: z.string().optional(),
+  DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).default(8),
+  DRYDOCK_AGENT_WORK_DIR: z.string().optional(),
+  DRYDOCK_AGENT_HEARTBEAT_TIMEOUT: seconds.default(30),
+
+  /** 32 bytes, base64: encrypts workflow payloads so secrets never reach Temporal history in clear. */
+  DRYDOCK_CODEC_KEY: z
+    .string()
+    .refine((k) => Buffer.from(k, 'base64').length === 32, { error: 'DRYDOCK_CODEC_KEY must be 32 bytes, base64-encoded' })
+    .optional(),
+  DRYDOCK_CODEC_KEY_ID: z.string().default('k1'),
+
+  DRYDOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type RawConfig = z.infer<typeof ConfigSchema>;
+
+export interface Config extends RawConfig {
+  temporalAddress: string;
+  temporalUiUrl: string;
+  apiUrl: string;
+  webUrl: string;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.DRYDOCK_TEMPORAL_PORT}`,
+    temporalUiUrl: c.DRYDOCK_TEMPORAL_UI_URL ?? `http://localhost:${c.DRYDOCK_TEMPORAL_UI_PORT}`,
+    apiUrl: c.DRYDOCK_API_URL ?? `http://${c.DRYDOCK_API_HOST}:${c.DRYDOCK_API_PORT}`,
+    webUrl: `http://${c.DRYDOCK_WEB_HOST === '0.0.0.0' ? 'localhost' : c.DRYDOCK_WEB_HOST}:${c.DRYDOCK_WEB_PORT}`,
+  };
+}

@@ -1,0 +1,35 @@
+import { Kysely } from 'kysely';
+import { type Migration, Migrator } from 'kysely/migration';
+import { PostgresJSDialect } from 'kysely-postgres-js';
+import postgres from 'postgres';
+import * as foundation from './migrations/001-foundation.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  /** The raw postgres.js client, for LISTEN/NOTIFY. */
+  sql: postgres.Sql;
+  close(): Promise<void>;
+}
+
+export function openDatabase(url: string, options: { max?: number } = {}): DatabaseHandle {
+  const sql = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: 'drydock' } });
+  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }) });
+  return { db, sql, close: () => db.destroy() };
+}
+
+const migrations: Record<string, Migration> = {
+  '001-foundation': foundation,
+};
+
+/** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */
+export async function migrateToLatest(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
+  }
+}

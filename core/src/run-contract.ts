@@ -1,0 +1,62 @@
+import type { Interpreter, ParamValues } from './manifest.ts';
+import type { RunStatus } from './db/schema.ts';
+
+/** Input of scriptRunWorkflow (`run/<runId>`). Params travel encrypted by the payload codec. */
+export interface ScriptRunInput {
+  runId: string;
+  teamId: string;
+  scriptId: string;
+  /** Catalog version the run was started against. */
+  version: string;
+  hostId: string;
+  params: ParamValues;
+  initiator: { id: string; name: string };
+  /** How long the run waits for the host's agent before it fails as offline. */
+  offlineTimeoutMs: number;
+  heartbeatTimeoutMs: number;
+}
+
+/** What the agent needs to run one attempt: everything, so the host needs no catalog of its own. */
+export interface AgentScriptJob {
+  runId: string;
+  scriptId: string;
+  interpreter: Interpreter;
+  /** The script's file name in the repository, kept for error messages and the temp file's extension. */
+  scriptPath: string;
+  content: string;
+  params: ParamValues;
+  /** Parameter names that are secrets: passed by environment only, never argv, masked in the log. */
+  secretNames: string[];
+  timeoutSeconds: number;
+}
+
+export interface AgentScriptResult {
+  attempt: number;
+  exitCode: number;
+  durationMs: number;
+  stderrTail: string;
+}
+
+/** Details attached to the ScriptFailed / ScriptTimedOut application failures the agent raises. */
+export interface ScriptFailureDetails {
+  exitCode: number | null;
+  durationMs: number;
+  stderrTail: string;
+  timedOut: boolean;
+  attempt: number;
+}
+
+export interface RunOutcome {
+  status: RunStatus;
+  exitCode: number | null;
+  error: string | null;
+  attempts: number;
+}
+
+export const SCRIPT_FAILED = 'ScriptFailed';
+export const SCRIPT_TIMED_OUT = 'ScriptTimedOut';
+
+/** Activities served by an agent on `agent-<hostId>`; the agent implements them, workflows call them. */
+export interface AgentActivities {
+  runScript(job: AgentScriptJob): Promise<AgentScriptResult>;
+}

@@ -1,0 +1,4 @@
+#!/bin/sh
+echo "starting a long job"
+sleep 60
+echo "never printed"

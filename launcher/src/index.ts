@@ -1,0 +1,4 @@
+export * from './managed-process.ts';
+export * from './postgres.ts';
+export * from './secrets.ts';
+export * from './stack.ts';

@@ -1,0 +1,120 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { assertPortFree, type Config, loadConfig, REPO_ROOT } from '@drydock/core';
+import { type DevServer, ensureNamespace, ensureSearchAttributes, provisionTemporalBinary, startDevServer } from '@drydock/temporal';
+import { ManagedProcess } from './managed-process.ts';
+import { ensureDatabase, type PostgresHandle, startEmbeddedPostgres } from './postgres.ts';
+
+export const PROCESS_NAMES = ['api', 'worker', 'agent', 'web'] as const;
+export type ProcessName = (typeof PROCESS_NAMES)[number];
+
+const ENTRIES: Record<ProcessName, { entry: string; ready: RegExp }> = {
+  api: { entry: 'api/src/main.ts', ready: /API listening on/ },
+  worker: { entry: 'temporal/src/worker.main.ts', ready: /central worker polling/ },
+  agent: { entry: 'agent/src/main.ts', ready: /agent for host \S+ polling/ },
+  web: { entry: 'web/main.ts', ready: /web UI listening on/ },
+};
+
+export interface StackOptions {
+  /** Raw settings, parsed by the one config schema; children get the same. */
+  env: Record<string, string | undefined>;
+  processes?: readonly ProcessName[];
+  echo?: boolean;
+  restart?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface Stack {
+  config: Config;
+  databaseUrl: string;
+  temporalAddress: string;
+  processes: Partial<Record<ProcessName, ManagedProcess>>;
+  devServer: DevServer | undefined;
+  postgres: PostgresHandle | undefined;
+  stop(): Promise<void>;
+}
+
+/** Brings up whatever of Drydock is not given from outside: Postgres, Temporal, then API, worker, agent, web. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const log = options.log ?? (() => {});
+  const config = loadConfig(options.env);
+  const wanted = options.processes ?? PROCESS_NAMES;
+  await mkdir(config.DRYDOCK_DATA_DIR, { recursive: true });
+
+  if (wanted.includes('api')) await assertPortFree(config.DRYDOCK_API_PORT, config.DRYDOCK_API_HOST, 'the API', 'DRYDOCK_API_PORT');
+  if (wanted.includes('web')) await assertPortFree(config.DRYDOCK_WEB_PORT, config.DRYDOCK_WEB_HOST, 'the web UI', 'DRYDOCK_WEB_PORT');
+  if (!config.DATABASE_URL) await assertPortFree(config.DRYDOCK_PG_PORT, '127.0.0.1', 'embedded PostgreSQL', 'DRYDOCK_PG_PORT');
+  if (!config.TEMPORAL_ADDRESS) {
+    await assertPortFree(config.DRYDOCK_TEMPORAL_PORT, '127.0.0.1', 'the Temporal dev server', 'DRYDOCK_TEMPORAL_PORT');
+    await assertPortFree(config.DRYDOCK_TEMPORAL_UI_PORT, '127.0.0.1', 'Temporal Web', 'DRYDOCK_TEMPORAL_UI_PORT');
+  }
+
+  const started: { stop(): Promise<void> }[] = [];
+  const stopAll = async () => {
+    for (const s of started.reverse()) await s.stop().catch((err: Error) => log(`stopping: ${err.message}`));
+  };
+
+  try {
+    let pg: PostgresHandle | undefined;
+    let databaseUrl = config.DATABASE_URL;
+    if (!databaseUrl) {
+      log(`starting embedded PostgreSQL on 127.0.0.1:${config.DRYDOCK_PG_PORT}`);
+      pg = await startEmbeddedPostgres({ dir: join(config.DRYDOCK_DATA_DIR, 'postgres'), port: config.DRYDOCK_PG_PORT });
+      started.push(pg);
+      databaseUrl = await ensureDatabase(pg.serverUrl, 'drydock');
+    }
+
+    let devServer: DevServer | undefined;
+    if (!config.TEMPORAL_ADDRESS) {
+      const bin = await provisionTemporalBinary({ configured: config.DRYDOCK_TEMPORAL_BIN, dataDir: config.DRYDOCK_DATA_DIR, log });
+      log(`starting the Temporal dev server (${bin}) on ${config.temporalAddress}`);
+      devServer = await startDevServer({
+        bin,
+        dbFile: join(config.DRYDOCK_DATA_DIR, 'temporal.db'),
+        port: config.DRYDOCK_TEMPORAL_PORT,
+        uiPort: config.DRYDOCK_TEMPORAL_UI_PORT,
+        namespace: config.TEMPORAL_NAMESPACE,
+        codecEndpoint: config.DRYDOCK_CODEC_KEY ? `${config.apiUrl}/api/v1/codec` : undefined,
+      });
+      started.push(devServer);
+    }
+    const connection = await Connection.connect({ address: config.temporalAddress });
+    try {
+      await ensureNamespace(connection, config.TEMPORAL_NAMESPACE);
+      await ensureSearchAttributes(connection, config.TEMPORAL_NAMESPACE);
+    } finally {
+      await connection.close();
+    }
+
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...options.env, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: config.temporalAddress };
+    const processes: Partial<Record<ProcessName, ManagedProcess>> = {};
+    for (const name of PROCESS_NAMES) {
+      if (!wanted.includes(name)) continue;
+      const p = new ManagedProcess({
+        name,
+        entry: resolve(REPO_ROOT, ENTRIES[name].entry),
+        env: childEnv,
+        ready: ENTRIES[name].ready,
+        echo: options.echo,
+        restart: options.restart,
+      });
+      await p.start();
+      started.push(p);
+      processes[name] = p;
+    }
+
+    return {
+      config,
+      databaseUrl,
+      temporalAddress: config.temporalAddress,
+      processes,
+      devServer,
+      postgres: pg,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

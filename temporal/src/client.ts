@@ -1,0 +1,19 @@
+import { Client, Connection } from '@temporalio/client';
+import type { Config } from '@drydock/core';
+import { codecFromConfig } from './codec.ts';
+
+export interface TemporalClientHandle {
+  client: Client;
+  close(): Promise<void>;
+}
+
+export async function connectClient(config: Config): Promise<TemporalClientHandle> {
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const codec = codecFromConfig(config);
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
+  });
+  return { client, close: () => connection.close() };
+}

@@ -1,0 +1,7 @@
+export * from './names.ts';
+export * from './codec.ts';
+export * from './client.ts';
+export * from './dev-server.ts';
+export * from './worker.ts';
+export * from './namespace.ts';
+export * from './runtime.ts';

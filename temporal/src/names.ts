@@ -1,0 +1,27 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+// The one place Temporal names are spelled. Workflows import this file, so it stays free of Node built-ins.
+
+export const CENTRAL_QUEUE = 'central';
+export const agentQueue = (hostId: string): string => `agent-${hostId}`;
+export const runWorkflowId = (runId: string): string => `run/${runId}`;
+
+export const SearchAttr = {
+  Kind: defineSearchAttributeKey('DrydockKind', SearchAttributeType.KEYWORD),
+  Script: defineSearchAttributeKey('DrydockScript', SearchAttributeType.KEYWORD),
+  Hosts: defineSearchAttributeKey('DrydockHosts', SearchAttributeType.KEYWORD_LIST),
+  Initiator: defineSearchAttributeKey('DrydockInitiator', SearchAttributeType.KEYWORD),
+  Environment: defineSearchAttributeKey('DrydockEnvironment', SearchAttributeType.KEYWORD),
+  Team: defineSearchAttributeKey('DrydockTeam', SearchAttributeType.KEYWORD),
+  Status: defineSearchAttributeKey('DrydockStatus', SearchAttributeType.KEYWORD),
+} as const;
+
+/** `--search-attribute` values for the dev server, in the CLI's type names. */
+export const SEARCH_ATTRIBUTE_FLAGS: string[] = Object.values(SearchAttr).map(
+  (k) => `${k.name}=${k.type === SearchAttributeType.KEYWORD_LIST ? 'KeywordList' : 'Keyword'}`,
+);
+
+export function temporalWebUrl(uiUrl: string, namespace: string, workflowId: string, runId?: string): string {
+  const base = `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
+}

@@ -1,0 +1,40 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createCentralActivities } from '@drydock/activities';
+import { type Config, DirectoryCatalogSource, migrateToLatest, openDatabase } from '@drydock/core';
+import { codecFromConfig } from './codec.ts';
+import { CENTRAL_QUEUE } from './names.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(import.meta.resolve('@drydock/workflows'));
+
+export interface CentralWorker {
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/** Workflows plus central activities on the `central` queue. Run as many of these as load needs. */
+export async function createCentralWorker(config: Config, databaseUrl: string): Promise<CentralWorker> {
+  const database = openDatabase(databaseUrl);
+  await migrateToLatest(database.db);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const codec = codecFromConfig(config);
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: CENTRAL_QUEUE,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createCentralActivities({ db: database.db, catalog: new DirectoryCatalogSource(config.DRYDOCK_CATALOG_DIR) }),
+    dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
+  });
+  return {
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        await connection.close();
+        await database.close();
+      }
+    },
+    shutdown: () => worker.shutdown(),
+  };
+}

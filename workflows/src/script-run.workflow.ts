@@ -1,0 +1,110 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { CentralActivities } from '@drydock/activities';
+import {
+  type AgentActivities,
+  type RunOutcome,
+  SCRIPT_FAILED,
+  SCRIPT_TIMED_OUT,
+  type ScriptFailureDetails,
+  type ScriptRunInput,
+} from '@drydock/core/run-contract';
+import { agentQueue, SearchAttr } from '@drydock/temporal/names';
+
+const central = proxyActivities<CentralActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
+});
+
+export const outcomeQuery = defineQuery<RunOutcome | null>('outcome');
+
+/** One script on one host: `run/<runId>`. The run row in Postgres is written here at start and at the end. */
+export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutcome> {
+  let outcome: RunOutcome | null = null;
+  setHandler(outcomeQuery, () => outcome);
+
+  const script = await central.resolveScript(input.scriptId);
+  await central.recordRunStarted({ runId: input.runId, workflowRunId: workflowInfo().runId, version: script.version });
+  upsertSearchAttributes([{ key: SearchAttr.Status, value: 'running' }]);
+
+  const agent = proxyActivities<AgentActivities>({
+    taskQueue: agentQueue(input.hostId),
+    // No agent polling the host's queue within this bound means the host is offline.
+    scheduleToStartTimeout: input.offlineTimeoutMs,
+    startToCloseTimeout: (script.timeoutSeconds + 60) * 1000,
+    heartbeatTimeout: input.heartbeatTimeoutMs,
+    retry: {
+      maximumAttempts: script.retries + 1,
+      initialInterval: Math.max(script.retryDelaySeconds, 0.001) * 1000,
+      backoffCoefficient: 1,
+    },
+  });
+
+  let cancellation: unknown;
+  try {
+    const result = await agent.runScript({
+      runId: input.runId,
+      scriptId: input.scriptId,
+      interpreter: script.interpreter,
+      scriptPath: script.scriptPath,
+      content: script.content,
+      params: input.params,
+      secretNames: script.secretNames,
+      timeoutSeconds: script.timeoutSeconds,
+    });
+    outcome = { status: 'succeeded', exitCode: result.exitCode, error: null, attempts: result.attempt };
+  } catch (err) {
+    if (isCancellation(err)) {
+      cancellation = err;
+      outcome = { status: 'cancelled', exitCode: null, error: 'cancelled by request', attempts: 0 };
+    } else {
+      outcome = describeFailure(err, input.hostId);
+    }
+  }
+
+  const final = outcome;
+  await CancellationScope.nonCancellable(async () => {
+    await central.recordRunFinished({ runId: input.runId, outcome: final });
+  });
+  upsertSearchAttributes([{ key: SearchAttr.Status, value: final.status }]);
+  // Rethrowing the cancellation ends the workflow as Cancelled in Temporal too, after the run row says so.
+  if (cancellation) throw cancellation;
+  return final;
+}
+
+function describeFailure(err: unknown, hostId: string): RunOutcome {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof TimeoutFailure) {
+    const attempt = (cause.lastHeartbeatDetails as { attempt?: number } | undefined)?.attempt ?? 0;
+    if (cause.timeoutType === 'SCHEDULE_TO_START') {
+      return { status: 'failed', exitCode: null, error: `host ${hostId} is offline: no agent picked up the run`, attempts: attempt };
+    }
+    if (cause.timeoutType === 'HEARTBEAT') {
+      return { status: 'failed', exitCode: null, error: `the agent on host ${hostId} stopped responding mid-run`, attempts: attempt };
+    }
+    return { status: 'failed', exitCode: null, error: `the agent on host ${hostId} did not finish in time`, attempts: attempt };
+  }
+  if (cause instanceof ApplicationFailure) {
+    const details = cause.details?.[0] as (ScriptFailureDetails & { attempt?: number }) | undefined;
+    const attempts = details?.attempt ?? 1;
+    if (cause.type === SCRIPT_TIMED_OUT) {
+      return { status: 'timed_out', exitCode: details?.exitCode ?? null, error: cause.message, attempts };
+    }
+    if (cause.type === SCRIPT_FAILED) {
+      const tail = details?.stderrTail ? `\n${details.stderrTail}` : '';
+      return { status: 'failed', exitCode: details?.exitCode ?? null, error: `${cause.message}${tail}`, attempts };
+    }
+    return { status: 'failed', exitCode: null, error: cause.message, attempts };
+  }
+  return { status: 'failed', exitCode: null, error: err instanceof Error ? err.message : String(err), attempts: 0 };
+}
