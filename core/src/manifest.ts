@@ -176,7 +176,7 @@ export function validateParams(parameters: readonly Parameter[], input: Record<s
     const message =
       issue.code === 'unrecognized_keys'
         ? `unknown parameter${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`
-        : issue.code === 'invalid_type' && issue.input === undefined
+        : issue.code === 'invalid_type' && withDefaults[key] === undefined
           ? `${parameters.find((p) => p.name === key)?.title ?? key} is required`
           : issue.message;
     (fields[key] ??= []).push(message);

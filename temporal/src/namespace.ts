@@ -32,12 +32,25 @@ export async function ensureNamespace(connection: Connection, namespace: string,
 
 /** Registers Drydock's search attributes on the namespace; the ones already there are left alone. */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
-  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const existing = await untilNamespaceKnown(() => connection.operatorService.listSearchAttributes({ namespace }));
   const missing: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {};
   for (const key of Object.values(SearchAttr)) {
     if (existing.customAttributes?.[key.name] !== undefined) continue;
     missing[key.name] = key.type === SearchAttributeType.KEYWORD_LIST ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   }
   if (Object.keys(missing).length === 0) return;
-  await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing });
+  await untilNamespaceKnown(() => connection.operatorService.addSearchAttributes({ namespace, searchAttributes: missing }));
+}
+
+/** A new namespace reaches every service's cache a moment after it is registered; NOT_FOUND until then. */
+async function untilNamespaceKnown<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 5 || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }

@@ -1,11 +1,11 @@
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createCentralActivities } from '@drydock/activities';
 import { type Config, DirectoryCatalogSource, migrateToLatest, openDatabase } from '@drydock/core';
 import { codecFromConfig } from './codec.ts';
 import { CENTRAL_QUEUE } from './names.ts';
 
-export const WORKFLOWS_PATH = fileURLToPath(import.meta.resolve('@drydock/workflows'));
+export const WORKFLOWS_PATH = createRequire(import.meta.url).resolve('@drydock/workflows');
 
 export interface CentralWorker {
   run(): Promise<void>;

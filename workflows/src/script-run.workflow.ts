@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -43,6 +44,8 @@ export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutco
     scheduleToStartTimeout: input.offlineTimeoutMs,
     startToCloseTimeout: (script.timeoutSeconds + 60) * 1000,
     heartbeatTimeout: input.heartbeatTimeoutMs,
+    // A cancelled run ends only once the agent has killed the process tree.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       maximumAttempts: script.retries + 1,
       initialInterval: Math.max(script.retryDelaySeconds, 0.001) * 1000,

@@ -1,0 +1,320 @@
+import { describe, expect, it } from 'vitest';
+import {
+  coerceFormValues,
+  ManifestSchema,
+  type Parameter,
+  paramsSchema,
+  redactParams,
+  SECRET_MASK,
+  validateParams,
+} from './manifest.ts';
+
+const base = { id: 'restart-service', name: 'Restart a service', script: 'scripts/restart.sh', interpreter: 'bash' };
+
+/** Every problem as `path: message`, the way the catalog shows it. */
+function problems(input: unknown): string[] {
+  const result = ManifestSchema.safeParse(input);
+  return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+}
+
+function parameters(...defs: unknown[]): Parameter[] {
+  return ManifestSchema.parse({ ...base, parameters: defs }).parameters;
+}
+
+function fieldsOf(params: readonly Parameter[], input: Record<string, unknown>): Record<string, string[]> {
+  const result = validateParams(params, input);
+  if (result.ok) throw new Error(`expected validation to fail, got ${JSON.stringify(result.values)}`);
+  return result.fields;
+}
+
+describe('ManifestSchema', () => {
+  it('accepts a minimal manifest and fills in the defaults', () => {
+    const m = ManifestSchema.parse({ ...base, version: 3 });
+    expect(m).toMatchObject({
+      id: 'restart-service',
+      description: '',
+      category: 'general',
+      tags: [],
+      version: '3',
+      timeout: 300,
+      retries: 0,
+      retry_delay: 5,
+      parameters: [],
+    });
+  });
+
+  it('accepts every parameter type', () => {
+    const ps = parameters(
+      { name: 'service', type: 'string', pattern: '^[a-z-]+$', min_length: 1, max_length: 40 },
+      { name: 'notes', type: 'multiline' },
+      { name: 'token', type: 'secret', min_length: 8 },
+      { name: 'count', type: 'integer', min: 0, max: 10, default: 1 },
+      { name: 'ratio', type: 'number', min: 0, max: 1 },
+      { name: 'dry_run', type: 'boolean', default: true },
+      { name: 'level', type: 'enum', options: ['low', 'high'], default: 'low' },
+    );
+    expect(ps.map((p) => p.type)).toEqual(['string', 'multiline', 'secret', 'integer', 'number', 'boolean', 'enum']);
+    expect(ps.every((p) => p.required === false)).toBe(true);
+  });
+
+  it('rejects an unknown field, naming it', () => {
+    expect(problems({ ...base, timout: 30 })).toEqual([expect.stringContaining('"timout"')]);
+  });
+
+  it('rejects an unknown field inside a parameter', () => {
+    expect(problems({ ...base, parameters: [{ name: 'service', type: 'string', requried: true }] })).toEqual([
+      expect.stringMatching(/^parameters\.0: .*"requried"/),
+    ]);
+  });
+
+  it.each(['Restart', 'restart_service', '-restart', ''])('rejects the id %j with the naming rule', (id) => {
+    expect(problems({ ...base, id })).toEqual(['id: id is lower-kebab-case: letters, digits and "-"']);
+  });
+
+  it('rejects an interpreter it cannot run, listing the ones it can', () => {
+    const [problem] = problems({ ...base, interpreter: 'ruby' });
+    expect(problem).toMatch(/^interpreter: /);
+    for (const known of ['bash', 'sh', 'python', 'node']) expect(problem).toContain(known);
+  });
+
+  it('rejects a parameter name that is not lower_snake_case', () => {
+    expect(problems({ ...base, parameters: [{ name: 'Service-Name', type: 'string' }] })).toEqual([
+      'parameters.0.name: parameter names are lower_snake_case, starting with a letter',
+    ]);
+  });
+
+  it('rejects an unknown parameter type', () => {
+    expect(problems({ ...base, parameters: [{ name: 'colour', type: 'color' }] })).toEqual([expect.stringMatching(/^parameters\.0\.type: /)]);
+  });
+
+  it('rejects a duplicate parameter at the second definition', () => {
+    expect(
+      problems({
+        ...base,
+        parameters: [
+          { name: 'service', type: 'string' },
+          { name: 'service', type: 'integer' },
+        ],
+      }),
+    ).toEqual(['parameters.1.name: duplicate parameter "service"']);
+  });
+
+  it('rejects an enum default that is not among the options', () => {
+    expect(problems({ ...base, parameters: [{ name: 'level', type: 'enum', options: ['low', 'high'], default: 'medium' }] })).toEqual([
+      'parameters.0.default: default is not one of the options',
+    ]);
+  });
+
+  it('rejects an enum without options', () => {
+    expect(problems({ ...base, parameters: [{ name: 'level', type: 'enum', options: [] }] })).toEqual([expect.stringMatching(/^parameters\.0\.options: /)]);
+  });
+
+  it('rejects a pattern that is not a regular expression', () => {
+    expect(problems({ ...base, parameters: [{ name: 'service', type: 'string', pattern: '([a-z' }] })).toEqual([
+      'parameters.0.pattern: pattern is not a valid regular expression',
+    ]);
+  });
+
+  it.each(['../../etc/passwd', '/etc/passwd', 'scripts/../../outside.sh', 'scripts\\..\\..\\outside.sh', 'scripts/a\0.sh'])(
+    'rejects the script path %j, which leaves the repository',
+    (script) => {
+      expect(problems({ ...base, script })).toEqual(['script: script must be a path inside the repository (relative, without "..")']);
+    },
+  );
+
+  it.each(['restart.sh', 'scripts/linux/restart.sh', 'scripts/v1..2/restart.sh'])('accepts the script path %j', (script) => {
+    expect(problems({ ...base, script })).toEqual([]);
+  });
+
+  it('rejects timeouts and retries out of range', () => {
+    expect(problems({ ...base, timeout: 0, retries: 11 }).map((p) => p.split(':')[0])).toEqual(['timeout', 'retries']);
+  });
+});
+
+describe('validateParams', () => {
+  const all = parameters(
+    { name: 'service', title: 'Service', type: 'string', required: true },
+    { name: 'notes', title: 'Notes', type: 'multiline' },
+    { name: 'token', title: 'API token', type: 'secret' },
+    { name: 'count', title: 'Count', type: 'integer', default: 1 },
+    { name: 'ratio', title: 'Ratio', type: 'number' },
+    { name: 'dry_run', title: 'Dry run', type: 'boolean', default: true },
+    { name: 'level', title: 'Level', type: 'enum', options: ['low', 'medium', 'high'], default: 'medium' },
+  );
+
+  it('accepts a value of each type and returns it typed', () => {
+    const input = { service: 'nginx', notes: 'line one\nline two', token: 's3cr3t', count: 3, ratio: 0.25, dry_run: false, level: 'high' };
+    expect(validateParams(all, input)).toEqual({ ok: true, values: input });
+  });
+
+  it('applies defaults to missing values and leaves optional values without default out', () => {
+    expect(validateParams(all, { service: 'nginx' })).toEqual({
+      ok: true,
+      values: { service: 'nginx', count: 1, dry_run: true, level: 'medium' },
+    });
+  });
+
+  it('treats an empty value of a non-text type as missing, so its default applies', () => {
+    expect(validateParams(all, { service: 'nginx', count: '', level: '', ratio: null })).toEqual({
+      ok: true,
+      values: { service: 'nginx', count: 1, dry_run: true, level: 'medium' },
+    });
+  });
+
+  it('uses a default to satisfy a required parameter', () => {
+    const ps = parameters({ name: 'message', type: 'string', required: true, default: 'hello' });
+    expect(validateParams(ps, {})).toEqual({ ok: true, values: { message: 'hello' } });
+  });
+
+  it('reports a missing required parameter by its title', () => {
+    expect(fieldsOf(all, {})).toEqual({ service: ['Service is required'] });
+  });
+
+  it('falls back to the parameter name when there is no title', () => {
+    expect(fieldsOf(parameters({ name: 'service', type: 'string', required: true }), {})).toEqual({ service: ['service is required'] });
+  });
+
+  it('rejects unknown parameters, naming them', () => {
+    const fields = fieldsOf(all, { service: 'nginx', colour: 'red', size: 2 });
+    expect(Object.values(fields).flat()).toEqual(['unknown parameters: colour, size']);
+  });
+
+  it('keys each error by parameter name', () => {
+    const fields = fieldsOf(all, { count: 2.5, level: 'extreme', dry_run: 'yes' });
+    expect(Object.keys(fields).sort()).toEqual(['count', 'dry_run', 'level', 'service']);
+  });
+
+  describe('string', () => {
+    const ps = parameters({ name: 'host', title: 'Host', type: 'string', pattern: '^[a-z0-9.-]+$', min_length: 3, max_length: 12 });
+
+    it.each([
+      ['db', 'Host needs at least 3 characters'],
+      ['db.example.internal', 'Host allows at most 12 characters'],
+      ['DB_1', 'Host must match ^[a-z0-9.-]+$'],
+    ])('rejects %j with "%s"', (host, message) => {
+      expect(fieldsOf(ps, { host })).toEqual({ host: [message] });
+    });
+
+    it('must be a single line', () => {
+      expect(fieldsOf(parameters({ name: 'host', title: 'Host', type: 'string' }), { host: 'db1\ndb2' })).toEqual({
+        host: ['Host must be a single line'],
+      });
+    });
+
+    it('gives one message for a value that breaks several rules', () => {
+      const fields = fieldsOf(ps, { host: 'DB' });
+      expect(fields.host).toHaveLength(1);
+    });
+
+    it('rejects a number where text is expected', () => {
+      expect(fieldsOf(ps, { host: 42 })).toEqual({ host: ['Host must be text'] });
+    });
+  });
+
+  it('multiline keeps newlines and applies its length limits', () => {
+    const ps = parameters({ name: 'notes', title: 'Notes', type: 'multiline', max_length: 10 });
+    expect(validateParams(ps, { notes: 'a\nb\nc' })).toEqual({ ok: true, values: { notes: 'a\nb\nc' } });
+    expect(fieldsOf(ps, { notes: 'line one\nline two' })).toEqual({ notes: ['Notes allows at most 10 characters'] });
+  });
+
+  it('secret applies its minimum length', () => {
+    const ps = parameters({ name: 'token', title: 'API token', type: 'secret', min_length: 8 });
+    expect(fieldsOf(ps, { token: 'short' })).toEqual({ token: ['API token needs at least 8 characters'] });
+  });
+
+  describe('integer', () => {
+    const ps = parameters({ name: 'count', title: 'Count', type: 'integer', min: 1, max: 10 });
+
+    it.each([
+      [0, 'Count must be at least 1'],
+      [11, 'Count must be at most 10'],
+      [2.5, 'Count must be a whole number'],
+      ['3', 'Count must be a number'],
+    ])('rejects %j with "%s"', (count, message) => {
+      expect(fieldsOf(ps, { count })).toEqual({ count: [message] });
+    });
+  });
+
+  it('number accepts fractions and applies its range', () => {
+    const ps = parameters({ name: 'ratio', title: 'Ratio', type: 'number', min: 0, max: 1 });
+    expect(validateParams(ps, { ratio: 0.75 })).toEqual({ ok: true, values: { ratio: 0.75 } });
+    expect(fieldsOf(ps, { ratio: 1.5 })).toEqual({ ratio: ['Ratio must be at most 1'] });
+    expect(fieldsOf(ps, { ratio: -0.1 })).toEqual({ ratio: ['Ratio must be at least 0'] });
+  });
+
+  it('boolean accepts only true or false', () => {
+    const ps = parameters({ name: 'dry_run', title: 'Dry run', type: 'boolean' });
+    expect(validateParams(ps, { dry_run: false })).toEqual({ ok: true, values: { dry_run: false } });
+    expect(fieldsOf(ps, { dry_run: 'yes' })).toEqual({ dry_run: ['Dry run must be true or false'] });
+  });
+
+  it('enum lists its options when the value is not one of them', () => {
+    const ps = parameters({ name: 'level', title: 'Level', type: 'enum', options: ['low', 'medium', 'high'] });
+    expect(fieldsOf(ps, { level: 'extreme' })).toEqual({ level: ['Level must be one of: low, medium, high'] });
+  });
+});
+
+describe('coerceFormValues', () => {
+  const ps = parameters(
+    { name: 'service', title: 'Service', type: 'string', required: true },
+    { name: 'count', title: 'Count', type: 'integer', default: 1 },
+    { name: 'ratio', title: 'Ratio', type: 'number' },
+    { name: 'dry_run', title: 'Dry run', type: 'boolean' },
+    { name: 'level', title: 'Level', type: 'enum', options: ['low', 'high'], default: 'low' },
+  );
+
+  it('turns form strings into the declared types', () => {
+    expect(coerceFormValues(ps, { service: 'nginx', count: '3', ratio: '0.5', dry_run: 'on', level: 'high' })).toEqual({
+      service: 'nginx',
+      count: 3,
+      ratio: 0.5,
+      dry_run: true,
+      level: 'high',
+    });
+  });
+
+  it('reads an unchecked checkbox as false and leaves empty fields out so defaults apply', () => {
+    const values = coerceFormValues(ps, { service: 'nginx', count: '', level: '' });
+    expect(values).toEqual({ service: 'nginx', dry_run: false });
+    expect(validateParams(ps, values)).toEqual({ ok: true, values: { service: 'nginx', count: 1, dry_run: false, level: 'low' } });
+  });
+
+  it('drops form fields the manifest does not declare', () => {
+    expect(coerceFormValues(ps, { service: 'nginx', intent: 'start' })).toEqual({ service: 'nginx', dry_run: false });
+  });
+
+  it('keeps text that is not a number, so validation tells the user to enter a number', () => {
+    const values = coerceFormValues(ps, { service: 'nginx', count: 'three' });
+    expect(values.count).toBe('three');
+    expect(fieldsOf(ps, values)).toEqual({ count: ['Count must be a number'] });
+  });
+});
+
+describe('redactParams', () => {
+  it('masks every secret and leaves the other values as they are', () => {
+    const ps = parameters({ name: 'service', type: 'string' }, { name: 'token', type: 'secret' }, { name: 'password', type: 'secret' });
+    expect(redactParams(ps, { service: 'nginx', token: 'abc123', password: 'hunter2' })).toEqual({
+      service: 'nginx',
+      token: SECRET_MASK,
+      password: SECRET_MASK,
+    });
+  });
+});
+
+describe('paramsSchema', () => {
+  const ps = parameters(
+    { name: 'service', type: 'string', required: true },
+    { name: 'count', type: 'integer', min: 1 },
+  );
+
+  it('accepts valid values and leaves optional ones out', () => {
+    expect(paramsSchema(ps).parse({ service: 'nginx' })).toEqual({ service: 'nginx' });
+  });
+
+  it('rejects a missing required value, a value out of range and an unknown key', () => {
+    const paths = (input: unknown) => paramsSchema(ps).safeParse(input).error?.issues.map((i) => i.code);
+    expect(paths({})).toEqual(['invalid_type']);
+    expect(paths({ service: 'nginx', count: 0 })).toEqual(['too_small']);
+    expect(paths({ service: 'nginx', extra: 1 })).toEqual(['unrecognized_keys']);
+  });
+});

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import type { LogLineView, RunView } from '@drydock/core';
+import { freePort } from '@drydock/core';
+import { dropDatabase, ensureDatabase, type ProcessName, type Stack, startStack } from '@drydock/launcher';
+
+export const REGISTRATION_SECRET = 'test-registration-secret-0123456789';
+export const CODEC_KEY = randomBytes(32).toString('base64');
+
+export interface TestStack extends Stack {
+  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  startRun(scriptId: string, params?: Record<string, unknown>, hostId?: string): Promise<RunView>;
+  waitForRun(id: string, until?: (run: RunView) => boolean, timeoutMs?: number): Promise<RunView>;
+  lines(id: string): Promise<LogLineView[]>;
+  waitForLine(id: string, match: RegExp, timeoutMs?: number): Promise<LogLineView>;
+  database: string;
+  teardown(): Promise<void>;
+}
+
+export const FINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+
+/** A whole Drydock (API, central worker, agent, optionally web) on the shared Temporal and Postgres, isolated by namespace and database. */
+export async function startTestStack(options: { processes?: ProcessName[]; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const suffix = randomBytes(4).toString('hex');
+  const database = `drydock_t_${suffix}`;
+  const serverUrl = inject('postgresServerUrl');
+  const databaseUrl = await ensureDatabase(serverUrl, database);
+  const dataDir = await mkdtemp(join(tmpdir(), 'drydock-test-'));
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    DRYDOCK_DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_NAMESPACE: `t-${suffix}`,
+    DRYDOCK_TEMPORAL_UI_URL: 'http://localhost:8233',
+    DRYDOCK_API_PORT: String(await freePort()),
+    DRYDOCK_WEB_PORT: String(await freePort()),
+    DRYDOCK_AGENT_REGISTRATION_SECRET: REGISTRATION_SECRET,
+    DRYDOCK_CODEC_KEY: CODEC_KEY,
+    DRYDOCK_AGENT_OFFLINE_TIMEOUT: '4',
+    DRYDOCK_AGENT_HEARTBEAT_TIMEOUT: '10',
+    ...options.env,
+  };
+  const stack = await startStack({ env, processes: options.processes ?? ['api', 'worker', 'agent'] });
+  const base = stack.config.apiUrl;
+
+  const api: TestStack['api'] = (path, init = {}) => {
+    const { json, ...rest } = init;
+    return fetch(`${base}${path}`, {
+      ...rest,
+      ...(json === undefined ? {} : { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...rest.headers } }),
+    });
+  };
+  const getRun = async (id: string) => (await (await api(`/api/v1/runs/${id}`)).json()) as RunView;
+  const lines = async (id: string) => ((await (await api(`/api/v1/runs/${id}/lines`)).json()) as { lines: LogLineView[] }).lines;
+
+  return {
+    ...stack,
+    database,
+    api,
+    async startRun(scriptId, params = {}, hostId = 'local') {
+      const res = await api('/api/v1/runs', { method: 'POST', json: { scriptId, hostId, params } });
+      if (res.status !== 201) throw new Error(`start ${scriptId} failed: HTTP ${res.status} ${await res.text()}`);
+      return (await res.json()) as RunView;
+    },
+    async waitForRun(id, until = (r) => FINAL.includes(r.status), timeoutMs = 45_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const run = await getRun(id);
+        if (until(run)) return run;
+        if (Date.now() > deadline) throw new Error(`run ${id} is still ${run.status} after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    lines,
+    async waitForLine(id, match, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = (await lines(id)).find((l) => match.test(l.line));
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`no log line of run ${id} matched ${match} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    async teardown() {
+      await stack.stop();
+      await dropDatabase(serverUrl, database).catch(() => {});
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads an SSE stream until the server ends it, returning every event. */
+export async function readSse(url: string, init: RequestInit = {}, timeoutMs = 45_000): Promise<{ event: string; id?: string; data: string }[]> {
+  const res = await fetch(url, { ...init, headers: { accept: 'text/event-stream', ...init.headers }, signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status}`);
+  const events: { event: string; id?: string; data: string }[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of res.body) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    let idx;
+    while ((idx = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, idx);
+      buffer = buffer.slice(idx + 2);
+      const e: { event: string; id?: string; data: string } = { event: 'message', data: '' };
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) e.event = line.slice(6).trim();
+        else if (line.startsWith('id:')) e.id = line.slice(3).trim();
+        else if (line.startsWith('data:')) e.data += line.slice(5).trim();
+      }
+      if (block.startsWith(':')) continue;
+      events.push(e);
+      if (e.event === 'end') return events;
+    }
+  }
+  return events;
+}
