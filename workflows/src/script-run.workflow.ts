@@ -34,6 +34,29 @@ export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutco
   let outcome: RunOutcome | null = null;
   setHandler(outcomeQuery, () => outcome);
 
+  let cancellation: unknown;
+  try {
+    outcome = await execute(input);
+  } catch (err) {
+    if (isCancellation(err)) {
+      cancellation = err;
+      outcome = { status: 'cancelled', exitCode: null, error: 'cancelled by request', attempts: 0 };
+    } else {
+      outcome = describeFailure(err, input.hostId);
+    }
+  }
+
+  const final = outcome;
+  await CancellationScope.nonCancellable(async () => {
+    await central.recordRunFinished({ runId: input.runId, outcome: final });
+  });
+  upsertSearchAttributes([{ key: SearchAttr.Status, value: final.status }]);
+  // Rethrowing the cancellation ends the workflow as Cancelled in Temporal too, after the run row says so.
+  if (cancellation) throw cancellation;
+  return final;
+}
+
+async function execute(input: ScriptRunInput): Promise<RunOutcome> {
   const script = await central.resolveScript(input.scriptId);
   await central.recordRunStarted({ runId: input.runId, workflowRunId: workflowInfo().runId, version: script.version });
   upsertSearchAttributes([{ key: SearchAttr.Status, value: 'running' }]);
@@ -52,37 +75,17 @@ export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutco
       backoffCoefficient: 1,
     },
   });
-
-  let cancellation: unknown;
-  try {
-    const result = await agent.runScript({
-      runId: input.runId,
-      scriptId: input.scriptId,
-      interpreter: script.interpreter,
-      scriptPath: script.scriptPath,
-      content: script.content,
-      params: input.params,
-      secretNames: script.secretNames,
-      timeoutSeconds: script.timeoutSeconds,
-    });
-    outcome = { status: 'succeeded', exitCode: result.exitCode, error: null, attempts: result.attempt };
-  } catch (err) {
-    if (isCancellation(err)) {
-      cancellation = err;
-      outcome = { status: 'cancelled', exitCode: null, error: 'cancelled by request', attempts: 0 };
-    } else {
-      outcome = describeFailure(err, input.hostId);
-    }
-  }
-
-  const final = outcome;
-  await CancellationScope.nonCancellable(async () => {
-    await central.recordRunFinished({ runId: input.runId, outcome: final });
+  const result = await agent.runScript({
+    runId: input.runId,
+    scriptId: input.scriptId,
+    interpreter: script.interpreter,
+    scriptPath: script.scriptPath,
+    content: script.content,
+    params: input.params,
+    secretNames: script.secretNames,
+    timeoutSeconds: script.timeoutSeconds,
   });
-  upsertSearchAttributes([{ key: SearchAttr.Status, value: final.status }]);
-  // Rethrowing the cancellation ends the workflow as Cancelled in Temporal too, after the run row says so.
-  if (cancellation) throw cancellation;
-  return final;
+  return { status: 'succeeded', exitCode: result.exitCode, error: null, attempts: result.attempt };
 }
 
 function describeFailure(err: unknown, hostId: string): RunOutcome {
