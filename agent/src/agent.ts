@@ -70,6 +70,9 @@ export async function createAgent(config: Config, log: (message: string) => void
         await connection.close();
       }
     },
-    shutdown: () => worker.shutdown(),
+    shutdown() {
+      // Ctrl-C reaches the process directly and again through the launcher: the second request is a no-op.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
   };
 }

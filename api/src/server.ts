@@ -29,17 +29,17 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
     server.once('listening', () => resolve());
     server.once('error', reject);
   });
-  return {
-    url: config.apiUrl,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // SSE clients hold connections open; end them rather than wait.
-        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
-      await logBus.close();
-      await temporal.close();
-      await database.close();
-    },
+  let closing: Promise<void> | undefined;
+  const close = async () => {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // SSE clients hold connections open; end them rather than wait.
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+    await logBus.close();
+    await temporal.close();
+    await database.close();
   };
+  // Idempotent: Ctrl-C reaches the process directly and again through the launcher.
+  return { url: config.apiUrl, close: () => (closing ??= close()) };
 }

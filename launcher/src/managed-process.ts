@@ -8,7 +8,7 @@ export interface ManagedProcessOptions {
   ready: RegExp;
   /** Print output prefixed with the name; otherwise keep it for diagnostics only. */
   echo?: boolean;
-  /** Start it again when it dies on its own (not when stopped), with backoff. */
+  /** Start it again when it crashes (not when stopped or when it exits cleanly), with backoff. */
   restart?: boolean;
   readyTimeoutMs?: number;
 }
@@ -52,7 +52,8 @@ export class ManagedProcess {
     child.stderr?.on('data', onData);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.once('exit', (code, signal) => {
-      if (this.stopping || !this.options.restart || this.child !== child) return;
+      // Exit code 0 is a process that was asked to stop (Ctrl-C reaches every process of the terminal's group).
+      if (this.stopping || !this.options.restart || this.child !== child || code === 0) return;
       const delay = Math.min(500 * 2 ** this.restarts++, 10_000);
       console.error(`[${this.options.name}] exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
       setTimeout(() => {

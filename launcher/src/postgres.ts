@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,7 +36,12 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
   return {
     serverUrl: `postgres://drydock:drydock@127.0.0.1:${options.port}`,
     embedded: true,
-    stop: () => pg.stop(),
+    async stop() {
+      // pg.stop() waits for an exit event that never comes when Postgres has already gone (Ctrl-C signals it too).
+      const child = (pg as unknown as { process?: ChildProcess }).process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      await pg.stop();
+    },
   };
 }
 

@@ -35,6 +35,9 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
         await database.close();
       }
     },
-    shutdown: () => worker.shutdown(),
+    shutdown() {
+      // Ctrl-C reaches the process directly and again through the launcher: the second request is a no-op.
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
   };
 }

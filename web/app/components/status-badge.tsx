@@ -1,0 +1,22 @@
+import type { RunStatus } from '../lib/run-status.ts';
+
+const TONES: Record<RunStatus, string> = {
+  queued: 'bg-slate-100 text-slate-700 ring-slate-300',
+  running: 'bg-blue-50 text-blue-700 ring-blue-300',
+  succeeded: 'bg-emerald-50 text-emerald-700 ring-emerald-300',
+  failed: 'bg-red-50 text-red-700 ring-red-300',
+  cancelled: 'bg-zinc-100 text-zinc-600 ring-zinc-300',
+  timed_out: 'bg-amber-50 text-amber-800 ring-amber-300',
+};
+
+export function StatusBadge({ status, testId }: { status: RunStatus; testId?: string }) {
+  return (
+    <span
+      data-testid={testId}
+      className={`inline-flex items-center gap-1.5 rounded px-1.5 py-0.5 font-mono text-xs font-medium ring-1 ring-inset ${TONES[status]}`}
+    >
+      {status === 'running' ? <span aria-hidden className="size-1.5 animate-pulse rounded-full bg-blue-500" /> : null}
+      {status}
+    </span>
+  );
+}

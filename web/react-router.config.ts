@@ -1,0 +1,7 @@
+import type { Config } from '@react-router/dev/config';
+
+export default {
+  ssr: true,
+  // Four routes: shipping the whole manifest with the first document beats a discovery request per navigation.
+  routeDiscovery: { mode: 'initial' },
+} satisfies Config;

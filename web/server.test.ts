@@ -1,0 +1,97 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createWebApp, listen } from './server.ts';
+
+// Stands in for the API's wire protocol (JSON + an event stream the test releases step by step).
+let upstream: Server;
+let seen: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[] = [];
+let releaseEnd: () => void = () => {};
+
+let web: Server;
+let webUrl: string;
+let clientDir: string;
+
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      if (req.url === '/api/v1/runs/r1/log') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('event: log\nid: 1:0\ndata: {"line":"first"}\n\n');
+        releaseEnd = () => res.end('event: end\ndata: {}\n\n');
+        return;
+      }
+      res.writeHead(201, { 'content-type': 'application/json', 'set-cookie': 'sid=new; Path=/' });
+      res.end(JSON.stringify({ echoed: body }));
+    });
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  const apiUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+
+  clientDir = mkdtempSync(join(tmpdir(), 'drydock-web-'));
+  mkdirSync(join(clientDir, 'assets'));
+  writeFileSync(join(clientDir, 'assets', 'app-abc123.js'), 'console.log(1)');
+
+  const app = createWebApp({ apiUrl, clientDir, handleDocument: async (request) => new Response(`page ${new URL(request.url).pathname}`) });
+  web = await listen(app, 0, '127.0.0.1');
+  webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  web.closeAllConnections();
+  upstream.closeAllConnections();
+  await Promise.all([new Promise((r) => web.close(r)), new Promise((r) => upstream.close(r))]);
+  rmSync(clientDir, { recursive: true, force: true });
+});
+
+describe('web server', () => {
+  test('forwards API calls with their method, body, cookie and client address', async () => {
+    seen = [];
+    const res = await fetch(`${webUrl}/api/v1/runs?x=1`, {
+      method: 'POST',
+      headers: { cookie: 'sid=abc', 'user-agent': 'drydock-test', 'content-type': 'application/json' },
+      body: JSON.stringify({ scriptId: 'hello' }),
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('set-cookie')).toBe('sid=new; Path=/');
+    expect(await res.json()).toEqual({ echoed: '{"scriptId":"hello"}' });
+    const [call] = seen;
+    expect(call).toMatchObject({ method: 'POST', url: '/api/v1/runs?x=1' });
+    expect(call?.headers).toMatchObject({ cookie: 'sid=abc', 'user-agent': 'drydock-test' });
+    expect(call?.headers['x-forwarded-for']).toMatch(/127\.0\.0\.1/);
+  });
+
+  test('streams an event stream through as events are sent, before the API ends it', async () => {
+    const res = await fetch(`${webUrl}/api/v1/runs/r1/log`);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const first = await reader.read();
+    expect(first.value).toContain('"line":"first"');
+    releaseEnd();
+    let rest = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += chunk.value;
+    expect(rest).toContain('event: end');
+  });
+
+  test('answers 502 with an API-shaped error when the API is down', async () => {
+    const app = createWebApp({ apiUrl: 'http://127.0.0.1:9', clientDir, handleDocument: async () => new Response('') });
+    const res = await app.request('/health', {}, { incoming: { socket: { remoteAddress: '127.0.0.1' } } } as never);
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('api_unreachable');
+  });
+
+  test('serves hashed assets as immutable and hands pages to React Router', async () => {
+    const asset = await fetch(`${webUrl}/assets/app-abc123.js`);
+    expect(asset.headers.get('cache-control')).toContain('immutable');
+    expect(await asset.text()).toBe('console.log(1)');
+    const page = await fetch(`${webUrl}/runs/r1`);
+    expect(await page.text()).toBe('page /runs/r1');
+    expect(page.headers.get('cache-control')).toBeNull();
+  });
+});

@@ -1,0 +1,17 @@
+import { reactRouter } from '@react-router/dev/vite';
+import tailwindcss from '@tailwindcss/vite';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  plugins: [tailwindcss(), reactRouter()],
+  environments: {
+    ssr: {
+      build: {
+        rolldownOptions: {
+          // Loaded from source at run time: bundled, core's import.meta.url-based paths would point into build/.
+          external: (id) => id === '@drydock/core' || id.startsWith('@drydock/core/'),
+        },
+      },
+    },
+  },
+});
