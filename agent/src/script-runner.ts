@@ -77,6 +77,9 @@ export interface RunScriptOptions {
  */
 export async function runScriptProcess(options: RunScriptOptions): Promise<ScriptExit> {
   const { job, onLine, signal } = options;
+  if (!Object.hasOwn(INTERPRETER_COMMAND, job.interpreter)) {
+    throw new Error(`interpreter ${String(job.interpreter)} is not one this agent runs (${Object.keys(INTERPRETER_COMMAND).join(', ')}); upgrade the agent`);
+  }
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
   const scriptFile = join(options.workDir, `script${INTERPRETER_COMMAND[job.interpreter].extension}`);
   await writeFile(scriptFile, job.content, { mode: 0o700 });
@@ -125,18 +128,25 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
       onLine({ stream: name, line, ts: new Date() });
     };
     stream.setEncoding('utf8');
+    // After a line is cut at MAX_LINE, the rest of it is dropped up to the next newline.
+    let dropping = false;
     stream.on('data', (chunk: string) => {
       const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
-      for (const part of parts) emit(part.endsWith('\r') ? part.slice(0, -1) : part);
-      if (partial.length > MAX_LINE) {
+      for (const part of parts) {
+        if (dropping) dropping = false;
+        else emit(part.endsWith('\r') ? part.slice(0, -1) : part);
+      }
+      if (dropping) partial = '';
+      else if (partial.length > MAX_LINE) {
         emit(partial);
         partial = '';
+        dropping = true;
       }
     });
     return new Promise<void>((resolve) =>
       stream.once('end', () => {
-        if (partial) emit(partial);
+        if (partial && !dropping) emit(partial);
         resolve();
       }),
     );

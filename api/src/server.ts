@@ -36,9 +36,10 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
       // SSE clients hold connections open; end them rather than wait.
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
-    await logBus.close();
-    await temporal.close();
-    await database.close();
+    // Postgres may be going down at the same moment (Ctrl-C signals every process): closing is best effort.
+    await logBus.close().catch(() => {});
+    await temporal.close().catch(() => {});
+    await database.close().catch(() => {});
   };
   // Idempotent: Ctrl-C reaches the process directly and again through the launcher.
   return { url: config.apiUrl, close: () => (closing ??= close()) };

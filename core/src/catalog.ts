@@ -37,6 +37,8 @@ export interface CatalogSource {
 }
 
 const MANIFEST_DIR = 'manifests';
+
+class OutsideRepositoryError extends Error {}
 const MANIFEST_FILE = /\.ya?ml$/;
 
 export class DirectoryCatalogSource implements CatalogSource {
@@ -82,8 +84,9 @@ export class DirectoryCatalogSource implements CatalogSource {
   }
 
   private async scriptPath(script: string): Promise<string> {
-    const path = await realpath(join(this.root, script));
-    if (!path.startsWith(this.root + sep)) throw new Error(`script ${script} resolves outside the repository`);
+    const root = await realpath(this.root);
+    const path = await realpath(join(root, script));
+    if (!path.startsWith(root + sep)) throw new OutsideRepositoryError(`script ${script} resolves outside the repository`);
     return path;
   }
 
@@ -95,12 +98,19 @@ export class DirectoryCatalogSource implements CatalogSource {
       return {
         problem: doc.errors.map((e) => ({
           file: rel,
-          line: e.linePos?.[0]?.line,
+          line: lineCounter.linePos(e.pos[0]).line,
           message: `invalid YAML: ${e.message.split('\n')[0]}`,
         })),
       };
     }
-    const parsed = ManifestSchema.safeParse(doc.toJS());
+    let raw: unknown;
+    try {
+      raw = doc.toJS();
+    } catch (err) {
+      // An alias to a missing anchor parses but cannot be resolved.
+      return { problem: [{ file: rel, message: `invalid YAML: ${err instanceof Error ? err.message : String(err)}` }] };
+    }
+    const parsed = ManifestSchema.safeParse(raw);
     if (!parsed.success) {
       return {
         problem: parsed.error.issues.map((i) => {
@@ -119,8 +129,9 @@ export class DirectoryCatalogSource implements CatalogSource {
     let script: Buffer;
     try {
       script = await readFile(await this.scriptPath(manifest.script));
-    } catch {
-      return { problem: [{ file: rel, message: `script: file ${manifest.script} not found in the repository` }] };
+    } catch (err) {
+      const message = err instanceof OutsideRepositoryError ? err.message : `file ${manifest.script} not found in the repository`;
+      return { problem: [{ file: rel, message: `script: ${message}` }] };
     }
     const version = createHash('sha256').update(text).update('\0').update(script).digest('hex').slice(0, 12);
     return { entry: { manifest, file: rel, version } };

@@ -77,7 +77,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...c,
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.DRYDOCK_TEMPORAL_PORT}`,
     temporalUiUrl: c.DRYDOCK_TEMPORAL_UI_URL ?? `http://localhost:${c.DRYDOCK_TEMPORAL_UI_PORT}`,
-    apiUrl: c.DRYDOCK_API_URL ?? `http://${c.DRYDOCK_API_HOST}:${c.DRYDOCK_API_PORT}`,
+    apiUrl: c.DRYDOCK_API_URL ?? `http://${c.DRYDOCK_API_HOST === '0.0.0.0' ? '127.0.0.1' : c.DRYDOCK_API_HOST}:${c.DRYDOCK_API_PORT}`,
     webUrl: `http://${c.DRYDOCK_WEB_HOST === '0.0.0.0' ? 'localhost' : c.DRYDOCK_WEB_HOST}:${c.DRYDOCK_WEB_PORT}`,
   };
 }

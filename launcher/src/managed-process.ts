@@ -81,6 +81,11 @@ export class ManagedProcess {
     throw new Error(`${this.options.name} exited with code ${String(outcome.exited)} before it was ready:\n${tail}`);
   }
 
+  /** From now on an exit is expected: no restart. Called for every process before any is stopped. */
+  expectExit(): void {
+    this.stopping = true;
+  }
+
   /** For fault tests: kill without a chance to clean up. */
   kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.child;

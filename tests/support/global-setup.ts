@@ -6,14 +6,6 @@ import { freePort, REPO_ROOT } from '@drydock/core';
 import { type PostgresHandle, startEmbeddedPostgres } from '@drydock/launcher';
 import { type DevServer, provisionTemporalBinary, startDevServer } from '@drydock/temporal';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    temporalAddress: string;
-    temporalBin: string;
-    postgresServerUrl: string;
-  }
-}
-
 /**
  * One real Temporal dev server (in memory, from the existing binary, never a download) and one real
  * PostgreSQL for the whole run; each test file gets its own database and Temporal namespace on them.

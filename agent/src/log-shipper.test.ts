@@ -1,0 +1,160 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '@drydock/core';
+import type { LogBatchBody } from '@drydock/core/api-schemas';
+import { describe, expect, test as baseTest, vi } from 'vitest';
+import { type LogLine, RunLogStream } from './log-shipper.ts';
+
+interface Recorded {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  contentType: string | undefined;
+  body: LogBatchBody;
+  status: number;
+}
+
+/** A stand-in for the API's log endpoint that records every request and answers what the test decides. */
+interface FakeApi {
+  url: string;
+  requests: Recorded[];
+  /** Status for the n-th request (0-based); 204 unless the test says otherwise. */
+  respond: (n: number) => number | Promise<number>;
+  start(port?: number): Promise<string>;
+  accepted(): number[];
+}
+
+const test = baseTest.extend('api', async ({}, { onCleanup }): Promise<FakeApi> => {
+  const api: FakeApi = {
+    url: '',
+    requests: [],
+    respond: () => 204,
+    accepted: () => api.requests.filter((r) => r.status < 300).flatMap((r) => r.body.lines.map((l) => l.seq)),
+    async start(port = 0) {
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+      api.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return api.url;
+    },
+  };
+  const server = createServer(async (req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const n = api.requests.length;
+    const record: Recorded = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      authorization: req.headers.authorization,
+      contentType: req.headers['content-type'],
+      body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as LogBatchBody,
+      status: 0,
+    };
+    api.requests.push(record);
+    record.status = await api.respond(n);
+    res.writeHead(record.status).end();
+  });
+  onCleanup(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  return api;
+});
+
+function lines(count: number, from = 0): LogLine[] {
+  return Array.from({ length: count }, (_, i) => ({
+    seq: from + i,
+    stream: i % 3 === 2 ? 'stderr' : 'stdout',
+    ts: new Date(Date.UTC(2025, 0, 1, 12, 0, 0, from + i)).toISOString(),
+    line: `line ${from + i}`,
+  }));
+}
+
+const seqs = (count: number) => Array.from({ length: count }, (_, i) => i);
+
+describe('RunLogStream', () => {
+  test('delivers lines in order, in batches, to the run’s endpoint with the agent token', async ({ api }) => {
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 'dda_agent_token', maxBatch: 100 }, 'run-42', 2);
+    const sent = lines(250);
+    for (const line of sent) stream.push(line);
+    await stream.close();
+
+    expect(api.requests.map((r) => r.body.lines.length)).toEqual([100, 100, 50]);
+    for (const r of api.requests) {
+      expect(r).toMatchObject({
+        method: 'POST',
+        path: '/api/v1/agent/runs/run-42/logs',
+        authorization: 'Bearer dda_agent_token',
+        contentType: 'application/json',
+      });
+      expect(r.body.attempt).toBe(2);
+    }
+    expect(api.requests.flatMap((r) => r.body.lines)).toEqual(sent);
+  });
+
+  test('sends lines while the script is still running, without waiting for close', async ({ api }) => {
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', flushIntervalMs: 20 }, 'run-1', 1);
+    for (const line of lines(3)) stream.push(line);
+    await vi.waitFor(() => expect(api.accepted()).toEqual([0, 1, 2]));
+    for (const line of lines(2, 3)) stream.push(line);
+    await vi.waitFor(() => expect(api.accepted()).toEqual([0, 1, 2, 3, 4]));
+    await stream.close();
+    expect(api.accepted()).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('keeps retrying while the API answers 503, then delivers every line once, in order', async ({ api }) => {
+    api.respond = (n) => (n < 3 ? 503 : 204);
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', maxBatch: 4, flushIntervalMs: 10 }, 'run-1', 1);
+    for (const line of lines(10)) stream.push(line);
+    await stream.close();
+
+    expect(api.requests.slice(0, 3).map((r) => r.status)).toEqual([503, 503, 503]);
+    expect(api.accepted()).toEqual(seqs(10));
+  });
+
+  test('waits for an API that is not listening yet', async ({ api }) => {
+    const port = await freePort();
+    const stream = new RunLogStream({ apiUrl: `http://127.0.0.1:${port}`, token: 't', flushIntervalMs: 10 }, 'run-1', 1);
+    for (const line of lines(5)) stream.push(line);
+    await sleep(300);
+    expect(api.requests).toEqual([]);
+
+    await api.start(port);
+    for (const line of lines(5, 5)) stream.push(line);
+    await stream.close();
+    expect(api.accepted()).toEqual(seqs(10));
+  });
+
+  test('close() resolves only once the API has taken every line', async ({ api }) => {
+    api.respond = async () => {
+      await sleep(100);
+      return 204;
+    };
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', maxBatch: 3 }, 'run-1', 1);
+    for (const line of lines(7)) stream.push(line);
+    await stream.close();
+    expect(api.accepted()).toEqual(seqs(7));
+  });
+
+  test('drops a batch the API refuses with 400, says so, and goes on with the next', async ({ api }) => {
+    api.respond = (n) => (n === 0 ? 400 : 204);
+    const log = vi.fn();
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', maxBatch: 2, log }, 'run-1', 1);
+    for (const line of lines(6)) stream.push(line);
+    await stream.close();
+
+    expect(api.requests.map((r) => r.body.lines.map((l) => l.seq))).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
+    expect(api.accepted()).toEqual([2, 3, 4, 5]);
+    expect(log).toHaveBeenCalledWith(expect.stringContaining('refused 2 log lines of run run-1 (HTTP 400)'));
+  });
+
+  test('close() gives up after its deadline, saying how many lines were not delivered', async ({ api }) => {
+    api.respond = () => 503;
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't' }, 'run-1', 1);
+    for (const line of lines(5)) stream.push(line);
+    await expect(stream.close(300)).rejects.toThrow(`5 log lines of run run-1 could not be delivered to ${api.url}`);
+  });
+});
