@@ -25,11 +25,13 @@ export const RUN_CHANNEL = 'drydock_runs';
 
 export function createRunActivities({ db, catalog }: RunActivityDeps) {
   return {
-    async resolveScript(scriptId: string): Promise<ScriptForRun> {
+    /** Resolves the manifest the run executes and marks the run as running, in one step. */
+    async beginRun(input: { runId: string; scriptId: string; workflowRunId: string }): Promise<ScriptForRun> {
+      let script: ScriptForRun;
       try {
-        const { entry, content } = await catalog.resolve(scriptId);
+        const { entry, content } = await catalog.resolve(input.scriptId);
         const m = entry.manifest;
-        return {
+        script = {
           name: m.name,
           version: entry.version,
           interpreter: m.interpreter,
@@ -44,16 +46,14 @@ export function createRunActivities({ db, catalog }: RunActivityDeps) {
         if (err instanceof NotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'NotFound');
         throw err;
       }
-    },
-
-    async recordRunStarted(input: { runId: string; workflowRunId: string; version: string }): Promise<void> {
       await db
         .updateTable('runs')
-        .set({ status: 'running', started_at: new Date(), workflow_run_id: input.workflowRunId, script_version: input.version })
+        .set({ status: 'running', started_at: new Date(), workflow_run_id: input.workflowRunId, script_version: script.version })
         .where('id', '=', input.runId)
         .where('status', '=', 'queued')
         .execute();
       await notify(db, input.runId);
+      return script;
     },
 
     async recordRunFinished(input: { runId: string; outcome: RunOutcome }): Promise<void> {

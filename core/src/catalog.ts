@@ -44,11 +44,28 @@ const MANIFEST_FILE = /\.ya?ml$/;
 export class DirectoryCatalogSource implements CatalogSource {
   readonly root: string;
 
-  constructor(root: string) {
+  private readonly maxAgeMs: number;
+  private cached: { at: number; snapshot: Promise<CatalogSnapshot> } | undefined;
+
+  /** `maxAgeMs`: how long a read of the directory is reused; every run start and form reads the catalog. */
+  constructor(root: string, options: { maxAgeMs?: number } = {}) {
     this.root = resolve(root);
+    this.maxAgeMs = options.maxAgeMs ?? 1_000;
   }
 
-  async snapshot(): Promise<CatalogSnapshot> {
+  snapshot(): Promise<CatalogSnapshot> {
+    const now = Date.now();
+    if (!this.cached || now - this.cached.at >= this.maxAgeMs) {
+      const snapshot = this.read();
+      this.cached = { at: now, snapshot };
+      snapshot.catch(() => {
+        if (this.cached?.snapshot === snapshot) this.cached = undefined;
+      });
+    }
+    return this.cached.snapshot;
+  }
+
+  private async read(): Promise<CatalogSnapshot> {
     const files = (await walk(join(this.root, MANIFEST_DIR))).filter((f) => MANIFEST_FILE.test(f)).sort();
     const entries: CatalogEntry[] = [];
     const problems: ManifestProblem[] = [];

@@ -42,12 +42,10 @@ function harness(agent: AgentActivities | undefined, script: Partial<ScriptForRu
   const id = randomBytes(4).toString('hex');
   const recorded: { started: number; finished: RunOutcome[] } = { started: 0, finished: [] };
   const central: CentralActivities = {
-    async resolveScript() {
+    async beginRun() {
       if (script instanceof Error) throw ApplicationFailure.nonRetryable(script.message, 'NotFound');
-      return { ...SCRIPT, ...script };
-    },
-    async recordRunStarted() {
       recorded.started++;
+      return { ...SCRIPT, ...script };
     },
     async recordRunFinished({ outcome }) {
       recorded.finished.push(outcome);

@@ -6,6 +6,7 @@ import {
   defineQuery,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   TimeoutFailure,
   upsertSearchAttributes,
@@ -22,7 +23,9 @@ import {
 } from '@drydock/core/run-contract';
 import { agentQueue, SearchAttr } from '@drydock/temporal/names';
 
-const central = proxyActivities<CentralActivities>({
+// Short database steps run as local activities, in the workflow's own worker: no task-queue round trip.
+// They are idempotent, so replaying one after a worker crash is harmless.
+const central = proxyLocalActivities<CentralActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
 });
@@ -57,8 +60,7 @@ export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutco
 }
 
 async function execute(input: ScriptRunInput): Promise<RunOutcome> {
-  const script = await central.resolveScript(input.scriptId);
-  await central.recordRunStarted({ runId: input.runId, workflowRunId: workflowInfo().runId, version: script.version });
+  const script = await central.beginRun({ runId: input.runId, scriptId: input.scriptId, workflowRunId: workflowInfo().runId });
   upsertSearchAttributes([{ key: SearchAttr.Status, value: 'running' }]);
 
   const agent = proxyActivities<AgentActivities>({
