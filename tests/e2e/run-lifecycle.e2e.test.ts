@@ -232,6 +232,14 @@ describe('catalog and system routes', () => {
     const echo = scripts.find((s) => s.id === 'echo-params');
     expect(echo?.parameters.map((p) => p.type)).toEqual(['string', 'multiline', 'integer', 'number', 'boolean', 'enum', 'secret']);
     expect((await stack.api('/api/v1/scripts/nope')).status).toBe(404);
+
+    const one = (await (await stack.api('/api/v1/scripts/echo-params')).json()) as {
+      parametersJsonSchema: { properties: Record<string, { type?: string; maximum?: number; enum?: string[] }>; additionalProperties: boolean; required?: string[] };
+    };
+    expect(one.parametersJsonSchema.properties.count).toMatchObject({ type: 'integer', maximum: 100 });
+    expect(one.parametersJsonSchema.properties.level?.enum).toEqual(['low', 'medium', 'high']);
+    expect(one.parametersJsonSchema.required).toEqual(['message']);
+    expect(one.parametersJsonSchema.additionalProperties).toBe(false);
   });
 
   test('health reports the database and Temporal', async () => {

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import type { CatalogEntry, ScriptView } from '@drydock/core';
+import { z } from 'zod';
+import { type CatalogEntry, paramsSchema, type ScriptView } from '@drydock/core';
 import type { ApiDeps, ApiEnv } from '../context.ts';
 
 export function toScriptView(entry: CatalogEntry): ScriptView {
@@ -24,5 +25,10 @@ export function scriptRoutes(deps: ApiDeps) {
       const snapshot = await deps.catalog.snapshot();
       return c.json({ scripts: snapshot.entries.map(toScriptView), problems: snapshot.problems });
     })
-    .get('/:id', async (c) => c.json(toScriptView(await deps.catalog.get(c.req.param('id')))));
+    .get('/:id', async (c) => {
+      const entry = await deps.catalog.get(c.req.param('id'));
+      // The same zod schema the API validates with, as JSON Schema, for clients that build their own forms.
+      const parametersJsonSchema = z.toJSONSchema(paramsSchema(entry.manifest.parameters), { io: 'input', unrepresentable: 'any' });
+      return c.json({ ...toScriptView(entry), parametersJsonSchema });
+    });
 }
