@@ -1,0 +1,54 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', 'web/build/**', 'web/.react-router/**', '.data/**', 'test-output/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.ts'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'read settings from the Config that core/src/config.ts parses once' },
+      ],
+    },
+  },
+  {
+    // Settings are read from the environment in one place; launchers and tests hand environments to children.
+    files: ['core/src/config.ts', 'launcher/src/**', 'tests/**', 'temporal/src/dev-server.ts', 'agent/src/script-runner.ts', '**/*.test.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // vitest fixtures that use no other fixture take `{}` as their first argument.
+    files: ['**/*.test.ts'],
+    rules: { 'no-empty-pattern': 'off' },
+  },
+  {
+    // Workflow code is replayed: deterministic, no I/O, and only activity *types* from the activity packages.
+    files: ['workflows/src/**/*.ts'],
+    ignores: ['workflows/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'http', 'net'], message: 'workflows must be deterministic: no Node built-ins' },
+          ],
+          paths: ['@drydock/activities', '@drydock/agent', '@drydock/api', '@drydock/core', '@drydock/temporal'].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'import activity types only; deterministic modules by their subpath (e.g. @drydock/temporal/names)',
+          })),
+        },
+      ],
+      'no-restricted-globals': ['error', { name: 'process', message: 'workflows have no process' }],
+    },
+  },
+);
