@@ -49,9 +49,8 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
         const message = err instanceof Error ? err.message : String(err);
         push('system', message);
         await log.close().catch(() => {});
-        throw ApplicationFailure.nonRetryable(message, 'AgentError');
-      } finally {
         clearInterval(heartbeat);
+        throw ApplicationFailure.nonRetryable(message, 'AgentError');
       }
 
       const seconds = (exit.durationMs / 1000).toFixed(1);
@@ -63,7 +62,12 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
             ? `killed by ${exit.signal} after ${seconds} s`
             : `exited with code ${exit.exitCode} after ${seconds} s`;
       push('system', summary);
-      await log.close();
+      // Heartbeats go on while the last lines are delivered, so a slow API is not mistaken for a dead agent.
+      try {
+        await log.close();
+      } finally {
+        clearInterval(heartbeat);
+      }
 
       if (exit.cancelled) {
         // Rethrow the SDK's own cancellation so Temporal records the activity as cancelled.

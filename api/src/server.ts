@@ -1,6 +1,6 @@
 import { serve } from '@hono/node-server';
 import { assertPortFree, type Config, DirectoryCatalogSource, ensureLocalAdmin, migrateToLatest, openDatabase } from '@drydock/core';
-import { connectClient } from '@drydock/temporal';
+import { connectClient, ensureSearchAttributes } from '@drydock/temporal';
 import { createApp } from './app.ts';
 import { createLogBus } from './log-bus.ts';
 
@@ -15,6 +15,8 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
   await migrateToLatest(database.db);
   const localUser = await ensureLocalAdmin(database.db, config.DRYDOCK_TEAM, config.DRYDOCK_LOCAL_ADMIN_EMAIL);
   const temporal = await connectClient(config);
+  // Runs are started with Drydock's search attributes; a namespace without them would refuse every start.
+  await ensureSearchAttributes(temporal.client.connection, config.TEMPORAL_NAMESPACE);
   const logBus = await createLogBus(database.sql);
   const app = createApp({
     config,
