@@ -1,10 +1,12 @@
+import { type CatalogSyncDeps, createCatalogSyncActivities } from './catalog-sync.activities.ts';
 import { createRunActivities, type RunActivityDeps } from './runs.activities.ts';
 
 export * from './runs.activities.ts';
+export * from './catalog-sync.activities.ts';
 
 /** Everything the central worker serves on the `central` queue. */
-export function createCentralActivities(deps: RunActivityDeps) {
-  return { ...createRunActivities(deps) };
+export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps) {
+  return { ...createRunActivities(deps), ...createCatalogSyncActivities(deps) };
 }
 
 export type CentralActivities = ReturnType<typeof createCentralActivities>;

@@ -1,46 +1,50 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
-import { type CatalogSource, type Db, NotFoundError, type RunOutcome } from '@drydock/core';
-import type { Interpreter } from '@drydock/core/manifest';
+import { CatalogStore, type Db, NotFoundError, type RunOutcome } from '@drydock/core';
+import type { Interpreter, SuccessCriteria } from '@drydock/core/manifest';
 
 export interface RunActivityDeps {
   db: Db;
-  catalog: CatalogSource;
 }
 
 export interface ScriptForRun {
   name: string;
   version: string;
-  interpreter: Interpreter;
-  scriptPath: string;
-  content: string;
+  interpreter: Interpreter | null;
+  scriptPath: string | null;
+  content: string | null;
+  commandTemplate: string | null;
   timeoutSeconds: number;
   retries: number;
   retryDelaySeconds: number;
   secretNames: string[];
+  successCriteria: SuccessCriteria;
 }
 
 /** Channel the API listens on to push run status changes to SSE clients. */
 export const RUN_CHANNEL = 'drydock_runs';
 
-export function createRunActivities({ db, catalog }: RunActivityDeps) {
+export function createRunActivities({ db }: RunActivityDeps) {
+  const catalog = new CatalogStore(db);
   return {
-    /** Resolves the manifest the run executes and marks the run as running, in one step. */
-    async beginRun(input: { runId: string; scriptId: string; workflowRunId: string }): Promise<ScriptForRun> {
+    /** Resolves the exact version the run executes and marks the run as running, in one step. */
+    async beginRun(input: { runId: string; teamId: string; source: 'script' | 'action'; scriptId: string; version: string; workflowRunId: string }): Promise<ScriptForRun> {
       let script: ScriptForRun;
       try {
-        const { entry, content } = await catalog.resolve(input.scriptId);
-        const m = entry.manifest;
+        const item = await catalog.get(input.teamId, input.source, input.scriptId, input.source === 'script' ? input.version : undefined);
+        const m = item.manifest;
         script = {
           name: m.name,
-          version: entry.version,
-          interpreter: m.interpreter,
-          scriptPath: m.script,
-          content,
+          version: item.version,
+          interpreter: m.interpreter ?? null,
+          scriptPath: m.script ?? null,
+          content: item.scriptContent,
+          commandTemplate: m.command_template ?? null,
           timeoutSeconds: m.timeout,
           retries: m.retries,
           retryDelaySeconds: m.retry_delay,
           secretNames: m.parameters.filter((p) => p.type === 'secret').map((p) => p.name),
+          successCriteria: m.success_criteria,
         };
       } catch (err) {
         if (err instanceof NotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'NotFound');

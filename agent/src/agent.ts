@@ -22,6 +22,7 @@ export async function createAgent(config: Config, log: (message: string) => void
     hostName,
     stateFile: config.DRYDOCK_AGENT_STATE_FILE ?? join(config.DRYDOCK_DATA_DIR, 'agents', `${hostName}.json`),
     registrationSecret: config.DRYDOCK_AGENT_REGISTRATION_SECRET,
+    tags: config.DRYDOCK_AGENT_TAGS,
     log,
   });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });

@@ -15,6 +15,7 @@ export interface IdentityOptions {
   hostName: string;
   stateFile: string;
   registrationSecret?: string;
+  tags?: string[];
   log: (message: string) => void;
   signal?: AbortSignal;
 }
@@ -43,6 +44,7 @@ export async function obtainIdentity(options: IdentityOptions): Promise<AgentIde
       body: JSON.stringify({
         registrationSecret: options.registrationSecret,
         hostName: options.hostName,
+        tags: options.tags ?? [],
         os: `${type()} ${release()}`,
         agentVersion: AGENT_VERSION,
       }),

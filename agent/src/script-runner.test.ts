@@ -14,9 +14,11 @@ function job(overrides: Partial<AgentScriptJob> = {}): AgentScriptJob {
     interpreter: 'bash',
     scriptPath: 'scripts/echo-params.sh',
     content: 'true\n',
+    commandTemplate: null,
     params: {},
     secretNames: [],
     timeoutSeconds: 30,
+    successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import type { Interpreter, ParamValue } from '@drydock/core/manifest';
-import { SECRET_MASK } from '@drydock/core/manifest';
+import { renderCommand, SECRET_MASK } from '@drydock/core/manifest';
 
 export interface ScriptLine {
   stream: 'stdout' | 'stderr' | 'system';
@@ -20,11 +20,12 @@ export interface ScriptExit {
   stderrTail: string;
 }
 
-const INTERPRETER_COMMAND: Record<Interpreter, { command: string; extension: string }> = {
-  bash: { command: 'bash', extension: '.sh' },
-  sh: { command: 'sh', extension: '.sh' },
-  python: { command: 'python3', extension: '.py' },
-  node: { command: process.execPath, extension: '.mjs' },
+const INTERPRETER_COMMAND: Record<Interpreter, { command: string; args: string[]; extension: string }> = {
+  bash: { command: 'bash', args: [], extension: '.sh' },
+  sh: { command: 'sh', args: [], extension: '.sh' },
+  python: { command: 'python3', args: [], extension: '.py' },
+  powershell: { command: 'pwsh', args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File'], extension: '.ps1' },
+  node: { command: process.execPath, args: [], extension: '.mjs' },
 };
 
 /** The agent's own environment stays out of scripts (it holds the agent's token); only these pass through. */
@@ -38,20 +39,28 @@ export function paramEnvName(name: string): string {
 }
 
 function asText(value: ParamValue): string {
-  return typeof value === 'string' ? value : String(value);
+  return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : String(value);
 }
 
-/** Parameters go in as data: environment variables for all, `--name=value` argv for the non-secret ones. */
+/**
+ * Parameters go in as data: environment variables for all; for a script, `--name=value` argv for the
+ * non-secret ones; for a command template, the words it renders to. No shell ever parses a value.
+ */
 export function scriptInvocation(job: AgentScriptJob, scriptFile: string, base: NodeJS.ProcessEnv, extra: Record<string, string>) {
   const env: Record<string, string> = {};
   for (const key of INHERITED_ENV) if (base[key] !== undefined) env[key] = base[key]!;
   Object.assign(env, extra);
-  const argv: string[] = [scriptFile];
+  for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = asText(value);
+  if (job.commandTemplate !== null) {
+    const [command, ...argv] = renderCommand(job.commandTemplate, job.params);
+    return { command: command!, argv, env };
+  }
+  const interpreter = INTERPRETER_COMMAND[job.interpreter!];
+  const argv: string[] = [...interpreter.args, scriptFile];
   for (const [name, value] of Object.entries(job.params)) {
-    env[paramEnvName(name)] = asText(value);
     if (!job.secretNames.includes(name)) argv.push(`--${name}=${asText(value)}`);
   }
-  return { command: INTERPRETER_COMMAND[job.interpreter].command, argv, env };
+  return { command: interpreter.command, argv, env };
 }
 
 export function secretMasker(job: AgentScriptJob): (line: string) => string {
@@ -77,13 +86,15 @@ export interface RunScriptOptions {
  */
 export async function runScriptProcess(options: RunScriptOptions): Promise<ScriptExit> {
   const { job, onLine, signal } = options;
-  if (!Object.hasOwn(INTERPRETER_COMMAND, job.interpreter)) {
+  if (job.commandTemplate === null && (job.interpreter === null || !Object.hasOwn(INTERPRETER_COMMAND, job.interpreter))) {
     throw new Error(`interpreter ${String(job.interpreter)} is not one this agent runs (${Object.keys(INTERPRETER_COMMAND).join(', ')}); upgrade the agent`);
   }
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
-  const scriptFile = join(options.workDir, `script${INTERPRETER_COMMAND[job.interpreter].extension}`);
-  await writeFile(scriptFile, job.content, { mode: 0o700 });
-  await chmod(scriptFile, 0o700);
+  const scriptFile = join(options.workDir, `script${job.interpreter ? INTERPRETER_COMMAND[job.interpreter].extension : ''}`);
+  if (job.commandTemplate === null) {
+    await writeFile(scriptFile, job.content ?? '', { mode: 0o700 });
+    await chmod(scriptFile, 0o700);
+  }
 
   const { command, argv, env } = scriptInvocation(job, scriptFile, process.env, options.extraEnv);
   const mask = secretMasker(job);
@@ -162,7 +173,7 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
   signal.removeEventListener('abort', onAbort);
   if (first instanceof Error) {
     await rm(options.workDir, { recursive: true, force: true });
-    throw new Error(`could not start ${command} for ${job.scriptPath}: ${first.message}`);
+    throw new Error(`could not start ${command} for ${job.scriptPath ?? 'the command template'}: ${first.message}`);
   }
   // Background children of the script would keep the pipes open: the run is over, so end the whole group.
   killGroup('SIGKILL');

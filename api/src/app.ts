@@ -11,7 +11,10 @@ import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
 import { codecRoutes } from './routes/codec.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { runRoutes } from './routes/runs.ts';
-import { scriptRoutes } from './routes/scripts.ts';
+import { actionRoutes } from './routes/actions.ts';
+import { credentialRoutes, repositoryRoutes } from './routes/repositories.ts';
+import { manifestJsonSchema, scriptRoutes } from './routes/scripts.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 
 function statusOf(err: DrydockError): 400 | 401 | 403 | 404 | 409 | 500 {
   if (err instanceof ValidationError) return 400;
@@ -51,7 +54,12 @@ export function createApp(deps: ApiDeps) {
     const u = c.get('user')!;
     return c.json({ id: u.id, name: u.name, email: u.email, role: u.role, teamId: u.team_id });
   });
+  app.get('/api/v1/schemas/manifest.json', (c) => c.json(manifestJsonSchema()));
   app.route('/api/v1/scripts', scriptRoutes(deps));
+  app.route('/api/v1/actions', actionRoutes(deps));
+  app.route('/api/v1/repositories', repositoryRoutes(deps));
+  app.route('/api/v1/credentials', credentialRoutes(deps));
+  app.route('/api/v1/webhooks', webhookRoutes(deps));
   app.route('/api/v1/hosts', hostRoutes(deps));
   app.route('/api/v1/runs', runRoutes(deps));
   app.route('/api/v1/agents', agentRegistrationRoutes(deps));

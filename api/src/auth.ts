@@ -4,7 +4,9 @@ import { ForbiddenError, UnauthorizedError } from '@drydock/core';
 import type { ApiDeps, ApiEnv } from './context.ts';
 
 export const AGENT_ROUTES = '/api/v1/agent/';
-const PUBLIC_ROUTES = new Set(['/health', '/api/v1/openapi.json', '/api/v1/agents/register']);
+const PUBLIC_ROUTES = new Set(['/health', '/api/v1/openapi.json', '/api/v1/schemas/manifest.json', '/api/v1/agents/register']);
+/** Webhooks authenticate by the provider's signature over the body, checked in the route. */
+const SIGNED_ROUTES = '/api/v1/webhooks/';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
@@ -45,7 +47,7 @@ export function authMiddleware(deps: ApiDeps) {
       c.set('agent', { agentId: agent.id, hostId: agent.host_id, teamId: agent.team_id });
       return next();
     }
-    if (PUBLIC_ROUTES.has(path) || c.req.method === 'OPTIONS') return next();
+    if (PUBLIC_ROUTES.has(path) || path.startsWith(SIGNED_ROUTES) || c.req.method === 'OPTIONS') return next();
     if (bearer(c.req.header('authorization'))?.startsWith('dda_')) {
       throw new ForbiddenError('agent tokens are accepted on agent routes only');
     }

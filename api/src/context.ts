@@ -1,12 +1,13 @@
 import type { Client } from '@temporalio/client';
-import type { CatalogSource, Config, Db, User } from '@drydock/core';
+import type { CatalogStore, Config, Db, SecretBox, User } from '@drydock/core';
 import type { LogBus } from './log-bus.ts';
 
 export interface ApiDeps {
   config: Config;
   db: Db;
   temporal: Client;
-  catalog: CatalogSource;
+  catalog: CatalogStore;
+  secrets: SecretBox;
   logBus: LogBus;
   /** The signed-in user in local mode; identity providers replace this later. */
   localUser: User;

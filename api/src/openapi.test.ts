@@ -36,16 +36,15 @@ describe('the OpenAPI document', () => {
     expect(document.servers).toEqual([{ url: config.apiUrl }]);
   });
 
-  it('describes the body of POST /api/v1/runs with scriptId and hostId required', () => {
+  it('describes the body of POST /api/v1/runs: hostId required, a script or an action, an optional version', () => {
     const post = document.paths['/api/v1/runs']?.post as {
       requestBody?: { required: boolean; content: Record<string, { schema: { type: string; required?: string[]; properties?: Record<string, unknown> } }> };
     };
     const schema = post.requestBody?.content['application/json']?.schema;
     expect(post.requestBody?.required).toBe(true);
     expect(schema?.type).toBe('object');
-    expect(schema?.required).toEqual(expect.arrayContaining(['scriptId', 'hostId']));
-    expect(schema?.required).not.toContain('params');
-    expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(['scriptId', 'hostId', 'params']));
+    expect(schema?.required).toEqual(['hostId']);
+    expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(['scriptId', 'actionId', 'version', 'hostId', 'params']));
   });
 
   it('declares every path parameter of a templated path', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentRegisterBodySchema, LogBatchBodySchema, RunListQuerySchema, StartRunBodySchema } from '@drydock/core';
+import { AgentRegisterBodySchema, CredentialBodySchema, LogBatchBodySchema, RepositoryBodySchema, RepositoryPatchSchema, RunListQuerySchema, StartRunBodySchema } from '@drydock/core';
 
 type Operation = { summary: string; tags: string[]; body?: z.ZodType; query?: z.ZodObject; responses: Record<string, string>; security?: 'agent' | 'none'; sse?: boolean };
 
@@ -10,8 +10,43 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/health': { get: { summary: 'Liveness of the API, its database and Temporal', tags: ['system'], security: 'none', responses: { '200': 'healthy', '503': 'a dependency is down' } } },
   '/api/v1/openapi.json': { get: { summary: 'This document', tags: ['system'], security: 'none', responses: { '200': 'OpenAPI 3.1' } } },
   '/api/v1/me': { get: { summary: 'The signed-in user', tags: ['users'], responses: { '200': 'user' } } },
-  '/api/v1/scripts': { get: { summary: 'Catalog scripts, with manifest problems', tags: ['catalog'], responses: { '200': 'scripts and problems' } } },
-  '/api/v1/scripts/{id}': { get: { summary: 'One script with its parameter schema', tags: ['catalog'], responses: { '200': 'script', ...ERR } } },
+  '/api/v1/scripts': { get: { summary: 'The catalog (scripts and actions), searchable by q, tag and category, with manifest problems and facets', tags: ['catalog'], responses: { '200': 'scripts, problems, facets' } } },
+  '/api/v1/scripts/{id}': { get: { summary: 'One script at its current version or at ?version=<sha>, with its parameter JSON Schema', tags: ['catalog'], responses: { '200': 'script', ...ERR } } },
+  '/api/v1/scripts/{id}/versions': { get: { summary: "A script's versions by commit: author, message, what changed", tags: ['catalog'], responses: { '200': 'versions', ...ERR } } },
+  '/api/v1/schemas/manifest.json': { get: { summary: 'The manifest format as JSON Schema, for editors', tags: ['catalog'], security: 'none', responses: { '200': 'JSON Schema' } } },
+  '/api/v1/actions': {
+    get: { summary: 'Action templates', tags: ['catalog'], responses: { '200': 'actions' } },
+    post: { summary: 'Create an action template (a manifest with command_template)', tags: ['catalog'], responses: { '201': 'created', '409': 'id taken', ...ERR } },
+  },
+  '/api/v1/actions/{id}': {
+    get: { summary: 'One action template', tags: ['catalog'], responses: { '200': 'action', ...ERR } },
+    put: { summary: 'Replace an action template; its revision goes up', tags: ['catalog'], responses: { '200': 'updated', ...ERR } },
+    delete: { summary: 'Delete an action template', tags: ['catalog'], responses: { '204': 'deleted', ...ERR } },
+  },
+  '/api/v1/actions/{id}/validate': { get: { summary: 'What is wrong with a stored action template', tags: ['catalog'], responses: { '200': 'valid flag and problems', ...ERR } } },
+  '/api/v1/repositories': {
+    get: { summary: 'Scripts repositories with their sync state', tags: ['repositories'], responses: { '200': 'repositories' } },
+    post: { summary: 'Add a git repository; its first sync starts at once', tags: ['repositories'], body: RepositoryBodySchema, responses: { '201': 'added', '409': 'id taken', ...ERR } },
+  },
+  '/api/v1/repositories/{id}': {
+    get: { summary: 'One repository, its recent syncs and current manifest problems', tags: ['repositories'], responses: { '200': 'repository', ...ERR } },
+    patch: { summary: 'Change a repository; a new URL, branch, path or credential syncs at once', tags: ['repositories'], body: RepositoryPatchSchema, responses: { '200': 'updated', ...ERR } },
+    delete: { summary: 'Remove a repository; its scripts leave the catalog', tags: ['repositories'], responses: { '204': 'removed', ...ERR } },
+  },
+  '/api/v1/repositories/{id}/sync': { post: { summary: 'Sync now (coalesced with pending requests)', tags: ['repositories'], responses: { '202': 'sync requested', ...ERR } } },
+  '/api/v1/credentials': {
+    get: { summary: 'Stored credentials, without their secrets', tags: ['repositories'], responses: { '200': 'credentials' } },
+    post: { summary: 'Store an HTTPS token or SSH key, encrypted at rest', tags: ['repositories'], body: CredentialBodySchema, responses: { '201': 'stored', '409': 'name taken', ...ERR } },
+  },
+  '/api/v1/credentials/{id}': { delete: { summary: 'Delete a credential no repository uses', tags: ['repositories'], responses: { '204': 'deleted', '409': 'in use', ...ERR } } },
+  '/api/v1/webhooks/{repositoryId}': {
+    post: {
+      summary: 'Push webhook from GitHub (X-Hub-Signature-256), GitLab (X-Gitlab-Token) or Bitbucket (X-Hub-Signature); a push to the branch requests a sync',
+      tags: ['repositories'],
+      security: 'none',
+      responses: { '202': 'sync requested or ignored', '401': 'signature does not verify' },
+    },
+  },
   '/api/v1/hosts': { get: { summary: 'Registered hosts and whether their agent is online', tags: ['hosts'], responses: { '200': 'hosts' } } },
   '/api/v1/runs': {
     get: { summary: 'Run history: filters, sort, cursor pagination', tags: ['runs'], query: RunListQuerySchema, responses: { '200': 'a page of runs', ...ERR } },

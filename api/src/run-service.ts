@@ -7,6 +7,8 @@ import {
   type LogLineView,
   newId,
   NotFoundError,
+  type Parameter,
+  type ParamValues,
   redactParams,
   type Run,
   type RunListQuery,
@@ -18,11 +20,13 @@ import {
   ValidationError,
 } from '@drydock/core';
 import { CENTRAL_QUEUE, runWorkflowId, SearchAttr, temporalWebUrl } from '@drydock/temporal';
+import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 
 export function toRunView(run: Run, deps: Pick<ApiDeps, 'config'>): RunView {
   return {
     id: run.id,
+    source: run.source,
     scriptId: run.script_id,
     scriptName: run.script_name,
     scriptVersion: run.script_version,
@@ -51,12 +55,22 @@ export async function getRun(deps: ApiDeps, teamId: string, id: string): Promise
 
 /** Validates everything before anything starts: a bad request never leaves a run behind. */
 export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): Promise<Run> {
-  const entry = await deps.catalog.get(body.scriptId);
-  const host = await deps.db.selectFrom('hosts').select('id').where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
-  if (!host) throw new NotFoundError('host', body.hostId);
+  const source = body.actionId !== undefined ? 'action' : 'script';
+  const entry = await deps.catalog.get(user.team_id, source, (body.actionId ?? body.scriptId)!, body.version);
   const manifest = entry.manifest;
+  const reason = notRunnableReason(manifest);
+  if (reason) throw new ValidationError(`${manifest.name} cannot run here: ${reason}`);
+
+  const host = await deps.db.selectFrom('hosts').select(['id', 'tags']).where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
+  if (!host) throw new NotFoundError('host', body.hostId);
+  const lacking = manifest.host_tags.filter((t) => !host.tags.includes(t));
+  if (lacking.length > 0) {
+    throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`host ${host.id} lacks the tags this ${source} needs: ${lacking.join(', ')}`] });
+  }
   const checked = validateParams(manifest.parameters, body.params);
   if (!checked.ok) throw new ValidationError(`parameters of ${manifest.id} are invalid`, checked.fields);
+  const hostFields = await checkHostParams(deps, user.team_id, manifest.parameters, checked.values, manifest.host_tags);
+  if (Object.keys(hostFields).length > 0) throw new ValidationError(`parameters of ${manifest.id} name hosts that cannot be used`, hostFields);
 
   const runId = newId();
   const workflowId = runWorkflowId(runId);
@@ -65,6 +79,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
     .values({
       id: runId,
       team_id: user.team_id,
+      source,
       script_id: manifest.id,
       script_name: manifest.name,
       script_version: entry.version,
@@ -80,6 +95,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
   const input: ScriptRunInput = {
     runId,
     teamId: user.team_id,
+    source,
     scriptId: manifest.id,
     version: entry.version,
     hostId: host.id,
@@ -94,7 +110,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
       workflowId,
       args: [input],
       typedSearchAttributes: [
-        { key: SearchAttr.Kind, value: 'script-run' },
+        { key: SearchAttr.Kind, value: source === 'action' ? 'action-run' : 'script-run' },
         { key: SearchAttr.Script, value: manifest.id },
         { key: SearchAttr.Hosts, value: [host.id] },
         { key: SearchAttr.Initiator, value: user.email },
@@ -109,6 +125,24 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
     throw err;
   }
   return getRun(deps, user.team_id, runId);
+}
+
+/** Host and host-list parameters must name registered hosts of the team that carry the entry's host tags. */
+async function checkHostParams(deps: ApiDeps, teamId: string, parameters: Parameter[], values: ParamValues, tags: string[]) {
+  const fields: Record<string, string[]> = {};
+  for (const p of parameters) {
+    if (p.type !== 'host' && p.type !== 'host_list') continue;
+    const value = values[p.name];
+    const ids = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+    if (ids.length === 0) continue;
+    const rows = await deps.db.selectFrom('hosts').select(['id', 'tags']).where('team_id', '=', teamId).where('id', 'in', ids).execute();
+    const unknown = ids.filter((id) => !rows.some((r) => r.id === id));
+    const untagged = rows.filter((r) => tags.some((t) => !r.tags.includes(t))).map((r) => r.id);
+    const label = p.title ?? p.name;
+    if (unknown.length > 0) fields[p.name] = [`${label}: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a registered host`];
+    else if (untagged.length > 0) fields[p.name] = [`${label}: ${untagged.join(', ')} lack${untagged.length === 1 ? 's' : ''} the tags ${tags.join(', ')}`];
+  }
+  return fields;
 }
 
 export async function cancelRun(deps: ApiDeps, user: User, id: string): Promise<Run> {

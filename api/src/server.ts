@@ -1,8 +1,9 @@
 import { serve } from '@hono/node-server';
-import { assertPortFree, type Config, DirectoryCatalogSource, ensureLocalAdmin, migrateToLatest, openDatabase } from '@drydock/core';
+import { assertPortFree, CatalogStore, type Config, ensureLocalAdmin, migrateToLatest, openDatabase, secretBoxFromConfig } from '@drydock/core';
 import { connectClient, ensureSearchAttributes } from '@drydock/temporal';
 import { createApp } from './app.ts';
 import { createLogBus } from './log-bus.ts';
+import { ensureLocalCatalog } from './repository-service.ts';
 
 export interface ApiServer {
   url: string;
@@ -16,16 +17,19 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
   const localUser = await ensureLocalAdmin(database.db, config.DRYDOCK_TEAM, config.DRYDOCK_LOCAL_ADMIN_EMAIL);
   const temporal = await connectClient(config);
   // Runs are started with Drydock's search attributes; a namespace without them would refuse every start.
-  await ensureSearchAttributes(temporal.client.connection, config.TEMPORAL_NAMESPACE);
+  await ensureSearchAttributes(temporal.connection, config.TEMPORAL_NAMESPACE);
   const logBus = await createLogBus(database.sql);
-  const app = createApp({
+  const deps = {
     config,
     db: database.db,
     temporal: temporal.client,
-    catalog: new DirectoryCatalogSource(config.DRYDOCK_CATALOG_DIR),
+    catalog: new CatalogStore(database.db),
+    secrets: secretBoxFromConfig(config),
     logBus,
     localUser,
-  });
+  };
+  await ensureLocalCatalog(deps);
+  const app = createApp(deps);
   const server = serve({ fetch: app.fetch, hostname: config.DRYDOCK_API_HOST, port: config.DRYDOCK_API_PORT });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', () => resolve());

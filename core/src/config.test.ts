@@ -19,7 +19,6 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       DRYDOCK_TEAM: 'default',
       DRYDOCK_DATA_DIR: join(REPO_ROOT, '.data'),
-      DRYDOCK_CATALOG_DIR: join(REPO_ROOT, 'examples/scripts-repo'),
       TEMPORAL_NAMESPACE: 'default',
       DRYDOCK_AUTH_MODE: 'local',
       DRYDOCK_AGENT_HOST: 'local',
@@ -29,6 +28,9 @@ describe('loadConfig', () => {
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.DRYDOCK_CODEC_KEY).toBeUndefined();
+    // The sample catalog is what npm start serves; a bare install serves only the repositories it is given.
+    expect(config.DRYDOCK_CATALOG_DIR).toBeUndefined();
+    expect(config.DRYDOCK_AGENT_TAGS).toEqual([]);
   });
 
   it('derives the URLs from the default hosts and ports', () => {

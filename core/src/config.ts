@@ -32,7 +32,8 @@ export const ConfigSchema = z.object({
   DRYDOCK_WEB_HOST: z.string().default('127.0.0.1'),
   DRYDOCK_WEB_PORT: port.default(3000),
 
-  DRYDOCK_CATALOG_DIR: z.string().default(resolve(REPO_ROOT, 'examples/scripts-repo')),
+  /** A directory served as the "Local catalog" repository; npm start and the tests point it at examples/. */
+  DRYDOCK_CATALOG_DIR: z.string().optional(),
   DRYDOCK_AUTH_MODE: z.enum(['local']).default('local'),
   DRYDOCK_LOCAL_ADMIN_EMAIL: z.email().default('admin@drydock.local'),
 
@@ -40,6 +41,11 @@ export const ConfigSchema = z.object({
   /** How long a run waits for its host's agent to pick it up before failing as offline. */
   DRYDOCK_AGENT_OFFLINE_TIMEOUT: seconds.default(60),
   DRYDOCK_AGENT_HOST: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('local'),
+  /** Comma-separated tags the agent's host carries; manifests' host_tags choose hosts by them. */
+  DRYDOCK_AGENT_TAGS: z
+    .string()
+    .default('')
+    .transform((t) => t.split(',').map((x) => x.trim()).filter(Boolean)),
   DRYDOCK_AGENT_STATE_FILE: z.string().optional(),
   DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).default(8),
   DRYDOCK_AGENT_WORK_DIR: z.string().optional(),
@@ -51,6 +57,14 @@ export const ConfigSchema = z.object({
     .refine((k) => Buffer.from(k, 'base64').length === 32, { error: 'DRYDOCK_CODEC_KEY must be 32 bytes, base64-encoded' })
     .optional(),
   DRYDOCK_CODEC_KEY_ID: z.string().default('k1'),
+  /** 32 bytes, base64: encrypts credentials and webhook secrets at rest. */
+  DRYDOCK_MASTER_KEY: z
+    .string()
+    .refine((k) => Buffer.from(k, 'base64').length === 32, { error: 'DRYDOCK_MASTER_KEY must be 32 bytes, base64-encoded' })
+    .optional(),
+  DRYDOCK_MASTER_KEY_ID: z.string().default('m1'),
+  /** Where people and git providers reach Drydock, for webhook URLs; defaults to the web UI's address. */
+  DRYDOCK_PUBLIC_URL: optionalUrl,
 
   DRYDOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -62,6 +76,7 @@ export interface Config extends RawConfig {
   temporalUiUrl: string;
   apiUrl: string;
   webUrl: string;
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {}
@@ -79,5 +94,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     temporalUiUrl: c.DRYDOCK_TEMPORAL_UI_URL ?? `http://localhost:${c.DRYDOCK_TEMPORAL_UI_PORT}`,
     apiUrl: c.DRYDOCK_API_URL ?? `http://${c.DRYDOCK_API_HOST === '0.0.0.0' ? '127.0.0.1' : c.DRYDOCK_API_HOST}:${c.DRYDOCK_API_PORT}`,
     webUrl: `http://${c.DRYDOCK_WEB_HOST === '0.0.0.0' ? 'localhost' : c.DRYDOCK_WEB_HOST}:${c.DRYDOCK_WEB_PORT}`,
+    publicUrl: (c.DRYDOCK_PUBLIC_URL ?? `http://${c.DRYDOCK_WEB_HOST === '0.0.0.0' ? 'localhost' : c.DRYDOCK_WEB_HOST}:${c.DRYDOCK_WEB_PORT}`).replace(/\/$/, ''),
   };
 }

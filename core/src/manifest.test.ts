@@ -5,7 +5,9 @@ import {
   type Parameter,
   paramsSchema,
   redactParams,
+  renderCommand,
   SECRET_MASK,
+  templateWords,
   validateParams,
 } from './manifest.ts';
 
@@ -316,5 +318,63 @@ describe('paramsSchema', () => {
     expect(codes({})).toEqual(['invalid_type']);
     expect(codes({ service: 'nginx', count: 0 })).toEqual(['too_small']);
     expect(codes({ service: 'nginx', extra: 1 })).toEqual(['unrecognized_keys']);
+  });
+});
+
+describe('command templates', () => {
+  it('split into words before values are known, so a value never adds or splits words', () => {
+    expect(templateWords(`tar -czf "/backups/{{name}} copy.tgz" '{{dir}}' --label={{label}}`)).toEqual(['tar', '-czf', '/backups/{{name}} copy.tgz', '{{dir}}', '--label={{label}}']);
+    expect(renderCommand('echo {{msg}} --count={{n}}', { msg: 'a b; rm -rf / $(x)', n: 3 })).toEqual(['echo', 'a b; rm -rf / $(x)', '--count=3']);
+    expect(renderCommand('ping {{hosts}}', { hosts: ['a', 'b'] })).toEqual(['ping', 'a,b']);
+    expect(() => templateWords('echo "unclosed')).toThrow('unclosed " quote in command template');
+  });
+
+  it('must name only the manifest’s parameters, never a secret, and never be the command itself', () => {
+    const base = { id: 'x', name: 'X', runner: 'agent' };
+    const problems = (m: object) => {
+      const r = ManifestSchema.safeParse({ ...base, ...m });
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(problems({ command_template: 'df -h {{path}}', parameters: [{ name: 'path', type: 'string' }] })).toEqual([]);
+    expect(problems({ command_template: 'df -h {{nope}}' })).toEqual(['command_template: {{nope}} is not a parameter of this manifest']);
+    expect(problems({ command_template: 'login {{pw}}', parameters: [{ name: 'pw', type: 'secret' }] })).toEqual([
+      'command_template: secret pw cannot appear in a command line (ps shows it); the command reads it from DRYDOCK_PARAM_PW',
+    ]);
+    expect(problems({ command_template: '{{cmd}} now', parameters: [{ name: 'cmd', type: 'string' }] })).toEqual(['command_template: the command itself cannot be a parameter']);
+    expect(problems({ command_template: 'true', script: 'scripts/x.sh', interpreter: 'sh' })).toEqual(['script: give either script (with interpreter) or command_template, not both']);
+    expect(problems({ script: 'scripts/x.sh' })).toEqual(['interpreter: interpreter is required with script: one of bash, sh, python, powershell, node']);
+    expect(problems({ command_template: 'true', runner: 'docker' })).toEqual(['runner_image: runner docker needs runner_image']);
+  });
+});
+
+describe('host, host list and date parameters', () => {
+  const params: Parameter[] = [
+    { name: 'target', type: 'host', required: true },
+    { name: 'peers', type: 'host_list', required: false, min: 1, max: 2 },
+    { name: 'day', type: 'date', required: false, min: '2026-01-01', max: '2026-12-31' },
+  ];
+
+  it('accept host ids, lists of them and real dates within bounds', () => {
+    expect(validateParams(params, { target: 'web-1', peers: ['db-1', 'db-2'], day: '2026-02-28' })).toEqual({
+      ok: true,
+      values: { target: 'web-1', peers: ['db-1', 'db-2'], day: '2026-02-28' },
+    });
+  });
+
+  it('refuse what is not one, with a message per field', () => {
+    const result = validateParams(params, { target: 'Web 1', peers: ['a', 'a'], day: '2026-02-30' });
+    expect(result).toEqual({
+      ok: false,
+      fields: { target: ['target must be a host id'], peers: ['peers lists a host twice'], day: ['day is not a real date'] },
+    });
+    expect(validateParams(params, { target: 'a', peers: ['a', 'b', 'c'], day: '2025-12-31' })).toEqual({
+      ok: false,
+      fields: { peers: ['peers allows at most 2 hosts'], day: ['day must be on or after 2026-01-01'] },
+    });
+  });
+
+  it('come from forms as multi-values or comma lists', () => {
+    expect(coerceFormValues(params, { target: 'a', peers: ['b', 'c'] })).toEqual({ target: 'a', peers: ['b', 'c'] });
+    expect(coerceFormValues(params, { target: 'a', peers: 'b, c,', day: '2026-03-01' })).toEqual({ target: 'a', peers: ['b', 'c'], day: '2026-03-01' });
   });
 });

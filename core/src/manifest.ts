@@ -2,13 +2,17 @@ import { z } from 'zod';
 
 // Browser-safe: the web form validates with the same schemas the API uses, so nothing here touches Node.
 
-export const PARAMETER_TYPES = ['string', 'integer', 'number', 'boolean', 'enum', 'multiline', 'secret'] as const;
-export const INTERPRETERS = ['bash', 'sh', 'python', 'node'] as const;
+export const PARAMETER_TYPES = ['string', 'integer', 'number', 'boolean', 'enum', 'multiline', 'secret', 'host', 'host_list', 'date'] as const;
+export const INTERPRETERS = ['bash', 'sh', 'python', 'powershell', 'node'] as const;
+export const RUNNERS = ['agent', 'ssh', 'winrm', 'docker'] as const;
+export type Runner = (typeof RUNNERS)[number];
 export type Interpreter = (typeof INTERPRETERS)[number];
 
 const ParameterName = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,62}$/, { error: 'parameter names are lower_snake_case, starting with a letter' });
+
+const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'dates are written YYYY-MM-DD' });
 
 const ParameterBase = {
   name: ParameterName,
@@ -53,16 +57,91 @@ export const ParameterSchema = z.discriminatedUnion('type', [
     options: z.array(z.string().min(1)).min(1),
     default: z.string().optional(),
   }),
+  z.strictObject({ ...ParameterBase, type: z.literal('host'), default: z.string().optional() }),
+  z.strictObject({
+    ...ParameterBase,
+    type: z.literal('host_list'),
+    default: z.array(z.string()).optional(),
+    min: z.number().int().min(0).optional(),
+    max: z.number().int().min(1).optional(),
+  }),
+  z.strictObject({
+    ...ParameterBase,
+    type: z.literal('date'),
+    default: IsoDate.optional(),
+    min: IsoDate.optional(),
+    max: IsoDate.optional(),
+  }),
 ]);
 export type Parameter = z.infer<typeof ParameterSchema>;
 
+function insideRepository(p: string): boolean {
+  return !p.startsWith('/') && !/^[a-zA-Z]:/.test(p) && !p.split(/[\\/]/).includes('..') && !p.includes('\0');
+}
+
 /** A script path stays inside its repository: relative, no `..` segments, no absolute paths. */
-export const ScriptPath = z
-  .string()
-  .min(1)
-  .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..') && !p.includes('\0'), {
-    error: 'script must be a path inside the repository (relative, without "..")',
-  });
+export const ScriptPath = z.string().min(1).refine(insideRepository, {
+  error: 'script must be a path inside the repository (relative, without "..")',
+});
+
+const ArtifactGlob = z.string().min(1).refine(insideRepository, {
+  error: 'artifact globs are relative to the run directory, without ".."',
+});
+
+export const SuccessCriteriaSchema = z.strictObject({
+  exit_codes: z.array(z.number().int().min(0).max(255)).min(1).default([0]),
+  output_contains: z.array(z.string().min(1)).default([]),
+  output_not_contains: z.array(z.string().min(1)).default([]),
+  max_execution_time: z.number().int().min(1).optional(),
+});
+export type SuccessCriteria = z.infer<typeof SuccessCriteriaSchema>;
+
+export const CaptureSchema = z.strictObject({
+  environment_snapshot: z.boolean().default(false),
+  artifacts: z.array(ArtifactGlob).default([]),
+});
+
+/** `{{name}}` placeholders; everything else in a template is literal. */
+export const PLACEHOLDER = /\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g;
+
+/**
+ * Splits a command template into argv words *before* any value is known, honouring '…' and "…" quoting, so a
+ * value can never add, split or join words: it lands inside the word its placeholder was written in.
+ */
+export function templateWords(template: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let quote: '"' | "'" | null = null;
+  let started = false;
+  for (const ch of template) {
+    if (quote) {
+      if (ch === quote) quote = null;
+      else word += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      started = true;
+    } else if (/\s/.test(ch)) {
+      if (started || word) words.push(word);
+      word = '';
+      started = false;
+    } else {
+      word += ch;
+    }
+  }
+  if (quote) throw new Error(`unclosed ${quote} quote in command template`);
+  if (started || word) words.push(word);
+  return words;
+}
+
+/** The argv a command template renders to: values replace placeholders inside words, never split into more. */
+export function renderCommand(template: string, values: ParamValues): string[] {
+  return templateWords(template).map((word) =>
+    word.replace(PLACEHOLDER, (_m, name: string) => {
+      const v = values[name];
+      return v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v);
+    }),
+  );
+}
 
 export const ManifestSchema = z
   .strictObject({
@@ -72,14 +151,54 @@ export const ManifestSchema = z
     category: z.string().default('general'),
     tags: z.array(z.string()).default([]),
     version: z.union([z.string(), z.number()]).transform(String).optional(),
-    script: ScriptPath,
-    interpreter: z.enum(INTERPRETERS),
+    script: ScriptPath.optional(),
+    interpreter: z.enum(INTERPRETERS).optional(),
+    command_template: z.string().min(1).optional(),
+    runner: z.enum(RUNNERS).default('agent'),
+    runner_image: z.string().min(1).optional(),
     timeout: z.number().int().min(1).max(86_400).default(300),
     retries: z.number().int().min(0).max(10).default(0),
     retry_delay: z.number().int().min(0).max(3_600).default(5),
+    requires_lock: z.boolean().default(false),
+    success_criteria: SuccessCriteriaSchema.prefault({}),
+    capture: CaptureSchema.prefault({}),
+    host_tags: z.array(z.string().min(1)).default([]),
     parameters: z.array(ParameterSchema).default([]),
   })
   .superRefine((m, ctx) => {
+    if ((m.script === undefined) === (m.command_template === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['script'], message: 'give either script (with interpreter) or command_template, not both' });
+    }
+    if (m.script !== undefined && m.interpreter === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['interpreter'], message: `interpreter is required with script: one of ${INTERPRETERS.join(', ')}` });
+    }
+    if (m.runner === 'docker' && m.runner_image === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['runner_image'], message: 'runner docker needs runner_image' });
+    }
+    if (m.command_template !== undefined) {
+      let words: string[] = [];
+      try {
+        words = templateWords(m.command_template);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['command_template'], message: (err as Error).message });
+      }
+      if (words.length > 0 && PLACEHOLDER.test(words[0]!)) {
+        ctx.addIssue({ code: 'custom', path: ['command_template'], message: 'the command itself cannot be a parameter' });
+      }
+      PLACEHOLDER.lastIndex = 0;
+      for (const match of m.command_template.matchAll(PLACEHOLDER)) {
+        const param = m.parameters.find((p) => p.name === match[1]);
+        if (!param) {
+          ctx.addIssue({ code: 'custom', path: ['command_template'], message: `{{${match[1]}}} is not a parameter of this manifest` });
+        } else if (param.type === 'secret') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['command_template'],
+            message: `secret ${param.name} cannot appear in a command line (ps shows it); the command reads it from DRYDOCK_PARAM_${param.name.toUpperCase()}`,
+          });
+        }
+      }
+    }
     const seen = new Set<string>();
     m.parameters.forEach((p, i) => {
       if (seen.has(p.name)) {
@@ -102,8 +221,10 @@ function compiles(pattern: string): boolean {
   }
 }
 
-export type ParamValue = string | number | boolean;
+export type ParamValue = string | number | boolean | string[];
 export type ParamValues = Record<string, ParamValue>;
+
+const HOST_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 function fieldSchema(p: Parameter): z.ZodType<ParamValue | undefined> {
   const label = p.title ?? p.name;
@@ -139,6 +260,28 @@ function fieldSchema(p: Parameter): z.ZodType<ParamValue | undefined> {
     case 'enum':
       schema = z.enum(p.options as [string, ...string[]], { error: `${label} must be one of: ${p.options.join(', ')}` });
       break;
+    case 'host':
+      schema = z.string({ error: `${label} must be a host id` }).regex(HOST_ID, { error: `${label} must be a host id` });
+      break;
+    case 'host_list': {
+      let list = z.array(z.string().regex(HOST_ID, { error: `${label} must list host ids` }), { error: `${label} must be a list of hosts` });
+      if (p.min !== undefined) list = list.min(p.min, { error: `${label} needs at least ${p.min} host${p.min === 1 ? '' : 's'}` });
+      if (p.max !== undefined) list = list.max(p.max, { error: `${label} allows at most ${p.max} hosts` });
+      schema = list.refine((l) => new Set(l).size === l.length, { error: `${label} lists a host twice` });
+      break;
+    }
+    case 'date': {
+      let d = z
+        .string({ error: `${label} must be a date` })
+        .regex(/^\d{4}-\d{2}-\d{2}$/, { error: `${label} must be a date (YYYY-MM-DD)` })
+        .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), {
+          error: `${label} is not a real date`,
+        });
+      if (p.min !== undefined) d = d.refine((v) => v >= p.min!, { error: `${label} must be on or after ${p.min}` });
+      if (p.max !== undefined) d = d.refine((v) => v <= p.max!, { error: `${label} must be on or before ${p.max}` });
+      schema = d;
+      break;
+    }
   }
   if (p.required) return schema as z.ZodType<ParamValue | undefined>;
   return schema.optional();
@@ -158,7 +301,11 @@ export function validateParams(parameters: readonly Parameter[], input: Record<s
   const withDefaults: Record<string, unknown> = {};
   for (const p of parameters) {
     const given = input[p.name];
-    const empty = given === undefined || given === null || (given === '' && p.type !== 'string' && p.type !== 'multiline');
+    const empty =
+      given === undefined ||
+      given === null ||
+      (given === '' && p.type !== 'string' && p.type !== 'multiline') ||
+      (Array.isArray(given) && given.length === 0);
     if (!empty) withDefaults[p.name] = given;
     else if ('default' in p && p.default !== undefined) withDefaults[p.name] = p.default;
   }
@@ -185,10 +332,17 @@ export function validateParams(parameters: readonly Parameter[], input: Record<s
 }
 
 /** Form fields arrive as strings; turn them into the types the manifest declares before validating. */
-export function coerceFormValues(parameters: readonly Parameter[], form: Record<string, string | undefined>): Record<string, unknown> {
+export function coerceFormValues(parameters: readonly Parameter[], form: Record<string, string | string[] | undefined>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const p of parameters) {
-    const raw = form[p.name];
+    const given = form[p.name];
+    if (p.type === 'host_list') {
+      // A multi-select sends several values; a text field sends one comma-separated value.
+      const list = (Array.isArray(given) ? given : (given ?? '').split(',')).map((h) => h.trim()).filter(Boolean);
+      if (list.length > 0) out[p.name] = list;
+      continue;
+    }
+    const raw = Array.isArray(given) ? given[0] : given;
     if (p.type === 'boolean') {
       out[p.name] = raw === 'true' || raw === 'on';
       continue;

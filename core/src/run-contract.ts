@@ -1,12 +1,14 @@
-import type { Interpreter, ParamValues } from './manifest.ts';
+import type { Interpreter, ParamValues, SuccessCriteria } from './manifest.ts';
 import type { RunStatus } from './db/schema.ts';
 
 /** Input of scriptRunWorkflow (`run/<runId>`). Params travel encrypted by the payload codec. */
 export interface ScriptRunInput {
   runId: string;
   teamId: string;
+  /** A script synced from a repository, or an action template. */
+  source: 'script' | 'action';
   scriptId: string;
-  /** Catalog version the run was started against. */
+  /** The exact version the parameters were validated against: a commit SHA, content hash or action revision. */
   version: string;
   hostId: string;
   params: ParamValues;
@@ -20,14 +22,18 @@ export interface ScriptRunInput {
 export interface AgentScriptJob {
   runId: string;
   scriptId: string;
-  interpreter: Interpreter;
-  /** The script's file name in the repository, kept for error messages and the temp file's extension. */
-  scriptPath: string;
-  content: string;
+  /** A script file run by an interpreter... */
+  interpreter: Interpreter | null;
+  /** The script's path in the repository, kept for messages and the temp file's extension. */
+  scriptPath: string | null;
+  content: string | null;
+  /** ...or a command template, rendered to argv (never a shell string). */
+  commandTemplate: string | null;
   params: ParamValues;
   /** Parameter names that are secrets: passed by environment only, never argv, masked in the log. */
   secretNames: string[];
   timeoutSeconds: number;
+  successCriteria: SuccessCriteria;
 }
 
 export interface AgentScriptResult {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ConfigError, loadConfig, PortInUseError } from '@drydock/core';
+import { ConfigError, loadConfig, PortInUseError, REPO_ROOT } from '@drydock/core';
 import { TemporalProvisioningError } from '@drydock/temporal';
 import { loadOrCreateLocalSecrets } from './secrets.ts';
 import { startStack } from './stack.ts';
@@ -13,6 +13,8 @@ try {
     ...process.env,
     DRYDOCK_AGENT_REGISTRATION_SECRET: process.env.DRYDOCK_AGENT_REGISTRATION_SECRET ?? secrets.registrationSecret,
     DRYDOCK_CODEC_KEY: process.env.DRYDOCK_CODEC_KEY ?? secrets.codecKey,
+    DRYDOCK_MASTER_KEY: process.env.DRYDOCK_MASTER_KEY ?? secrets.masterKey,
+    DRYDOCK_CATALOG_DIR: process.env.DRYDOCK_CATALOG_DIR ?? join(REPO_ROOT, 'examples/scripts-repo'),
   };
   const stack = await startStack({ env, echo: true, restart: true, log });
   const c = stack.config;

@@ -5,16 +5,26 @@ import { dirname } from 'node:path';
 export interface LocalSecrets {
   registrationSecret: string;
   codecKey: string;
+  masterKey: string;
 }
 
 /** Made once on the first `npm start` and kept (mode 600) so restarts keep agents registered and histories readable. */
 export async function loadOrCreateLocalSecrets(file: string): Promise<LocalSecrets> {
+  let stored: Partial<LocalSecrets> = {};
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as LocalSecrets;
+    stored = JSON.parse(await readFile(file, 'utf8')) as Partial<LocalSecrets>;
   } catch {
-    const secrets = { registrationSecret: randomBytes(24).toString('base64url'), codecKey: randomBytes(32).toString('base64') };
+    // first start
+  }
+  // Keys added by later versions are generated once; existing ones are never replaced.
+  const secrets: LocalSecrets = {
+    registrationSecret: stored.registrationSecret ?? randomBytes(24).toString('base64url'),
+    codecKey: stored.codecKey ?? randomBytes(32).toString('base64'),
+    masterKey: stored.masterKey ?? randomBytes(32).toString('base64'),
+  };
+  if (JSON.stringify(secrets) !== JSON.stringify(stored)) {
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, JSON.stringify(secrets), { mode: 0o600 });
-    return secrets;
   }
+  return secrets;
 }

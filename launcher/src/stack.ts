@@ -104,6 +104,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await p.start();
       started.push(p);
       processes[name] = p;
+      if (name === 'worker' && config.DRYDOCK_CATALOG_DIR && processes.api) await localCatalogSynced(config.apiUrl, log);
     }
 
     return {
@@ -118,5 +119,24 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/** The first sync of the local catalog, so the stack is usable once it says it is up. */
+async function localCatalogSynced(apiUrl: string, log: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await fetch(`${apiUrl}/api/v1/repositories/local-catalog`).catch(() => undefined);
+    const repo = res?.ok ? ((await res.json()) as { status: string; lastSyncError: string | null }) : undefined;
+    if (repo?.status === 'ok') return;
+    if (repo?.status === 'failed') {
+      log(`the local catalog did not sync: ${repo.lastSyncError}`);
+      return;
+    }
+    if (Date.now() > deadline) {
+      log('the local catalog has not synced after 60 s; it will appear when it does');
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -4,6 +4,7 @@ import { codecFromConfig } from './codec.ts';
 
 export interface TemporalClientHandle {
   client: Client;
+  connection: Connection;
   close(): Promise<void>;
 }
 
@@ -15,5 +16,5 @@ export async function connectClient(config: Config): Promise<TemporalClientHandl
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
   });
-  return { client, close: () => connection.close() };
+  return { client, connection, close: () => connection.close() };
 }

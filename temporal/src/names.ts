@@ -25,3 +25,6 @@ export function temporalWebUrl(uiUrl: string, namespace: string, workflowId: str
   const base = `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
 }
+
+export const syncWorkflowId = (repositoryId: string): string => `sync/${repositoryId}`;
+export const syncScheduleId = (repositoryId: string): string => `sync-schedule/${repositoryId}`;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createCentralActivities } from '@drydock/activities';
-import { type Config, DirectoryCatalogSource, migrateToLatest, openDatabase } from '@drydock/core';
+import { type Config, migrateToLatest, openDatabase, secretBoxFromConfig } from '@drydock/core';
 import { codecFromConfig } from './codec.ts';
 import { CENTRAL_QUEUE } from './names.ts';
 
@@ -23,7 +23,7 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: CENTRAL_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createCentralActivities({ db: database.db, catalog: new DirectoryCatalogSource(config.DRYDOCK_CATALOG_DIR) }),
+    activities: createCentralActivities({ db: database.db, secrets: secretBoxFromConfig(config), dataDir: config.DRYDOCK_DATA_DIR }),
     dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
   });
   return {

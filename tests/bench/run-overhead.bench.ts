@@ -70,6 +70,7 @@ const stack = await startStack({
     DRYDOCK_AGENT_REGISTRATION_SECRET: randomBytes(16).toString('hex'),
     DRYDOCK_CODEC_KEY: codecKey.toString('base64'),
     DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: String(CONCURRENCY),
+    DRYDOCK_CATALOG_DIR: join(REPO_ROOT, 'examples/scripts-repo'),
   },
   processes: ['api', 'worker', 'agent'],
 });

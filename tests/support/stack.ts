@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import type { LogLineView, RunView } from '@drydock/core';
-import { freePort } from '@drydock/core';
+import { freePort, REPO_ROOT } from '@drydock/core';
 import { dropDatabase, ensureDatabase, type ProcessName, type Stack, startStack } from '@drydock/launcher';
 
 export const REGISTRATION_SECRET = 'test-registration-secret-0123456789';
 export const CODEC_KEY = randomBytes(32).toString('base64');
+export const MASTER_KEY = randomBytes(32).toString('base64');
 
 export interface TestStack extends Stack {
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
@@ -40,6 +41,8 @@ export async function startTestStack(options: { processes?: ProcessName[]; env?:
     DRYDOCK_WEB_PORT: String(await freePort()),
     DRYDOCK_AGENT_REGISTRATION_SECRET: REGISTRATION_SECRET,
     DRYDOCK_CODEC_KEY: CODEC_KEY,
+    DRYDOCK_MASTER_KEY: MASTER_KEY,
+    DRYDOCK_CATALOG_DIR: join(REPO_ROOT, 'examples/scripts-repo'),
     DRYDOCK_AGENT_OFFLINE_TIMEOUT: '4',
     DRYDOCK_AGENT_HEARTBEAT_TIMEOUT: '10',
     ...options.env,

@@ -1,1 +1,2 @@
 export * from './script-run.workflow.ts';
+export * from './repository-sync.workflow.ts';

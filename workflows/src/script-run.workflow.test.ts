@@ -32,10 +32,12 @@ const SCRIPT: ScriptForRun = {
   interpreter: 'sh',
   scriptPath: 'scripts/fake.sh',
   content: 'exit 0',
+  commandTemplate: null,
   timeoutSeconds: 30,
   retries: 1,
   retryDelaySeconds: 0,
   secretNames: [],
+  successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
 };
 
 function harness(agent: AgentActivities | undefined, script: Partial<ScriptForRun> | Error = {}) {
@@ -50,10 +52,14 @@ function harness(agent: AgentActivities | undefined, script: Partial<ScriptForRu
     async recordRunFinished({ outcome }) {
       recorded.finished.push(outcome);
     },
+    async syncRepository() {
+      throw new Error('not part of a script run');
+    },
   };
   const input: ScriptRunInput = {
     runId: `00000000-0000-7000-8000-${id.padStart(12, '0')}`,
     teamId: 'default',
+    source: 'script',
     scriptId: 'fake',
     version: 'abc123',
     hostId: `h-${id}`,

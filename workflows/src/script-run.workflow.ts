@@ -60,7 +60,14 @@ export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutco
 }
 
 async function execute(input: ScriptRunInput): Promise<RunOutcome> {
-  const script = await central.beginRun({ runId: input.runId, scriptId: input.scriptId, workflowRunId: workflowInfo().runId });
+  const script = await central.beginRun({
+    runId: input.runId,
+    teamId: input.teamId,
+    source: input.source,
+    scriptId: input.scriptId,
+    version: input.version,
+    workflowRunId: workflowInfo().runId,
+  });
   upsertSearchAttributes([{ key: SearchAttr.Status, value: 'running' }]);
 
   const agent = proxyActivities<AgentActivities>({
@@ -83,9 +90,11 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     interpreter: script.interpreter,
     scriptPath: script.scriptPath,
     content: script.content,
+    commandTemplate: script.commandTemplate,
     params: input.params,
     secretNames: script.secretNames,
     timeoutSeconds: script.timeoutSeconds,
+    successCriteria: script.successCriteria,
   });
   return { status: 'succeeded', exitCode: result.exitCode, error: null, attempts: result.attempt };
 }

@@ -22,8 +22,8 @@ export function agentRegistrationRoutes(deps: ApiDeps) {
     await deps.db.transaction().execute(async (tx) => {
       await tx
         .insertInto('hosts')
-        .values({ id: body.hostName, team_id: teamId, name: body.hostName, transport: 'agent', os: body.os ?? null, agent_version: body.agentVersion ?? null })
-        .onConflict((oc) => oc.column('id').doUpdateSet({ os: body.os ?? null, agent_version: body.agentVersion ?? null }))
+        .values({ id: body.hostName, team_id: teamId, name: body.hostName, transport: 'agent', tags: body.tags ?? [], os: body.os ?? null, agent_version: body.agentVersion ?? null })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ tags: body.tags ?? [], os: body.os ?? null, agent_version: body.agentVersion ?? null }))
         .execute();
       // One agent per host: a new registration retires the tokens of any earlier install.
       await tx.updateTable('agents').set({ revoked_at: new Date() }).where('host_id', '=', body.hostName).where('revoked_at', 'is', null).execute();

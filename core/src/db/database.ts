@@ -3,6 +3,7 @@ import { type Migration, Migrator } from 'kysely/migration';
 import { PostgresJSDialect } from 'kysely-postgres-js';
 import postgres from 'postgres';
 import * as foundation from './migrations/001-foundation.ts';
+import * as catalog from './migrations/002-catalog.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -22,6 +23,7 @@ export function openDatabase(url: string, options: { max?: number } = {}): Datab
 
 const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
+  '002-catalog': catalog,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

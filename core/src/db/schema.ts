@@ -28,6 +28,7 @@ export interface HostTable {
   team_id: string;
   name: string;
   transport: 'agent';
+  tags: ColumnType<string[], string[] | undefined, string[]>;
   os: string | null;
   agent_version: string | null;
   last_seen_at: Timestamp | null;
@@ -54,12 +55,13 @@ export interface RunTable {
   status: RunStatus;
   initiator_id: string;
   initiator_name: string;
-  params: Json<Record<string, string | number | boolean>>;
+  params: Json<Record<string, string | number | boolean | string[]>>;
   exit_code: number | null;
   error: string | null;
   attempts: ColumnType<number, number | undefined, number>;
   workflow_id: string;
   workflow_run_id: string | null;
+  source: ColumnType<'script' | 'action', 'script' | 'action' | undefined, 'script' | 'action'>;
   created_at: CreatedAt;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
@@ -89,7 +91,107 @@ export interface AuditTable {
   created_at: CreatedAt;
 }
 
+export interface CredentialTable {
+  id: string;
+  team_id: string;
+  name: string;
+  kind: 'https_token' | 'ssh_key' | 'password';
+  username: string | null;
+  secret_enc: string;
+  created_at: CreatedAt;
+}
+
+export type RepositoryStatus = 'new' | 'syncing' | 'ok' | 'failed';
+
+export interface ScriptRepositoryTable {
+  id: string;
+  team_id: string;
+  name: string;
+  kind: 'git' | 'directory';
+  url: string;
+  branch: string;
+  path: ColumnType<string, string | undefined, string>;
+  provider: ColumnType<'github' | 'gitlab' | 'bitbucket' | 'generic', 'github' | 'gitlab' | 'bitbucket' | 'generic' | undefined, 'github' | 'gitlab' | 'bitbucket' | 'generic'>;
+  credential_id: string | null;
+  webhook_secret_enc: string | null;
+  sync_interval_seconds: number;
+  status: ColumnType<RepositoryStatus, RepositoryStatus | undefined, RepositoryStatus>;
+  head: string | null;
+  last_sync_at: Timestamp | null;
+  last_sync_error: string | null;
+  created_at: CreatedAt;
+}
+
+export interface RepositorySyncTable {
+  id: string;
+  repository_id: string;
+  reason: string;
+  workflow_id: string;
+  status: 'running' | 'ok' | 'failed';
+  head: string | null;
+  added: ColumnType<number, number | undefined, number>;
+  updated: ColumnType<number, number | undefined, number>;
+  removed: ColumnType<number, number | undefined, number>;
+  problems: ColumnType<number, number | undefined, number>;
+  error: string | null;
+  started_at: CreatedAt;
+  finished_at: Timestamp | null;
+}
+
+export interface CatalogScriptTable {
+  team_id: string;
+  id: string;
+  repository_id: string;
+  version: string;
+  name: string;
+  description: string;
+  category: string;
+  tags: string[];
+  file: string;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ScriptVersionTable {
+  team_id: string;
+  script_id: string;
+  version: string;
+  repository_id: string;
+  manifest: Json<Record<string, unknown>>;
+  script_content: string | null;
+  file: string;
+  author: string;
+  committed_at: Timestamp;
+  message: string;
+  changes: Json<string[]>;
+  created_at: CreatedAt;
+}
+
+export interface CatalogProblemTable {
+  repository_id: string;
+  file: string;
+  line: number | null;
+  message: string;
+  head: string | null;
+}
+
+export interface ActionTemplateTable {
+  team_id: string;
+  id: string;
+  manifest: Json<Record<string, unknown>>;
+  revision: ColumnType<number, number | undefined, number>;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
+  credentials: CredentialTable;
+  script_repositories: ScriptRepositoryTable;
+  repository_syncs: RepositorySyncTable;
+  catalog_scripts: CatalogScriptTable;
+  script_versions: ScriptVersionTable;
+  catalog_problems: CatalogProblemTable;
+  action_templates: ActionTemplateTable;
   teams: TeamTable;
   users: UserTable;
   hosts: HostTable;
@@ -105,3 +207,5 @@ export type RunUpdate = Updateable<RunTable>;
 export type RunLog = Selectable<RunLogTable>;
 export type Host = Selectable<HostTable>;
 export type User = Selectable<UserTable>;
+export type ScriptRepository = Selectable<ScriptRepositoryTable>;
+export type ScriptVersion = Selectable<ScriptVersionTable>;
