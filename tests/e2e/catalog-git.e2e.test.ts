@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { RunView, ScriptView } from '@drydock/core';
+import { freePort, type RunView, type ScriptView } from '@drydock/core';
 import { REGISTRATION_SECRET, startTestStack, type TestStack } from '../support/stack.ts';
 
 // A team's scripts repository as a real git repository: a bare repo over file://, pushed to from a clone.
@@ -248,6 +249,36 @@ describe('a git repository as the catalog', () => {
     expect((await repository('team-scripts')).status).toBe('failed');
     expect((await scripts()).map((s) => `${s.id}@${s.version}`).sort()).toEqual(before);
     await stack.api('/api/v1/repositories/team-scripts', { method: 'PATCH', json: { url: `file://${bare}` } });
+  });
+
+  test('a repository served by git daemon syncs over git:// like any remote', async () => {
+    const port = await freePort();
+    const daemon = spawn('git', ['daemon', '--reuseaddr', `--base-path=${dir}`, '--export-all', `--port=${port}`, '--listen=127.0.0.1', dir], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100; i++) {
+        const open = await new Promise<boolean>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => {
+            socket.end();
+            resolve(true);
+          }).on('error', () => resolve(false));
+        });
+        if (open) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const res = await stack.api('/api/v1/repositories', {
+        method: 'POST',
+        json: { id: 'daemon-scripts', name: 'Over git daemon', url: `git://127.0.0.1:${port}/scripts.git`, branch: 'main', syncIntervalSeconds: 3600 },
+      });
+      expect(res.status).toBe(201);
+      const head = await git('rev-parse', 'HEAD');
+      const repo = await syncedTo('daemon-scripts', head);
+      // Every id it holds already belongs to team-scripts: reported, not taken over.
+      expect(repo.problems).toContainEqual({ file: 'manifests/fresh.yaml', message: 'id "fresh" is already defined in repository Team scripts; rename one of them' });
+      expect((await scripts()).find((s) => s.id === 'fresh')?.repository?.id).toBe('team-scripts');
+      expect((await stack.api('/api/v1/repositories/daemon-scripts', { method: 'DELETE' })).status).toBe(204);
+    } finally {
+      daemon.kill('SIGTERM');
+    }
   });
 
   test('bad repository input is refused field by field', async () => {
