@@ -7,6 +7,7 @@ export * from './api-schemas.ts';
 export * from './catalog.ts';
 export * from './catalog-store.ts';
 export * from './secret-box.ts';
+export * from './aes-gcm.ts';
 export * from './run-contract.ts';
 export * from './bootstrap.ts';
 export * from './db/schema.ts';

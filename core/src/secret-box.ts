@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { openBytes, sealBytes } from './aes-gcm.ts';
 import { ValidationError } from './errors.ts';
 
 /**
@@ -22,10 +22,7 @@ export class SecretBox {
 
   seal(plain: string): string {
     if (!this.canSeal) throw new ValidationError('Drydock has no master key (DRYDOCK_MASTER_KEY), so it cannot store secrets; set one and restart');
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentKeyId)!, iv);
-    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    return `v1:${this.currentKeyId}:${Buffer.concat([iv, body]).toString('base64')}`;
+    return `v1:${this.currentKeyId}:${sealBytes(this.keys.get(this.currentKeyId)!, Buffer.from(plain, 'utf8')).toString('base64')}`;
   }
 
   open(sealed: string): string {
@@ -33,10 +30,7 @@ export class SecretBox {
     if (version !== 'v1' || !keyId || !data) throw new Error('not a sealed secret');
     const key = this.keys.get(keyId);
     if (!key) throw new Error(`no master key with id ${keyId}`);
-    const raw = Buffer.from(data, 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(raw.length - 16));
-    return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString('utf8');
+    return openBytes(key, Buffer.from(data, 'base64')).toString('utf8');
   }
 }
 

@@ -1,6 +1,6 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
+import { openBytes, sealBytes } from '@drydock/core';
 
 const { temporal } = proto;
 const ENCODING = 'binary/encrypted';
@@ -25,10 +25,7 @@ export class EncryptionCodec implements PayloadCodec {
   async encode(payloads: Payload[]): Promise<Payload[]> {
     const key = this.keys.get(this.currentKeyId)!;
     return payloads.map((payload) => {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const plain = temporal.api.common.v1.Payload.encode(payload).finish();
-      const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      const data = sealBytes(key, temporal.api.common.v1.Payload.encode(payload).finish());
       return {
         metadata: { encoding: encoder.encode(ENCODING), 'encryption-key-id': encoder.encode(this.currentKeyId) },
         data,
@@ -42,11 +39,7 @@ export class EncryptionCodec implements PayloadCodec {
       const keyId = decoder.decode(payload.metadata['encryption-key-id']);
       const key = this.keys.get(keyId);
       if (!key) throw new Error(`no codec key with id ${keyId}; add it to decrypt older payloads`);
-      const data = Buffer.from(payload.data ?? new Uint8Array());
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
-      decipher.setAuthTag(data.subarray(data.length - 16));
-      const plain = Buffer.concat([decipher.update(data.subarray(12, data.length - 16)), decipher.final()]);
-      return temporal.api.common.v1.Payload.decode(plain);
+      return temporal.api.common.v1.Payload.decode(openBytes(key, payload.data ?? new Uint8Array()));
     });
   }
 }
