@@ -1,0 +1,113 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { renderCommand } from '@drydock/core/manifest';
+import { type AgentScriptJob, type AgentScriptResult, SCRIPT_FAILED, SCRIPT_TIMED_OUT, type ScriptFailureDetails } from '@drydock/core/run-contract';
+import { unmetCriteria } from '@drydock/core/success-criteria';
+
+export interface OutputLine {
+  stream: 'stdout' | 'stderr' | 'system';
+  line: string;
+  ts: Date;
+}
+
+/** How a script's process ended, whatever ran it: the local agent, SSH, or later WinRM and Docker. */
+export interface ProcessExit {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+  stderrTail: string;
+}
+
+/** Where an attempt's numbered log lines go: the API (agents) or Postgres directly (central worker). */
+export interface LogSink {
+  push(line: { seq: number; stream: OutputLine['stream']; line: string; ts: string }): void;
+  /** Resolves once every line is stored. */
+  close(): Promise<void>;
+}
+
+function quoteWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : JSON.stringify(word);
+}
+
+/**
+ * One attempt of a job inside an activity, the same on every transport: numbered log lines, heartbeats
+ * (which also carry cancellation), the success criteria judged on the output, and the Temporal failure
+ * types the workflow turns into a run's outcome.
+ */
+export async function executeJob(options: {
+  job: AgentScriptJob;
+  hostId: string;
+  sink: LogSink;
+  run: (onLine: (line: OutputLine) => void, signal: AbortSignal) => Promise<ProcessExit>;
+  via?: string;
+  heartbeatIntervalMs?: number;
+}): Promise<AgentScriptResult> {
+  const { job, sink } = options;
+  const ctx = Context.current();
+  const attempt = ctx.info.attempt;
+  let seq = 0;
+  const push = (stream: OutputLine['stream'], line: string, ts = new Date()) => sink.push({ seq: seq++, stream, line, ts: ts.toISOString() });
+
+  const what = job.commandTemplate !== null ? renderCommand(job.commandTemplate, job.params).map(quoteWord).join(' ') : `${job.interpreter} ${job.scriptPath}`;
+  push('system', `attempt ${attempt} on host ${options.hostId}${options.via ? ` ${options.via}` : ''}: ${what}`);
+  const criteria = job.successCriteria;
+  const missing = new Set(criteria.output_contains);
+  const forbidden: string[] = [];
+  const heartbeat = setInterval(() => ctx.heartbeat({ attempt, seq }), options.heartbeatIntervalMs ?? 1_000);
+
+  let exit: ProcessExit;
+  try {
+    exit = await options.run((l) => {
+      push(l.stream, l.line, l.ts);
+      for (const needle of missing) if (l.line.includes(needle)) missing.delete(needle);
+      for (const needle of criteria.output_not_contains) if (l.line.includes(needle) && !forbidden.includes(needle)) forbidden.push(needle);
+    }, ctx.cancellationSignal);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    push('system', message);
+    await sink.close().catch(() => {});
+    clearInterval(heartbeat);
+    throw ApplicationFailure.nonRetryable(message, 'TransportError');
+  }
+
+  const seconds = (exit.durationMs / 1000).toFixed(1);
+  push(
+    'system',
+    exit.cancelled
+      ? `cancelled after ${seconds} s; process group killed`
+      : exit.timedOut
+        ? `timed out after ${job.timeoutSeconds} s; process group killed`
+        : exit.exitCode === null
+          ? `killed by ${exit.signal} after ${seconds} s`
+          : `exited with code ${exit.exitCode} after ${seconds} s`,
+  );
+  // Heartbeats go on while the last lines are delivered, so a slow log store is not mistaken for a dead host.
+  try {
+    await sink.close();
+  } finally {
+    clearInterval(heartbeat);
+  }
+
+  if (exit.cancelled) {
+    // Rethrow the SDK's own cancellation so Temporal records the activity as cancelled.
+    throw await ctx.cancelled.catch((e: unknown) => e);
+  }
+  const details: ScriptFailureDetails = { exitCode: exit.exitCode, durationMs: exit.durationMs, stderrTail: exit.stderrTail, timedOut: exit.timedOut, attempt };
+  if (exit.timedOut) {
+    throw ApplicationFailure.create({ type: SCRIPT_TIMED_OUT, message: `timed out after ${job.timeoutSeconds} s`, details: [details] });
+  }
+  if (exit.exitCode === null) {
+    throw ApplicationFailure.create({ type: SCRIPT_FAILED, message: `killed by ${exit.signal}`, details: [details] });
+  }
+  const unmet = unmetCriteria(criteria, exit.exitCode, exit.durationMs, [...missing], forbidden);
+  if (unmet.length > 0) {
+    const expected = criteria.exit_codes.join(', ');
+    const message = criteria.exit_codes.includes(exit.exitCode)
+      ? `exited with code ${exit.exitCode}, but the success criteria were not met: ${unmet.join('; ')}`
+      : `exited with code ${exit.exitCode}${expected === '0' ? '' : ` (success means ${expected})`}${unmet.length > 1 ? `; also ${unmet.slice(1).join('; ')}` : ''}`;
+    throw ApplicationFailure.create({ type: SCRIPT_FAILED, message, details: [details] });
+  }
+  return { attempt, exitCode: exit.exitCode, durationMs: exit.durationMs, stderrTail: exit.stderrTail };
+}
