@@ -38,7 +38,7 @@ export interface SyncResult {
   intervalSeconds: number;
 }
 
-/** Versions of one script imported per sync, newest first; older history arrives on later syncs. */
+/** How far back a script's history is imported: its newest 50 commits; older ones are not shown. */
 const HISTORY_LIMIT = 50;
 
 interface Versions {
@@ -77,6 +77,8 @@ class GitTreeReader implements TreeReader {
   async manifestFiles(): Promise<string[]> {
     const dir = this.full(MANIFEST_DIR);
     const entries = await listTree(this.mirror, this.sha, dir);
+    // A wrong path or branch is a misconfiguration, not an empty catalog: failing keeps the last good catalog.
+    if (entries.length === 0) throw new Error(`no manifests in ${dir}/ at commit ${this.sha.slice(0, 12)}; check the repository's path and branch`);
     return entries.map((e) => (this.prefix ? posix.relative(this.prefix, e.path) : e.path));
   }
 
@@ -161,6 +163,13 @@ export function createCatalogSyncActivities(deps: CatalogSyncDeps) {
       const repo = await db.selectFrom('script_repositories').selectAll().where('id', '=', input.repositoryId).executeTakeFirst();
       if (!repo) return { status: 'gone', head: null, added: 0, updated: 0, removed: 0, problems: 0, error: null, intervalSeconds: 0 };
       const syncId = newId();
+      // A worker that died mid-sync left its row running; this sync supersedes it.
+      await db
+        .updateTable('repository_syncs')
+        .set({ status: 'failed', error: 'interrupted: the worker stopped during the sync', finished_at: new Date() })
+        .where('repository_id', '=', repo.id)
+        .where('status', '=', 'running')
+        .execute();
       await db.insertInto('repository_syncs').values({ id: syncId, repository_id: repo.id, reason: input.reason, workflow_id: input.workflowId, status: 'running' }).execute();
       await db.updateTable('script_repositories').set({ status: 'syncing' }).where('id', '=', repo.id).execute();
 

@@ -19,6 +19,8 @@ export interface ScriptForRun {
   retryDelaySeconds: number;
   secretNames: string[];
   successCriteria: SuccessCriteria;
+  /** How the run's host is reached: its agent's queue, or SSH from a central worker. */
+  transport: 'agent' | 'ssh';
 }
 
 /** Channel the API listens on to push run status changes to SSE clients. */
@@ -28,10 +30,24 @@ export function createRunActivities({ db }: RunActivityDeps) {
   const catalog = new CatalogStore(db);
   return {
     /** Resolves the exact version the run executes and marks the run as running, in one step. */
-    async beginRun(input: { runId: string; teamId: string; source: 'script' | 'action'; scriptId: string; version: string; workflowRunId: string }): Promise<ScriptForRun> {
+    async beginRun(input: {
+      runId: string;
+      teamId: string;
+      source: 'script' | 'action';
+      scriptId: string;
+      version: string;
+      hostId: string;
+      workflowRunId: string;
+    }): Promise<ScriptForRun> {
       let script: ScriptForRun;
+      const host = await db.selectFrom('hosts').select('transport').where('id', '=', input.hostId).executeTakeFirst();
+      if (!host) throw ApplicationFailure.nonRetryable(`host ${input.hostId} no longer exists`, 'NotFound');
       try {
         const item = await catalog.get(input.teamId, input.source, input.scriptId, input.source === 'script' ? input.version : undefined);
+        if (item.version !== input.version && !item.version.startsWith(input.version)) {
+          // Actions are edited in place: never run another revision than the one the parameters were checked against.
+          throw ApplicationFailure.nonRetryable(`${input.source} ${input.scriptId} changed since the run was requested (revision ${input.version} is now ${item.version}); start it again`, 'Changed');
+        }
         const m = item.manifest;
         script = {
           name: m.name,
@@ -45,6 +61,7 @@ export function createRunActivities({ db }: RunActivityDeps) {
           retryDelaySeconds: m.retry_delay,
           secretNames: m.parameters.filter((p) => p.type === 'secret').map((p) => p.name),
           successCriteria: m.success_criteria,
+          transport: host.transport,
         };
       } catch (err) {
         if (err instanceof NotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'NotFound');

@@ -49,7 +49,9 @@ export async function createAgent(config: Config, log: (message: string) => void
     try {
       const res = await fetch(`${config.apiUrl}/api/v1/agent/heartbeat`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${identity.token}` },
+        headers: { authorization: `Bearer ${identity.token}`, 'content-type': 'application/json' },
+        // Tags travel with every beat, so a changed DRYDOCK_AGENT_TAGS takes effect without registering again.
+        body: JSON.stringify({ tags: config.DRYDOCK_AGENT_TAGS }),
         signal: AbortSignal.timeout(5_000),
       });
       await res.body?.cancel();

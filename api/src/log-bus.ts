@@ -1,7 +1,7 @@
 import type postgres from 'postgres';
-import { RUN_CHANNEL } from '@drydock/activities';
+import { LOG_CHANNEL, RUN_CHANNEL } from '@drydock/activities';
 
-export const LOG_CHANNEL = 'drydock_run_logs';
+export { LOG_CHANNEL };
 
 /** Wakes a waiting SSE stream when its run gets log lines or changes state. */
 export interface RunSubscription {

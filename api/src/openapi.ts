@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentRegisterBodySchema, CredentialBodySchema, LogBatchBodySchema, RepositoryBodySchema, RepositoryPatchSchema, RunListQuerySchema, StartRunBodySchema } from '@drydock/core';
+import { AgentRegisterBodySchema, CredentialBodySchema, HostBodySchema, HostPatchSchema, LogBatchBodySchema, RepositoryBodySchema, RepositoryPatchSchema, RunListQuerySchema, StartRunBodySchema } from '@drydock/core';
 
 type Operation = { summary: string; tags: string[]; body?: z.ZodType; query?: z.ZodObject; responses: Record<string, string>; security?: 'agent' | 'none'; sse?: boolean };
 
@@ -47,7 +47,15 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       responses: { '202': 'sync requested or ignored', '401': 'signature does not verify' },
     },
   },
-  '/api/v1/hosts': { get: { summary: 'Registered hosts and whether their agent is online', tags: ['hosts'], responses: { '200': 'hosts' } } },
+  '/api/v1/hosts': {
+    get: { summary: 'Hosts, filtered by tags, environment and transport, with liveness', tags: ['hosts'], responses: { '200': 'hosts' } },
+    post: { summary: 'Add an agentless host reached over SSH with a stored credential', tags: ['hosts'], body: HostBodySchema, responses: { '201': 'added', '409': 'id taken', ...ERR } },
+  },
+  '/api/v1/hosts/{id}': {
+    get: { summary: 'One host', tags: ['hosts'], responses: { '200': 'host', ...ERR } },
+    patch: { summary: 'Change a host; resetHostKey forgets its pinned SSH host key', tags: ['hosts'], body: HostPatchSchema, responses: { '200': 'updated', ...ERR } },
+    delete: { summary: 'Remove a host (and its agent tokens)', tags: ['hosts'], responses: { '204': 'removed', '409': 'a jump host in use', ...ERR } },
+  },
   '/api/v1/runs': {
     get: { summary: 'Run history: filters, sort, cursor pagination', tags: ['runs'], query: RunListQuerySchema, responses: { '200': 'a page of runs', ...ERR } },
     post: { summary: 'Start a run of a script on a host', tags: ['runs'], body: StartRunBodySchema, responses: { '201': 'run started', ...ERR } },
@@ -58,6 +66,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/v1/runs/{id}/log': {
     get: { summary: 'Live log (SSE): `log`, `status` and `end` events; honours Last-Event-ID', tags: ['runs'], sse: true, responses: { '200': 'text/event-stream', ...ERR } },
   },
+  '/api/v1/agents/install': { get: { summary: 'Settings to install an agent on another host, secrets included (admins only)', tags: ['agents'], responses: { '200': 'settings and an environment file', '403': 'not an admin' } } },
   '/api/v1/agents/register': {
     post: { summary: 'Register an agent with the registration secret; returns its token', tags: ['agents'], security: 'none', body: AgentRegisterBodySchema, responses: { '201': 'host id and agent token', ...ERR } },
   },

@@ -122,27 +122,89 @@ const GitUrl = z
   });
 export const REPOSITORY_PROVIDERS = ['github', 'gitlab', 'bitbucket', 'generic'] as const;
 
-export const RepositoryBodySchema = z.strictObject({
-  id: RepositoryId,
+const RepositoryFields = {
   name: z.string().min(1).max(100),
   url: GitUrl,
-  branch: z.string().min(1).max(200).regex(/^[^\s~^:?*[\\]+$/, { error: 'not a valid branch name' }).default('main'),
+  branch: z.string().min(1).max(200).regex(/^[^\s~^:?*[\\]+$/, { error: 'not a valid branch name' }),
   path: z
     .string()
     .max(300)
-    .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), { error: 'a sub-directory of the repository, without ".."' })
-    .default(''),
-  provider: z.enum(REPOSITORY_PROVIDERS).default('generic'),
-  credentialId: z.uuid().nullable().optional(),
-  webhookSecret: z.string().min(8, { error: 'use at least 8 characters' }).max(200).nullable().optional(),
-  syncIntervalSeconds: z.number().int().min(60, { error: 'at least 60 seconds' }).max(86_400).default(300),
+    .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), { error: 'a sub-directory of the repository, without ".."' }),
+  provider: z.enum(REPOSITORY_PROVIDERS),
+  credentialId: z.uuid().nullable(),
+  webhookSecret: z.string().min(8, { error: 'use at least 8 characters' }).max(200).nullable(),
+  syncIntervalSeconds: z.number().int().min(60, { error: 'at least 60 seconds' }).max(86_400),
+};
+
+export const RepositoryBodySchema = z.strictObject({
+  id: RepositoryId,
+  name: RepositoryFields.name,
+  url: RepositoryFields.url,
+  branch: RepositoryFields.branch.default('main'),
+  path: RepositoryFields.path.default(''),
+  provider: RepositoryFields.provider.default('generic'),
+  credentialId: RepositoryFields.credentialId.optional(),
+  webhookSecret: RepositoryFields.webhookSecret.optional(),
+  syncIntervalSeconds: RepositoryFields.syncIntervalSeconds.default(300),
 });
 export type RepositoryBody = z.infer<typeof RepositoryBodySchema>;
-export const RepositoryPatchSchema = RepositoryBodySchema.omit({ id: true }).partial();
+/** Only what is sent changes: no defaults here, unlike creation. */
+export const RepositoryPatchSchema = z.strictObject(RepositoryFields).partial();
+
 
 export const CredentialBodySchema = z.strictObject({
   name: z.string().min(1).max(100),
-  kind: z.enum(['https_token', 'ssh_key']),
+  kind: z.enum(['https_token', 'ssh_key', 'password']),
   username: z.string().min(1).max(200).optional(),
   secret: z.string().min(1).max(20_000),
 });
+
+export const ENVIRONMENTS = ['dev', 'staging', 'uat', 'preprod'] as const;
+
+const HostFields = {
+  name: z.string().min(1).max(100),
+  address: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, { error: 'a host name or IP address' }),
+  port: z.number().int().min(1).max(65_535),
+  username: z.string().min(1).max(64).regex(/^[a-z_][a-z0-9_.-]*$/i, { error: 'a user name' }),
+  credentialId: z.uuid(),
+  jumpHostId: Slug.nullable(),
+  environment: z.enum(ENVIRONMENTS).nullable(),
+  group: z.string().min(1).max(100).nullable(),
+  tags: z.array(z.string().min(1).max(64)).max(50),
+};
+
+/** An agentless host: Drydock's central worker reaches it over SSH with a stored credential. */
+export const HostBodySchema = z.strictObject({
+  id: Slug,
+  transport: z.literal('ssh'),
+  name: HostFields.name.optional(),
+  address: HostFields.address,
+  port: HostFields.port.default(22),
+  username: HostFields.username,
+  credentialId: HostFields.credentialId,
+  jumpHostId: HostFields.jumpHostId.optional(),
+  environment: HostFields.environment.optional(),
+  group: HostFields.group.optional(),
+  tags: HostFields.tags.default([]),
+});
+/** Only what is sent changes: no defaults here, unlike creation. */
+export const HostPatchSchema = z.strictObject({ ...HostFields, resetHostKey: z.literal(true) }).partial();
+
+export interface HostView {
+  id: string;
+  name: string;
+  transport: 'agent' | 'ssh';
+  online: boolean;
+  lastSeenAt: string | null;
+  os: string | null;
+  agentVersion: string | null;
+  tags: string[];
+  environment: string | null;
+  group: string | null;
+  address: string | null;
+  port: number | null;
+  username: string | null;
+  credential: { id: string; name: string } | null;
+  jumpHostId: string | null;
+  hostKeyPinned: boolean;
+}

@@ -163,7 +163,12 @@ describe('DirectoryCatalogSource.snapshot', () => {
     expect((await catalog.resolve('restart')).content).toBe('echo ok\n');
   });
 
-  test('an empty repository has no scripts and no problems', async ({ repo }) => {
+  test('a repository without a manifests directory is an error, not an empty catalog', async ({ repo }) => {
+    await expect(repo.catalog().snapshot()).rejects.toThrow(/^no manifests\/ directory in /);
+  });
+
+  test('an empty manifests directory has no scripts and no problems', async ({ repo }) => {
+    await repo.write({ 'manifests/README.md': 'manifests go here\n' });
     expect(await repo.catalog().snapshot()).toEqual({ entries: [], problems: [] });
   });
 });

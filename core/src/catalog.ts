@@ -147,7 +147,10 @@ export class DirectoryTreeReader implements TreeReader {
   }
 
   async manifestFiles(): Promise<string[]> {
-    return (await walk(join(this.root, MANIFEST_DIR))).map((f) => relative(this.root, f).split(sep).join('/'));
+    const dir = join(this.root, MANIFEST_DIR);
+    // A missing directory is a misconfiguration, not an empty catalog: failing keeps the last good catalog.
+    if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) throw new Error(`no ${MANIFEST_DIR}/ directory in ${this.root}`);
+    return (await walk(dir)).map((f) => relative(this.root, f).split(sep).join('/'));
   }
 
   async read(path: string): Promise<{ content: string; type: 'file' | 'executable' } | undefined> {

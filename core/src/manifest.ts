@@ -166,8 +166,10 @@ export const ManifestSchema = z
     parameters: z.array(ParameterSchema).default([]),
   })
   .superRefine((m, ctx) => {
-    if ((m.script === undefined) === (m.command_template === undefined)) {
+    if (m.script !== undefined && m.command_template !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['script'], message: 'give either script (with interpreter) or command_template, not both' });
+    } else if (m.script === undefined && m.command_template === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['script'], message: 'say what runs: script (with interpreter) or command_template' });
     }
     if (m.script !== undefined && m.interpreter === undefined) {
       ctx.addIssue({ code: 'custom', path: ['interpreter'], message: `interpreter is required with script: one of ${INTERPRETERS.join(', ')}` });

@@ -249,6 +249,14 @@ describe('a git repository as the catalog', () => {
     expect((await repository('team-scripts')).status).toBe('failed');
     expect((await scripts()).map((s) => `${s.id}@${s.version}`).sort()).toEqual(before);
     await stack.api('/api/v1/repositories/team-scripts', { method: 'PATCH', json: { url: `file://${bare}` } });
+
+    // A wrong sub-directory is a misconfiguration, not an empty catalog.
+    await stack.api('/api/v1/repositories/team-scripts', { method: 'PATCH', json: { path: 'not-here' } });
+    for (let i = 0; i < 300 && (await repository('team-scripts')).lastSyncError?.includes('not-here') !== true; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await repository('team-scripts')).lastSyncError).toMatch(/^no manifests in not-here\/manifests\/ at commit [0-9a-f]{12}; check the repository's path and branch$/);
+    expect((await scripts()).map((s) => `${s.id}@${s.version}`).sort()).toEqual(before);
+    const restored = await stack.api('/api/v1/repositories/team-scripts', { method: 'PATCH', json: { path: '' } });
+    expect(await restored.json()).toMatchObject({ path: '', branch: 'main', provider: 'generic', syncIntervalSeconds: 3600 });
   });
 
   test('a repository served by git daemon syncs over git:// like any remote', async () => {

@@ -38,6 +38,7 @@ const SCRIPT: ScriptForRun = {
   retryDelaySeconds: 0,
   secretNames: [],
   successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
+  transport: 'agent',
 };
 
 function harness(agent: AgentActivities | undefined, script: Partial<ScriptForRun> | Error = {}) {
@@ -54,6 +55,9 @@ function harness(agent: AgentActivities | undefined, script: Partial<ScriptForRu
     },
     async syncRepository() {
       throw new Error('not part of a script run');
+    },
+    async runScriptOverSsh() {
+      throw new Error('these hosts run through an agent');
     },
   };
   const input: ScriptRunInput = {

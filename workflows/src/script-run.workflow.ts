@@ -15,6 +15,7 @@ import {
 import type { CentralActivities } from '@drydock/activities';
 import {
   type AgentActivities,
+  type AgentScriptJob,
   type RunOutcome,
   SCRIPT_FAILED,
   SCRIPT_TIMED_OUT,
@@ -66,25 +67,23 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     source: input.source,
     scriptId: input.scriptId,
     version: input.version,
+    hostId: input.hostId,
     workflowRunId: workflowInfo().runId,
   });
   upsertSearchAttributes([{ key: SearchAttr.Status, value: 'running' }]);
 
-  const agent = proxyActivities<AgentActivities>({
-    taskQueue: agentQueue(input.hostId),
-    // No agent polling the host's queue within this bound means the host is offline.
-    scheduleToStartTimeout: input.offlineTimeoutMs,
+  const options = {
     startToCloseTimeout: (script.timeoutSeconds + 60) * 1000,
     heartbeatTimeout: input.heartbeatTimeoutMs,
-    // A cancelled run ends only once the agent has killed the process tree.
+    // A cancelled run ends only once the host has killed the process tree.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       maximumAttempts: script.retries + 1,
       initialInterval: Math.max(script.retryDelaySeconds, 0.001) * 1000,
       backoffCoefficient: 1,
     },
-  });
-  const result = await agent.runScript({
+  };
+  const job: AgentScriptJob = {
     runId: input.runId,
     scriptId: input.scriptId,
     interpreter: script.interpreter,
@@ -95,7 +94,20 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     secretNames: script.secretNames,
     timeoutSeconds: script.timeoutSeconds,
     successCriteria: script.successCriteria,
-  });
+  };
+  let result;
+  if (script.transport === 'ssh') {
+    // Agentless hosts are reached from a central worker; any central worker can take the attempt.
+    result = await proxyActivities<CentralActivities>(options).runScriptOverSsh({ job, hostId: input.hostId });
+  } else {
+    const agent = proxyActivities<AgentActivities>({
+      ...options,
+      taskQueue: agentQueue(input.hostId),
+      // No agent polling the host's queue within this bound means the host is offline.
+      scheduleToStartTimeout: input.offlineTimeoutMs,
+    });
+    result = await agent.runScript(job);
+  }
   return { status: 'succeeded', exitCode: result.exitCode, error: null, attempts: result.attempt };
 }
 

@@ -1,32 +1,148 @@
 import { Hono } from 'hono';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { validate } from '../validation.ts';
+import { ConflictError, HostBodySchema, HostPatchSchema, type HostView, NotFoundError, ValidationError } from '@drydock/core';
+import { noteAudit } from '../audit.ts';
 import type { ApiDeps, ApiEnv } from '../context.ts';
+import { validate } from '../validation.ts';
 
 /** Three missed agent heartbeats (10 s apart) and a host shows as offline. */
 export const ONLINE_WINDOW_MS = 30_000;
 
-const HostQuery = z.strictObject({ tags: z.string().optional() });
+const HostQuery = z.strictObject({
+  tags: z.string().optional(),
+  environment: z.string().optional(),
+  transport: z.enum(['agent', 'ssh']).optional(),
+});
 
 export function hostRoutes(deps: ApiDeps) {
-  return new Hono<ApiEnv>().get('/', validate('query', HostQuery), async (c) => {
-    const tags = c.req.valid('query').tags?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
-    let q = deps.db.selectFrom('hosts').selectAll().where('team_id', '=', c.get('user')!.team_id);
+  const views = async (teamId: string, filter: { id?: string; tags?: string[]; environment?: string; transport?: 'agent' | 'ssh' }): Promise<HostView[]> => {
+    let q = deps.db
+      .selectFrom('hosts as h')
+      .leftJoin('credentials as c', 'c.id', 'h.credential_id')
+      .selectAll('h')
+      .select('c.name as credential_name')
+      .where('h.team_id', '=', teamId);
+    if (filter.id) q = q.where('h.id', '=', filter.id);
     // Hosts that carry every tag asked for, as a manifest's host_tags require.
-    if (tags.length > 0) q = q.where(sql<boolean>`tags @> ${sql.val(tags)}::text[]`);
-    const rows = await q.orderBy('name').execute();
+    if (filter.tags && filter.tags.length > 0) q = q.where(sql<boolean>`h.tags @> ${sql.val(filter.tags)}::text[]`);
+    if (filter.environment) q = q.where('h.environment', '=', filter.environment);
+    if (filter.transport) q = q.where('h.transport', '=', filter.transport);
+    const rows = await q.orderBy('h.name').execute();
     const now = Date.now();
-    return c.json({
-      hosts: rows.map((h) => ({
-        id: h.id,
-        name: h.name,
-        online: h.last_seen_at !== null && now - h.last_seen_at.getTime() < ONLINE_WINDOW_MS,
-        lastSeenAt: h.last_seen_at?.toISOString() ?? null,
-        os: h.os,
-        agentVersion: h.agent_version,
-        tags: h.tags,
-      })),
+    return rows.map((h) => ({
+      id: h.id,
+      name: h.name,
+      transport: h.transport,
+      // An agent is online while it heartbeats; an SSH host once Drydock has reached it.
+      online: h.transport === 'agent' ? h.last_seen_at !== null && now - h.last_seen_at.getTime() < ONLINE_WINDOW_MS : h.last_seen_at !== null,
+      lastSeenAt: h.last_seen_at?.toISOString() ?? null,
+      os: h.os,
+      agentVersion: h.agent_version,
+      tags: h.tags,
+      environment: h.environment,
+      group: h.host_group,
+      address: h.address,
+      port: h.port,
+      username: h.username,
+      credential: h.credential_id ? { id: h.credential_id, name: h.credential_name ?? h.credential_id } : null,
+      jumpHostId: h.jump_host_id,
+      hostKeyPinned: h.host_key !== null,
+    }));
+  };
+  const one = async (teamId: string, id: string) => {
+    const [view] = await views(teamId, { id });
+    if (!view) throw new NotFoundError('host', id);
+    return view;
+  };
+  const checkRefs = async (teamId: string, body: { credentialId?: string; jumpHostId?: string | null }, self?: string) => {
+    if (body.credentialId) {
+      const cred = await deps.db.selectFrom('credentials').select('kind').where('team_id', '=', teamId).where('id', '=', body.credentialId).executeTakeFirst();
+      if (!cred) throw new ValidationError('unknown credential', { credentialId: [`credential ${body.credentialId} does not exist`] });
+      if (cred.kind === 'https_token') throw new ValidationError('wrong credential kind', { credentialId: ['SSH needs an SSH key or a password credential'] });
+    }
+    if (body.jumpHostId) {
+      const jump = await deps.db.selectFrom('hosts').select(['transport', 'jump_host_id']).where('team_id', '=', teamId).where('id', '=', body.jumpHostId).executeTakeFirst();
+      if (!jump || jump.transport !== 'ssh') throw new ValidationError('unknown jump host', { jumpHostId: [`${body.jumpHostId} is not an SSH host`] });
+      if (body.jumpHostId === self || jump.jump_host_id) throw new ValidationError('jump chain', { jumpHostId: ['a jump host reaches its target directly (one hop)'] });
+    }
+  };
+
+  return new Hono<ApiEnv>()
+    .get('/', validate('query', HostQuery), async (c) => {
+      const q = c.req.valid('query');
+      const tags = q.tags?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
+      return c.json({ hosts: await views(c.get('user')!.team_id, { tags, environment: q.environment, transport: q.transport }) });
+    })
+    .get('/:id', async (c) => c.json(await one(c.get('user')!.team_id, c.req.param('id'))))
+    .post('/', validate('json', HostBodySchema), async (c) => {
+      const teamId = c.get('user')!.team_id;
+      const body = c.req.valid('json');
+      noteAudit(c, { action: 'host.create', resource: `host:${body.id}`, detail: { transport: body.transport, address: body.address } });
+      const existing = await deps.db.selectFrom('hosts').select('id').where('id', '=', body.id).executeTakeFirst();
+      if (existing) throw new ConflictError(`a host with id ${body.id} already exists`);
+      await checkRefs(teamId, body);
+      await deps.db
+        .insertInto('hosts')
+        .values({
+          id: body.id,
+          team_id: teamId,
+          name: body.name ?? body.id,
+          transport: 'ssh',
+          address: body.address,
+          port: body.port,
+          username: body.username,
+          credential_id: body.credentialId,
+          jump_host_id: body.jumpHostId ?? null,
+          environment: body.environment ?? null,
+          host_group: body.group ?? null,
+          tags: body.tags,
+        })
+        .execute();
+      return c.json(await one(teamId, body.id), 201);
+    })
+    .patch('/:id', validate('json', HostPatchSchema), async (c) => {
+      const teamId = c.get('user')!.team_id;
+      const id = c.req.param('id');
+      const body = c.req.valid('json');
+      noteAudit(c, { action: body.resetHostKey ? 'host.reset-host-key' : 'host.update', resource: `host:${id}`, detail: { fields: Object.keys(body) } });
+      const host = await one(teamId, id);
+      await checkRefs(teamId, body, id);
+      const agentless = host.transport === 'ssh';
+      if (!agentless && (body.address || body.port || body.username || body.credentialId || body.jumpHostId)) {
+        throw new ValidationError('agent hosts are reached through their agent', { transport: ['connection settings apply to SSH hosts only'] });
+      }
+      await deps.db
+        .updateTable('hosts')
+        .set({
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.address !== undefined ? { address: body.address } : {}),
+          ...(body.port !== undefined ? { port: body.port } : {}),
+          ...(body.username !== undefined ? { username: body.username } : {}),
+          ...(body.credentialId !== undefined ? { credential_id: body.credentialId } : {}),
+          ...(body.jumpHostId !== undefined ? { jump_host_id: body.jumpHostId } : {}),
+          ...(body.environment !== undefined ? { environment: body.environment } : {}),
+          ...(body.group !== undefined ? { host_group: body.group } : {}),
+          ...(body.tags !== undefined ? { tags: body.tags } : {}),
+          // A new address is a new machine as far as its key goes; so is an explicit reset after a rebuild.
+          ...(body.resetHostKey || (body.address !== undefined && body.address !== host.address) ? { host_key: null } : {}),
+        })
+        .where('id', '=', id)
+        .execute();
+      return c.json(await one(teamId, id));
+    })
+    .delete('/:id', async (c) => {
+      const teamId = c.get('user')!.team_id;
+      const id = c.req.param('id');
+      noteAudit(c, { action: 'host.delete', resource: `host:${id}` });
+      await one(teamId, id);
+      const jumpFor = await deps.db.selectFrom('hosts').select('id').where('jump_host_id', '=', id).executeTakeFirst();
+      if (jumpFor) throw new ConflictError(`host ${jumpFor.id} reaches its target through ${id}; change it first`);
+      await deps.db.transaction().execute(async (tx) => {
+        // Its agent's tokens go with it.
+        await tx.deleteFrom('agents').where('host_id', '=', id).execute();
+        await tx.deleteFrom('hosts').where('id', '=', id).execute();
+      });
+      return c.body(null, 204);
     });
-  });
 }

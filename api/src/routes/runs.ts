@@ -22,7 +22,7 @@ export function runRoutes(deps: ApiDeps) {
     })
     .post('/', validate('json', StartRunBodySchema), async (c) => {
       const body = c.req.valid('json');
-      noteAudit(c, { action: 'run.start', resource: `script:${body.scriptId}`, detail: { hostId: body.hostId } });
+      noteAudit(c, { action: 'run.start', resource: body.actionId ? `action:${body.actionId}` : `script:${body.scriptId}`, detail: { hostId: body.hostId } });
       const run = await startRun(deps, c.get('user')!, body);
       noteAudit(c, { action: 'run.start', resource: `run:${run.id}`, detail: { scriptId: run.script_id, hostId: run.host_id } });
       return c.json(toRunView(run, deps), 201);

@@ -4,6 +4,7 @@ import { PostgresJSDialect } from 'kysely-postgres-js';
 import postgres from 'postgres';
 import * as foundation from './migrations/001-foundation.ts';
 import * as catalog from './migrations/002-catalog.ts';
+import * as agentlessHosts from './migrations/003-agentless-hosts.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -24,6 +25,7 @@ export function openDatabase(url: string, options: { max?: number } = {}): Datab
 const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
   '002-catalog': catalog,
+  '003-agentless-hosts': agentlessHosts,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

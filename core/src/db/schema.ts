@@ -27,8 +27,16 @@ export interface HostTable {
   id: string;
   team_id: string;
   name: string;
-  transport: 'agent';
+  transport: 'agent' | 'ssh';
   tags: ColumnType<string[], string[] | undefined, string[]>;
+  address: ColumnType<string | null, string | null | undefined, string | null>;
+  port: ColumnType<number | null, number | null | undefined, number | null>;
+  username: ColumnType<string | null, string | null | undefined, string | null>;
+  credential_id: ColumnType<string | null, string | null | undefined, string | null>;
+  jump_host_id: ColumnType<string | null, string | null | undefined, string | null>;
+  host_key: ColumnType<string | null, string | null | undefined, string | null>;
+  environment: ColumnType<string | null, string | null | undefined, string | null>;
+  host_group: ColumnType<string | null, string | null | undefined, string | null>;
   os: string | null;
   agent_version: string | null;
   last_seen_at: Timestamp | null;

@@ -1,0 +1,271 @@
+import { constants } from 'node:os';
+import type { ClientChannel } from 'ssh2';
+import type { AgentScriptJob } from '@drydock/core/run-contract';
+import { type Interpreter, type ParamValue, renderCommand } from '@drydock/core/manifest';
+import { encodeInvocation, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, type RemoteInvocation } from './remote-wrapper.ts';
+import { lineSplitter, secretMasker, STDERR_TAIL_LINES } from './script-output.ts';
+import { hostPort, openSession, type SshSession, type SshTarget } from './ssh-connection.ts';
+import { SshError } from './ssh-error.ts';
+
+export type { SshTarget } from './ssh-connection.ts';
+export { SshError, type SshErrorReason } from './ssh-error.ts';
+
+/** The agent's ScriptLine and ScriptExit (agent/src/script-runner.ts), so callers treat both runners alike. */
+export interface ScriptLine {
+  stream: 'stdout' | 'stderr' | 'system';
+  line: string;
+  ts: Date;
+}
+
+export interface ScriptExit {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+  stderrTail: string;
+}
+
+export interface RunOverSshOptions {
+  target: SshTarget;
+  job: AgentScriptJob;
+  onLine: (line: ScriptLine) => void;
+  signal: AbortSignal;
+  /** Remote directory the private work directory is created in; default /tmp. */
+  workDirBase?: string;
+  /** More `DRYDOCK_*` variables for the script, such as DRYDOCK_HOST_ID and DRYDOCK_ATTEMPT. */
+  extraEnv?: Record<string, string>;
+}
+
+export interface SshRunResult {
+  exit: ScriptExit;
+  /** The target's host key as presented ("type base64"), to pin on first use. */
+  hostKey: string;
+  /** The bastion's host key, when the target has one. */
+  jumpHostKey: string | null;
+}
+
+const INTERPRETER_COMMAND: Record<Interpreter, { command: string; args: string[]; extension: '.sh' | '.py' | '.ps1' | '.mjs' }> = {
+  bash: { command: 'bash', args: [], extension: '.sh' },
+  sh: { command: 'sh', args: [], extension: '.sh' },
+  python: { command: 'python3', args: [], extension: '.py' },
+  powershell: { command: 'pwsh', args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File'], extension: '.ps1' },
+  node: { command: 'node', args: [], extension: '.mjs' },
+};
+
+/** How long after asking the host to stop the script (and its grace period) the connection is given up. */
+const STOP_WAIT_MS = 10_000;
+/** After the script exits, output still flowing keeps the channel; silence this long closes it. */
+const DRAIN_IDLE_MS = 5_000;
+/** setTimeout's largest delay; a longer timeout would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function asText(value: ParamValue): string {
+  return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : String(value);
+}
+
+function paramEnvName(name: string): string {
+  return `DRYDOCK_PARAM_${name.toUpperCase()}`;
+}
+
+/**
+ * What the remote wrapper runs: the same argv and environment the agent builds for a local run, with the
+ * script file's path left for the wrapper to fill in.
+ */
+function remoteInvocation(job: AgentScriptJob, workDirBase: string, extraEnv: Record<string, string>): RemoteInvocation {
+  const env: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };
+  for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = asText(value);
+  for (const [name, value] of Object.entries(env)) {
+    if (!ENV_NAME.test(name)) throw new SshError('other', `environment variable ${name} cannot be passed: names are DRYDOCK_ followed by A-Z, 0-9 and _`);
+    if (value.includes('\0')) throw new SshError('other', `environment variable ${name} cannot be passed: its value contains a NUL byte`);
+  }
+  if (workDirBase.includes('\0') || !workDirBase.startsWith('/')) throw new SshError('other', 'the remote work directory must be an absolute path');
+
+  if (job.commandTemplate !== null) {
+    const argv = renderCommand(job.commandTemplate, job.params);
+    if (argv.length === 0 || argv[0] === '') throw new SshError('other', 'the command template renders to no command');
+    if (argv.some((word) => word.includes('\0'))) throw new SshError('other', 'the command template renders a word that contains a NUL byte');
+    return { workDirBase, env, script: null, argv };
+  }
+  if (job.interpreter === null || !Object.hasOwn(INTERPRETER_COMMAND, job.interpreter)) {
+    throw new SshError('other', `interpreter ${String(job.interpreter)} is not one the SSH runner runs (${Object.keys(INTERPRETER_COMMAND).join(', ')})`);
+  }
+  const content = job.content ?? '';
+  if (content.includes('\0')) throw new SshError('other', `${job.scriptPath ?? 'the script'} contains a NUL byte and cannot be sent as text`);
+  const interpreter = INTERPRETER_COMMAND[job.interpreter];
+  const argv: (string | null)[] = [interpreter.command, ...interpreter.args, null];
+  for (const [name, value] of Object.entries(job.params)) {
+    if (job.secretNames.includes(name)) continue;
+    const word = `--${name}=${asText(value)}`;
+    if (word.includes('\0')) throw new SshError('other', `parameter ${name} contains a NUL byte`);
+    argv.push(word);
+  }
+  return { workDirBase, env, script: { extension: interpreter.extension, content }, argv };
+}
+
+function signalName(name: string | undefined): NodeJS.Signals | null {
+  return name !== undefined && Object.hasOwn(constants.signals, name) ? (name as NodeJS.Signals) : null;
+}
+
+function execChannel(session: SshSession, where: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) =>
+    session.client.exec(REMOTE_COMMAND, (err, channel) =>
+      err ? reject(new SshError('other', `${where} refused to run a command over SSH: ${err.message}`)) : resolve(channel),
+    ),
+  );
+}
+
+/**
+ * Runs an agent job on a host over SSH, the way the agent runs it locally: parameters as data (environment
+ * and argv, never a shell string), the script in its own process group that cancel and timeout kill whole,
+ * output streamed line by line with secrets masked. Aborting before the script starts rejects with the
+ * signal's reason; after it starts, the result says `cancelled`.
+ */
+export async function runOverSsh(options: RunOverSshOptions): Promise<SshRunResult> {
+  const { target, job, signal } = options;
+  const invocation = remoteInvocation(job, options.workDirBase ?? '/tmp', options.extraEnv ?? {});
+  const session = await openSession(target, signal);
+  try {
+    const exit = await runInSession(session, options, encodeInvocation(invocation));
+    return { exit, hostKey: session.hostKey, jumpHostKey: session.jumpHostKey };
+  } finally {
+    session.close();
+  }
+}
+
+async function runInSession(session: SshSession, options: RunOverSshOptions, stdin: string): Promise<ScriptExit> {
+  const { target, job, onLine, signal } = options;
+  const where = hostPort(target);
+  const mask = secretMasker(job);
+  const system = (line: string) => onLine({ stream: 'system', line: mask(line), ts: new Date() });
+  const channel = await execChannel(session, where);
+  const started = Date.now();
+
+  return new Promise<ScriptExit>((resolve, reject) => {
+    const ready = { stdout: false, stderr: false };
+    const preamble: string[] = [];
+    const stderrTail: string[] = [];
+    let failure: string | null = null;
+    let exitCode: number | null = null;
+    let exitSignal: NodeJS.Signals | null = null;
+    let exited = false;
+    let timedOut = false;
+    let cancelled = false;
+    let stopping = false;
+    let settled = false;
+    let stopTimer: NodeJS.Timeout | undefined;
+    let drainTimer: NodeJS.Timeout | undefined;
+
+    const split = (stream: 'stdout' | 'stderr') =>
+      lineSplitter((raw) => {
+        if (!ready[stream]) {
+          // Whatever precedes the wrapper's marker is the login shell's (motd, rc files), not the script's.
+          if (raw.endsWith(READY_MARKER)) {
+            ready[stream] = true;
+            const before = raw.slice(0, -READY_MARKER.length);
+            if (before) system(`${where} login shell: ${before}`);
+          } else if (stream === 'stderr' && raw.startsWith(FAILED_MARKER)) failure = raw.slice(FAILED_MARKER.length);
+          else {
+            preamble.push(raw);
+            system(`${where} login shell: ${raw}`);
+          }
+          return;
+        }
+        const line = mask(raw);
+        if (stream === 'stderr') {
+          stderrTail.push(line);
+          if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+        }
+        onLine({ stream, line, ts: new Date() });
+      });
+    const out = split('stdout');
+    const err = split('stderr');
+    const armDrain = () => {
+      if (!exited) return;
+      clearTimeout(drainTimer);
+      drainTimer = setTimeout(() => {
+        system(`the script exited, but a process it started outside its process group still holds its output on ${where}; closing the channel`);
+        channel.close();
+      }, DRAIN_IDLE_MS);
+    };
+    channel.setEncoding('utf8');
+    channel.stderr.setEncoding('utf8');
+    channel.on('data', (chunk: string) => {
+      out.push(chunk);
+      armDrain();
+    });
+    channel.stderr.on('data', (chunk: string) => {
+      err.push(chunk);
+      armDrain();
+    });
+    // Errors on the channel end in its close, which settles the run.
+    channel.on('error', () => {});
+    channel.write(stdin);
+
+    // Closing stdin is the stop request: the wrapper's lifeline sees EOF and kills the process group.
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      channel.end();
+      stopTimer = setTimeout(() => {
+        system(`${where} did not confirm that the script stopped; giving up the connection (the host ends the script when it notices)`);
+        finish();
+      }, KILL_GRACE_SECONDS * 1000 + STOP_WAIT_MS);
+    };
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS));
+    const onAbort = () => {
+      cancelled = true;
+      stop();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+
+    session.onLost(() => finish());
+
+    channel.on('exit', (code: number | null, sig?: string) => {
+      exited = true;
+      exitCode = code;
+      exitSignal = code === null ? signalName(sig) : null;
+      clearTimeout(timeout);
+      armDrain();
+    });
+    channel.on('close', () => finish());
+
+    function finish() {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeout);
+      clearTimeout(stopTimer);
+      clearTimeout(drainTimer);
+      signal.removeEventListener('abort', onAbort);
+      out.end();
+      err.end();
+      channel.close();
+
+      const lostError = session.lostError();
+      const began = ready.stdout || ready.stderr;
+      if (!began && cancelled) return reject(signal.reason);
+      if (!began && !stopping) {
+        if (failure !== null) return reject(new SshError('other', mask(`could not start the script on ${where}: ${failure}`)));
+        const reason = lostError ? lostError.message : preamble.at(-1) ?? (exitCode !== null ? `exit code ${exitCode}` : 'no reason given');
+        return reject(new SshError(lostError ? 'unreachable' : 'other', mask(`could not start the script on ${where}: ${reason}`)));
+      }
+      if (lostError && !exited && !stopping) {
+        return reject(
+          new SshError('unreachable', `lost the connection to ${where} while the script ran (${lostError.message}); the host ends the script when it notices the connection is gone`),
+        );
+      }
+      resolve({
+        exitCode,
+        signal: exitSignal,
+        timedOut,
+        cancelled,
+        durationMs: Date.now() - started,
+        stderrTail: stderrTail.join('\n'),
+      });
+    }
+  });
+}
