@@ -195,6 +195,8 @@ export interface HostView {
   name: string;
   transport: 'agent' | 'ssh';
   online: boolean;
+  /** Agent processes Temporal saw polling the host's queue in the last minute; null for SSH hosts. */
+  pollers: number | null;
   lastSeenAt: string | null;
   os: string | null;
   agentVersion: string | null;

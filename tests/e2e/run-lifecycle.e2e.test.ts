@@ -215,10 +215,12 @@ describe('hosts and agents', () => {
     expect(audit).toEqual([{ action: 'agent.register', result: 401 }]);
   });
 
-  test('the local agent shows online in the host list', async () => {
+  test('the local agent shows online in the host list, from its heartbeats and its Temporal poller', async () => {
     const res = await stack.api('/api/v1/hosts');
-    const { hosts } = (await res.json()) as { hosts: { id: string; online: boolean }[] };
-    expect(hosts.find((h) => h.id === 'local')?.online).toBe(true);
+    const { hosts } = (await res.json()) as { hosts: { id: string; online: boolean; pollers: number | null }[] };
+    expect(hosts.find((h) => h.id === 'local')).toMatchObject({ online: true, pollers: 1 });
+    // A registered host whose agent never started: no heartbeat, no poller.
+    expect(hosts.find((h) => h.id === 'spare')).toMatchObject({ online: false, pollers: 0 });
   });
 });
 

@@ -2,12 +2,43 @@ import { Hono } from 'hono';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { ConflictError, HostBodySchema, HostPatchSchema, type HostView, NotFoundError, ValidationError } from '@drydock/core';
+import proto from '@temporalio/proto';
+import { agentQueue } from '@drydock/temporal';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps, ApiEnv } from '../context.ts';
 import { validate } from '../validation.ts';
 
 /** Three missed agent heartbeats (10 s apart) and a host shows as offline. */
 export const ONLINE_WINDOW_MS = 30_000;
+/** Temporal keeps a poller listed for a while after it last polled; older than this, it is gone. */
+const POLLER_WINDOW_MS = 70_000;
+
+/**
+ * How many agent processes Temporal saw polling each host's queue recently: the second liveness signal
+ * beside heartbeats, straight from the server that hands out the work.
+ */
+async function pollersByHost(deps: ApiDeps, hostIds: string[]): Promise<Map<string, number>> {
+  const now = Date.now();
+  const counts = await Promise.all(
+    hostIds.map(async (id) => {
+      try {
+        const res = await deps.temporal.workflowService.describeTaskQueue({
+          namespace: deps.config.TEMPORAL_NAMESPACE,
+          taskQueue: { name: agentQueue(id) },
+          taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+        });
+        const recent = (res.pollers ?? []).filter((p) => {
+          const seconds = Number(p.lastAccessTime?.seconds ?? 0);
+          return now - seconds * 1000 < POLLER_WINDOW_MS;
+        });
+        return [id, recent.length] as const;
+      } catch {
+        return [id, 0] as const;
+      }
+    }),
+  );
+  return new Map(counts);
+}
 
 const HostQuery = z.strictObject({
   tags: z.string().optional(),
@@ -30,12 +61,17 @@ export function hostRoutes(deps: ApiDeps) {
     if (filter.transport) q = q.where('h.transport', '=', filter.transport);
     const rows = await q.orderBy('h.name').execute();
     const now = Date.now();
+    const pollers = await pollersByHost(deps, rows.filter((h) => h.transport === 'agent').map((h) => h.id));
     return rows.map((h) => ({
       id: h.id,
       name: h.name,
       transport: h.transport,
-      // An agent is online while it heartbeats; an SSH host once Drydock has reached it.
-      online: h.transport === 'agent' ? h.last_seen_at !== null && now - h.last_seen_at.getTime() < ONLINE_WINDOW_MS : h.last_seen_at !== null,
+      // An agent is online while it heartbeats or Temporal sees it polling; an SSH host once Drydock has reached it.
+      online:
+        h.transport === 'agent'
+          ? (h.last_seen_at !== null && now - h.last_seen_at.getTime() < ONLINE_WINDOW_MS) || (pollers.get(h.id) ?? 0) > 0
+          : h.last_seen_at !== null,
+      pollers: h.transport === 'agent' ? (pollers.get(h.id) ?? 0) : null,
       lastSeenAt: h.last_seen_at?.toISOString() ?? null,
       os: h.os,
       agentVersion: h.agent_version,
