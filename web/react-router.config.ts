@@ -2,6 +2,6 @@ import type { Config } from '@react-router/dev/config';
 
 export default {
   ssr: true,
-  // Four routes: shipping the whole manifest with the first document beats a discovery request per navigation.
+  // A dozen routes: shipping the whole manifest with the first document beats a discovery request per navigation.
   routeDiscovery: { mode: 'initial' },
 } satisfies Config;

@@ -6,6 +6,10 @@ import type { Manifest, Parameter, ParamValues, SuccessCriteria } from './manife
 
 const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'use lower-case letters, digits and "-"' });
 
+/** Host ids that would collide with the web UI's own pages under /hosts/. */
+const RESERVED_HOST_IDS = ['new', 'install'];
+const HostId = Slug.refine((id) => !RESERVED_HOST_IDS.includes(id), { error: `${RESERVED_HOST_IDS.join(' and ')} are reserved; choose another host name` });
+
 export const StartRunBodySchema = z
   .strictObject({
     scriptId: Slug.optional(),
@@ -37,7 +41,7 @@ export type RunListQuery = z.infer<typeof RunListQuerySchema>;
 
 export const AgentRegisterBodySchema = z.strictObject({
   registrationSecret: z.string().min(1),
-  hostName: Slug,
+  hostName: HostId,
   tags: z.array(z.string().min(1).max(64)).max(50).optional(),
   os: z.string().max(200).optional(),
   agentVersion: z.string().max(50).optional(),
@@ -175,7 +179,7 @@ const HostFields = {
 
 /** An agentless host: Drydock's central worker reaches it over SSH with a stored credential. */
 export const HostBodySchema = z.strictObject({
-  id: Slug,
+  id: HostId,
   transport: z.literal('ssh'),
   name: HostFields.name.optional(),
   address: HostFields.address,

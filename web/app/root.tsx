@@ -38,6 +38,7 @@ function TopNav() {
   const me = rootData?.me;
   const { pathname } = useLocation();
   const inCatalog = pathname === '/' || pathname.startsWith('/scripts/');
+  const inRepositories = pathname.startsWith('/repositories') || pathname.startsWith('/credentials');
   return (
     <header className="border-b border-slate-800 bg-slate-900">
       <nav className="mx-auto flex h-11 max-w-7xl items-center gap-4 px-4">
@@ -48,8 +49,17 @@ function TopNav() {
           <NavLink to="/" className={() => navClass({ isActive: inCatalog })}>
             Catalog
           </NavLink>
+          <NavLink to="/actions" className={navClass}>
+            Actions
+          </NavLink>
           <NavLink to="/runs" className={navClass}>
             Runs
+          </NavLink>
+          <NavLink to="/hosts" className={navClass}>
+            Hosts
+          </NavLink>
+          <NavLink to="/repositories" className={() => navClass({ isActive: inRepositories })}>
+            Repositories
           </NavLink>
         </div>
         <div className="ml-auto text-xs text-slate-400" data-testid="signed-in-user">

@@ -1,4 +1,5 @@
 import type { Parameter } from '@drydock/core/manifest';
+import type { HostView } from '../lib/api-views.ts';
 
 const inputClass =
   'block w-full rounded border bg-white px-2.5 py-1.5 text-sm shadow-xs focus:outline-none focus:ring-2 focus:ring-blue-200';
@@ -19,22 +20,39 @@ function constraints(p: Parameter): string[] {
     else if (p.min !== undefined) out.push(`≥ ${p.min}`);
     else if (p.max !== undefined) out.push(`≤ ${p.max}`);
   }
+  if (p.type === 'host_list') {
+    if (p.min !== undefined && p.max !== undefined) out.push(`${p.min} to ${p.max} hosts`);
+    else if (p.min !== undefined) out.push(`at least ${p.min} host${p.min === 1 ? '' : 's'}`);
+    else if (p.max !== undefined) out.push(`at most ${p.max} hosts`);
+  }
+  if (p.type === 'date') {
+    if (p.min !== undefined && p.max !== undefined) out.push(`${p.min} to ${p.max}`);
+    else if (p.min !== undefined) out.push(`on or after ${p.min}`);
+    else if (p.max !== undefined) out.push(`on or before ${p.max}`);
+  }
   return out;
 }
 
 function defaultText(p: Parameter): string {
-  if (p.type === 'secret' || p.type === 'boolean' || p.default === undefined) return '';
+  if (p.type === 'secret' || p.type === 'boolean' || p.type === 'host_list' || p.default === undefined) return '';
   return String(p.default);
+}
+
+function hostLabel(h: HostView): string {
+  return `${h.name} (${h.online ? 'online' : 'offline'})`;
 }
 
 interface ParameterFieldProps {
   parameter: Parameter;
   /** What the person typed last time, when the server sent the form back. */
-  submitted: string | undefined;
+  submitted: string | string[] | undefined;
   errors: string[] | undefined;
+  /** The hosts a host or host-list parameter offers: those carrying the entry's host tags. */
+  hosts: HostView[];
 }
 
-export function ParameterField({ parameter: p, submitted, errors }: ParameterFieldProps) {
+export function ParameterField({ parameter: p, submitted: given, errors, hosts }: ParameterFieldProps) {
+  const submitted = Array.isArray(given) ? given[0] : given;
   const id = `param-${p.name}`;
   const errorId = `${id}-error`;
   const hintId = `${id}-hint`;
@@ -104,6 +122,43 @@ export function ParameterField({ parameter: p, submitted, errors }: ParameterFie
         </select>
       );
       break;
+    case 'host': {
+      const known = text === '' || hosts.some((h) => h.id === text);
+      control = (
+        <select {...common} defaultValue={text} required={p.required} className={`${inputClass} ${border} max-w-md`}>
+          {p.default === undefined ? <option value="">{p.required ? 'Choose a host…' : '(none)'}</option> : null}
+          {known ? null : <option value={text}>{text} (not available)</option>}
+          {hosts.map((h) => (
+            <option key={h.id} value={h.id}>
+              {hostLabel(h)}
+            </option>
+          ))}
+        </select>
+      );
+      break;
+    }
+    case 'host_list': {
+      const ticked = new Set(given === undefined ? (p.default ?? []) : Array.isArray(given) ? given : [given]);
+      control =
+        hosts.length === 0 ? (
+          <p className="text-sm text-amber-800">No host is available to choose.</p>
+        ) : (
+          <div role="group" aria-labelledby={`${id}-label`} aria-describedby={described} aria-invalid={invalid || undefined} className="flex flex-wrap gap-x-4 gap-y-1.5">
+            {hosts.map((h) => (
+              <label key={h.id} htmlFor={`${id}-${h.id}`} className="flex items-center gap-1.5 text-sm">
+                <input id={`${id}-${h.id}`} type="checkbox" name={p.name} value={h.id} defaultChecked={ticked.has(h.id)} className="size-4 rounded border-slate-300" />
+                <span>{h.name}</span>
+                <span aria-hidden className={`size-2 rounded-full ${h.online ? 'bg-emerald-500' : 'bg-slate-400'}`} />
+                <span className="sr-only">{h.online ? 'online' : 'offline'}</span>
+              </label>
+            ))}
+          </div>
+        );
+      break;
+    }
+    case 'date':
+      control = <input {...common} type="date" min={p.min} max={p.max} defaultValue={text} required={p.required} className={`${inputClass} ${border} max-w-48`} />;
+      break;
   }
 
   const label = (
@@ -125,6 +180,13 @@ export function ParameterField({ parameter: p, submitted, errors }: ParameterFie
           {control}
           {label}
         </label>
+      ) : p.type === 'host_list' ? (
+        <>
+          <p id={`${id}-label`} className="mb-1">
+            {label}
+          </p>
+          {control}
+        </>
       ) : (
         <>
           <label htmlFor={id} className="mb-1 block">

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { formatClock, formatDateTime, formatDuration, localInputToIso } from './format.ts';
+import { formatClock, formatDate, formatDateTime, formatDuration, formatRelative, formatSeconds, localInputToIso, shortVersion } from './format.ts';
 
 describe('format', () => {
   test('log timestamps read HH:MM:SS.mmm in UTC', () => {
@@ -9,6 +9,29 @@ describe('format', () => {
   test('dates read as UTC, missing ones as a dash', () => {
     expect(formatDateTime('2025-03-14T09:26:53Z')).toBe('2025-03-14 09:26:53');
     expect(formatDateTime(null)).toBe('—');
+    expect(formatDate('2025-03-14T23:26:53-02:00')).toBe('2025-03-15');
+  });
+
+  test('last-seen times read relative to the moment the page was loaded', () => {
+    const now = Date.parse('2025-03-14T12:00:00Z');
+    expect(formatRelative('2025-03-14T11:59:48Z', now)).toBe('12 s ago');
+    expect(formatRelative('2025-03-14T11:55:00Z', now)).toBe('5 min ago');
+    expect(formatRelative('2025-03-14T09:00:00Z', now)).toBe('3 h ago');
+    expect(formatRelative('2025-03-11T12:00:00Z', now)).toBe('3 days ago');
+    expect(formatRelative('2025-03-14T12:00:02Z', now)).toBe('just now');
+    expect(formatRelative(null, now)).toBe('never');
+  });
+
+  test('commit SHAs shorten to 7 characters, revisions stay whole', () => {
+    expect(shortVersion('4b825dc642cb6eb9a060e54bf8d69288fbee4904')).toBe('4b825dc');
+    expect(shortVersion('12')).toBe('12');
+  });
+
+  test('intervals in seconds read in the largest whole unit', () => {
+    expect(formatSeconds(45)).toBe('45 s');
+    expect(formatSeconds(300)).toBe('5 min');
+    expect(formatSeconds(5_400)).toBe('1 h 30 min');
+    expect(formatSeconds(7_200)).toBe('2 h');
   });
 
   test('durations scale from milliseconds to hours', () => {

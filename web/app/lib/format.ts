@@ -10,11 +10,47 @@ export function formatDateTime(iso: string | null | undefined): string {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
 }
 
+/** `2025-03-14` (UTC). */
+export function formatDate(iso: string | null | undefined): string {
+  return formatDateTime(iso).slice(0, 10);
+}
+
+/**
+ * `12 s ago`, `5 min ago`, `3 h ago`, `2 days ago`, or `never`. `now` comes from the loader, so the server-rendered
+ * page and the hydrated one say the same.
+ */
+export function formatRelative(iso: string | null | undefined, now: number): string {
+  if (!iso) return 'never';
+  const then = new Date(iso).getTime();
+  if (Number.isNaN(then)) return iso;
+  const seconds = Math.round((now - then) / 1_000);
+  if (seconds < 0) return 'just now';
+  if (seconds < 60) return `${seconds} s ago`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ago`;
+  return `${Math.floor(hours / 24)} days ago`;
+}
+
+/** A commit SHA or content hash cut to the 7 characters people quote; short versions (action revisions) stay whole. */
+export function shortVersion(version: string): string {
+  return version.length > 12 ? version.slice(0, 7) : version;
+}
+
 /** `HH:MM:SS.mmm` (UTC), the log line timestamp. */
 export function formatClock(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds(), 3)}`;
+}
+
+/** `5 min`, `1 h 30 min`, `45 s`: sync intervals and time limits given in seconds. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 60 || seconds % 60 !== 0) return `${seconds} s`;
+  const minutes = seconds / 60;
+  if (minutes < 60 || minutes % 60 !== 0) return minutes >= 60 ? `${Math.floor(minutes / 60)} h ${minutes % 60} min` : `${minutes} min`;
+  return `${minutes / 60} h`;
 }
 
 export function formatDuration(ms: number | null | undefined): string {

@@ -1,4 +1,5 @@
-import type { LogLineView, RunView } from '@drydock/core/api-schemas';
+import type { LogLineView } from '@drydock/core/api-schemas';
+import type { RunView } from './api-views.ts';
 import { useEffect, useRef, useState } from 'react';
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'lost';

@@ -1,6 +1,6 @@
 import type { Parameter } from '@drydock/core/manifest';
 import { describe, expect, test } from 'vitest';
-import { checkHost, checkParams } from './run-form.ts';
+import { checkHost, checkParams, readParamFields } from './run-form.ts';
 
 const parameters: Parameter[] = [
   { name: 'path', type: 'string', title: 'Path', required: true, pattern: '^/' },
@@ -9,9 +9,15 @@ const parameters: Parameter[] = [
   { name: 'sort', type: 'enum', required: true, options: ['size', 'name'] },
 ];
 
-function form(fields: Record<string, string>): FormData {
+const hostParameters: Parameter[] = [
+  { name: 'target', type: 'host', title: 'Target', required: true },
+  { name: 'peers', type: 'host_list', title: 'Peers', required: true, max: 2 },
+  { name: 'window', type: 'date', title: 'Window', required: false, min: '2026-01-01' },
+];
+
+function form(fields: Record<string, string | string[]>): FormData {
   const data = new FormData();
-  for (const [k, v] of Object.entries(fields)) data.set(k, v);
+  for (const [k, v] of Object.entries(fields)) for (const one of Array.isArray(v) ? v : [v]) data.append(k, one);
   return data;
 }
 
@@ -32,6 +38,25 @@ describe('run form', () => {
   test('an empty number field falls back to the default', () => {
     const { result } = checkParams(parameters, form({ path: '/', depth: '', sort: 'size', human: 'true' }));
     expect(result).toEqual({ ok: true, values: { path: '/', depth: 2, human: true, sort: 'size' } });
+  });
+
+  test('every ticked host of a host list arrives, as a list', () => {
+    expect(readParamFields(hostParameters, form({ target: 'web-1', peers: ['web-1', 'db-1'] })).peers).toEqual(['web-1', 'db-1']);
+    const { result } = checkParams(hostParameters, form({ target: 'web-1', peers: ['web-1', 'db-1'], window: '2026-03-01' }));
+    expect(result).toEqual({ ok: true, values: { target: 'web-1', peers: ['web-1', 'db-1'], window: '2026-03-01' } });
+  });
+
+  test('host lists and dates are checked against their limits', () => {
+    const { result } = checkParams(hostParameters, form({ target: 'web-1', peers: ['a', 'b', 'c'], window: '2025-12-31' }));
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.fields.peers).toEqual(['Peers allows at most 2 hosts']);
+    expect(result.fields.window).toEqual(['Window must be on or after 2026-01-01']);
+  });
+
+  test('no ticked host is a missing required host list', () => {
+    const { result } = checkParams(hostParameters, form({ target: 'web-1' }));
+    expect(result.ok ? null : result.fields.peers).toEqual(['Peers is required']);
   });
 
   test('asks for a host when none is chosen', () => {

@@ -1,11 +1,25 @@
 import { coerceFormValues, validateParams, type Parameter, type ParamsResult } from '@drydock/core/manifest';
 
 export type FieldErrors = Record<string, string[]>;
+export type RawFields = Record<string, string | string[] | undefined>;
 
-/** The form's raw strings for each declared parameter; an unchecked checkbox is simply absent. */
-export function readParamFields(parameters: readonly Parameter[], form: FormData): Record<string, string | undefined> {
-  const raw: Record<string, string | undefined> = {};
+/** What a route action hands back when a run could not start: the form comes back as it was sent, secrets aside. */
+export interface StartRunFailure {
+  intent: 'run';
+  message: string;
+  fields: FieldErrors;
+  values: RawFields;
+  hostId: string;
+}
+
+/** The form's raw strings for each declared parameter; an unchecked checkbox is simply absent, a host list is every ticked host. */
+export function readParamFields(parameters: readonly Parameter[], form: FormData): RawFields {
+  const raw: RawFields = {};
   for (const p of parameters) {
+    if (p.type === 'host_list') {
+      raw[p.name] = form.getAll(p.name).filter((v): v is string => typeof v === 'string');
+      continue;
+    }
     const value = form.get(p.name);
     raw[p.name] = typeof value === 'string' ? value : undefined;
   }

@@ -1,8 +1,8 @@
-import { RunListQuerySchema, type RunView, type ScriptView } from '@drydock/core/api-schemas';
+import { RunListQuerySchema } from '@drydock/core/api-schemas';
 import { data } from 'react-router';
 import { callApi } from '../lib/api.server.ts';
 import { localInputToIso } from '../lib/format.ts';
-import type { HostView } from './script.server.ts';
+import type { HostView, RunView, ScriptView } from '../lib/api-views.ts';
 
 export const FILTER_KEYS = ['script', 'host', 'status', 'initiator', 'from', 'to'] as const;
 export type Filters = Record<(typeof FILTER_KEYS)[number], string>;

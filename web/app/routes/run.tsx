@@ -1,12 +1,15 @@
-import type { LogLineView, RunView } from '@drydock/core/api-schemas';
+import type { LogLineView } from '@drydock/core/api-schemas';
 import { useEffect, useState, type ReactNode } from 'react';
 import { Form, Link, data, useNavigation } from 'react-router';
 import type { Route } from './+types/run';
+import { KindBadge } from '../components/entry-badges.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import { RunLog } from '../components/run-log.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { callApi, getFromApi } from '../lib/api.server.ts';
-import { formatDateTime, formatDuration } from '../lib/format.ts';
+import type { RunView } from '../lib/api-views.ts';
+import { formatDateTime, formatDuration, shortVersion } from '../lib/format.ts';
+import { entryHref, scriptVersionHref } from '../lib/links.ts';
 import { useElapsed, useLiveRun } from '../lib/live-run.ts';
 import { isFinal } from '../lib/run-status.ts';
 
@@ -47,6 +50,22 @@ function Fact({ term, children, testId }: { term: string; children: ReactNode; t
   );
 }
 
+/** The exact version that ran: a script's links to the page that runs that version again. */
+function RunVersion({ run }: { run: RunView }) {
+  if (run.source === 'action') {
+    return (
+      <span className="font-mono" title={`revision ${run.scriptVersion}`}>
+        revision {run.scriptVersion}
+      </span>
+    );
+  }
+  return (
+    <Link to={scriptVersionHref(run.scriptId, run.scriptVersion)} title={run.scriptVersion} className="font-mono text-blue-700 hover:underline">
+      {shortVersion(run.scriptVersion)}
+    </Link>
+  );
+}
+
 function ParamsTable({ params }: { params: RunView['params'] }) {
   const entries = Object.entries(params);
   if (entries.length === 0) return <p className="text-sm text-slate-500">No parameters.</p>;
@@ -58,7 +77,7 @@ function ParamsTable({ params }: { params: RunView['params'] }) {
             <th scope="row" className="w-1/3 py-1 pr-3 text-left align-top font-mono text-xs font-normal text-slate-500">
               {name}
             </th>
-            <td className="py-1 font-mono text-xs break-all whitespace-pre-wrap">{String(value)}</td>
+            <td className="py-1 font-mono text-xs break-all whitespace-pre-wrap">{Array.isArray(value) ? value.join(', ') : String(value)}</td>
           </tr>
         ))}
       </tbody>
@@ -94,7 +113,7 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
             / <span className="font-mono">{run.id}</span>
           </p>
           <h1 className="flex items-center gap-2 text-lg font-semibold">
-            <Link to={`/scripts/${encodeURIComponent(run.scriptId)}`} className="hover:underline">
+            <Link to={entryHref({ kind: run.source, id: run.scriptId })} className="hover:underline">
               {run.scriptName}
             </Link>
             <span className="text-sm font-normal text-slate-500">on</span>
@@ -151,10 +170,11 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
         <Fact term="Attempts" testId="run-attempts">
           {run.attempts}
         </Fact>
-        <Fact term="Script version">
-          <span className="font-mono" title={run.scriptVersion}>
-            {run.scriptVersion}
-          </span>
+        <Fact term="Source" testId="run-source">
+          <KindBadge kind={run.source} />
+        </Fact>
+        <Fact term="Version" testId="run-version">
+          <RunVersion run={run} />
         </Fact>
         <Fact term="Workflow">
           <span className="font-mono text-xs" title={run.workflowId}>

@@ -1,0 +1,185 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { freePort, type HostView, REPO_ROOT } from '@drydock/core';
+import { REGISTRATION_SECRET, startTestStack, type TestStack } from '../support/stack.ts';
+
+// Debian's Chromium, driven by playwright-core: never a browser download.
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const OUTPUT = join(REPO_ROOT, 'test-output', 'browser');
+const HOST = 'staging-db-1';
+const PASSWORD = 'browser-ssh-password';
+
+let stack: TestStack;
+let browser: Browser;
+let credentialId: string;
+/** Nothing listens there: the host need not be reachable to be added, edited and deleted. */
+let closedPort: number;
+
+beforeAll(async () => {
+  await mkdir(OUTPUT, { recursive: true });
+  stack = await startTestStack({ processes: ['api', 'worker', 'agent', 'web'] });
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const created = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'ops password', kind: 'password', username: 'ops', secret: PASSWORD } });
+  expect(created.status).toBe(201);
+  credentialId = ((await created.json()) as { id: string }).id;
+  closedPort = await freePort();
+  // The local agent registers at start; the list is compared against it below.
+  const deadline = Date.now() + 30_000;
+  while ((await stack.api('/api/v1/hosts/local')).status !== 200) {
+    if (Date.now() > deadline) throw new Error('the local agent has not registered 30 s after start');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.teardown();
+});
+
+async function getHost(id: string): Promise<{ status: number; host: HostView | null }> {
+  const res = await stack.api(`/api/v1/hosts/${id}`);
+  return { status: res.status, host: res.status === 200 ? ((await res.json()) as HostView) : null };
+}
+
+test('add an SSH host, fix the port the form rejects, find it by environment, edit it, reset its host key and delete it', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${stack.config.webUrl}/hosts`);
+  await page.getByTestId('new-ssh-host').click();
+  await page.waitForURL(/\/hosts\/new$/);
+  await expect.poll(() => page.getByTestId('host-form').count()).toBe(1);
+  expect(await page.locator(`#host-credentialId option[value="${credentialId}"]`).textContent()).toBe('ops password (Password, ops)');
+
+  await page.locator('#host-name').fill('Staging DB 1');
+  await page.locator('#host-id').fill(HOST);
+  await page.locator('#host-address').fill('127.0.0.1');
+  await page.locator('#host-port').fill('70000');
+  await page.locator('#host-username').fill('ops');
+  await page.locator('#host-credentialId').selectOption(credentialId);
+  await page.locator('#host-environment').selectOption('staging');
+  await page.locator('#host-group').fill('payments');
+  await page.locator('#host-tags').fill('linux, db');
+  await page.getByTestId('save-host').click();
+
+  await expect.poll(() => page.locator('[data-field-error="port"]').textContent()).toBe('a port number from 1 to 65535');
+  expect(await page.locator('[data-field-error]').count()).toBe(1);
+  expect(page.url()).toMatch(/\/hosts\/new$/);
+  expect((await getHost(HOST)).status).toBe(404);
+  await page.screenshot({ path: join(OUTPUT, 'host-new.png'), fullPage: true });
+
+  await page.locator('#host-port').fill(String(closedPort));
+  await expect.poll(() => page.locator('[data-field-error]').count()).toBe(0);
+  await page.getByTestId('save-host').click();
+  await page.waitForURL(new RegExp(`/hosts/${HOST}$`));
+
+  const { host } = await getHost(HOST);
+  expect(host).toMatchObject({ transport: 'ssh', address: '127.0.0.1', port: closedPort, username: 'ops', environment: 'staging', group: 'payments', tags: ['linux', 'db'], online: false });
+  expect(host?.credential?.id).toBe(credentialId);
+  expect(await page.getByTestId('host-state').getAttribute('data-state')).toBe('not-reached');
+  expect(await page.getByTestId('host-address').textContent()).toBe(`ops@127.0.0.1:${closedPort}`);
+
+  // The list: the new SSH host beside the local agent, each with what its transport has to say.
+  await page.goto(`${stack.config.webUrl}/hosts`);
+  const row = page.locator(`[data-testid="host-row"][data-host-id="${HOST}"]`);
+  await expect.poll(() => row.count()).toBe(1);
+  expect(await row.getByTestId('transport-badge').textContent()).toBe('SSH');
+  expect(await row.getByTestId('host-environment').textContent()).toBe('staging');
+  expect(await row.getByTestId('host-group').textContent()).toBe('payments');
+  expect(await row.getByTestId('host-address').textContent()).toBe(`ops@127.0.0.1:${closedPort}`);
+  expect(await row.getByTestId('host-state').textContent()).toBe('not reached yet');
+  expect(await row.getByTestId('host-last-seen').textContent()).toBe('never');
+  expect(await row.getByTestId('host-key-pinned').getAttribute('data-pinned')).toBe('false');
+  const local = page.locator('[data-testid="host-row"][data-host-id="local"]');
+  expect(await local.getByTestId('transport-badge').getAttribute('data-transport')).toBe('agent');
+  await expect.poll(() => local.getByTestId('host-state').textContent(), { timeout: 20_000 }).toBe('online');
+  expect(await local.getByTestId('host-last-seen').getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+  await page.screenshot({ path: join(OUTPUT, 'hosts.png'), fullPage: true });
+
+  await page.locator('[data-testid="host-filters"] select[name="environment"]').selectOption('staging');
+  await page.waitForURL(/\/hosts\?environment=staging$/);
+  await expect.poll(() => page.getByTestId('host-row').count()).toBe(1);
+  expect(await page.getByTestId('host-row').getAttribute('data-host-id')).toBe(HOST);
+  await page.locator('[data-testid="host-filters"] select[name="environment"]').selectOption('dev');
+  await page.waitForURL(/\/hosts\?environment=dev$/);
+  await expect.poll(() => page.getByTestId('host-row').count()).toBe(0);
+  await page.locator('[data-testid="host-filters"] select[name="environment"]').selectOption('staging');
+  await page.waitForURL(/\/hosts\?environment=staging$/);
+
+  await page.locator(`[data-host-id="${HOST}"] a[href="/hosts/${HOST}"]`).click();
+  await page.waitForURL(new RegExp(`/hosts/${HOST}$`));
+
+  // An edit sends what changed and nothing else.
+  await page.locator('#host-group').fill('payments-eu');
+  await page.getByTestId('save-host').click();
+  await expect.poll(() => page.getByTestId('host-form-message').textContent()).toBe('Settings saved.');
+  expect((await getHost(HOST)).host).toMatchObject({ group: 'payments-eu', environment: 'staging', port: closedPort, tags: ['linux', 'db'] });
+
+  expect(await page.getByTestId('host-key-state').getAttribute('data-pinned')).toBe('false');
+  await page.getByTestId('reset-host-key').click();
+  await expect.poll(() => page.getByTestId('host-key-message').textContent()).toBe('No host key was pinned yet. The next connection pins the key the host presents.');
+
+  expect(await page.getByTestId('run-script-here').getAttribute('href')).toBe(`/?host=${HOST}`);
+  await page.screenshot({ path: join(OUTPUT, 'host-ssh.png'), fullPage: true });
+
+  await page.getByTestId('delete').locator('summary').click();
+  await page.getByTestId('confirm-delete').click();
+  await page.waitForURL(new RegExp(`/hosts\\?deleted=${HOST}$`));
+  expect(await page.getByTestId('host-message').textContent()).toBe(`Host ${HOST} deleted.`);
+  expect(await page.locator(`[data-testid="host-row"][data-host-id="${HOST}"]`).count()).toBe(0);
+  expect((await getHost(HOST)).status).toBe(404);
+  expect(await page.content()).not.toContain(REGISTRATION_SECRET);
+});
+
+test('without JavaScript the filters still work and the route action rejects what the browser would have', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  await page.goto(`${stack.config.webUrl}/hosts`);
+  await page.locator('[data-testid="host-filters"] select[name="transport"]').selectOption('agent');
+  await page.locator('[data-testid="host-filters"] button[type="submit"]').click();
+  await page.waitForURL(/\/hosts\?.*transport=agent/);
+  expect(await page.locator('[data-testid="host-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-transport')))).toEqual(['agent']);
+
+  await page.goto(`${stack.config.webUrl}/hosts/new`);
+  await page.locator('#host-id').fill('no-js-host');
+  await page.locator('#host-address').fill('127.0.0.1');
+  await page.locator('#host-port').fill('0');
+  await page.locator('#host-username').fill('ops');
+  await page.locator('#host-credentialId').selectOption(credentialId);
+  await page.getByTestId('save-host').click();
+  await page.waitForLoadState();
+  expect(await page.locator('[data-field-error="port"]').textContent()).toBe('a port number from 1 to 65535');
+  expect(await page.locator('#host-address').inputValue()).toBe('127.0.0.1');
+  expect((await getHost('no-js-host')).status).toBe(404);
+  await context.close();
+});
+
+test('the install page shows the environment file only after "Show secrets"', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${stack.config.webUrl}/hosts`);
+  await page.getByTestId('install-agent').click();
+  await page.waitForURL(/\/hosts\/install$/);
+  await expect.poll(() => page.getByTestId('secrets-hidden').count()).toBe(1);
+  expect(await page.getByTestId('agent-env-file').count()).toBe(0);
+  expect(await page.locator('[data-setting="DRYDOCK_AGENT_REGISTRATION_SECRET"]').textContent()).toContain('hidden');
+  expect(await page.content()).not.toContain(REGISTRATION_SECRET);
+  const unit = (await page.getByTestId('systemd-unit').textContent()) ?? '';
+  for (const line of ['ExecStart=/usr/bin/node /opt/drydock/agent/src/main.ts', 'EnvironmentFile=/etc/drydock/agent.env', 'Restart=always']) expect(unit).toContain(line);
+
+  await page.getByTestId('toggle-secrets').click();
+  await expect.poll(() => page.getByTestId('agent-env-file').count()).toBe(1);
+  const envFile = (await page.getByTestId('agent-env-file').textContent()) ?? '';
+  expect(envFile).toContain(`DRYDOCK_AGENT_REGISTRATION_SECRET=${REGISTRATION_SECRET}\n`);
+  expect(envFile).toContain('DRYDOCK_AGENT_HOST=<host-name>\n');
+
+  await page.locator('#agent-host').fill('db-staging-2');
+  await page.locator('#agent-tags').fill('linux, db');
+  await page.getByRole('button', { name: 'Fill in' }).click();
+  await expect.poll(() => page.getByTestId('agent-env-file').textContent()).toContain('DRYDOCK_AGENT_HOST=db-staging-2\n');
+  expect(await page.getByTestId('agent-env-file').textContent()).toContain('DRYDOCK_AGENT_TAGS=linux,db\n');
+  await page.screenshot({ path: join(OUTPUT, 'hosts-install.png'), fullPage: true });
+
+  await page.getByTestId('toggle-secrets').click();
+  await expect.poll(() => page.getByTestId('agent-env-file').count()).toBe(0);
+  expect(await page.content()).not.toContain(REGISTRATION_SECRET);
+});

@@ -1,0 +1,69 @@
+import type { HostView } from '../lib/api-views.ts';
+import { formatDateTime, formatRelative } from '../lib/format.ts';
+
+const TRANSPORT: Record<HostView['transport'], { label: string; tone: string; title: string }> = {
+  agent: { label: 'agent', tone: 'bg-teal-50 text-teal-800 ring-teal-200', title: 'An agent on the host runs its scripts' },
+  ssh: { label: 'SSH', tone: 'bg-indigo-50 text-indigo-800 ring-indigo-200', title: 'Drydock reaches the host over SSH from its central worker' },
+};
+
+export function TransportBadge({ transport }: { transport: HostView['transport'] }) {
+  const t = TRANSPORT[transport];
+  return (
+    <span
+      data-testid="transport-badge"
+      data-transport={transport}
+      title={t.title}
+      className={`inline-block rounded px-1.5 py-px text-[0.7rem] font-medium tracking-wide ring-1 ring-inset ${t.tone}`}
+    >
+      {t.label}
+    </span>
+  );
+}
+
+type HostState = 'online' | 'offline' | 'reached' | 'not-reached';
+
+const STATE: Record<HostState, { label: string; dot: string; title: string }> = {
+  online: { label: 'online', dot: 'bg-emerald-500', title: 'Its agent sent a heartbeat in the last 30 s' },
+  offline: { label: 'offline', dot: 'bg-slate-400', title: 'No heartbeat from its agent in the last 30 s: runs wait for it to come back' },
+  reached: { label: 'reached', dot: 'bg-emerald-500', title: 'Drydock has connected to it over SSH' },
+  'not-reached': { label: 'not reached yet', dot: 'bg-slate-400', title: 'Drydock has not connected to it yet: the first run does' },
+};
+
+export function hostState(host: Pick<HostView, 'transport' | 'online'>): HostState {
+  if (host.transport === 'agent') return host.online ? 'online' : 'offline';
+  return host.online ? 'reached' : 'not-reached';
+}
+
+/** Online or offline for an agent; for an SSH host, whether Drydock has reached it yet. */
+export function HostStateBadge({ host }: { host: Pick<HostView, 'transport' | 'online'> }) {
+  const state = hostState(host);
+  const s = STATE[state];
+  return (
+    <span data-testid="host-state" data-state={state} title={s.title} className="inline-flex items-center gap-1.5 text-sm whitespace-nowrap">
+      <span aria-hidden className={`size-2 rounded-full ${s.dot}`} />
+      {s.label}
+    </span>
+  );
+}
+
+/** `12 s ago`, with the exact UTC time on hover. `now` is the loader's, so server and browser render the same text. */
+export function LastSeen({ iso, now, testId }: { iso: string | null; now: number; testId?: string }) {
+  if (!iso) {
+    return (
+      <span data-testid={testId} className="text-slate-500">
+        never
+      </span>
+    );
+  }
+  return (
+    <time dateTime={iso} title={`${formatDateTime(iso)} UTC`} data-testid={testId} className="whitespace-nowrap">
+      {formatRelative(iso, now)}
+    </time>
+  );
+}
+
+/** `deploy@10.0.4.12:22`, where Drydock connects to an SSH host. */
+export function sshTarget(host: Pick<HostView, 'username' | 'address' | 'port'>): string {
+  const address = host.address?.includes(':') ? `[${host.address}]` : (host.address ?? '?');
+  return `${host.username ? `${host.username}@` : ''}${address}:${host.port ?? 22}`;
+}

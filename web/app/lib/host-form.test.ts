@@ -1,0 +1,85 @@
+import { describe, expect, test } from 'vitest';
+import type { HostView } from './api-views.ts';
+import { checkHostBody, createBody, patchBody, readSettings, settingsOf, splitTags } from './host-form.ts';
+
+function form(fields: Record<string, string>): FormData {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(fields)) data.append(k, v);
+  return data;
+}
+
+const CREDENTIAL = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
+const host: HostView = {
+  id: 'db-staging-1',
+  name: 'DB staging 1',
+  transport: 'ssh',
+  online: false,
+  pollers: null,
+  lastSeenAt: null,
+  os: null,
+  agentVersion: null,
+  tags: ['linux', 'db'],
+  environment: 'staging',
+  group: null,
+  address: '10.0.4.12',
+  port: 22,
+  username: 'deploy',
+  credential: { id: CREDENTIAL, name: 'deploy key' },
+  jumpHostId: null,
+  hostKeyPinned: true,
+};
+
+const shown = {
+  name: 'DB staging 1',
+  address: '10.0.4.12',
+  port: '22',
+  username: 'deploy',
+  credentialId: CREDENTIAL,
+  jumpHostId: '',
+  environment: 'staging',
+  group: '',
+  tags: 'linux, db',
+};
+
+describe('host form', () => {
+  test('a new host leaves empty optional fields to the API and reads tags comma-separated', () => {
+    const body = createBody(form({ id: 'web-1', name: '', address: '10.0.0.5', port: '', username: 'ops', credentialId: CREDENTIAL, jumpHostId: '', environment: 'dev', group: '', tags: 'linux, ,web ' }));
+    expect(body).toEqual({ id: 'web-1', transport: 'ssh', address: '10.0.0.5', username: 'ops', credentialId: CREDENTIAL, environment: 'dev', tags: ['linux', 'web'] });
+    expect(checkHostBody(body, 'new')).toEqual({});
+    expect(splitTags(' , ')).toEqual([]);
+  });
+
+  test('problems are keyed by field, in words a person acts on', () => {
+    const body = createBody(form({ id: 'Web 1', address: '', port: '70000', username: 'ops', credentialId: '', tags: '' }));
+    expect(checkHostBody(body, 'new')).toEqual({
+      id: ['use lower-case letters, digits and "-"'],
+      address: ['required'],
+      port: ['a port number from 1 to 65535'],
+      credentialId: ['choose an SSH key or password credential'],
+    });
+    expect(checkHostBody(createBody(form({ id: 'web-1', address: 'x', port: '2x', username: 'ops', credentialId: CREDENTIAL })), 'new').port).toEqual(['a port number from 1 to 65535']);
+  });
+
+  test('an edit sends only what changed since the form was shown', () => {
+    const before = settingsOf(host);
+    expect(patchBody(form(shown), before)).toEqual({});
+    expect(patchBody(form({ ...shown, port: '2222', tags: 'linux', group: 'payments' }), before)).toEqual({ port: 2222, tags: ['linux'], group: 'payments' });
+    expect(patchBody(form({ ...shown, environment: '' }), before)).toEqual({ environment: null });
+    expect(checkHostBody({ environment: null }, 'edit')).toEqual({});
+    expect(checkHostBody(patchBody(form({ ...shown, port: '' }), before), 'edit')).toEqual({ port: ['a port number from 1 to 65535'] });
+  });
+
+  test('an agent host form has labels only, so connection settings are never sent', () => {
+    const agent = settingsOf({ ...host, transport: 'agent', address: null, port: null, username: null, credential: null });
+    expect(patchBody(form({ name: 'db', environment: 'uat', group: '' }), agent)).toEqual({ name: 'db', environment: 'uat' });
+  });
+
+  test('the snapshot the edit form carries reads back, and anything else is refused', () => {
+    const before = settingsOf(host);
+    expect(readSettings(JSON.stringify(before))).toEqual(before);
+    expect(readSettings('{"name":1}')).toBeNull();
+    expect(readSettings('not json')).toBeNull();
+    expect(readSettings(null)).toBeNull();
+  });
+});

@@ -1,0 +1,148 @@
+import { HostBodySchema, HostPatchSchema } from '@drydock/core/api-schemas';
+import type { HostView } from './api-views.ts';
+import type { FieldErrors } from './run-form.ts';
+
+const FIELDS = ['id', 'name', 'address', 'port', 'username', 'credentialId', 'jumpHostId', 'environment', 'group', 'tags'] as const;
+export type HostField = (typeof FIELDS)[number];
+
+/** A host form as it was sent, for showing it again. */
+export type HostFormValues = Partial<Record<HostField, string>>;
+
+export interface HostFormFailure {
+  intent: 'save';
+  message: string;
+  fields: FieldErrors;
+  values: HostFormValues;
+}
+
+/** What the edit form showed; a PATCH carries only the fields that differ from it, so it never undoes someone else's change. */
+export interface HostSettings {
+  name: string;
+  address: string | null;
+  port: number | null;
+  username: string | null;
+  credentialId: string | null;
+  jumpHostId: string | null;
+  environment: string | null;
+  group: string | null;
+  tags: string[];
+}
+
+export function settingsOf(host: HostView): HostSettings {
+  return {
+    name: host.name,
+    address: host.address,
+    port: host.port,
+    username: host.username,
+    credentialId: host.credential?.id ?? null,
+    jumpHostId: host.jumpHostId,
+    environment: host.environment,
+    group: host.group,
+    tags: host.tags,
+  };
+}
+
+const nullableText = (v: unknown): v is string | null => v === null || typeof v === 'string';
+
+/** The `_before` field of an edit form; null when it is missing or not what the form wrote. */
+export function readSettings(raw: FormDataEntryValue | null): HostSettings | null {
+  if (typeof raw !== 'string' || raw === '') return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const s = parsed as Record<string, unknown>;
+  const ok =
+    typeof s.name === 'string' &&
+    (s.port === null || typeof s.port === 'number') &&
+    Array.isArray(s.tags) &&
+    s.tags.every((t) => typeof t === 'string') &&
+    (['address', 'username', 'credentialId', 'jumpHostId', 'environment', 'group'] as const).every((k) => nullableText(s[k]));
+  return ok ? (s as unknown as HostSettings) : null;
+}
+
+function field(form: FormData, name: string): string {
+  const value = form.get(name);
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+export function hostFormValues(form: FormData): HostFormValues {
+  const out: HostFormValues = {};
+  for (const key of FIELDS) if (form.has(key)) out[key] = field(form, key);
+  return out;
+}
+
+/** `linux, db` → `['linux', 'db']`: comma-separated, spaces trimmed, empty entries dropped. */
+export function splitTags(text: string): string[] {
+  return text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}
+
+/** A whole number when the text is one; the text itself otherwise, so the schema names the mistake. */
+function portOf(raw: string): number | string {
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
+}
+
+/** The body of POST /hosts: an agentless host, empty optional fields left out. */
+export function createBody(form: FormData): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    id: field(form, 'id'),
+    transport: 'ssh',
+    address: field(form, 'address'),
+    username: field(form, 'username'),
+    credentialId: field(form, 'credentialId'),
+  };
+  if (field(form, 'name') !== '') body.name = field(form, 'name');
+  if (field(form, 'port') !== '') body.port = portOf(field(form, 'port'));
+  for (const key of ['jumpHostId', 'environment', 'group'] as const) if (field(form, key) !== '') body[key] = field(form, key);
+  body.tags = splitTags(field(form, 'tags'));
+  return body;
+}
+
+/** The body of PATCH /hosts/:id: only the fields the form has and the person changed; an emptied choice clears it. */
+export function patchBody(form: FormData, before: HostSettings): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (form.has('name') && field(form, 'name') !== before.name) body.name = field(form, 'name');
+  for (const key of ['address', 'username', 'credentialId'] as const) {
+    if (form.has(key) && field(form, key) !== (before[key] ?? '')) body[key] = field(form, key);
+  }
+  if (form.has('port')) {
+    const port = portOf(field(form, 'port'));
+    if (port !== before.port) body.port = port;
+  }
+  for (const key of ['jumpHostId', 'environment', 'group'] as const) {
+    const value = field(form, key) || null;
+    if (form.has(key) && value !== before[key]) body[key] = value;
+  }
+  if (form.has('tags')) {
+    const tags = splitTags(field(form, 'tags'));
+    if (tags.join(',') !== before.tags.join(',')) body.tags = tags;
+  }
+  return body;
+}
+
+const WHEN_EMPTY: Partial<Record<string, string>> = {
+  credentialId: 'choose an SSH key or password credential',
+  port: 'a port number from 1 to 65535',
+};
+const WHEN_WRONG: Partial<Record<string, string>> = { port: 'a port number from 1 to 65535' };
+
+/** The API's own body schema, problems keyed by field in words a person acts on; the browser and the route action both check with it. */
+export function checkHostBody(body: Record<string, unknown>, mode: 'new' | 'edit'): FieldErrors {
+  const parsed = (mode === 'new' ? HostBodySchema : HostPatchSchema).safeParse(body);
+  if (parsed.success) return {};
+  const fields: FieldErrors = {};
+  for (const issue of parsed.error.issues) {
+    const key = String(issue.path[0] ?? '_');
+    const value = body[key];
+    const message = value === '' || value === undefined ? (WHEN_EMPTY[key] ?? 'required') : (WHEN_WRONG[key] ?? issue.message);
+    const list = (fields[key] ??= []);
+    if (!list.includes(message)) list.push(message);
+  }
+  return fields;
+}

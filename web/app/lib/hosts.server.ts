@@ -1,0 +1,103 @@
+import { ENVIRONMENTS } from '@drydock/core/api-schemas';
+import { data, redirect } from 'react-router';
+import { callApi, getFromApi } from './api.server.ts';
+import type { CredentialView, HostView } from './api-views.ts';
+import { checkHostBody, createBody, hostFormValues, patchBody, readSettings, settingsOf, type HostFormFailure } from './host-form.ts';
+import { loadCredentials } from './repositories.server.ts';
+import type { FieldErrors } from './run-form.ts';
+
+export function hostPath(id: string): string {
+  return `/api/v1/hosts/${encodeURIComponent(id)}`;
+}
+
+export interface HostFilters {
+  environment: string;
+  transport: '' | HostView['transport'];
+  tags: string;
+  status: '' | 'online' | 'offline';
+}
+
+/** The filters in the URL of /hosts; values no option offers count as no filter. */
+export function readHostFilters(url: URL): HostFilters {
+  const get = (name: string) => url.searchParams.get(name)?.trim() ?? '';
+  const transport = get('transport');
+  const status = get('status');
+  const environment = get('environment');
+  return {
+    environment: (ENVIRONMENTS as readonly string[]).includes(environment) ? environment : '',
+    transport: transport === 'agent' || transport === 'ssh' ? transport : '',
+    tags: get('tags'),
+    status: status === 'online' || status === 'offline' ? status : '',
+  };
+}
+
+/** Environment, transport and tags are filtered by the API; online or offline here, as the API has no such filter. */
+export async function loadHostList(request: Request, filters: HostFilters): Promise<HostView[]> {
+  const query = new URLSearchParams();
+  if (filters.environment) query.set('environment', filters.environment);
+  if (filters.transport) query.set('transport', filters.transport);
+  if (filters.tags) query.set('tags', filters.tags);
+  const { hosts } = await getFromApi<{ hosts: HostView[] }>(request, `/api/v1/hosts${query.size > 0 ? `?${query}` : ''}`);
+  return filters.status === '' ? hosts : hosts.filter((h) => h.online === (filters.status === 'online'));
+}
+
+export async function loadHost(request: Request, id: string): Promise<HostView> {
+  return getFromApi<HostView>(request, hostPath(id));
+}
+
+/** The credentials an SSH host can log in with. */
+export async function loadSshCredentials(request: Request): Promise<CredentialView[]> {
+  return (await loadCredentials(request)).filter((c) => c.kind === 'ssh_key' || c.kind === 'password');
+}
+
+/** SSH hosts another host may jump through: one hop only, so not one that itself jumps, and never the host itself. */
+export async function loadJumpHosts(request: Request, self?: string): Promise<HostView[]> {
+  const { hosts } = await getFromApi<{ hosts: HostView[] }>(request, '/api/v1/hosts?transport=ssh');
+  return hosts.filter((h) => h.id !== self && h.jumpHostId === null);
+}
+
+function failure(form: FormData, status: number, message: string, fields: FieldErrors) {
+  return data<HostFormFailure>({ intent: 'save', message, fields, values: hostFormValues(form) }, { status });
+}
+
+/** Checks as the browser did (a request may come without JS), then adds the host. */
+export async function createHost(request: Request, form: FormData) {
+  const body = createBody(form);
+  const fields = checkHostBody(body, 'new');
+  if (Object.keys(fields).length > 0) return failure(form, 400, 'Some fields need attention.', fields);
+  const created = await callApi<HostView>(request, '/api/v1/hosts', { method: 'POST', body });
+  if (created.ok) return redirect(`/hosts/${encodeURIComponent(created.body.id)}`);
+  return failure(form, created.status, created.error.message, created.error.fields ?? (created.status === 409 ? { id: [created.error.message] } : {}));
+}
+
+/** Sends only what changed since the form was shown. */
+export async function updateHost(request: Request, id: string, form: FormData) {
+  const before = readSettings(form.get('_before')) ?? settingsOf(await loadHost(request, id));
+  const body = patchBody(form, before);
+  const fields = checkHostBody(body, 'edit');
+  if (Object.keys(fields).length > 0) return failure(form, 400, 'Some fields need attention.', fields);
+  if (Object.keys(body).length === 0) return { intent: 'save' as const, saved: true as const, message: 'Nothing changed.' };
+  const updated = await callApi<HostView>(request, hostPath(id), { method: 'PATCH', body });
+  if (!updated.ok) return failure(form, updated.status, updated.error.message, updated.error.fields ?? {});
+  const forgotKey = before.address !== null && 'address' in body && !updated.body.hostKeyPinned;
+  return { intent: 'save' as const, saved: true as const, message: forgotKey ? 'Settings saved. The new address gets its host key pinned at the next connection.' : 'Settings saved.' };
+}
+
+export async function resetHostKey(request: Request, id: string) {
+  const before = await loadHost(request, id);
+  const reset = await callApi<HostView>(request, hostPath(id), { method: 'PATCH', body: { resetHostKey: true } });
+  if (!reset.ok) return { intent: 'reset-host-key' as const, ok: false, message: reset.error.message };
+  return {
+    intent: 'reset-host-key' as const,
+    ok: true,
+    message: before.hostKeyPinned
+      ? 'Host key forgotten. The next connection pins the key the host presents then.'
+      : 'No host key was pinned yet. The next connection pins the key the host presents.',
+  };
+}
+
+export async function deleteHost(request: Request, id: string) {
+  const deleted = await callApi<null>(request, hostPath(id), { method: 'DELETE' });
+  if (deleted.ok) return redirect(`/hosts?deleted=${encodeURIComponent(id)}`);
+  return data({ intent: 'delete' as const, ok: false, message: deleted.error.message }, { status: deleted.status });
+}

@@ -1,0 +1,18 @@
+import type { ScriptView } from './api-views.ts';
+
+/** Where an entry of the catalog lives: scripts and actions have pages of their own. */
+export function entryHref(entry: Pick<ScriptView, 'kind' | 'id'>): string {
+  return `/${entry.kind === 'action' ? 'actions' : 'scripts'}/${encodeURIComponent(entry.id)}`;
+}
+
+/** A script at one exact version: the page that runs it again. */
+export function scriptVersionHref(scriptId: string, version: string): string {
+  return `/scripts/${encodeURIComponent(scriptId)}?version=${encodeURIComponent(version)}`;
+}
+
+/** A GET form's fields without the empty ones, so the URL carries only the filters in use. */
+export function filledFields(form: HTMLFormElement): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [name, value] of new FormData(form)) if (typeof value === 'string' && value.trim() !== '') params.set(name, value.trim());
+  return params;
+}

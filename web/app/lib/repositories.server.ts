@@ -1,0 +1,57 @@
+import { data, redirect } from 'react-router';
+import { callApi, getFromApi } from './api.server.ts';
+import type { CredentialView, RepositoryDetail, RepositoryView } from './api-views.ts';
+import { checkRepositoryBody, createBody, patchBody, repositoryFormValues, type RepositoryFormFailure, type SyncOutcome } from './repository-form.ts';
+import type { FieldErrors } from './run-form.ts';
+
+export function repositoryPath(id: string): string {
+  return `/api/v1/repositories/${encodeURIComponent(id)}`;
+}
+
+export async function loadRepositories(request: Request): Promise<RepositoryView[]> {
+  return (await getFromApi<{ repositories: RepositoryView[] }>(request, '/api/v1/repositories')).repositories;
+}
+
+export async function loadRepository(request: Request, id: string): Promise<RepositoryDetail> {
+  return getFromApi<RepositoryDetail>(request, repositoryPath(id));
+}
+
+export async function loadCredentials(request: Request): Promise<CredentialView[]> {
+  return (await getFromApi<{ credentials: CredentialView[] }>(request, '/api/v1/credentials')).credentials;
+}
+
+function failure(form: FormData, status: number, message: string, fields: FieldErrors) {
+  return data<RepositoryFormFailure>({ intent: 'save', message, fields, values: repositoryFormValues(form) }, { status });
+}
+
+/** Checks as the browser did (a request may come without JS), then adds the repository; its first sync starts at once. */
+export async function createRepository(request: Request, form: FormData) {
+  const body = createBody(form);
+  const fields = checkRepositoryBody(body, 'new');
+  if (Object.keys(fields).length > 0) return failure(form, 400, 'Some fields need attention.', fields);
+  const created = await callApi<RepositoryView>(request, '/api/v1/repositories', { method: 'POST', body });
+  if (created.ok) return redirect(`/repositories/${encodeURIComponent(created.body.id)}`);
+  return failure(form, created.status, created.error.message, created.error.fields ?? (created.status === 409 ? { id: [created.error.message] } : {}));
+}
+
+export async function updateRepository(request: Request, id: string, form: FormData) {
+  const body = patchBody(form);
+  const fields = checkRepositoryBody(body, 'edit');
+  if (Object.keys(fields).length > 0) return failure(form, 400, 'Some fields need attention.', fields);
+  const updated = await callApi<RepositoryView>(request, repositoryPath(id), { method: 'PATCH', body });
+  if (updated.ok) return { intent: 'save' as const, saved: true as const, message: 'Settings saved.' };
+  return failure(form, updated.status, updated.error.message, updated.error.fields ?? {});
+}
+
+export async function syncRepository(request: Request, id: string): Promise<SyncOutcome> {
+  const started = await callApi<{ workflowId: string }>(request, `${repositoryPath(id)}/sync`, { method: 'POST', body: {} });
+  return started.ok
+    ? { intent: 'sync', repositoryId: id, ok: true, message: `Sync started (workflow ${started.body.workflowId}).` }
+    : { intent: 'sync', repositoryId: id, ok: false, message: started.error.message };
+}
+
+export async function deleteRepository(request: Request, id: string) {
+  const deleted = await callApi<null>(request, repositoryPath(id), { method: 'DELETE' });
+  if (deleted.ok) return redirect('/repositories');
+  return data({ intent: 'delete' as const, message: deleted.error.message }, { status: deleted.status });
+}

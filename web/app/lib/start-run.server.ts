@@ -1,0 +1,39 @@
+import { data, redirect } from 'react-router';
+import { callApi, getFromApi } from './api.server.ts';
+import type { HostView, RunView, ScriptView } from './api-views.ts';
+import { checkHost, checkParams, readParamFields, type RawFields, type StartRunFailure } from './run-form.ts';
+
+/** The hosts an entry may run on: those carrying every one of its host tags. */
+export async function loadHosts(request: Request, tags: readonly string[] = []): Promise<HostView[]> {
+  const query = tags.length > 0 ? `?tags=${encodeURIComponent(tags.join(','))}` : '';
+  const { hosts } = await getFromApi<{ hosts: HostView[] }>(request, `/api/v1/hosts${query}`);
+  return hosts;
+}
+
+/** What goes back into the form after a failure; secrets are never echoed into the page. */
+function echo(entry: ScriptView, form: FormData): RawFields {
+  const raw = readParamFields(entry.parameters, form);
+  for (const p of entry.parameters) {
+    if (p.type === 'secret') delete raw[p.name];
+    else if (p.type === 'boolean') raw[p.name] ??= 'false';
+  }
+  return raw;
+}
+
+export type RunTarget = { scriptId: string; version?: string } | { actionId: string };
+
+/** Re-validates exactly as the browser did (a request may come without JS), then asks the API to start the run. */
+export async function startRun(request: Request, form: FormData, entry: ScriptView, target: RunTarget) {
+  const hostId = String(form.get('hostId') ?? '');
+  const failure = (status: number, message: string, fields: StartRunFailure['fields']) =>
+    data<StartRunFailure>({ intent: 'run', message, fields, values: echo(entry, form), hostId }, { status });
+
+  if (!entry.runnable) return failure(400, entry.notRunnableReason ?? `This ${entry.kind} cannot run.`, {});
+  const { coerced, result } = checkParams(entry.parameters, form);
+  const fields = { ...checkHost(form), ...(result.ok ? {} : result.fields) };
+  if (Object.keys(fields).length > 0) return failure(400, 'Some fields need attention.', fields);
+
+  const created = await callApi<RunView>(request, '/api/v1/runs', { method: 'POST', body: { ...target, hostId, params: coerced } });
+  if (created.ok) return redirect(`/runs/${encodeURIComponent(created.body.id)}`);
+  return failure(created.status, created.error.message, created.error.fields ?? {});
+}

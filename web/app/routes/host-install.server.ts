@@ -1,0 +1,96 @@
+import { AgentRegisterBodySchema } from '@drydock/core/api-schemas';
+import { callApi } from '../lib/api.server.ts';
+import type { AgentInstallView, HostView } from '../lib/api-views.ts';
+import { hostPath } from '../lib/hosts.server.ts';
+import { splitTags } from '../lib/host-form.ts';
+import type { FieldErrors } from '../lib/run-form.ts';
+
+/** Settings whose values let someone register an agent or read workflow payloads. */
+const SECRET_SETTING = /SECRET|TOKEN|PASSWORD|_KEY$/;
+const HOST_SETTING = 'DRYDOCK_AGENT_HOST';
+const TAGS_SETTING = 'DRYDOCK_AGENT_TAGS';
+
+export interface InstallSetting {
+  name: string;
+  /** Empty for a secret while secrets are hidden: the value never reaches the page then. */
+  value: string;
+  secret: boolean;
+}
+
+export interface AgentInstallPage {
+  showSecrets: boolean;
+  hostName: string;
+  tags: string;
+  fields: FieldErrors;
+  settings: InstallSetting[];
+  /** The whole environment file, only while secrets are shown. */
+  envFile: string | null;
+  command: string | null;
+  /** Why the API gave no settings (not an admin, no registration secret); the rest of the page still helps. */
+  problem: string | null;
+  /** Addresses in the file that only this machine can reach. */
+  loopback: { name: string; value: string }[];
+  existing: Pick<HostView, 'id' | 'transport'> | null;
+}
+
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || bare.startsWith('127.');
+}
+
+function loopbackSettings(settings: Record<string, string>): { name: string; value: string }[] {
+  const out: { name: string; value: string }[] = [];
+  const api = settings.DRYDOCK_API_URL;
+  if (api && URL.canParse(api) && isLoopback(new URL(api).hostname)) out.push({ name: 'DRYDOCK_API_URL', value: api });
+  const temporal = settings.TEMPORAL_ADDRESS;
+  if (temporal && isLoopback(temporal.replace(/:\d+$/, ''))) out.push({ name: 'TEMPORAL_ADDRESS', value: temporal });
+  return out;
+}
+
+/** The API's environment file with one setting's line replaced, the rest as the API wrote it. */
+function withSetting(envFile: string, name: string, value: string): string {
+  return envFile
+    .split('\n')
+    .map((line) => (line.startsWith(`${name}=`) ? `${name}=${value}` : line))
+    .join('\n');
+}
+
+/**
+ * `/hosts/install`: what an agent on another host needs. Secret values are left out of the page (and its
+ * hydration data) until `?secrets=show` asks for them; `?host=` and `?tags=` fill in the agent's name and tags.
+ */
+export async function loadAgentInstall(request: Request): Promise<AgentInstallPage> {
+  const url = new URL(request.url);
+  const showSecrets = url.searchParams.get('secrets') === 'show';
+  const hostName = url.searchParams.get('host')?.trim() ?? '';
+  const tags = url.searchParams.get('tags')?.trim() ?? '';
+
+  const fields: FieldErrors = {};
+  const name = hostName === '' ? null : AgentRegisterBodySchema.shape.hostName.safeParse(hostName);
+  if (name && !name.success) fields.host = name.error.issues.map((i) => i.message);
+  const tagList = AgentRegisterBodySchema.shape.tags.safeParse(splitTags(tags));
+  if (!tagList.success) fields.tags = tagList.error.issues.map((i) => i.message);
+
+  const [install, existing] = await Promise.all([
+    callApi<AgentInstallView>(request, '/api/v1/agents/install'),
+    name?.success ? callApi<HostView>(request, hostPath(hostName)) : null,
+  ]);
+  const base = { showSecrets, hostName, tags, fields, existing: existing?.ok ? { id: existing.body.id, transport: existing.body.transport } : null };
+  if (!install.ok) return { ...base, settings: [], envFile: null, command: null, problem: install.error.message, loopback: [] };
+
+  const values: Record<string, string> = { ...install.body.settings };
+  let envFile = install.body.envFile;
+  if (name?.success) {
+    values[HOST_SETTING] = hostName;
+    envFile = withSetting(envFile, HOST_SETTING, hostName);
+  }
+  if (tags !== '' && tagList.success) {
+    values[TAGS_SETTING] = (tagList.data ?? []).join(',');
+    envFile = withSetting(envFile, TAGS_SETTING, values[TAGS_SETTING]);
+  }
+  const settings = Object.entries(values).map(([key, value]) => {
+    const secret = SECRET_SETTING.test(key);
+    return { name: key, value: secret && !showSecrets ? '' : value, secret };
+  });
+  return { ...base, settings, envFile: showSecrets ? envFile : null, command: install.body.command, problem: null, loopback: loopbackSettings(values) };
+}

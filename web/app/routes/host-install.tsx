@@ -1,0 +1,333 @@
+import type { ReactNode } from 'react';
+import { Form, Link, useSearchParams } from 'react-router';
+import type { Route } from './+types/host-install';
+import { CopyButton } from '../components/copy-button.tsx';
+import { RouteError } from '../components/route-error.tsx';
+import { loadAgentInstall, type AgentInstallPage } from './host-install.server.ts';
+
+export const meta: Route.MetaFunction = () => [{ title: 'Install an agent · Drydock' }];
+
+// The page can carry the registration secret: no cache keeps a copy.
+export const headers: Route.HeadersFunction = () => ({ 'Cache-Control': 'no-store' });
+
+export async function loader({ request }: Route.LoaderArgs) {
+  return loadAgentInstall(request);
+}
+
+const ENV_FILE = '/etc/drydock/agent.env';
+const UNIT_FILE = '/etc/systemd/system/drydock-agent.service';
+const CHECKOUT = '/opt/drydock';
+
+const SYSTEMD_UNIT = `[Unit]
+Description=Drydock agent
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+User=drydock
+WorkingDirectory=${CHECKOUT}
+EnvironmentFile=${ENV_FILE}
+Environment=DRYDOCK_DATA_DIR=/var/lib/drydock
+StateDirectory=drydock
+ExecStart=/usr/bin/node ${CHECKOUT}/agent/src/main.ts
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+const fieldClass = 'rounded border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-xs focus:border-slate-500 focus:outline-none';
+
+function Step({ n, title, children, testId }: { n: number; title: string; children: ReactNode; testId?: string }) {
+  return (
+    <section className="rounded border border-slate-200 bg-white p-4" data-testid={testId}>
+      <h2 className="mb-2 flex items-center gap-2 text-sm font-semibold">
+        <span aria-hidden className="inline-flex size-5 items-center justify-center rounded-full bg-slate-800 text-xs text-white">
+          {n}
+        </span>
+        {title}
+      </h2>
+      <div className="space-y-2 text-sm text-slate-700">{children}</div>
+    </section>
+  );
+}
+
+function Code({ children, testId, copy }: { children: string; testId?: string; copy?: boolean }) {
+  return (
+    <div className="relative">
+      <pre data-testid={testId} className="overflow-x-auto rounded border border-slate-200 bg-slate-50 px-3 py-2 font-mono text-xs whitespace-pre text-slate-900">
+        {children}
+      </pre>
+      {copy ? (
+        <div className="absolute top-1.5 right-1.5">
+          <CopyButton text={children} />
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** The install page's own URL with some parameters changed. */
+function useInstallHref(changes: Record<string, string | null>): string {
+  const [params] = useSearchParams();
+  const next = new URLSearchParams(params);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === null) next.delete(k);
+    else next.set(k, v);
+  }
+  const query = next.toString();
+  return query ? `/hosts/install?${query}` : '/hosts/install';
+}
+
+function NameForm({ page }: { page: AgentInstallPage }) {
+  const error = (name: string) =>
+    page.fields[name] ? (
+      <p data-field-error={name} className="mt-1 text-xs font-medium text-red-700">
+        {page.fields[name].join(' ')}
+      </p>
+    ) : null;
+  return (
+    <Form method="get" key={`${page.hostName}|${page.tags}`} className="flex flex-wrap items-start gap-3" data-testid="agent-name-form">
+      {page.showSecrets ? <input type="hidden" name="secrets" value="show" /> : null}
+      <div>
+        <label htmlFor="agent-host" className="mb-1 block text-xs font-medium text-slate-700">
+          Host name <span className="font-mono font-normal text-slate-500">DRYDOCK_AGENT_HOST</span>
+        </label>
+        <input
+          id="agent-host"
+          name="host"
+          defaultValue={page.hostName}
+          placeholder="db-staging-1"
+          spellCheck={false}
+          aria-invalid={page.fields.host ? true : undefined}
+          className={`${fieldClass} w-56 font-mono ${page.fields.host ? 'border-red-400' : ''}`}
+        />
+        {error('host')}
+      </div>
+      <div>
+        <label htmlFor="agent-tags" className="mb-1 block text-xs font-medium text-slate-700">
+          Tags <span className="font-mono font-normal text-slate-500">DRYDOCK_AGENT_TAGS</span>
+        </label>
+        <input
+          id="agent-tags"
+          name="tags"
+          defaultValue={page.tags}
+          placeholder="linux, db"
+          spellCheck={false}
+          aria-invalid={page.fields.tags ? true : undefined}
+          className={`${fieldClass} w-56 ${page.fields.tags ? 'border-red-400' : ''}`}
+        />
+        {error('tags')}
+      </div>
+      <button type="submit" className="mt-5 rounded bg-slate-800 px-3 py-1.5 text-sm text-white hover:bg-slate-700">
+        Fill in
+      </button>
+    </Form>
+  );
+}
+
+function ExistingHost({ page }: { page: AgentInstallPage }) {
+  const host = page.existing;
+  if (!host) return null;
+  const link = (
+    <Link to={`/hosts/${encodeURIComponent(host.id)}`} className="font-mono underline">
+      {host.id}
+    </Link>
+  );
+  return (
+    <p role="status" data-testid="agent-host-exists" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900">
+      {host.transport === 'agent' ? (
+        <>A host named {link} already has an agent. Registering this one revokes the earlier agent's token: stop that agent too.</>
+      ) : (
+        <>{link} is an SSH host, so an agent cannot register under that name. Pick another name, or delete that host first.</>
+      )}
+    </p>
+  );
+}
+
+/** The settings with secret values left out: what the file holds, before anyone asks to see the secrets. */
+function MaskedSettings({ settings }: { settings: AgentInstallPage['settings'] }) {
+  return (
+    <div className="overflow-x-auto rounded border border-slate-200">
+      <table className="w-full text-left text-xs" data-testid="agent-settings">
+        <tbody className="divide-y divide-slate-100">
+          {settings.map((s) => (
+            <tr key={s.name} data-setting={s.name}>
+              <th scope="row" className="w-0 px-3 py-1.5 font-mono font-medium whitespace-nowrap">
+                {s.name}
+              </th>
+              <td className="px-3 py-1.5 font-mono break-all">
+                {s.secret ? <span className="text-slate-500">•••••••• hidden</span> : s.value === '' ? <span className="text-slate-400">(empty)</span> : s.value}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function EnvironmentFile({ page }: { page: AgentInstallPage }) {
+  const toggle = useInstallHref({ secrets: page.showSecrets ? null : 'show' });
+  const secrets = page.settings.filter((s) => s.secret).map((s) => s.name);
+  return (
+    <>
+      <p>Create it readable by root only; systemd reads it before it starts the agent:</p>
+      <Code copy>{`sudo install -d -m 755 /etc/drydock\nsudo install -m 600 /dev/null ${ENV_FILE}\nsudoedit ${ENV_FILE}`}</Code>
+      <div className="flex items-center gap-3">
+        <Link
+          to={toggle}
+          replace
+          preventScrollReset
+          data-testid="toggle-secrets"
+          data-shown={page.showSecrets}
+          className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm whitespace-nowrap text-slate-700 hover:bg-slate-100"
+        >
+          {page.showSecrets ? 'Hide secrets' : 'Show secrets'}
+        </Link>
+        <span className="text-xs text-slate-500">
+          {secrets.length > 0 ? `Secret: ${secrets.join(', ')}. ` : ''}
+          Anyone who has the registration secret can register an agent and receive scripts to run.
+        </span>
+      </div>
+      {page.envFile !== null ? (
+        <Code testId="agent-env-file" copy>
+          {page.envFile}
+        </Code>
+      ) : (
+        <>
+          <MaskedSettings settings={page.settings} />
+          <p data-testid="secrets-hidden" className="text-xs text-slate-500">
+            The file to paste, secrets included, appears once you show secrets.
+          </p>
+        </>
+      )}
+      {page.hostName === '' || page.fields.host ? (
+        <p className="text-xs text-amber-800">
+          Replace <code className="font-mono">&lt;host-name&gt;</code> with the host's name, or fill it in above.
+        </p>
+      ) : null}
+      <p className="text-xs text-slate-500">
+        The registration secret is needed only while the agent registers: on its first start, or after its token was revoked. Once the host shows online you may remove that
+        line.
+      </p>
+    </>
+  );
+}
+
+export default function InstallAgentPage({ loaderData: page }: Route.ComponentProps) {
+  const apiUrl = page.settings.find((s) => s.name === 'DRYDOCK_API_URL')?.value;
+  const temporal = page.settings.find((s) => s.name === 'TEMPORAL_ADDRESS')?.value;
+  const hostName = page.hostName !== '' && !page.fields.host ? page.hostName : '<host-name>';
+  return (
+    <div className="max-w-4xl space-y-4">
+      <div>
+        <p className="text-xs text-slate-500">
+          <Link to="/hosts" className="hover:underline">
+            Hosts
+          </Link>{' '}
+          / install an agent
+        </p>
+        <h1 className="text-lg font-semibold">Install an agent on another Linux host</h1>
+        <p className="text-sm text-slate-600">
+          An agent runs scripts on the host it is installed on. It connects out to Drydock and to Temporal; nothing connects in to it. To run scripts on a machine
+          without installing anything, <Link to="/hosts/new" className="text-blue-700 hover:underline">add it as an SSH host</Link> instead.
+        </p>
+      </div>
+
+      {page.problem ? (
+        <p role="alert" data-testid="agent-install-problem" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+          {page.problem}
+        </p>
+      ) : null}
+
+      <Step n={1} title="Prepare the host" testId="install-prepare">
+        <ul className="list-disc space-y-1 pl-5">
+          <li>
+            Node.js 22.22 or later at <code className="font-mono text-xs">/usr/bin/node</code> (<code className="font-mono text-xs">node --version</code>).
+          </li>
+          <li>
+            A checkout of the Drydock repository at <code className="font-mono text-xs">{CHECKOUT}</code>, with its dependencies:{' '}
+            <code className="font-mono text-xs">cd {CHECKOUT} && npm ci</code>. The agent is its <code className="font-mono text-xs">agent/</code> workspace; there is no
+            separate package.
+          </li>
+          <li>The interpreters your scripts use (bash, sh, python3, pwsh) and the commands your action templates run.</li>
+          <li>
+            A system user for the agent; scripts run as this user:{' '}
+            <code className="font-mono text-xs">sudo useradd --system --home-dir /var/lib/drydock --shell /usr/sbin/nologin drydock</code>
+          </li>
+          <li>
+            Network access to Drydock at <code className="font-mono text-xs">{apiUrl || 'DRYDOCK_API_URL'}</code> and to Temporal at{' '}
+            <code className="font-mono text-xs">{temporal || 'TEMPORAL_ADDRESS'}</code>.
+          </li>
+        </ul>
+        {page.loopback.length > 0 ? (
+          <div role="alert" data-testid="agent-loopback" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900">
+            {page.loopback.map((l) => (
+              <p key={l.name}>
+                <span className="font-mono">
+                  {l.name}={l.value}
+                </span>{' '}
+                is a loopback address: only this machine reaches it, not another host.
+              </p>
+            ))}
+            <p className="mt-1">
+              Give the API a reachable <code className="font-mono">DRYDOCK_PUBLIC_URL</code> and use a Temporal frontend the host can reach, or put the right addresses in
+              the file yourself.
+            </p>
+          </div>
+        ) : null}
+      </Step>
+
+      <Step n={2} title="Name the host" testId="install-name">
+        <p>
+          The name becomes the host's id in Drydock: lower-case letters, digits and <code className="font-mono">-</code>. Tags say what the host is; a script's{' '}
+          <code className="font-mono">host_tags</code> pick the hosts it may run on.
+        </p>
+        <NameForm page={page} />
+        <ExistingHost page={page} />
+      </Step>
+
+      {page.problem ? null : (
+        <Step n={3} title={`Write ${ENV_FILE}`} testId="agent-install">
+          <EnvironmentFile page={page} />
+        </Step>
+      )}
+
+      <Step n={page.problem ? 3 : 4} title="Run it as a systemd service" testId="install-service">
+        <p>
+          Save this unit as <code className="font-mono text-xs">{UNIT_FILE}</code>:
+        </p>
+        <Code testId="systemd-unit" copy>
+          {SYSTEMD_UNIT}
+        </Code>
+        <p>Start it now and at every boot, then watch it register:</p>
+        <Code copy>{`sudo systemctl daemon-reload\nsudo systemctl enable --now drydock-agent\njournalctl -u drydock-agent -f`}</Code>
+        <p>
+          It logs <code className="font-mono text-xs">{`agent for host ${hostName} polling "agent-${hostName}" on ${temporal || '<TEMPORAL_ADDRESS>'}`}</code> once it
+          runs. <code className="font-mono text-xs">Restart=always</code> brings it back after a crash; an agent waits for the API, but exits while Temporal is unreachable.
+        </p>
+      </Step>
+
+      {page.command ? (
+        <Step n={page.problem ? 4 : 5} title="Or start it by hand" testId="install-by-hand">
+          <p>To try it in a terminal first: as root, from the checkout, with the file's settings exported. Stop it with Ctrl-C before you start the service.</p>
+          <Code testId="agent-command" copy>{`cd ${CHECKOUT}\nset -a; . ${ENV_FILE}; set +a\nDRYDOCK_DATA_DIR=/var/lib/drydock ${page.command}`}</Code>
+        </Step>
+      ) : null}
+
+      <p className="text-sm text-slate-600">
+        Within 10 s of starting, the host shows as online on{' '}
+        <Link to="/hosts?transport=agent" className="text-blue-700 hover:underline">
+          Hosts
+        </Link>
+        .
+      </p>
+    </div>
+  );
+}
+
+export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
+  return <RouteError error={error} />;
+}

@@ -1,0 +1,52 @@
+import { Link } from 'react-router';
+import type { Route } from './+types/host-new';
+import { HostForm } from '../components/host-form.tsx';
+import { RouteError } from '../components/route-error.tsx';
+import { createHost, loadJumpHosts, loadSshCredentials } from '../lib/hosts.server.ts';
+
+export const meta: Route.MetaFunction = () => [{ title: 'Add SSH host · Drydock' }];
+
+export async function loader({ request }: Route.LoaderArgs) {
+  const [credentials, jumpHosts] = await Promise.all([loadSshCredentials(request), loadJumpHosts(request)]);
+  return { credentials, jumpHosts };
+}
+
+export async function action({ request }: Route.ActionArgs) {
+  return createHost(request, await request.formData());
+}
+
+export default function NewHostPage({ loaderData, actionData }: Route.ComponentProps) {
+  return (
+    <div className="max-w-4xl">
+      <p className="text-xs text-slate-500">
+        <Link to="/hosts" className="hover:underline">
+          Hosts
+        </Link>{' '}
+        / new SSH host
+      </p>
+      <h1 className="mb-1 text-lg font-semibold">Add an SSH host</h1>
+      <p className="mb-4 text-sm text-slate-600">
+        Nothing is installed on it: Drydock's central worker logs in over SSH, writes each script to a private temporary directory there, runs it and removes it. The host needs the interpreters your scripts use. To run scripts from the host itself instead,{' '}
+        <Link to="/hosts/install" className="text-blue-700 hover:underline">
+          install an agent
+        </Link>
+        .
+      </p>
+      <div className="rounded border border-slate-200 bg-white p-4">
+        <HostForm
+          mode="new"
+          host={null}
+          submitted={actionData?.values}
+          credentials={loaderData.credentials}
+          jumpHosts={loaderData.jumpHosts}
+          errors={actionData?.fields ?? {}}
+          message={actionData?.message ?? null}
+        />
+      </div>
+    </div>
+  );
+}
+
+export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
+  return <RouteError error={error} />;
+}

@@ -1,0 +1,253 @@
+import type { ReactNode } from 'react';
+import { Form, Link, data, useNavigation } from 'react-router';
+import type { Route } from './+types/host';
+import { ConfirmDelete } from '../components/confirm-delete.tsx';
+import { HostStateBadge, LastSeen, sshTarget, TransportBadge } from '../components/host-badges.tsx';
+import { HostForm } from '../components/host-form.tsx';
+import { RouteError } from '../components/route-error.tsx';
+import type { HostView } from '../lib/api-views.ts';
+import { deleteHost, loadHost, loadJumpHosts, loadSshCredentials, resetHostKey, updateHost } from '../lib/hosts.server.ts';
+import { useRevalidateWhile } from '../lib/polling.ts';
+
+export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData?.host.name ?? 'Host'} · Drydock` }];
+
+export async function loader({ request, params }: Route.LoaderArgs) {
+  const host = await loadHost(request, params.id);
+  const [credentials, jumpHosts] = host.transport === 'ssh' ? await Promise.all([loadSshCredentials(request), loadJumpHosts(request, host.id)]) : [[], []];
+  return { host, credentials, jumpHosts, now: Date.now() };
+}
+
+export async function action({ request, params }: Route.ActionArgs) {
+  const form = await request.formData();
+  switch (form.get('_intent')) {
+    case 'save':
+      return updateHost(request, params.id, form);
+    case 'reset-host-key':
+      return resetHostKey(request, params.id);
+    case 'delete':
+      return deleteHost(request, params.id);
+    default:
+      throw data({ code: 'invalid', message: 'This form does not do that.' }, { status: 400 });
+  }
+}
+
+function Fact({ term, children, testId }: { term: string; children: ReactNode; testId?: string }) {
+  return (
+    <div className="min-w-0">
+      <dt className="text-xs text-slate-500">{term}</dt>
+      <dd className="truncate text-sm" data-testid={testId}>
+        {children}
+      </dd>
+    </div>
+  );
+}
+
+const none = <span className="text-slate-400">—</span>;
+
+function Facts({ host: h, now }: { host: HostView; now: number }) {
+  const labels = (
+    <>
+      <Fact term="Environment" testId="host-environment">
+        {h.environment ?? none}
+      </Fact>
+      <Fact term="Group" testId="host-group">
+        {h.group ?? none}
+      </Fact>
+      <Fact term="Tags" testId="host-tags">
+        {h.tags.length > 0 ? h.tags.join(', ') : none}
+      </Fact>
+    </>
+  );
+  return (
+    <dl className="grid grid-cols-2 gap-x-6 gap-y-3 rounded border border-slate-200 bg-white px-4 py-3 sm:grid-cols-4" data-testid="host-facts">
+      {h.transport === 'ssh' ? (
+        <>
+          <Fact term="Connects to" testId="host-address">
+            <span className="font-mono">{sshTarget(h)}</span>
+          </Fact>
+          <Fact term="Credential" testId="host-credential">
+            {h.credential ? (
+              <Link to="/credentials" className="hover:underline">
+                {h.credential.name}
+              </Link>
+            ) : (
+              none
+            )}
+          </Fact>
+          <Fact term="Jump host" testId="host-jump">
+            {h.jumpHostId ? (
+              <Link to={`/hosts/${encodeURIComponent(h.jumpHostId)}`} className="font-mono hover:underline">
+                {h.jumpHostId}
+              </Link>
+            ) : (
+              'none: direct'
+            )}
+          </Fact>
+          <Fact term="Last reached">
+            <LastSeen iso={h.lastSeenAt} now={now} testId="host-last-seen" />
+          </Fact>
+        </>
+      ) : (
+        <>
+          <Fact term="Operating system" testId="host-system">
+            {h.os ?? 'not reported'}
+          </Fact>
+          <Fact term="Agent version" testId="host-agent-version">
+            {h.agentVersion ?? 'not reported'}
+          </Fact>
+          <Fact term="Last heartbeat">
+            <LastSeen iso={h.lastSeenAt} now={now} testId="host-last-seen" />
+          </Fact>
+        </>
+      )}
+      {labels}
+    </dl>
+  );
+}
+
+function HostKeyPanel({ host, outcome }: { host: HostView; outcome: { ok: boolean; message: string } | undefined }) {
+  const navigation = useNavigation();
+  const busy = navigation.state !== 'idle' && navigation.formData?.get('_intent') === 'reset-host-key';
+  return (
+    <section className="self-start rounded border border-slate-200 bg-white p-4" data-testid="host-key">
+      <h2 className="mb-2 text-sm font-semibold">Host key</h2>
+      <p className="flex items-center gap-1.5 text-sm" data-testid="host-key-state" data-pinned={host.hostKeyPinned}>
+        {host.hostKeyPinned ? (
+          <>
+            <span aria-hidden className="text-emerald-700">
+              ✓
+            </span>
+            Pinned: Drydock refuses to connect if the host presents another key.
+          </>
+        ) : (
+          'Not pinned yet: the next connection pins the key the host presents.'
+        )}
+      </p>
+      <p className="mt-2 text-xs text-slate-600">
+        Drydock trusts a host's SSH key the first time it connects and checks it every time after. Reset it when runs fail with{' '}
+        <q className="font-mono">host key … changed since it was pinned</q> because the machine was rebuilt, reinstalled or given new SSH host keys. If nothing like that
+        happened, find out why first: a different key can mean the connection is being intercepted.
+      </p>
+      {outcome ? (
+        <p role={outcome.ok ? 'status' : 'alert'} data-testid="host-key-message" className={`mt-2 text-sm ${outcome.ok ? 'text-emerald-800' : 'text-red-700'}`}>
+          {outcome.message}
+        </p>
+      ) : null}
+      <Form method="post" className="mt-3">
+        <input type="hidden" name="_intent" value="reset-host-key" />
+        <button
+          type="submit"
+          disabled={busy}
+          data-testid="reset-host-key"
+          className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100 disabled:opacity-60"
+        >
+          {busy ? 'Resetting…' : 'Reset host key'}
+        </button>
+      </Form>
+    </section>
+  );
+}
+
+function AgentPanel({ host }: { host: HostView }) {
+  return (
+    <section className="self-start rounded border border-slate-200 bg-white p-4 text-sm text-slate-700">
+      <h2 className="mb-2 text-sm font-semibold text-slate-900">Its agent</h2>
+      <p>
+        The agent on <span className="font-mono">{host.id}</span> runs this host's scripts and sends a heartbeat every 10&nbsp;s; it shows offline 30&nbsp;s after the last one.
+      </p>
+      <p className="mt-2">
+        Its tags come from <code className="font-mono text-xs">DRYDOCK_AGENT_TAGS</code> in the agent's environment and travel with every heartbeat, so change them there.
+      </p>
+      <p className="mt-2">
+        <Link to="/hosts/install" className="text-blue-700 hover:underline">
+          Install an agent
+        </Link>{' '}
+        shows the settings an agent needs.
+      </p>
+    </section>
+  );
+}
+
+export default function HostPage({ loaderData, actionData }: Route.ComponentProps) {
+  const { host: h, credentials, jumpHosts, now } = loaderData;
+  const save = actionData?.intent === 'save' ? actionData : undefined;
+  const failure = save && 'fields' in save ? save : undefined;
+  const reset = actionData?.intent === 'reset-host-key' ? actionData : undefined;
+  const deleteFailure = actionData?.intent === 'delete' ? actionData : undefined;
+  const ssh = h.transport === 'ssh';
+  // Heartbeats and first connections change the facts above; unchanged settings keep what is being typed.
+  useRevalidateWhile(true, 10_000);
+
+  return (
+    <div className="space-y-5">
+      <div className="flex flex-wrap items-start justify-between gap-3">
+        <div>
+          <p className="text-xs text-slate-500">
+            <Link to="/hosts" className="hover:underline">
+              Hosts
+            </Link>{' '}
+            / <span className="font-mono">{h.id}</span>
+          </p>
+          <h1 className="flex flex-wrap items-center gap-2 text-lg font-semibold">
+            {h.name}
+            <TransportBadge transport={h.transport} />
+            <HostStateBadge host={h} />
+          </h1>
+        </div>
+        <div className="flex items-start gap-2">
+          <Link
+            to={`/runs?host=${encodeURIComponent(h.id)}`}
+            data-testid="host-runs"
+            className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm whitespace-nowrap text-slate-700 hover:bg-slate-100"
+          >
+            Runs here
+          </Link>
+          <Link
+            to={`/?host=${encodeURIComponent(h.id)}`}
+            data-testid="run-script-here"
+            className="rounded bg-blue-700 px-3 py-1.5 text-sm font-medium whitespace-nowrap text-white hover:bg-blue-600"
+          >
+            Run a script here
+          </Link>
+          <ConfirmDelete
+            what={`the host ${h.name}`}
+            consequence={
+              ssh
+                ? 'Scripts can no longer run on it. Past runs and their logs stay in the history. A host that jumps through it must be changed first.'
+                : "Its agent's token is revoked, so the agent can no longer report. Stop the agent on the host too: started again with the registration secret, it registers the host anew."
+            }
+          />
+        </div>
+      </div>
+
+      {deleteFailure ? (
+        <p role="alert" data-testid="host-message" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+          {deleteFailure.message}
+        </p>
+      ) : null}
+
+      <Facts host={h} now={now} />
+
+      <div className="grid gap-5 lg:grid-cols-[1fr_24rem]">
+        <section className="rounded border border-slate-200 bg-white p-4">
+          <h2 className="mb-3 text-sm font-semibold">{ssh ? 'Settings' : 'Labels'}</h2>
+          <HostForm
+            mode="edit"
+            host={h}
+            submitted={failure?.values}
+            credentials={credentials}
+            jumpHosts={jumpHosts}
+            errors={failure?.fields ?? {}}
+            message={save?.message ?? null}
+            saved={save !== undefined && failure === undefined}
+          />
+        </section>
+        {ssh ? <HostKeyPanel host={h} outcome={reset} /> : <AgentPanel host={h} />}
+      </div>
+    </div>
+  );
+}
+
+export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
+  return <RouteError error={error} />;
+}
