@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { renderCommand } from '@drydock/core/manifest';
 import { type AgentScriptJob, type AgentScriptResult, SCRIPT_FAILED, SCRIPT_TIMED_OUT, type ScriptFailureDetails } from '@drydock/core/run-contract';
+import type { OperationResult } from '@drydock/core/operations';
 import { unmetCriteria } from '@drydock/core/success-criteria';
 
 export interface OutputLine {
@@ -18,6 +19,8 @@ export interface ProcessExit {
   cancelled: boolean;
   durationMs: number;
   stderrTail: string;
+  /** Set when the job was a host operation: its checks and value. */
+  operation?: OperationResult;
 }
 
 /** Where an attempt's numbered log lines go: the API (agents) or Postgres directly (central worker). */
@@ -50,7 +53,12 @@ export async function executeJob(options: {
   let seq = 0;
   const push = (stream: OutputLine['stream'], line: string, ts = new Date()) => sink.push({ seq: seq++, stream, line, ts: ts.toISOString() });
 
-  const what = job.commandTemplate !== null ? renderCommand(job.commandTemplate, job.params).map(quoteWord).join(' ') : `${job.interpreter} ${job.scriptPath}`;
+  const what =
+    job.operation !== null
+      ? `operation ${job.operation.type}`
+      : job.commandTemplate !== null
+        ? renderCommand(job.commandTemplate, job.params).map(quoteWord).join(' ')
+        : `${job.interpreter} ${job.scriptPath}`;
   push('system', `attempt ${attempt} on host ${options.hostId}${options.via ? ` ${options.via}` : ''}: ${what}`);
   const criteria = job.successCriteria;
   const missing = new Set(criteria.output_contains);
@@ -94,12 +102,23 @@ export async function executeJob(options: {
     // Rethrow the SDK's own cancellation so Temporal records the activity as cancelled.
     throw await ctx.cancelled.catch((e: unknown) => e);
   }
-  const details: ScriptFailureDetails = { exitCode: exit.exitCode, durationMs: exit.durationMs, stderrTail: exit.stderrTail, timedOut: exit.timedOut, attempt };
+  const details: ScriptFailureDetails = {
+    exitCode: exit.exitCode,
+    durationMs: exit.durationMs,
+    stderrTail: exit.stderrTail,
+    timedOut: exit.timedOut,
+    attempt,
+    ...(exit.operation ? { operation: exit.operation } : {}),
+  };
   if (exit.timedOut) {
     throw ApplicationFailure.create({ type: SCRIPT_TIMED_OUT, message: `timed out after ${job.timeoutSeconds} s`, details: [details] });
   }
   if (exit.exitCode === null) {
     throw ApplicationFailure.create({ type: SCRIPT_FAILED, message: `killed by ${exit.signal}`, details: [details] });
+  }
+  if (exit.operation && !exit.operation.ok) {
+    const failed = exit.operation.checks.filter((c) => !c.ok).map((c) => c.name);
+    throw ApplicationFailure.create({ type: SCRIPT_FAILED, message: `checks failed: ${failed.join(', ')}`, details: [details] });
   }
   const unmet = unmetCriteria(criteria, exit.exitCode, exit.durationMs, [...missing], forbidden);
   if (unmet.length > 0) {
@@ -109,5 +128,5 @@ export async function executeJob(options: {
       : `exited with code ${exit.exitCode}${expected === '0' ? '' : ` (success means ${expected})`}${unmet.length > 1 ? `; also ${unmet.slice(1).join('; ')}` : ''}`;
     throw ApplicationFailure.create({ type: SCRIPT_FAILED, message, details: [details] });
   }
-  return { attempt, exitCode: exit.exitCode, durationMs: exit.durationMs, stderrTail: exit.stderrTail };
+  return { attempt, exitCode: exit.exitCode, durationMs: exit.durationMs, stderrTail: exit.stderrTail, ...(exit.operation ? { operation: exit.operation } : {}) };
 }

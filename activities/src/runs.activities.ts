@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { CatalogStore, type Db, NotFoundError, type RunOutcome } from '@drydock/core';
 import type { Interpreter, SuccessCriteria } from '@drydock/core/manifest';
+import type { Operation } from '@drydock/core/operations';
 
 export interface RunActivityDeps {
   db: Db;
@@ -14,6 +15,7 @@ export interface ScriptForRun {
   scriptPath: string | null;
   content: string | null;
   commandTemplate: string | null;
+  operation: Operation | null;
   timeoutSeconds: number;
   retries: number;
   retryDelaySeconds: number;
@@ -44,6 +46,9 @@ export function createRunActivities({ db }: RunActivityDeps) {
       if (!host) throw ApplicationFailure.nonRetryable(`host ${input.hostId} no longer exists`, 'NotFound');
       try {
         const item = await catalog.get(input.teamId, input.source, input.scriptId, input.source === 'script' ? input.version : undefined);
+        if (item.manifest.operation && host.transport !== 'agent') {
+          throw ApplicationFailure.nonRetryable(`host operations run through an agent; ${input.hostId} is reached over ${host.transport}`, 'Unsupported');
+        }
         if (item.version !== input.version && !item.version.startsWith(input.version)) {
           // Actions are edited in place: never run another revision than the one the parameters were checked against.
           throw ApplicationFailure.nonRetryable(`${input.source} ${input.scriptId} changed since the run was requested (revision ${input.version} is now ${item.version}); start it again`, 'Changed');
@@ -56,6 +61,7 @@ export function createRunActivities({ db }: RunActivityDeps) {
           scriptPath: m.script ?? null,
           content: item.scriptContent,
           commandTemplate: m.command_template ?? null,
+          operation: m.operation ?? null,
           timeoutSeconds: m.timeout,
           retries: m.retries,
           retryDelaySeconds: m.retry_delay,
@@ -85,6 +91,7 @@ export function createRunActivities({ db }: RunActivityDeps) {
           status: outcome.status,
           exit_code: outcome.exitCode,
           error: outcome.error,
+          result: outcome.result ?? null,
           attempts: outcome.attempts,
           finished_at: sql<Date>`now()`,
           duration_ms: sql<number>`(extract(epoch from now() - coalesce(started_at, created_at)) * 1000)::int`,

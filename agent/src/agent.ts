@@ -1,43 +1,71 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '@drydock/core';
+import type { AgentHeartbeat } from '@drydock/core/run-contract';
 import { agentQueue, codecFromConfig } from '@drydock/temporal';
 import { createAgentActivities } from './activities.ts';
-import { AGENT_VERSION, type AgentIdentity, obtainIdentity } from './identity.ts';
+import type { AgentSettings } from './agent-config.ts';
+import type { AgentLog } from './agent-log.ts';
+import { hostMetrics } from './host-metrics.ts';
+import { AGENT_VERSION, type AgentIdentity, obtainIdentity, refusal, rotateToken } from './identity.ts';
+import { jobPolicy } from './job-policy.ts';
+import { RunLogStream } from './log-shipper.ts';
+import { hasProcessLimits, locatePrlimit } from './resource-limits.ts';
 
 export interface Agent {
-  identity: AgentIdentity;
+  readonly identity: AgentIdentity;
   run(): Promise<void>;
   shutdown(): void;
+  /** Swaps the agent's token for a new one; the old one stops working at once. */
+  rotateToken(): Promise<void>;
+  /** Set when the agent stopped itself because the API refused its token, saying why. */
+  readonly stopReason: string | undefined;
 }
 
-const HOST_HEARTBEAT_MS = 10_000;
-
-/** A per-host Temporal worker: registers with the API, then polls `agent-<hostId>` and runs what arrives. */
-export async function createAgent(config: Config, log: (message: string) => void = console.log): Promise<Agent> {
-  const hostName = config.DRYDOCK_AGENT_HOST;
-  const identity = await obtainIdentity({
-    apiUrl: config.apiUrl,
-    hostName,
-    stateFile: config.DRYDOCK_AGENT_STATE_FILE ?? join(config.DRYDOCK_DATA_DIR, 'agents', `${hostName}.json`),
-    registrationSecret: config.DRYDOCK_AGENT_REGISTRATION_SECRET,
-    tags: config.DRYDOCK_AGENT_TAGS,
-    log,
+/**
+ * A per-host Temporal worker: registers with the API, then polls `agent-<hostId>` and runs what arrives.
+ * The moment the API refuses its token (revoked, or replaced) it stops polling, so it takes no more runs.
+ */
+export async function createAgent(config: Config, settings: AgentSettings, log: AgentLog): Promise<Agent> {
+  // Checked before registering: an agent that cannot apply its limits must not take runs.
+  const prlimit = hasProcessLimits(settings.limits) ? await locatePrlimit() : undefined;
+  let current = await obtainIdentity({
+    apiUrl: settings.apiUrl,
+    hostName: settings.hostName,
+    stateFile: settings.stateFile,
+    token: settings.token,
+    registrationSecret: settings.registrationSecret,
+    tags: settings.tags,
+    log: log.info,
   });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const hostId = current.hostId;
+  await mkdir(settings.workDir, { recursive: true, mode: 0o700 });
+
+  const refused = new AbortController();
+  const jobs = { running: 0 };
+  let stopReason: string | undefined;
+  let rotating: Promise<void> | undefined;
+
+  const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const codec = codecFromConfig(config);
   const worker = await Worker.create({
     connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: agentQueue(identity.hostId),
-    identity: `drydock-agent/${AGENT_VERSION}@${identity.hostId}`,
+    namespace: settings.temporalNamespace,
+    taskQueue: agentQueue(hostId),
+    identity: `drydock-agent/${AGENT_VERSION}@${hostId}`,
     activities: createAgentActivities({
-      hostId: identity.hostId,
-      workDir: config.DRYDOCK_AGENT_WORK_DIR ?? join(tmpdir(), 'drydock-agent', identity.hostId),
-      shipper: { apiUrl: config.apiUrl, token: identity.token, log },
+      hostId,
+      workDir: settings.workDir,
+      policy: jobPolicy(settings, prlimit),
+      jobs,
+      logSink: (runId, attempt) =>
+        new RunLogStream(
+          { apiUrl: settings.apiUrl, token: () => current.token, log: log.warn, onUnauthorized: (token) => void confirmAccess(token), stop: refused.signal },
+          runId,
+          attempt,
+        ),
     }),
-    maxConcurrentActivityTaskExecutions: config.DRYDOCK_AGENT_MAX_CONCURRENT_JOBS,
+    maxConcurrentActivityTaskExecutions: settings.maxConcurrentJobs,
     // Cancellation reaches an activity only in a heartbeat response: keep that round trip short.
     maxHeartbeatThrottleInterval: '1 second',
     defaultHeartbeatThrottleInterval: '1 second',
@@ -45,37 +73,103 @@ export async function createAgent(config: Config, log: (message: string) => void
     dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
   });
 
-  const beat = async () => {
+  const shutdown = () => {
+    // Ctrl-C reaches the process directly and again through the launcher: the second request is a no-op.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+  };
+
+  /** The API refused `token`: stop, unless that token was rotated away meanwhile. */
+  const onRefused = async (token: string, reason: string) => {
+    if (rotating) await rotating;
+    if (token !== current.token || stopReason) return;
+    stopReason = reason;
+    log.error(`the API refused this agent's token for host ${hostId} (${reason}); stopping: this agent takes no more runs`);
+    refused.abort();
+    shutdown();
+  };
+
+  let liveOnly = false;
+  const beat = async (): Promise<void> => {
+    const token = current.token;
+    const metrics = liveOnly ? {} : await hostMetrics(settings.workDir, jobs.running).catch(() => ({}));
+    const body: AgentHeartbeat = { tags: settings.tags, ...metrics };
+    let res: Response;
     try {
-      const res = await fetch(`${config.apiUrl}/api/v1/agent/heartbeat`, {
+      res = await fetch(`${settings.apiUrl}/api/v1/agent/heartbeat`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${identity.token}`, 'content-type': 'application/json' },
-        // Tags travel with every beat, so a changed DRYDOCK_AGENT_TAGS takes effect without registering again.
-        body: JSON.stringify({ tags: config.DRYDOCK_AGENT_TAGS }),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(5_000),
       });
-      await res.body?.cancel();
-      if (res.status === 401) log(`the API no longer accepts this agent's token for host ${identity.hostId}`);
-    } catch {
+    } catch (err) {
       // The API is down; Temporal keeps the runs going and the next beat reports liveness again.
+      log.debug(`heartbeat failed: ${(err as Error).message}`);
+      return;
     }
+    if (res.status === 401) return onRefused(token, await refusal(res));
+    if (res.status === 400 && !liveOnly) {
+      // An API older than this agent knows no host metrics: liveness matters more than figures.
+      liveOnly = true;
+      log.warn(`the API does not take host metrics (${await refusal(res)}); sending liveness only`);
+      return beat();
+    }
+    await res.body?.cancel();
+    if (!res.ok) log.warn(`heartbeat answered HTTP ${res.status}`);
   };
-  void beat();
-  const heartbeat = setInterval(() => void beat(), HOST_HEARTBEAT_MS);
+
+  let checking: Promise<void> | undefined;
+  /** A 401 on a log batch: ask at once rather than at the next beat whether the token is still good. */
+  const confirmAccess = (token: string) => {
+    if (token !== current.token || stopReason) return;
+    checking ??= beat()
+      .catch((err: Error) => log.warn(`heartbeat failed: ${err.message}`))
+      .finally(() => (checking = undefined));
+  };
+
+  const rotate = (): Promise<void> =>
+    (rotating ??= (async () => {
+      try {
+        current = await rotateToken({ apiUrl: settings.apiUrl, stateFile: settings.stateFile, identity: current });
+        log.info(`rotated the agent token of host ${hostId}; the old one no longer works`);
+      } catch (err) {
+        const status = (err as { status?: number }).status;
+        if (status === 401) {
+          rotating = undefined;
+          return onRefused(current.token, (err as Error).message);
+        }
+        log.warn(`could not rotate the agent token of host ${hostId}: ${(err as Error).message}; keeping the current one`);
+      } finally {
+        rotating = undefined;
+      }
+    })());
 
   return {
-    identity,
+    get identity() {
+      return current;
+    },
+    get stopReason() {
+      return stopReason;
+    },
+    rotateToken: rotate,
+    shutdown,
     async run() {
+      const running = worker.run();
+      let stopped = false;
+      let beatTimer: NodeJS.Timeout | undefined;
+      const loop = async () => {
+        await beat().catch((err: Error) => log.warn(`heartbeat failed: ${err.message}`));
+        if (!stopped) beatTimer = setTimeout(() => void loop(), settings.heartbeatIntervalMs);
+      };
+      void loop();
+      const rotation = settings.tokenRotationMs ? setInterval(() => void rotate(), settings.tokenRotationMs) : undefined;
       try {
-        await worker.run();
+        await running;
       } finally {
-        clearInterval(heartbeat);
+        stopped = true;
+        clearTimeout(beatTimer);
+        clearInterval(rotation);
         await connection.close();
       }
-    },
-    shutdown() {
-      // Ctrl-C reaches the process directly and again through the launcher: the second request is a no-op.
-      if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
 }

@@ -151,6 +151,46 @@ describe('RunLogStream', () => {
     expect(log).toHaveBeenCalledWith(expect.stringContaining('refused 2 log lines of run run-1 (HTTP 400)'));
   });
 
+  test('on a 401 tells the agent which token was refused, and sends later batches with the current token', async ({ api }) => {
+    let token = 'dda_old';
+    const refused: string[] = [];
+    api.respond = (n) => (n === 0 ? 401 : 204);
+    const stream = new RunLogStream(
+      {
+        apiUrl: await api.start(),
+        token: () => token,
+        flushIntervalMs: 10,
+        onUnauthorized: (t) => {
+          refused.push(t);
+          token = 'dda_rotated';
+        },
+      },
+      'run-1',
+      1,
+    );
+    for (const line of lines(3)) stream.push(line);
+    await stream.close();
+    expect(refused).toEqual(['dda_old']);
+    expect(api.requests.map((r) => [r.authorization, r.status])).toEqual([
+      ['Bearer dda_old', 401],
+      ['Bearer dda_rotated', 204],
+    ]);
+    expect(api.accepted()).toEqual([0, 1, 2]);
+  });
+
+  test('once the agent knows its token is revoked, close() gives up at once, saying why', async ({ api }) => {
+    const revoked = new AbortController();
+    api.respond = () => 401;
+    const stream = new RunLogStream(
+      { apiUrl: await api.start(), token: 'dda_revoked', flushIntervalMs: 10, onUnauthorized: () => revoked.abort(), stop: revoked.signal },
+      'run-1',
+      1,
+    );
+    for (const line of lines(4)) stream.push(line);
+    await expect(stream.close()).rejects.toThrow("4 log lines of run run-1 could not be delivered: the API no longer accepts this agent's token");
+    expect(api.requests).toHaveLength(1);
+  });
+
   test('close() gives up after its deadline, saying how many lines were not delivered', async ({ api }) => {
     api.respond = () => 503;
     const stream = new RunLogStream({ apiUrl: await api.start(), token: 't' }, 'run-1', 1);

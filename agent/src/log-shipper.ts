@@ -4,11 +4,16 @@ export type LogLine = LogBatchBody['lines'][number];
 
 export interface LogShipperOptions {
   apiUrl: string;
-  token: string;
+  /** The agent's token, read at every send: a rotated token takes effect for batches still to go. */
+  token: string | (() => string);
   /** Lines are sent at most this often, so a chatty script costs one request per interval, not per line. */
   flushIntervalMs?: number;
   maxBatch?: number;
   log?: (message: string) => void;
+  /** Told of a 401 with the token that was refused; the batch is retried meanwhile. */
+  onUnauthorized?: (token: string) => void;
+  /** Aborted once the agent knows its token is revoked: nothing more can be delivered. */
+  stop?: AbortSignal;
 }
 
 /**
@@ -20,7 +25,7 @@ export class RunLogStream {
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
   private closed = false;
-  private readonly options: Required<Omit<LogShipperOptions, 'log'>> & Pick<LogShipperOptions, 'log'>;
+  private readonly options: Required<Pick<LogShipperOptions, 'flushIntervalMs' | 'maxBatch'>> & LogShipperOptions;
   private readonly runId: string;
   private readonly attempt: number;
 
@@ -41,6 +46,9 @@ export class RunLogStream {
     this.closed = true;
     const deadline = Date.now() + deadlineMs;
     while (this.pending.length > 0 || this.sending) {
+      if (this.options.stop?.aborted) {
+        throw new Error(`${this.pending.length} log lines of run ${this.runId} could not be delivered: the API no longer accepts this agent's token`);
+      }
       if (Date.now() > deadline) throw new Error(`${this.pending.length} log lines of run ${this.runId} could not be delivered to ${this.options.apiUrl}`);
       this.kick();
       await this.sending;
@@ -52,13 +60,13 @@ export class RunLogStream {
     this.timer = undefined;
     this.sending ??= this.drain().finally(() => {
       this.sending = undefined;
-      if (this.pending.length > 0 && !this.closed) this.kick();
+      if (this.pending.length > 0 && !this.closed && !this.options.stop?.aborted) this.kick();
     });
   }
 
   private async drain(): Promise<void> {
     let backoff = 100;
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 && !this.options.stop?.aborted) {
       const batch = this.pending.slice(0, this.options.maxBatch);
       const status = await this.send(batch);
       if (status === 'ok') {
@@ -75,15 +83,17 @@ export class RunLogStream {
   }
 
   private async send(lines: LogLine[]): Promise<'ok' | 'retry' | 'rejected'> {
+    const token = typeof this.options.token === 'function' ? this.options.token() : this.options.token;
     try {
       const res = await fetch(`${this.options.apiUrl}/api/v1/agent/runs/${this.runId}/logs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.token}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ attempt: this.attempt, lines } satisfies LogBatchBody),
         signal: AbortSignal.timeout(10_000),
       });
       await res.body?.cancel();
       if (res.ok) return 'ok';
+      if (res.status === 401) this.options.onUnauthorized?.(token);
       if (res.status === 400 || res.status === 404 || res.status === 413) {
         this.options.log?.(`the API refused ${lines.length} log lines of run ${this.runId} (HTTP ${res.status}); dropping them`);
         return 'rejected';

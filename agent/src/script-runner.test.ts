@@ -15,6 +15,7 @@ function job(overrides: Partial<AgentScriptJob> = {}): AgentScriptJob {
     scriptPath: 'scripts/echo-params.sh',
     content: 'true\n',
     commandTemplate: null,
+    operation: null,
     params: {},
     secretNames: [],
     timeoutSeconds: 30,

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, chmod, constants, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { delimiter, join, resolve } from 'node:path';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import type { Interpreter, ParamValue } from '@drydock/core/manifest';
 import { renderCommand, SECRET_MASK } from '@drydock/core/manifest';
+import { type ProcessLimits, prlimitArgs } from './resource-limits.ts';
 
 export interface ScriptLine {
   stream: 'stdout' | 'stderr' | 'system';
@@ -20,12 +21,13 @@ export interface ScriptExit {
   stderrTail: string;
 }
 
-const INTERPRETER_COMMAND: Record<Interpreter, { command: string; args: string[]; extension: string }> = {
-  bash: { command: 'bash', args: [], extension: '.sh' },
-  sh: { command: 'sh', args: [], extension: '.sh' },
-  python: { command: 'python3', args: [], extension: '.py' },
-  powershell: { command: 'pwsh', args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File'], extension: '.ps1' },
-  node: { command: process.execPath, args: [], extension: '.mjs' },
+/** `name` is the command as an operator lists it in allowed_commands; `command` is what is started. */
+export const INTERPRETER_COMMAND: Record<Interpreter, { name: string; command: string; args: string[]; extension: string }> = {
+  bash: { name: 'bash', command: 'bash', args: [], extension: '.sh' },
+  sh: { name: 'sh', command: 'sh', args: [], extension: '.sh' },
+  python: { name: 'python3', command: 'python3', args: [], extension: '.py' },
+  powershell: { name: 'pwsh', command: 'pwsh', args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File'], extension: '.ps1' },
+  node: { name: 'node', command: process.execPath, args: [], extension: '.mjs' },
 };
 
 /** The agent's own environment stays out of scripts (it holds the agent's token); only these pass through. */
@@ -33,6 +35,28 @@ const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ'
 const MAX_LINE = 16_384;
 const STDERR_TAIL_LINES = 20;
 const KILL_GRACE_MS = 3_000;
+
+/** Where a command word leads, as the script's spawn would find it: on the agent's PATH, or a path from `cwd`. */
+export async function resolveCommand(word: string, cwd: string): Promise<string | undefined> {
+  const executable = async (file: string) => {
+    try {
+      await access(file, constants.X_OK);
+      return (await stat(file)).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (word === '') return undefined;
+  if (word.includes('/')) {
+    const file = resolve(cwd, word);
+    return (await executable(file)) ? file : undefined;
+  }
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const file = resolve(cwd, dir || '.', word);
+    if (await executable(file)) return file;
+  }
+  return undefined;
+}
 
 export function paramEnvName(name: string): string {
   return `DRYDOCK_PARAM_${name.toUpperCase()}`;
@@ -78,6 +102,8 @@ export interface RunScriptOptions {
   extraEnv: Record<string, string>;
   onLine: (line: ScriptLine) => void;
   signal: AbortSignal;
+  /** Limits the kernel enforces on the script's processes, set by `prlimit` before it starts the script. */
+  limits?: ProcessLimits & { prlimit: string };
 }
 
 /**
@@ -103,7 +129,18 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
   let timedOut = false;
   let cancelled = false;
 
-  const child = spawn(command, argv, { cwd: options.workDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const limitArgs = options.limits ? prlimitArgs(options.limits) : [];
+  let spawned: { command: string; argv: string[] } = { command, argv };
+  if (limitArgs.length > 0) {
+    // prlimit sets the limits on itself and then execs the script's command: same pid, same process group.
+    const resolved = await resolveCommand(command, options.workDir);
+    if (!resolved) {
+      await rm(options.workDir, { recursive: true, force: true });
+      throw new Error(`could not start ${command} for ${job.scriptPath ?? 'the command template'}: not found on PATH (ENOENT)`);
+    }
+    spawned = { command: options.limits!.prlimit, argv: [...limitArgs, '--', resolved, ...argv] };
+  }
+  const child = spawn(spawned.command, spawned.argv, { cwd: options.workDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const killGroup = (sig: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, sig);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
-import { ForbiddenError, UnauthorizedError } from '@drydock/core';
+import { type AgentRevokedReason, ForbiddenError, UnauthorizedError } from '@drydock/core';
 import type { ApiDeps, ApiEnv } from './context.ts';
 
 export const AGENT_ROUTES = '/api/v1/agent/';
@@ -22,6 +22,16 @@ export function secretsEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
+/** Why a token no longer works, for the agent's log: it tells the operator what to do next. */
+function revokedMessage(hostId: string, at: Date, reason: AgentRevokedReason | null): string {
+  const when = at.toISOString();
+  if (reason === 'revoked') {
+    return `an admin revoked the agent token of host ${hostId} at ${when}; an admin can issue a new one with POST /api/v1/agents/hosts/${hostId}/rotate`;
+  }
+  if (reason === 'rotated') return `the agent token of host ${hostId} was replaced by a newer one at ${when} (token rotation); use the newer token`;
+  return `the agent token of host ${hostId} was retired at ${when}, when the host registered again; register the agent again`;
+}
+
 function bearer(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   return match?.[1];
@@ -39,11 +49,11 @@ export function authMiddleware(deps: ApiDeps) {
       if (!token) throw new UnauthorizedError('agent routes need an agent token (Authorization: Bearer …)');
       const agent = await deps.db
         .selectFrom('agents')
-        .select(['id', 'host_id', 'team_id'])
+        .select(['id', 'host_id', 'team_id', 'revoked_at', 'revoked_reason'])
         .where('token_hash', '=', hashToken(token))
-        .where('revoked_at', 'is', null)
         .executeTakeFirst();
-      if (!agent) throw new UnauthorizedError('agent token is unknown or revoked; register the agent again');
+      if (!agent) throw new UnauthorizedError('agent token is unknown; register the agent again');
+      if (agent.revoked_at) throw new UnauthorizedError(revokedMessage(agent.host_id, agent.revoked_at, agent.revoked_reason));
       c.set('agent', { agentId: agent.id, hostId: agent.host_id, teamId: agent.team_id });
       return next();
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HeartbeatBodySchema } from './routes/agents.ts';
 import { AgentRegisterBodySchema, CredentialBodySchema, HostBodySchema, HostPatchSchema, LogBatchBodySchema, RepositoryBodySchema, RepositoryPatchSchema, RunListQuerySchema, StartRunBodySchema } from '@drydock/core';
 
 type Operation = { summary: string; tags: string[]; body?: z.ZodType; query?: z.ZodObject; responses: Record<string, string>; security?: 'agent' | 'none'; sse?: boolean };
@@ -67,11 +68,16 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     get: { summary: 'Live log (SSE): `log`, `status` and `end` events; honours Last-Event-ID', tags: ['runs'], sse: true, responses: { '200': 'text/event-stream', ...ERR } },
   },
   '/api/v1/agents/install': { get: { summary: 'Settings to install an agent on another host, secrets included (admins only)', tags: ['agents'], responses: { '200': 'settings and an environment file', '403': 'not an admin' } } },
+  '/api/v1/agents/hosts/{hostId}/rotate': { post: { summary: "Issue a host's agent a new token (shown once) and revoke its old ones (admins only)", tags: ['agents'], responses: { '201': 'host id, agent id and the new token', '403': 'not an admin', ...ERR } } },
+  '/api/v1/agents/hosts/{hostId}/revoke': { post: { summary: "Revoke a host's agent tokens; the agent stops and may not re-register until rotated (admins only)", tags: ['agents'], responses: { '200': 'tokens revoked', '403': 'not an admin', ...ERR } } },
+  '/api/v1/agent/token': { post: { summary: "Swap the calling agent's token for a new one; the old one stops working", tags: ['agents'], security: 'agent', responses: { '201': 'the new token', '401': 'unknown or revoked token' } } },
   '/api/v1/agents/register': {
     post: { summary: 'Register an agent with the registration secret; returns its token', tags: ['agents'], security: 'none', body: AgentRegisterBodySchema, responses: { '201': 'host id and agent token', ...ERR } },
   },
   '/api/v1/agent/me': { get: { summary: "The calling agent's identity", tags: ['agents'], security: 'agent', responses: { '200': 'agent', '401': 'unknown or revoked token' } } },
-  '/api/v1/agent/heartbeat': { post: { summary: 'Agent liveness', tags: ['agents'], security: 'agent', responses: { '204': 'recorded', '401': 'unknown or revoked token' } } },
+  '/api/v1/agent/heartbeat': {
+    post: { summary: 'Agent liveness and host metrics', tags: ['agents'], security: 'agent', body: HeartbeatBodySchema, responses: { '204': 'recorded', '400': 'unknown field', '401': 'unknown or revoked token' } },
+  },
   '/api/v1/agent/runs/{runId}/logs': {
     post: { summary: 'A batch of log lines of a run on the agent’s host (idempotent by attempt and seq)', tags: ['agents'], security: 'agent', body: LogBatchBodySchema, responses: { '204': 'stored', ...ERR } },
   },

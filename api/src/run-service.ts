@@ -43,6 +43,7 @@ export function toRunView(run: Run, deps: Pick<ApiDeps, 'config'>): RunView {
     durationMs: run.duration_ms,
     workflowId: run.workflow_id,
     temporalUrl: temporalWebUrl(deps.config.temporalUiUrl, deps.config.TEMPORAL_NAMESPACE, run.workflow_id, run.workflow_run_id ?? undefined),
+    result: run.result,
   };
 }
 
@@ -61,8 +62,11 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
   const reason = notRunnableReason(manifest);
   if (reason) throw new ValidationError(`${manifest.name} cannot run here: ${reason}`);
 
-  const host = await deps.db.selectFrom('hosts').select(['id', 'tags']).where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
+  const host = await deps.db.selectFrom('hosts').select(['id', 'tags', 'transport']).where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
   if (!host) throw new NotFoundError('host', body.hostId);
+  if (manifest.operation && host.transport !== 'agent') {
+    throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`host operations run through an agent; ${host.id} is reached over ${host.transport}`] });
+  }
   const lacking = manifest.host_tags.filter((t) => !host.tags.includes(t));
   if (lacking.length > 0) {
     throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`host ${host.id} lacks the tags this ${source} needs: ${lacking.join(', ')}`] });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RUN_STATUSES } from './db/schema.ts';
 import type { Manifest, Parameter, ParamValues, SuccessCriteria } from './manifest.ts';
+import type { OperationResult } from './operations/index.ts';
 
 // Browser-safe: request schemas shared by the API (zValidator) and the web app.
 
@@ -107,6 +108,8 @@ export interface RunView {
   durationMs: number | null;
   workflowId: string;
   temporalUrl: string;
+  /** A host operation's checks and value; null for scripts and command templates. */
+  result: OperationResult | null;
 }
 
 export interface LogLineView {

@@ -7,6 +7,11 @@ export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '
 const port = z.coerce.number().int().min(1).max(65_535);
 const seconds = z.coerce.number().min(0.1);
 const optionalUrl = z.url().optional().or(z.literal('').transform(() => undefined));
+/** Raw text the agent parses with its config file's values, in one schema (agent/src/agent-config.ts). */
+const agentText = z.string().optional();
+
+/** What a host name (and so an agent's task queue `agent-<host>`) may look like. */
+export const AGENT_HOST_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
  * Every setting of every Drydock process, read from the environment in one place, once, at boot.
@@ -40,7 +45,7 @@ export const ConfigSchema = z.object({
   DRYDOCK_AGENT_REGISTRATION_SECRET: z.string().min(16).optional(),
   /** How long a run waits for its host's agent to pick it up before failing as offline. */
   DRYDOCK_AGENT_OFFLINE_TIMEOUT: seconds.default(60),
-  DRYDOCK_AGENT_HOST: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).default('local'),
+  DRYDOCK_AGENT_HOST: z.string().regex(AGENT_HOST_PATTERN).default('local'),
   /** Comma-separated tags the agent's host carries; manifests' host_tags choose hosts by them. */
   DRYDOCK_AGENT_TAGS: z
     .string()
@@ -50,6 +55,18 @@ export const ConfigSchema = z.object({
   DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).default(8),
   DRYDOCK_AGENT_WORK_DIR: z.string().optional(),
   DRYDOCK_AGENT_HEARTBEAT_TIMEOUT: seconds.default(30),
+  /** A YAML or JSON file of agent settings; a setting also given here in the environment wins. */
+  DRYDOCK_AGENT_CONFIG: z.string().optional(),
+  DRYDOCK_AGENT_TOKEN: agentText,
+  DRYDOCK_AGENT_HEARTBEAT_INTERVAL: agentText,
+  DRYDOCK_AGENT_DEFAULT_TIMEOUT: agentText,
+  DRYDOCK_AGENT_TOKEN_ROTATION_HOURS: agentText,
+  DRYDOCK_AGENT_ALLOWED_COMMANDS: agentText,
+  DRYDOCK_AGENT_FORBIDDEN_PATHS: agentText,
+  DRYDOCK_AGENT_CPU_SECONDS: agentText,
+  DRYDOCK_AGENT_MEMORY_MB: agentText,
+  DRYDOCK_AGENT_MAX_EXECUTION_SECONDS: agentText,
+  DRYDOCK_AGENT_MAX_PROCESSES: agentText,
 
   /** 32 bytes, base64: encrypts workflow payloads so secrets never reach Temporal history in clear. */
   DRYDOCK_CODEC_KEY: z
@@ -77,6 +94,8 @@ export interface Config extends RawConfig {
   apiUrl: string;
   webUrl: string;
   publicUrl: string;
+  /** The settings given in the environment rather than defaulted, so the agent's config file knows which of its values they override. */
+  fromEnv: ReadonlySet<keyof RawConfig>;
 }
 
 export class ConfigError extends Error {}
@@ -88,8 +107,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const c = parsed.data;
+  const keys = Object.keys(ConfigSchema.shape) as (keyof RawConfig)[];
   return {
     ...c,
+    fromEnv: new Set(keys.filter((k) => env[k] !== undefined && env[k] !== '')),
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.DRYDOCK_TEMPORAL_PORT}`,
     temporalUiUrl: c.DRYDOCK_TEMPORAL_UI_URL ?? `http://localhost:${c.DRYDOCK_TEMPORAL_UI_PORT}`,
     apiUrl: c.DRYDOCK_API_URL ?? `http://${c.DRYDOCK_API_HOST === '0.0.0.0' ? '127.0.0.1' : c.DRYDOCK_API_HOST}:${c.DRYDOCK_API_PORT}`,

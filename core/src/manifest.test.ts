@@ -341,7 +341,7 @@ describe('command templates', () => {
       'command_template: secret pw cannot appear in a command line (ps shows it); the command reads it from DRYDOCK_PARAM_PW',
     ]);
     expect(problems({ command_template: '{{cmd}} now', parameters: [{ name: 'cmd', type: 'string' }] })).toEqual(['command_template: the command itself cannot be a parameter']);
-    expect(problems({ command_template: 'true', script: 'scripts/x.sh', interpreter: 'sh' })).toEqual(['script: give either script (with interpreter) or command_template, not both']);
+    expect(problems({ command_template: 'true', script: 'scripts/x.sh', interpreter: 'sh' })).toEqual(['script: give one of script (with interpreter), command_template or operation, not several']);
     expect(problems({ script: 'scripts/x.sh' })).toEqual(['interpreter: interpreter is required with script: one of bash, sh, python, powershell, node']);
     expect(problems({ command_template: 'true', runner: 'docker' })).toEqual(['runner_image: runner docker needs runner_image']);
   });
@@ -376,5 +376,26 @@ describe('host, host list and date parameters', () => {
   it('come from forms as multi-values or comma lists', () => {
     expect(coerceFormValues(params, { target: 'a', peers: ['b', 'c'] })).toEqual({ target: 'a', peers: ['b', 'c'] });
     expect(coerceFormValues(params, { target: 'a', peers: 'b, c,', day: '2026-03-01' })).toEqual({ target: 'a', peers: ['b', 'c'], day: '2026-03-01' });
+  });
+});
+
+describe('operations in manifests', () => {
+  const base = { id: 'check', name: 'Check' };
+  const problems = (m: object) => {
+    const r = ManifestSchema.safeParse({ ...base, ...m });
+    return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('take parameters by placeholder, and a database password only from a secret parameter', () => {
+    expect(problems({ operation: { type: 'file_validation', path: '{{path}}', checks: ['exists'] }, parameters: [{ name: 'path', type: 'string' }] })).toEqual([]);
+    expect(problems({ operation: { type: 'file_validation', path: '{{nope}}', checks: ['exists'] } })).toEqual(['operation: {{nope}} is not a parameter of this manifest']);
+    const query = { type: 'database_query', engine: 'postgresql', connection: { host: 'db', database: 'app', user: 'ro', password_param: 'pw' }, query: 'select count(*) from jobs' };
+    expect(problems({ operation: query, parameters: [{ name: 'pw', type: 'secret' }] })).toEqual([]);
+    expect(problems({ operation: query, parameters: [{ name: 'pw', type: 'string' }] })).toEqual([
+      'operation.connection.password_param: password_param must name a secret parameter of this manifest (pw is not one)',
+    ]);
+    expect(problems({ operation: { type: 'shell_command', command: ['echo', '{{pw}}'] }, parameters: [{ name: 'pw', type: 'secret' }] })).toEqual([
+      'operation: secret pw cannot be spliced into an operation; name it in password_param instead',
+    ]);
   });
 });

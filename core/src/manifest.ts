@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { PLACEHOLDER } from './placeholder.ts';
+import { SECRET_MASK } from './secret-mask.ts';
+import { OperationSchema } from './operations/operation-schema.ts';
 
 // Browser-safe: the web form validates with the same schemas the API uses, so nothing here touches Node.
 
@@ -101,8 +104,7 @@ export const CaptureSchema = z.strictObject({
   artifacts: z.array(ArtifactGlob).default([]),
 });
 
-/** `{{name}}` placeholders; everything else in a template is literal. */
-export const PLACEHOLDER = /\{\{\s*([a-z][a-z0-9_]*)\s*\}\}/g;
+export { PLACEHOLDER } from './placeholder.ts';
 
 /**
  * Splits a command template into argv words *before* any value is known, honouring '…' and "…" quoting, so a
@@ -154,6 +156,8 @@ export const ManifestSchema = z
     script: ScriptPath.optional(),
     interpreter: z.enum(INTERPRETERS).optional(),
     command_template: z.string().min(1).optional(),
+    /** A structured host operation (shell_command, file_validation, service_health, database_query). */
+    operation: OperationSchema.optional(),
     runner: z.enum(RUNNERS).default('agent'),
     runner_image: z.string().min(1).optional(),
     timeout: z.number().int().min(1).max(86_400).default(300),
@@ -166,10 +170,27 @@ export const ManifestSchema = z
     parameters: z.array(ParameterSchema).default([]),
   })
   .superRefine((m, ctx) => {
-    if (m.script !== undefined && m.command_template !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['script'], message: 'give either script (with interpreter) or command_template, not both' });
-    } else if (m.script === undefined && m.command_template === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['script'], message: 'say what runs: script (with interpreter) or command_template' });
+    const kinds = [m.script !== undefined, m.command_template !== undefined, m.operation !== undefined].filter(Boolean).length;
+    if (kinds > 1) {
+      ctx.addIssue({ code: 'custom', path: ['script'], message: 'give one of script (with interpreter), command_template or operation, not several' });
+    } else if (kinds === 0) {
+      ctx.addIssue({ code: 'custom', path: ['script'], message: 'say what runs: script (with interpreter), command_template or operation' });
+    }
+    if (m.operation !== undefined) {
+      const text = JSON.stringify(m.operation);
+      for (const match of text.matchAll(PLACEHOLDER)) {
+        const param = m.parameters.find((p) => p.name === match[1]);
+        if (!param) ctx.addIssue({ code: 'custom', path: ['operation'], message: `{{${match[1]}}} is not a parameter of this manifest` });
+        else if (param.type === 'secret') {
+          ctx.addIssue({ code: 'custom', path: ['operation'], message: `secret ${param.name} cannot be spliced into an operation; name it in password_param instead` });
+        }
+      }
+      if (m.operation.type === 'database_query' && m.operation.connection.password_param !== undefined) {
+        const name = m.operation.connection.password_param;
+        if (m.parameters.find((p) => p.name === name)?.type !== 'secret') {
+          ctx.addIssue({ code: 'custom', path: ['operation', 'connection', 'password_param'], message: `password_param must name a secret parameter of this manifest (${name} is not one)` });
+        }
+      }
     }
     if (m.script !== undefined && m.interpreter === undefined) {
       ctx.addIssue({ code: 'custom', path: ['interpreter'], message: `interpreter is required with script: one of ${INTERPRETERS.join(', ')}` });
@@ -360,7 +381,7 @@ export function coerceFormValues(parameters: readonly Parameter[], form: Record<
   return out;
 }
 
-export const SECRET_MASK = '••••••';
+export { SECRET_MASK } from './secret-mask.ts';
 
 /** What may be stored, logged or returned: every secret parameter replaced by a mask. */
 export function redactParams(parameters: readonly Parameter[], values: ParamValues): ParamValues {

@@ -33,6 +33,7 @@ const SCRIPT: ScriptForRun = {
   scriptPath: 'scripts/fake.sh',
   content: 'exit 0',
   commandTemplate: null,
+  operation: null,
   timeoutSeconds: 30,
   retries: 1,
   retryDelaySeconds: 0,
@@ -107,7 +108,7 @@ describe('scriptRunWorkflow', () => {
       },
     });
     const outcome = await h.run(async () => (await h.start()).result());
-    expect(outcome).toEqual({ status: 'succeeded', exitCode: 0, error: null, attempts: 2 });
+    expect(outcome).toEqual({ status: 'succeeded', exitCode: 0, error: null, attempts: 2, result: null });
     expect(h.recorded).toEqual({ started: 1, finished: [outcome] });
     expect(jobs[0]).toMatchObject({ runId: h.input.runId, interpreter: 'sh', content: 'exit 0', timeoutSeconds: 30 });
   });
@@ -119,7 +120,7 @@ describe('scriptRunWorkflow', () => {
       },
     });
     const outcome = await h.run(async () => (await h.start()).result());
-    expect(outcome).toEqual({ status: 'failed', exitCode: 7, error: 'exited with code 7\nboom on stderr', attempts: 2 });
+    expect(outcome).toEqual({ status: 'failed', exitCode: 7, error: 'exited with code 7\nboom on stderr', attempts: 2, result: null });
     expect(h.recorded.finished).toEqual([outcome]);
   });
 

@@ -90,6 +90,7 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     scriptPath: script.scriptPath,
     content: script.content,
     commandTemplate: script.commandTemplate,
+    operation: script.operation,
     params: input.params,
     secretNames: script.secretNames,
     timeoutSeconds: script.timeoutSeconds,
@@ -108,7 +109,7 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     });
     result = await agent.runScript(job);
   }
-  return { status: 'succeeded', exitCode: result.exitCode, error: null, attempts: result.attempt };
+  return { status: 'succeeded', exitCode: result.exitCode, error: null, attempts: result.attempt, result: result.operation ?? null };
 }
 
 function describeFailure(err: unknown, hostId: string): RunOutcome {
@@ -131,7 +132,7 @@ function describeFailure(err: unknown, hostId: string): RunOutcome {
     }
     if (cause.type === SCRIPT_FAILED) {
       const tail = details?.stderrTail ? `\n${details.stderrTail}` : '';
-      return { status: 'failed', exitCode: details?.exitCode ?? null, error: `${cause.message}${tail}`, attempts };
+      return { status: 'failed', exitCode: details?.exitCode ?? null, error: `${cause.message}${tail}`, attempts, result: details?.operation ?? null };
     }
     return { status: 'failed', exitCode: null, error: cause.message, attempts };
   }

@@ -55,6 +55,7 @@ function scriptJob(content: string, params: ParamValues = {}, extra: Partial<Age
     scriptPath: 'scripts/check.sh',
     content,
     commandTemplate: null,
+    operation: null,
     params,
     secretNames: [],
     timeoutSeconds: 60,

@@ -5,10 +5,10 @@ import { noteAudit } from '../audit.ts';
 import { toScriptView } from '../catalog-views.ts';
 import type { ApiDeps, ApiEnv } from '../context.ts';
 
-/** An action template is a manifest with a command template instead of a script file, edited in the UI. */
-const ActionManifestSchema = ManifestSchema.refine((m) => m.command_template !== undefined && m.script === undefined, {
-  error: 'an action runs a command_template; scripts come from repositories',
-  path: ['command_template'],
+/** An action template is a manifest with a command template or a host operation instead of a script file. */
+const ActionManifestSchema = ManifestSchema.refine((m) => m.script === undefined, {
+  error: 'an action runs a command_template or an operation; scripts come from repositories',
+  path: ['script'],
 });
 
 function problemsOf(error: z.ZodError): { path: string; message: string }[] {

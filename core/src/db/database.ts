@@ -5,6 +5,8 @@ import postgres from 'postgres';
 import * as foundation from './migrations/001-foundation.ts';
 import * as catalog from './migrations/002-catalog.ts';
 import * as agentlessHosts from './migrations/003-agentless-hosts.ts';
+import * as agentHardening from './migrations/004-agent-hardening.ts';
+import * as runResults from './migrations/005-run-results.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -26,6 +28,8 @@ const migrations: Record<string, Migration> = {
   '001-foundation': foundation,
   '002-catalog': catalog,
   '003-agentless-hosts': agentlessHosts,
+  '004-agent-hardening': agentHardening,
+  '005-run-results': runResults,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

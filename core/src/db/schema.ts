@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { OperationResult } from '../operations/index.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -40,8 +41,23 @@ export interface HostTable {
   os: string | null;
   agent_version: string | null;
   last_seen_at: Timestamp | null;
+  /** Host metrics from the agent's latest heartbeat. */
+  load1: Metric;
+  load5: Metric;
+  load15: Metric;
+  mem_total_mb: Metric;
+  mem_used_mb: Metric;
+  disk_total_mb: Metric;
+  disk_used_mb: Metric;
+  uptime_seconds: Metric;
+  running_jobs: Metric;
   created_at: CreatedAt;
 }
+
+type Metric = ColumnType<number | null, number | null | undefined, number | null>;
+export const AGENT_REVOKED_REASONS = ['replaced', 'rotated', 'revoked'] as const;
+/** replaced: the host registered again; rotated: a new token took its place; revoked: an admin locked the agent out. */
+export type AgentRevokedReason = (typeof AGENT_REVOKED_REASONS)[number];
 
 export interface AgentTable {
   id: string;
@@ -51,6 +67,7 @@ export interface AgentTable {
   created_at: CreatedAt;
   last_seen_at: Timestamp | null;
   revoked_at: Timestamp | null;
+  revoked_reason: ColumnType<AgentRevokedReason | null, AgentRevokedReason | null | undefined, AgentRevokedReason | null>;
 }
 
 export interface RunTable {
@@ -70,6 +87,7 @@ export interface RunTable {
   workflow_id: string;
   workflow_run_id: string | null;
   source: ColumnType<'script' | 'action', 'script' | 'action' | undefined, 'script' | 'action'>;
+  result: ColumnType<OperationResult | null, OperationResult | null | undefined, OperationResult | null>;
   created_at: CreatedAt;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
