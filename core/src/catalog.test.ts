@@ -197,8 +197,8 @@ describe('the sample repository', () => {
     expect(entries.map((e) => e.manifest.id)).toContain('echo-params');
     for (const e of entries) {
       const { content } = await catalog.resolve(e.manifest.id);
-      // A command template has no script file; every script file has content.
-      if (e.manifest.command_template) expect(content).toBeNull();
+      // Command templates and operations have no script file; every script file has content.
+      if (e.manifest.script === undefined) expect(content).toBeNull();
       else expect(content?.length).toBeGreaterThan(0);
     }
   });
