@@ -22,7 +22,13 @@ export function createSshActivities({ db, secrets }: SshActivityDeps) {
     }
     const cred = await db.selectFrom('credentials').selectAll().where('id', '=', host.credential_id).executeTakeFirst();
     if (!cred) throw ApplicationFailure.nonRetryable(`the credential of host ${hostId} no longer exists; choose another`, 'NotFound');
-    const secret = secrets.open(cred.secret_enc);
+    let secret: string;
+    try {
+      secret = secrets.open(cred.secret_enc);
+    } catch (err) {
+      // A worker without the master key the credential was sealed with cannot help; no retry will either.
+      throw ApplicationFailure.nonRetryable(`the credential of host ${hostId} cannot be opened on this worker: ${(err as Error).message}`, 'CredentialUnavailable');
+    }
     return {
       host: host.address,
       port: host.port ?? 22,

@@ -216,4 +216,12 @@ export interface HostView {
   credential: { id: string; name: string } | null;
   jumpHostId: string | null;
   hostKeyPinned: boolean;
+  /** From the agent's last heartbeat; null for SSH hosts and agents that have not sent any. */
+  metrics: {
+    load: (number | null)[];
+    memoryMb: { total: number | null; used: number | null };
+    diskMb: { total: number | null; used: number | null };
+    uptimeSeconds: number | null;
+    runningJobs: number | null;
+  } | null;
 }

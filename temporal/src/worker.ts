@@ -25,6 +25,9 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
     workflowsPath: WORKFLOWS_PATH,
     activities: createCentralActivities({ db: database.db, secrets: secretBoxFromConfig(config), dataDir: config.DRYDOCK_DATA_DIR }),
     dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
+    // Runs on SSH hosts are activities here: cancellation reaches them only in a heartbeat response.
+    maxHeartbeatThrottleInterval: '1 second',
+    defaultHeartbeatThrottleInterval: '1 second',
   });
   return {
     async run() {

@@ -117,6 +117,11 @@ describe('heartbeats', () => {
     expect(host.os).toMatch(/^Linux \S+$/);
     expect(host.agent_version).toBe('0.1.0');
     expect(host.running_jobs).toBe(0);
+
+    // And the hosts API serves them.
+    const view = (await (await stack.api('/api/v1/hosts/local')).json()) as { metrics: { memoryMb: { total: number }; runningJobs: number; load: number[] } | null };
+    expect(view.metrics).toMatchObject({ memoryMb: { total: host.mem_total_mb }, runningJobs: 0 });
+    expect(view.metrics?.load).toHaveLength(3);
   });
 
   test('count the jobs running on the host', async () => {

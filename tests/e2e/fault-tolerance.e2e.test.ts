@@ -54,6 +54,6 @@ describe('kill -9 in the middle of a run', () => {
     // The heartbeat timeout (10 s in tests) notices the dead attempt; the manifest allows no retries.
     const final = await stack.waitForRun(run.id, undefined, 40_000);
     expect(final.status).toBe('failed');
-    expect(final.error).toBe('the agent on host local stopped responding mid-run');
+    expect(final.error).toBe('host local stopped responding mid-run (no heartbeat from its agent or SSH session)');
   });
 });

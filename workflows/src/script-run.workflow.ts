@@ -120,9 +120,9 @@ function describeFailure(err: unknown, hostId: string): RunOutcome {
       return { status: 'failed', exitCode: null, error: `host ${hostId} is offline: no agent picked up the run`, attempts: attempt };
     }
     if (cause.timeoutType === 'HEARTBEAT') {
-      return { status: 'failed', exitCode: null, error: `the agent on host ${hostId} stopped responding mid-run`, attempts: attempt };
+      return { status: 'failed', exitCode: null, error: `host ${hostId} stopped responding mid-run (no heartbeat from its agent or SSH session)`, attempts: attempt };
     }
-    return { status: 'failed', exitCode: null, error: `the agent on host ${hostId} did not finish in time`, attempts: attempt };
+    return { status: 'failed', exitCode: null, error: `host ${hostId} did not finish the run in time`, attempts: attempt };
   }
   if (cause instanceof ApplicationFailure) {
     const details = cause.details?.[0] as (ScriptFailureDetails & { attempt?: number }) | undefined;

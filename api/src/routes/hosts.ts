@@ -84,6 +84,16 @@ export function hostRoutes(deps: ApiDeps) {
       credential: h.credential_id ? { id: h.credential_id, name: h.credential_name ?? h.credential_id } : null,
       jumpHostId: h.jump_host_id,
       hostKeyPinned: h.host_key !== null,
+      metrics:
+        h.transport === 'agent' && h.uptime_seconds !== null
+          ? {
+              load: [h.load1, h.load5, h.load15],
+              memoryMb: { total: h.mem_total_mb, used: h.mem_used_mb },
+              diskMb: { total: h.disk_total_mb, used: h.disk_used_mb },
+              uptimeSeconds: h.uptime_seconds,
+              runningJobs: h.running_jobs,
+            }
+          : null,
     }));
   };
   const one = async (teamId: string, id: string) => {
@@ -91,11 +101,19 @@ export function hostRoutes(deps: ApiDeps) {
     if (!view) throw new NotFoundError('host', id);
     return view;
   };
-  const checkRefs = async (teamId: string, body: { credentialId?: string; jumpHostId?: string | null }, self?: string) => {
+  const checkRefs = async (teamId: string, body: { credentialId?: string; jumpHostId?: string | null; name?: string }, self?: string) => {
     if (body.credentialId) {
       const cred = await deps.db.selectFrom('credentials').select('kind').where('team_id', '=', teamId).where('id', '=', body.credentialId).executeTakeFirst();
       if (!cred) throw new ValidationError('unknown credential', { credentialId: [`credential ${body.credentialId} does not exist`] });
       if (cred.kind === 'https_token') throw new ValidationError('wrong credential kind', { credentialId: ['SSH needs an SSH key or a password credential'] });
+    }
+    if (body.name) {
+      const clash = await deps.db.selectFrom('hosts').select('id').where('team_id', '=', teamId).where('name', '=', body.name).executeTakeFirst();
+      if (clash && clash.id !== self) throw new ConflictError(`host ${clash.id} is already named ${body.name}`);
+    }
+    if (body.jumpHostId && self) {
+      const through = await deps.db.selectFrom('hosts').select('id').where('jump_host_id', '=', self).executeTakeFirst();
+      if (through) throw new ValidationError('jump chain', { jumpHostId: [`host ${through.id} reaches its target through ${self}, so ${self} cannot use a jump host itself (one hop)`] });
     }
     if (body.jumpHostId) {
       const jump = await deps.db.selectFrom('hosts').select(['transport', 'jump_host_id']).where('team_id', '=', teamId).where('id', '=', body.jumpHostId).executeTakeFirst();
@@ -117,7 +135,7 @@ export function hostRoutes(deps: ApiDeps) {
       noteAudit(c, { action: 'host.create', resource: `host:${body.id}`, detail: { transport: body.transport, address: body.address } });
       const existing = await deps.db.selectFrom('hosts').select('id').where('id', '=', body.id).executeTakeFirst();
       if (existing) throw new ConflictError(`a host with id ${body.id} already exists`);
-      await checkRefs(teamId, body);
+      await checkRefs(teamId, { ...body, name: body.name ?? body.id });
       await deps.db
         .insertInto('hosts')
         .values({

@@ -129,6 +129,8 @@ export function credentialRoutes(deps: ApiDeps) {
       if (!cred) throw new NotFoundError('credential', id);
       const user = await deps.db.selectFrom('script_repositories').select('name').where('credential_id', '=', id).executeTakeFirst();
       if (user) throw new ConflictError(`repository ${user.name} uses this credential; change it first`);
+      const host = await deps.db.selectFrom('hosts').select('id').where('credential_id', '=', id).executeTakeFirst();
+      if (host) throw new ConflictError(`host ${host.id} uses this credential; change it first`);
       await deps.db.deleteFrom('credentials').where('id', '=', id).execute();
       return c.body(null, 204);
     });

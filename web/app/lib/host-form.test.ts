@@ -28,6 +28,7 @@ const host: HostView = {
   credential: { id: CREDENTIAL, name: 'deploy key' },
   jumpHostId: null,
   hostKeyPinned: true,
+  metrics: null,
 };
 
 const shown = {
