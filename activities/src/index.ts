@@ -1,15 +1,17 @@
 import { type CatalogSyncDeps, createCatalogSyncActivities } from './catalog-sync.activities.ts';
 import { createRunActivities, type RunActivityDeps } from './runs.activities.ts';
 import { createSshActivities } from './ssh.activities.ts';
+import { createWinrmActivities } from './winrm.activities.ts';
 
 export * from './runs.activities.ts';
 export * from './catalog-sync.activities.ts';
 export * from './db-log-sink.ts';
 export * from './ssh.activities.ts';
+export * from './winrm.activities.ts';
 
 /** Everything the central worker serves on the `central` queue. */
 export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps) {
-  return { ...createRunActivities(deps), ...createCatalogSyncActivities(deps), ...createSshActivities(deps) };
+  return { ...createRunActivities(deps), ...createCatalogSyncActivities(deps), ...createSshActivities(deps), ...createWinrmActivities(deps) };
 }
 
 export type CentralActivities = ReturnType<typeof createCentralActivities>;

@@ -46,6 +46,11 @@ export async function executeJob(options: {
   run: (onLine: (line: OutputLine) => void, signal: AbortSignal) => Promise<ProcessExit>;
   via?: string;
   heartbeatIntervalMs?: number;
+  /**
+   * What the job's manifest asks to capture, taken once its process has ended (unless cancelled) and before
+   * the log closes, so heartbeats go on meanwhile. It reports by system lines and never fails the attempt.
+   */
+  capture?: (exit: ProcessExit, log: (line: string) => void, signal: AbortSignal) => Promise<void>;
 }): Promise<AgentScriptResult> {
   const { job, sink } = options;
   const ctx = Context.current();
@@ -91,6 +96,16 @@ export async function executeJob(options: {
           ? `killed by ${exit.signal} after ${seconds} s`
           : `exited with code ${exit.exitCode} after ${seconds} s`,
   );
+  const wanted = job.capture !== undefined && (job.capture.environment_snapshot || job.capture.artifacts.length > 0);
+  if (wanted && !exit.cancelled) {
+    if (options.capture) {
+      await options.capture(exit, (line) => push('system', line), ctx.cancellationSignal).catch((err: unknown) => {
+        push('system', `capture failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    } else {
+      push('system', `nothing captured: runs${options.via ? ` ${options.via}` : ' on this transport'} cannot capture environment snapshots or artifacts yet`);
+    }
+  }
   // Heartbeats go on while the last lines are delivered, so a slow log store is not mistaken for a dead host.
   try {
     await sink.close();

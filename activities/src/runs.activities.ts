@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { CatalogStore, type Db, NotFoundError, type RunOutcome } from '@drydock/core';
 import type { Interpreter, SuccessCriteria } from '@drydock/core/manifest';
 import type { Operation } from '@drydock/core/operations';
+import type { JobCapture } from '@drydock/core/run-contract';
 
 export interface RunActivityDeps {
   db: Db;
@@ -21,8 +22,10 @@ export interface ScriptForRun {
   retryDelaySeconds: number;
   secretNames: string[];
   successCriteria: SuccessCriteria;
-  /** How the run's host is reached: its agent's queue, or SSH from a central worker. */
-  transport: 'agent' | 'ssh';
+  /** The manifest's capture; absent in results recorded before capture existed. */
+  capture?: JobCapture;
+  /** How the run's host is reached: its agent's queue, or SSH or WinRM from a central worker. */
+  transport: 'agent' | 'ssh' | 'winrm';
 }
 
 /** Channel the API listens on to push run status changes to SSE clients. */
@@ -67,6 +70,7 @@ export function createRunActivities({ db }: RunActivityDeps) {
           retryDelaySeconds: m.retry_delay,
           secretNames: m.parameters.filter((p) => p.type === 'secret').map((p) => p.name),
           successCriteria: m.success_criteria,
+          capture: m.capture,
           transport: host.transport,
         };
       } catch (err) {

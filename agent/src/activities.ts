@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { executeJob, type LogSink } from '@drydock/activities/job-execution';
@@ -5,7 +6,11 @@ import type { AgentActivities, AgentScriptJob, AgentScriptResult } from '@drydoc
 import { runJobOperation } from '@drydock/activities/operations';
 import { checkJob, type JobPolicy, jobTimeout } from './job-policy.ts';
 import { explainExit } from './resource-limits.ts';
-import { runScriptProcess } from './script-runner.ts';
+import { type ArtifactUpload, captureAttempt, type CaptureLimits } from './capture.ts';
+import { runScriptProcess, scriptEnvironment } from './script-runner.ts';
+
+/** Capture gives up after this long, well within the minute the workflow leaves an attempt past its timeout. */
+const CAPTURE_BUDGET_MS = 45_000;
 
 export interface AgentActivityDeps {
   hostId: string;
@@ -16,6 +21,8 @@ export interface AgentActivityDeps {
   /** Counts the jobs running now, for the heartbeat. */
   jobs?: { running: number };
   heartbeatIntervalMs?: number;
+  /** Where captured files go (the API) and how much may go; without it, jobs that ask for capture run and say nothing was captured. */
+  capture?: { upload: ArtifactUpload; limits: CaptureLimits };
 }
 
 export function createAgentActivities(deps: AgentActivityDeps): AgentActivities {
@@ -25,6 +32,8 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
       const timeout = jobTimeout(asked, deps.policy);
       const job = { ...asked, timeoutSeconds: timeout.seconds };
       const workDir = join(deps.workDir, `${job.runId}-${attempt}`);
+      const extraEnv = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, DRYDOCK_HOST_ID: deps.hostId, DRYDOCK_ATTEMPT: String(attempt) };
+      const wanted = job.capture && (job.capture.environment_snapshot || job.capture.artifacts.length > 0) ? job.capture : undefined;
       if (deps.jobs) deps.jobs.running++;
       try {
         return await executeJob({
@@ -32,6 +41,25 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
           hostId: deps.hostId,
           sink: deps.logSink(job.runId, attempt),
           heartbeatIntervalMs: deps.heartbeatIntervalMs,
+          capture: wanted
+            ? async (_exit, log, cancelled) => {
+                if (!deps.capture) {
+                  log('nothing captured: this agent was started without an artifact uploader');
+                  return;
+                }
+                const signal = AbortSignal.any([cancelled, AbortSignal.timeout(CAPTURE_BUDGET_MS)]);
+                await captureAttempt({
+                  job,
+                  capture: wanted,
+                  attempt,
+                  workDir: job.operation ? null : workDir,
+                  env: scriptEnvironment(job, extraEnv),
+                  ...deps.capture,
+                  log,
+                  signal,
+                });
+              }
+            : undefined,
           run: async (onLine, signal) => {
             if (timeout.note) onLine({ stream: 'system', line: timeout.note, ts: new Date() });
             // Thrown here, a refusal is a non-retryable failure whose message the log and the run page show.
@@ -41,10 +69,12 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
             const exit = await runScriptProcess({
               job,
               workDir,
-              extraEnv: { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, DRYDOCK_HOST_ID: deps.hostId, DRYDOCK_ATTEMPT: String(attempt) },
+              extraEnv,
               onLine,
               signal,
               limits: deps.policy.limits,
+              // Capture reads the work directory after the process ends; it is removed below, once the attempt is over.
+              keepWorkDir: wanted !== undefined,
             });
             if (deps.policy.limits) {
               for (const line of explainExit(exit, deps.policy.limits, deps.policy.sourceOf)) onLine({ stream: 'system', line, ts: new Date() });
@@ -53,6 +83,7 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
           },
         });
       } finally {
+        if (wanted) await rm(workDir, { recursive: true, force: true }).catch(() => {});
         if (deps.jobs) deps.jobs.running--;
       }
     },

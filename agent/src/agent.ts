@@ -4,6 +4,8 @@ import type { Config } from '@drydock/core';
 import type { AgentHeartbeat } from '@drydock/core/run-contract';
 import { agentQueue, codecFromConfig } from '@drydock/temporal';
 import { createAgentActivities } from './activities.ts';
+import { captureLimits } from './capture.ts';
+import { artifactUploader } from './capture-upload.ts';
 import type { AgentSettings } from './agent-config.ts';
 import type { AgentLog } from './agent-log.ts';
 import { hostMetrics } from './host-metrics.ts';
@@ -58,6 +60,7 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
       workDir: settings.workDir,
       policy: jobPolicy(settings, prlimit),
       jobs,
+      capture: { upload: artifactUploader({ apiUrl: settings.apiUrl, token: () => current.token }), limits: captureLimits(config) },
       logSink: (runId, attempt) =>
         new RunLogStream(
           { apiUrl: settings.apiUrl, token: () => current.token, log: log.warn, onUnauthorized: (token) => void confirmAccess(token), stop: refused.signal },

@@ -71,10 +71,7 @@ function asText(value: ParamValue): string {
  * non-secret ones; for a command template, the words it renders to. No shell ever parses a value.
  */
 export function scriptInvocation(job: AgentScriptJob, scriptFile: string, base: NodeJS.ProcessEnv, extra: Record<string, string>) {
-  const env: Record<string, string> = {};
-  for (const key of INHERITED_ENV) if (base[key] !== undefined) env[key] = base[key]!;
-  Object.assign(env, extra);
-  for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = asText(value);
+  const env = scriptEnvironment(job, extra, base);
   if (job.commandTemplate !== null) {
     const [command, ...argv] = renderCommand(job.commandTemplate, job.params);
     return { command: command!, argv, env };
@@ -85,6 +82,15 @@ export function scriptInvocation(job: AgentScriptJob, scriptFile: string, base: 
     if (!job.secretNames.includes(name)) argv.push(`--${name}=${asText(value)}`);
   }
   return { command: interpreter.command, argv, env };
+}
+
+/** The variables a job's script runs with: a few of the agent's own, the run's, and every parameter. */
+export function scriptEnvironment(job: AgentScriptJob, extra: Record<string, string>, base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of INHERITED_ENV) if (base[key] !== undefined) env[key] = base[key]!;
+  Object.assign(env, extra);
+  for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = asText(value);
+  return env;
 }
 
 export function secretMasker(job: AgentScriptJob): (line: string) => string {
@@ -104,6 +110,8 @@ export interface RunScriptOptions {
   signal: AbortSignal;
   /** Limits the kernel enforces on the script's processes, set by `prlimit` before it starts the script. */
   limits?: ProcessLimits & { prlimit: string };
+  /** Leave the work directory once the process has ended, for the caller to capture from and then remove. */
+  keepWorkDir?: boolean;
 }
 
 /**
@@ -216,7 +224,7 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
   killGroup('SIGKILL');
   clearTimeout(killTimer);
   await drained;
-  await rm(options.workDir, { recursive: true, force: true });
+  if (!options.keepWorkDir) await rm(options.workDir, { recursive: true, force: true });
 
   return {
     exitCode: first.code,

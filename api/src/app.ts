@@ -8,6 +8,7 @@ import { authMiddleware } from './auth.ts';
 import type { ApiDeps, ApiEnv } from './context.ts';
 import { openApiDocument } from './openapi.ts';
 import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
+import { agentArtifactRoutes, runArtifactRoutes } from './routes/artifacts.ts';
 import { codecRoutes } from './routes/codec.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -62,8 +63,10 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/webhooks', webhookRoutes(deps));
   app.route('/api/v1/hosts', hostRoutes(deps));
   app.route('/api/v1/runs', runRoutes(deps));
+  app.route('/api/v1/runs', runArtifactRoutes(deps));
   app.route('/api/v1/agents', agentRegistrationRoutes(deps));
   app.route('/api/v1/agent', agentRoutes(deps));
+  app.route('/api/v1/agent/runs', agentArtifactRoutes(deps));
   const codec = codecFromConfig(deps.config);
   if (codec) app.route('/api/v1/codec', codecRoutes(codec, deps.config.temporalUiUrl));
   return app;

@@ -5,7 +5,7 @@ import type { ApiDeps, ApiEnv, AuditNote } from './context.ts';
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Agent telemetry (log batches, heartbeats) is traffic, not an action anyone takes. */
-const UNAUDITED = [/^\/api\/v1\/agent\/runs\/[^/]+\/logs$/, /^\/api\/v1\/agent\/heartbeat$/, /^\/api\/v1\/codec\//];
+const UNAUDITED = [/^\/api\/v1\/agent\/runs\/[^/]+\/(logs|artifacts)$/, /^\/api\/v1\/agent\/heartbeat$/, /^\/api\/v1\/codec\//];
 
 export function noteAudit(c: Context<ApiEnv>, note: AuditNote): void {
   c.set('audit', note);

@@ -2,13 +2,12 @@ import type { CatalogItem, Manifest, ScriptView } from '@drydock/core';
 
 
 /**
- * Why this Drydock cannot run an entry yet, or null. Agentless runners, host locks and captures arrive with
- * later work; until then such entries are listed but refused, so nothing runs without what its manifest asks.
+ * Why this Drydock cannot run an entry yet, or null. Agentless runners and host locks arrive with later work;
+ * until then such entries are listed but refused, so nothing runs without what its manifest asks.
  */
 export function notRunnableReason(m: Manifest): string | null {
   if (m.runner !== 'agent') return `it asks for the ${m.runner} runner; this Drydock runs scripts through host agents only`;
   if (m.requires_lock) return 'it requires a host lock, and host locks are not available in this Drydock yet';
-  if (m.capture.environment_snapshot || m.capture.artifacts.length > 0) return 'it asks to capture an environment snapshot or artifacts, which this Drydock cannot do yet';
   return null;
 }
 

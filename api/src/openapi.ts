@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HeartbeatBodySchema } from './routes/agents.ts';
+import { ArtifactUploadQuerySchema } from './routes/artifacts.ts';
 import { AgentRegisterBodySchema, CredentialBodySchema, HostBodySchema, HostPatchSchema, LogBatchBodySchema, RepositoryBodySchema, RepositoryPatchSchema, RunListQuerySchema, StartRunBodySchema } from '@drydock/core';
 
 type Operation = { summary: string; tags: string[]; body?: z.ZodType; query?: z.ZodObject; responses: Record<string, string>; security?: 'agent' | 'none'; sse?: boolean };
@@ -67,6 +68,12 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/v1/runs/{id}/log': {
     get: { summary: 'Live log (SSE): `log`, `status` and `end` events; honours Last-Event-ID', tags: ['runs'], sse: true, responses: { '200': 'text/event-stream', ...ERR } },
   },
+  '/api/v1/runs/{id}/artifacts': {
+    get: { summary: "What a run captured, per attempt: its environment snapshot and artifact files (name, kind, size, sha256, download path)", tags: ['runs'], responses: { '200': 'artifacts', ...ERR } },
+  },
+  '/api/v1/runs/{id}/artifacts/{artifactId}': {
+    get: { summary: 'Download one captured file as an attachment (Content-Length, ETag = its sha256)', tags: ['runs'], responses: { '200': 'the file', ...ERR } },
+  },
   '/api/v1/agents/install': { get: { summary: 'Settings to install an agent on another host, secrets included (admins only)', tags: ['agents'], responses: { '200': 'settings and an environment file', '403': 'not an admin' } } },
   '/api/v1/agents/hosts/{hostId}/rotate': { post: { summary: "Issue a host's agent a new token (shown once) and revoke its old ones (admins only)", tags: ['agents'], responses: { '201': 'host id, agent id and the new token', '403': 'not an admin', ...ERR } } },
   '/api/v1/agents/hosts/{hostId}/revoke': { post: { summary: "Revoke a host's agent tokens; the agent stops and may not re-register until rotated (admins only)", tags: ['agents'], responses: { '200': 'tokens revoked', '403': 'not an admin', ...ERR } } },
@@ -80,6 +87,15 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/api/v1/agent/runs/{runId}/logs': {
     post: { summary: 'A batch of log lines of a run on the agent’s host (idempotent by attempt and seq)', tags: ['agents'], security: 'agent', body: LogBatchBodySchema, responses: { '204': 'stored', ...ERR } },
+  },
+  '/api/v1/agent/runs/{runId}/artifacts': {
+    post: {
+      summary: "One file captured from an attempt on the agent's host, as the raw request body (streamed; Content-Type kept); stored by attempt and name, sent again it replaces itself",
+      tags: ['agents'],
+      security: 'agent',
+      query: ArtifactUploadQuerySchema,
+      responses: { '201': 'stored: the artifact', '413': 'over the per-file or per-run artifact limit, named in the message', ...ERR },
+    },
   },
   '/api/v1/codec/decode': { post: { summary: 'Remote payload codec for Temporal Web: decrypt', tags: ['system'], responses: { '200': 'payloads' } } },
   '/api/v1/codec/encode': { post: { summary: 'Remote payload codec for Temporal Web: encrypt', tags: ['system'], responses: { '200': 'payloads' } } },

@@ -67,6 +67,9 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
   if (manifest.operation && host.transport !== 'agent') {
     throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`host operations run through an agent; ${host.id} is reached over ${host.transport}`] });
   }
+  if (host.transport === 'winrm' && manifest.script !== undefined && manifest.interpreter !== 'powershell') {
+    throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`${host.id} is a Windows host reached over WinRM; it runs PowerShell scripts and command templates, not ${manifest.interpreter}`] });
+  }
   const lacking = manifest.host_tags.filter((t) => !host.tags.includes(t));
   if (lacking.length > 0) {
     throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`host ${host.id} lacks the tags this ${source} needs: ${lacking.join(', ')}`] });

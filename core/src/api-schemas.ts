@@ -172,7 +172,9 @@ const HostFields = {
   name: z.string().min(1).max(100),
   address: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, { error: 'a host name or IP address' }),
   port: z.number().int().min(1).max(65_535),
-  username: z.string().min(1).max(64).regex(/^[a-z_][a-z0-9_.-]*$/i, { error: 'a user name' }),
+  // DOMAIN\\user and user@domain are WinRM account forms.
+  username: z.string().min(1).max(128).regex(/^[a-z_][a-z0-9_.@\\-]*$/i, { error: 'a user name' }),
+  winrmAuth: z.enum(['basic', 'ntlm']),
   credentialId: z.uuid(),
   jumpHostId: Slug.nullable(),
   environment: z.enum(ENVIRONMENTS).nullable(),
@@ -180,27 +182,33 @@ const HostFields = {
   tags: z.array(z.string().min(1).max(64)).max(50),
 };
 
-/** An agentless host: Drydock's central worker reaches it over SSH with a stored credential. */
-export const HostBodySchema = z.strictObject({
-  id: HostId,
-  transport: z.literal('ssh'),
-  name: HostFields.name.optional(),
-  address: HostFields.address,
-  port: HostFields.port.default(22),
-  username: HostFields.username,
-  credentialId: HostFields.credentialId,
-  jumpHostId: HostFields.jumpHostId.optional(),
-  environment: HostFields.environment.optional(),
-  group: HostFields.group.optional(),
-  tags: HostFields.tags.default([]),
-});
+/** An agentless host: Drydock's central worker reaches it over SSH or WinRM with a stored credential. */
+export const HostBodySchema = z
+  .strictObject({
+    id: HostId,
+    transport: z.enum(['ssh', 'winrm']),
+    name: HostFields.name.optional(),
+    address: HostFields.address,
+    /** 22 for SSH, 5986 (HTTPS) for WinRM when omitted. */
+    port: HostFields.port.optional(),
+    username: HostFields.username,
+    credentialId: HostFields.credentialId,
+    /** WinRM only: NTLM (domain accounts, the Windows default) or Basic (local accounts). */
+    winrmAuth: HostFields.winrmAuth.optional(),
+    jumpHostId: HostFields.jumpHostId.optional(),
+    environment: HostFields.environment.optional(),
+    group: HostFields.group.optional(),
+    tags: HostFields.tags.default([]),
+  })
+  .refine((h) => h.transport === 'winrm' || h.winrmAuth === undefined, { error: 'winrmAuth applies to WinRM hosts', path: ['winrmAuth'] })
+  .refine((h) => h.transport === 'ssh' || !h.jumpHostId, { error: 'jump hosts apply to SSH hosts', path: ['jumpHostId'] });
 /** Only what is sent changes: no defaults here, unlike creation. */
 export const HostPatchSchema = z.strictObject({ ...HostFields, resetHostKey: z.literal(true) }).partial();
 
 export interface HostView {
   id: string;
   name: string;
-  transport: 'agent' | 'ssh';
+  transport: 'agent' | 'ssh' | 'winrm';
   online: boolean;
   /** Agent processes Temporal saw polling the host's queue in the last minute; null for SSH hosts. */
   pollers: number | null;
@@ -215,7 +223,9 @@ export interface HostView {
   username: string | null;
   credential: { id: string; name: string } | null;
   jumpHostId: string | null;
+  /** SSH: the host key; WinRM: the HTTPS certificate's fingerprint; pinned on first use. */
   hostKeyPinned: boolean;
+  winrmAuth: 'basic' | 'ntlm' | null;
   /** From the agent's last heartbeat; null for SSH hosts and agents that have not sent any. */
   metrics: {
     load: (number | null)[];

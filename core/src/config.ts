@@ -19,6 +19,11 @@ export const AGENT_HOST_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
  */
 export const ConfigSchema = z.object({
   DRYDOCK_DATA_DIR: z.string().default(resolve(REPO_ROOT, '.data')),
+  /** Where artifacts and environment snapshots are kept; `<DRYDOCK_DATA_DIR>/blobs` unless given. */
+  DRYDOCK_BLOB_DIR: z.string().optional(),
+  /** The largest file a run may capture, and the most one attempt may capture in all, in megabytes. */
+  DRYDOCK_ARTIFACT_MAX_FILE_MB: z.coerce.number().positive().default(50),
+  DRYDOCK_ARTIFACT_MAX_RUN_MB: z.coerce.number().positive().default(200),
   DRYDOCK_TEAM: z.string().default('default'),
 
   DATABASE_URL: optionalUrl,
@@ -94,6 +99,7 @@ export interface Config extends RawConfig {
   apiUrl: string;
   webUrl: string;
   publicUrl: string;
+  blobDir: string;
   /** The settings given in the environment rather than defaulted, so the agent's config file knows which of its values they override. */
   fromEnv: ReadonlySet<keyof RawConfig>;
 }
@@ -111,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     ...c,
     fromEnv: new Set(keys.filter((k) => env[k] !== undefined && env[k] !== '')),
+    blobDir: c.DRYDOCK_BLOB_DIR ? resolve(c.DRYDOCK_BLOB_DIR) : resolve(c.DRYDOCK_DATA_DIR, 'blobs'),
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.DRYDOCK_TEMPORAL_PORT}`,
     temporalUiUrl: c.DRYDOCK_TEMPORAL_UI_URL ?? `http://localhost:${c.DRYDOCK_TEMPORAL_UI_PORT}`,
     apiUrl: c.DRYDOCK_API_URL ?? `http://${c.DRYDOCK_API_HOST === '0.0.0.0' ? '127.0.0.1' : c.DRYDOCK_API_HOST}:${c.DRYDOCK_API_PORT}`,

@@ -37,6 +37,58 @@ export interface AgentScriptJob {
   secretNames: string[];
   timeoutSeconds: number;
   successCriteria: SuccessCriteria;
+  /** The manifest's `capture`: what the agent keeps of the attempt once its process has ended. Absent: nothing. */
+  capture?: JobCapture;
+}
+
+/** A manifest's `capture`, as the job carries it. */
+export interface JobCapture {
+  environment_snapshot: boolean;
+  /** Globs relative to the run's work directory (the script's cwd). */
+  artifacts: string[];
+}
+
+export const ARTIFACT_KINDS = ['artifact', 'environment'] as const;
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+/** The name an attempt's environment snapshot is stored under; no artifact may take it. */
+export const ENVIRONMENT_SNAPSHOT_NAME = 'drydock-environment.json';
+
+/** `GET /api/v1/runs/:id/artifacts`: one file captured from a run's attempt. */
+export interface RunArtifactView {
+  id: string;
+  runId: string;
+  attempt: number;
+  /** The file's path relative to the run's work directory, or ENVIRONMENT_SNAPSHOT_NAME. */
+  name: string;
+  kind: ArtifactKind;
+  size: number;
+  sha256: string;
+  contentType: string;
+  createdAt: string;
+  /** Same-origin path that downloads the file as an attachment. */
+  downloadUrl: string;
+}
+
+/** The environment snapshot an agent takes of a host after an attempt (JSON, kind `environment`). */
+export interface EnvironmentSnapshot {
+  capturedAt: string;
+  host: {
+    hostname: string;
+    os: { type: string; platform: string; release: string; version: string; arch: string; machine: string };
+    /** /etc/os-release, as its keys say it (NAME, VERSION_ID, PRETTY_NAME, …); null where there is none. */
+    distribution: Record<string, string> | null;
+    uptimeSeconds: number;
+    loadAverage: [number, number, number];
+    cpus: { count: number; model: string | null };
+    memory: { totalMb: number; freeMb: number };
+  };
+  /** The filesystem of the run's work directory. */
+  disk: { path: string; totalMb: number; freeMb: number; usedMb: number } | null;
+  /** The interpreter that ran the script and what `<command> --version` answered. */
+  interpreter: { name: string; command: string; version: string | null } | null;
+  /** The variables the script ran with; secrets and secret-looking names masked. */
+  environment: Record<string, string>;
+  agent: { version: string; node: string };
 }
 
 export interface AgentScriptResult {

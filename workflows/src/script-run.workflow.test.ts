@@ -60,6 +60,9 @@ function harness(agent: AgentActivities | undefined, script: Partial<ScriptForRu
     async runScriptOverSsh() {
       throw new Error('these hosts run through an agent');
     },
+    async runScriptOverWinrm() {
+      throw new Error('these hosts run through an agent');
+    },
   };
   const input: ScriptRunInput = {
     runId: `00000000-0000-7000-8000-${id.padStart(12, '0')}`,

@@ -95,11 +95,14 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     secretNames: script.secretNames,
     timeoutSeconds: script.timeoutSeconds,
     successCriteria: script.successCriteria,
+    capture: script.capture,
   };
   let result;
   if (script.transport === 'ssh') {
     // Agentless hosts are reached from a central worker; any central worker can take the attempt.
     result = await proxyActivities<CentralActivities>(options).runScriptOverSsh({ job, hostId: input.hostId });
+  } else if (script.transport === 'winrm') {
+    result = await proxyActivities<CentralActivities>(options).runScriptOverWinrm({ job, hostId: input.hostId });
   } else {
     const agent = proxyActivities<AgentActivities>({
       ...options,

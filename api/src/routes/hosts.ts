@@ -43,11 +43,11 @@ async function pollersByHost(deps: ApiDeps, hostIds: string[]): Promise<Map<stri
 const HostQuery = z.strictObject({
   tags: z.string().optional(),
   environment: z.string().optional(),
-  transport: z.enum(['agent', 'ssh']).optional(),
+  transport: z.enum(['agent', 'ssh', 'winrm']).optional(),
 });
 
 export function hostRoutes(deps: ApiDeps) {
-  const views = async (teamId: string, filter: { id?: string; tags?: string[]; environment?: string; transport?: 'agent' | 'ssh' }): Promise<HostView[]> => {
+  const views = async (teamId: string, filter: { id?: string; tags?: string[]; environment?: string; transport?: 'agent' | 'ssh' | 'winrm' }): Promise<HostView[]> => {
     let q = deps.db
       .selectFrom('hosts as h')
       .leftJoin('credentials as c', 'c.id', 'h.credential_id')
@@ -84,6 +84,7 @@ export function hostRoutes(deps: ApiDeps) {
       credential: h.credential_id ? { id: h.credential_id, name: h.credential_name ?? h.credential_id } : null,
       jumpHostId: h.jump_host_id,
       hostKeyPinned: h.host_key !== null,
+      winrmAuth: h.auth_method,
       metrics:
         h.transport === 'agent' && h.uptime_seconds !== null
           ? {
@@ -101,10 +102,11 @@ export function hostRoutes(deps: ApiDeps) {
     if (!view) throw new NotFoundError('host', id);
     return view;
   };
-  const checkRefs = async (teamId: string, body: { credentialId?: string; jumpHostId?: string | null; name?: string }, self?: string) => {
+  const checkRefs = async (teamId: string, body: { credentialId?: string; jumpHostId?: string | null; name?: string }, transport: 'agent' | 'ssh' | 'winrm', self?: string) => {
     if (body.credentialId) {
       const cred = await deps.db.selectFrom('credentials').select('kind').where('team_id', '=', teamId).where('id', '=', body.credentialId).executeTakeFirst();
       if (!cred) throw new ValidationError('unknown credential', { credentialId: [`credential ${body.credentialId} does not exist`] });
+      if (transport === 'winrm' && cred.kind !== 'password') throw new ValidationError('wrong credential kind', { credentialId: ['WinRM needs a password credential'] });
       if (cred.kind === 'https_token') throw new ValidationError('wrong credential kind', { credentialId: ['SSH needs an SSH key or a password credential'] });
     }
     if (body.name) {
@@ -117,6 +119,7 @@ export function hostRoutes(deps: ApiDeps) {
     }
     if (body.jumpHostId) {
       const jump = await deps.db.selectFrom('hosts').select(['transport', 'jump_host_id']).where('team_id', '=', teamId).where('id', '=', body.jumpHostId).executeTakeFirst();
+      if (transport !== 'ssh') throw new ValidationError('jump hosts apply to SSH hosts', { jumpHostId: ['only SSH hosts use a jump host'] });
       if (!jump || jump.transport !== 'ssh') throw new ValidationError('unknown jump host', { jumpHostId: [`${body.jumpHostId} is not an SSH host`] });
       if (body.jumpHostId === self || jump.jump_host_id) throw new ValidationError('jump chain', { jumpHostId: ['a jump host reaches its target directly (one hop)'] });
     }
@@ -135,16 +138,17 @@ export function hostRoutes(deps: ApiDeps) {
       noteAudit(c, { action: 'host.create', resource: `host:${body.id}`, detail: { transport: body.transport, address: body.address } });
       const existing = await deps.db.selectFrom('hosts').select('id').where('id', '=', body.id).executeTakeFirst();
       if (existing) throw new ConflictError(`a host with id ${body.id} already exists`);
-      await checkRefs(teamId, { ...body, name: body.name ?? body.id });
+      await checkRefs(teamId, { ...body, name: body.name ?? body.id }, body.transport);
       await deps.db
         .insertInto('hosts')
         .values({
           id: body.id,
           team_id: teamId,
           name: body.name ?? body.id,
-          transport: 'ssh',
+          transport: body.transport,
           address: body.address,
-          port: body.port,
+          port: body.port ?? (body.transport === 'winrm' ? 5986 : 22),
+          auth_method: body.transport === 'winrm' ? (body.winrmAuth ?? 'ntlm') : null,
           username: body.username,
           credential_id: body.credentialId,
           jump_host_id: body.jumpHostId ?? null,
@@ -161,8 +165,11 @@ export function hostRoutes(deps: ApiDeps) {
       const body = c.req.valid('json');
       noteAudit(c, { action: body.resetHostKey ? 'host.reset-host-key' : 'host.update', resource: `host:${id}`, detail: { fields: Object.keys(body) } });
       const host = await one(teamId, id);
-      await checkRefs(teamId, body, id);
-      const agentless = host.transport === 'ssh';
+      await checkRefs(teamId, body, host.transport, id);
+      const agentless = host.transport !== 'agent';
+      if (body.winrmAuth !== undefined && host.transport !== 'winrm') {
+        throw new ValidationError('not a WinRM host', { winrmAuth: ['winrmAuth applies to WinRM hosts'] });
+      }
       if (!agentless && (body.address || body.port || body.username || body.credentialId || body.jumpHostId)) {
         throw new ValidationError('agent hosts are reached through their agent', { transport: ['connection settings apply to SSH hosts only'] });
       }
@@ -175,6 +182,7 @@ export function hostRoutes(deps: ApiDeps) {
           ...(body.username !== undefined ? { username: body.username } : {}),
           ...(body.credentialId !== undefined ? { credential_id: body.credentialId } : {}),
           ...(body.jumpHostId !== undefined ? { jump_host_id: body.jumpHostId } : {}),
+          ...(body.winrmAuth !== undefined ? { auth_method: body.winrmAuth } : {}),
           ...(body.environment !== undefined ? { environment: body.environment } : {}),
           ...(body.group !== undefined ? { host_group: body.group } : {}),
           ...(body.tags !== undefined ? { tags: body.tags } : {}),

@@ -7,6 +7,8 @@ import * as catalog from './migrations/002-catalog.ts';
 import * as agentlessHosts from './migrations/003-agentless-hosts.ts';
 import * as agentHardening from './migrations/004-agent-hardening.ts';
 import * as runResults from './migrations/005-run-results.ts';
+import * as runArtifacts from './migrations/006-run-artifacts.ts';
+import * as winrmHosts from './migrations/007-winrm-hosts.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -30,6 +32,8 @@ const migrations: Record<string, Migration> = {
   '003-agentless-hosts': agentlessHosts,
   '004-agent-hardening': agentHardening,
   '005-run-results': runResults,
+  '006-run-artifacts': runArtifacts,
+  '007-winrm-hosts': winrmHosts,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

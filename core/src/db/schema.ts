@@ -28,7 +28,8 @@ export interface HostTable {
   id: string;
   team_id: string;
   name: string;
-  transport: 'agent' | 'ssh';
+  transport: 'agent' | 'ssh' | 'winrm';
+  auth_method: ColumnType<'basic' | 'ntlm' | null, 'basic' | 'ntlm' | null | undefined, 'basic' | 'ntlm' | null>;
   tags: ColumnType<string[], string[] | undefined, string[]>;
   address: ColumnType<string | null, string | null | undefined, string | null>;
   port: ColumnType<number | null, number | null | undefined, number | null>;
@@ -101,6 +102,20 @@ export interface RunLogTable {
   stream: 'stdout' | 'stderr' | 'system';
   ts: Timestamp;
   line: string;
+}
+
+export interface RunArtifactTable {
+  id: string;
+  run_id: string;
+  attempt: number;
+  name: string;
+  kind: 'artifact' | 'environment';
+  /** bigint: the driver returns it as text. */
+  size: ColumnType<string, number, number>;
+  sha256: string;
+  content_type: string;
+  blob_key: string;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface AuditTable {
@@ -224,6 +239,7 @@ export interface Database {
   agents: AgentTable;
   runs: RunTable;
   run_logs: RunLogTable;
+  run_artifacts: RunArtifactTable;
   audit_log: AuditTable;
 }
 
@@ -231,6 +247,7 @@ export type Run = Selectable<RunTable>;
 export type NewRun = Insertable<RunTable>;
 export type RunUpdate = Updateable<RunTable>;
 export type RunLog = Selectable<RunLogTable>;
+export type RunArtifact = Selectable<RunArtifactTable>;
 export type Host = Selectable<HostTable>;
 export type User = Selectable<UserTable>;
 export type ScriptRepository = Selectable<ScriptRepositoryTable>;

@@ -1,0 +1,301 @@
+import { execFile } from 'node:child_process';
+import { openAsBlob, statSync } from 'node:fs';
+import { glob, readFile, realpath, stat, statfs } from 'node:fs/promises';
+import { arch, cpus, freemem, hostname, loadavg, machine, release, totalmem, type, uptime, version } from 'node:os';
+import { extname, isAbsolute, join, relative, sep } from 'node:path';
+import type { Dirent } from 'node:fs';
+import type { Config } from '@drydock/core';
+import { SECRET_MASK } from '@drydock/core/manifest';
+import { type AgentScriptJob, type ArtifactKind, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture } from '@drydock/core/run-contract';
+import { AGENT_VERSION } from './identity.ts';
+import { INTERPRETER_COMMAND, paramEnvName, secretMasker } from './script-runner.ts';
+
+/** Variable names whose values never leave the host in a snapshot, whatever they hold. */
+const SECRET_NAME = /SECRET|TOKEN|PASSWORD|KEY|CREDENTIAL/i;
+/** A glob that matches more files than this captures the first ones only, so `**` cannot flood the API. */
+export const MAX_ARTIFACT_FILES = 1_000;
+const VERSION_TIMEOUT_MS = 5_000;
+const MB = 1024 * 1024;
+
+export interface CaptureLimits {
+  maxFileBytes: number;
+  /** All of one attempt's files together, the snapshot included. */
+  maxRunBytes: number;
+}
+
+export function captureLimits(config: Pick<Config, 'DRYDOCK_ARTIFACT_MAX_FILE_MB' | 'DRYDOCK_ARTIFACT_MAX_RUN_MB'>): CaptureLimits {
+  return { maxFileBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_FILE_MB * MB), maxRunBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_RUN_MB * MB) };
+}
+
+/** One file on its way to the API. */
+export interface ArtifactFile {
+  name: string;
+  kind: ArtifactKind;
+  contentType: string;
+  size: number;
+  body: Blob;
+}
+
+export type UploadOutcome = { ok: true; size: number; sha256: string } | { ok: false; message: string };
+export type ArtifactUpload = (runId: string, attempt: number, file: ArtifactFile, signal: AbortSignal) => Promise<UploadOutcome>;
+
+/** `12 B`, `3.4 kB`, `2.0 MB`: sizes as the log and the limits name them. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < MB) return `${(n / 1024).toFixed(1)} kB`;
+  const mb = n / MB;
+  return Number.isInteger(mb) ? `${mb} MB` : `${mb.toFixed(1)} MB`;
+}
+
+/** The script's variables as a snapshot may show them: secret parameters, secret-looking names and secret values masked. */
+export function maskEnvironment(job: AgentScriptJob, env: Record<string, string>): Record<string, string> {
+  const secretVars = new Set(job.secretNames.map(paramEnvName));
+  const mask = secretMasker(job);
+  return Object.fromEntries(
+    Object.keys(env)
+      .sort()
+      .map((name) => [name, SECRET_NAME.test(name) || secretVars.has(name) ? SECRET_MASK : mask(env[name]!)]),
+  );
+}
+
+async function distribution(): Promise<Record<string, string> | null> {
+  for (const file of ['/etc/os-release', '/usr/lib/os-release']) {
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text === null) continue;
+    const out: Record<string, string> = {};
+    for (const line of text.split('\n')) {
+      const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+      if (match) out[match[1]!] = match[2]!.replace(/^(["'])(.*)\1$/, '$2');
+    }
+    return out;
+  }
+  return null;
+}
+
+async function diskOf(path: string): Promise<EnvironmentSnapshot['disk']> {
+  try {
+    const fs = await statfs(path);
+    const toMb = (blocks: number) => Math.round((blocks * fs.bsize) / MB);
+    return { path, totalMb: toMb(fs.blocks), freeMb: toMb(fs.bavail), usedMb: toMb(fs.blocks - fs.bfree) };
+  } catch {
+    return null;
+  }
+}
+
+/** `<command> --version`, first line: what the interpreter says it is, or null if it will not say. */
+function commandVersion(command: string, env: Record<string, string>, cwd: string | undefined): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile(command, ['--version'], { env, cwd, timeout: VERSION_TIMEOUT_MS, maxBuffer: 64 * 1024 }, (err, stdout, stderr) => {
+      const first = `${stdout}\n${stderr}`.split('\n').find((l) => l.trim() !== '')?.trim() ?? null;
+      resolve(err && !first ? null : first && first.slice(0, 200));
+    });
+  });
+}
+
+/** What the host looked like when the attempt ended: OS, load, memory, the work directory's disk, the interpreter, the variables. */
+export async function environmentSnapshot(job: AgentScriptJob, workDir: string | null, env: Record<string, string>): Promise<EnvironmentSnapshot> {
+  const interpreter = job.interpreter !== null && Object.hasOwn(INTERPRETER_COMMAND, job.interpreter) ? INTERPRETER_COMMAND[job.interpreter] : null;
+  const [distro, disk, interpreterVersion] = await Promise.all([
+    distribution(),
+    workDir ? diskOf(workDir) : Promise.resolve(null),
+    interpreter ? commandVersion(interpreter.command, env, workDir ?? undefined) : Promise.resolve(null),
+  ]);
+  const [one, five, fifteen] = loadavg();
+  const cpuList = cpus();
+  return {
+    capturedAt: new Date().toISOString(),
+    host: {
+      hostname: hostname(),
+      os: { type: type(), platform: process.platform, release: release(), version: version(), arch: arch(), machine: machine() },
+      distribution: distro,
+      uptimeSeconds: Math.round(uptime()),
+      loadAverage: [one ?? 0, five ?? 0, fifteen ?? 0],
+      cpus: { count: cpuList.length, model: cpuList[0]?.model ?? null },
+      memory: { totalMb: Math.round(totalmem() / MB), freeMb: Math.round(freemem() / MB) },
+    },
+    disk,
+    interpreter: interpreter ? { name: interpreter.name, command: interpreter.command, version: interpreterVersion } : null,
+    environment: maskEnvironment(job, env),
+    agent: { version: AGENT_VERSION, node: process.version },
+  };
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.txt': 'text/plain; charset=utf-8',
+  '.log': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.csv': 'text/csv; charset=utf-8',
+  '.json': 'application/json',
+  '.xml': 'application/xml',
+  '.html': 'text/html; charset=utf-8',
+  '.yaml': 'application/yaml',
+  '.yml': 'application/yaml',
+  '.gz': 'application/gzip',
+  '.tgz': 'application/gzip',
+  '.tar': 'application/x-tar',
+  '.zip': 'application/zip',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.pdf': 'application/pdf',
+};
+
+export function contentTypeOf(name: string): string {
+  return CONTENT_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
+}
+
+/** A glob stays inside the work directory, as the manifest schema already demands; checked again on the host. */
+function globInsideWorkDir(pattern: string): boolean {
+  return pattern !== '' && !isAbsolute(pattern) && !pattern.split(/[\\/]/).includes('..') && !pattern.includes('\0');
+}
+
+function isInside(root: string, path: string): boolean {
+  return path.startsWith(root + sep);
+}
+
+/** Never walk through a symlinked directory: it may lead anywhere on the host (`/`), and `**` would follow it. */
+function symlinkedDirectory(entry: Dirent | string): boolean {
+  if (typeof entry === 'string' || !entry.isSymbolicLink()) return false;
+  try {
+    return statSync(join(entry.parentPath, entry.name)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export interface FoundArtifact {
+  /** Relative to the work directory, with `/` separators. */
+  name: string;
+  /** Where its bytes are, every symlink resolved (inside the work directory). */
+  file: string;
+  size: number;
+}
+
+/**
+ * The regular files the globs match, relative to the work directory. A match whose real path leaves the work
+ * directory (a symlink to /etc/passwd) is refused, and so is anything that is not a regular file (a FIFO would
+ * block the reader forever); each refusal is a line for the run's log.
+ */
+export async function findArtifacts(workDir: string, globs: readonly string[], log: (line: string) => void): Promise<FoundArtifact[]> {
+  const root = await realpath(workDir);
+  const names = new Set<string>();
+  let truncated = false;
+  for (const pattern of globs) {
+    if (!globInsideWorkDir(pattern)) {
+      log(`artifact glob ${pattern} refused: globs are relative to the run's work directory, without ".."`);
+      continue;
+    }
+    let matched = 0;
+    for await (const entry of glob(pattern, { cwd: root, withFileTypes: true, exclude: symlinkedDirectory })) {
+      if (entry.isDirectory()) continue;
+      const name = relative(root, join(entry.parentPath, entry.name)).split(sep).join('/');
+      if (name === '' || name.startsWith('../')) continue;
+      matched++;
+      if (names.size >= MAX_ARTIFACT_FILES && !names.has(name)) {
+        truncated = true;
+        break;
+      }
+      names.add(name);
+    }
+    if (matched === 0) log(`artifact glob ${pattern} matched no file`);
+  }
+  if (truncated) log(`the artifact globs match more than ${MAX_ARTIFACT_FILES} files; only the first ${MAX_ARTIFACT_FILES} are considered`);
+
+  const found: FoundArtifact[] = [];
+  for (const name of [...names].sort()) {
+    if (name === ENVIRONMENT_SNAPSHOT_NAME) {
+      log(`artifact ${name} not captured: the name is reserved for the environment snapshot`);
+      continue;
+    }
+    let file: string;
+    try {
+      file = await realpath(join(root, name));
+    } catch {
+      log(`artifact ${name} not captured: it is a symlink to nothing`);
+      continue;
+    }
+    if (!isInside(root, file)) {
+      log(`artifact ${name} not captured: it leads outside the run's work directory (a symlink to ${file})`);
+      continue;
+    }
+    const info = await stat(file);
+    if (!info.isFile()) {
+      log(`artifact ${name} not captured: it is not a regular file`);
+      continue;
+    }
+    found.push({ name, file, size: info.size });
+  }
+  return found;
+}
+
+export interface CaptureAttemptOptions {
+  job: AgentScriptJob;
+  capture: JobCapture;
+  attempt: number;
+  /** The script's cwd; null for a host operation, which has none. */
+  workDir: string | null;
+  /** The variables the script ran with. */
+  env: Record<string, string>;
+  limits: CaptureLimits;
+  upload: ArtifactUpload;
+  log: (line: string) => void;
+  signal: AbortSignal;
+}
+
+/**
+ * Takes what the manifest asks for after an attempt (the environment snapshot, then the matching files, in name
+ * order) and sends it to the API, within the per-file and per-attempt limits. Reports by log lines; never throws
+ * for a file it could not keep.
+ */
+export async function captureAttempt(o: CaptureAttemptOptions): Promise<void> {
+  const { job, limits, log } = o;
+  let total = 0;
+  let captured = 0;
+
+  const send = async (file: ArtifactFile, what: string): Promise<void> => {
+    if (file.size > limits.maxFileBytes) {
+      log(`${what} not captured: ${formatBytes(file.size)} is over the per-file limit of ${formatBytes(limits.maxFileBytes)} (DRYDOCK_ARTIFACT_MAX_FILE_MB)`);
+      return;
+    }
+    if (total + file.size > limits.maxRunBytes) {
+      log(
+        `${what} not captured: ${formatBytes(file.size)} more would bring this attempt's captures to ${formatBytes(total + file.size)}, over the per-run limit of ${formatBytes(limits.maxRunBytes)} (DRYDOCK_ARTIFACT_MAX_RUN_MB)`,
+      );
+      return;
+    }
+    const outcome = await o.upload(job.runId, o.attempt, file, o.signal);
+    if (!outcome.ok) {
+      log(`${what} not captured: ${outcome.message}`);
+      return;
+    }
+    total += outcome.size;
+    captured++;
+    log(`captured ${what} (${formatBytes(outcome.size)}, sha256 ${outcome.sha256.slice(0, 12)})`);
+  };
+
+  if (o.capture.environment_snapshot) {
+    const snapshot = await environmentSnapshot(job, o.workDir, o.env);
+    const bytes = new TextEncoder().encode(`${JSON.stringify(snapshot, null, 2)}\n`);
+    await send({ name: ENVIRONMENT_SNAPSHOT_NAME, kind: 'environment', contentType: 'application/json', size: bytes.byteLength, body: new Blob([bytes]) }, 'environment snapshot');
+  }
+  if (o.capture.artifacts.length > 0) {
+    if (o.workDir === null) {
+      log('no artifacts captured: a host operation has no work directory to take files from');
+    } else {
+      for (const found of await findArtifacts(o.workDir, o.capture.artifacts, log)) {
+        if (o.signal.aborted) {
+          log(`capture stopped before ${found.name}: ${String(o.signal.reason instanceof Error ? o.signal.reason.message : o.signal.reason)}`);
+          break;
+        }
+        let body: Blob;
+        try {
+          body = await openAsBlob(found.file);
+        } catch (err) {
+          log(`artifact ${found.name} not captured: ${(err as Error).message}`);
+          continue;
+        }
+        await send({ name: found.name, kind: 'artifact', contentType: contentTypeOf(found.name), size: body.size, body }, `artifact ${found.name}`);
+      }
+    }
+  }
+  if (captured > 0) log(`captured ${captured} file${captured === 1 ? '' : 's'} (${formatBytes(total)}) from attempt ${o.attempt}`);
+}
