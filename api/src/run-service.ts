@@ -67,6 +67,10 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
   if (manifest.operation && host.transport !== 'agent') {
     throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`host operations run through an agent; ${host.id} is reached over ${host.transport}`] });
   }
+  // runner agent (the default) runs on any host, the host's transport deciding how; ssh and winrm name the transport.
+  if ((manifest.runner === 'ssh' || manifest.runner === 'winrm') && host.transport !== manifest.runner) {
+    throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`${manifest.id} runs over ${manifest.runner}; ${host.id} is reached ${host.transport === 'agent' ? 'through its agent' : `over ${host.transport}`}`] });
+  }
   if (host.transport === 'winrm' && manifest.script !== undefined && manifest.interpreter !== 'powershell') {
     throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`${host.id} is a Windows host reached over WinRM; it runs PowerShell scripts and command templates, not ${manifest.interpreter}`] });
   }

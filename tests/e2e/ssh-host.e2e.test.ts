@@ -113,6 +113,18 @@ describe('a host reached over SSH', () => {
     expect(refused.error).toContain(`127.0.0.1:${closed}`);
   });
 
+  test('a manifest with runner ssh runs on SSH hosts only', async () => {
+    const created = await stack.api('/api/v1/actions', { method: 'POST', json: { id: 'uname', name: 'uname', runner: 'ssh', command_template: 'uname -s' } });
+    expect(created.status).toBe(201);
+    const refused = await stack.api('/api/v1/runs', { method: 'POST', json: { actionId: 'uname', hostId: 'local', params: {} } });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { fields: Record<string, string[]> } }).error.fields.hostId).toEqual(['uname runs over ssh; local is reached through its agent']);
+    const ran = await stack.api('/api/v1/runs', { method: 'POST', json: { actionId: 'uname', hostId: 'box-1', params: {} } });
+    const final = await stack.waitForRun(((await ran.json()) as { id: string }).id);
+    expect(final.status).toBe('succeeded');
+    expect((await stack.lines(final.id)).map((l) => l.line)).toContain('Linux');
+  });
+
   test('host input is checked field by field, and the host list filters by environment and transport', async () => {
     const bad = await stack.api('/api/v1/hosts', { method: 'POST', json: { id: 'Bad', transport: 'ssh', address: 'a b', port: 0, username: '', credentialId: 'x' } });
     expect(bad.status).toBe(400);
