@@ -131,6 +131,68 @@ test('add an SSH host, fix the port the form rejects, find it by environment, ed
   expect(await page.content()).not.toContain(REGISTRATION_SECRET);
 });
 
+test('add a WinRM host: only password credentials, no jump host, NTLM unless chosen otherwise, listed with its badge', async () => {
+  const WIN = 'win-app-1';
+  const password = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'windows ops', kind: 'password', username: 'CORP\\ops', secret: 'browser-winrm-password' } });
+  expect(password.status).toBe(201);
+  const winCredential = ((await password.json()) as { id: string }).id;
+  const key = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'deploy key', kind: 'ssh_key', secret: 'not a real key: never used to connect' } });
+  expect(key.status).toBe(201);
+  const keyCredential = ((await key.json()) as { id: string }).id;
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${stack.config.webUrl}/hosts/new`);
+  await expect.poll(() => page.getByTestId('host-form').count()).toBe(1);
+  expect(await page.locator(`#host-credentialId option[value="${keyCredential}"]`).count()).toBe(1);
+  expect(await page.locator('#host-jumpHostId').count()).toBe(1);
+
+  // The fields follow the choice once the page is hydrated; until then a click changes nothing here, so try again.
+  await expect
+    .poll(async () => {
+      await page.locator('label[for="host-transport-winrm"]').click();
+      return page.locator('#host-winrmAuth').count();
+    })
+    .toBe(1);
+  expect(await page.locator('#host-jumpHostId').count()).toBe(0);
+  expect(await page.locator('#host-port').getAttribute('placeholder')).toBe('5986');
+  expect(await page.locator('#host-winrmAuth').inputValue()).toBe('ntlm');
+  expect(await page.locator(`#host-credentialId option[value="${keyCredential}"]`).count()).toBe(0);
+  expect(await page.locator(`#host-credentialId option[value="${winCredential}"]`).textContent()).toBe('windows ops (Password, CORP\\ops)');
+
+  await page.locator('#host-id').fill(WIN);
+  await page.locator('#host-address').fill('127.0.0.1');
+  await page.locator('#host-port').fill(String(closedPort));
+  await page.locator('#host-username').fill('CORP\\ops');
+  await page.locator('#host-credentialId').selectOption(winCredential);
+  await page.locator('#host-tags').fill('windows');
+  await page.screenshot({ path: join(OUTPUT, 'host-new-winrm.png'), fullPage: true });
+  await page.getByTestId('save-host').click();
+  await page.waitForURL(new RegExp(`/hosts/${WIN}$`));
+
+  const { host } = await getHost(WIN);
+  expect(host).toMatchObject({ transport: 'winrm', winrmAuth: 'ntlm', address: '127.0.0.1', port: closedPort, username: 'CORP\\ops', jumpHostId: null, tags: ['windows'], hostKeyPinned: false });
+  expect(host?.credential?.id).toBe(winCredential);
+  expect(await page.getByTestId('transport-badge').textContent()).toBe('WinRM');
+  expect(await page.getByTestId('host-winrm-auth').textContent()).toBe('NTLM');
+  expect(await page.getByTestId('host-address').textContent()).toBe(`CORP\\ops on 127.0.0.1:${closedPort}`);
+  expect(await page.locator('#host-winrmAuth').inputValue()).toBe('ntlm');
+  expect(await page.getByTestId('reset-host-key').textContent()).toBe('Reset certificate pin');
+  await page.screenshot({ path: join(OUTPUT, 'host-winrm.png'), fullPage: true });
+
+  await page.goto(`${stack.config.webUrl}/hosts`);
+  await page.locator('[data-testid="host-filters"] select[name="transport"]').selectOption('winrm');
+  await page.waitForURL(/\/hosts\?transport=winrm$/);
+  await expect.poll(() => page.getByTestId('host-row').count()).toBe(1);
+  const row = page.locator(`[data-testid="host-row"][data-host-id="${WIN}"]`);
+  expect(await row.getAttribute('data-transport')).toBe('winrm');
+  expect(await row.getByTestId('transport-badge').textContent()).toBe('WinRM');
+  expect(await row.getByTestId('host-state').getAttribute('data-state')).toBe('not-reached');
+  expect(await row.getByTestId('host-key-pinned').getAttribute('data-pinned')).toBe('false');
+
+  expect((await stack.api(`/api/v1/hosts/${WIN}`, { method: 'DELETE' })).status).toBe(204);
+  await page.close();
+});
+
 test('without JavaScript the filters still work and the route action rejects what the browser would have', async () => {
   const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();

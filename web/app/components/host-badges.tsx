@@ -4,7 +4,15 @@ import { formatDateTime, formatRelative } from '../lib/format.ts';
 const TRANSPORT: Record<HostView['transport'], { label: string; tone: string; title: string }> = {
   agent: { label: 'agent', tone: 'bg-teal-50 text-teal-800 ring-teal-200', title: 'An agent on the host runs its scripts' },
   ssh: { label: 'SSH', tone: 'bg-indigo-50 text-indigo-800 ring-indigo-200', title: 'Drydock reaches the host over SSH from its central worker' },
+  winrm: { label: 'WinRM', tone: 'bg-sky-50 text-sky-800 ring-sky-200', title: 'Drydock reaches the Windows host over WinRM (HTTPS) from its central worker; it runs PowerShell scripts and command templates' },
 };
+
+/** How the host is reached, in words: "SSH", "WinRM", or "agent". */
+export function transportLabel(transport: HostView['transport']): string {
+  return TRANSPORT[transport].label;
+}
+
+export const WINRM_AUTH_LABEL: Record<'basic' | 'ntlm', string> = { ntlm: 'NTLM', basic: 'Basic' };
 
 export function TransportBadge({ transport }: { transport: HostView['transport'] }) {
   const t = TRANSPORT[transport];
@@ -25,7 +33,7 @@ type HostState = 'online' | 'offline' | 'reached' | 'not-reached';
 const STATE: Record<HostState, { label: string; dot: string; title: string }> = {
   online: { label: 'online', dot: 'bg-emerald-500', title: 'Its agent sent a heartbeat in the last 30 s' },
   offline: { label: 'offline', dot: 'bg-slate-400', title: 'No heartbeat from its agent in the last 30 s: runs wait for it to come back' },
-  reached: { label: 'reached', dot: 'bg-emerald-500', title: 'Drydock has connected to it over SSH' },
+  reached: { label: 'reached', dot: 'bg-emerald-500', title: 'Drydock has connected to it from its central worker' },
   'not-reached': { label: 'not reached yet', dot: 'bg-slate-400', title: 'Drydock has not connected to it yet: the first run does' },
 };
 
@@ -34,7 +42,7 @@ export function hostState(host: Pick<HostView, 'transport' | 'online'>): HostSta
   return host.online ? 'reached' : 'not-reached';
 }
 
-/** Online or offline for an agent; for an SSH host, whether Drydock has reached it yet. */
+/** Online or offline for an agent; for an SSH or WinRM host, whether Drydock has reached it yet. */
 export function HostStateBadge({ host }: { host: Pick<HostView, 'transport' | 'online'> }) {
   const state = hostState(host);
   const s = STATE[state];
@@ -62,8 +70,14 @@ export function LastSeen({ iso, now, testId }: { iso: string | null; now: number
   );
 }
 
-/** `deploy@10.0.4.12:22`, where Drydock connects to an SSH host. */
-export function sshTarget(host: Pick<HostView, 'username' | 'address' | 'port'>): string {
+/**
+ * `deploy@10.0.4.12:22`, where Drydock connects to an SSH host. A WinRM host's user may hold an `@` of its own
+ * (`ops@corp.example`), so it reads `ops@corp.example on 10.0.4.20:5986`.
+ */
+export function hostTarget(host: Pick<HostView, 'username' | 'address' | 'port'> & { transport?: HostView['transport'] }): string {
   const address = host.address?.includes(':') ? `[${host.address}]` : (host.address ?? '?');
-  return `${host.username ? `${host.username}@` : ''}${address}:${host.port ?? 22}`;
+  const winrm = host.transport === 'winrm';
+  const where = `${address}:${host.port ?? (winrm ? 5986 : 22)}`;
+  if (!host.username) return where;
+  return winrm ? `${host.username} on ${where}` : `${host.username}@${where}`;
 }

@@ -2,9 +2,9 @@ import { ENVIRONMENTS } from '@drydock/core/api-schemas';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { Form, Link, useNavigation } from 'react-router';
 import { credentialKindLabel, type CredentialView, type HostView } from '../lib/api-views.ts';
-import { checkHostBody, createBody, patchBody, readSettings, settingsOf, type HostField, type HostFormValues } from '../lib/host-form.ts';
+import { checkHostBody, createBody, patchBody, readSettings, settingsOf, type AgentlessTransport, type HostField, type HostFormValues } from '../lib/host-form.ts';
 import type { FieldErrors } from '../lib/run-form.ts';
-import { sshTarget } from './host-badges.tsx';
+import { hostTarget, WINRM_AUTH_LABEL } from './host-badges.tsx';
 
 const inputClass = 'block w-full rounded border bg-white px-2.5 py-1.5 text-sm shadow-xs focus:outline-none focus:ring-2 focus:ring-blue-200';
 
@@ -28,6 +28,48 @@ function Field({ name, label, errors, hint, children }: { name: HostField; label
 
 const optional = <span className="font-normal text-slate-500">(optional)</span>;
 
+const TRANSPORTS: { value: AgentlessTransport; label: string; hint: string }[] = [
+  { value: 'ssh', label: 'SSH', hint: 'Linux and other hosts with an SSH server: scripts in any interpreter the host has.' },
+  { value: 'winrm', label: 'WinRM', hint: 'Windows hosts, over WinRM on HTTPS: PowerShell scripts and command templates.' },
+];
+
+/** SSH or WinRM, for a new host; the connection fields below follow the choice. */
+function TransportChoice({ value, onChange, errors }: { value: string; onChange: (t: AgentlessTransport) => void; errors: FieldErrors }) {
+  const messages = errors.transport ?? [];
+  return (
+    <fieldset className="sm:col-span-2" data-field="transport">
+      <legend className="mb-1 block text-xs font-medium text-slate-700">Connect over</legend>
+      <div className={`inline-flex overflow-hidden rounded border text-sm shadow-xs ${messages.length > 0 ? 'border-red-400' : 'border-slate-300'}`}>
+        {TRANSPORTS.map((t) => (
+          <label
+            key={t.value}
+            htmlFor={`host-transport-${t.value}`}
+            className="cursor-pointer bg-white px-4 py-1.5 text-slate-700 not-first:border-l not-first:border-slate-300 hover:bg-slate-50 has-checked:bg-blue-700 has-checked:text-white has-focus-visible:ring-2 has-focus-visible:ring-blue-200 has-focus-visible:ring-inset"
+          >
+            <input
+              type="radio"
+              id={`host-transport-${t.value}`}
+              name="transport"
+              value={t.value}
+              checked={value === t.value}
+              onChange={() => onChange(t.value)}
+              aria-invalid={messages.length > 0 || undefined}
+              className="sr-only"
+            />
+            {t.label}
+          </label>
+        ))}
+      </div>
+      <p className="mt-1 text-xs text-slate-500">{TRANSPORTS.find((t) => t.value === value)?.hint}</p>
+      {messages.length > 0 ? (
+        <p data-field-error="transport" className="mt-1 text-xs font-medium text-red-700">
+          {messages.join(' ')}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
 interface HostFormProps {
   mode: 'new' | 'edit';
   /** The stored host when editing; an agent host offers its labels only, as its agent reports the rest. */
@@ -39,20 +81,26 @@ interface HostFormProps {
   errors: FieldErrors;
   message: string | null;
   saved?: boolean;
+  /** The transport a new host starts with (`/hosts/new?transport=winrm`). */
+  defaultTransport?: AgentlessTransport;
 }
 
-/** An SSH host's connection and labels, checked with the API's own schema before anything is sent. */
-export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors: serverErrors, message, saved }: HostFormProps) {
+/** An SSH or WinRM host's connection and labels, checked with the API's own schema before anything is sent. */
+export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors: serverErrors, message, saved, defaultTransport = 'ssh' }: HostFormProps) {
   const navigation = useNavigation();
   const busy = navigation.state !== 'idle' && navigation.formData?.get('_intent') === 'save';
   const [clientErrors, setClientErrors] = useState<FieldErrors | null>(null);
   const errors = clientErrors ?? (busy ? {} : serverErrors);
   const before = host ? settingsOf(host) : null;
-  const ssh = host === null || host.transport === 'ssh';
+  // A new host's transport is chosen here; a stored host keeps its own.
+  const [chosen, setChosen] = useState<string>(submitted?.transport || defaultTransport);
+  const transport = host ? host.transport : chosen;
+  const agentless = transport !== 'agent';
+  const winrm = transport === 'winrm';
 
   const check = (form: HTMLFormElement) => {
     const data = new FormData(form);
-    return before ? checkHostBody(patchBody(data, readSettings(data.get('_before')) ?? before), 'edit') : checkHostBody(createBody(data), 'new');
+    return before ? checkHostBody(patchBody(data, readSettings(data.get('_before')) ?? before), 'edit', before.transport) : checkHostBody(createBody(data), 'new');
   };
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
@@ -77,10 +125,14 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
     if (key === 'id') return host.id;
     if (key === 'tags') return before.tags.join(', ');
     const value = before[key];
-    return value === null ? '' : String(value);
+    return value === null ? fallback : String(value);
   };
   const cls = (invalid: boolean, extra = '') => `${inputClass} ${extra} ${invalid ? 'border-red-400' : 'border-slate-300 focus:border-blue-500'}`;
-  const credentialKnown = initial('credentialId') === '' || credentials.some((c) => c.id === initial('credentialId'));
+  // WinRM logs in with a password only.
+  const choices = winrm ? credentials.filter((c) => c.kind === 'password') : credentials;
+  const credentialKnown = initial('credentialId') === '' || choices.some((c) => c.id === initial('credentialId'));
+  // A stored host keeps showing its credential; a new one just switched to WinRM starts over rather than show an SSH key it cannot use.
+  const credentialDefault = credentialKnown || mode === 'edit' ? initial('credentialId') : '';
   const jumpKnown = initial('jumpHostId') === '' || jumpHosts.some((h) => h.id === initial('jumpHostId'));
   // Uncontrolled fields keep what was typed; a fresh key after saving shows what the API stored.
   const formKey = before ? JSON.stringify(before) : 'new';
@@ -120,9 +172,16 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
           </div>
         )}
 
-        {ssh ? (
+        {mode === 'new' ? <TransportChoice value={chosen} onChange={setChosen} errors={errors} /> : null}
+
+        {agentless ? (
           <>
-            <Field name="address" label="Address" errors={errors} hint={mode === 'edit' ? 'A new address forgets the pinned host key.' : 'A host name or IP address the central worker can reach.'}>
+            <Field
+              name="address"
+              label="Address"
+              errors={errors}
+              hint={mode === 'edit' ? `A new address forgets the pinned ${winrm ? 'certificate' : 'host key'}.` : 'A host name or IP address the central worker can reach.'}
+            >
               {(invalid) => (
                 <input
                   id="host-address"
@@ -136,21 +195,21 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
                 />
               )}
             </Field>
-            <Field name="port" label="SSH port" errors={errors}>
+            <Field name="port" label={winrm ? 'WinRM port' : 'SSH port'} errors={errors} hint={winrm && mode === 'new' ? 'HTTPS: 5986 when left empty.' : undefined}>
               {(invalid) => (
                 <input
                   id="host-port"
                   name="port"
                   type="text"
                   inputMode="numeric"
-                  placeholder="22"
+                  placeholder={winrm ? '5986' : '22'}
                   defaultValue={initial('port')}
                   aria-invalid={invalid || undefined}
                   className={cls(invalid, 'max-w-32 font-mono')}
                 />
               )}
             </Field>
-            <Field name="username" label="User" errors={errors} hint="Scripts run as this account.">
+            <Field name="username" label="User" errors={errors} hint={winrm ? 'Scripts run as this account: user, DOMAIN\\user or user@domain.' : 'Scripts run as this account.'}>
               {(invalid) => (
                 <input
                   id="host-username"
@@ -158,7 +217,7 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
                   type="text"
                   spellCheck={false}
                   autoComplete="off"
-                  placeholder="deploy"
+                  placeholder={winrm ? 'CORP\\deploy' : 'deploy'}
                   defaultValue={initial('username')}
                   aria-invalid={invalid || undefined}
                   className={cls(invalid, 'font-mono')}
@@ -171,18 +230,24 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
               errors={errors}
               hint={
                 <>
-                  {credentials.length === 0 ? 'No SSH key or password is stored yet. ' : 'An SSH private key or a password. '}
+                  {winrm
+                    ? choices.length === 0
+                      ? 'No password is stored yet: WinRM logs in with a password. '
+                      : 'A password: WinRM takes no SSH key. '
+                    : choices.length === 0
+                      ? 'No SSH key or password is stored yet. '
+                      : 'An SSH private key or a password. '}
                   <Link to="/credentials" className="text-blue-700 hover:underline" data-testid="manage-credentials">
-                    {credentials.length === 0 ? 'Add one on Credentials' : 'Manage credentials'}
+                    {choices.length === 0 ? 'Add one on Credentials' : 'Manage credentials'}
                   </Link>
                 </>
               }
             >
               {(invalid) => (
-                <select id="host-credentialId" name="credentialId" defaultValue={initial('credentialId')} aria-invalid={invalid || undefined} className={cls(invalid)}>
+                <select id="host-credentialId" name="credentialId" defaultValue={credentialDefault} aria-invalid={invalid || undefined} className={cls(invalid)}>
                   <option value="">Choose a credential…</option>
-                  {credentialKnown ? null : <option value={initial('credentialId')}>{host?.credential?.name ?? initial('credentialId')}</option>}
-                  {credentials.map((c) => (
+                  {credentialDefault === '' || credentialKnown ? null : <option value={credentialDefault}>{host?.credential?.name ?? credentialDefault}</option>}
+                  {choices.map((c) => (
                     <option key={c.id} value={c.id}>
                       {c.name} ({credentialKindLabel(c.kind)}
                       {c.username ? `, ${c.username}` : ''})
@@ -191,19 +256,33 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
                 </select>
               )}
             </Field>
-            <Field name="jumpHostId" label={<>Jump host {optional}</>} errors={errors} hint="Drydock connects through this SSH host first (one hop).">
-              {(invalid) => (
-                <select id="host-jumpHostId" name="jumpHostId" defaultValue={initial('jumpHostId')} aria-invalid={invalid || undefined} className={cls(invalid)}>
-                  <option value="">none: connect directly</option>
-                  {jumpKnown ? null : <option value={initial('jumpHostId')}>{initial('jumpHostId')}</option>}
-                  {jumpHosts.map((h) => (
-                    <option key={h.id} value={h.id}>
-                      {h.name} ({sshTarget(h)})
-                    </option>
-                  ))}
-                </select>
-              )}
-            </Field>
+            {winrm ? (
+              <Field name="winrmAuth" label="Authentication" errors={errors} hint="NTLM for domain accounts; Basic for local ones, if the host allows it.">
+                {(invalid) => (
+                  <select id="host-winrmAuth" name="winrmAuth" defaultValue={initial('winrmAuth', 'ntlm')} aria-invalid={invalid || undefined} className={cls(invalid)}>
+                    {(['ntlm', 'basic'] as const).map((a) => (
+                      <option key={a} value={a}>
+                        {WINRM_AUTH_LABEL[a]}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            ) : (
+              <Field name="jumpHostId" label={<>Jump host {optional}</>} errors={errors} hint="Drydock connects through this SSH host first (one hop).">
+                {(invalid) => (
+                  <select id="host-jumpHostId" name="jumpHostId" defaultValue={initial('jumpHostId')} aria-invalid={invalid || undefined} className={cls(invalid)}>
+                    <option value="">none: connect directly</option>
+                    {jumpKnown ? null : <option value={initial('jumpHostId')}>{initial('jumpHostId')}</option>}
+                    {jumpHosts.map((h) => (
+                      <option key={h.id} value={h.id}>
+                        {h.name} ({hostTarget(h)})
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            )}
           </>
         ) : null}
 
@@ -222,7 +301,7 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
         <Field name="group" label={<>Group {optional}</>} errors={errors} hint="Free text, e.g. payments-eu.">
           {(invalid) => <input id="host-group" name="group" type="text" defaultValue={initial('group')} aria-invalid={invalid || undefined} className={cls(invalid)} />}
         </Field>
-        {ssh ? (
+        {agentless ? (
           <Field name="tags" label={<>Tags {optional}</>} errors={errors} hint="Comma-separated: linux, db. A script's host_tags name the tags a host needs to run it.">
             {(invalid) => (
               <input id="host-tags" name="tags" type="text" spellCheck={false} placeholder="linux, db" defaultValue={initial('tags')} aria-invalid={invalid || undefined} className={cls(invalid)} />
@@ -234,7 +313,9 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
         <button type="submit" disabled={busy} data-testid="save-host" className="rounded bg-blue-700 px-4 py-1.5 text-sm font-medium text-white hover:bg-blue-600 disabled:opacity-60">
           {busy ? 'Saving…' : mode === 'new' ? 'Add host' : 'Save settings'}
         </button>
-        {mode === 'new' ? <span className="text-xs text-slate-500">Nothing connects yet: the first run reaches the host and pins its host key.</span> : null}
+        {mode === 'new' ? (
+          <span className="text-xs text-slate-500">Nothing connects yet: the first run reaches the host and pins its {winrm ? 'HTTPS certificate' : 'host key'}.</span>
+        ) : null}
       </div>
     </Form>
   );

@@ -3,6 +3,7 @@ import { Form, Link, useNavigation, useSearchParams } from 'react-router';
 import type { HostView, ScriptView } from '../lib/api-views.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { checkHost, checkParams, type FieldErrors, type StartRunFailure } from '../lib/run-form.ts';
+import { transportLabel } from './host-badges.tsx';
 import { ParameterField } from './parameter-field.tsx';
 
 function validate(entry: ScriptView, form: HTMLFormElement): FieldErrors {
@@ -17,7 +18,10 @@ function defaultHostId(hosts: HostView[], preferred: string | null): string {
 }
 
 function hostStatus(host: HostView): string {
-  if (host.transport === 'ssh') return host.online ? 'reached over SSH' : 'over SSH, not reached yet: the run connects when it starts';
+  if (host.transport !== 'agent') {
+    const over = `over ${transportLabel(host.transport)}`;
+    return host.online ? `reached ${over}` : `${over}, not reached yet: the run connects when it starts`;
+  }
   return host.online ? 'online' : 'offline: the run waits for its agent to come back';
 }
 
@@ -49,7 +53,7 @@ function HostSelect({ hosts, hostTags, initial, errors }: { hosts: HostView[]; h
         >
           {hosts.map((h) => (
             <option key={h.id} value={h.id}>
-              {h.name} ({h.transport === 'ssh' ? 'SSH' : h.online ? 'online' : 'offline'})
+              {h.name} ({h.transport !== 'agent' ? transportLabel(h.transport) : h.online ? 'online' : 'offline'})
             </option>
           ))}
         </select>

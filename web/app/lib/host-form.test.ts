@@ -28,8 +28,11 @@ const host: HostView = {
   credential: { id: CREDENTIAL, name: 'deploy key' },
   jumpHostId: null,
   hostKeyPinned: true,
+  winrmAuth: null,
   metrics: null,
 };
+
+const windows: HostView = { ...host, id: 'win-1', name: 'win-1', transport: 'winrm', port: 5986, username: 'CORP\\ops', tags: ['windows'], winrmAuth: 'ntlm', hostKeyPinned: false };
 
 const shown = {
   name: 'DB staging 1',
@@ -76,10 +79,44 @@ describe('host form', () => {
     expect(patchBody(form({ name: 'db', environment: 'uat', group: '' }), agent)).toEqual({ name: 'db', environment: 'uat' });
   });
 
+  test('a new WinRM host sends its authentication, never a jump host, and the API picks its port', () => {
+    const fields = { transport: 'winrm', id: 'win-1', address: '10.0.4.20', port: '', username: 'CORP\\ops', credentialId: CREDENTIAL, winrmAuth: 'basic', jumpHostId: 'bastion', tags: 'windows' };
+    const body = createBody(form(fields));
+    expect(body).toEqual({ id: 'win-1', transport: 'winrm', address: '10.0.4.20', username: 'CORP\\ops', credentialId: CREDENTIAL, winrmAuth: 'basic', tags: ['windows'] });
+    expect(checkHostBody(body, 'new')).toEqual({});
+    expect(checkHostBody(createBody(form({ ...fields, username: 'ops@corp.example' })), 'new')).toEqual({});
+    // An SSH host leaves the WinRM choice out; a form without a transport is an SSH one.
+    expect(createBody(form({ ...fields, transport: 'ssh' }))).toMatchObject({ transport: 'ssh', jumpHostId: 'bastion' });
+    expect(createBody(form({ ...fields, transport: 'ssh' }))).not.toHaveProperty('winrmAuth');
+    expect(createBody(form({ id: 'web-1' })).transport).toBe('ssh');
+  });
+
+  test('WinRM problems are worded for WinRM', () => {
+    const body = createBody(form({ transport: 'winrm', id: 'win-1', address: '10.0.4.20', username: 'CORP ops', credentialId: '', winrmAuth: 'kerberos' }));
+    expect(checkHostBody(body, 'new')).toEqual({
+      username: ['a user name: user, DOMAIN\\user or user@domain'],
+      credentialId: ['choose a password credential'],
+      winrmAuth: ['choose NTLM or Basic'],
+    });
+    expect(checkHostBody(createBody(form({ transport: 'telnet', id: 'x-1', address: 'x', username: 'ops', credentialId: CREDENTIAL })), 'new')).toEqual({ transport: ['choose SSH or WinRM'] });
+    expect(checkHostBody({ credentialId: '' }, 'edit', 'winrm')).toEqual({ credentialId: ['choose a password credential'] });
+  });
+
+  test('a WinRM host edit sends a changed authentication like any other setting', () => {
+    const before = settingsOf(windows);
+    const shownWindows = { ...shown, name: 'win-1', port: '5986', username: 'CORP\\ops', tags: 'windows', winrmAuth: 'ntlm' };
+    expect(patchBody(form(shownWindows), before)).toEqual({});
+    expect(patchBody(form({ ...shownWindows, winrmAuth: 'basic' }), before)).toEqual({ winrmAuth: 'basic' });
+    expect(checkHostBody({ winrmAuth: 'basic' }, 'edit', 'winrm')).toEqual({});
+    expect(readSettings(JSON.stringify(before))).toEqual(before);
+  });
+
   test('the snapshot the edit form carries reads back, and anything else is refused', () => {
     const before = settingsOf(host);
     expect(readSettings(JSON.stringify(before))).toEqual(before);
     expect(readSettings('{"name":1}')).toBeNull();
+    expect(readSettings(JSON.stringify({ ...before, transport: 'telnet' }))).toBeNull();
+    expect(readSettings(JSON.stringify({ ...before, winrmAuth: 'kerberos' }))).toBeNull();
     expect(readSettings('not json')).toBeNull();
     expect(readSettings(null)).toBeNull();
   });

@@ -2,8 +2,13 @@ import { HostBodySchema, HostPatchSchema } from '@drydock/core/api-schemas';
 import type { HostView } from './api-views.ts';
 import type { FieldErrors } from './run-form.ts';
 
-const FIELDS = ['id', 'name', 'address', 'port', 'username', 'credentialId', 'jumpHostId', 'environment', 'group', 'tags'] as const;
+const FIELDS = ['transport', 'id', 'name', 'address', 'port', 'username', 'credentialId', 'winrmAuth', 'jumpHostId', 'environment', 'group', 'tags'] as const;
 export type HostField = (typeof FIELDS)[number];
+
+/** How Drydock reaches a host it adds: the transports the host form offers. */
+export type AgentlessTransport = 'ssh' | 'winrm';
+export const WINRM_AUTH = ['ntlm', 'basic'] as const;
+export type WinrmAuth = (typeof WINRM_AUTH)[number];
 
 /** A host form as it was sent, for showing it again. */
 export type HostFormValues = Partial<Record<HostField, string>>;
@@ -17,12 +22,15 @@ export interface HostFormFailure {
 
 /** What the edit form showed; a PATCH carries only the fields that differ from it, so it never undoes someone else's change. */
 export interface HostSettings {
+  /** Not editable; it decides which fields the form has and how problems are worded. */
+  transport: HostView['transport'];
   name: string;
   address: string | null;
   port: number | null;
   username: string | null;
   credentialId: string | null;
   jumpHostId: string | null;
+  winrmAuth: WinrmAuth | null;
   environment: string | null;
   group: string | null;
   tags: string[];
@@ -30,12 +38,14 @@ export interface HostSettings {
 
 export function settingsOf(host: HostView): HostSettings {
   return {
+    transport: host.transport,
     name: host.name,
     address: host.address,
     port: host.port,
     username: host.username,
     credentialId: host.credential?.id ?? null,
     jumpHostId: host.jumpHostId,
+    winrmAuth: host.winrmAuth,
     environment: host.environment,
     group: host.group,
     tags: host.tags,
@@ -56,6 +66,8 @@ export function readSettings(raw: FormDataEntryValue | null): HostSettings | nul
   if (typeof parsed !== 'object' || parsed === null) return null;
   const s = parsed as Record<string, unknown>;
   const ok =
+    (s.transport === 'agent' || s.transport === 'ssh' || s.transport === 'winrm') &&
+    (s.winrmAuth === null || (WINRM_AUTH as readonly unknown[]).includes(s.winrmAuth)) &&
     typeof s.name === 'string' &&
     (s.port === null || typeof s.port === 'number') &&
     Array.isArray(s.tags) &&
@@ -88,18 +100,29 @@ function portOf(raw: string): number | string {
   return /^\d+$/.test(raw) ? Number(raw) : raw;
 }
 
-/** The body of POST /hosts: an agentless host, empty optional fields left out. */
+/** The transport a new-host form chose: SSH unless it says otherwise (a form from before WinRM says nothing). */
+export function transportOf(form: FormData): string {
+  return field(form, 'transport') || 'ssh';
+}
+
+/**
+ * The body of POST /hosts: an agentless host, empty optional fields left out, and so is what the chosen transport
+ * does not use (a jump host for WinRM, an authentication for SSH), whatever else the form held.
+ */
 export function createBody(form: FormData): Record<string, unknown> {
+  const transport = transportOf(form);
   const body: Record<string, unknown> = {
     id: field(form, 'id'),
-    transport: 'ssh',
+    transport,
     address: field(form, 'address'),
     username: field(form, 'username'),
     credentialId: field(form, 'credentialId'),
   };
   if (field(form, 'name') !== '') body.name = field(form, 'name');
   if (field(form, 'port') !== '') body.port = portOf(field(form, 'port'));
-  for (const key of ['jumpHostId', 'environment', 'group'] as const) if (field(form, key) !== '') body[key] = field(form, key);
+  if (transport === 'winrm' && field(form, 'winrmAuth') !== '') body.winrmAuth = field(form, 'winrmAuth');
+  if (transport !== 'winrm' && field(form, 'jumpHostId') !== '') body.jumpHostId = field(form, 'jumpHostId');
+  for (const key of ['environment', 'group'] as const) if (field(form, key) !== '') body[key] = field(form, key);
   body.tags = splitTags(field(form, 'tags'));
   return body;
 }
@@ -108,7 +131,7 @@ export function createBody(form: FormData): Record<string, unknown> {
 export function patchBody(form: FormData, before: HostSettings): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   if (form.has('name') && field(form, 'name') !== before.name) body.name = field(form, 'name');
-  for (const key of ['address', 'username', 'credentialId'] as const) {
+  for (const key of ['address', 'username', 'credentialId', 'winrmAuth'] as const) {
     if (form.has(key) && field(form, key) !== (before[key] ?? '')) body[key] = field(form, key);
   }
   if (form.has('port')) {
@@ -130,17 +153,30 @@ const WHEN_EMPTY: Partial<Record<string, string>> = {
   credentialId: 'choose an SSH key or password credential',
   port: 'a port number from 1 to 65535',
 };
-const WHEN_WRONG: Partial<Record<string, string>> = { port: 'a port number from 1 to 65535' };
+const WHEN_EMPTY_WINRM: Partial<Record<string, string>> = { credentialId: 'choose a password credential' };
+const WHEN_WRONG: Partial<Record<string, string>> = {
+  port: 'a port number from 1 to 65535',
+  transport: 'choose SSH or WinRM',
+  winrmAuth: 'choose NTLM or Basic',
+};
+const WHEN_WRONG_WINRM: Partial<Record<string, string>> = { username: 'a user name: user, DOMAIN\\user or user@domain' };
 
-/** The API's own body schema, problems keyed by field in words a person acts on; the browser and the route action both check with it. */
-export function checkHostBody(body: Record<string, unknown>, mode: 'new' | 'edit'): FieldErrors {
+/**
+ * The API's own body schema, problems keyed by field in words a person acts on; the browser and the route action both
+ * check with it. `transport` words them for the host's kind: a new host's body names it, an edit's does not.
+ */
+export function checkHostBody(body: Record<string, unknown>, mode: 'new' | 'edit', transport: unknown = body.transport): FieldErrors {
   const parsed = (mode === 'new' ? HostBodySchema : HostPatchSchema).safeParse(body);
   if (parsed.success) return {};
+  const winrm = transport === 'winrm';
   const fields: FieldErrors = {};
   for (const issue of parsed.error.issues) {
     const key = String(issue.path[0] ?? '_');
     const value = body[key];
-    const message = value === '' || value === undefined ? (WHEN_EMPTY[key] ?? 'required') : (WHEN_WRONG[key] ?? issue.message);
+    const message =
+      value === '' || value === undefined
+        ? ((winrm ? WHEN_EMPTY_WINRM[key] : undefined) ?? WHEN_EMPTY[key] ?? 'required')
+        : ((winrm ? WHEN_WRONG_WINRM[key] : undefined) ?? WHEN_WRONG[key] ?? issue.message);
     const list = (fields[key] ??= []);
     if (!list.includes(message)) list.push(message);
   }

@@ -25,7 +25,7 @@ export function readHostFilters(url: URL): HostFilters {
   const environment = get('environment');
   return {
     environment: (ENVIRONMENTS as readonly string[]).includes(environment) ? environment : '',
-    transport: transport === 'agent' || transport === 'ssh' ? transport : '',
+    transport: transport === 'agent' || transport === 'ssh' || transport === 'winrm' ? transport : '',
     tags: get('tags'),
     status: status === 'online' || status === 'offline' ? status : '',
   };
@@ -45,8 +45,8 @@ export async function loadHost(request: Request, id: string): Promise<HostView> 
   return getFromApi<HostView>(request, hostPath(id));
 }
 
-/** The credentials an SSH host can log in with. */
-export async function loadSshCredentials(request: Request): Promise<CredentialView[]> {
+/** The credentials an agentless host can log in with: an SSH key or a password over SSH, a password over WinRM (the form narrows the list). */
+export async function loadHostCredentials(request: Request): Promise<CredentialView[]> {
   return (await loadCredentials(request)).filter((c) => c.kind === 'ssh_key' || c.kind === 'password');
 }
 
@@ -74,19 +74,29 @@ export async function createHost(request: Request, form: FormData) {
 export async function updateHost(request: Request, id: string, form: FormData) {
   const before = readSettings(form.get('_before')) ?? settingsOf(await loadHost(request, id));
   const body = patchBody(form, before);
-  const fields = checkHostBody(body, 'edit');
+  const fields = checkHostBody(body, 'edit', before.transport);
   if (Object.keys(fields).length > 0) return failure(form, 400, 'Some fields need attention.', fields);
   if (Object.keys(body).length === 0) return { intent: 'save' as const, saved: true as const, message: 'Nothing changed.' };
   const updated = await callApi<HostView>(request, hostPath(id), { method: 'PATCH', body });
   if (!updated.ok) return failure(form, updated.status, updated.error.message, updated.error.fields ?? {});
   const forgotKey = before.address !== null && 'address' in body && !updated.body.hostKeyPinned;
-  return { intent: 'save' as const, saved: true as const, message: forgotKey ? 'Settings saved. The new address gets its host key pinned at the next connection.' : 'Settings saved.' };
+  const key = updated.body.transport === 'winrm' ? 'certificate' : 'host key';
+  return { intent: 'save' as const, saved: true as const, message: forgotKey ? `Settings saved. The new address gets its ${key} pinned at the next connection.` : 'Settings saved.' };
 }
 
 export async function resetHostKey(request: Request, id: string) {
   const before = await loadHost(request, id);
   const reset = await callApi<HostView>(request, hostPath(id), { method: 'PATCH', body: { resetHostKey: true } });
   if (!reset.ok) return { intent: 'reset-host-key' as const, ok: false, message: reset.error.message };
+  if (before.transport === 'winrm') {
+    return {
+      intent: 'reset-host-key' as const,
+      ok: true,
+      message: before.hostKeyPinned
+        ? 'Certificate pin forgotten. The next connection pins the certificate the host presents then.'
+        : 'No certificate was pinned yet. The next connection pins the certificate the host presents.',
+    };
+  }
   return {
     intent: 'reset-host-key' as const,
     ok: true,

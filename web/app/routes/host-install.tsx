@@ -140,7 +140,7 @@ function ExistingHost({ page }: { page: AgentInstallPage }) {
       {host.transport === 'agent' ? (
         <>A host named {link} already has an agent. Registering this one revokes the earlier agent's token: stop that agent too.</>
       ) : (
-        <>{link} is an SSH host, so an agent cannot register under that name. Pick another name, or delete that host first.</>
+        <>{link} is reached over {host.transport === 'winrm' ? 'WinRM' : 'SSH'}, so an agent cannot register under that name. Pick another name, or delete that host first.</>
       )}
     </p>
   );

@@ -2,13 +2,15 @@ import { Link } from 'react-router';
 import type { Route } from './+types/host-new';
 import { HostForm } from '../components/host-form.tsx';
 import { RouteError } from '../components/route-error.tsx';
-import { createHost, loadJumpHosts, loadSshCredentials } from '../lib/hosts.server.ts';
+import { createHost, loadHostCredentials, loadJumpHosts } from '../lib/hosts.server.ts';
 
-export const meta: Route.MetaFunction = () => [{ title: 'Add SSH host · Drydock' }];
+export const meta: Route.MetaFunction = () => [{ title: 'Add a host · Drydock' }];
 
 export async function loader({ request }: Route.LoaderArgs) {
-  const [credentials, jumpHosts] = await Promise.all([loadSshCredentials(request), loadJumpHosts(request)]);
-  return { credentials, jumpHosts };
+  const [credentials, jumpHosts] = await Promise.all([loadHostCredentials(request), loadJumpHosts(request)]);
+  // `?transport=winrm` opens the form on WinRM, so a link (or a page without JS) can start there.
+  const transport = new URL(request.url).searchParams.get('transport') === 'winrm' ? ('winrm' as const) : ('ssh' as const);
+  return { credentials, jumpHosts, transport };
 }
 
 export async function action({ request }: Route.ActionArgs) {
@@ -22,11 +24,12 @@ export default function NewHostPage({ loaderData, actionData }: Route.ComponentP
         <Link to="/hosts" className="hover:underline">
           Hosts
         </Link>{' '}
-        / new SSH host
+        / new host
       </p>
-      <h1 className="mb-1 text-lg font-semibold">Add an SSH host</h1>
+      <h1 className="mb-1 text-lg font-semibold">Add an SSH or WinRM host</h1>
       <p className="mb-4 text-sm text-slate-600">
-        Nothing is installed on it: Drydock's central worker logs in over SSH, writes each script to a private temporary directory there, runs it and removes it. The host needs the interpreters your scripts use. To run scripts from the host itself instead,{' '}
+        Nothing is installed on it: Drydock's central worker logs in over SSH, writes each script to a private temporary directory there, runs it and removes it. The host needs the interpreters your scripts use. A Windows host is reached over
+        WinRM on HTTPS instead and runs PowerShell scripts and command templates. To run scripts from the host itself instead,{' '}
         <Link to="/hosts/install" className="text-blue-700 hover:underline">
           install an agent
         </Link>
@@ -39,6 +42,7 @@ export default function NewHostPage({ loaderData, actionData }: Route.ComponentP
           submitted={actionData?.values}
           credentials={loaderData.credentials}
           jumpHosts={loaderData.jumpHosts}
+          defaultTransport={loaderData.transport}
           errors={actionData?.fields ?? {}}
           message={actionData?.message ?? null}
         />

@@ -2,18 +2,23 @@ import type { ReactNode } from 'react';
 import { Form, Link, data, useNavigation } from 'react-router';
 import type { Route } from './+types/host';
 import { ConfirmDelete } from '../components/confirm-delete.tsx';
-import { HostStateBadge, LastSeen, sshTarget, TransportBadge } from '../components/host-badges.tsx';
+import { HostStateBadge, LastSeen, hostTarget, TransportBadge, WINRM_AUTH_LABEL } from '../components/host-badges.tsx';
 import { HostForm } from '../components/host-form.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import type { HostView } from '../lib/api-views.ts';
-import { deleteHost, loadHost, loadJumpHosts, loadSshCredentials, resetHostKey, updateHost } from '../lib/hosts.server.ts';
+import { deleteHost, loadHost, loadHostCredentials, loadJumpHosts, resetHostKey, updateHost } from '../lib/hosts.server.ts';
 import { useRevalidateWhile } from '../lib/polling.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData?.host.name ?? 'Host'} · Drydock` }];
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const host = await loadHost(request, params.id);
-  const [credentials, jumpHosts] = host.transport === 'ssh' ? await Promise.all([loadSshCredentials(request), loadJumpHosts(request, host.id)]) : [[], []];
+  const [credentials, jumpHosts] =
+    host.transport === 'ssh'
+      ? await Promise.all([loadHostCredentials(request), loadJumpHosts(request, host.id)])
+      : host.transport === 'winrm'
+        ? [await loadHostCredentials(request), []]
+        : [[], []];
   return { host, credentials, jumpHosts, now: Date.now() };
 }
 
@@ -60,10 +65,10 @@ function Facts({ host: h, now }: { host: HostView; now: number }) {
   );
   return (
     <dl className="grid grid-cols-2 gap-x-6 gap-y-3 rounded border border-slate-200 bg-white px-4 py-3 sm:grid-cols-4" data-testid="host-facts">
-      {h.transport === 'ssh' ? (
+      {h.transport !== 'agent' ? (
         <>
           <Fact term="Connects to" testId="host-address">
-            <span className="font-mono">{sshTarget(h)}</span>
+            <span className="font-mono">{hostTarget(h)}</span>
           </Fact>
           <Fact term="Credential" testId="host-credential">
             {h.credential ? (
@@ -74,15 +79,21 @@ function Facts({ host: h, now }: { host: HostView; now: number }) {
               none
             )}
           </Fact>
-          <Fact term="Jump host" testId="host-jump">
-            {h.jumpHostId ? (
-              <Link to={`/hosts/${encodeURIComponent(h.jumpHostId)}`} className="font-mono hover:underline">
-                {h.jumpHostId}
-              </Link>
-            ) : (
-              'none: direct'
-            )}
-          </Fact>
+          {h.transport === 'winrm' ? (
+            <Fact term="Authentication" testId="host-winrm-auth">
+              {h.winrmAuth ? WINRM_AUTH_LABEL[h.winrmAuth] : none}
+            </Fact>
+          ) : (
+            <Fact term="Jump host" testId="host-jump">
+              {h.jumpHostId ? (
+                <Link to={`/hosts/${encodeURIComponent(h.jumpHostId)}`} className="font-mono hover:underline">
+                  {h.jumpHostId}
+                </Link>
+              ) : (
+                'none: direct'
+              )}
+            </Fact>
+          )}
           <Fact term="Last reached">
             <LastSeen iso={h.lastSeenAt} now={now} testId="host-last-seen" />
           </Fact>
@@ -108,26 +119,36 @@ function Facts({ host: h, now }: { host: HostView; now: number }) {
 function HostKeyPanel({ host, outcome }: { host: HostView; outcome: { ok: boolean; message: string } | undefined }) {
   const navigation = useNavigation();
   const busy = navigation.state !== 'idle' && navigation.formData?.get('_intent') === 'reset-host-key';
+  const winrm = host.transport === 'winrm';
+  const key = winrm ? 'certificate' : 'key';
   return (
     <section className="self-start rounded border border-slate-200 bg-white p-4" data-testid="host-key">
-      <h2 className="mb-2 text-sm font-semibold">Host key</h2>
+      <h2 className="mb-2 text-sm font-semibold">{winrm ? 'HTTPS certificate' : 'Host key'}</h2>
       <p className="flex items-center gap-1.5 text-sm" data-testid="host-key-state" data-pinned={host.hostKeyPinned}>
         {host.hostKeyPinned ? (
           <>
             <span aria-hidden className="text-emerald-700">
               ✓
             </span>
-            Pinned: Drydock refuses to connect if the host presents another key.
+            Pinned: Drydock refuses to connect if the host presents another {key}.
           </>
         ) : (
-          'Not pinned yet: the next connection pins the key the host presents.'
+          `Not pinned yet: the next connection pins the ${key} the host presents.`
         )}
       </p>
-      <p className="mt-2 text-xs text-slate-600">
-        Drydock trusts a host's SSH key the first time it connects and checks it every time after. Reset it when runs fail with{' '}
-        <q className="font-mono">host key … changed since it was pinned</q> because the machine was rebuilt, reinstalled or given new SSH host keys. If nothing like that
-        happened, find out why first: a different key can mean the connection is being intercepted.
-      </p>
+      {winrm ? (
+        <p className="mt-2 text-xs text-slate-600">
+          Windows hosts usually present a self-signed certificate, so Drydock pins its SHA-256 fingerprint the first time it connects and checks it every time after, before
+          sending any credential. Reset the pin when runs fail with <q className="font-mono">the TLS certificate of … changed since it was pinned</q> because the host's WinRM
+          certificate was renewed or replaced. If nothing like that happened, find out why first: a different certificate can mean the connection is being intercepted.
+        </p>
+      ) : (
+        <p className="mt-2 text-xs text-slate-600">
+          Drydock trusts a host's SSH key the first time it connects and checks it every time after. Reset it when runs fail with{' '}
+          <q className="font-mono">host key … changed since it was pinned</q> because the machine was rebuilt, reinstalled or given new SSH host keys. If nothing like that
+          happened, find out why first: a different key can mean the connection is being intercepted.
+        </p>
+      )}
       {outcome ? (
         <p role={outcome.ok ? 'status' : 'alert'} data-testid="host-key-message" className={`mt-2 text-sm ${outcome.ok ? 'text-emerald-800' : 'text-red-700'}`}>
           {outcome.message}
@@ -141,7 +162,7 @@ function HostKeyPanel({ host, outcome }: { host: HostView; outcome: { ok: boolea
           data-testid="reset-host-key"
           className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100 disabled:opacity-60"
         >
-          {busy ? 'Resetting…' : 'Reset host key'}
+          {busy ? 'Resetting…' : winrm ? 'Reset certificate pin' : 'Reset host key'}
         </button>
       </Form>
     </section>
@@ -174,7 +195,7 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
   const failure = save && 'fields' in save ? save : undefined;
   const reset = actionData?.intent === 'reset-host-key' ? actionData : undefined;
   const deleteFailure = actionData?.intent === 'delete' ? actionData : undefined;
-  const ssh = h.transport === 'ssh';
+  const agentless = h.transport !== 'agent';
   // Heartbeats and first connections change the facts above; unchanged settings keep what is being typed.
   useRevalidateWhile(true, 10_000);
 
@@ -212,8 +233,8 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
           <ConfirmDelete
             what={`the host ${h.name}`}
             consequence={
-              ssh
-                ? 'Scripts can no longer run on it. Past runs and their logs stay in the history. A host that jumps through it must be changed first.'
+              agentless
+                ? `Scripts can no longer run on it. Past runs and their logs stay in the history.${h.transport === 'ssh' ? ' A host that jumps through it must be changed first.' : ''}`
                 : "Its agent's token is revoked, so the agent can no longer report. Stop the agent on the host too: started again with the registration secret, it registers the host anew."
             }
           />
@@ -230,7 +251,7 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
 
       <div className="grid gap-5 lg:grid-cols-[1fr_24rem]">
         <section className="rounded border border-slate-200 bg-white p-4">
-          <h2 className="mb-3 text-sm font-semibold">{ssh ? 'Settings' : 'Labels'}</h2>
+          <h2 className="mb-3 text-sm font-semibold">{agentless ? 'Settings' : 'Labels'}</h2>
           <HostForm
             mode="edit"
             host={h}
@@ -242,7 +263,7 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
             saved={save !== undefined && failure === undefined}
           />
         </section>
-        {ssh ? <HostKeyPanel host={h} outcome={reset} /> : <AgentPanel host={h} />}
+        {agentless ? <HostKeyPanel host={h} outcome={reset} /> : <AgentPanel host={h} />}
       </div>
     </div>
   );

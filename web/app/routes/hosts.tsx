@@ -2,7 +2,7 @@ import { ENVIRONMENTS } from '@drydock/core/api-schemas';
 import type { FormEvent } from 'react';
 import { Form, Link, useSubmit } from 'react-router';
 import type { Route } from './+types/hosts';
-import { HostStateBadge, LastSeen, sshTarget, TransportBadge } from '../components/host-badges.tsx';
+import { HostStateBadge, LastSeen, hostTarget, TransportBadge, WINRM_AUTH_LABEL } from '../components/host-badges.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import type { HostView } from '../lib/api-views.ts';
 import { loadHostList, readHostFilters, type HostFilters } from '../lib/hosts.server.ts';
@@ -60,6 +60,7 @@ function Filters({ filters }: { filters: HostFilters }) {
           <option value="">any</option>
           <option value="agent">agent</option>
           <option value="ssh">SSH</option>
+          <option value="winrm">WinRM</option>
         </select>
       </label>
       <label className="flex flex-col text-xs text-slate-600">
@@ -130,12 +131,13 @@ function HostRow({ host: h, now }: { host: HostView; now: number }) {
         <Tags tags={h.tags} />
       </td>
       <td className="px-3 py-2 text-xs">
-        {h.transport === 'ssh' ? (
+        {h.transport !== 'agent' ? (
           <>
             <span className="font-mono" data-testid="host-address">
-              {sshTarget(h)}
+              {hostTarget(h)}
             </span>
             {h.jumpHostId ? <div className="text-slate-500">via {h.jumpHostId}</div> : null}
+            {h.winrmAuth ? <div className="text-slate-500">{WINRM_AUTH_LABEL[h.winrmAuth]} authentication</div> : null}
           </>
         ) : (
           <span data-testid="host-system">
@@ -147,17 +149,20 @@ function HostRow({ host: h, now }: { host: HostView; now: number }) {
       <td className="px-3 py-2 text-xs">
         <LastSeen iso={h.lastSeenAt} now={now} testId="host-last-seen" />
       </td>
-      <td className="px-3 py-2 text-center" data-testid="host-key-pinned" data-pinned={h.transport === 'ssh' ? h.hostKeyPinned : undefined}>
+      <td className="px-3 py-2 text-center" data-testid="host-key-pinned" data-pinned={h.transport !== 'agent' ? h.hostKeyPinned : undefined}>
         {h.transport === 'agent' ? (
-          <span className="text-xs text-slate-400" title="Agents connect out to Drydock; no SSH host key applies">
+          <span className="text-xs text-slate-400" title="Agents connect out to Drydock; no host key or certificate applies">
             n/a
           </span>
         ) : h.hostKeyPinned ? (
-          <span className="text-emerald-700" title="Host key pinned: a different key stops the connection">
+          <span
+            className="text-emerald-700"
+            title={h.transport === 'winrm' ? 'HTTPS certificate pinned: a different certificate stops the connection' : 'Host key pinned: a different key stops the connection'}
+          >
             ✓<span className="sr-only">pinned</span>
           </span>
         ) : (
-          <span className="text-xs text-slate-500" title="The next connection pins the key the host presents">
+          <span className="text-xs text-slate-500" title={`The next connection pins the ${h.transport === 'winrm' ? 'certificate' : 'key'} the host presents`}>
             not yet
           </span>
         )}
@@ -178,7 +183,7 @@ export default function HostsPage({ loaderData }: Route.ComponentProps) {
         <div>
           <h1 className="text-lg font-semibold">Hosts</h1>
           <p className="text-xs text-slate-500" data-testid="hosts-count">
-            {filtered ? `${count} match these filters` : `${count}: machines with an agent, and machines Drydock reaches over SSH`}
+            {filtered ? `${count} match these filters` : `${count}: machines with an agent, and machines Drydock reaches over SSH or WinRM`}
           </p>
         </div>
         <div className="flex items-center gap-2">
@@ -186,7 +191,7 @@ export default function HostsPage({ loaderData }: Route.ComponentProps) {
             Install an agent
           </Link>
           <Link to="/hosts/new" data-testid="new-ssh-host" className="rounded bg-blue-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-blue-600">
-            Add SSH host
+            Add SSH or WinRM host
           </Link>
         </div>
       </div>
@@ -201,7 +206,7 @@ export default function HostsPage({ loaderData }: Route.ComponentProps) {
 
       {hosts.length === 0 ? (
         <p className="rounded border border-dashed border-slate-300 bg-white px-4 py-8 text-center text-sm text-slate-500">
-          {filtered ? 'No host matches these filters.' : 'No host yet. Add one Drydock reaches over SSH, or install an agent on it.'}
+          {filtered ? 'No host matches these filters.' : 'No host yet. Add one Drydock reaches over SSH or WinRM, or install an agent on it.'}
         </p>
       ) : (
         <div className="overflow-x-auto rounded border border-slate-200 bg-white">
@@ -216,7 +221,9 @@ export default function HostsPage({ loaderData }: Route.ComponentProps) {
                 <th className="px-3 py-2 font-medium">Tags</th>
                 <th className="px-3 py-2 font-medium">Address · system</th>
                 <th className="px-3 py-2 font-medium">Last seen</th>
-                <th className="px-3 py-2 text-center font-medium">Host key</th>
+                <th className="px-3 py-2 text-center font-medium" title="An SSH host's key, a WinRM host's HTTPS certificate">
+                  Key pinned
+                </th>
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">

@@ -1,9 +1,11 @@
 import type { LogLineView } from '@drydock/core/api-schemas';
-import { useEffect, useState, type ReactNode } from 'react';
-import { Form, Link, data, useNavigation } from 'react-router';
+import type { EnvironmentSnapshot, RunArtifactView } from '@drydock/core/run-contract';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { Form, Link, data, useNavigation, useRevalidator } from 'react-router';
 import type { Route } from './+types/run';
 import { KindBadge } from '../components/entry-badges.tsx';
 import { RouteError } from '../components/route-error.tsx';
+import { RunArtifacts } from '../components/run-artifacts.tsx';
 import { RunLog } from '../components/run-log.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { callApi, getFromApi } from '../lib/api.server.ts';
@@ -19,11 +21,16 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 
 export async function loader({ request, params }: Route.LoaderArgs) {
   const path = `/api/v1/runs/${encodeURIComponent(params.id)}`;
-  const [run, { lines }] = await Promise.all([
+  const [run, { lines }, { artifacts }] = await Promise.all([
     getFromApi<RunView>(request, path),
     getFromApi<{ lines: LogLineView[] }>(request, `${path}/lines`),
+    getFromApi<{ artifacts: RunArtifactView[] }>(request, `${path}/artifacts`),
   ]);
-  return { run, lines };
+  // The latest attempt's snapshot is shown on the page; a snapshot that cannot be read is still listed for download.
+  const latest = artifacts.filter((a) => a.kind === 'environment').at(-1);
+  const content = latest ? await callApi<EnvironmentSnapshot>(request, latest.downloadUrl) : null;
+  const snapshot = latest && content?.ok && content.body ? { attempt: latest.attempt, content: content.body } : null;
+  return { run, lines, artifacts, snapshot };
 }
 
 export async function action({ request, params }: Route.ActionArgs) {
@@ -98,6 +105,15 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
   const { lines, stream } = useLiveRun(run.id, loaderData.lines, follow, (next) => setRun((current) => newer(current, next)));
 
   const active = !isFinal(run.status);
+  // Captured files arrive as the run ends: read them again once the live run is over.
+  const { revalidate } = useRevalidator();
+  const endedLive = !active && !isFinal(loaderData.run.status);
+  const reread = useRef(false);
+  useEffect(() => {
+    if (!endedLive || reread.current) return;
+    reread.current = true;
+    void revalidate();
+  }, [endedLive, revalidate]);
   const elapsed = useElapsed(run.startedAt, run.status === 'running');
   const navigation = useNavigation();
   const cancelling = navigation.state !== 'idle' && navigation.formData?.get('intent') === 'cancel';
@@ -211,6 +227,8 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
           <ParamsTable params={run.params} />
         </section>
       </div>
+
+      <RunArtifacts artifacts={loaderData.artifacts} snapshot={loaderData.snapshot} active={active} />
     </div>
   );
 }

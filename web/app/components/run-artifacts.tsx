@@ -1,0 +1,140 @@
+import type { EnvironmentSnapshot, RunArtifactView } from '@drydock/core/run-contract';
+import type { ReactNode } from 'react';
+
+/** `12 B`, `3.4 kB`, `2.0 MB`, as the agent's log lines say them. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}
+
+function uptime(seconds: number): string {
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3_600);
+  const minutes = Math.floor((seconds % 3_600) / 60);
+  return days > 0 ? `${days} d ${hours} h` : hours > 0 ? `${hours} h ${minutes} min` : `${minutes} min`;
+}
+
+function Row({ term, children }: { term: string; children: ReactNode }) {
+  return (
+    <div className="flex gap-3 py-0.5">
+      <dt className="w-28 shrink-0 text-xs text-slate-500">{term}</dt>
+      <dd className="min-w-0 font-mono text-xs break-all">{children}</dd>
+    </div>
+  );
+}
+
+function Snapshot({ snapshot, attempt }: { snapshot: EnvironmentSnapshot; attempt: number }) {
+  const { host, disk, interpreter } = snapshot;
+  const distro = host.distribution?.PRETTY_NAME ?? host.distribution?.NAME;
+  const variables = Object.entries(snapshot.environment);
+  return (
+    <div data-testid="environment-snapshot" className="mt-3 border-t border-slate-100 pt-3">
+      <h3 className="mb-1 text-xs font-semibold text-slate-700">
+        Environment after attempt {attempt} <span className="font-normal text-slate-500">({snapshot.capturedAt})</span>
+      </h3>
+      <dl>
+        <Row term="Host">{host.hostname}</Row>
+        <Row term="OS">
+          {distro ? `${distro} · ` : ''}
+          {host.os.type} {host.os.release} ({host.os.arch})
+        </Row>
+        <Row term="Uptime">{uptime(host.uptimeSeconds)}</Row>
+        <Row term="Load">{host.loadAverage.map((l) => l.toFixed(2)).join(' ')}</Row>
+        <Row term="CPUs">
+          {host.cpus.count}
+          {host.cpus.model ? ` × ${host.cpus.model}` : ''}
+        </Row>
+        <Row term="Memory">
+          {host.memory.freeMb} MB free of {host.memory.totalMb} MB
+        </Row>
+        {disk ? (
+          <Row term="Disk">
+            {disk.freeMb} MB free of {disk.totalMb} MB ({disk.path})
+          </Row>
+        ) : null}
+        {interpreter ? (
+          <Row term="Interpreter">
+            {interpreter.name}: {interpreter.version ?? 'did not say its version'}
+          </Row>
+        ) : null}
+        <Row term="Agent">
+          {snapshot.agent.version} on Node {snapshot.agent.node}
+        </Row>
+      </dl>
+      <details className="mt-2">
+        <summary className="cursor-pointer text-xs text-slate-600">Environment variables ({variables.length}, secrets masked)</summary>
+        <table className="mt-1 w-full text-xs" data-testid="environment-variables">
+          <tbody className="divide-y divide-slate-100">
+            {variables.map(([name, value]) => (
+              <tr key={name}>
+                <th scope="row" className="w-1/3 py-0.5 pr-3 text-left align-top font-mono font-normal text-slate-500">
+                  {name}
+                </th>
+                <td className="py-0.5 font-mono break-all">{value}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+      <details className="mt-1">
+        <summary className="cursor-pointer text-xs text-slate-600">Raw JSON</summary>
+        <pre className="mt-1 max-h-96 overflow-auto rounded bg-slate-50 px-2 py-1 font-mono text-xs">{JSON.stringify(snapshot, null, 2)}</pre>
+      </details>
+    </div>
+  );
+}
+
+/** What a run captured: every file with a download link, and the latest environment snapshot, readable. */
+export function RunArtifacts({
+  artifacts,
+  snapshot,
+  active,
+}: {
+  artifacts: RunArtifactView[];
+  snapshot: { attempt: number; content: EnvironmentSnapshot } | null;
+  active: boolean;
+}) {
+  const attempts = new Set(artifacts.map((a) => a.attempt)).size > 1;
+  return (
+    <section data-testid="run-artifacts" className="rounded border border-slate-200 bg-white px-4 py-3">
+      <h2 className="mb-2 text-sm font-semibold">Artifacts</h2>
+      {artifacts.length === 0 ? (
+        <p className="text-sm text-slate-500">{active ? 'What the manifest asks to capture appears here once the script ends.' : 'Nothing was captured.'}</p>
+      ) : (
+        <table className="w-full text-sm">
+          <thead>
+            <tr className="text-left text-xs text-slate-500">
+              <th className="py-1 pr-3 font-normal">Name</th>
+              {attempts ? <th className="py-1 pr-3 font-normal">Attempt</th> : null}
+              <th className="py-1 pr-3 font-normal">Kind</th>
+              <th className="py-1 pr-3 text-right font-normal">Size</th>
+              <th className="py-1 font-normal">SHA-256</th>
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100">
+            {artifacts.map((a) => (
+              <tr key={a.id} data-testid="artifact-row" data-name={a.name} data-kind={a.kind}>
+                <td className="py-1 pr-3">
+                  <a href={a.downloadUrl} download className="font-mono text-xs break-all text-blue-700 hover:underline">
+                    {a.name}
+                  </a>
+                </td>
+                {attempts ? <td className="py-1 pr-3 text-xs">{a.attempt}</td> : null}
+                <td className="py-1 pr-3 text-xs">{a.kind === 'environment' ? 'environment snapshot' : 'artifact'}</td>
+                <td className="py-1 pr-3 text-right text-xs whitespace-nowrap" title={`${a.size} bytes`}>
+                  {formatBytes(a.size)}
+                </td>
+                <td className="py-1 font-mono text-xs" title={a.sha256}>
+                  {a.sha256.slice(0, 12)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {snapshot ? <Snapshot snapshot={snapshot.content} attempt={snapshot.attempt} /> : null}
+    </section>
+  );
+}
