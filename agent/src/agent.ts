@@ -4,6 +4,7 @@ import type { Config } from '@drydock/core';
 import type { AgentHeartbeat } from '@drydock/core/run-contract';
 import { agentQueue, codecFromConfig } from '@drydock/temporal';
 import { createAgentActivities } from './activities.ts';
+import { reapOrphans } from './script-runner.ts';
 import { captureLimits } from './capture.ts';
 import { artifactUploader } from './capture-upload.ts';
 import type { AgentSettings } from './agent-config.ts';
@@ -42,6 +43,9 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
   });
   const hostId = current.hostId;
   await mkdir(settings.workDir, { recursive: true, mode: 0o700 });
+  for (const orphan of await reapOrphans(settings.workDir)) {
+    log.warn(`ended the work of a previous agent process: ${orphan.dir}${orphan.killed ? ` (killed process group ${orphan.pgid})` : ''}`);
+  }
 
   const refused = new AbortController();
   const jobs = { running: 0 };

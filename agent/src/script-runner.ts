@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { access, chmod, constants, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import type { Interpreter, ParamValue } from '@drydock/core/manifest';
@@ -102,6 +102,36 @@ export function secretMasker(job: AgentScriptJob): (line: string) => string {
   return (line) => secrets.reduce((out, s) => out.split(s).join(SECRET_MASK), line);
 }
 
+const PGID_FILE = '.drydock-pgid';
+
+/**
+ * At agent start: every attempt directory still in the work root belongs to a run whose agent died. Its script's
+ * process group is killed (Temporal retries or fails the attempt; nothing should still be running for it) and
+ * the directory removed. Returns what was cleaned, for the log.
+ */
+export async function reapOrphans(workRoot: string): Promise<{ dir: string; pgid: number | null; killed: boolean }[]> {
+  const out: { dir: string; pgid: number | null; killed: boolean }[] = [];
+  const entries = await readdir(workRoot, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    const dir = join(workRoot, entry.name);
+    const raw = await readFile(join(dir, PGID_FILE), 'utf8').catch(() => undefined);
+    const pgid = raw && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : null;
+    let killed = false;
+    if (pgid !== null) {
+      try {
+        process.kill(-pgid, 'SIGKILL');
+        killed = true;
+      } catch {
+        // the group is already gone
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+    out.push({ dir, pgid, killed });
+  }
+  return out;
+}
+
 export interface RunScriptOptions {
   job: AgentScriptJob;
   workDir: string;
@@ -149,6 +179,8 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
     spawned = { command: options.limits!.prlimit, argv: [...limitArgs, '--', resolved, ...argv] };
   }
   const child = spawn(spawned.command, spawned.argv, { cwd: options.workDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  // If the agent dies, its next start finds this and ends the group it left behind.
+  if (child.pid) await writeFile(join(options.workDir, PGID_FILE), String(child.pid)).catch(() => {});
   const killGroup = (sig: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, sig);

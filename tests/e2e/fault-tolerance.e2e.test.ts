@@ -1,6 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { LogLineView } from '@drydock/core';
 import { startTestStack, type TestStack } from '../support/stack.ts';
+
+/** Running, as opposed to gone or a zombie waiting for an init that may never reap it. */
+function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
 
 let stack: TestStack;
 
@@ -45,11 +55,16 @@ describe('kill -9 in the middle of a run', () => {
     expectWholeLog(await stack.lines(run.id), 6);
   });
 
-  test('the agent: the run fails with the reason within the heartbeat timeout instead of hanging', async () => {
-    const run = await stack.startRun('sleep', { seconds: 3 });
+  test('the agent: the run fails with the reason within the heartbeat timeout, and the restarted agent ends the orphaned script', async () => {
+    const run = await stack.startRun('sleep', { seconds: 30 });
+    const child = Number((await stack.waitForLine(run.id, /^child pid \d+$/)).line.split(' ').at(-1));
     await stack.waitForLine(run.id, /^tick 1$/);
     await stack.processes.agent!.kill('SIGKILL');
+    // The script outlives the agent that started it...
+    expect(alive(child)).toBe(true);
     await stack.processes.agent!.start();
+    // ...until the agent's next start ends the process group it left behind.
+    expect(alive(child)).toBe(false);
 
     // The heartbeat timeout (10 s in tests) notices the dead attempt; the manifest allows no retries.
     const final = await stack.waitForRun(run.id, undefined, 40_000);
