@@ -10,22 +10,10 @@ import { describe, expect, test as baseTest } from 'vitest';
 import { createAgentActivities } from './activities.ts';
 import type { JobPolicy } from './job-policy.ts';
 import { locatePrlimit } from './resource-limits.ts';
+import { agentScriptJob } from '@drydock/core/testing';
 
 function job(overrides: Partial<AgentScriptJob> = {}): AgentScriptJob {
-  return {
-    runId: 'run-1',
-    scriptId: 'probe',
-    interpreter: 'bash',
-    scriptPath: 'scripts/probe.sh',
-    content: 'true\n',
-    commandTemplate: null,
-    operation: null,
-    params: {},
-    secretNames: [],
-    timeoutSeconds: 30,
-    successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
-    ...overrides,
-  };
+  return agentScriptJob({ ...{ runId: 'run-1', scriptId: 'probe', scriptPath: 'scripts/probe.sh' }, ...overrides });
 }
 
 interface Outcome {

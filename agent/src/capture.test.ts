@@ -14,22 +14,10 @@ import { describe, expect, test as baseTest } from 'vitest';
 import { createAgentActivities } from './activities.ts';
 import { captureAttempt, type CaptureLimits, environmentSnapshot, findArtifacts, maskEnvironment } from './capture.ts';
 import { artifactUploader } from './capture-upload.ts';
+import { agentScriptJob } from '@drydock/core/testing';
 
 function job(overrides: Partial<AgentScriptJob> = {}): AgentScriptJob {
-  return {
-    runId: '0190f5c2-0000-7000-8000-000000000001',
-    scriptId: 'capture-demo',
-    interpreter: 'bash',
-    scriptPath: 'scripts/capture-demo.sh',
-    content: 'true\n',
-    commandTemplate: null,
-    operation: null,
-    params: {},
-    secretNames: [],
-    timeoutSeconds: 30,
-    successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
-    ...overrides,
-  };
+  return agentScriptJob({ ...{ runId: '0190f5c2-0000-7000-8000-000000000001', scriptId: 'capture-demo', scriptPath: 'scripts/capture-demo.sh' }, ...overrides });
 }
 
 interface Received {

@@ -5,23 +5,9 @@ import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { describe, expect, test as baseTest } from 'vitest';
 import { checkJob, type JobPolicy, JobRefusedError, jobTimeout } from './job-policy.ts';
 import { resolveCommand } from './script-runner.ts';
+import { agentScriptJob } from '@drydock/core/testing';
 
-function job(overrides: Partial<AgentScriptJob> = {}): AgentScriptJob {
-  return {
-    runId: 'run-1',
-    scriptId: 'echo-params',
-    interpreter: 'bash',
-    scriptPath: 'scripts/echo-params.sh',
-    content: 'true\n',
-    commandTemplate: null,
-    operation: null,
-    params: {},
-    secretNames: [],
-    timeoutSeconds: 30,
-    successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
-    ...overrides,
-  };
-}
+const job = agentScriptJob;
 
 function policy(overrides: Partial<JobPolicy> = {}): JobPolicy {
   return { forbiddenPaths: [], defaultTimeoutSeconds: 300, sourceOf: () => '/etc/drydock/agent.yaml', ...overrides };

@@ -6,23 +6,9 @@ import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { SECRET_MASK } from '@drydock/core/manifest';
 import { afterEach, describe, expect, test as baseTest, vi } from 'vitest';
 import { paramEnvName, runScriptProcess, type ScriptExit, type ScriptLine, scriptInvocation, secretMasker } from './script-runner.ts';
+import { agentScriptJob } from '@drydock/core/testing';
 
-function job(overrides: Partial<AgentScriptJob> = {}): AgentScriptJob {
-  return {
-    runId: 'run-1',
-    scriptId: 'echo-params',
-    interpreter: 'bash',
-    scriptPath: 'scripts/echo-params.sh',
-    content: 'true\n',
-    commandTemplate: null,
-    operation: null,
-    params: {},
-    secretNames: [],
-    timeoutSeconds: 30,
-    successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
-    ...overrides,
-  };
-}
+const job = agentScriptJob;
 
 /** Running, as opposed to gone or a zombie waiting for an init that may never reap it (as in this container). */
 function alive(pid: number): boolean {
