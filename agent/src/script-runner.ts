@@ -105,9 +105,10 @@ export function secretMasker(job: AgentScriptJob): (line: string) => string {
 const PGID_FILE = '.drydock-pgid';
 
 /**
- * At agent start: every attempt directory still in the work root belongs to a run whose agent died. Its script's
- * process group is killed (Temporal retries or fails the attempt; nothing should still be running for it) and
- * the directory removed. Returns what was cleaned, for the log.
+ * At agent start: an attempt directory whose agent process is gone belongs to a run whose agent died. Its
+ * script's process group is killed (Temporal retries or fails the attempt; nothing should still run for it)
+ * and the directory removed. Directories of a live agent (another agent process sharing the directory) are
+ * left alone. Returns what was cleaned, for the log.
  */
 export async function reapOrphans(workRoot: string): Promise<{ dir: string; pgid: number | null; killed: boolean }[]> {
   const out: { dir: string; pgid: number | null; killed: boolean }[] = [];
@@ -116,20 +117,30 @@ export async function reapOrphans(workRoot: string): Promise<{ dir: string; pgid
     if (!entry.isDirectory()) continue;
     const dir = join(workRoot, entry.name);
     const raw = await readFile(join(dir, PGID_FILE), 'utf8').catch(() => undefined);
-    const pgid = raw && /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : null;
+    const match = /^(\d+) (\d+)$/.exec(raw?.trim() ?? '');
+    if (!match) continue;
+    const [owner, pgid] = [Number(match[1]), Number(match[2])];
+    if (owner !== process.pid && processAlive(owner)) continue;
     let killed = false;
-    if (pgid !== null) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-        killed = true;
-      } catch {
-        // the group is already gone
-      }
+    try {
+      process.kill(-pgid, 'SIGKILL');
+      killed = true;
+    } catch {
+      // the group is already gone
     }
     await rm(dir, { recursive: true, force: true });
     out.push({ dir, pgid, killed });
   }
   return out;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface RunScriptOptions {
@@ -180,7 +191,7 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
   }
   const child = spawn(spawned.command, spawned.argv, { cwd: options.workDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   // If the agent dies, its next start finds this and ends the group it left behind.
-  if (child.pid) await writeFile(join(options.workDir, PGID_FILE), String(child.pid)).catch(() => {});
+  if (child.pid) await writeFile(join(options.workDir, PGID_FILE), `${process.pid} ${child.pid}`).catch(() => {});
   const killGroup = (sig: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, sig);

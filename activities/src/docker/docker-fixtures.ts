@@ -1,0 +1,91 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from '@drydock/core';
+import { type DockerEngine, engineMessage } from './docker-engine.ts';
+import { tarArchive } from './tar-archive.ts';
+
+const exec = promisify(execFile);
+
+/** Test support: the machine's real Docker engine, and images built offline from the host's static busybox. */
+
+/** A scratch image holding busybox and its applets (sh, echo, cat, sleep, wget, base64, ...), as root. */
+export const BUSYBOX_IMAGE = 'drydock-test/busybox:1';
+/** The same, with a named USER and group (app:staff, 1000:1001 in its /etc/passwd and /etc/group) and an ENTRYPOINT that Drydock must not use. */
+export const BUSYBOX_USER_IMAGE = 'drydock-test/busybox-user:2';
+/** The same, with a numeric USER (4242) that no /etc/passwd names. */
+export const BUSYBOX_UID_IMAGE = 'drydock-test/busybox-uid:1';
+export const ENTRYPOINT_MARKER = 'the image entrypoint ran';
+
+/** Installs and starts the engine if this machine has none running (.ci/docker-up.sh, idempotent). */
+export async function dockerUp(): Promise<void> {
+  try {
+    await exec('bash', [join(REPO_ROOT, '.ci/docker-up.sh')], { timeout: 600_000 });
+  } catch (err) {
+    const e = err as Error & { stdout?: string; stderr?: string };
+    throw new Error(`.ci/docker-up.sh could not start a Docker engine: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`, { cause: err });
+  }
+}
+
+async function imageExists(engine: DockerEngine, image: string): Promise<boolean> {
+  const reply = await engine.call({ method: 'GET', path: `/images/${image.split('/').map(encodeURIComponent).join('/')}/json` });
+  return reply.status === 200;
+}
+
+/** `POST /build` of a context held in memory; the engine's progress messages are checked for an error. */
+async function build(engine: DockerEngine, tag: string, files: { name: string; content: Buffer; mode?: number }[]): Promise<void> {
+  const context = tarArchive(files.map((f) => ({ name: f.name, type: 'file' as const, mode: f.mode ?? 0o644, uid: 0, gid: 0, content: f.content })));
+  const reply = await engine.call({ method: 'POST', path: `/build?t=${encodeURIComponent(tag)}&rm=1&forcerm=1`, tar: context, timeoutMs: 300_000 });
+  const text = reply.body.toString('utf8');
+  if (reply.status !== 200) throw new Error(`building ${tag} failed: ${engineMessage(reply.body)}`);
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const message = JSON.parse(line) as { error?: string };
+    if (message.error) throw new Error(`building ${tag} failed: ${message.error}\n${text}`);
+  }
+}
+
+/** Builds the test images unless they are already there (they are kept between runs, so reruns are fast). */
+export async function buildTestImages(engine: DockerEngine): Promise<void> {
+  if (!(await imageExists(engine, BUSYBOX_IMAGE))) {
+    const dockerfile = ['FROM scratch', 'COPY busybox /bin/busybox', 'RUN ["/bin/busybox", "--install", "-s", "/bin"]', 'CMD ["sh"]'].join('\n');
+    await build(engine, BUSYBOX_IMAGE, [
+      { name: 'Dockerfile', content: Buffer.from(`${dockerfile}\n`) },
+      { name: 'busybox', content: await readFile('/bin/busybox'), mode: 0o755 },
+    ]);
+  }
+  if (!(await imageExists(engine, BUSYBOX_USER_IMAGE))) {
+    const dockerfile = [`FROM ${BUSYBOX_IMAGE}`, 'COPY passwd /etc/passwd', 'COPY group /etc/group', 'USER app:staff', `ENTRYPOINT ["/bin/echo", "${ENTRYPOINT_MARKER}"]`].join('\n');
+    await build(engine, BUSYBOX_USER_IMAGE, [
+      { name: 'Dockerfile', content: Buffer.from(`${dockerfile}\n`) },
+      { name: 'passwd', content: Buffer.from('root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n') },
+      { name: 'group', content: Buffer.from('root:x:0:\napp:x:1000:\nstaff:x:1001:app\n') },
+    ]);
+  }
+  if (!(await imageExists(engine, BUSYBOX_UID_IMAGE))) {
+    await build(engine, BUSYBOX_UID_IMAGE, [{ name: 'Dockerfile', content: Buffer.from(`FROM ${BUSYBOX_IMAGE}\nUSER 4242\n`) }]);
+  }
+}
+
+/** Containers and volumes Drydock labelled with a run id that are still on the engine. */
+export async function leftovers(engine: DockerEngine, runId: string): Promise<{ containers: string[]; volumes: string[] }> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [`drydock.run=${runId}`] }));
+  const containers = await engine.json<{ Id: string }[]>({ method: 'GET', path: `/containers/json?all=1&filters=${filters}` }, 'listing containers');
+  const volumes = await engine.json<{ Volumes: { Name: string }[] | null }>({ method: 'GET', path: `/volumes?filters=${filters}` }, 'listing volumes');
+  return { containers: containers.map((c) => c.Id), volumes: (volumes.Volumes ?? []).map((v) => v.Name) };
+}
+
+/** Every container labelled `drydock.run`, whatever the run. */
+export async function drydockContainers(engine: DockerEngine): Promise<string[]> {
+  const filters = encodeURIComponent(JSON.stringify({ label: ['drydock.run'] }));
+  const containers = await engine.json<{ Id: string }[]>({ method: 'GET', path: `/containers/json?all=1&filters=${filters}` }, 'listing containers');
+  return containers.map((c) => c.Id);
+}
+
+/** After a failed test: removes what it left behind, so the next test starts clean. */
+export async function removeLeftovers(engine: DockerEngine, runId: string): Promise<void> {
+  const { containers, volumes } = await leftovers(engine, runId);
+  for (const id of containers) await engine.call({ method: 'DELETE', path: `/containers/${id}?force=1&v=1` });
+  for (const name of volumes) await engine.call({ method: 'DELETE', path: `/volumes/${name}?force=1` });
+}

@@ -1,0 +1,381 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
+import type { AgentScriptJob } from '@drydock/core/run-contract';
+import { type Interpreter, type ParamValue, renderCommand } from '@drydock/core/manifest';
+import { lineSplitter, secretMasker, STDERR_TAIL_LINES } from '../ssh/script-output.ts';
+import type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
+import { type Artifact, type CaptureLimits, copyArtifacts, DEFAULT_CAPTURE_LIMITS, RUN_DIR } from './container-artifacts.ts';
+import { containerOwner, type Owner } from './container-user.ts';
+import { demultiplexer, DockerEngine, engineMessage } from './docker-engine.ts';
+import { DockerError } from './docker-error.ts';
+import { type TarInput, tarArchive } from './tar-archive.ts';
+
+export type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
+export type { Artifact, CaptureLimits } from './container-artifacts.ts';
+export { DockerError, type DockerErrorReason } from './docker-error.ts';
+export { DEFAULT_SOCKET_PATH } from './docker-engine.ts';
+
+export interface DockerRunOptions {
+  /** The manifest's runner_image; it must already be on the engine, which is never asked to pull. */
+  image: string;
+  job: AgentScriptJob;
+  onLine: (line: ScriptLine) => void;
+  signal: AbortSignal;
+  /** Give the container the engine's default network; without it the container has only loopback. */
+  network?: boolean;
+  limits?: { memoryMb?: number; cpus?: number; pids?: number };
+  /** Mount the image read-only; the work directory and /tmp stay writable. */
+  readOnlyRootFs?: boolean;
+  /** Default /var/run/docker.sock. */
+  socketPath?: string;
+  /** More variables for the script, such as DRYDOCK_HOST_ID and DRYDOCK_ATTEMPT. */
+  extraEnv?: Record<string, string>;
+  /** Caps on the files copied out for `job.capture.artifacts`; default 50 MB a file, 200 MB a run. */
+  captureLimits?: CaptureLimits;
+}
+
+export interface DockerRunResult {
+  exit: ScriptExit;
+  /** The files `job.capture.artifacts` matched in the work directory, by name; none when the run was cancelled. */
+  artifacts: Artifact[];
+}
+
+const INTERPRETER_COMMAND: Record<Interpreter, { command: string; args: string[]; extension: string }> = {
+  bash: { command: 'bash', args: [], extension: '.sh' },
+  sh: { command: 'sh', args: [], extension: '.sh' },
+  python: { command: 'python3', args: [], extension: '.py' },
+  powershell: { command: 'pwsh', args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File'], extension: '.ps1' },
+  node: { command: 'node', args: [], extension: '.mjs' },
+};
+
+/** The volume that holds the work directory, so it stays writable when the image is mounted read-only. */
+const VOLUME_DIR = '/drydock';
+/** As the agent: the time a script gets between SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 3_000;
+/** After the container exits, output the engine still holds gets this long to arrive. */
+const DRAIN_MS = 5_000;
+/** setTimeout's largest delay; a longer timeout would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const MB = 1024 * 1024;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `name[:tag][@digest]` or an image id, with nothing that could step to another API path. */
+const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,511}$/;
+
+function asText(value: ParamValue): string {
+  return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : String(value);
+}
+
+function paramEnvName(name: string): string {
+  return `DRYDOCK_PARAM_${name.toUpperCase()}`;
+}
+
+interface Invocation {
+  cmd: string[];
+  env: string[];
+  script: { name: string; content: string } | null;
+  /** How the run's log names what runs. */
+  what: string;
+}
+
+/**
+ * The same argv and environment the agent builds for a local run: parameters as environment for all, as
+ * `--name=value` words for the non-secret ones (or the words a command template renders to), never a shell string.
+ */
+function containerInvocation(job: AgentScriptJob, extraEnv: Record<string, string>): Invocation {
+  const vars: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };
+  for (const [name, value] of Object.entries(job.params)) vars[paramEnvName(name)] = asText(value);
+  for (const [name, value] of Object.entries(vars)) {
+    if (!ENV_NAME.test(name)) throw new DockerError('other', `environment variable ${name} cannot be passed: names are letters, digits and _, not starting with a digit`);
+    if (value.includes('\0')) throw new DockerError('other', `environment variable ${name} cannot be passed: its value contains a NUL byte`);
+  }
+  const env = Object.entries(vars).map(([name, value]) => `${name}=${value}`);
+
+  if (job.operation !== null) {
+    throw new DockerError('other', `host operation ${job.operation.type} does not run in a container; run it with the agent or over SSH`);
+  }
+  if (job.commandTemplate !== null) {
+    const cmd = renderCommand(job.commandTemplate, job.params);
+    if (cmd.length === 0 || cmd[0] === '') throw new DockerError('other', 'the command template renders to no command');
+    if (cmd.some((word) => word.includes('\0'))) throw new DockerError('other', 'the command template renders a word that contains a NUL byte');
+    return { cmd, env, script: null, what: cmd[0]! };
+  }
+  if (job.interpreter === null || !Object.hasOwn(INTERPRETER_COMMAND, job.interpreter)) {
+    throw new DockerError('other', `interpreter ${String(job.interpreter)} is not one the Docker runner runs (${Object.keys(INTERPRETER_COMMAND).join(', ')})`);
+  }
+  const interpreter = INTERPRETER_COMMAND[job.interpreter];
+  const name = `script${interpreter.extension}`;
+  const cmd = [interpreter.command, ...interpreter.args, `${RUN_DIR}/${name}`];
+  for (const [param, value] of Object.entries(job.params)) {
+    if (job.secretNames.includes(param)) continue;
+    const word = `--${param}=${asText(value)}`;
+    if (word.includes('\0')) throw new DockerError('other', `parameter ${param} contains a NUL byte`);
+    cmd.push(word);
+  }
+  return { cmd, env, script: { name, content: job.content ?? '' }, what: interpreter.command };
+}
+
+function checkImageReference(image: string): void {
+  if (!IMAGE_REFERENCE.test(image) || image.split('/').some((part) => part === '.' || part === '..')) {
+    throw new DockerError('other', `runner_image ${JSON.stringify(image)} is not an image reference: write name[:tag] or name@sha256:digest`);
+  }
+}
+
+interface ImageInfo {
+  id: string;
+  /** The image's USER, which the container runs as. */
+  user: string;
+}
+
+async function inspectImage(engine: DockerEngine, image: string): Promise<ImageInfo> {
+  const reply = await engine.call({ method: 'GET', path: `/images/${image.split('/').map(encodeURIComponent).join('/')}/json` });
+  if (reply.status === 404) {
+    throw new DockerError(
+      'image_missing',
+      `image ${image} is not on this worker's Docker engine, and Drydock never pulls images: build or load it there first (docker build, docker load, or docker pull by an operator)`,
+    );
+  }
+  if (reply.status !== 200) throw new DockerError('other', `looking up image ${image} failed: ${engineMessage(reply.body)}`);
+  const info = JSON.parse(reply.body.toString('utf8')) as { Id: string; Config?: { User?: string } | null };
+  return { id: info.Id, user: info.Config?.User ?? '' };
+}
+
+function containerName(runId: string): string {
+  return `drydock-${runId.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 48)}-${randomBytes(4).toString('hex')}`;
+}
+
+async function createContainer(engine: DockerEngine, options: DockerRunOptions, image: ImageInfo, invocation: Invocation): Promise<string> {
+  const { job, limits = {} } = options;
+  const labels = { 'drydock.run': job.runId, 'drydock.script': job.scriptId };
+  const body = {
+    Image: image.id,
+    // Not the image's ENTRYPOINT: a wrapper such as `sh -c` would turn the argv back into a shell string.
+    Entrypoint: [],
+    Cmd: invocation.cmd,
+    Env: invocation.env,
+    WorkingDir: RUN_DIR,
+    Labels: { ...labels, 'drydock.image': options.image },
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: false,
+    Tty: false,
+    HostConfig: {
+      AutoRemove: false,
+      NetworkMode: options.network ? 'default' : 'none',
+      Memory: limits.memoryMb === undefined ? 0 : Math.floor(limits.memoryMb * MB),
+      // The same figure as Memory: no swap on top of the limit.
+      MemorySwap: limits.memoryMb === undefined ? 0 : Math.floor(limits.memoryMb * MB),
+      NanoCpus: limits.cpus === undefined ? 0 : Math.round(limits.cpus * 1e9),
+      PidsLimit: limits.pids ?? 0,
+      ReadonlyRootfs: options.readOnlyRootFs ?? false,
+      Tmpfs: options.readOnlyRootFs ? { '/tmp': 'rw,nosuid,nodev' } : {},
+      Mounts: [{ Type: 'volume', Target: VOLUME_DIR, VolumeOptions: { Labels: labels } }],
+      SecurityOpt: ['no-new-privileges'],
+      // json-file, whatever the engine's default driver: the logs endpoint can always read it back.
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '16m', 'max-file': '2' } },
+    },
+  };
+  const created = await engine.call({ method: 'POST', path: `/containers/create?name=${containerName(job.runId)}`, json: body });
+  if (created.status === 404) {
+    throw new DockerError('image_missing', `image ${options.image} was removed from this worker's Docker engine just before the run; build or load it again`);
+  }
+  if (created.status !== 201) throw new DockerError('other', `creating a container from ${options.image} failed: ${engineMessage(created.body)}`);
+  return (JSON.parse(created.body.toString('utf8')) as { Id: string }).Id;
+}
+
+/** The work directory, owned by whoever the container runs as, with the script in it. */
+function workDirArchive(invocation: Invocation, owner: Owner): Buffer {
+  const entries: TarInput[] = [{ name: 'run', type: 'directory', mode: 0o700, ...owner }];
+  if (invocation.script) {
+    entries.push({ name: `run/${invocation.script.name}`, type: 'file', mode: 0o700, ...owner, content: Buffer.from(invocation.script.content, 'utf8') });
+  }
+  return tarArchive(entries);
+}
+
+function signalName(signo: number): NodeJS.Signals | null {
+  const entry = Object.entries(constants.signals).find(([, n]) => n === signo);
+  return entry ? (entry[0] as NodeJS.Signals) : null;
+}
+
+async function removeContainer(engine: DockerEngine, id: string, system: (line: string) => void): Promise<void> {
+  try {
+    const reply = await engine.call({ method: 'DELETE', path: `/containers/${id}?force=1&v=1` });
+    if (reply.status !== 204 && reply.status !== 404) throw new Error(engineMessage(reply.body));
+  } catch (err) {
+    system(`could not remove container ${id.slice(0, 12)}: ${(err as Error).message}; remove it with docker rm -f -v ${id.slice(0, 12)}`);
+  }
+}
+
+/**
+ * Runs an agent job in a fresh container of `image`, the way the agent runs it on a host: parameters as data
+ * (environment and argv, never a shell string), the script copied into /drydock/run and run by its interpreter,
+ * output streamed line by line with secrets masked. No network unless asked, the given limits, and the container
+ * removed afterwards whatever happens. Cancel and timeout stop it (SIGTERM, then SIGKILL). Aborting before the
+ * script starts rejects with the signal's reason; after it starts, the result says `cancelled`.
+ */
+export async function runInDocker(options: DockerRunOptions): Promise<DockerRunResult> {
+  const { job, signal } = options;
+  checkImageReference(options.image);
+  const invocation = containerInvocation(job, options.extraEnv ?? {});
+  const engine = new DockerEngine(options.socketPath);
+  const mask = secretMasker(job);
+  const system = (line: string) => options.onLine({ stream: 'system', line: mask(line), ts: new Date() });
+
+  const image = await inspectImage(engine, options.image);
+  signal.throwIfAborted();
+  const id = await createContainer(engine, options, image, invocation);
+  try {
+    const owner = await containerOwner(engine, id, image.user);
+    await engine.expect({ method: 'PUT', path: `/containers/${id}/archive?path=${encodeURIComponent(VOLUME_DIR)}`, tar: workDirArchive(invocation, owner) }, 'copying the script into the container');
+    signal.throwIfAborted();
+    const exit = await runContainer(engine, id, options, invocation, mask, system);
+    const globs = job.capture?.artifacts ?? [];
+    const artifacts =
+      exit.cancelled || globs.length === 0
+        ? []
+        : await copyArtifacts({ engine, containerId: id, globs, limits: options.captureLimits ?? DEFAULT_CAPTURE_LIMITS, log: system, signal });
+    return { exit, artifacts };
+  } finally {
+    await removeContainer(engine, id, system);
+  }
+}
+
+async function runContainer(
+  engine: DockerEngine,
+  id: string,
+  options: DockerRunOptions,
+  invocation: Invocation,
+  mask: (line: string) => string,
+  system: (line: string) => void,
+): Promise<ScriptExit> {
+  const { job, onLine, signal } = options;
+  // Registered before the start, so an exit right after it cannot be missed; the engine answers the headers at once.
+  const waiting = await engine.open({ method: 'POST', path: `/containers/${id}/wait?condition=next-exit`, timeoutMs: null });
+  if (waiting.statusCode !== 200) throw new DockerError('other', `waiting for the container failed: ${engineMessage(await engine.read(waiting))}`);
+  const exited = engine.read(waiting);
+  exited.catch(() => {});
+
+  const started = await engine.call({ method: 'POST', path: `/containers/${id}/start` }).catch((err: unknown) => err as Error);
+  if (started instanceof Error || started.status !== 204) {
+    waiting.destroy();
+    if (started instanceof Error) throw started;
+    throw new DockerError('other', mask(`could not start ${invocation.what} in image ${options.image}: ${engineMessage(started.body)}`));
+  }
+  const startedAt = Date.now();
+
+  let timedOut = false;
+  let cancelled = false;
+  let stopping = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const kill = async (sig: 'SIGTERM' | 'SIGKILL') => {
+    try {
+      const reply = await engine.call({ method: 'POST', path: `/containers/${id}/kill?signal=${sig}` });
+      // 409: it is no longer running, which is what was asked.
+      if (reply.status !== 204 && reply.status !== 404 && reply.status !== 409) system(`could not send ${sig} to the container: ${engineMessage(reply.body)}`);
+    } catch (err) {
+      system(`could not send ${sig} to the container: ${(err as Error).message}`);
+    }
+  };
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void kill('SIGTERM');
+    killTimer = setTimeout(() => void kill('SIGKILL'), KILL_GRACE_MS);
+  };
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS));
+  const onAbort = () => {
+    cancelled = true;
+    stop();
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+
+  const stderrTail: string[] = [];
+  const splitter = (stream: 'stdout' | 'stderr') =>
+    lineSplitter((raw) => {
+      const line = mask(raw);
+      if (stream === 'stderr') {
+        stderrTail.push(line);
+        if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+      }
+      onLine({ stream, line, ts: new Date() });
+    });
+  const out = { split: splitter('stdout'), decoder: new StringDecoder('utf8') };
+  const err = { split: splitter('stderr'), decoder: new StringDecoder('utf8') };
+  let drainStopped = false;
+  let stopDrain = () => {};
+  const drained = (async () => {
+    try {
+      const logs = await engine.open({ method: 'GET', path: `/containers/${id}/logs?follow=1&stdout=1&stderr=1`, timeoutMs: null });
+      if (drainStopped) {
+        logs.destroy();
+        return;
+      }
+      if (logs.statusCode !== 200) {
+        system(`the container's output cannot be read: ${engineMessage(await engine.read(logs))}`);
+        return;
+      }
+      const demux = demultiplexer((kind, payload) => {
+        if (kind === 'stderr') err.split.push(err.decoder.write(payload));
+        else if (kind === 'system') system(`the Docker engine reports: ${payload.toString('utf8').trim()}`);
+        else out.split.push(out.decoder.write(payload));
+      });
+      stopDrain = () => logs.destroy();
+      for await (const chunk of logs) demux(chunk as Buffer);
+    } catch (e) {
+      if (!drainStopped) system(`the container's output stopped: ${(e as Error).message}`);
+    } finally {
+      for (const s of [out, err]) {
+        s.split.push(s.decoder.end());
+        s.split.end();
+      }
+    }
+  })();
+
+  let status: { StatusCode: number; Error?: { Message?: string } | null };
+  try {
+    status = JSON.parse((await exited).toString('utf8')) as typeof status;
+  } catch (e) {
+    drainStopped = true;
+    stopDrain();
+    throw e instanceof DockerError ? e : new DockerError('other', `waiting for the container failed: ${(e as Error).message}`);
+  } finally {
+    clearTimeout(timeout);
+    clearTimeout(killTimer);
+    signal.removeEventListener('abort', onAbort);
+  }
+  const durationMs = Date.now() - startedAt;
+  if (status.Error?.Message) system(`the Docker engine reports: ${status.Error.Message}`);
+
+  let drainTimer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([drained.then(() => false), new Promise<boolean>((resolve) => (drainTimer = setTimeout(() => resolve(true), DRAIN_MS)))]);
+  clearTimeout(drainTimer);
+  if (late) {
+    drainStopped = true;
+    stopDrain();
+    await drained;
+    system(`the container exited, but its output did not end within ${DRAIN_MS / 1000} s; the rest of it is lost`);
+  }
+
+  const state = await engine
+    .json<{ State?: { OOMKilled?: boolean } }>({ method: 'GET', path: `/containers/${id}/json` }, 'inspecting the container')
+    .catch(() => ({ State: undefined }));
+  const oomKilled = state.State?.OOMKilled === true;
+  if (oomKilled) {
+    const limit = options.limits?.memoryMb;
+    system(`the container ran out of memory${limit === undefined ? '' : ` (its limit is ${limit} MB)`} and the kernel killed the script`);
+  }
+
+  // The engine reports a process killed by a signal as 128 + its number; say which, when Drydock or the kernel sent it.
+  let exitCode: number | null = status.StatusCode;
+  let exitSignal: NodeJS.Signals | null = null;
+  if ((stopping || oomKilled) && exitCode > 128) {
+    exitSignal = signalName(exitCode - 128);
+    if (exitSignal) exitCode = null;
+  }
+  return { exitCode, signal: exitSignal, timedOut, cancelled, durationMs, stderrTail: stderrTail.join('\n') };
+}
