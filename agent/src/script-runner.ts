@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { access, chmod, constants, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
@@ -191,7 +192,14 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
   }
   const child = spawn(spawned.command, spawned.argv, { cwd: options.workDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   // If the agent dies, its next start finds this and ends the group it left behind.
-  if (child.pid) await writeFile(join(options.workDir, PGID_FILE), `${process.pid} ${child.pid}`).catch(() => {});
+  // Synchronously: an await here would let a fast script's exit event fire before anyone listens for it.
+  if (child.pid) {
+    try {
+      writeFileSync(join(options.workDir, PGID_FILE), `${process.pid} ${child.pid}`);
+    } catch {
+      // without the file, only a crash of this agent would leave the group behind
+    }
+  }
   const killGroup = (sig: NodeJS.Signals) => {
     try {
       if (child.pid) process.kill(-child.pid, sig);
