@@ -13,3 +13,4 @@ export * from './bootstrap.ts';
 export * from './db/schema.ts';
 export * from './db/database.ts';
 export * from './ports.ts';
+export * from './host-lock.ts';
