@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { CatalogStore, type Db, NotFoundError, type RunOutcome } from '@drydock/core';
-import type { Interpreter, SuccessCriteria } from '@drydock/core/manifest';
+import type { ContainerOptions, Interpreter, SuccessCriteria } from '@drydock/core/manifest';
 import type { Operation } from '@drydock/core/operations';
 import type { JobCapture } from '@drydock/core/run-contract';
 
@@ -24,8 +24,10 @@ export interface ScriptForRun {
   successCriteria: SuccessCriteria;
   /** The manifest's capture; absent in results recorded before capture existed. */
   capture?: JobCapture;
-  /** How the run's host is reached: its agent's queue, or SSH or WinRM from a central worker. */
-  transport: 'agent' | 'ssh' | 'winrm';
+  /** How the run's host is reached: its agent's queue, or SSH, WinRM or a Docker engine from a central worker. */
+  transport: 'agent' | 'ssh' | 'winrm' | 'docker';
+  /** runner docker: the image and what the container gets. */
+  container?: { image: string } & ContainerOptions;
 }
 
 /** Channel the API listens on to push run status changes to SSE clients. */
@@ -72,6 +74,7 @@ export function createRunActivities({ db }: RunActivityDeps) {
           successCriteria: m.success_criteria,
           capture: m.capture,
           transport: host.transport,
+          ...(m.runner === 'docker' && m.runner_image ? { container: { image: m.runner_image, ...(m.container ?? { network: false, read_only: false }) } } : {}),
         };
       } catch (err) {
         if (err instanceof NotFoundError) throw ApplicationFailure.nonRetryable(err.message, 'NotFound');

@@ -7,11 +7,12 @@ import type { Dirent } from 'node:fs';
 import type { Config } from '@drydock/core';
 import { SECRET_MASK } from '@drydock/core/manifest';
 import { type AgentScriptJob, type ArtifactKind, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture } from '@drydock/core/run-contract';
+import { contentTypeOf, maskEnvironment } from '@drydock/core/job-data';
 import { AGENT_VERSION } from './identity.ts';
+
+export { contentTypeOf, maskEnvironment };
 import { INTERPRETER_COMMAND, paramEnvName, secretMasker } from './script-runner.ts';
 
-/** Variable names whose values never leave the host in a snapshot, whatever they hold. */
-const SECRET_NAME = /SECRET|TOKEN|PASSWORD|KEY|CREDENTIAL/i;
 /** A glob that matches more files than this captures the first ones only, so `**` cannot flood the API. */
 export const MAX_ARTIFACT_FILES = 1_000;
 const VERSION_TIMEOUT_MS = 5_000;
@@ -45,17 +46,6 @@ export function formatBytes(n: number): string {
   if (n < MB) return `${(n / 1024).toFixed(1)} kB`;
   const mb = n / MB;
   return Number.isInteger(mb) ? `${mb} MB` : `${mb.toFixed(1)} MB`;
-}
-
-/** The script's variables as a snapshot may show them: secret parameters, secret-looking names and secret values masked. */
-export function maskEnvironment(job: AgentScriptJob, env: Record<string, string>): Record<string, string> {
-  const secretVars = new Set(job.secretNames.map(paramEnvName));
-  const mask = secretMasker(job);
-  return Object.fromEntries(
-    Object.keys(env)
-      .sort()
-      .map((name) => [name, SECRET_NAME.test(name) || secretVars.has(name) ? SECRET_MASK : mask(env[name]!)]),
-  );
 }
 
 async function distribution(): Promise<Record<string, string> | null> {
@@ -118,29 +108,6 @@ export async function environmentSnapshot(job: AgentScriptJob, workDir: string |
     environment: maskEnvironment(job, env),
     agent: { version: AGENT_VERSION, node: process.version },
   };
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.txt': 'text/plain; charset=utf-8',
-  '.log': 'text/plain; charset=utf-8',
-  '.md': 'text/markdown; charset=utf-8',
-  '.csv': 'text/csv; charset=utf-8',
-  '.json': 'application/json',
-  '.xml': 'application/xml',
-  '.html': 'text/html; charset=utf-8',
-  '.yaml': 'application/yaml',
-  '.yml': 'application/yaml',
-  '.gz': 'application/gzip',
-  '.tgz': 'application/gzip',
-  '.tar': 'application/x-tar',
-  '.zip': 'application/zip',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.pdf': 'application/pdf',
-};
-
-export function contentTypeOf(name: string): string {
-  return CONTENT_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream';
 }
 
 /** A glob stays inside the work directory, as the manifest schema already demands; checked again on the host. */

@@ -1,11 +1,10 @@
 import type { CatalogItem, Manifest, ScriptView } from '@drydock/core';
 
 /**
- * Why this Drydock cannot run an entry yet, or null. Containers and host locks arrive with later work; until
- * then such entries are listed but refused, so nothing runs without what its manifest asks.
+ * Why this Drydock cannot run an entry yet, or null. Host locks arrive with later work; until then such
+ * entries are listed but refused, so nothing runs without what its manifest asks.
  */
 export function notRunnableReason(m: Manifest): string | null {
-  if (m.runner === 'docker') return 'it asks for the docker runner (a fresh container), which this Drydock does not have yet';
   if (m.requires_lock) return 'it requires a host lock, and host locks are not available in this Drydock yet';
   return null;
 }

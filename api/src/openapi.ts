@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HeartbeatBodySchema } from './routes/agents.ts';
 import { ArtifactUploadQuerySchema } from './routes/artifacts.ts';
-import { AgentRegisterBodySchema, CredentialBodySchema, HostBodySchema, HostPatchSchema, LogBatchBodySchema, RepositoryBodySchema, RepositoryPatchSchema, RunListQuerySchema, StartRunBodySchema } from '@drydock/core';
+import { AgentRegisterBodySchema, CredentialBodySchema, HostPatchSchema, NewHostBodySchema, LogBatchBodySchema, RepositoryBodySchema, RepositoryPatchSchema, RunListQuerySchema, StartRunBodySchema } from '@drydock/core';
 
 type Operation = { summary: string; tags: string[]; body?: z.ZodType; query?: z.ZodObject; responses: Record<string, string>; security?: 'agent' | 'none'; sse?: boolean };
 
@@ -51,7 +51,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/api/v1/hosts': {
     get: { summary: 'Hosts, filtered by tags, environment and transport, with liveness', tags: ['hosts'], responses: { '200': 'hosts' } },
-    post: { summary: 'Add an agentless host reached over SSH with a stored credential', tags: ['hosts'], body: HostBodySchema, responses: { '201': 'added', '409': 'id taken', ...ERR } },
+    post: { summary: 'Add an agentless host (SSH or WinRM, with a stored credential) or a Docker engine', tags: ['hosts'], body: NewHostBodySchema, responses: { '201': 'added', '409': 'id taken', ...ERR } },
   },
   '/api/v1/hosts/{id}': {
     get: { summary: 'One host', tags: ['hosts'], responses: { '200': 'host', ...ERR } },

@@ -67,6 +67,11 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
   if (manifest.operation && host.transport !== 'agent') {
     throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`host operations run through an agent; ${host.id} is reached over ${host.transport}`] });
   }
+  // A container runs on a Docker engine host, and an engine runs nothing but containers.
+  if ((manifest.runner === 'docker') !== (host.transport === 'docker')) {
+    const why = manifest.runner === 'docker' ? `${manifest.id} runs in a container; choose a Docker engine host` : `${host.id} is a Docker engine; it runs manifests with runner docker only`;
+    throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [why] });
+  }
   // runner agent (the default) runs on any host, the host's transport deciding how; ssh and winrm name the transport.
   if ((manifest.runner === 'ssh' || manifest.runner === 'winrm') && host.transport !== manifest.runner) {
     throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`${manifest.id} runs over ${manifest.runner}; ${host.id} is reached ${host.transport === 'agent' ? 'through its agent' : `over ${host.transport}`}`] });

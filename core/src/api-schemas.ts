@@ -202,13 +202,30 @@ export const HostBodySchema = z
   })
   .refine((h) => h.transport === 'winrm' || h.winrmAuth === undefined, { error: 'winrmAuth applies to WinRM hosts', path: ['winrmAuth'] })
   .refine((h) => h.transport === 'ssh' || !h.jumpHostId, { error: 'jump hosts apply to SSH hosts', path: ['jumpHostId'] });
+/** A Docker engine reached by a central worker over its unix socket; `runner: docker` runs start containers there. */
+export const DockerHostBodySchema = z.strictObject({
+  id: HostId,
+  transport: z.literal('docker'),
+  name: HostFields.name.optional(),
+  socketPath: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]+$/, { error: 'an absolute path to the engine socket, such as /var/run/docker.sock' })
+    .refine((p) => !p.split('/').includes('..'), { error: 'no ".." in the socket path' })
+    .default('/var/run/docker.sock'),
+  environment: HostFields.environment.optional(),
+  group: HostFields.group.optional(),
+  tags: HostFields.tags.default([]),
+});
+export type DockerHostBody = z.infer<typeof DockerHostBodySchema>;
+/** What POST /hosts takes: an SSH or WinRM host, or a Docker engine. */
+export const NewHostBodySchema = z.union([HostBodySchema, DockerHostBodySchema]);
 /** Only what is sent changes: no defaults here, unlike creation. */
 export const HostPatchSchema = z.strictObject({ ...HostFields, resetHostKey: z.literal(true) }).partial();
 
 export interface HostView {
   id: string;
   name: string;
-  transport: 'agent' | 'ssh' | 'winrm';
+  transport: 'agent' | 'ssh' | 'winrm' | 'docker';
   online: boolean;
   /** Agent processes Temporal saw polling the host's queue in the last minute; null for SSH hosts. */
   pollers: number | null;

@@ -104,6 +104,18 @@ export const CaptureSchema = z.strictObject({
   artifacts: z.array(ArtifactGlob).default([]),
 });
 
+/** runner docker: what the throwaway container gets. Nothing is shared with it unless asked. */
+export const ContainerSchema = z.strictObject({
+  /** The engine's default network; without it the container has loopback only. */
+  network: z.boolean().default(false),
+  memory_mb: z.number().int().min(6).max(1_048_576).optional(),
+  cpus: z.number().positive().max(1_024).optional(),
+  pids: z.number().int().min(1).max(1_000_000).optional(),
+  /** The image mounted read-only; the run directory and /tmp stay writable. */
+  read_only: z.boolean().default(false),
+});
+export type ContainerOptions = z.infer<typeof ContainerSchema>;
+
 export { PLACEHOLDER } from './placeholder.ts';
 
 /**
@@ -160,6 +172,7 @@ export const ManifestSchema = z
     operation: OperationSchema.optional(),
     runner: z.enum(RUNNERS).default('agent'),
     runner_image: z.string().min(1).optional(),
+    container: ContainerSchema.optional(),
     timeout: z.number().int().min(1).max(86_400).default(300),
     retries: z.number().int().min(0).max(10).default(0),
     retry_delay: z.number().int().min(0).max(3_600).default(5),
@@ -197,6 +210,12 @@ export const ManifestSchema = z
     }
     if (m.runner === 'docker' && m.runner_image === undefined) {
       ctx.addIssue({ code: 'custom', path: ['runner_image'], message: 'runner docker needs runner_image' });
+    }
+    if (m.runner !== 'docker' && (m.runner_image !== undefined || m.container !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: [m.container !== undefined ? 'container' : 'runner_image'], message: 'runner_image and container apply to runner docker only' });
+    }
+    if (m.runner === 'docker' && m.operation !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['operation'], message: 'host operations check a host; they do not run in a container (use runner agent, ssh or winrm)' });
     }
     if (m.command_template !== undefined) {
       let words: string[] = [];

@@ -23,7 +23,13 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: CENTRAL_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createCentralActivities({ db: database.db, secrets: secretBoxFromConfig(config), dataDir: config.DRYDOCK_DATA_DIR }),
+    activities: createCentralActivities({
+      db: database.db,
+      secrets: secretBoxFromConfig(config),
+      dataDir: config.DRYDOCK_DATA_DIR,
+      blobDir: config.blobDir,
+      captureLimits: { maxFileBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_FILE_MB * 1024 * 1024), maxRunBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_RUN_MB * 1024 * 1024) },
+    }),
     dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
     // Runs on SSH hosts are activities here: cancellation reaches them only in a heartbeat response.
     maxHeartbeatThrottleInterval: '1 second',

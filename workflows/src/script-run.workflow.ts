@@ -103,6 +103,9 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     result = await proxyActivities<CentralActivities>(options).runScriptOverSsh({ job, hostId: input.hostId });
   } else if (script.transport === 'winrm') {
     result = await proxyActivities<CentralActivities>(options).runScriptOverWinrm({ job, hostId: input.hostId });
+  } else if (script.transport === 'docker') {
+    if (!script.container) throw ApplicationFailure.nonRetryable(`host ${input.hostId} is a Docker engine; it runs manifests with runner docker only`, 'Unsupported');
+    result = await proxyActivities<CentralActivities>(options).runScriptInDocker({ job, hostId: input.hostId, container: script.container });
   } else {
     const agent = proxyActivities<AgentActivities>({
       ...options,

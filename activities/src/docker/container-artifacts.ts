@@ -98,6 +98,25 @@ async function archiveOf(engine: DockerEngine, containerId: string, path: string
   throw new Error(engineMessage(body));
 }
 
+/** /etc/os-release of a stopped container's image, as its keys say it; null when the image has none. */
+export async function containerDistribution(engine: DockerEngine, containerId: string): Promise<Record<string, string> | null> {
+  for (const path of ['/etc/os-release', '/usr/lib/os-release']) {
+    const res = await archiveOf(engine, containerId, path).catch(() => null);
+    if (res === null) continue;
+    for await (const entry of tarEntries(res)) {
+      // A symlinked os-release (usual in Debian) is read at its target on the next path.
+      if (entry.type !== 'file' || entry.size > 64 * 1024) break;
+      const out: Record<string, string> = {};
+      for (const line of (await entry.content()).toString('utf8').split('\n')) {
+        const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+        if (match) out[match[1]!] = match[2]!.replace(/^(["'])(.*)\1$/, '$2');
+      }
+      return out;
+    }
+  }
+  return null;
+}
+
 /**
  * Copies the files the globs match out of a stopped container's work directory: one archive of the directory,
  * read as it streams, keeping only matched files within the per-file and per-attempt limits. A symlink is

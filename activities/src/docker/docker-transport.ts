@@ -5,7 +5,7 @@ import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { type Interpreter, type ParamValue, renderCommand } from '@drydock/core/manifest';
 import { lineSplitter, secretMasker, STDERR_TAIL_LINES } from '../ssh/script-output.ts';
 import type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
-import { type Artifact, type CaptureLimits, copyArtifacts, DEFAULT_CAPTURE_LIMITS, RUN_DIR } from './container-artifacts.ts';
+import { type Artifact, type CaptureLimits, containerDistribution, copyArtifacts, DEFAULT_CAPTURE_LIMITS, RUN_DIR } from './container-artifacts.ts';
 import { containerOwner, type Owner } from './container-user.ts';
 import { demultiplexer, DockerEngine, engineMessage } from './docker-engine.ts';
 import { DockerError } from './docker-error.ts';
@@ -39,6 +39,26 @@ export interface DockerRunResult {
   exit: ScriptExit;
   /** The files `job.capture.artifacts` matched in the work directory, by name; none when the run was cancelled. */
   artifacts: Artifact[];
+  /** What ran, for the environment snapshot: set when `job.capture.environment_snapshot` asks and the run was not cancelled. */
+  container?: ContainerFacts;
+}
+
+/** The container a run had, as the engine describes it. */
+export interface ContainerFacts {
+  image: string;
+  imageId: string;
+  /** The image's USER; empty for root. */
+  user: string;
+  distribution: Record<string, string> | null;
+  engine: { version: string | null; apiVersion: string | null; os: string | null; arch: string | null; kernel: string | null };
+}
+
+async function engineVersion(engine: DockerEngine): Promise<ContainerFacts['engine']> {
+  const none = { version: null, apiVersion: null, os: null, arch: null, kernel: null };
+  const reply = await engine.call({ method: 'GET', path: '/version' }).catch(() => null);
+  if (!reply || reply.status !== 200) return none;
+  const v = JSON.parse(reply.body.toString('utf8')) as { Version?: string; ApiVersion?: string; Os?: string; Arch?: string; KernelVersion?: string };
+  return { version: v.Version ?? null, apiVersion: v.ApiVersion ?? null, os: v.Os ?? null, arch: v.Arch ?? null, kernel: v.KernelVersion ?? null };
 }
 
 const INTERPRETER_COMMAND: Record<Interpreter, { command: string; args: string[]; extension: string }> = {
@@ -235,7 +255,9 @@ export async function runInDocker(options: DockerRunOptions): Promise<DockerRunR
       exit.cancelled || globs.length === 0
         ? []
         : await copyArtifacts({ engine, containerId: id, globs, limits: options.captureLimits ?? DEFAULT_CAPTURE_LIMITS, log: system, signal });
-    return { exit, artifacts };
+    if (exit.cancelled || !job.capture?.environment_snapshot) return { exit, artifacts };
+    const [distribution, engineFacts] = await Promise.all([containerDistribution(engine, id), engineVersion(engine)]);
+    return { exit, artifacts, container: { image: options.image, imageId: image.id, user: image.user, distribution, engine: engineFacts } };
   } finally {
     await removeContainer(engine, id, system);
   }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { ConflictError, HostBodySchema, HostPatchSchema, type HostView, NotFoundError, ValidationError } from '@drydock/core';
+import { ConflictError, HostPatchSchema, type HostView, NewHostBodySchema, NotFoundError, ValidationError } from '@drydock/core';
 import proto from '@temporalio/proto';
 import { agentQueue } from '@drydock/temporal';
 import { noteAudit } from '../audit.ts';
@@ -43,11 +43,11 @@ async function pollersByHost(deps: ApiDeps, hostIds: string[]): Promise<Map<stri
 const HostQuery = z.strictObject({
   tags: z.string().optional(),
   environment: z.string().optional(),
-  transport: z.enum(['agent', 'ssh', 'winrm']).optional(),
+  transport: z.enum(['agent', 'ssh', 'winrm', 'docker']).optional(),
 });
 
 export function hostRoutes(deps: ApiDeps) {
-  const views = async (teamId: string, filter: { id?: string; tags?: string[]; environment?: string; transport?: 'agent' | 'ssh' | 'winrm' }): Promise<HostView[]> => {
+  const views = async (teamId: string, filter: { id?: string; tags?: string[]; environment?: string; transport?: HostView['transport'] }): Promise<HostView[]> => {
     let q = deps.db
       .selectFrom('hosts as h')
       .leftJoin('credentials as c', 'c.id', 'h.credential_id')
@@ -102,7 +102,7 @@ export function hostRoutes(deps: ApiDeps) {
     if (!view) throw new NotFoundError('host', id);
     return view;
   };
-  const checkRefs = async (teamId: string, body: { credentialId?: string; jumpHostId?: string | null; name?: string }, transport: 'agent' | 'ssh' | 'winrm', self?: string) => {
+  const checkRefs = async (teamId: string, body: { credentialId?: string; jumpHostId?: string | null; name?: string }, transport: HostView['transport'], self?: string) => {
     if (body.credentialId) {
       const cred = await deps.db.selectFrom('credentials').select('kind').where('team_id', '=', teamId).where('id', '=', body.credentialId).executeTakeFirst();
       if (!cred) throw new ValidationError('unknown credential', { credentialId: [`credential ${body.credentialId} does not exist`] });
@@ -132,12 +132,30 @@ export function hostRoutes(deps: ApiDeps) {
       return c.json({ hosts: await views(c.get('user')!.team_id, { tags, environment: q.environment, transport: q.transport }) });
     })
     .get('/:id', async (c) => c.json(await one(c.get('user')!.team_id, c.req.param('id'))))
-    .post('/', validate('json', HostBodySchema), async (c) => {
+    .post('/', validate('json', NewHostBodySchema), async (c) => {
       const teamId = c.get('user')!.team_id;
       const body = c.req.valid('json');
-      noteAudit(c, { action: 'host.create', resource: `host:${body.id}`, detail: { transport: body.transport, address: body.address } });
+      const address = body.transport === 'docker' ? body.socketPath : body.address;
+      noteAudit(c, { action: 'host.create', resource: `host:${body.id}`, detail: { transport: body.transport, address } });
       const existing = await deps.db.selectFrom('hosts').select('id').where('id', '=', body.id).executeTakeFirst();
       if (existing) throw new ConflictError(`a host with id ${body.id} already exists`);
+      if (body.transport === 'docker') {
+        await checkRefs(teamId, { name: body.name ?? body.id }, 'docker');
+        await deps.db
+          .insertInto('hosts')
+          .values({
+            id: body.id,
+            team_id: teamId,
+            name: body.name ?? body.id,
+            transport: 'docker',
+            address: body.socketPath,
+            environment: body.environment ?? null,
+            host_group: body.group ?? null,
+            tags: body.tags,
+          })
+          .execute();
+        return c.json(await one(teamId, body.id), 201);
+      }
       await checkRefs(teamId, { ...body, name: body.name ?? body.id }, body.transport);
       await deps.db
         .insertInto('hosts')
@@ -166,12 +184,12 @@ export function hostRoutes(deps: ApiDeps) {
       noteAudit(c, { action: body.resetHostKey ? 'host.reset-host-key' : 'host.update', resource: `host:${id}`, detail: { fields: Object.keys(body) } });
       const host = await one(teamId, id);
       await checkRefs(teamId, body, host.transport, id);
-      const agentless = host.transport !== 'agent';
+      const agentless = host.transport === 'ssh' || host.transport === 'winrm';
       if (body.winrmAuth !== undefined && host.transport !== 'winrm') {
         throw new ValidationError('not a WinRM host', { winrmAuth: ['winrmAuth applies to WinRM hosts'] });
       }
       if (!agentless && (body.address || body.port || body.username || body.credentialId || body.jumpHostId)) {
-        throw new ValidationError('agent hosts are reached through their agent', { transport: ['connection settings apply to SSH hosts only'] });
+        throw new ValidationError(`${host.transport} hosts have no connection settings to change`, { transport: ['connection settings apply to SSH and WinRM hosts only'] });
       }
       await deps.db
         .updateTable('hosts')

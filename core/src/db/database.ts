@@ -9,6 +9,7 @@ import * as agentHardening from './migrations/004-agent-hardening.ts';
 import * as runResults from './migrations/005-run-results.ts';
 import * as runArtifacts from './migrations/006-run-artifacts.ts';
 import * as winrmHosts from './migrations/007-winrm-hosts.ts';
+import * as dockerHosts from './migrations/008-docker-hosts.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '005-run-results': runResults,
   '006-run-artifacts': runArtifacts,
   '007-winrm-hosts': winrmHosts,
+  '008-docker-hosts': dockerHosts,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

@@ -28,7 +28,7 @@ export interface HostTable {
   id: string;
   team_id: string;
   name: string;
-  transport: 'agent' | 'ssh' | 'winrm';
+  transport: 'agent' | 'ssh' | 'winrm' | 'docker';
   auth_method: ColumnType<'basic' | 'ntlm' | null, 'basic' | 'ntlm' | null | undefined, 'basic' | 'ntlm' | null>;
   tags: ColumnType<string[], string[] | undefined, string[]>;
   address: ColumnType<string | null, string | null | undefined, string | null>;

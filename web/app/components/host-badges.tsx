@@ -5,6 +5,7 @@ const TRANSPORT: Record<HostView['transport'], { label: string; tone: string; ti
   agent: { label: 'agent', tone: 'bg-teal-50 text-teal-800 ring-teal-200', title: 'An agent on the host runs its scripts' },
   ssh: { label: 'SSH', tone: 'bg-indigo-50 text-indigo-800 ring-indigo-200', title: 'Drydock reaches the host over SSH from its central worker' },
   winrm: { label: 'WinRM', tone: 'bg-sky-50 text-sky-800 ring-sky-200', title: 'Drydock reaches the Windows host over WinRM (HTTPS) from its central worker; it runs PowerShell scripts and command templates' },
+  docker: { label: 'Docker', tone: 'bg-violet-50 text-violet-800 ring-violet-200', title: 'A Docker engine: runner docker scripts run there in throwaway containers, started by the central worker' },
 };
 
 /** How the host is reached, in words: "SSH", "WinRM", or "agent". */
@@ -75,6 +76,7 @@ export function LastSeen({ iso, now, testId }: { iso: string | null; now: number
  * (`ops@corp.example`), so it reads `ops@corp.example on 10.0.4.20:5986`.
  */
 export function hostTarget(host: Pick<HostView, 'username' | 'address' | 'port'> & { transport?: HostView['transport'] }): string {
+  if (host.transport === 'docker') return `unix://${host.address ?? '?'}`;
   const address = host.address?.includes(':') ? `[${host.address}]` : (host.address ?? '?');
   const winrm = host.transport === 'winrm';
   const where = `${address}:${host.port ?? (winrm ? 5986 : 22)}`;

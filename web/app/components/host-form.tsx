@@ -31,6 +31,7 @@ const optional = <span className="font-normal text-slate-500">(optional)</span>;
 const TRANSPORTS: { value: AgentlessTransport; label: string; hint: string }[] = [
   { value: 'ssh', label: 'SSH', hint: 'Linux and other hosts with an SSH server: scripts in any interpreter the host has.' },
   { value: 'winrm', label: 'WinRM', hint: 'Windows hosts, over WinRM on HTTPS: PowerShell scripts and command templates.' },
+  { value: 'docker', label: 'Docker engine', hint: 'An engine the central worker reaches on its unix socket: runner docker scripts run there in throwaway containers.' },
 ];
 
 /** SSH or WinRM, for a new host; the connection fields below follow the choice. */
@@ -95,7 +96,8 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
   // A new host's transport is chosen here; a stored host keeps its own.
   const [chosen, setChosen] = useState<string>(submitted?.transport || defaultTransport);
   const transport = host ? host.transport : chosen;
-  const agentless = transport !== 'agent';
+  // SSH and WinRM hosts have a connection to set; an engine has its socket, fixed once added; an agent reports its own.
+  const agentless = transport === 'ssh' || transport === 'winrm';
   const winrm = transport === 'winrm';
 
   const check = (form: HTMLFormElement) => {
@@ -124,6 +126,7 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
     if (!host || !before) return fallback;
     if (key === 'id') return host.id;
     if (key === 'tags') return before.tags.join(', ');
+    if (key === 'socketPath') return host.address ?? fallback;
     const value = before[key];
     return value === null ? fallback : String(value);
   };
@@ -284,6 +287,21 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
               </Field>
             )}
           </>
+        ) : transport === 'docker' && mode === 'new' ? (
+          <Field name="socketPath" label={<>Engine socket {optional}</>} errors={errors} hint="An absolute path on the central worker's machine; /var/run/docker.sock when left empty.">
+            {(invalid) => (
+              <input
+                id="host-socketPath"
+                name="socketPath"
+                type="text"
+                spellCheck={false}
+                placeholder="/var/run/docker.sock"
+                defaultValue={submitted?.socketPath ?? ''}
+                aria-invalid={invalid || undefined}
+                className={cls(invalid, 'font-mono')}
+              />
+            )}
+          </Field>
         ) : null}
 
         <Field name="environment" label={<>Environment {optional}</>} errors={errors}>
@@ -301,7 +319,7 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
         <Field name="group" label={<>Group {optional}</>} errors={errors} hint="Free text, e.g. payments-eu.">
           {(invalid) => <input id="host-group" name="group" type="text" defaultValue={initial('group')} aria-invalid={invalid || undefined} className={cls(invalid)} />}
         </Field>
-        {agentless ? (
+        {transport !== 'agent' ? (
           <Field name="tags" label={<>Tags {optional}</>} errors={errors} hint="Comma-separated: linux, db. A script's host_tags name the tags a host needs to run it.">
             {(invalid) => (
               <input id="host-tags" name="tags" type="text" spellCheck={false} placeholder="linux, db" defaultValue={initial('tags')} aria-invalid={invalid || undefined} className={cls(invalid)} />

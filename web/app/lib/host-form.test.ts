@@ -98,8 +98,17 @@ describe('host form', () => {
       credentialId: ['choose a password credential'],
       winrmAuth: ['choose NTLM or Basic'],
     });
-    expect(checkHostBody(createBody(form({ transport: 'telnet', id: 'x-1', address: 'x', username: 'ops', credentialId: CREDENTIAL })), 'new')).toEqual({ transport: ['choose SSH or WinRM'] });
+    expect(checkHostBody(createBody(form({ transport: 'telnet', id: 'x-1', address: 'x', username: 'ops', credentialId: CREDENTIAL })), 'new')).toEqual({ transport: ['choose SSH, WinRM or a Docker engine'] });
     expect(checkHostBody({ credentialId: '' }, 'edit', 'winrm')).toEqual({ credentialId: ['choose a password credential'] });
+  });
+
+  test('a new Docker engine sends its socket and labels only, whatever connection fields the form still held', () => {
+    const body = createBody(form({ transport: 'docker', id: 'engine-1', socketPath: '/run/docker.sock', address: '10.0.0.1', username: 'ops', credentialId: CREDENTIAL, tags: 'containers, gpu' }));
+    expect(body).toEqual({ id: 'engine-1', transport: 'docker', socketPath: '/run/docker.sock', tags: ['containers', 'gpu'] });
+    expect(checkHostBody(body, 'new')).toEqual({});
+    expect(checkHostBody(createBody(form({ transport: 'docker', id: 'engine-1', socketPath: 'docker.sock' })), 'new')).toEqual({
+      socketPath: ['an absolute path to the engine socket, such as /var/run/docker.sock'],
+    });
   });
 
   test('a WinRM host edit sends a changed authentication like any other setting', () => {

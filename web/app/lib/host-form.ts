@@ -1,12 +1,12 @@
-import { HostBodySchema, HostPatchSchema } from '@drydock/core/api-schemas';
+import { DockerHostBodySchema, HostBodySchema, HostPatchSchema } from '@drydock/core/api-schemas';
 import type { HostView } from './api-views.ts';
 import type { FieldErrors } from './run-form.ts';
 
-const FIELDS = ['transport', 'id', 'name', 'address', 'port', 'username', 'credentialId', 'winrmAuth', 'jumpHostId', 'environment', 'group', 'tags'] as const;
+const FIELDS = ['transport', 'id', 'name', 'address', 'port', 'username', 'credentialId', 'winrmAuth', 'jumpHostId', 'socketPath', 'environment', 'group', 'tags'] as const;
 export type HostField = (typeof FIELDS)[number];
 
 /** How Drydock reaches a host it adds: the transports the host form offers. */
-export type AgentlessTransport = 'ssh' | 'winrm';
+export type AgentlessTransport = 'ssh' | 'winrm' | 'docker';
 export const WINRM_AUTH = ['ntlm', 'basic'] as const;
 export type WinrmAuth = (typeof WINRM_AUTH)[number];
 
@@ -66,7 +66,7 @@ export function readSettings(raw: FormDataEntryValue | null): HostSettings | nul
   if (typeof parsed !== 'object' || parsed === null) return null;
   const s = parsed as Record<string, unknown>;
   const ok =
-    (s.transport === 'agent' || s.transport === 'ssh' || s.transport === 'winrm') &&
+    (s.transport === 'agent' || s.transport === 'ssh' || s.transport === 'winrm' || s.transport === 'docker') &&
     (s.winrmAuth === null || (WINRM_AUTH as readonly unknown[]).includes(s.winrmAuth)) &&
     typeof s.name === 'string' &&
     (s.port === null || typeof s.port === 'number') &&
@@ -111,6 +111,12 @@ export function transportOf(form: FormData): string {
  */
 export function createBody(form: FormData): Record<string, unknown> {
   const transport = transportOf(form);
+  if (transport === 'docker') {
+    const engine: Record<string, unknown> = { id: field(form, 'id'), transport };
+    for (const key of ['name', 'socketPath', 'environment', 'group'] as const) if (field(form, key) !== '') engine[key] = field(form, key);
+    engine.tags = splitTags(field(form, 'tags'));
+    return engine;
+  }
   const body: Record<string, unknown> = {
     id: field(form, 'id'),
     transport,
@@ -156,7 +162,7 @@ const WHEN_EMPTY: Partial<Record<string, string>> = {
 const WHEN_EMPTY_WINRM: Partial<Record<string, string>> = { credentialId: 'choose a password credential' };
 const WHEN_WRONG: Partial<Record<string, string>> = {
   port: 'a port number from 1 to 65535',
-  transport: 'choose SSH or WinRM',
+  transport: 'choose SSH, WinRM or a Docker engine',
   winrmAuth: 'choose NTLM or Basic',
 };
 const WHEN_WRONG_WINRM: Partial<Record<string, string>> = { username: 'a user name: user, DOMAIN\\user or user@domain' };
@@ -166,7 +172,7 @@ const WHEN_WRONG_WINRM: Partial<Record<string, string>> = { username: 'a user na
  * check with it. `transport` words them for the host's kind: a new host's body names it, an edit's does not.
  */
 export function checkHostBody(body: Record<string, unknown>, mode: 'new' | 'edit', transport: unknown = body.transport): FieldErrors {
-  const parsed = (mode === 'new' ? HostBodySchema : HostPatchSchema).safeParse(body);
+  const parsed = (mode === 'edit' ? HostPatchSchema : transport === 'docker' ? DockerHostBodySchema : HostBodySchema).safeParse(body);
   if (parsed.success) return {};
   const winrm = transport === 'winrm';
   const fields: FieldErrors = {};

@@ -25,7 +25,7 @@ export function readHostFilters(url: URL): HostFilters {
   const environment = get('environment');
   return {
     environment: (ENVIRONMENTS as readonly string[]).includes(environment) ? environment : '',
-    transport: transport === 'agent' || transport === 'ssh' || transport === 'winrm' ? transport : '',
+    transport: transport === 'agent' || transport === 'ssh' || transport === 'winrm' || transport === 'docker' ? transport : '',
     tags: get('tags'),
     status: status === 'online' || status === 'offline' ? status : '',
   };

@@ -4,10 +4,11 @@ import type { HostView, RunView, ScriptView } from './api-views.ts';
 import { checkHost, checkParams, readParamFields, type RawFields, type StartRunFailure } from './run-form.ts';
 
 /** The hosts an entry may run on: those carrying every one of its host tags. */
-export async function loadHosts(request: Request, tags: readonly string[] = []): Promise<HostView[]> {
-  const query = tags.length > 0 ? `?tags=${encodeURIComponent(tags.join(','))}` : '';
+/** The hosts an entry can run on: those with its host tags, reached the way its runner needs. */
+export async function loadHosts(request: Request, entry: Pick<ScriptView, 'hostTags' | 'runner'>): Promise<HostView[]> {
+  const query = entry.hostTags.length > 0 ? `?tags=${encodeURIComponent(entry.hostTags.join(','))}` : '';
   const { hosts } = await getFromApi<{ hosts: HostView[] }>(request, `/api/v1/hosts${query}`);
-  return hosts;
+  return hosts.filter((h) => (entry.runner === 'agent' ? h.transport !== 'docker' : h.transport === entry.runner));
 }
 
 /** What goes back into the form after a failure; secrets are never echoed into the page. */

@@ -13,7 +13,7 @@ export async function loadActionPage(request: Request, id: string) {
   const action = await loadAction(request, id);
   const validate = new URL(request.url).searchParams.has('validate');
   const [hosts, validation] = await Promise.all([
-    loadHosts(request, action.hostTags),
+    loadHosts(request, action),
     validate ? getFromApi<ActionValidation>(request, `${actionPath(id)}/validate`) : null,
   ]);
   return { action, hosts, validation };

@@ -3,13 +3,15 @@ import type { Route } from './+types/host-new';
 import { HostForm } from '../components/host-form.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import { createHost, loadHostCredentials, loadJumpHosts } from '../lib/hosts.server.ts';
+import type { AgentlessTransport } from '../lib/host-form.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Add a host · Drydock' }];
 
 export async function loader({ request }: Route.LoaderArgs) {
   const [credentials, jumpHosts] = await Promise.all([loadHostCredentials(request), loadJumpHosts(request)]);
-  // `?transport=winrm` opens the form on WinRM, so a link (or a page without JS) can start there.
-  const transport = new URL(request.url).searchParams.get('transport') === 'winrm' ? ('winrm' as const) : ('ssh' as const);
+  // `?transport=winrm` (or docker) opens the form on WinRM, so a link (or a page without JS) can start there.
+  const asked = new URL(request.url).searchParams.get('transport');
+  const transport: AgentlessTransport = asked === 'winrm' || asked === 'docker' ? asked : 'ssh';
   return { credentials, jumpHosts, transport };
 }
 

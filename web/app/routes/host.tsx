@@ -65,7 +65,16 @@ function Facts({ host: h, now }: { host: HostView; now: number }) {
   );
   return (
     <dl className="grid grid-cols-2 gap-x-6 gap-y-3 rounded border border-slate-200 bg-white px-4 py-3 sm:grid-cols-4" data-testid="host-facts">
-      {h.transport !== 'agent' ? (
+      {h.transport === 'docker' ? (
+        <>
+          <Fact term="Engine socket" testId="host-address">
+            <span className="font-mono">{hostTarget(h)}</span>
+          </Fact>
+          <Fact term="Last used">
+            <LastSeen iso={h.lastSeenAt} now={now} testId="host-last-seen" />
+          </Fact>
+        </>
+      ) : h.transport !== 'agent' ? (
         <>
           <Fact term="Connects to" testId="host-address">
             <span className="font-mono">{hostTarget(h)}</span>
@@ -169,6 +178,21 @@ function HostKeyPanel({ host, outcome }: { host: HostView; outcome: { ok: boolea
   );
 }
 
+function EnginePanel({ host }: { host: HostView }) {
+  return (
+    <section className="self-start rounded border border-slate-200 bg-white p-4 text-sm text-slate-700" data-testid="engine-panel">
+      <h2 className="mb-2 text-sm font-semibold text-slate-900">Docker engine</h2>
+      <p>
+        Scripts whose manifest says <code className="font-mono text-xs">runner: docker</code> run here, each in a fresh container of its{' '}
+        <code className="font-mono text-xs">runner_image</code>, started by a central worker on <span className="font-mono">{host.address}</span> and removed afterwards.
+      </p>
+      <p className="mt-2">
+        Drydock never pulls images: build or load them on this engine first. A container gets no network unless its manifest asks for it.
+      </p>
+    </section>
+  );
+}
+
 function AgentPanel({ host }: { host: HostView }) {
   return (
     <section className="self-start rounded border border-slate-200 bg-white p-4 text-sm text-slate-700">
@@ -195,7 +219,7 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
   const failure = save && 'fields' in save ? save : undefined;
   const reset = actionData?.intent === 'reset-host-key' ? actionData : undefined;
   const deleteFailure = actionData?.intent === 'delete' ? actionData : undefined;
-  const agentless = h.transport !== 'agent';
+  const agentless = h.transport === 'ssh' || h.transport === 'winrm';
   // Heartbeats and first connections change the facts above; unchanged settings keep what is being typed.
   useRevalidateWhile(true, 10_000);
 
@@ -233,7 +257,7 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
           <ConfirmDelete
             what={`the host ${h.name}`}
             consequence={
-              agentless
+              h.transport !== 'agent'
                 ? `Scripts can no longer run on it. Past runs and their logs stay in the history.${h.transport === 'ssh' ? ' A host that jumps through it must be changed first.' : ''}`
                 : "Its agent's token is revoked, so the agent can no longer report. Stop the agent on the host too: started again with the registration secret, it registers the host anew."
             }
@@ -263,7 +287,7 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
             saved={save !== undefined && failure === undefined}
           />
         </section>
-        {agentless ? <HostKeyPanel host={h} outcome={reset} /> : <AgentPanel host={h} />}
+        {h.transport === 'docker' ? <EnginePanel host={h} /> : agentless ? <HostKeyPanel host={h} outcome={reset} /> : <AgentPanel host={h} />}
       </div>
     </div>
   );

@@ -61,6 +61,7 @@ function Filters({ filters }: { filters: HostFilters }) {
           <option value="agent">agent</option>
           <option value="ssh">SSH</option>
           <option value="winrm">WinRM</option>
+          <option value="docker">Docker engine</option>
         </select>
       </label>
       <label className="flex flex-col text-xs text-slate-600">
@@ -149,9 +150,9 @@ function HostRow({ host: h, now }: { host: HostView; now: number }) {
       <td className="px-3 py-2 text-xs">
         <LastSeen iso={h.lastSeenAt} now={now} testId="host-last-seen" />
       </td>
-      <td className="px-3 py-2 text-center" data-testid="host-key-pinned" data-pinned={h.transport !== 'agent' ? h.hostKeyPinned : undefined}>
-        {h.transport === 'agent' ? (
-          <span className="text-xs text-slate-400" title="Agents connect out to Drydock; no host key or certificate applies">
+      <td className="px-3 py-2 text-center" data-testid="host-key-pinned" data-pinned={h.transport === 'ssh' || h.transport === 'winrm' ? h.hostKeyPinned : undefined}>
+        {h.transport === 'agent' || h.transport === 'docker' ? (
+          <span className="text-xs text-slate-400" title={h.transport === 'agent' ? 'Agents connect out to Drydock; no host key or certificate applies' : 'A local engine socket; no host key or certificate applies'}>
             n/a
           </span>
         ) : h.hostKeyPinned ? (

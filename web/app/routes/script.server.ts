@@ -22,7 +22,7 @@ export async function loadScriptPage(request: Request, id: string): Promise<Scri
     getFromApi<ScriptDetail>(request, scriptPath(id, version)),
     callApi<{ versions: ScriptVersionView[] }>(request, `/api/v1/scripts/${encodeURIComponent(id)}/versions`),
   ]);
-  const hosts = await loadHosts(request, script.hostTags);
+  const hosts = await loadHosts(request, script);
   return {
     script,
     versions: history.ok ? history.body.versions : null,
