@@ -1,0 +1,2 @@
+export * from './install-script.ts';
+export * from './powershell-literal.ts';
