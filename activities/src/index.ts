@@ -1,5 +1,6 @@
 import { type CatalogSyncDeps, createCatalogSyncActivities } from './catalog-sync.activities.ts';
 import { createDockerActivities, type DockerActivityDeps } from './docker.activities.ts';
+import { createHostLockActivities } from './host-lock.activities.ts';
 import { createRunActivities, type RunActivityDeps } from './runs.activities.ts';
 import { createSshActivities } from './ssh.activities.ts';
 import { createWinrmActivities } from './winrm.activities.ts';
@@ -9,12 +10,14 @@ export * from './catalog-sync.activities.ts';
 export * from './db-log-sink.ts';
 export * from './ssh.activities.ts';
 export * from './winrm.activities.ts';
+export * from './host-lock.activities.ts';
 export * from './docker.activities.ts';
 
 /** Everything the central worker serves on the `central` queue. */
 export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & DockerActivityDeps) {
   return {
     ...createRunActivities(deps),
+    ...createHostLockActivities(deps),
     ...createCatalogSyncActivities(deps),
     ...createSshActivities(deps),
     ...createWinrmActivities(deps),

@@ -84,7 +84,7 @@ export function createRunActivities({ db }: RunActivityDeps) {
         .updateTable('runs')
         .set({ status: 'running', started_at: new Date(), workflow_run_id: input.workflowRunId, script_version: script.version })
         .where('id', '=', input.runId)
-        .where('status', '=', 'queued')
+        .where('status', 'in', ['queued', 'waiting_for_lock'])
         .execute();
       await notify(db, input.runId);
       return script;

@@ -1,11 +1,10 @@
 import type { CatalogItem, Manifest, ScriptView } from '@drydock/core';
 
 /**
- * Why this Drydock cannot run an entry yet, or null. Host locks arrive with later work; until then such
- * entries are listed but refused, so nothing runs without what its manifest asks.
+ * Why this Drydock cannot run an entry, or null. Every manifest it parses is runnable today; a feature that a
+ * manifest may ask for before Drydock has it gets its refusal here, so nothing runs without what it asks.
  */
-export function notRunnableReason(m: Manifest): string | null {
-  if (m.requires_lock) return 'it requires a host lock, and host locks are not available in this Drydock yet';
+export function notRunnableReason(_m: Manifest): string | null {
   return null;
 }
 

@@ -5,6 +5,8 @@ import {
   FINAL_STATUSES,
   isId,
   type LogLineView,
+  type Manifest,
+  MAX_LOCK_TTL_SECONDS,
   newId,
   NotFoundError,
   type Parameter,
@@ -119,6 +121,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
     initiator: { id: user.id, name: user.email },
     offlineTimeoutMs: deps.config.DRYDOCK_AGENT_OFFLINE_TIMEOUT * 1000,
     heartbeatTimeoutMs: deps.config.DRYDOCK_AGENT_HEARTBEAT_TIMEOUT * 1000,
+    ...(manifest.requires_lock ? { lock: { ttlSeconds: runLockTtlSeconds(manifest, deps.config), waitTimeoutMs: deps.config.DRYDOCK_LOCK_WAIT_TIMEOUT * 1000 } } : {}),
   };
   try {
     const handle = await deps.temporal.workflow.start('scriptRunWorkflow', {
@@ -141,6 +144,16 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
     throw err;
   }
   return getRun(deps, user.team_id, runId);
+}
+
+/**
+ * A requires_lock run's lease: every attempt at its full timeout, the delays between them and the wait for an
+ * agent, with five minutes to spare. It only matters if the run never releases the lock (its workflow terminated).
+ */
+function runLockTtlSeconds(manifest: Manifest, config: ApiDeps['config']): number {
+  const attempts = manifest.retries + 1;
+  const worst = attempts * (manifest.timeout + 60) + manifest.retries * manifest.retry_delay + config.DRYDOCK_AGENT_OFFLINE_TIMEOUT + 300;
+  return Math.min(Math.ceil(worst), MAX_LOCK_TTL_SECONDS);
 }
 
 /** Host and host-list parameters must name registered hosts of the team that carry the entry's host tags. */

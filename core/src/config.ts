@@ -60,6 +60,8 @@ export const ConfigSchema = z.object({
   DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).default(8),
   DRYDOCK_AGENT_WORK_DIR: z.string().optional(),
   DRYDOCK_AGENT_HEARTBEAT_TIMEOUT: seconds.default(30),
+  /** How long a requires_lock run waits for its host's lock before it fails, naming who keeps the lock. */
+  DRYDOCK_LOCK_WAIT_TIMEOUT: seconds.default(3600),
   /** A YAML or JSON file of agent settings; a setting also given here in the environment wins. */
   DRYDOCK_AGENT_CONFIG: z.string().optional(),
   DRYDOCK_AGENT_TOKEN: agentText,

@@ -17,6 +17,13 @@ export interface ScriptRunInput {
   /** How long the run waits for the host's agent before it fails as offline. */
   offlineTimeoutMs: number;
   heartbeatTimeoutMs: number;
+  /** requires_lock: the run holds its host's execution lock while it runs. Absent in runs requested before locks. */
+  lock?: {
+    /** How long the lease lasts if the run never gives it back: the run's worst case with room to spare. */
+    ttlSeconds: number;
+    /** How long the run waits for the lock before it fails, naming who keeps it. */
+    waitTimeoutMs: number;
+  };
 }
 
 /** What the agent needs to run one attempt: everything, so the host needs no catalog of its own. */

@@ -1,2 +1,3 @@
 export * from './script-run.workflow.ts';
 export * from './repository-sync.workflow.ts';
+export * from './host-lock.workflow.ts';

@@ -23,6 +23,7 @@ import {
   type ScriptRunInput,
 } from '@drydock/core/run-contract';
 import { agentQueue, SearchAttr } from '@drydock/temporal/names';
+import { withHostLock } from './host-lock-client.ts';
 
 // Short database steps run as local activities, in the workflow's own worker: no task-queue round trip.
 // They are idempotent, so replaying one after a worker crash is harmless.
@@ -40,7 +41,7 @@ export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutco
 
   let cancellation: unknown;
   try {
-    outcome = await execute(input);
+    outcome = input.lock ? await executeLocked(input, input.lock) : await execute(input);
   } catch (err) {
     if (isCancellation(err)) {
       cancellation = err;
@@ -58,6 +59,25 @@ export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutco
   // Rethrowing the cancellation ends the workflow as Cancelled in Temporal too, after the run row says so.
   if (cancellation) throw cancellation;
   return final;
+}
+
+/** requires_lock: the run waits for its host's execution lock, and gives it back however it ends. */
+function executeLocked(input: ScriptRunInput, lock: NonNullable<ScriptRunInput['lock']>): Promise<RunOutcome> {
+  return withHostLock(
+    input.hostId,
+    {
+      type: 'execution',
+      ttlSeconds: lock.ttlSeconds,
+      waitTimeoutMs: lock.waitTimeoutMs,
+      reason: `run of ${input.scriptId}`,
+      holder: { kind: 'run', id: input.runId, name: `${input.scriptId} by ${input.initiator.name}` },
+      onWaiting: async () => {
+        await central.markRunWaitingForLock({ runId: input.runId });
+        upsertSearchAttributes([{ key: SearchAttr.Status, value: 'waiting_for_lock' }]);
+      },
+    },
+    () => execute(input),
+  );
 }
 
 async function execute(input: ScriptRunInput): Promise<RunOutcome> {
@@ -140,6 +160,8 @@ function describeFailure(err: unknown, hostId: string): RunOutcome {
       const tail = details?.stderrTail ? `\n${details.stderrTail}` : '';
       return { status: 'failed', exitCode: details?.exitCode ?? null, error: `${cause.message}${tail}`, attempts, result: details?.operation ?? null };
     }
+    // The host's lock stopped the run: no attempt of its own to count.
+    if (cause.type?.startsWith('HostLock')) return { status: 'failed', exitCode: null, error: cause.message, attempts: 0 };
     return { status: 'failed', exitCode: null, error: cause.message, attempts };
   }
   return { status: 'failed', exitCode: null, error: err instanceof Error ? err.message : String(err), attempts: 0 };

@@ -1,11 +1,12 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { LockLease, LockType } from '../host-lock.ts';
 import type { OperationResult } from '../operations/index.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, T, T>;
 
-export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export const RUN_STATUSES = ['queued', 'waiting_for_lock', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 
@@ -225,6 +226,18 @@ export interface ActionTemplateTable {
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** hostLockWorkflow's state as of its last change; Temporal decides, this row shows. */
+export interface HostLockTable {
+  host_id: string;
+  lock_type: LockType | null;
+  holder: Json<LockLease | null>;
+  queue: Json<LockLease[]>;
+  acquired_at: Timestamp | null;
+  expires_at: Timestamp | null;
+  changed_at: Timestamp;
+  version: number;
+}
+
 export interface Database {
   credentials: CredentialTable;
   script_repositories: ScriptRepositoryTable;
@@ -241,6 +254,7 @@ export interface Database {
   run_logs: RunLogTable;
   run_artifacts: RunArtifactTable;
   audit_log: AuditTable;
+  host_locks: HostLockTable;
 }
 
 export type Run = Selectable<RunTable>;

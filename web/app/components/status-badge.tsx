@@ -3,6 +3,7 @@ import type { RunStatus } from '../lib/run-status.ts';
 
 const TONES: Record<RunStatus, string> = {
   queued: 'bg-slate-100 text-slate-700 ring-slate-300',
+  waiting_for_lock: 'bg-violet-50 text-violet-800 ring-violet-300',
   running: 'bg-blue-50 text-blue-700 ring-blue-300',
   succeeded: 'bg-emerald-50 text-emerald-700 ring-emerald-300',
   failed: 'bg-red-50 text-red-700 ring-red-300',
@@ -14,6 +15,7 @@ export function StatusBadge({ status, testId }: { status: RunStatus; testId?: st
   return (
     <span
       data-testid={testId}
+      title={status === 'waiting_for_lock' ? "Waits for its host's lock: the Locks page shows who holds it and who else waits" : undefined}
       className={`inline-flex items-center gap-1.5 rounded px-1.5 py-0.5 font-mono text-xs font-medium ring-1 ring-inset ${TONES[status]}`}
     >
       {status === 'running' ? <span aria-hidden className="size-1.5 animate-pulse rounded-full bg-blue-500" /> : null}
