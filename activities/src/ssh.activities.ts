@@ -2,16 +2,27 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db, SecretBox } from '@drydock/core';
 import type { AgentScriptJob, AgentScriptResult } from '@drydock/core/run-contract';
+import { directoryBlobStore } from '@drydock/core/blob-store';
+import { CAPTURE_BUDGET_MS, type CaptureLimits } from './central-capture.ts';
 import { DbLogSink } from './db-log-sink.ts';
 import { executeJob } from './job-execution.ts';
-import { runOverSsh, type SshTarget } from './ssh/ssh-transport.ts';
+import { runJobOperation } from './operations/job-operation.ts';
+import { runArtifactWriter } from './run-artifacts.ts';
+import { captureOverSsh, removeWorkDir } from './ssh/ssh-capture.ts';
+import { hostPort, openSession } from './ssh/ssh-connection.ts';
+import { sshOperations } from './ssh/ssh-operations.ts';
+import { remoteInvocation, runJobInSession, type SshSession, type SshTarget } from './ssh/ssh-transport.ts';
 
 export interface SshActivityDeps {
   db: Db;
   secrets: SecretBox;
+  /** Where captured files go (the blob store the API serves downloads from) and how much may go; without them nothing is captured. */
+  blobDir?: string;
+  captureLimits?: CaptureLimits;
 }
 
-export function createSshActivities({ db, secrets }: SshActivityDeps) {
+export function createSshActivities({ db, secrets, blobDir, captureLimits }: SshActivityDeps) {
+  const capture = blobDir !== undefined && captureLimits !== undefined ? { store: runArtifactWriter(db, directoryBlobStore(blobDir)), limits: captureLimits } : null;
   async function targetOf(teamId: string | undefined, hostId: string): Promise<Omit<SshTarget, 'jump'> & { jumpHostId: string | null }> {
     let q = db.selectFrom('hosts').selectAll().where('id', '=', hostId);
     if (teamId) q = q.where('team_id', '=', teamId);
@@ -53,26 +64,62 @@ export function createSshActivities({ db, secrets }: SshActivityDeps) {
       const { jumpHostId, ...target } = await targetOf(undefined, hostId);
       const jump = jumpHostId ? await targetOf(undefined, jumpHostId) : undefined;
       const full: SshTarget = { ...target, ...(jump ? { jump: { host: jump.host, port: jump.port, username: jump.username, auth: jump.auth, knownHostKey: jump.knownHostKey } } : {}) };
-      const result = await executeJob({
-        job,
-        hostId,
-        via: `over SSH (${target.username}@${target.host}:${target.port}${jumpHostId ? ` via ${jumpHostId}` : ''})`,
-        sink: new DbLogSink(db, job.runId, attempt),
-        run: async (onLine, signal) => {
-          const ran = await runOverSsh({
-            target: full,
-            job,
-            onLine,
-            signal,
-            extraEnv: { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, DRYDOCK_HOST_ID: hostId, DRYDOCK_ATTEMPT: String(attempt) },
-          });
-          await pin(hostId, ran.hostKey);
-          if (jumpHostId) await pin(jumpHostId, ran.jumpHostKey);
-          await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
-          return ran.exit;
-        },
-      });
-      return result;
+      const where = `${target.username}@${hostPort(target)}`;
+      const extraEnv = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, DRYDOCK_HOST_ID: hostId, DRYDOCK_ATTEMPT: String(attempt) };
+      const wanted = job.capture && (job.capture.environment_snapshot || job.capture.artifacts.length > 0) ? job.capture : undefined;
+      // One connection for the attempt and its capture, so the script's kept work directory is read where it was left.
+      let session: SshSession | null = null;
+      let workDir: string | null = null;
+      try {
+        return await executeJob({
+          job,
+          hostId,
+          via: `over SSH (${target.username}@${target.host}:${target.port}${jumpHostId ? ` via ${jumpHostId}` : ''})`,
+          sink: new DbLogSink(db, job.runId, attempt),
+          run: async (onLine, signal) => {
+            session = await openSession(full, signal);
+            await pin(hostId, session.hostKey);
+            if (jumpHostId) await pin(jumpHostId, session.jumpHostKey);
+            await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
+            // A host operation runs as fixed sh programs on the host, judged like the agent's (ssh/ssh-operations.ts).
+            if (job.operation) return runJobOperation(job, onLine, signal, sshOperations({ session, where }));
+            const exit = await runJobInSession(session, { target: full, job, onLine, signal, extraEnv, keepWorkDir: wanted !== undefined });
+            workDir = exit.workDir;
+            return exit;
+          },
+          capture: wanted
+            ? async (_exit, log, cancelled) => {
+                if (session === null) return;
+                if (!capture) {
+                  log('nothing captured: this worker was started without a blob store (blobDir and captureLimits)');
+                  return;
+                }
+                await captureOverSsh({
+                  session,
+                  where,
+                  job,
+                  capture: wanted,
+                  attempt,
+                  workDir,
+                  scriptEnv: remoteInvocation(job, '/tmp', extraEnv).env,
+                  limits: capture.limits,
+                  store: (file) => capture.store({ runId: job.runId, attempt, ...file }),
+                  log,
+                  signal: AbortSignal.any([cancelled, AbortSignal.timeout(CAPTURE_BUDGET_MS)]),
+                });
+                if (workDir !== null) await removeWorkDir(session, where, workDir, log);
+                workDir = null;
+              }
+            : undefined,
+        });
+      } finally {
+        const open = session as SshSession | null;
+        if (open !== null) {
+          // Not captured (cancelled, or the attempt failed before capture): the kept directory goes all the same; the log is closed by now.
+          if (workDir !== null) await removeWorkDir(open, where, workDir, () => {});
+          open.close();
+        }
+      }
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { BindValue } from '@drydock/core/operations';
 
 export const CONNECT_TIMEOUT_SECONDS = 10;
@@ -18,6 +19,11 @@ export interface QueryRequest {
   bind: BindValue[];
   timeoutMs: number;
   signal: AbortSignal;
+  /**
+   * Opens the connection's byte stream some other way than a TCP connection from here: an SSH host's
+   * tunnel. A failure should carry a network `code` (ECONNREFUSED, …) so it is worded like a direct one.
+   */
+  connect?: () => Promise<Duplex>;
 }
 
 export interface QueryAnswer {

@@ -59,7 +59,7 @@ export function judgeScalar(value: string | number | null, expect: NonNullable<D
  */
 export async function runDatabaseQuery(
   op: DatabaseQueryOperation,
-  context: { signal: AbortSignal; log: OperationLog; secrets: Readonly<Record<string, string>> },
+  context: { signal: AbortSignal; log: OperationLog; secrets: Readonly<Record<string, string>>; connect?: QueryRequest['connect'] },
 ): Promise<Outcome> {
   const { log, secrets } = context;
   const { connection } = op;
@@ -97,6 +97,7 @@ export async function runDatabaseQuery(
     bind: op.bind ?? [],
     timeoutMs: timeoutSeconds * 1000,
     signal: context.signal,
+    ...(context.connect ? { connect: context.connect } : {}),
   };
   let answer: QueryAnswer;
   try {

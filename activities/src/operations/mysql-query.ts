@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { createConnection } from 'mysql2';
 import { CONNECT_TIMEOUT_SECONDS, DatabaseQueryError, networkFailure, type QueryAnswer, type QueryRequest } from './database-engine.ts';
 
@@ -9,7 +10,15 @@ const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
  * implicitly (DDL) still lands in a read-only transaction.
  */
 export async function queryMysql(request: QueryRequest): Promise<QueryAnswer> {
+  let stream: Duplex | undefined;
+  try {
+    // mysql2 takes a ready stream only, so a tunnel is opened before the connection.
+    stream = request.connect ? await request.connect() : undefined;
+  } catch (err) {
+    throw new DatabaseQueryError(describe(err, request));
+  }
   const raw = createConnection({
+    ...(stream ? { stream } : {}),
     host: request.host,
     port: request.port,
     database: request.database,
@@ -70,7 +79,10 @@ export async function queryMysql(request: QueryRequest): Promise<QueryAnswer> {
 }
 
 async function killQuery(request: QueryRequest, threadId: number): Promise<void> {
+  const stream = request.connect ? await request.connect().catch(() => null) : undefined;
+  if (stream === null) return;
   const raw = createConnection({
+    ...(stream ? { stream } : {}),
     host: request.host,
     port: request.port,
     user: request.user,

@@ -21,6 +21,8 @@ export async function queryPostgres(request: QueryRequest): Promise<QueryAnswer>
     onnotice: () => {},
     types: { bigint: postgres.BigInt },
     connection: { application_name: 'drydock-operation' },
+    // Also used for the cancel request, which needs a connection of its own.
+    ...(request.connect ? { socket: request.connect } : {}),
   });
   let cancelled = false;
   let overdue = false;

@@ -13,35 +13,49 @@ export interface RunOperationOptions {
   onLine?: (line: string) => void;
   /** Where a command's PATH, HOME, LANG and TZ come from; the agent's own environment unless given. */
   hostEnvironment?: Readonly<Record<string, string | undefined>>;
+  /** Where the operation runs: this host unless given (SSH and WinRM hosts bring their own). */
+  execute?: OperationExecutor;
 }
+
+/** What an executor gets: the caller's signal, the masked log every line goes through, and the secret values. */
+export interface OperationContext {
+  signal: AbortSignal;
+  log: OperationLog;
+  secrets: Readonly<Record<string, string>>;
+  hostEnvironment: Readonly<Record<string, string | undefined>>;
+}
+
+/** Runs an operation somewhere and says what was seen; a failure to check is a failed check, never a rejection. */
+export type OperationExecutor = (op: Operation, context: OperationContext) => Promise<Outcome>;
 
 // eslint-disable-next-line no-restricted-syntax -- commands inherit PATH, HOME, LANG and TZ from the host; minimalEnvironment passes on only those.
 const agentEnvironment = process.env;
 
+/** The operations as this host runs them: the agent's executor. */
+export const localOperations: OperationExecutor = (op, context) => {
+  switch (op.type) {
+    case 'shell_command':
+      return runShellCommand(op, context);
+    case 'file_validation':
+      return runFileValidation(op, context);
+    case 'service_health':
+      return runServiceHealth(op, context);
+    case 'database_query':
+      return runDatabaseQuery(op, context);
+  }
+};
+
 /**
- * Runs one operation on this host. A failed check, an unreachable service or a cancellation is a result
- * with `ok: false`, never a rejection; after a cancellation the caller's signal says why.
+ * Runs one operation, on this host unless `execute` says otherwise. A failed check, an unreachable service or
+ * a cancellation is a result with `ok: false`, never a rejection; after a cancellation the caller's signal says why.
  */
 export async function runOperation(op: Operation, options: RunOperationOptions): Promise<OperationResult> {
   const started = performance.now();
   const log = new OperationLog(Object.values(options.secrets), options.onLine);
-  const context = { signal: options.signal, log, secrets: options.secrets, hostEnvironment: options.hostEnvironment ?? agentEnvironment };
+  const context: OperationContext = { signal: options.signal, log, secrets: options.secrets, hostEnvironment: options.hostEnvironment ?? agentEnvironment };
   let outcome: Outcome;
   try {
-    switch (op.type) {
-      case 'shell_command':
-        outcome = await runShellCommand(op, context);
-        break;
-      case 'file_validation':
-        outcome = await runFileValidation(op, context);
-        break;
-      case 'service_health':
-        outcome = await runServiceHealth(op, context);
-        break;
-      case 'database_query':
-        outcome = await runDatabaseQuery(op, context);
-        break;
-    }
+    outcome = await (options.execute ?? localOperations)(op, context);
   } catch (err) {
     const detail = errorMessage(err).split('\n')[0]!;
     log.line(`FAILED ${op.type}: ${detail}`);

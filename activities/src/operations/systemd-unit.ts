@@ -27,7 +27,7 @@ export async function checkSystemdUnit(
     return { checks: [{ name: 'state', ok: false, detail }], value: null };
   };
   const booted = process.platform === 'linux' && (await access(SYSTEMD_RUNTIME_DIR).then(() => true, () => false));
-  if (!booted) return fail('systemd is not available on this host (it was not booted with systemd as init)');
+  if (!booted) return fail(SYSTEMD_NOT_BOOTED);
 
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -46,8 +46,21 @@ export async function checkSystemdUnit(
 
   const seen = interpretIsActive(stdout, stderr);
   if ('error' in seen) return fail(seen.error);
-  const ok = seen.state === check.expect;
-  const detail = `${check.unit} is ${seen.state}${ok ? '' : `, expected ${check.expect}`}`;
-  log.line(`${ok ? 'ok' : 'FAILED'} state: ${detail}`);
-  return { checks: [{ name: 'state', ok, detail }], value: seen.state };
+  return judgeUnitState(check, seen.state, log);
 }
+
+/** The unit's state against the expected one, wherever it was read (`systemctl is-active` here, `systemctl show` over SSH). */
+export function judgeUnitState(check: SystemdCheck, state: string, log: OperationLog, note?: string): Outcome {
+  const ok = state === check.expect;
+  const detail = `${check.unit} is ${state}${ok ? '' : `, expected ${check.expect}`}${note ? ` (${note})` : ''}`;
+  log.line(`${ok ? 'ok' : 'FAILED'} state: ${detail}`);
+  return { checks: [{ name: 'state', ok, detail }], value: state };
+}
+
+/** A systemd check that could not read the state. */
+export function unitStateUnknown(detail: string, log: OperationLog): Outcome {
+  log.line(`FAILED state: ${detail}`);
+  return { checks: [{ name: 'state', ok: false, detail }], value: null };
+}
+
+export const SYSTEMD_NOT_BOOTED = 'systemd is not available on this host (it was not booted with systemd as init)';

@@ -40,7 +40,7 @@ export function parseScQuery(output: string, name: string): ScQueryResult {
     const code = Number(failed[1]);
     const message = failed[2]!.replace(/\s+/g, ' ').trim();
     if (code === ERROR_SERVICE_DOES_NOT_EXIST) {
-      return { error: `no service named ${name} is installed (give its service name, not its display name)`, code };
+      return { error: noSuchService(name), code };
     }
     if (code === ERROR_ACCESS_DENIED) return { error: `access denied when asking for the state of ${name}`, code };
     return { error: `sc.exe failed with error ${code}${message ? `: ${message}` : ''}`, code };
@@ -79,8 +79,20 @@ export async function checkWindowsService(
 
   const seen = parseScQuery(lines.join('\n'), check.name);
   if ('error' in seen) return fail(seen.error);
-  const ok = seen.state === check.expect;
-  const detail = `${check.name} is ${seen.state}${ok ? '' : `, expected ${check.expect}`}`;
+  return judgeServiceState(check, seen.state, log);
+}
+
+/** The service's state against the expected one, wherever it was read (sc.exe here, the service controller over WinRM). */
+export function judgeServiceState(check: WindowsServiceCheck, state: WindowsServiceState, log: OperationLog): Outcome {
+  const ok = state === check.expect;
+  const detail = `${check.name} is ${state}${ok ? '' : `, expected ${check.expect}`}`;
   log.line(`${ok ? 'ok' : 'FAILED'} state: ${detail}`);
-  return { checks: [{ name: 'state', ok, detail }], value: seen.state };
+  return { checks: [{ name: 'state', ok, detail }], value: state };
+}
+
+export const WINDOWS_SERVICE_STATES: readonly WindowsServiceState[] = Object.values(STATES);
+
+/** The detail when no service has that name, wherever it was asked. */
+export function noSuchService(name: string): string {
+  return `no service named ${name} is installed (give its service name, not its display name)`;
 }

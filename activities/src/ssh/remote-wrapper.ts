@@ -13,30 +13,33 @@
  *   L <chunk>              append a chunk to the script file
  *   A <word>               append a word to argv
  *   P                      append the script file's path to argv
+ *   K                      keep the temp dir after the script ends (for capture); its path is printed
  *   G                      run argv
  *
- * After `G` the wrapper prints READY on stdout and stderr (what came before it is the login shell's),
+ * After `G` the wrapper prints DIR and the temp dir's path on stdout when asked to keep it, then READY on
+ * stdout and stderr (what came before them is the login shell's),
  * starts argv in a new session (`setsid`, else perl's setpgrp) and waits. The rest of stdin is a
  * lifeline: when it closes (the client asks to stop, or the connection drops) the process group gets
  * SIGTERM, then SIGKILL after a grace period. When the script ends, the group is killed (background
- * children would hold the channel open), the temp dir removed, and a death by signal re-raised so
+ * children would hold the channel open), the temp dir removed unless kept, and a death by signal re-raised so
  * sshd reports it as `exit-signal`.
  */
 
 export const READY_MARKER = 'DRYDOCK-SSH READY';
 export const FAILED_MARKER = 'DRYDOCK-SSH FAILED ';
+export const DIR_MARKER = 'DRYDOCK-SSH DIR ';
 export const KILL_GRACE_SECONDS = 3;
 
 const WRAPPER_LINES = [
   'um=$(umask); umask 077;',
   'exec 3<&0;',
-  'd=; f=; pid=; wpid=;',
+  'd=; f=; pid=; wpid=; keep=; kk=;',
   `fail() { printf "%s%s" "${FAILED_MARKER}" "$1" >&2; echo >&2; exit 125; };`,
   'dec() { v=$(printf "%b" "$1"; echo x); v=${v%x}; };',
   'cleanup() {',
   '  if [ -n "$wpid" ]; then kill "$wpid" 2>/dev/null; fi;',
   '  if [ -n "$pid" ]; then kill -s KILL -- "-$pid" 2>/dev/null; kill -s KILL "$pid" 2>/dev/null; fi;',
-  '  if [ -n "$d" ]; then rm -rf "$d"; fi;',
+  '  if [ -n "$d" ] && [ -z "$keep" ]; then rm -rf "$d"; fi;',
   '};',
   'trap cleanup EXIT;',
   'trap "exit 129" HUP; trap "exit 130" INT; trap "exit 143" TERM;',
@@ -50,6 +53,7 @@ const WRAPPER_LINES = [
   'while IFS= read -r l; do',
   '  case $l in',
   '    G) break ;;',
+  '    K) kk=1 ;;',
   '    "A "*) dec "${l#A }"; set -- "$@" "$v" ;;',
   '    P) set -- "$@" "$f" ;;',
   '    "L "*) dec "${l#L }"; printf "%s" "$v" >> "$f" || fail "could not write $f" ;;',
@@ -64,6 +68,7 @@ const WRAPPER_LINES = [
   'command -v "$1" >/dev/null 2>&1 || fail "$1 is not installed or not on the PATH of $(id -un 2>/dev/null)";',
   'cd "$d" || fail "could not enter $d";',
   'umask "$um";',
+  `keep=$kk; if [ -n "$keep" ]; then echo "${DIR_MARKER}$d"; fi;`,
   `echo "${READY_MARKER}"; echo "${READY_MARKER}" >&2;`,
   'if command -v setsid >/dev/null 2>&1; then setsid "$@" </dev/null 3<&- &',
   'elif command -v perl >/dev/null 2>&1; then perl -e "setpgrp(0, 0); exec {(@ARGV)[0]} @ARGV; exit 127" "$@" </dev/null 3<&- &',
@@ -104,6 +109,8 @@ export function escapeValue(value: string | Buffer): string {
 export interface RemoteInvocation {
   workDirBase: string;
   env: Record<string, string>;
+  /** Keep the temp dir (the script's cwd) once the script has ended, so its files can be captured; the caller removes it. */
+  keepWorkDir?: boolean;
   /** Present for a script: its extension and content; `null` in argv marks where its path goes. */
   script: { extension: '.sh' | '.py' | '.ps1' | '.mjs'; content: string } | null;
   argv: (string | null)[];
@@ -121,6 +128,7 @@ export function encodeInvocation(invocation: RemoteInvocation): string {
     for (let at = 0; at < content.length; at += CHUNK) records.push(`L ${escapeValue(content.subarray(at, at + CHUNK))}`);
   }
   for (const word of invocation.argv) records.push(word === null ? 'P' : `A ${escapeValue(word)}`);
+  if (invocation.keepWorkDir) records.push('K');
   records.push('G');
   return `${records.join('\n')}\n`;
 }

@@ -2,12 +2,13 @@ import { constants } from 'node:os';
 import type { ClientChannel } from 'ssh2';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { type Interpreter, type ParamValue, renderCommand } from '@drydock/core/manifest';
-import { encodeInvocation, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, type RemoteInvocation } from './remote-wrapper.ts';
+import { DIR_MARKER, encodeInvocation, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, type RemoteInvocation } from './remote-wrapper.ts';
 import { lineSplitter, secretMasker, STDERR_TAIL_LINES } from './script-output.ts';
 import { hostPort, openSession, type SshSession, type SshTarget } from './ssh-connection.ts';
 import { SshError } from './ssh-error.ts';
 
-export type { SshTarget } from './ssh-connection.ts';
+export type { SshSession, SshTarget } from './ssh-connection.ts';
+export type { RemoteInvocation } from './remote-wrapper.ts';
 export { SshError, type SshErrorReason } from './ssh-error.ts';
 
 /** The agent's ScriptLine and ScriptExit (agent/src/script-runner.ts), so callers treat both runners alike. */
@@ -35,7 +36,24 @@ export interface RunOverSshOptions {
   workDirBase?: string;
   /** More `DRYDOCK_*` variables for the script, such as DRYDOCK_HOST_ID and DRYDOCK_ATTEMPT. */
   extraEnv?: Record<string, string>;
+  /** Keep the script's work directory for capture; `workDir` then names it, and the caller removes it. */
+  keepWorkDir?: boolean;
 }
+
+/** How one program runs in a session: where (for messages), for how long, and where its lines go. */
+export interface InvocationContext {
+  where: string;
+  timeoutSeconds: number;
+  /** Applied to every line before it leaves, so no secret value reaches a log. */
+  mask: (line: string) => string;
+  onLine: (line: ScriptLine) => void;
+  signal: AbortSignal;
+  /** What the messages call the program: "the script" unless given. */
+  what?: string;
+}
+
+/** A program's end, and its work directory on the host when it was asked to keep it. */
+export type InvocationExit = ScriptExit & { workDir: string | null };
 
 export interface SshRunResult {
   exit: ScriptExit;
@@ -45,7 +63,7 @@ export interface SshRunResult {
   jumpHostKey: string | null;
 }
 
-const INTERPRETER_COMMAND: Record<Interpreter, { command: string; args: string[]; extension: '.sh' | '.py' | '.ps1' | '.mjs' }> = {
+export const INTERPRETER_COMMAND: Record<Interpreter, { command: string; args: string[]; extension: '.sh' | '.py' | '.ps1' | '.mjs' }> = {
   bash: { command: 'bash', args: [], extension: '.sh' },
   sh: { command: 'sh', args: [], extension: '.sh' },
   python: { command: 'python3', args: [], extension: '.py' },
@@ -72,7 +90,7 @@ function paramEnvName(name: string): string {
  * What the remote wrapper runs: the same argv and environment the agent builds for a local run, with the
  * script file's path left for the wrapper to fill in.
  */
-function remoteInvocation(job: AgentScriptJob, workDirBase: string, extraEnv: Record<string, string>): RemoteInvocation {
+export function remoteInvocation(job: AgentScriptJob, workDirBase: string, extraEnv: Record<string, string>): RemoteInvocation {
   const env: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };
   for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = asText(value);
   for (const [name, value] of Object.entries(env)) {
@@ -122,30 +140,46 @@ function execChannel(session: SshSession, where: string): Promise<ClientChannel>
  * signal's reason; after it starts, the result says `cancelled`.
  */
 export async function runOverSsh(options: RunOverSshOptions): Promise<SshRunResult> {
-  const { target, job, signal } = options;
-  const invocation = remoteInvocation(job, options.workDirBase ?? '/tmp', options.extraEnv ?? {});
-  const session = await openSession(target, signal);
+  const session = await openSession(options.target, options.signal);
   try {
-    const exit = await runInSession(session, options, encodeInvocation(invocation));
+    const exit = await runJobInSession(session, options);
     return { exit, hostKey: session.hostKey, jumpHostKey: session.jumpHostKey };
   } finally {
     session.close();
   }
 }
 
-async function runInSession(session: SshSession, options: RunOverSshOptions, stdin: string): Promise<ScriptExit> {
-  const { target, job, onLine, signal } = options;
-  const where = hostPort(target);
-  const mask = secretMasker(job);
+/** runOverSsh in a session the caller holds, so capture can follow on the same connection. */
+export function runJobInSession(session: SshSession, options: RunOverSshOptions): Promise<InvocationExit> {
+  const { target, job } = options;
+  const invocation = { ...remoteInvocation(job, options.workDirBase ?? '/tmp', options.extraEnv ?? {}), keepWorkDir: options.keepWorkDir ?? false };
+  return runInvocation(session, invocation, {
+    where: hostPort(target),
+    timeoutSeconds: job.timeoutSeconds,
+    mask: secretMasker(job),
+    onLine: options.onLine,
+    signal: options.signal,
+  });
+}
+
+/** Runs one program through the fixed remote wrapper: whatever it is, its inputs travel as data on stdin. */
+export async function runInvocation(session: SshSession, invocation: RemoteInvocation, context: InvocationContext): Promise<InvocationExit> {
+  return runInSession(session, context, encodeInvocation(invocation));
+}
+
+async function runInSession(session: SshSession, context: InvocationContext, stdin: string): Promise<InvocationExit> {
+  const { where, mask, onLine, signal } = context;
+  const what = context.what ?? 'the script';
   const system = (line: string) => onLine({ stream: 'system', line: mask(line), ts: new Date() });
   const channel = await execChannel(session, where);
   const started = Date.now();
 
-  return new Promise<ScriptExit>((resolve, reject) => {
+  return new Promise<InvocationExit>((resolve, reject) => {
     const ready = { stdout: false, stderr: false };
     const preamble: string[] = [];
     const stderrTail: string[] = [];
     let failure: string | null = null;
+    let workDir: string | null = null;
     let exitCode: number | null = null;
     let exitSignal: NodeJS.Signals | null = null;
     let exited = false;
@@ -165,6 +199,7 @@ async function runInSession(session: SshSession, options: RunOverSshOptions, std
             const before = raw.slice(0, -READY_MARKER.length);
             if (before) system(`${where} login shell: ${before}`);
           } else if (stream === 'stderr' && raw.startsWith(FAILED_MARKER)) failure = raw.slice(FAILED_MARKER.length);
+          else if (stream === 'stdout' && raw.startsWith(DIR_MARKER)) workDir = raw.slice(DIR_MARKER.length);
           else {
             preamble.push(raw);
             system(`${where} login shell: ${raw}`);
@@ -184,7 +219,7 @@ async function runInSession(session: SshSession, options: RunOverSshOptions, std
       if (!exited) return;
       clearTimeout(drainTimer);
       drainTimer = setTimeout(() => {
-        system(`the script exited, but a process it started outside its process group still holds its output on ${where}; closing the channel`);
+        system(`${what} exited, but a process it started outside its process group still holds its output on ${where}; closing the channel`);
         channel.close();
       }, DRAIN_IDLE_MS);
     };
@@ -208,14 +243,14 @@ async function runInSession(session: SshSession, options: RunOverSshOptions, std
       stopping = true;
       channel.end();
       stopTimer = setTimeout(() => {
-        system(`${where} did not confirm that the script stopped; giving up the connection (the host ends the script when it notices)`);
+        system(`${where} did not confirm that ${what} stopped; giving up the connection (the host ends ${what} when it notices)`);
         finish();
       }, KILL_GRACE_SECONDS * 1000 + STOP_WAIT_MS);
     };
     const timeout = setTimeout(() => {
       timedOut = true;
       stop();
-    }, Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS));
+    }, Math.min(context.timeoutSeconds * 1000, MAX_TIMER_MS));
     const onAbort = () => {
       cancelled = true;
       stop();
@@ -249,13 +284,13 @@ async function runInSession(session: SshSession, options: RunOverSshOptions, std
       const began = ready.stdout || ready.stderr;
       if (!began && cancelled) return reject(signal.reason);
       if (!began && !stopping) {
-        if (failure !== null) return reject(new SshError('other', mask(`could not start the script on ${where}: ${failure}`)));
+        if (failure !== null) return reject(new SshError('other', mask(`could not start ${what} on ${where}: ${failure}`)));
         const reason = lostError ? lostError.message : preamble.at(-1) ?? (exitCode !== null ? `exit code ${exitCode}` : 'no reason given');
-        return reject(new SshError(lostError ? 'unreachable' : 'other', mask(`could not start the script on ${where}: ${reason}`)));
+        return reject(new SshError(lostError ? 'unreachable' : 'other', mask(`could not start ${what} on ${where}: ${reason}`)));
       }
       if (lostError && !exited && !stopping) {
         return reject(
-          new SshError('unreachable', `lost the connection to ${where} while the script ran (${lostError.message}); the host ends the script when it notices the connection is gone`),
+          new SshError('unreachable', `lost the connection to ${where} while ${what} ran (${lostError.message}); the host ends ${what} when it notices the connection is gone`),
         );
       }
       resolve({
@@ -265,6 +300,7 @@ async function runInSession(session: SshSession, options: RunOverSshOptions, std
         cancelled,
         durationMs: Date.now() - started,
         stderrTail: stderrTail.join('\n'),
+        workDir,
       });
     }
   });

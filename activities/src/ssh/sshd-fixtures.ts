@@ -52,6 +52,8 @@ export async function startSshd(options: SshdOptions): Promise<Sshd> {
     'UsePAM=no',
     `PidFile=${join(options.dir, `${name}.pid`)}`,
     'LogLevel=VERBOSE',
+    // Capture fetches artifacts over SFTP, as from any stock sshd.
+    'Subsystem=sftp internal-sftp',
     ...(options.settings ?? []),
   ];
   const child = spawn(

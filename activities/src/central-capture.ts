@@ -1,0 +1,83 @@
+import { createRequire } from 'node:module';
+
+// What a central worker's capture shares, whatever the transport (SSH, WinRM): the agent's limits and words.
+
+const MB = 1024 * 1024;
+
+/** The Drydock version of this worker, which a snapshot taken from here names where an agent names its own. */
+export const DRYDOCK_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** Capture gives up after this long, as on an agent, well within the minute the workflow leaves an attempt past its timeout. */
+export const CAPTURE_BUDGET_MS = 45_000;
+
+/** DRYDOCK_ARTIFACT_MAX_FILE_MB and DRYDOCK_ARTIFACT_MAX_RUN_MB, in bytes. */
+export interface CaptureLimits {
+  maxFileBytes: number;
+  /** All of one attempt's files together, the snapshot included. */
+  maxRunBytes: number;
+}
+
+/** A glob that matches more files than this captures the first ones only, so `**` cannot flood the blob store. */
+export const MAX_ARTIFACT_FILES = 1_000;
+
+/** `12 B`, `3.4 kB`, `2.0 MB`: sizes as the log and the limits name them (the agent's words). */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < MB) return `${(n / 1024).toFixed(1)} kB`;
+  const mb = n / MB;
+  return Number.isInteger(mb) ? `${mb} MB` : `${mb.toFixed(1)} MB`;
+}
+
+/** A glob stays inside the work directory, as the manifest schema already demands; checked again before any lookup. */
+export function globInsideWorkDir(pattern: string): boolean {
+  return pattern !== '' && !pattern.startsWith('/') && !/^[A-Za-z]:/.test(pattern) && !pattern.split(/[\\/]/).includes('..') && !pattern.includes('\0');
+}
+
+export interface Stored {
+  size: number;
+  sha256: string;
+}
+
+/**
+ * One attempt's captures as a central worker stores them: each file checked against the per-file and per-run
+ * limits before it is read, then stored, with the same log lines the agent writes. Never throws for a file.
+ */
+export function captureBudget(limits: CaptureLimits, log: (line: string) => void) {
+  let total = 0;
+  let captured = 0;
+  return {
+    /** Whether `size` more bytes fit; when not, the log says which limit, by its setting. */
+    admits(size: number, what: string): boolean {
+      if (size > limits.maxFileBytes) {
+        log(`${what} not captured: ${formatBytes(size)} is over the per-file limit of ${formatBytes(limits.maxFileBytes)} (DRYDOCK_ARTIFACT_MAX_FILE_MB)`);
+        return false;
+      }
+      if (total + size > limits.maxRunBytes) {
+        log(
+          `${what} not captured: ${formatBytes(size)} more would bring this attempt's captures to ${formatBytes(total + size)}, over the per-run limit of ${formatBytes(limits.maxRunBytes)} (DRYDOCK_ARTIFACT_MAX_RUN_MB)`,
+        );
+        return false;
+      }
+      return true;
+    },
+    /** The most one file may still take: the per-file limit, or what is left of the per-run one. */
+    room(): number {
+      return Math.min(limits.maxFileBytes, limits.maxRunBytes - total);
+    },
+    async store(what: string, write: () => Promise<Stored>): Promise<void> {
+      try {
+        const stored = await write();
+        total += stored.size;
+        captured++;
+        log(`captured ${what} (${formatBytes(stored.size)}, sha256 ${stored.sha256.slice(0, 12)})`);
+      } catch (err) {
+        log(`${what} not captured: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    },
+    summary(attempt: number): void {
+      if (captured > 0) log(`captured ${captured} file${captured === 1 ? '' : 's'} (${formatBytes(total)}) from attempt ${attempt}`);
+    },
+  };
+}
+
+export type CaptureBudget = ReturnType<typeof captureBudget>;
