@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { CatalogStore, type Db, NotFoundError, type RunOutcome } from '@drydock/core';
 import type { ContainerOptions, Interpreter, SuccessCriteria } from '@drydock/core/manifest';
-import type { Operation } from '@drydock/core/operations';
+import { type Operation, operationRefusal } from '@drydock/core/operations';
 import type { JobCapture } from '@drydock/core/run-contract';
 
 export interface RunActivityDeps {
@@ -51,9 +51,8 @@ export function createRunActivities({ db }: RunActivityDeps) {
       if (!host) throw ApplicationFailure.nonRetryable(`host ${input.hostId} no longer exists`, 'NotFound');
       try {
         const item = await catalog.get(input.teamId, input.source, input.scriptId, input.source === 'script' ? input.version : undefined);
-        if (item.manifest.operation && host.transport !== 'agent') {
-          throw ApplicationFailure.nonRetryable(`host operations run through an agent; ${input.hostId} is reached over ${host.transport}`, 'Unsupported');
-        }
+        const refusal = item.manifest.operation ? operationRefusal(item.manifest.operation, host.transport, input.hostId) : null;
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal, 'Unsupported');
         if (item.version !== input.version && !item.version.startsWith(input.version)) {
           // Actions are edited in place: never run another revision than the one the parameters were checked against.
           throw ApplicationFailure.nonRetryable(`${input.source} ${input.scriptId} changed since the run was requested (revision ${input.version} is now ${item.version}); start it again`, 'Changed');
