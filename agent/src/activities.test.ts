@@ -8,7 +8,8 @@ import { DefaultLogger } from '@temporalio/worker';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { describe, expect, test as baseTest } from 'vitest';
 import { createAgentActivities } from './activities.ts';
-import type { JobPolicy } from './job-policy.ts';
+import type { AgentSettings } from './agent-config.ts';
+import { type JobPolicy, jobPolicy } from './job-policy.ts';
 import { locatePrlimit } from './resource-limits.ts';
 import { agentScriptJob } from '@drydock/core/testing';
 
@@ -71,6 +72,33 @@ describe('a job this agent refuses', () => {
       'refused: parameter "file" names /etc/shadow, under /etc/shadow, which this agent forbids (forbidden_paths, from /etc/drydock/agent.yaml); nothing ran',
     );
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('resource limits on Windows', () => {
+  const settings = {
+    allowedCommands: undefined,
+    forbiddenPaths: [],
+    defaultTimeoutSeconds: 300,
+    limits: { cpuSeconds: 600, memoryMb: 2048, maxExecutionSeconds: 3600, maxProcesses: 64 },
+    sourceOf: () => 'C:\\ProgramData\\Drydock\\agent\\agent.json',
+  } as unknown as AgentSettings;
+
+  test('the limits Windows cannot enforce are named once at the top of every run’s log', async ({ host }) => {
+    const policy = jobPolicy(settings, undefined, 'win32');
+    expect(policy.limits).toBeUndefined();
+    const outcome = await host.run(job({ interpreter: 'sh', content: 'echo ran\n' }), policy);
+    const line =
+      'not enforced on Windows: resource_limits.cpu_seconds = 600 (from C:\\ProgramData\\Drydock\\agent\\agent.json), resource_limits.memory_mb = 2048 (from C:\\ProgramData\\Drydock\\agent\\agent.json), ' +
+      'resource_limits.max_processes = 64 (from C:\\ProgramData\\Drydock\\agent\\agent.json); this script runs without those limits. Only resource_limits.max_execution_seconds applies there; ' +
+      "remove the others from this agent's settings to silence this line";
+    expect(system(outcome).filter((l) => l.startsWith('not enforced on Windows'))).toEqual([line]);
+    expect(outcome.lines.find((l) => l.stream === 'stdout')?.line).toBe('ran');
+  });
+
+  test('says nothing when only max_execution_seconds is set, and nothing on Linux', () => {
+    expect(jobPolicy({ ...settings, limits: { maxExecutionSeconds: 60 } }, undefined, 'win32').notEnforced).toBeUndefined();
+    expect(jobPolicy(settings, '/usr/bin/prlimit', 'linux')).not.toHaveProperty('notEnforced');
   });
 });
 

@@ -62,6 +62,8 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
             : undefined,
           run: async (onLine, signal) => {
             if (timeout.note) onLine({ stream: 'system', line: timeout.note, ts: new Date() });
+            // Said in every run's log, not only the agent's: whoever reads the run must not assume the limits held.
+            if (deps.policy.notEnforced && !job.operation) onLine({ stream: 'system', line: deps.policy.notEnforced, ts: new Date() });
             // Thrown here, a refusal is a non-retryable failure whose message the log and the run page show.
             await checkJob(job, deps.policy, workDir);
             // A host operation runs in the agent itself (files, HTTP, databases); its shell commands spawn without a shell.

@@ -30,8 +30,12 @@ export interface Agent {
  * The moment the API refuses its token (revoked, or replaced) it stops polling, so it takes no more runs.
  */
 export async function createAgent(config: Config, settings: AgentSettings, log: AgentLog): Promise<Agent> {
-  // Checked before registering: an agent that cannot apply its limits must not take runs.
-  const prlimit = hasProcessLimits(settings.limits) ? await locatePrlimit() : undefined;
+  // Checked before registering: an agent that cannot apply its limits must not take runs. Windows has no
+  // prlimit: there, the runs it takes say in their logs which limits do not hold.
+  const windows = process.platform === 'win32';
+  const prlimit = !windows && hasProcessLimits(settings.limits) ? await locatePrlimit() : undefined;
+  const policy = jobPolicy(settings, prlimit);
+  if (policy.notEnforced) log.warn(policy.notEnforced);
   let current = await obtainIdentity({
     apiUrl: settings.apiUrl,
     hostName: settings.hostName,
@@ -44,7 +48,8 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
   const hostId = current.hostId;
   await mkdir(settings.workDir, { recursive: true, mode: 0o700 });
   for (const orphan of await reapOrphans(settings.workDir)) {
-    log.warn(`ended the work of a previous agent process: ${orphan.dir}${orphan.killed ? ` (killed process group ${orphan.pgid})` : ''}`);
+    const what = windows ? `process ${orphan.pgid} and the processes it started` : `process group ${orphan.pgid}`;
+    log.warn(`ended the work of a previous agent process: ${orphan.dir}${orphan.killed ? ` (killed ${what})` : ''}`);
   }
 
   const refused = new AbortController();
@@ -62,7 +67,7 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
     activities: createAgentActivities({
       hostId,
       workDir: settings.workDir,
-      policy: jobPolicy(settings, prlimit),
+      policy,
       jobs,
       capture: { upload: artifactUploader({ apiUrl: settings.apiUrl, token: () => current.token }), limits: captureLimits(config) },
       logSink: (runId, attempt) =>

@@ -27,6 +27,13 @@ describe('hostMetrics', () => {
     }
   });
 
+  test('on Windows sends no load average: Node reports 0, 0, 0 there, which would read as an idle host', async () => {
+    const m = await hostMetrics(tmpdir(), 1, 'win32');
+    expect(m).not.toHaveProperty('load');
+    expect(m.memory?.totalMb).toBe(Math.round(totalmem() / 1024 / 1024));
+    expect(m).toMatchObject({ agentVersion: AGENT_VERSION, runningJobs: 1 });
+  });
+
   test('measures the filesystem a temp directory will be on before it exists', async () => {
     const m = await hostMetrics(join(tmpdir(), 'drydock-not-created-yet', 'local'), 0);
     const fs = statfsSync(tmpdir());

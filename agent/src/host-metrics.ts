@@ -18,12 +18,15 @@ async function diskOf(dir: string): Promise<AgentHeartbeat['disk']> {
   }
 }
 
-/** What the agent reports with every heartbeat: how busy and how full its host is, and what it runs. */
-export async function hostMetrics(tempDir: string, runningJobs: number): Promise<Omit<AgentHeartbeat, 'tags'>> {
+/**
+ * What the agent reports with every heartbeat: how busy and how full its host is, and what it runs. Windows
+ * has no load average (Node reports 0, 0, 0 there), so a Windows agent sends none rather than a false idle.
+ */
+export async function hostMetrics(tempDir: string, runningJobs: number, runsOn: NodeJS.Platform = process.platform): Promise<Omit<AgentHeartbeat, 'tags'>> {
   const [one, five, fifteen] = loadavg() as [number, number, number];
   const total = totalmem();
   return {
-    load: { one, five, fifteen },
+    ...(runsOn === 'win32' ? {} : { load: { one, five, fifteen } }),
     // freemem() is what the kernel could hand out now (MemAvailable), so used excludes reclaimable cache.
     memory: { totalMb: Math.round(total / MB), usedMb: Math.round((total - freemem()) / MB) },
     disk: await diskOf(tempDir).catch(() => undefined),

@@ -5,7 +5,7 @@ import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { renderCommand } from '@drydock/core/manifest';
 import { type Operation, renderOperation } from '@drydock/core/operations';
 import type { AgentSettings } from './agent-config.ts';
-import type { ProcessLimits } from './resource-limits.ts';
+import { notEnforcedOnWindows, type ProcessLimits } from './resource-limits.ts';
 import { INTERPRETER_COMMAND, resolveCommand } from './script-runner.ts';
 
 /** What this agent lets a job do, checked before anything runs. */
@@ -17,10 +17,12 @@ export interface JobPolicy {
   maxExecutionSeconds?: number;
   /** Set on the script's processes by prlimit; absent when no process limit is configured. */
   limits?: ProcessLimits & { prlimit: string };
+  /** On Windows, the configured limits this agent cannot set, as the line every run's log starts with. */
+  notEnforced?: string;
   sourceOf: AgentSettings['sourceOf'];
 }
 
-export function jobPolicy(settings: AgentSettings, prlimit: string | undefined): JobPolicy {
+export function jobPolicy(settings: AgentSettings, prlimit: string | undefined, platform: NodeJS.Platform = process.platform): JobPolicy {
   const { cpuSeconds, memoryMb, maxProcesses } = settings.limits;
   return {
     allowedCommands: settings.allowedCommands,
@@ -28,6 +30,7 @@ export function jobPolicy(settings: AgentSettings, prlimit: string | undefined):
     defaultTimeoutSeconds: settings.defaultTimeoutSeconds,
     maxExecutionSeconds: settings.limits.maxExecutionSeconds,
     limits: prlimit ? { prlimit, cpuSeconds, memoryMb, maxProcesses } : undefined,
+    ...(platform === 'win32' ? { notEnforced: notEnforcedOnWindows(settings.limits, settings.sourceOf) } : {}),
     sourceOf: settings.sourceOf,
   };
 }

@@ -39,6 +39,23 @@ export async function locatePrlimit(candidate = DEFAULT_PRLIMIT): Promise<string
   }
 }
 
+type LimitKey = 'resource_limits.cpu_seconds' | 'resource_limits.memory_mb' | 'resource_limits.max_processes';
+
+/**
+ * The line a run's log starts with on Windows when process limits are configured: there is no prlimit there,
+ * and the agent puts scripts in no job object, so they run without them. Undefined when none is set.
+ */
+export function notEnforcedOnWindows(limits: ProcessLimits, sourceOf: (key: LimitKey) => string): string | undefined {
+  const set: [LimitKey, number | undefined][] = [
+    ['resource_limits.cpu_seconds', limits.cpuSeconds],
+    ['resource_limits.memory_mb', limits.memoryMb],
+    ['resource_limits.max_processes', limits.maxProcesses],
+  ];
+  const named = set.filter(([, v]) => v !== undefined).map(([key, v]) => `${key} = ${v} (from ${sourceOf(key)})`);
+  if (named.length === 0) return undefined;
+  return `not enforced on Windows: ${named.join(', ')}; this script runs without ${named.length === 1 ? 'that limit' : 'those limits'}. Only resource_limits.max_execution_seconds applies there; remove the others from this agent's settings to silence this line`;
+}
+
 /**
  * System lines that say which limit most likely ended a script, since the kernel's signal or a failed
  * allocation alone does not tell the reader that the agent set a limit.
@@ -46,7 +63,7 @@ export async function locatePrlimit(candidate = DEFAULT_PRLIMIT): Promise<string
 export function explainExit(
   exit: { exitCode: number | null; signal: string | null; timedOut: boolean; cancelled: boolean; stderrTail: string },
   limits: ProcessLimits,
-  sourceOf: (key: 'resource_limits.cpu_seconds' | 'resource_limits.memory_mb' | 'resource_limits.max_processes') => string,
+  sourceOf: (key: LimitKey) => string,
 ): string[] {
   if (exit.timedOut || exit.cancelled) return [];
   const lines: string[] = [];
