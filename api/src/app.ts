@@ -11,6 +11,7 @@ import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
 import { agentArtifactRoutes, runArtifactRoutes } from './routes/artifacts.ts';
 import { codecRoutes } from './routes/codec.ts';
 import { hostRoutes } from './routes/hosts.ts';
+import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { credentialRoutes, repositoryRoutes } from './routes/repositories.ts';
@@ -62,6 +63,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/credentials', credentialRoutes(deps));
   app.route('/api/v1/webhooks', webhookRoutes(deps));
   app.route('/api/v1/hosts', hostRoutes(deps));
+  app.route('/api/v1/locks', lockRoutes(deps));
   app.route('/api/v1/runs', runRoutes(deps));
   app.route('/api/v1/runs', runArtifactRoutes(deps));
   app.route('/api/v1/agents', agentRegistrationRoutes(deps));

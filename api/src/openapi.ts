@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HeartbeatBodySchema } from './routes/agents.ts';
 import { ArtifactUploadQuerySchema } from './routes/artifacts.ts';
+import { HostListQuerySchema, LockAcquireBodySchema, LockForceReleaseBodySchema, LockLeaseBodySchema, LockListQuerySchema } from '@drydock/core';
 import { AgentRegisterBodySchema, CredentialBodySchema, HostPatchSchema, NewHostBodySchema, LogBatchBodySchema, RepositoryBodySchema, RepositoryPatchSchema, RunListQuerySchema, StartRunBodySchema } from '@drydock/core';
 
 type Operation = { summary: string; tags: string[]; body?: z.ZodType; query?: z.ZodObject; responses: Record<string, string>; security?: 'agent' | 'none'; sse?: boolean };
@@ -50,13 +51,44 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
     },
   },
   '/api/v1/hosts': {
-    get: { summary: 'Hosts, filtered by tags, environment and transport, with liveness', tags: ['hosts'], responses: { '200': 'hosts' } },
+    get: {
+      summary: 'Hosts, filtered by tags, environment, transport, status (online, offline, maintenance: under a maintenance lock) and when last seen, with liveness and lock',
+      tags: ['hosts'],
+      query: HostListQuerySchema,
+      responses: { '200': 'hosts', ...ERR },
+    },
     post: { summary: 'Add an agentless host (SSH or WinRM, with a stored credential) or a Docker engine', tags: ['hosts'], body: NewHostBodySchema, responses: { '201': 'added', '409': 'id taken', ...ERR } },
   },
   '/api/v1/hosts/{id}': {
     get: { summary: 'One host', tags: ['hosts'], responses: { '200': 'host', ...ERR } },
     patch: { summary: 'Change a host; resetHostKey forgets its pinned SSH host key', tags: ['hosts'], body: HostPatchSchema, responses: { '200': 'updated', ...ERR } },
     delete: { summary: 'Remove a host (and its agent tokens)', tags: ['hosts'], responses: { '204': 'removed', '409': 'a jump host in use', ...ERR } },
+  },
+  '/api/v1/locks': {
+    get: { summary: "Hosts whose lock is held or waited for, with holder, expiry and queue (from the locks' mirror), filtered by host and type", tags: ['locks'], query: LockListQuerySchema, responses: { '200': 'locks', ...ERR } },
+  },
+  '/api/v1/locks/{hostId}': {
+    get: { summary: "One host's lock as Temporal has it now: holder and queue in grant order", tags: ['locks'], responses: { '200': 'lock', ...ERR } },
+    post: {
+      summary: "Take a host's lock, or queue for it (wait: false refuses instead); maintenance and emergency locks are for admins",
+      tags: ['locks'],
+      body: LockAcquireBodySchema,
+      responses: { '201': 'granted: the lease', '202': 'queued: the lease, its position and the holder', '403': 'not an admin', '409': 'busy and wait is false', ...ERR },
+    },
+  },
+  '/api/v1/locks/{hostId}/extend': {
+    post: { summary: 'Extend your held lease by its TTL, up to its maximum number of extensions', tags: ['locks'], body: LockLeaseBodySchema, responses: { '200': 'the lease', '403': 'not your lease', '409': 'not held, or no extension left', ...ERR } },
+  },
+  '/api/v1/locks/{hostId}/release': {
+    post: { summary: 'Release your held lease, or withdraw your waiting one', tags: ['locks'], body: LockLeaseBodySchema, responses: { '200': 'released', '403': 'not your lease', ...ERR } },
+  },
+  '/api/v1/locks/{hostId}/force-release': {
+    post: {
+      summary: "Take the lock away from its holder (admins only; audited with the reason); a holding run is stopped",
+      tags: ['locks'],
+      body: LockForceReleaseBodySchema,
+      responses: { '200': 'the revoked lease', '403': 'not an admin', '409': 'nobody holds it', ...ERR },
+    },
   },
   '/api/v1/runs': {
     get: { summary: 'Run history: filters, sort, cursor pagination', tags: ['runs'], query: RunListQuerySchema, responses: { '200': 'a page of runs', ...ERR } },

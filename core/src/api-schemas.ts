@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RUN_STATUSES } from './db/schema.ts';
+import type { LockType } from './host-lock.ts';
 import type { Manifest, Parameter, ParamValues, SuccessCriteria } from './manifest.ts';
 import type { OperationResult } from './operations/index.ts';
 
@@ -222,6 +223,26 @@ export const NewHostBodySchema = z.union([HostBodySchema, DockerHostBodySchema])
 /** Only what is sent changes: no defaults here, unlike creation. */
 export const HostPatchSchema = z.strictObject({ ...HostFields, resetHostKey: z.literal(true) }).partial();
 
+export const HOST_STATUSES = ['online', 'offline', 'maintenance'] as const;
+export type HostStatus = (typeof HOST_STATUSES)[number];
+
+/** The last-seen windows the hosts list filters by, in seconds. */
+export const HOST_SEEN_WINDOWS = { '15m': 15 * 60, '1h': 3_600, '24h': 86_400, '7d': 7 * 86_400 } as const;
+export type HostSeenWindow = keyof typeof HOST_SEEN_WINDOWS;
+const SeenWindow = z.enum(Object.keys(HOST_SEEN_WINDOWS) as [HostSeenWindow, ...HostSeenWindow[]]);
+
+export const HostListQuerySchema = z.strictObject({
+  tags: z.string().optional(),
+  environment: z.string().optional(),
+  transport: z.enum(['agent', 'ssh', 'winrm', 'docker']).optional(),
+  status: z.enum(HOST_STATUSES).optional(),
+  /** Seen (heartbeat or connection) within this window. */
+  seenWithin: SeenWindow.optional(),
+  /** Not seen for at least this long, or never. */
+  notSeenFor: SeenWindow.optional(),
+});
+export type HostListQuery = z.infer<typeof HostListQuerySchema>;
+
 export interface HostView {
   id: string;
   name: string;
@@ -243,6 +264,10 @@ export interface HostView {
   /** SSH: the host key; WinRM: the HTTPS certificate's fingerprint; pinned on first use. */
   hostKeyPinned: boolean;
   winrmAuth: 'basic' | 'ntlm' | null;
+  /** By liveness, except that a host under someone's maintenance lock is in maintenance: runs on it wait. */
+  status: HostStatus;
+  /** Who holds the host's lock now, if anyone. */
+  lock: { type: LockType; holder: string; reason: string; expiresAt: string | null } | null;
   /** From the agent's last heartbeat; null for SSH hosts and agents that have not sent any. */
   metrics: {
     load: (number | null)[];

@@ -14,3 +14,4 @@ export * from './db/schema.ts';
 export * from './db/database.ts';
 export * from './ports.ts';
 export * from './host-lock.ts';
+export * from './host-lock-schemas.ts';

@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { sql } from 'kysely';
-import { z } from 'zod';
-import { ConflictError, HostPatchSchema, type HostView, NewHostBodySchema, NotFoundError, ValidationError } from '@drydock/core';
+import { ConflictError, HOST_SEEN_WINDOWS, HostListQuerySchema, type HostListQuery, HostPatchSchema, type HostView, NewHostBodySchema, NotFoundError, ValidationError } from '@drydock/core';
 import proto from '@temporalio/proto';
 import { agentQueue } from '@drydock/temporal';
 import { noteAudit } from '../audit.ts';
@@ -40,62 +39,72 @@ async function pollersByHost(deps: ApiDeps, hostIds: string[]): Promise<Map<stri
   return new Map(counts);
 }
 
-const HostQuery = z.strictObject({
-  tags: z.string().optional(),
-  environment: z.string().optional(),
-  transport: z.enum(['agent', 'ssh', 'winrm', 'docker']).optional(),
-});
 
 export function hostRoutes(deps: ApiDeps) {
-  const views = async (teamId: string, filter: { id?: string; tags?: string[]; environment?: string; transport?: HostView['transport'] }): Promise<HostView[]> => {
+  type HostFilter = { id?: string; tags?: string[] } & Pick<HostListQuery, 'environment' | 'transport' | 'status' | 'seenWithin' | 'notSeenFor'>;
+  const views = async (teamId: string, filter: HostFilter): Promise<HostView[]> => {
     let q = deps.db
       .selectFrom('hosts as h')
       .leftJoin('credentials as c', 'c.id', 'h.credential_id')
+      // The lock's mirror; a lease past its expiry no longer counts, even before the lock workflow notices.
+      .leftJoin('host_locks as l', (j) => j.onRef('l.host_id', '=', 'h.id').on('l.holder', 'is not', null).on('l.expires_at', '>', sql<Date>`now()`))
       .selectAll('h')
-      .select('c.name as credential_name')
+      .select(['c.name as credential_name', 'l.holder as lock_holder'])
       .where('h.team_id', '=', teamId);
     if (filter.id) q = q.where('h.id', '=', filter.id);
     // Hosts that carry every tag asked for, as a manifest's host_tags require.
     if (filter.tags && filter.tags.length > 0) q = q.where(sql<boolean>`h.tags @> ${sql.val(filter.tags)}::text[]`);
     if (filter.environment) q = q.where('h.environment', '=', filter.environment);
     if (filter.transport) q = q.where('h.transport', '=', filter.transport);
+    if (filter.seenWithin) q = q.where('h.last_seen_at', '>=', sql<Date>`now() - make_interval(secs => ${HOST_SEEN_WINDOWS[filter.seenWithin]})`);
+    if (filter.notSeenFor) {
+      const since = sql<Date>`now() - make_interval(secs => ${HOST_SEEN_WINDOWS[filter.notSeenFor]})`;
+      q = q.where((eb) => eb.or([eb('h.last_seen_at', 'is', null), eb('h.last_seen_at', '<', since)]));
+    }
     const rows = await q.orderBy('h.name').execute();
     const now = Date.now();
     const pollers = await pollersByHost(deps, rows.filter((h) => h.transport === 'agent').map((h) => h.id));
-    return rows.map((h) => ({
-      id: h.id,
-      name: h.name,
-      transport: h.transport,
+    const all = rows.map((h): HostView => {
       // An agent is online while it heartbeats or Temporal sees it polling; an SSH host once Drydock has reached it.
-      online:
+      const online =
         h.transport === 'agent'
           ? (h.last_seen_at !== null && now - h.last_seen_at.getTime() < ONLINE_WINDOW_MS) || (pollers.get(h.id) ?? 0) > 0
-          : h.last_seen_at !== null,
-      pollers: h.transport === 'agent' ? (pollers.get(h.id) ?? 0) : null,
-      lastSeenAt: h.last_seen_at?.toISOString() ?? null,
-      os: h.os,
-      agentVersion: h.agent_version,
-      tags: h.tags,
-      environment: h.environment,
-      group: h.host_group,
-      address: h.address,
-      port: h.port,
-      username: h.username,
-      credential: h.credential_id ? { id: h.credential_id, name: h.credential_name ?? h.credential_id } : null,
-      jumpHostId: h.jump_host_id,
-      hostKeyPinned: h.host_key !== null,
-      winrmAuth: h.auth_method,
-      metrics:
-        h.transport === 'agent' && h.uptime_seconds !== null
-          ? {
-              load: [h.load1, h.load5, h.load15],
-              memoryMb: { total: h.mem_total_mb, used: h.mem_used_mb },
-              diskMb: { total: h.disk_total_mb, used: h.disk_used_mb },
-              uptimeSeconds: h.uptime_seconds,
-              runningJobs: h.running_jobs,
-            }
-          : null,
-    }));
+          : h.last_seen_at !== null;
+      const lock = h.lock_holder;
+      return {
+        id: h.id,
+        name: h.name,
+        transport: h.transport,
+        online,
+        status: lock?.type === 'maintenance' ? 'maintenance' : online ? 'online' : 'offline',
+        lock: lock ? { type: lock.type, holder: lock.holder.name, reason: lock.reason, expiresAt: lock.expiresAt } : null,
+        pollers: h.transport === 'agent' ? (pollers.get(h.id) ?? 0) : null,
+        lastSeenAt: h.last_seen_at?.toISOString() ?? null,
+        os: h.os,
+        agentVersion: h.agent_version,
+        tags: h.tags,
+        environment: h.environment,
+        group: h.host_group,
+        address: h.address,
+        port: h.port,
+        username: h.username,
+        credential: h.credential_id ? { id: h.credential_id, name: h.credential_name ?? h.credential_id } : null,
+        jumpHostId: h.jump_host_id,
+        hostKeyPinned: h.host_key !== null,
+        winrmAuth: h.auth_method,
+        metrics:
+          h.transport === 'agent' && h.uptime_seconds !== null
+            ? {
+                load: [h.load1, h.load5, h.load15],
+                memoryMb: { total: h.mem_total_mb, used: h.mem_used_mb },
+                diskMb: { total: h.disk_total_mb, used: h.disk_used_mb },
+                uptimeSeconds: h.uptime_seconds,
+                runningJobs: h.running_jobs,
+              }
+            : null,
+      };
+    });
+    return filter.status ? all.filter((h) => h.status === filter.status) : all;
   };
   const one = async (teamId: string, id: string) => {
     const [view] = await views(teamId, { id });
@@ -126,10 +135,10 @@ export function hostRoutes(deps: ApiDeps) {
   };
 
   return new Hono<ApiEnv>()
-    .get('/', validate('query', HostQuery), async (c) => {
+    .get('/', validate('query', HostListQuerySchema), async (c) => {
       const q = c.req.valid('query');
       const tags = q.tags?.split(',').map((t) => t.trim()).filter(Boolean) ?? [];
-      return c.json({ hosts: await views(c.get('user')!.team_id, { tags, environment: q.environment, transport: q.transport }) });
+      return c.json({ hosts: await views(c.get('user')!.team_id, { ...q, tags }) });
     })
     .get('/:id', async (c) => c.json(await one(c.get('user')!.team_id, c.req.param('id'))))
     .post('/', validate('json', NewHostBodySchema), async (c) => {

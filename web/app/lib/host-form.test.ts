@@ -29,6 +29,8 @@ const host: HostView = {
   jumpHostId: null,
   hostKeyPinned: true,
   winrmAuth: null,
+  status: 'offline',
+  lock: null,
   metrics: null,
 };
 
