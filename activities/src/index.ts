@@ -1,3 +1,4 @@
+import { createBulkActivities } from './bulk.activities.ts';
 import { type CatalogSyncDeps, createCatalogSyncActivities } from './catalog-sync.activities.ts';
 import { createDockerActivities, type DockerActivityDeps } from './docker.activities.ts';
 import { createHostLockActivities } from './host-lock.activities.ts';
@@ -12,6 +13,7 @@ export * from './ssh.activities.ts';
 export * from './winrm.activities.ts';
 export * from './host-lock.activities.ts';
 export * from './docker.activities.ts';
+export * from './bulk.activities.ts';
 
 /** Everything the central worker serves on the `central` queue. */
 export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & DockerActivityDeps) {
@@ -22,6 +24,7 @@ export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps 
     ...createSshActivities(deps),
     ...createWinrmActivities(deps),
     ...createDockerActivities(deps),
+    ...createBulkActivities(deps),
   };
 }
 

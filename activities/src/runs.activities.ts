@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
+import { BULK_CHANNEL } from './bulk.activities.ts';
 import { CatalogStore, type Db, NotFoundError, type RunOutcome } from '@drydock/core';
 import type { ContainerOptions, Interpreter, SuccessCriteria } from '@drydock/core/manifest';
 import { type Operation, operationRefusal } from '@drydock/core/operations';
@@ -110,7 +111,8 @@ export function createRunActivities({ db }: RunActivityDeps) {
 }
 
 async function notify(db: Db, runId: string): Promise<void> {
-  await sql`select pg_notify(${RUN_CHANNEL}, ${runId})`.execute(db);
+  // A bulk execution's grid hears about its hosts' runs on its own channel.
+  await sql`select pg_notify(${RUN_CHANNEL}, ${runId}), (select pg_notify(${BULK_CHANNEL}, bulk_id::text) from runs where id = ${runId} and bulk_id is not null)`.execute(db);
 }
 
 export type RunActivities = ReturnType<typeof createRunActivities>;

@@ -9,6 +9,7 @@ import type { ApiDeps, ApiEnv } from './context.ts';
 import { openApiDocument } from './openapi.ts';
 import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
 import { agentArtifactRoutes, runArtifactRoutes } from './routes/artifacts.ts';
+import { bulkRoutes } from './routes/bulk.ts';
 import { codecRoutes } from './routes/codec.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { lockRoutes } from './routes/locks.ts';
@@ -65,6 +66,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/api/v1/hosts', hostRoutes(deps));
   app.route('/api/v1/locks', lockRoutes(deps));
   app.route('/api/v1/runs', runRoutes(deps));
+  app.route('/api/v1/bulk', bulkRoutes(deps));
   app.route('/api/v1/runs', runArtifactRoutes(deps));
   app.route('/api/v1/agents', agentRegistrationRoutes(deps));
   app.route('/api/v1/agent', agentRoutes(deps));

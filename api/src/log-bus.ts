@@ -1,9 +1,9 @@
 import type postgres from 'postgres';
-import { LOG_CHANNEL, RUN_CHANNEL } from '@drydock/activities';
+import { BULK_CHANNEL, LOG_CHANNEL, RUN_CHANNEL } from '@drydock/activities';
 
 export { LOG_CHANNEL };
 
-/** Wakes a waiting SSE stream when its run gets log lines or changes state. */
+/** Wakes a waiting SSE stream when its run gets log lines or changes state, or its bulk execution changes. */
 export interface RunSubscription {
   /** Resolves on the next change of the run, or after `timeoutMs` with false. */
   next(timeoutMs: number): Promise<boolean>;
@@ -24,7 +24,8 @@ export async function createLogBus(sql: postgres.Sql): Promise<LogBus> {
   const onNotify = (runId: string) => {
     for (const s of subscribers.get(runId) ?? []) s.wake();
   };
-  const listeners = await Promise.all([sql.listen(LOG_CHANNEL, onNotify), sql.listen(RUN_CHANNEL, onNotify)]);
+  // Run ids and bulk execution ids are both UUIDs: one map serves the run log streams and the bulk grids.
+  const listeners = await Promise.all([sql.listen(LOG_CHANNEL, onNotify), sql.listen(RUN_CHANNEL, onNotify), sql.listen(BULK_CHANNEL, onNotify)]);
 
   return {
     subscribe(runId) {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { StartBulkBodySchema } from '@drydock/core/bulk';
+import { BulkListQuerySchema, BulkPreviewBodySchema, RerunFailedBodySchema } from './routes/bulk.ts';
 import { HeartbeatBodySchema } from './routes/agents.ts';
 import { ArtifactUploadQuerySchema } from './routes/artifacts.ts';
 import { HostListQuerySchema, LockAcquireBodySchema, LockForceReleaseBodySchema, LockLeaseBodySchema, LockListQuerySchema } from '@drydock/core';
@@ -89,6 +91,29 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
       body: LockForceReleaseBodySchema,
       responses: { '200': 'the revoked lease', '403': 'not an admin', '409': 'nobody holds it', ...ERR },
     },
+  },
+  '/api/v1/bulk': {
+    get: { summary: 'Bulk executions, newest first, with counts per host state', tags: ['bulk'], query: BulkListQuerySchema, responses: { '200': 'executions', ...ERR } },
+    post: {
+      summary: 'Start a script or action on many hosts: named or selected by environment, group and tags; parallelism, waves, canary, failure threshold, per-host timeout, retries, locks',
+      tags: ['bulk'],
+      body: StartBulkBodySchema,
+      responses: { '201': 'started: the execution', ...ERR },
+    },
+  },
+  '/api/v1/bulk/preview': {
+    post: { summary: 'The hosts an execution would run on, those excluded and why, and its waves; nothing starts', tags: ['bulk'], body: BulkPreviewBodySchema, responses: { '200': 'preview', ...ERR } },
+  },
+  '/api/v1/bulk/{id}': { get: { summary: 'One execution: status, counts, elapsed, estimated time left', tags: ['bulk'], responses: { '200': 'execution', ...ERR } } },
+  '/api/v1/bulk/{id}/hosts': { get: { summary: "Every host's state, run and timing, in start order", tags: ['bulk'], responses: { '200': 'hosts', ...ERR } } },
+  '/api/v1/bulk/{id}/events': {
+    get: { summary: 'Server-sent events: a snapshot of the grid, then the hosts that changed, then end', tags: ['bulk'], responses: { '200': 'text/event-stream', ...ERR } },
+  },
+  '/api/v1/bulk/{id}/pause': { post: { summary: 'Start no more hosts until resumed; running hosts finish', tags: ['bulk'], responses: { '202': 'pause requested', '409': 'already ended', ...ERR } } },
+  '/api/v1/bulk/{id}/resume': { post: { summary: 'Start hosts again', tags: ['bulk'], responses: { '202': 'resume requested', '409': 'already ended', ...ERR } } },
+  '/api/v1/bulk/{id}/cancel': { post: { summary: 'Cancel running hosts and start no more', tags: ['bulk'], responses: { '202': 'cancellation requested', '409': 'already ended', ...ERR } } },
+  '/api/v1/bulk/{id}/rerun-failed': {
+    post: { summary: 'A new execution on the hosts that failed, with the same options and parameters (secrets given again)', tags: ['bulk'], body: RerunFailedBodySchema, responses: { '201': 'the new execution', '409': 'no host failed', ...ERR } },
   },
   '/api/v1/runs': {
     get: { summary: 'Run history: filters, sort, cursor pagination', tags: ['runs'], query: RunListQuerySchema, responses: { '200': 'a page of runs', ...ERR } },

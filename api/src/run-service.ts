@@ -5,6 +5,7 @@ import {
   FINAL_STATUSES,
   isId,
   type LogLineView,
+  type Host,
   type Manifest,
   MAX_LOCK_TTL_SECONDS,
   newId,
@@ -21,6 +22,7 @@ import {
   validateParams,
   ValidationError,
 } from '@drydock/core';
+import { operationRefusal } from '@drydock/core/operations';
 import { CENTRAL_QUEUE, runWorkflowId, SearchAttr, temporalWebUrl } from '@drydock/temporal';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
@@ -66,25 +68,8 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
 
   const host = await deps.db.selectFrom('hosts').select(['id', 'tags', 'transport']).where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
   if (!host) throw new NotFoundError('host', body.hostId);
-  if (manifest.operation && host.transport !== 'agent') {
-    throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`host operations run through an agent; ${host.id} is reached over ${host.transport}`] });
-  }
-  // A container runs on a Docker engine host, and an engine runs nothing but containers.
-  if ((manifest.runner === 'docker') !== (host.transport === 'docker')) {
-    const why = manifest.runner === 'docker' ? `${manifest.id} runs in a container; choose a Docker engine host` : `${host.id} is a Docker engine; it runs manifests with runner docker only`;
-    throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [why] });
-  }
-  // runner agent (the default) runs on any host, the host's transport deciding how; ssh and winrm name the transport.
-  if ((manifest.runner === 'ssh' || manifest.runner === 'winrm') && host.transport !== manifest.runner) {
-    throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`${manifest.id} runs over ${manifest.runner}; ${host.id} is reached ${host.transport === 'agent' ? 'through its agent' : `over ${host.transport}`}`] });
-  }
-  if (host.transport === 'winrm' && manifest.script !== undefined && manifest.interpreter !== 'powershell') {
-    throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`${host.id} is a Windows host reached over WinRM; it runs PowerShell scripts and command templates, not ${manifest.interpreter}`] });
-  }
-  const lacking = manifest.host_tags.filter((t) => !host.tags.includes(t));
-  if (lacking.length > 0) {
-    throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [`host ${host.id} lacks the tags this ${source} needs: ${lacking.join(', ')}`] });
-  }
+  const refusal = hostRefusal(manifest, host, source);
+  if (refusal) throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [refusal] });
   const checked = validateParams(manifest.parameters, body.params);
   if (!checked.ok) throw new ValidationError(`parameters of ${manifest.id} are invalid`, checked.fields);
   const hostFields = await checkHostParams(deps, user.team_id, manifest.parameters, checked.values, manifest.host_tags);
@@ -150,14 +135,36 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
  * A requires_lock run's lease: every attempt at its full timeout, the delays between them and the wait for an
  * agent, with five minutes to spare. It only matters if the run never releases the lock (its workflow terminated).
  */
-function runLockTtlSeconds(manifest: Manifest, config: ApiDeps['config']): number {
+export function runLockTtlSeconds(manifest: Manifest, config: ApiDeps['config']): number {
   const attempts = manifest.retries + 1;
   const worst = attempts * (manifest.timeout + 60) + manifest.retries * manifest.retry_delay + config.DRYDOCK_AGENT_OFFLINE_TIMEOUT + 300;
   return Math.min(Math.ceil(worst), MAX_LOCK_TTL_SECONDS);
 }
 
+/** Why this host cannot run the entry, in words for the person choosing hosts; null when it can. */
+export function hostRefusal(manifest: Manifest, host: Pick<Host, 'id' | 'tags' | 'transport'>, source: 'script' | 'action'): string | null {
+  const operation = manifest.operation ? operationRefusal(manifest.operation, host.transport, host.id) : null;
+  if (operation) return operation;
+  // A container runs on a Docker engine host, and an engine runs nothing but containers.
+  if ((manifest.runner === 'docker') !== (host.transport === 'docker')) {
+    return manifest.runner === 'docker' ? `${manifest.id} runs in a container; choose a Docker engine host` : `${host.id} is a Docker engine; it runs manifests with runner docker only`;
+  }
+  // runner agent (the default) runs on any host, the host's transport deciding how; ssh and winrm name the transport.
+  if ((manifest.runner === 'ssh' || manifest.runner === 'winrm') && host.transport !== manifest.runner) {
+    return `${manifest.id} runs over ${manifest.runner}; ${host.id} is reached ${host.transport === 'agent' ? 'through its agent' : `over ${host.transport}`}`;
+  }
+  if (host.transport === 'winrm' && manifest.script !== undefined && manifest.interpreter !== 'powershell') {
+    return `${host.id} is a Windows host reached over WinRM; it runs PowerShell scripts and command templates, not ${manifest.interpreter}`;
+  }
+  const lacking = manifest.host_tags.filter((t) => !host.tags.includes(t));
+  if (lacking.length > 0) {
+    return `host ${host.id} lacks the tags this ${source} needs: ${lacking.join(', ')}`;
+  }
+  return null;
+}
+
 /** Host and host-list parameters must name registered hosts of the team that carry the entry's host tags. */
-async function checkHostParams(deps: ApiDeps, teamId: string, parameters: Parameter[], values: ParamValues, tags: string[]) {
+export async function checkHostParams(deps: ApiDeps, teamId: string, parameters: Parameter[], values: ParamValues, tags: string[]) {
   const fields: Record<string, string[]> = {};
   for (const p of parameters) {
     if (p.type !== 'host' && p.type !== 'host_list') continue;

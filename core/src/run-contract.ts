@@ -24,6 +24,8 @@ export interface ScriptRunInput {
     /** How long the run waits for the lock before it fails, naming who keeps it. */
     waitTimeoutMs: number;
   };
+  /** A bulk execution's per-host timeout and retries, in place of the manifest's. */
+  overrides?: { timeoutSeconds?: number; retries?: number };
 }
 
 /** What the agent needs to run one attempt: everything, so the host needs no catalog of its own. */

@@ -5,6 +5,8 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const CENTRAL_QUEUE = 'central';
 export const agentQueue = (hostId: string): string => `agent-${hostId}`;
 export const runWorkflowId = (runId: string): string => `run/${runId}`;
+export const bulkWorkflowId = (bulkId: string): string => `bulk/${bulkId}`;
+export const bulkHostWorkflowId = (bulkId: string, hostId: string): string => `bulk/${bulkId}/${hostId}`;
 
 export const SearchAttr = {
   Kind: defineSearchAttributeKey('DrydockKind', SearchAttributeType.KEYWORD),

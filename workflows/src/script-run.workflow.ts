@@ -91,6 +91,8 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     workflowRunId: workflowInfo().runId,
   });
   upsertSearchAttributes([{ key: SearchAttr.Status, value: 'running' }]);
+  if (input.overrides?.timeoutSeconds !== undefined) script.timeoutSeconds = input.overrides.timeoutSeconds;
+  if (input.overrides?.retries !== undefined) script.retries = input.overrides.retries;
 
   const options = {
     startToCloseTimeout: (script.timeoutSeconds + 60) * 1000,

@@ -11,6 +11,7 @@ import * as runArtifacts from './migrations/006-run-artifacts.ts';
 import * as winrmHosts from './migrations/007-winrm-hosts.ts';
 import * as dockerHosts from './migrations/008-docker-hosts.ts';
 import * as hostLocks from './migrations/009-host-locks.ts';
+import * as bulkExecutions from './migrations/010-bulk-executions.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '007-winrm-hosts': winrmHosts,
   '008-docker-hosts': dockerHosts,
   '009-host-locks': hostLocks,
+  '010-bulk-executions': bulkExecutions,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { BulkOptions, BulkSelector, BulkStatus } from '../bulk.ts';
 import type { LockLease, LockType } from '../host-lock.ts';
 import type { OperationResult } from '../operations/index.ts';
 
@@ -6,9 +7,9 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, T, T>;
 
-export const RUN_STATUSES = ['queued', 'waiting_for_lock', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export const RUN_STATUSES = ['queued', 'waiting_for_lock', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'];
 
 export interface TeamTable {
   id: string;
@@ -94,6 +95,34 @@ export interface RunTable {
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
   duration_ms: number | null;
+  /** Set on the runs of a bulk execution: which one, the host's place in its order and its wave. */
+  bulk_id: ColumnType<string | null, string | null | undefined, string | null>;
+  bulk_position: ColumnType<number | null, number | null | undefined, number | null>;
+  bulk_wave: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+export interface BulkExecutionTable {
+  id: string;
+  team_id: string;
+  source: 'script' | 'action';
+  script_id: string;
+  script_name: string;
+  script_version: string;
+  status: BulkStatus;
+  stop_reason: string | null;
+  selector: Json<BulkSelector>;
+  options: Json<BulkOptions>;
+  params: Json<Record<string, string | number | boolean | string[]>>;
+  initiator_id: string;
+  initiator_name: string;
+  total: number;
+  waves: Json<number[]>;
+  current_wave: ColumnType<number, number | undefined, number>;
+  rerun_of: string | null;
+  workflow_id: string;
+  workflow_run_id: string | null;
+  created_at: CreatedAt;
+  finished_at: Timestamp | null;
 }
 
 export interface RunLogTable {
@@ -251,6 +280,7 @@ export interface Database {
   hosts: HostTable;
   agents: AgentTable;
   runs: RunTable;
+  bulk_executions: BulkExecutionTable;
   run_logs: RunLogTable;
   run_artifacts: RunArtifactTable;
   audit_log: AuditTable;
@@ -258,6 +288,7 @@ export interface Database {
 }
 
 export type Run = Selectable<RunTable>;
+export type BulkExecution = Selectable<BulkExecutionTable>;
 export type NewRun = Insertable<RunTable>;
 export type RunUpdate = Updateable<RunTable>;
 export type RunLog = Selectable<RunLogTable>;

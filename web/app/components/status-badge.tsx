@@ -9,13 +9,20 @@ const TONES: Record<RunStatus, string> = {
   failed: 'bg-red-50 text-red-700 ring-red-300',
   cancelled: 'bg-zinc-100 text-zinc-600 ring-zinc-300',
   timed_out: 'bg-amber-50 text-amber-800 ring-amber-300',
+  skipped: 'bg-stone-50 text-stone-500 ring-stone-300',
 };
 
 export function StatusBadge({ status, testId }: { status: RunStatus; testId?: string }) {
   return (
     <span
       data-testid={testId}
-      title={status === 'waiting_for_lock' ? "Waits for its host's lock: the Locks page shows who holds it and who else waits" : undefined}
+      title={
+        status === 'waiting_for_lock'
+          ? "Waits for its host's lock: the Locks page shows who holds it and who else waits"
+          : status === 'skipped'
+            ? 'Never started: its bulk execution stopped before this host (failure threshold)'
+            : undefined
+      }
       className={`inline-flex items-center gap-1.5 rounded px-1.5 py-0.5 font-mono text-xs font-medium ring-1 ring-inset ${TONES[status]}`}
     >
       {status === 'running' ? <span aria-hidden className="size-1.5 animate-pulse rounded-full bg-blue-500" /> : null}

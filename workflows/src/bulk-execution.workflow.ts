@@ -1,0 +1,153 @@
+import {
+  CancellationScope,
+  ChildWorkflowFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  ParentClosePolicy,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  allHandlersFinished,
+} from '@temporalio/workflow';
+import type { CentralActivities } from '@drydock/activities';
+import type { BulkExecutionInput, BulkProgress, BulkStatus } from '@drydock/core/bulk';
+import type { RunOutcome, ScriptRunInput } from '@drydock/core/run-contract';
+import { bulkHostWorkflowId, CENTRAL_QUEUE, SearchAttr } from '@drydock/temporal/names';
+import { scriptRunWorkflow } from './script-run.workflow.ts';
+
+const central = proxyLocalActivities<CentralActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
+});
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const progressQuery = defineQuery<BulkProgress>('progress');
+
+/**
+ * Children started by one run of the workflow before it continues as new. Each child costs about eight
+ * history events, so this keeps a run's history near 5,000 events whatever the fleet's size.
+ */
+export const HOSTS_PER_RUN = 500;
+
+/**
+ * One script on many hosts: `bulk/<bulkId>`, one child `scriptRunWorkflow` per host (`bulk/<bulkId>/<hostId>`).
+ * Hosts start in the order given, at most `maxParallel` at a time, wave by wave (the next wave waits for the
+ * previous one to end). Once failures reach the threshold no host starts and the rest are skipped; paused, no host
+ * starts until resumed; cancelled, running hosts are cancelled and the rest marked cancelled. Every host's run row
+ * exists before the workflow starts, so the grid shows pending hosts from the first moment.
+ */
+export async function bulkExecutionWorkflow(input: BulkExecutionInput): Promise<BulkProgress> {
+  const progress: BulkProgress = input.progress ?? { next: 0, wave: 0, failed: 0, succeeded: 0, cancelled: 0, paused: false, stopReason: null };
+  const limit = input.failureLimit;
+  let running = 0;
+  let startedThisRun = 0;
+
+  setHandler(progressQuery, () => progress);
+  setHandler(pauseSignal, () => {
+    if (progress.paused || progress.stopReason) return;
+    progress.paused = true;
+    void record('paused');
+  });
+  setHandler(resumeSignal, () => {
+    if (!progress.paused) return;
+    progress.paused = false;
+    void record(progress.stopReason ? 'stopping' : 'running');
+  });
+
+  async function record(status: BulkStatus): Promise<void> {
+    await central.recordBulkStatus({ bulkId: input.bulkId, status, currentWave: progress.wave, stopReason: progress.stopReason });
+  }
+
+  const settled = (outcome: RunOutcome | 'cancelled') => {
+    running--;
+    if (outcome === 'cancelled' || outcome.status === 'cancelled') progress.cancelled++;
+    else if (outcome.status === 'succeeded') progress.succeeded++;
+    else progress.failed++;
+    if (limit !== null && progress.failed >= limit && !progress.stopReason) {
+      progress.stopReason = `stopped starting hosts: ${progress.failed} failed, reaching the failure threshold of ${limit}`;
+      void record('stopping');
+    }
+  };
+
+  function startHost(index: number): void {
+    const host = input.hosts[index]!;
+    const child: ScriptRunInput = {
+      runId: host.runId,
+      teamId: input.teamId,
+      source: input.source,
+      scriptId: input.scriptId,
+      version: input.version,
+      hostId: host.hostId,
+      params: input.params,
+      initiator: input.initiator,
+      offlineTimeoutMs: input.offlineTimeoutMs,
+      heartbeatTimeoutMs: input.heartbeatTimeoutMs,
+      ...(input.lock ? { lock: input.lock } : {}),
+      overrides: { timeoutSeconds: input.options.timeoutSeconds, retries: input.options.retries },
+    };
+    running++;
+    startedThisRun++;
+    const done = startChild(scriptRunWorkflow, {
+      workflowId: bulkHostWorkflowId(input.bulkId, host.hostId),
+      taskQueue: CENTRAL_QUEUE,
+      args: [child],
+      // A host's run belongs to its execution: it ends with it.
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+      typedSearchAttributes: [
+        { key: SearchAttr.Kind, value: 'bulk-host-run' },
+        { key: SearchAttr.Script, value: input.scriptId },
+        { key: SearchAttr.Hosts, value: [host.hostId] },
+        { key: SearchAttr.Initiator, value: input.initiator.name },
+        { key: SearchAttr.Team, value: input.teamId },
+        { key: SearchAttr.Status, value: 'queued' },
+      ],
+    }).then((handle) => handle.result());
+    done.then(settled, (err: unknown) => {
+      // A child cancelled with its parent, or failed to start (the run row then says why), ends this host.
+      if (err instanceof ChildWorkflowFailure && isCancellation(err.cause)) settled('cancelled');
+      else settled({ status: 'failed', exitCode: null, error: err instanceof Error ? err.message : String(err), attempts: 0 });
+    });
+  }
+
+  const waveStart = (w: number) => input.waves.slice(0, w).reduce((a, b) => a + b, 0);
+  let outcome: BulkStatus;
+  try {
+    for (; progress.wave < input.waves.length; progress.wave++) {
+      if (progress.next <= waveStart(progress.wave)) await record(progress.paused ? 'paused' : 'running');
+      const end = waveStart(progress.wave) + input.waves[progress.wave]!;
+      while (progress.next < end && !progress.stopReason) {
+        if (startedThisRun >= HOSTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+          // Drain first: a child's result cannot reach the next run of this workflow.
+          await condition(() => running === 0);
+          await condition(allHandlersFinished);
+          return await continueAsNew<typeof bulkExecutionWorkflow>({ ...input, progress });
+        }
+        await condition(() => (running < input.options.maxParallel && !progress.paused) || progress.stopReason !== null);
+        if (progress.stopReason) break;
+        startHost(progress.next++);
+      }
+      await condition(() => running === 0);
+      if (progress.stopReason) break;
+    }
+    outcome = progress.stopReason ? 'failed' : progress.failed > 0 || progress.cancelled > 0 ? 'failed' : 'succeeded';
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    await CancellationScope.nonCancellable(async () => {
+      // Children got the cancellation with this workflow; each ends once its host has stopped.
+      await condition(() => running === 0);
+      progress.stopReason ??= 'cancelled by request';
+      await central.finishBulk({ bulkId: input.bulkId, status: 'cancelled', stopReason: progress.stopReason, unstartedAs: 'cancelled' });
+    });
+    upsertSearchAttributes([{ key: SearchAttr.Status, value: 'cancelled' }]);
+    throw err;
+  }
+  await central.finishBulk({ bulkId: input.bulkId, status: outcome, stopReason: progress.stopReason, unstartedAs: 'skipped' });
+  upsertSearchAttributes([{ key: SearchAttr.Status, value: outcome }]);
+  return progress;
+}
