@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import { paramEnvName } from '@drydock/core/job-data';
+import type { AgentScriptJob } from '@drydock/core/run-contract';
 
 // What a central worker's capture shares, whatever the transport (SSH, WinRM): the agent's limits and words.
 
@@ -31,6 +33,13 @@ export function formatBytes(n: number): string {
 /** A glob stays inside the work directory, as the manifest schema already demands; checked again before any lookup. */
 export function globInsideWorkDir(pattern: string): boolean {
   return pattern !== '' && !pattern.startsWith('/') && !/^[A-Za-z]:/.test(pattern) && !pattern.split(/[\\/]/).includes('..') && !pattern.includes('\0');
+}
+
+/** The DRYDOCK_* variables a job's script gets on every transport: the run's names, then one per parameter. */
+export function jobVariables(job: AgentScriptJob, extraEnv: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };
+  for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = Array.isArray(value) ? value.join(',') : String(value);
+  return env;
 }
 
 export interface Stored {

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Db, SecretBox } from '@drydock/core';
 import type { AgentScriptJob, AgentScriptResult } from '@drydock/core/run-contract';
 import { directoryBlobStore } from '@drydock/core/blob-store';
-import { CAPTURE_BUDGET_MS, type CaptureLimits } from './central-capture.ts';
+import { CAPTURE_BUDGET_MS, type CaptureLimits, jobVariables } from './central-capture.ts';
 import { DbLogSink } from './db-log-sink.ts';
 import { executeJob } from './job-execution.ts';
 import { runJobOperation } from './operations/job-operation.ts';
@@ -11,7 +11,7 @@ import { runArtifactWriter } from './run-artifacts.ts';
 import { captureOverSsh, removeWorkDir } from './ssh/ssh-capture.ts';
 import { hostPort, openSession } from './ssh/ssh-connection.ts';
 import { sshOperations } from './ssh/ssh-operations.ts';
-import { remoteInvocation, runJobInSession, type SshSession, type SshTarget } from './ssh/ssh-transport.ts';
+import { runJobInSession, type SshSession, type SshTarget } from './ssh/ssh-transport.ts';
 
 export interface SshActivityDeps {
   db: Db;
@@ -101,7 +101,7 @@ export function createSshActivities({ db, secrets, blobDir, captureLimits }: Ssh
                   capture: wanted,
                   attempt,
                   workDir,
-                  scriptEnv: remoteInvocation(job, '/tmp', extraEnv).env,
+                  scriptEnv: jobVariables(job, extraEnv),
                   limits: capture.limits,
                   store: (file) => capture.store({ runId: job.runId, attempt, ...file }),
                   log,

@@ -2,16 +2,27 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db, SecretBox } from '@drydock/core';
 import type { AgentScriptJob, AgentScriptResult } from '@drydock/core/run-contract';
+import { directoryBlobStore } from '@drydock/core/blob-store';
+import { CAPTURE_BUDGET_MS, type CaptureLimits, jobVariables } from './central-capture.ts';
 import { DbLogSink } from './db-log-sink.ts';
 import { executeJob } from './job-execution.ts';
-import { runOverWinrm, type WinrmTarget } from './winrm/winrm-transport.ts';
+import { runJobOperation } from './operations/job-operation.ts';
+import { runArtifactWriter } from './run-artifacts.ts';
+import { captureOverWinrm } from './winrm/winrm-capture.ts';
+import { hostPort } from './winrm/winrm-error.ts';
+import { type RunWinrmInvocation, winrmOperations } from './winrm/winrm-operations.ts';
+import { runOverWinrm, runWinrmInvocation, type WinrmTarget } from './winrm/winrm-transport.ts';
 
 export interface WinrmActivityDeps {
   db: Db;
   secrets: SecretBox;
+  /** Where captured files go (the blob store the API serves downloads from) and how much may go; without them nothing is captured. */
+  blobDir?: string;
+  captureLimits?: CaptureLimits;
 }
 
-export function createWinrmActivities({ db, secrets }: WinrmActivityDeps) {
+export function createWinrmActivities({ db, secrets, blobDir, captureLimits }: WinrmActivityDeps) {
+  const capture = blobDir !== undefined && captureLimits !== undefined ? { store: runArtifactWriter(db, directoryBlobStore(blobDir)), limits: captureLimits } : null;
   async function targetOf(hostId: string): Promise<WinrmTarget> {
     const host = await db.selectFrom('hosts').selectAll().where('id', '=', hostId).executeTakeFirst();
     if (!host) throw ApplicationFailure.nonRetryable(`host ${hostId} no longer exists`, 'NotFound');
@@ -43,24 +54,53 @@ export function createWinrmActivities({ db, secrets }: WinrmActivityDeps) {
       const { job, hostId } = input;
       const attempt = Context.current().info.attempt;
       const target = await targetOf(hostId);
+      const where = `${target.username}@${hostPort(target)}`;
+      const extraEnv = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, DRYDOCK_HOST_ID: hostId, DRYDOCK_ATTEMPT: String(attempt) };
+      const wanted = job.capture && (job.capture.environment_snapshot || job.capture.artifacts.length > 0) ? job.capture : undefined;
+      // Every program after the first runs against the certificate the first one saw, pinned or not.
+      let seen: WinrmTarget = target;
+      const run: RunWinrmInvocation = async (invocation, context) => {
+        const ran = await runWinrmInvocation(seen, invocation, context);
+        await landed(ran.certFingerprint);
+        return ran;
+      };
+      const landed = async (fingerprint: string) => {
+        // The certificate seen first is pinned; later runs refuse another one before sending credentials.
+        await db.updateTable('hosts').set({ host_key: fingerprint }).where('id', '=', hostId).where('host_key', 'is', null).execute();
+        await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
+        seen = { ...seen, certFingerprint: seen.certFingerprint ?? fingerprint };
+      };
       return executeJob({
         job,
         hostId,
         via: `over WinRM (${target.username}@${target.host}:${target.port}, ${target.auth})`,
         sink: new DbLogSink(db, job.runId, attempt),
         run: async (onLine, signal) => {
-          const ran = await runOverWinrm({
-            target,
-            job,
-            onLine,
-            signal,
-            extraEnv: { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, DRYDOCK_HOST_ID: hostId, DRYDOCK_ATTEMPT: String(attempt) },
-          });
-          // The certificate seen first is pinned; later runs refuse another one before sending credentials.
-          await db.updateTable('hosts').set({ host_key: ran.certFingerprint }).where('id', '=', hostId).where('host_key', 'is', null).execute();
-          await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
+          // A host operation runs as fixed PowerShell programs on the host, judged like the agent's (winrm/winrm-operations.ts).
+          if (job.operation) return runJobOperation(job, onLine, signal, winrmOperations({ target, where, run }));
+          const ran = await runOverWinrm({ target, job, onLine, signal, extraEnv });
+          await landed(ran.certFingerprint);
           return ran.exit;
         },
+        capture: wanted
+          ? async (_exit, log, cancelled) => {
+              if (!capture) {
+                log('nothing captured: this worker was started without a blob store (blobDir and captureLimits)');
+                return;
+              }
+              await captureOverWinrm({
+                run,
+                job,
+                capture: wanted,
+                attempt,
+                scriptEnv: jobVariables(job, extraEnv),
+                limits: capture.limits,
+                store: (file) => capture.store({ runId: job.runId, attempt, ...file }),
+                log,
+                signal: AbortSignal.any([cancelled, AbortSignal.timeout(CAPTURE_BUDGET_MS)]),
+              });
+            }
+          : undefined,
       });
     },
   };

@@ -21,6 +21,7 @@ import {
 } from './wsman-messages.ts';
 
 export type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
+export type { WinrmInvocation } from './powershell-wrapper.ts';
 export { WinrmError, type WinrmErrorReason } from './winrm-error.ts';
 
 export interface WinrmTarget {
@@ -82,7 +83,7 @@ function errorMessage(err: unknown): string {
 }
 
 /** What the wrapper runs: the same environment and arguments the agent builds for a local run. */
-function winrmInvocation(job: AgentScriptJob, extraEnv: Record<string, string>): WinrmInvocation {
+export function winrmInvocation(job: AgentScriptJob, extraEnv: Record<string, string>): WinrmInvocation {
   const env: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };
   for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = asText(value);
   for (const [name, value] of Object.entries(env)) {
@@ -134,15 +135,43 @@ function operationFailure(err: unknown, where: string, what: string): unknown {
  * with the signal's reason; after it starts, the result says `cancelled`.
  */
 export async function runOverWinrm(options: RunOverWinrmOptions): Promise<WinrmRunResult> {
-  const { target, job, signal } = options;
+  const { target, job } = options;
+  refusePlainHttp(target);
+  const invocation = winrmInvocation(job, options.extraEnv ?? {});
+  return runWinrmInvocation(target, invocation, { timeoutSeconds: job.timeoutSeconds, mask: secretMasker(job), onLine: options.onLine, signal: options.signal });
+}
+
+function refusePlainHttp(target: WinrmTarget): void {
+  if (target.https) return;
+  throw new WinrmError(
+    'other',
+    `WinRM over plain HTTP is not supported for ${hostPort(target)}: it would send the job's secrets (and with Basic, the password) unencrypted; use the HTTPS listener (port 5986)`,
+  );
+}
+
+/** How one program runs over WinRM: for how long, with what masked, where its lines go, and what messages call it. */
+export interface WinrmInvocationContext {
+  timeoutSeconds: number;
+  mask: (line: string) => string;
+  onLine: (line: ScriptLine) => void;
+  signal: AbortSignal;
+  /** "the script" unless given. */
+  what?: string;
+}
+
+/**
+ * Runs one invocation of the fixed PowerShell wrapper: a job's script or command, or one of Drydock's own fixed
+ * programs (host operations, the environment snapshot) with its inputs as DRYDOCK_* variables in the job document.
+ */
+export async function runWinrmInvocation(target: WinrmTarget, invocation: WinrmInvocation, context: WinrmInvocationContext): Promise<WinrmRunResult> {
+  const { signal } = context;
   const where = hostPort(target);
-  if (!target.https) {
-    throw new WinrmError(
-      'other',
-      `WinRM over plain HTTP is not supported for ${where}: it would send the job's secrets (and with Basic, the password) unencrypted; use the HTTPS listener (port 5986)`,
-    );
+  refusePlainHttp(target);
+  for (const [name, value] of Object.entries(invocation.env)) {
+    if (!ENV_NAME.test(name)) throw new WinrmError('other', `environment variable ${name} cannot be passed: names are DRYDOCK_ followed by A-Z, 0-9 and _`);
+    if (value.includes('\0')) throw new WinrmError('other', `environment variable ${name} cannot be passed: its value contains a NUL byte`);
   }
-  const stdin = encodeJobDocument(winrmInvocation(job, options.extraEnv ?? {}));
+  const stdin = encodeJobDocument(invocation);
   if (signal.aborted) throw signal.reason;
 
   const client = new WsmanClient({
@@ -154,8 +183,8 @@ export async function runOverWinrm(options: RunOverWinrmOptions): Promise<WinrmR
     certFingerprint: target.certFingerprint,
     connectTimeoutMs: target.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
   });
-  const mask = secretMasker(job);
-  const system = (line: string) => options.onLine({ stream: 'system', line: mask(line), ts: new Date() });
+  const { mask } = context;
+  const system = (line: string) => context.onLine({ stream: 'system', line: mask(line), ts: new Date() });
   const control = { timeoutMs: OPERATION_SECONDS * 1000 + HTTP_MARGIN_MS };
   let shellId: string | null = null;
   try {
@@ -170,7 +199,7 @@ export async function runOverWinrm(options: RunOverWinrmOptions): Promise<WinrmR
       if (signal.aborted) throw signal.reason;
       throw operationFailure(err, where, shellId === null ? 'open a remote shell' : 'start PowerShell');
     }
-    const exit = await runCommand(client, { ...options, shellId, commandId, stdin, mask, system, where });
+    const exit = await runCommand(client, { ...context, shellId, commandId, stdin, system, where, what: context.what ?? 'the script' });
     return { exit, certFingerprint: client.certFingerprint ?? '' };
   } finally {
     if (shellId !== null) {
@@ -182,17 +211,17 @@ export async function runOverWinrm(options: RunOverWinrmOptions): Promise<WinrmR
   }
 }
 
-interface CommandContext extends RunOverWinrmOptions {
+interface CommandContext extends WinrmInvocationContext {
   shellId: string;
   commandId: string;
   stdin: Buffer;
-  mask: (line: string) => string;
   system: (line: string) => void;
   where: string;
+  what: string;
 }
 
 async function runCommand(client: WsmanClient, context: CommandContext): Promise<ScriptExit> {
-  const { job, onLine, signal, shellId, commandId, mask, system, where } = context;
+  const { onLine, signal, shellId, commandId, mask, system, where, what } = context;
   const started = Date.now();
   const ready = { stdout: false, stderr: false };
   const preamble: string[] = [];
@@ -240,14 +269,14 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
       .catch((err: unknown) => system(`could not ask ${where} to terminate the script: ${errorMessage(err)}`));
     stopTimer = setTimeout(() => {
       gaveUp = true;
-      system(`${where} did not confirm that the script stopped; deleting its shell`);
+      system(`${where} did not confirm that ${what} stopped; deleting its shell`);
       giveUp.abort();
     }, STOP_WAIT_MS);
   };
   const timeout = setTimeout(() => {
     timedOut = true;
     stop();
-  }, Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS));
+  }, Math.min(context.timeoutSeconds * 1000, MAX_TIMER_MS));
   const onAbort = () => {
     cancelled = true;
     stop();
@@ -282,7 +311,7 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
         if (err instanceof WinrmError && (err.reason === 'unreachable' || err.reason === 'timeout')) {
           throw new WinrmError(
             'unreachable',
-            `lost the connection to ${where} while the script ran (${err.message}); WinRM ends the script when its shell has been idle for ${SHELL_IDLE_SECONDS} s`,
+            `lost the connection to ${where} while ${what} ran (${err.message}); WinRM ends ${what} when its shell has been idle for ${SHELL_IDLE_SECONDS} s`,
           );
         }
         throw operationFailure(err, where, 'return the script output');
@@ -315,7 +344,7 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
   if (!began && cancelled) throw signal.reason;
   if (!began && !stopping) {
     const reason = failure ?? preamble.at(-1) ?? (exitCode !== null ? `exit code ${exitCode}` : 'no reason given');
-    throw new WinrmError('other', mask(`could not start the script on ${where}: ${reason}`));
+    throw new WinrmError('other', mask(`could not start ${what} on ${where}: ${reason}`));
   }
   return {
     // After terminate, the code Windows reports is the kill's, not the script's.

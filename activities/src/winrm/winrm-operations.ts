@@ -1,0 +1,299 @@
+import { randomBytes } from 'node:crypto';
+import { type FileValidationOperation, parseFileCheck, type ServiceHealthOperation, type ShellCommandOperation } from '@drydock/core/operations';
+import type { Operation, Outcome } from '@drydock/core/operations';
+import { CONTAINS_READ_LIMIT, type FileLookup, MISSING, permissionDetail, validateFile } from '../operations/file-validation.ts';
+import type { OperationContext, OperationExecutor } from '../operations/run-operation.ts';
+import { BODY_READ_LIMIT, describeHttpFailure, type HttpExchange, judgeHttp } from '../operations/service-health.ts';
+import { commandLine, DEFAULT_COMMAND_TIMEOUT_SECONDS, judgeCommand, NOT_STARTED } from '../operations/shell-command.ts';
+import { judgeServiceState, noSuchService, WINDOWS_SERVICE_STATES, type WindowsServiceState } from '../operations/windows-service.ts';
+import type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
+import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, WINDOWS_SERVICE_PROGRAM } from './operation-programs.ts';
+import type { WinrmInvocation } from './powershell-wrapper.ts';
+import { runWinrmInvocation, type WinrmRunResult, type WinrmTarget } from './winrm-transport.ts';
+
+/** A program's facts (`<tag> key value` lines, in order) and how it ended. */
+export interface WinrmProgramRun {
+  facts: [string, string][];
+  exit: ScriptExit;
+}
+
+export interface WinrmProgram {
+  program: string;
+  /** Names are DRYDOCK_OP_ followed by A-Z, 0-9 and _; the tag is added. */
+  env: Record<string, string>;
+  timeoutSeconds: number;
+  /** Output that is not a fact: a program's own lines, or PowerShell's complaint. */
+  onOutput?: (line: ScriptLine) => void;
+  /** The fact after which every line is output: shell_command's `start`. */
+  factsEndAt?: string;
+  what: string;
+}
+
+/** Runs a program over WinRM; tests replace it to answer as a Windows host would. */
+export type RunWinrmInvocation = (invocation: WinrmInvocation, context: Parameters<typeof runWinrmInvocation>[2]) => Promise<WinrmRunResult>;
+
+const LOOK_SECONDS = 60;
+const HTTP_MARGIN_SECONDS = 30;
+
+/** The job document of one program run: the fixed program as the script, its inputs and the tag as variables, no arguments. */
+export function programInvocation(spec: Pick<WinrmProgram, 'program' | 'env'>, tag: string): WinrmInvocation {
+  return { env: { DRYDOCK_OP_TAG: tag, ...spec.env }, script: spec.program, argv: [] };
+}
+
+export async function runWinrmProgram(run: RunWinrmInvocation, spec: WinrmProgram, signal: AbortSignal): Promise<WinrmProgramRun> {
+  const tag = randomBytes(8).toString('hex');
+  const facts: [string, string][] = [];
+  const prefix = `${tag} `;
+  let factsOver = false;
+  const ran = await run(programInvocation(spec, tag), {
+    timeoutSeconds: spec.timeoutSeconds,
+    mask: (line) => line,
+    signal,
+    what: spec.what,
+    onLine: (line) => {
+      if (!factsOver && line.stream === 'stdout' && line.line.startsWith(prefix)) {
+        const rest = line.line.slice(prefix.length);
+        const space = rest.indexOf(' ');
+        const fact: [string, string] = space === -1 ? [rest, ''] : [rest.slice(0, space), rest.slice(space + 1)];
+        facts.push(fact);
+        if (fact[0] === spec.factsEndAt) factsOver = true;
+        return;
+      }
+      spec.onOutput?.(line);
+    },
+  });
+  return { facts, exit: ran.exit };
+}
+
+function fact(run: WinrmProgramRun, key: string): string | undefined {
+  return run.facts.find(([k]) => k === key)?.[1];
+}
+
+/** A fact the program sent as base64 of UTF-8 (free text: names, messages). */
+function text(run: WinrmProgramRun, key: string): string | undefined {
+  const value = fact(run, key);
+  return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8').trim();
+}
+
+function ended(run: WinrmProgramRun, what: string, seconds: number): string | null {
+  if (run.exit.cancelled) return 'cancelled';
+  if (run.exit.timedOut) return `${what} gave no answer within ${seconds} s`;
+  return null;
+}
+
+export interface WinrmOperationHost {
+  target: WinrmTarget;
+  /** How messages name the host: `LAB\deployer@10.0.5.20:5986`. */
+  where: string;
+  /** The WS-Man runner; the real one unless a test gives another. */
+  run?: RunWinrmInvocation;
+}
+
+/**
+ * Host operations on a Windows host over WinRM: each a fixed PowerShell program that gathers what an agent on
+ * that host would see, judged by the agent's own code. database_query is refused before the run starts (see
+ * core/src/operations/operation-transports.ts), and refused here too should one arrive.
+ */
+export function winrmOperations(host: WinrmOperationHost): OperationExecutor {
+  const run: RunWinrmInvocation = host.run ?? ((invocation, context) => runWinrmInvocation(host.target, invocation, context));
+  return (op: Operation, context: OperationContext): Promise<Outcome> => {
+    switch (op.type) {
+      case 'shell_command':
+        return shellCommand(run, op, context);
+      case 'file_validation':
+        return fileValidation(run, host.where, op, context);
+      case 'service_health':
+        return serviceHealth(run, host.where, op, context);
+      case 'database_query': {
+        const detail = `database_query does not run over WinRM (a WinRM shell cannot carry a database connection); run it through an agent on ${host.where}, or over SSH`;
+        context.log.line(`FAILED query: ${detail}`);
+        return Promise.resolve({ checks: [{ name: 'query', ok: false, detail }], value: null });
+      }
+    }
+  };
+}
+
+async function shellCommand(run: RunWinrmInvocation, op: ShellCommandOperation, context: OperationContext): Promise<Outcome> {
+  const { log } = context;
+  log.line(commandLine(op));
+  const env: Record<string, string> = { DRYDOCK_OP_ARGC: String(op.command.length) };
+  op.command.forEach((word, i) => (env[`DRYDOCK_OP_ARG_${i}`] = word));
+  if (op.working_directory !== undefined) env.DRYDOCK_OP_CWD = op.working_directory;
+  const variables = Object.entries(op.environment ?? {});
+  env.DRYDOCK_OP_ENVS = String(variables.length);
+  variables.forEach(([name, value], i) => {
+    env[`DRYDOCK_OP_ENV_NAME_${i}`] = name;
+    env[`DRYDOCK_OP_ENV_VALUE_${i}`] = value;
+  });
+  const ran = await runWinrmProgram(
+    run,
+    {
+      program: SHELL_COMMAND_PROGRAM,
+      env,
+      timeoutSeconds: op.timeout_seconds ?? DEFAULT_COMMAND_TIMEOUT_SECONDS,
+      factsEndAt: 'start',
+      what: `the command ${op.command[0]}`,
+      onOutput: (line) => {
+        if (line.stream !== 'system') log.line(line.line);
+      },
+    },
+    context.signal,
+  );
+  const command = op.command[0]!;
+  const refusal = ran.facts.find(([key]) => key !== 'start')?.[0];
+  if (refusal === 'nocwd') return judgeCommand(op, { notStarted: NOT_STARTED.noWorkingDirectory(op.working_directory ?? '') }, log);
+  if (refusal === 'noprogram') return judgeCommand(op, { notStarted: NOT_STARTED.noProgram(command) }, log);
+  if (refusal === 'batch') return judgeCommand(op, { notStarted: `could not start ${command}: it is a batch file, and cmd.exe would interpret characters in its arguments` }, log);
+  return judgeCommand(op, ran.exit, log);
+}
+
+/** The facts FILE_VALIDATION_PROGRAM reported, as the FileView the checks are judged on. */
+export function windowsFileFromFacts(run: WinrmProgramRun, needles: readonly string[]): FileLookup {
+  const missing = fact(run, 'missing');
+  if (missing === 'absent') return { missing: MISSING.absent };
+  if (missing === 'denied') return { missing: MISSING.denied };
+  const other = text(run, 'missing64');
+  if (other !== undefined) return { missing: `file cannot be looked at: ${other}` };
+  const stat = /^(file|directory)\|(\d+)\|(-?\d+)$/.exec(fact(run, 'stat') ?? '');
+  if (!stat) return { missing: `file cannot be looked at: the host did not say (${fact(run, 'stat') ?? 'nothing'})` };
+  const who = `the WinRM user ${text(run, 'user64') || '?'}${fact(run, 'admin') === 'True' ? ' (an administrator)' : ''}`;
+  const length = Number(fact(run, 'length') ?? '0');
+  return {
+    file: {
+      kind: stat[1] === 'directory' ? 'a directory' : 'a regular file',
+      size: Number(stat[2]),
+      mtimeMs: Number(stat[3]),
+      permission: async (kind) => {
+        const ok = fact(run, kind) === 'yes';
+        return permissionDetail(kind, ok, who, null, ok ? undefined : `by ${who}: ${text(run, `${kind}64`) ?? 'the host did not say why'}`);
+      },
+      async search(needle) {
+        const unreadable = text(run, 'unreadable64');
+        if (unreadable !== undefined) return { error: unreadable };
+        const i = needles.indexOf(needle);
+        const found = run.facts.find(([key, value]) => key === 'found' && value.startsWith(`${i} `))?.[1];
+        if (found === undefined) return { error: 'the host did not say' };
+        return { found: found.endsWith(' yes'), complete: length <= CONTAINS_READ_LIMIT, length: Math.min(length, CONTAINS_READ_LIMIT) };
+      },
+    },
+  };
+}
+
+async function fileValidation(run: RunWinrmInvocation, where: string, op: FileValidationOperation, context: OperationContext): Promise<Outcome> {
+  const needles: string[] = [];
+  for (const check of op.checks) {
+    try {
+      const parsed = parseFileCheck(check);
+      if (parsed.kind === 'contains' && !needles.includes(parsed.needle)) needles.push(parsed.needle);
+    } catch {
+      // validateFile reports a check that does not parse.
+    }
+  }
+  const env: Record<string, string> = { DRYDOCK_OP_PATH: op.path, DRYDOCK_OP_NEEDLES: String(needles.length) };
+  needles.forEach((needle, i) => (env[`DRYDOCK_OP_NEEDLE_${i}`] = needle));
+  const ran = await runWinrmProgram(run, { program: FILE_VALIDATION_PROGRAM, env, timeoutSeconds: LOOK_SECONDS, what: 'the file check' }, context.signal);
+  const stop = ended(ran, `the file check on ${where}`, LOOK_SECONDS);
+  return validateFile(op, context.log, async () => (stop !== null ? { missing: `file cannot be looked at: ${stop}` } : windowsFileFromFacts(ran, needles)));
+}
+
+/** WebException.Status (and the SocketException's SocketErrorCode) as the codes the agent's wording knows. */
+function webExceptionCode(status: string, socket: string): string {
+  if (status === 'NameResolutionFailure') return 'ENOTFOUND';
+  if (socket === 'ConnectionRefused') return 'ECONNREFUSED';
+  if (socket === 'HostUnreachable' || socket === 'NetworkUnreachable') return 'EHOSTUNREACH';
+  if (status === 'TrustFailure' || status === 'SecureChannelFailure') return 'ERR_TLS_CERT';
+  if (status === 'ReceiveFailure' || status === 'ConnectionClosed' || status === 'KeepAliveFailure') return 'ECONNRESET';
+  return '';
+}
+
+/** The facts HTTP_PROGRAM reported, as the exchange judgeHttp judges. */
+export function windowsHttpFromFacts(run: WinrmProgramRun, url: string, timeoutSeconds: number): HttpExchange {
+  if (run.exit.cancelled) return { failure: 'cancelled' };
+  if (run.exit.timedOut) return { failure: `no response within ${timeoutSeconds} s` };
+  const failed = fact(run, 'fail');
+  if (failed !== undefined) {
+    const [status = '', socket = ''] = failed.split(' ');
+    if (status === 'Timeout' || socket === 'TimedOut') return { failure: `no response within ${timeoutSeconds} s` };
+    return { failure: describeHttpFailure(webExceptionCode(status, socket), url, text(run, 'message64') ?? status) };
+  }
+  const error = text(run, 'error64');
+  const status = Number(fact(run, 'status'));
+  if (error !== undefined || !Number.isInteger(status)) return { failure: error ?? 'the host did not say what the server answered' };
+  const body = Buffer.from(
+    run.facts
+      .filter(([key]) => key === 'body')
+      .map(([, value]) => value)
+      .join(''),
+    'base64',
+  );
+  return {
+    status,
+    statusText: text(run, 'reason64') ?? '',
+    location: text(run, 'location64') ?? null,
+    body: async () => {
+      const bodyError = text(run, 'bodyerror64');
+      if (bodyError !== undefined) return { error: bodyError };
+      if (fact(run, 'bodyend') === undefined) return { error: 'the host did not send the body back' };
+      return { bytes: body.subarray(0, BODY_READ_LIMIT), complete: body.length <= BODY_READ_LIMIT };
+    },
+  };
+}
+
+/** ERROR_ACCESS_DENIED and ERROR_SERVICE_DOES_NOT_EXIST, as Win32Exception.NativeErrorCode gives them. */
+const ACCESS_DENIED = '5';
+const SERVICE_DOES_NOT_EXIST = '1060';
+
+/** The facts WINDOWS_SERVICE_PROGRAM reported: the service's state, or why there is none. */
+export function serviceFromFacts(run: WinrmProgramRun, name: string): { state: WindowsServiceState } | { error: string } {
+  const stop = ended(run, 'the service controller', LOOK_SECONDS);
+  if (stop !== null) return { error: stop };
+  const state = fact(run, 'state');
+  if (state !== undefined) {
+    return (WINDOWS_SERVICE_STATES as readonly string[]).includes(state)
+      ? { state: state as WindowsServiceState }
+      : { error: `the service controller reported a state it does not document: ${state}` };
+  }
+  const code = fact(run, 'error');
+  if (code === SERVICE_DOES_NOT_EXIST) return { error: noSuchService(name) };
+  if (code === ACCESS_DENIED) return { error: `access denied when asking for the state of ${name}` };
+  return { error: `the service controller failed${code && code !== '-' ? ` with error ${code}` : ''}: ${text(run, 'message64') ?? 'no message'}` };
+}
+
+async function serviceHealth(run: RunWinrmInvocation, where: string, op: ServiceHealthOperation, context: OperationContext): Promise<Outcome> {
+  const { log } = context;
+  if (op.http) {
+    const http = op.http;
+    return judgeHttp(http, log, async (timeoutSeconds) => {
+      const ran = await runWinrmProgram(
+        run,
+        {
+          program: HTTP_PROGRAM,
+          env: {
+            DRYDOCK_OP_URL: http.url,
+            DRYDOCK_OP_METHOD: http.method ?? 'GET',
+            DRYDOCK_OP_TIMEOUT: String(timeoutSeconds),
+            DRYDOCK_OP_BODY: http.expect_body_contains === undefined ? '' : '1',
+          },
+          timeoutSeconds: timeoutSeconds + HTTP_MARGIN_SECONDS,
+          what: 'the HTTP check',
+        },
+        context.signal,
+      );
+      return windowsHttpFromFacts(ran, http.url, timeoutSeconds);
+    });
+  }
+  if (op.windows_service) {
+    const check = op.windows_service;
+    log.line(`service controller ${check.name} (expecting ${check.expect})`);
+    const ran = await runWinrmProgram(run, { program: WINDOWS_SERVICE_PROGRAM, env: { DRYDOCK_OP_SERVICE: check.name }, timeoutSeconds: LOOK_SECONDS, what: 'the service check' }, context.signal);
+    const seen = serviceFromFacts(ran, check.name);
+    if ('error' in seen) {
+      log.line(`FAILED state: ${seen.error}`);
+      return { checks: [{ name: 'state', ok: false, detail: seen.error }], value: null };
+    }
+    return judgeServiceState(check, seen.state, log);
+  }
+  const detail = `systemd checks run on Linux hosts, over SSH or through an agent; ${where} is a Windows host reached over WinRM`;
+  log.line(`FAILED state: ${detail}`);
+  return { checks: [{ name: 'state', ok: false, detail }], value: null };
+}
