@@ -4,7 +4,7 @@ import { ApplicationFailure, type Workflow } from '@temporalio/common';
 import { sql } from 'kysely';
 import type { Db } from '@drydock/core';
 import type { AcquireResult, LockLease, LockRequest } from '@drydock/core/host-lock';
-import { RUN_CHANNEL } from './runs.activities.ts';
+import { notifyRun } from './runs.activities.ts';
 
 export interface HostLockActivityDeps {
   db: Db;
@@ -64,15 +64,15 @@ export function createHostLockActivities({ db }: HostLockActivityDeps) {
     /** A requires_lock run queued behind its host's lock shows so, until beginRun marks it running. */
     async markRunWaitingForLock({ runId }: { runId: string }): Promise<void> {
       await db.updateTable('runs').set({ status: 'waiting_for_lock' }).where('id', '=', runId).where('status', '=', 'queued').execute();
-      await sql`select pg_notify(${RUN_CHANNEL}, ${runId})`.execute(db);
+      await notifyRun(db, runId);
     },
 
     /** The lock's current state into `host_locks`, for the locks and hosts pages. A write older than the row is dropped. */
     async recordHostLock(m: HostLockMirror): Promise<void> {
-      // insert ... select: a host deleted meanwhile has no row to mirror into.
+      // insert ... select: a host deleted meanwhile has no row to mirror into. JSON goes as text: a jsonb parameter would be encoded twice.
       await sql`
         insert into host_locks (host_id, lock_type, holder, queue, acquired_at, expires_at, changed_at, version)
-        select id, ${m.holder?.type ?? null}, ${m.holder ? JSON.stringify(m.holder) : null}::jsonb, ${JSON.stringify(m.queue)}::jsonb,
+        select id, ${m.holder?.type ?? null}, ${m.holder ? JSON.stringify(m.holder) : null}::text::jsonb, ${JSON.stringify(m.queue)}::text::jsonb,
                ${m.holder?.acquiredAt ?? null}::timestamptz, ${m.holder?.expiresAt ?? null}::timestamptz, ${m.changedAt}::timestamptz, ${m.version}::int
         from hosts where id = ${m.hostId}
         on conflict (host_id) do update set

@@ -86,7 +86,7 @@ export function createRunActivities({ db }: RunActivityDeps) {
         .where('id', '=', input.runId)
         .where('status', 'in', ['queued', 'waiting_for_lock'])
         .execute();
-      await notify(db, input.runId);
+      await notifyRun(db, input.runId);
       return script;
     },
 
@@ -105,12 +105,13 @@ export function createRunActivities({ db }: RunActivityDeps) {
         })
         .where('id', '=', input.runId)
         .execute();
-      await notify(db, input.runId);
+      await notifyRun(db, input.runId);
     },
   };
 }
 
-async function notify(db: Db, runId: string): Promise<void> {
+/** Tells the run's SSE streams, and its bulk execution's grid if it has one, that the run changed. */
+export async function notifyRun(db: Db, runId: string): Promise<void> {
   // A bulk execution's grid hears about its hosts' runs on its own channel.
   await sql`select pg_notify(${RUN_CHANNEL}, ${runId}), (select pg_notify(${BULK_CHANNEL}, bulk_id::text) from runs where id = ${runId} and bulk_id is not null)`.execute(db);
 }
