@@ -8,8 +8,9 @@ export default defineConfig({
     ssr: {
       build: {
         rolldownOptions: {
-          // Loaded from source at run time: bundled, core's import.meta.url-based paths would point into build/.
-          external: (id) => id === '@drydock/core' || id.startsWith('@drydock/core/'),
+          // Loaded from source at run time: bundled, core's import.meta.url-based paths (and the agent's
+          // service-host.cs, read beside its renderer) would point into build/.
+          external: (id) => id === '@drydock/core' || id.startsWith('@drydock/core/') || id.startsWith('@drydock/agent/'),
         },
       },
     },

@@ -245,3 +245,37 @@ test('the install page shows the environment file only after "Show secrets"', as
   await expect.poll(() => page.getByTestId('agent-env-file').count()).toBe(0);
   expect(await page.content()).not.toContain(REGISTRATION_SECRET);
 });
+
+test('the install page gives a Windows host its PowerShell script once it is named and secrets are shown', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${stack.config.webUrl}/hosts/install`);
+  await page.getByTestId('install-os-windows').click();
+  await page.waitForURL(/\/hosts\/install\?os=windows$/);
+  await expect.poll(() => page.getByTestId('windows-script-needs-host').count()).toBe(1);
+  expect(await page.getByTestId('windows-install-command').textContent()).toBe('powershell.exe -NoProfile -ExecutionPolicy Bypass -File .\\install-agent.ps1');
+
+  await page.locator('#agent-host').fill('win-build-1');
+  await page.locator('#agent-tags').fill('windows, build');
+  await page.getByRole('button', { name: 'Fill in' }).click();
+  await page.waitForURL(/host=win-build-1/);
+  // Naming the host keeps the Windows instructions, and the secret stays out of the page until asked for.
+  expect(new URL(page.url()).searchParams.get('os')).toBe('windows');
+  await expect.poll(() => page.getByTestId('secrets-hidden').count()).toBe(1);
+  expect(await page.getByTestId('windows-install-script').count()).toBe(0);
+  expect(await page.content()).not.toContain(REGISTRATION_SECRET);
+
+  await page.getByTestId('toggle-secrets').click();
+  await expect.poll(() => page.getByTestId('windows-install-script').count()).toBe(1);
+  const script = (await page.getByTestId('windows-install-script').textContent()) ?? '';
+  expect(script).toContain(`'DRYDOCK_AGENT_REGISTRATION_SECRET=${REGISTRATION_SECRET}'`);
+  expect(script).toContain(`'  "server_id": "win-build-1",'`);
+  expect(script).toContain(`'    "windows",'`);
+  expect(script).toContain("$ServiceName = 'DrydockAgent'");
+  expect(await page.getByTestId('windows-script-download').getAttribute('download')).toBe('install-agent.ps1');
+  await page.screenshot({ path: join(OUTPUT, 'hosts-install-windows.png'), fullPage: false });
+
+  await page.getByTestId('toggle-secrets').click();
+  await expect.poll(() => page.getByTestId('windows-install-script').count()).toBe(0);
+  expect(await page.content()).not.toContain(REGISTRATION_SECRET);
+  await page.close();
+});

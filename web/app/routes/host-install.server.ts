@@ -1,4 +1,13 @@
 import { AgentRegisterBodySchema } from '@drydock/core/api-schemas';
+import {
+  INSTALL_COMMAND,
+  INSTALL_SCRIPT_NAME,
+  renderWindowsInstallScript,
+  UNINSTALL_COMMAND,
+  WINDOWS_DEFAULTS,
+  WindowsInstallError,
+  windowsInstallOptions,
+} from '@drydock/agent/windows';
 import { callApi } from '../lib/api.server.ts';
 import type { AgentInstallView, HostView } from '../lib/api-views.ts';
 import { hostPath } from '../lib/hosts.server.ts';
@@ -17,7 +26,26 @@ export interface InstallSetting {
   secret: boolean;
 }
 
+export type InstallOs = 'linux' | 'windows';
+
+/** install-agent.ps1, or why the page does not show it yet. */
+export type WindowsScript =
+  | { script: string; missing: null }
+  | { script: null; missing: 'host' | 'secrets' | 'settings'; problem: string | null };
+
+/** Where the Windows script puts things and how it is run: the page says so before the script is shown. */
+export const WINDOWS_INSTALL = {
+  ...WINDOWS_DEFAULTS,
+  scriptName: INSTALL_SCRIPT_NAME,
+  installCommand: INSTALL_COMMAND,
+  uninstallCommand: UNINSTALL_COMMAND,
+  logFile: `${WINDOWS_DEFAULTS.dataDir}\\logs\\agent.log`,
+  configFile: `${WINDOWS_DEFAULTS.dataDir}\\agent.json`,
+};
+
 export interface AgentInstallPage {
+  /** Which instructions the page shows: `?os=windows` picks the Windows service. */
+  os: InstallOs;
   showSecrets: boolean;
   hostName: string;
   tags: string;
@@ -31,6 +59,8 @@ export interface AgentInstallPage {
   /** Addresses in the file that only this machine can reach. */
   loopback: { name: string; value: string }[];
   existing: Pick<HostView, 'id' | 'transport'> | null;
+  windows: WindowsScript;
+  windowsInstall: typeof WINDOWS_INSTALL;
 }
 
 function isLoopback(host: string): boolean {
@@ -75,8 +105,19 @@ export async function loadAgentInstall(request: Request): Promise<AgentInstallPa
     callApi<AgentInstallView>(request, '/api/v1/agents/install'),
     name?.success ? callApi<HostView>(request, hostPath(hostName)) : null,
   ]);
-  const base = { showSecrets, hostName, tags, fields, existing: existing?.ok ? { id: existing.body.id, transport: existing.body.transport } : null };
-  if (!install.ok) return { ...base, settings: [], envFile: null, command: null, problem: install.error.message, loopback: [] };
+  const os: InstallOs = url.searchParams.get('os') === 'windows' ? 'windows' : 'linux';
+  const base = {
+    os,
+    showSecrets,
+    hostName,
+    tags,
+    fields,
+    existing: existing?.ok ? { id: existing.body.id, transport: existing.body.transport } : null,
+    windowsInstall: WINDOWS_INSTALL,
+  };
+  if (!install.ok) {
+    return { ...base, settings: [], envFile: null, command: null, problem: install.error.message, loopback: [], windows: { script: null, missing: 'settings', problem: null } };
+  }
 
   const values: Record<string, string> = { ...install.body.settings };
   let envFile = install.body.envFile;
@@ -92,5 +133,18 @@ export async function loadAgentInstall(request: Request): Promise<AgentInstallPa
     const secret = SECRET_SETTING.test(key);
     return { name: key, value: secret && !showSecrets ? '' : value, secret };
   });
-  return { ...base, settings, envFile: showSecrets ? envFile : null, command: install.body.command, problem: null, loopback: loopbackSettings(values) };
+  const windows = windowsScript(values, { named: name?.success === true, showSecrets });
+  return { ...base, settings, envFile: showSecrets ? envFile : null, command: install.body.command, problem: null, loopback: loopbackSettings(values), windows };
+}
+
+/** The script carries the registration secret and names the host: it is rendered only once both are given. */
+function windowsScript(values: Record<string, string>, { named, showSecrets }: { named: boolean; showSecrets: boolean }): WindowsScript {
+  if (!named) return { script: null, missing: 'host', problem: null };
+  if (!showSecrets) return { script: null, missing: 'secrets', problem: null };
+  try {
+    return { script: renderWindowsInstallScript(windowsInstallOptions(values)), missing: null };
+  } catch (err) {
+    if (err instanceof WindowsInstallError) return { script: null, missing: 'settings', problem: err.message };
+    throw err;
+  }
 }

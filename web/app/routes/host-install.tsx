@@ -90,6 +90,7 @@ function NameForm({ page }: { page: AgentInstallPage }) {
   return (
     <Form method="get" key={`${page.hostName}|${page.tags}`} className="flex flex-wrap items-start gap-3" data-testid="agent-name-form">
       {page.showSecrets ? <input type="hidden" name="secrets" value="show" /> : null}
+      {page.os === 'windows' ? <input type="hidden" name="os" value="windows" /> : null}
       <div>
         <label htmlFor="agent-host" className="mb-1 block text-xs font-medium text-slate-700">
           Host name <span className="font-mono font-normal text-slate-500">DRYDOCK_AGENT_HOST</span>
@@ -168,29 +169,35 @@ function MaskedSettings({ settings }: { settings: AgentInstallPage['settings'] }
   );
 }
 
-function EnvironmentFile({ page }: { page: AgentInstallPage }) {
+function SecretsToggle({ page }: { page: AgentInstallPage }) {
   const toggle = useInstallHref({ secrets: page.showSecrets ? null : 'show' });
   const secrets = page.settings.filter((s) => s.secret).map((s) => s.name);
+  return (
+    <div className="flex items-center gap-3">
+      <Link
+        to={toggle}
+        replace
+        preventScrollReset
+        data-testid="toggle-secrets"
+        data-shown={page.showSecrets}
+        className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm whitespace-nowrap text-slate-700 hover:bg-slate-100"
+      >
+        {page.showSecrets ? 'Hide secrets' : 'Show secrets'}
+      </Link>
+      <span className="text-xs text-slate-500">
+        {secrets.length > 0 ? `Secret: ${secrets.join(', ')}. ` : ''}
+        Anyone who has the registration secret can register an agent and receive scripts to run.
+      </span>
+    </div>
+  );
+}
+
+function EnvironmentFile({ page }: { page: AgentInstallPage }) {
   return (
     <>
       <p>Create it readable by root only; systemd reads it before it starts the agent:</p>
       <Code copy>{`sudo install -d -m 755 /etc/drydock\nsudo install -m 600 /dev/null ${ENV_FILE}\nsudoedit ${ENV_FILE}`}</Code>
-      <div className="flex items-center gap-3">
-        <Link
-          to={toggle}
-          replace
-          preventScrollReset
-          data-testid="toggle-secrets"
-          data-shown={page.showSecrets}
-          className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm whitespace-nowrap text-slate-700 hover:bg-slate-100"
-        >
-          {page.showSecrets ? 'Hide secrets' : 'Show secrets'}
-        </Link>
-        <span className="text-xs text-slate-500">
-          {secrets.length > 0 ? `Secret: ${secrets.join(', ')}. ` : ''}
-          Anyone who has the registration secret can register an agent and receive scripts to run.
-        </span>
-      </div>
+      <SecretsToggle page={page} />
       {page.envFile !== null ? (
         <Code testId="agent-env-file" copy>
           {page.envFile}
@@ -216,6 +223,158 @@ function EnvironmentFile({ page }: { page: AgentInstallPage }) {
   );
 }
 
+/** Addresses the API gave that another host cannot reach. */
+function LoopbackWarning({ page }: { page: AgentInstallPage }) {
+  return page.loopback.length > 0 ? (
+    <div role="alert" data-testid="agent-loopback" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900">
+      {page.loopback.map((l) => (
+        <p key={l.name}>
+          <span className="font-mono">
+            {l.name}={l.value}
+          </span>{' '}
+          is a loopback address: only this machine reaches it, not another host.
+        </p>
+      ))}
+      <p className="mt-1">
+        Give the API a reachable <code className="font-mono">DRYDOCK_PUBLIC_URL</code> and use a Temporal frontend the host can reach, or put the right addresses in
+        the file yourself.
+      </p>
+    </div>
+  ) : null;
+}
+
+function OsTabs({ os }: { os: AgentInstallPage['os'] }) {
+  const linux = useInstallHref({ os: null });
+  const windows = useInstallHref({ os: 'windows' });
+  const tab = (to: string, label: string, current: boolean, testId: string) => (
+    <Link
+      to={to}
+      replace
+      preventScrollReset
+      data-testid={testId}
+      aria-current={current ? 'page' : undefined}
+      className={`-mb-px border-b-2 px-3 py-1.5 text-sm ${current ? 'border-slate-800 font-medium text-slate-900' : 'border-transparent text-slate-600 hover:text-slate-900'}`}
+    >
+      {label}
+    </Link>
+  );
+  return (
+    <nav aria-label="Operating system" className="flex gap-1 border-b border-slate-200" data-testid="install-os">
+      {tab(linux, 'Linux (systemd)', os === 'linux', 'install-os-linux')}
+      {tab(windows, 'Windows (service)', os === 'windows', 'install-os-windows')}
+    </nav>
+  );
+}
+
+function WindowsScript({ page }: { page: AgentInstallPage }) {
+  const w = page.windowsInstall;
+  const script = page.windows.script;
+  return (
+    <>
+      <p>
+        The script writes the agent's config file and an env file with the registration secret, lets only SYSTEM and Administrators read them, compiles a small service
+        host with Windows PowerShell, and registers the Windows service <code className="font-mono text-xs">{w.serviceName}</code>. Save it as{' '}
+        <code className="font-mono text-xs">{w.scriptName}</code> on the host.
+      </p>
+      <SecretsToggle page={page} />
+      {script !== null ? (
+        <>
+          <p>
+            <a
+              href={`data:text/plain;charset=utf-8,${encodeURIComponent(script)}`}
+              download={w.scriptName}
+              data-testid="windows-script-download"
+              className="text-blue-700 hover:underline"
+            >
+              Download {w.scriptName}
+            </a>{' '}
+            or copy it:
+          </p>
+          <Code testId="windows-install-script" copy>
+            {script}
+          </Code>
+        </>
+      ) : page.windows.missing === 'host' ? (
+        <p data-testid="windows-script-needs-host" className="text-xs text-amber-800">
+          Fill in the host name above: the script registers the host under that name.
+        </p>
+      ) : page.windows.missing === 'secrets' ? (
+        <p data-testid="secrets-hidden" className="text-xs text-slate-500">
+          The script, registration secret included, appears once you show secrets.
+        </p>
+      ) : (
+        <p role="alert" data-testid="windows-script-problem" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-xs whitespace-pre-wrap text-red-800">
+          {page.windows.problem}
+        </p>
+      )}
+    </>
+  );
+}
+
+function WindowsSteps({ page, hostName, temporal, apiUrl }: { page: AgentInstallPage; hostName: string; temporal?: string; apiUrl?: string }) {
+  const w = page.windowsInstall;
+  return (
+    <>
+      <Step n={1} title="Prepare the Windows host" testId="install-prepare-windows">
+        <ul className="list-disc space-y-1 pl-5">
+          <li>Windows 10 or Windows Server 2016 or later, with Windows PowerShell 5.1 and .NET Framework 4 (both come with Windows).</li>
+          <li>
+            Node.js 22.22 or later at <code className="font-mono text-xs">{w.nodePath}</code> (elsewhere: add{' '}
+            <code className="font-mono text-xs">-NodePath D:\tools\node\node.exe</code> when you run the script).
+          </li>
+          <li>
+            A copy of the Drydock repository at <code className="font-mono text-xs">{w.installDir}</code>, with its dependencies: run{' '}
+            <code className="font-mono text-xs">npm ci</code> in it. The agent is its <code className="font-mono text-xs">agent\</code> workspace.
+          </li>
+          <li>
+            The interpreters your scripts use: <code className="font-mono text-xs">powershell</code> (Windows PowerShell, built in), and python, bash or node if they
+            need them. Scripts run as the service's account, LocalSystem.
+          </li>
+          <li>
+            Network access to Drydock at <code className="font-mono text-xs">{apiUrl || 'DRYDOCK_API_URL'}</code> and to Temporal at{' '}
+            <code className="font-mono text-xs">{temporal || 'TEMPORAL_ADDRESS'}</code>.
+          </li>
+        </ul>
+        <LoopbackWarning page={page} />
+      </Step>
+
+      <Step n={2} title="Name the host" testId="install-name">
+        <p>
+          The name becomes the host's id in Drydock: lower-case letters, digits and <code className="font-mono">-</code>. Tags say what the host is; a script's{' '}
+          <code className="font-mono">host_tags</code> pick the hosts it may run on.
+        </p>
+        <NameForm page={page} />
+        <ExistingHost page={page} />
+      </Step>
+
+      {page.problem ? null : (
+        <Step n={3} title={`Save ${w.scriptName}`} testId="windows-script-step">
+          <WindowsScript page={page} />
+        </Step>
+      )}
+
+      <Step n={page.problem ? 3 : 4} title="Run it as Administrator" testId="install-windows-service">
+        <p>In Windows PowerShell opened with "Run as administrator", in the folder you saved the script to:</p>
+        <Code testId="windows-install-command" copy>
+          {w.installCommand}
+        </Code>
+        <p>
+          The service <code className="font-mono text-xs">{w.serviceName}</code> starts at boot and restarts on failure. Its config file is{' '}
+          <code className="font-mono text-xs">{w.configFile}</code> and its log{' '}
+          <code className="font-mono text-xs">{w.logFile}</code>; it logs{' '}
+          <code className="font-mono text-xs">{`agent for host ${hostName} polling "agent-${hostName}"`}</code> once it runs. Run the script again to change the
+          settings; it restarts the service. To remove the service and its data:
+        </p>
+        <Code copy>{w.uninstallCommand}</Code>
+        <p className="text-xs text-slate-500">
+          On Windows, <code className="font-mono">resource_limits</code> other than <code className="font-mono">max_execution_seconds</code> are not enforced; each run's
+          log says so when they are set.
+        </p>
+      </Step>
+    </>
+  );
+}
+
 export default function InstallAgentPage({ loaderData: page }: Route.ComponentProps) {
   const apiUrl = page.settings.find((s) => s.name === 'DRYDOCK_API_URL')?.value;
   const temporal = page.settings.find((s) => s.name === 'TEMPORAL_ADDRESS')?.value;
@@ -229,7 +388,7 @@ export default function InstallAgentPage({ loaderData: page }: Route.ComponentPr
           </Link>{' '}
           / install an agent
         </p>
-        <h1 className="text-lg font-semibold">Install an agent on another Linux host</h1>
+        <h1 className="text-lg font-semibold">Install an agent on another host</h1>
         <p className="text-sm text-slate-600">
           An agent runs scripts on the host it is installed on. It connects out to Drydock and to Temporal; nothing connects in to it. To run scripts on a machine
           without installing anything, <Link to="/hosts/new" className="text-blue-700 hover:underline">add it as an SSH host</Link> instead.
@@ -242,6 +401,28 @@ export default function InstallAgentPage({ loaderData: page }: Route.ComponentPr
         </p>
       ) : null}
 
+      <OsTabs os={page.os} />
+
+      {page.os === 'windows' ? (
+        <WindowsSteps page={page} hostName={hostName} temporal={temporal} apiUrl={apiUrl} />
+      ) : (
+        <LinuxSteps page={page} hostName={hostName} temporal={temporal} apiUrl={apiUrl} />
+      )}
+
+      <p className="text-sm text-slate-600">
+        Within 10 s of starting, the host shows as online on{' '}
+        <Link to="/hosts?transport=agent" className="text-blue-700 hover:underline">
+          Hosts
+        </Link>
+        .
+      </p>
+    </div>
+  );
+}
+
+function LinuxSteps({ page, hostName, temporal, apiUrl }: { page: AgentInstallPage; hostName: string; temporal?: string; apiUrl?: string }) {
+  return (
+    <>
       <Step n={1} title="Prepare the host" testId="install-prepare">
         <ul className="list-disc space-y-1 pl-5">
           <li>
@@ -262,22 +443,7 @@ export default function InstallAgentPage({ loaderData: page }: Route.ComponentPr
             <code className="font-mono text-xs">{temporal || 'TEMPORAL_ADDRESS'}</code>.
           </li>
         </ul>
-        {page.loopback.length > 0 ? (
-          <div role="alert" data-testid="agent-loopback" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900">
-            {page.loopback.map((l) => (
-              <p key={l.name}>
-                <span className="font-mono">
-                  {l.name}={l.value}
-                </span>{' '}
-                is a loopback address: only this machine reaches it, not another host.
-              </p>
-            ))}
-            <p className="mt-1">
-              Give the API a reachable <code className="font-mono">DRYDOCK_PUBLIC_URL</code> and use a Temporal frontend the host can reach, or put the right addresses in
-              the file yourself.
-            </p>
-          </div>
-        ) : null}
+        <LoopbackWarning page={page} />
       </Step>
 
       <Step n={2} title="Name the host" testId="install-name">
@@ -316,15 +482,7 @@ export default function InstallAgentPage({ loaderData: page }: Route.ComponentPr
           <Code testId="agent-command" copy>{`cd ${CHECKOUT}\nset -a; . ${ENV_FILE}; set +a\nDRYDOCK_DATA_DIR=/var/lib/drydock ${page.command}`}</Code>
         </Step>
       ) : null}
-
-      <p className="text-sm text-slate-600">
-        Within 10 s of starting, the host shows as online on{' '}
-        <Link to="/hosts?transport=agent" className="text-blue-700 hover:underline">
-          Hosts
-        </Link>
-        .
-      </p>
-    </div>
+    </>
   );
 }
 
