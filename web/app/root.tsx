@@ -58,6 +58,9 @@ function TopNav() {
           <NavLink to="/hosts" className={navClass}>
             Hosts
           </NavLink>
+          <NavLink to="/locks" className={navClass}>
+            Locks
+          </NavLink>
           <NavLink to="/repositories" className={() => navClass({ isActive: inRepositories })}>
             Repositories
           </NavLink>

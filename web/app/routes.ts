@@ -17,4 +17,5 @@ export default [
   route('hosts/new', 'routes/host-new.tsx'),
   route('hosts/install', 'routes/host-install.tsx'),
   route('hosts/:id', 'routes/host.tsx'),
+  route('locks', 'routes/locks.tsx'),
 ] satisfies RouteConfig;

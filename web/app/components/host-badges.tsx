@@ -29,26 +29,31 @@ export function TransportBadge({ transport }: { transport: HostView['transport']
   );
 }
 
-type HostState = 'online' | 'offline' | 'reached' | 'not-reached';
+type HostState = 'online' | 'offline' | 'reached' | 'not-reached' | 'maintenance';
 
 const STATE: Record<HostState, { label: string; dot: string; title: string }> = {
   online: { label: 'online', dot: 'bg-emerald-500', title: 'Its agent sent a heartbeat in the last 30 s' },
   offline: { label: 'offline', dot: 'bg-slate-400', title: 'No heartbeat from its agent in the last 30 s: runs wait for it to come back' },
   reached: { label: 'reached', dot: 'bg-emerald-500', title: 'Drydock has connected to it from its central worker' },
   'not-reached': { label: 'not reached yet', dot: 'bg-slate-400', title: 'Drydock has not connected to it yet: the first run does' },
+  maintenance: { label: 'maintenance', dot: 'bg-amber-500', title: 'Someone holds a maintenance lock on it: runs that need its lock wait until it is released' },
 };
 
-export function hostState(host: Pick<HostView, 'transport' | 'online'>): HostState {
+type StateOf = Pick<HostView, 'transport' | 'online'> & Partial<Pick<HostView, 'status' | 'lock'>>;
+
+export function hostState(host: StateOf): HostState {
+  if (host.status === 'maintenance') return 'maintenance';
   if (host.transport === 'agent') return host.online ? 'online' : 'offline';
   return host.online ? 'reached' : 'not-reached';
 }
 
-/** Online or offline for an agent; for an SSH or WinRM host, whether Drydock has reached it yet. */
-export function HostStateBadge({ host }: { host: Pick<HostView, 'transport' | 'online'> }) {
+/** Online or offline for an agent; for an SSH or WinRM host, whether Drydock has reached it yet; maintenance while locked for it. */
+export function HostStateBadge({ host }: { host: StateOf }) {
   const state = hostState(host);
   const s = STATE[state];
+  const title = state === 'maintenance' && host.lock ? `Maintenance lock held by ${host.lock.holder}: ${host.lock.reason}. Runs that need its lock wait.` : s.title;
   return (
-    <span data-testid="host-state" data-state={state} title={s.title} className="inline-flex items-center gap-1.5 text-sm whitespace-nowrap">
+    <span data-testid="host-state" data-state={state} title={title} className="inline-flex items-center gap-1.5 text-sm whitespace-nowrap">
       <span aria-hidden className={`size-2 rounded-full ${s.dot}`} />
       {s.label}
     </span>

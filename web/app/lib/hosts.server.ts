@@ -1,4 +1,4 @@
-import { ENVIRONMENTS } from '@drydock/core/api-schemas';
+import { ENVIRONMENTS, HOST_SEEN_WINDOWS, HOST_STATUSES, type HostSeenWindow, type HostStatus } from '@drydock/core/api-schemas';
 import { data, redirect } from 'react-router';
 import { callApi, getFromApi } from './api.server.ts';
 import type { CredentialView, HostView } from './api-views.ts';
@@ -14,8 +14,13 @@ export interface HostFilters {
   environment: string;
   transport: '' | HostView['transport'];
   tags: string;
-  status: '' | 'online' | 'offline';
+  status: '' | HostStatus;
+  /** `within-<window>` or `not-<window>`: seen in the last window, or not for at least that long. */
+  seen: '' | HostSeenFilter;
 }
+
+export type HostSeenFilter = `within-${HostSeenWindow}` | `not-${HostSeenWindow}`;
+const SEEN_FILTERS: string[] = Object.keys(HOST_SEEN_WINDOWS).flatMap((w) => [`within-${w}`, `not-${w}`]);
 
 /** The filters in the URL of /hosts; values no option offers count as no filter. */
 export function readHostFilters(url: URL): HostFilters {
@@ -23,22 +28,29 @@ export function readHostFilters(url: URL): HostFilters {
   const transport = get('transport');
   const status = get('status');
   const environment = get('environment');
+  const seen = get('seen');
   return {
     environment: (ENVIRONMENTS as readonly string[]).includes(environment) ? environment : '',
     transport: transport === 'agent' || transport === 'ssh' || transport === 'winrm' || transport === 'docker' ? transport : '',
     tags: get('tags'),
-    status: status === 'online' || status === 'offline' ? status : '',
+    status: (HOST_STATUSES as readonly string[]).includes(status) ? (status as HostStatus) : '',
+    seen: SEEN_FILTERS.includes(seen) ? (seen as HostSeenFilter) : '',
   };
 }
 
-/** Environment, transport and tags are filtered by the API; online or offline here, as the API has no such filter. */
+/** Every filter is the API's: environment, transport, tags, status (maintenance included) and when last seen. */
 export async function loadHostList(request: Request, filters: HostFilters): Promise<HostView[]> {
   const query = new URLSearchParams();
   if (filters.environment) query.set('environment', filters.environment);
   if (filters.transport) query.set('transport', filters.transport);
   if (filters.tags) query.set('tags', filters.tags);
+  if (filters.status) query.set('status', filters.status);
+  if (filters.seen) {
+    const [how, window] = filters.seen.split('-') as ['within' | 'not', HostSeenWindow];
+    query.set(how === 'within' ? 'seenWithin' : 'notSeenFor', window);
+  }
   const { hosts } = await getFromApi<{ hosts: HostView[] }>(request, `/api/v1/hosts${query.size > 0 ? `?${query}` : ''}`);
-  return filters.status === '' ? hosts : hosts.filter((h) => h.online === (filters.status === 'online'));
+  return hosts;
 }
 
 export async function loadHost(request: Request, id: string): Promise<HostView> {

@@ -241,6 +241,14 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
         </div>
         <div className="flex items-start gap-2">
           <Link
+            to={`/locks?host=${encodeURIComponent(h.id)}`}
+            data-testid="host-lock"
+            title={h.lock ? `${h.lock.type} lock held by ${h.lock.holder}: ${h.lock.reason}` : "Take this host's lock, or see who waits for it"}
+            className={`rounded border px-3 py-1.5 text-sm whitespace-nowrap ${h.lock ? 'border-amber-300 bg-amber-50 text-amber-900 hover:bg-amber-100' : 'border-slate-300 bg-white text-slate-700 hover:bg-slate-100'}`}
+          >
+            {h.lock ? `Locked · ${h.lock.type}` : 'Lock'}
+          </Link>
+          <Link
             to={`/runs?host=${encodeURIComponent(h.id)}`}
             data-testid="host-runs"
             className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm whitespace-nowrap text-slate-700 hover:bg-slate-100"

@@ -20,6 +20,17 @@ export async function loader({ request }: Route.LoaderArgs) {
 
 const fieldClass = 'rounded border border-slate-300 bg-white px-2 py-1 text-sm shadow-xs focus:border-slate-500 focus:outline-none';
 
+/** Heartbeat or connection: seen within a window, or not for at least that long (never seen included). */
+const SEEN_OPTIONS: [NonNullable<HostFilters['seen']>, string][] = [
+  ['within-15m', 'in the last 15 min'],
+  ['within-1h', 'in the last hour'],
+  ['within-24h', 'in the last 24 h'],
+  ['within-7d', 'in the last 7 days'],
+  ['not-1h', 'not for an hour or more'],
+  ['not-24h', 'not for a day or more'],
+  ['not-7d', 'not for a week or more'],
+];
+
 function isFiltered(filters: HostFilters): boolean {
   return Object.values(filters).some((v) => v !== '');
 }
@@ -70,6 +81,18 @@ function Filters({ filters }: { filters: HostFilters }) {
           <option value="">any</option>
           <option value="online">online · reached</option>
           <option value="offline">offline · not reached</option>
+          <option value="maintenance">maintenance (locked)</option>
+        </select>
+      </label>
+      <label className="flex flex-col text-xs text-slate-600">
+        Last seen
+        <select name="seen" defaultValue={filters.seen} onChange={(e) => apply(e.currentTarget.form)} className={fieldClass} data-testid="host-seen-filter">
+          <option value="">any time</option>
+          {SEEN_OPTIONS.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
         </select>
       </label>
       <label className="flex flex-col text-xs text-slate-600">
