@@ -131,6 +131,38 @@ describe('forbidden_paths', () => {
   });
 });
 
+describe('forbidden_paths on Windows', () => {
+  const rule = 'forbidden_paths, from C:\\ProgramData\\Drydock\\agent\\agent.json';
+  const windows = policy({ forbiddenPaths: ['C:\\Windows\\System32\\config', 'D:\\secrets'], platform: 'win32', sourceOf: () => 'C:\\ProgramData\\Drydock\\agent\\agent.json' });
+  const refusal = async (params: AgentScriptJob['params'], workDir = 'C:\\Windows\\Temp\\drydock\\run-1-1') => {
+    try {
+      await checkJob(job({ interpreter: 'powershell', params }), windows, workDir);
+      return undefined;
+    } catch (err) {
+      if (err instanceof JobRefusedError) return err.message;
+      throw err;
+    }
+  };
+
+  test('reads drive letters and backslashes as paths, and ignores case as NTFS does', async () => {
+    expect(await refusal({ hive: 'c:\\windows\\system32\\CONFIG\\SAM' })).toBe(
+      `refused: parameter "hive" names c:\\windows\\system32\\CONFIG\\SAM, under C:\\Windows\\System32\\config, which this agent forbids (${rule}); nothing ran`,
+    );
+    expect(await refusal({ args: '--out=D:\\secrets\\dump.txt -Verbose' })).toContain('names D:\\secrets\\dump.txt, under D:\\secrets');
+    expect(await refusal({ file: 'D:/secrets/key.pem' })).toContain('under D:\\secrets');
+  });
+
+  test('resolves a relative path from the job’s working directory, .. included', async () => {
+    expect(await refusal({ file: '..\\..\\..\\System32\\config\\SYSTEM' })).toContain(
+      'names ..\\..\\..\\System32\\config\\SYSTEM, which resolves to C:\\Windows\\System32\\config\\SYSTEM, under C:\\Windows\\System32\\config',
+    );
+  });
+
+  test('lets other paths through, including ones that only share a prefix', async () => {
+    expect(await refusal({ file: 'C:\\Windows\\System32\\configuration.txt', other: 'D:\\secrets-public\\a.txt', url: 'https://example.com/a' })).toBeUndefined();
+  });
+});
+
 describe('host operations', () => {
   test('a shell_command is held to allowed_commands and forbidden_paths like a command template', async ({ sandbox }) => {
     const op = (command: string[]) => job({ interpreter: null, scriptPath: null, operation: { type: 'shell_command', command } });

@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import * as hostPath from 'node:path';
+import { basename, dirname, join, resolve, win32 } from 'node:path';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { renderCommand } from '@drydock/core/manifest';
 import { type Operation, renderOperation } from '@drydock/core/operations';
@@ -19,6 +20,8 @@ export interface JobPolicy {
   limits?: ProcessLimits & { prlimit: string };
   /** On Windows, the configured limits this agent cannot set, as the line every run's log starts with. */
   notEnforced?: string;
+  /** Set to win32 on Windows, where paths have drive letters and backslashes, and ignore case. */
+  platform?: NodeJS.Platform;
   sourceOf: AgentSettings['sourceOf'];
 }
 
@@ -30,7 +33,7 @@ export function jobPolicy(settings: AgentSettings, prlimit: string | undefined, 
     defaultTimeoutSeconds: settings.defaultTimeoutSeconds,
     maxExecutionSeconds: settings.limits.maxExecutionSeconds,
     limits: prlimit ? { prlimit, cpuSeconds, memoryMb, maxProcesses } : undefined,
-    ...(platform === 'win32' ? { notEnforced: notEnforcedOnWindows(settings.limits, settings.sourceOf) } : {}),
+    ...(platform === 'win32' ? { notEnforced: notEnforcedOnWindows(settings.limits, settings.sourceOf), platform } : {}),
     sourceOf: settings.sourceOf,
   };
 }
@@ -65,32 +68,47 @@ async function commandIdentity(file: string): Promise<string> {
   }
 }
 
+/** How paths read where the agent runs: Windows ones have drive letters and backslashes, and ignore case as NTFS does. */
+interface PathRules {
+  path: typeof hostPath.posix;
+  fold: (p: string) => string;
+  windows: boolean;
+}
+
+function pathRules(platform: NodeJS.Platform | undefined): PathRules {
+  return platform === 'win32' ? { path: win32, fold: (p) => p.toLowerCase(), windows: true } : { path: hostPath, fold: (p) => p, windows: false };
+}
+
 /** The path with every symlink of its existing part resolved (as the kernel would), the rest taken as written. */
-async function realLocation(path: string): Promise<string> {
+async function realLocation(path: string, { path: p }: PathRules): Promise<string> {
   let head = path;
   const rest: string[] = [];
   for (;;) {
     try {
-      return resolve(await realpath(head), ...rest);
+      return p.resolve(await realpath(head), ...rest);
     } catch {
-      const parent = dirname(head);
-      if (parent === head) return resolve(path);
-      rest.unshift(basename(head));
+      const parent = p.dirname(head);
+      if (parent === head) return p.resolve(path);
+      rest.unshift(p.basename(head));
       head = parent;
     }
   }
 }
 
-function within(path: string, root: string): boolean {
-  return path === root || path.startsWith(root.endsWith(sep) ? root : `${root}${sep}`);
+function within(path: string, root: string, { path: p, fold }: PathRules): boolean {
+  const [a, b] = [fold(path), fold(root)];
+  return a === b || a.startsWith(b.endsWith(p.sep) ? b : `${b}${p.sep}`);
 }
 
 /** The words of a value that name a file: whole, and split where a shell or an option would split it. */
-function pathWords(value: string): string[] {
+function pathWords(value: string, { windows }: PathRules): string[] {
   const words = new Set<string>();
-  const looksLikePath = (w: string) => w.includes('/') || w === '~' || w === '..';
+  // On Windows a drive letter's colon is part of the path (C:\Windows), and a backslash makes one too.
+  const looksLikePath = windows
+    ? (w: string) => /[/\\]/.test(w) || /^[A-Za-z]:/.test(w) || w === '~' || w === '..'
+    : (w: string) => w.includes('/') || w === '~' || w === '..';
   if (looksLikePath(value.trim())) words.add(value.trim());
-  for (const w of value.split(/[\s=,;:"'`()<>|&{}[\]]+/)) if (looksLikePath(w)) words.add(w);
+  for (const w of value.split(windows ? /[\s=,;"'`()<>|&{}[\]]+/ : /[\s=,;:"'`()<>|&{}[\]]+/)) if (looksLikePath(w)) words.add(w);
   return [...words];
 }
 
@@ -159,21 +177,24 @@ async function checkCommand(job: AgentScriptJob, policy: JobPolicy, workDir: str
 
 async function checkPaths(job: AgentScriptJob, policy: JobPolicy, workDir: string): Promise<void> {
   if (policy.forbiddenPaths.length === 0) return;
-  const roots = await Promise.all(policy.forbiddenPaths.map(async (entry) => ({ entry, forms: [resolve(entry), await realLocation(entry)] })));
+  const rules = pathRules(policy.platform);
+  const { path } = rules;
+  const roots = await Promise.all(policy.forbiddenPaths.map(async (entry) => ({ entry, forms: [path.resolve(entry), await realLocation(entry, rules)] })));
   const home = homedir();
+  const homeRelative = rules.windows ? /^~[/\\]/ : /^~\//;
   const locate = async (word: string) => {
-    const expanded = word === '~' ? home : word.startsWith('~/') ? `${home}${word.slice(1)}` : word;
+    const expanded = word === '~' ? home : homeRelative.test(word) ? `${home}${word.slice(1)}` : word;
     // Lexically and through symlinks: `..` after a symlink climbs from the link's target, as the kernel does.
-    const forms = [resolve(workDir, expanded), await realLocation(isAbsolute(expanded) ? expanded : `${workDir}${sep}${expanded}`)];
-    const root = roots.find((r) => forms.some((f) => r.forms.some((rf) => within(f, rf))));
-    return root ? { root: root.entry, resolved: forms.find((f) => root.forms.some((rf) => within(f, rf)))! } : undefined;
+    const forms = [path.resolve(workDir, expanded), await realLocation(path.isAbsolute(expanded) ? expanded : `${workDir}${path.sep}${expanded}`, rules)];
+    const root = roots.find((r) => forms.some((f) => r.forms.some((rf) => within(f, rf, rules))));
+    return root ? { root: root.entry, resolved: forms.find((f) => root.forms.some((rf) => within(f, rf, rules)))! } : undefined;
   };
   const rule = `forbidden_paths, from ${policy.sourceOf('forbidden_paths')}`;
 
   for (const [name, value] of Object.entries(job.params)) {
     const values = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
     for (const v of values) {
-      for (const word of pathWords(v)) {
+      for (const word of pathWords(v, rules)) {
         const hit = await locate(word);
         if (!hit) continue;
         if (job.secretNames.includes(name)) {
@@ -186,7 +207,7 @@ async function checkPaths(job: AgentScriptJob, policy: JobPolicy, workDir: strin
   }
   const { label, words } = jobWords(job);
   for (const [i, w] of words.entries()) {
-    for (const word of pathWords(w)) {
+    for (const word of pathWords(w, rules)) {
       const hit = await locate(word);
       if (!hit) continue;
       const shown = hit.resolved === word ? word : `${word}, which resolves to ${hit.resolved}`;
