@@ -1,6 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { AgentConfigSchema } from '../agent-config.ts';
-import { INSTALL_COMMAND, renderWindowsInstallScript, serviceHostSource, type WindowsInstallOptions, WindowsInstallError } from './install-script.ts';
+import {
+  INSTALL_COMMAND,
+  renderWindowsInstallScript,
+  serviceHostSource,
+  type WindowsInstallOptions,
+  WindowsInstallError,
+  windowsInstallOptions,
+} from './install-script.ts';
 import { evaluateString, segments } from './powershell-tokens.test-support.ts';
 
 const SECRET = 'reg-secret-0123456789abcdef';
@@ -228,6 +235,32 @@ describe('renderWindowsInstallScript', () => {
     ]) {
       expect(message).toContain(part);
     }
+  });
+
+  test('takes the variables of the install page, numbers and lists as the agent reads them', () => {
+    const options = windowsInstallOptions({
+      DRYDOCK_API_URL: 'https://drydock.example.com',
+      TEMPORAL_ADDRESS: 'temporal.example.com:7233',
+      TEMPORAL_NAMESPACE: 'default',
+      DRYDOCK_AGENT_REGISTRATION_SECRET: SECRET,
+      DRYDOCK_AGENT_HOST: 'win-build-1',
+      DRYDOCK_AGENT_TAGS: 'windows, build',
+      DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: '8',
+      DRYDOCK_AGENT_CPU_SECONDS: '60',
+      DRYDOCK_CODEC_KEY: 'codec-key',
+      DRYDOCK_CODEC_KEY_ID: '',
+    });
+    expect(options).toEqual({
+      apiUrl: 'https://drydock.example.com',
+      registrationSecret: SECRET,
+      hostName: 'win-build-1',
+      tags: ['windows', 'build'],
+      settings: { temporal_address: 'temporal.example.com:7233', temporal_namespace: 'default', max_concurrent_jobs: '8', resource_limits: { cpu_seconds: '60' } },
+      environment: { DRYDOCK_CODEC_KEY: 'codec-key' },
+    });
+    const script = renderWindowsInstallScript(options);
+    expect(JSON.parse(configText(script))).toMatchObject({ max_concurrent_jobs: 8, resource_limits: { cpu_seconds: 60 }, tags: ['windows', 'build'] });
+    expect(envLines(script)).toContain('DRYDOCK_CODEC_KEY=codec-key');
   });
 
   test('tells the operator how to run it', () => {

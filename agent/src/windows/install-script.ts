@@ -102,6 +102,8 @@ export function windowsInstallFiles(options: WindowsInstallOptions) {
   };
   const parsed = WindowsConfigSchema.safeParse(config);
   if (!parsed.success) for (const i of parsed.error.issues) problems.push(`${i.path.map(String).join('.') || 'settings'}: ${i.message}`);
+  // As the agent will read them: "4" from an environment variable becomes 4.
+  const checked = parsed.success ? (parsed.data as AgentConfigFile) : config;
 
   const secrets: Record<string, string> = { registration_secret: options.registrationSecret, ...(token === undefined ? {} : { token }) };
   for (const [key, value] of Object.entries(secrets)) {
@@ -134,8 +136,8 @@ export function windowsInstallFiles(options: WindowsInstallOptions) {
     dataDir,
     nodePath,
     configFile: win32.join(dataDir, 'agent.json'),
-    config,
-    configLines: asciiJsonLines(config),
+    config: checked,
+    configLines: asciiJsonLines(checked),
     envFile,
     env,
     logFile,
@@ -143,6 +145,36 @@ export function windowsInstallFiles(options: WindowsInstallOptions) {
     hostExe,
     entry,
   };
+}
+
+/**
+ * Options from the variables an agent's environment file takes (what GET /api/v1/agents/install gives the
+ * install page): a variable that stands for a config-file key becomes that setting, any other goes to
+ * `environment`. Empty values are left out, as an unset variable would be.
+ */
+export function windowsInstallOptions(vars: Record<string, string>): WindowsInstallOptions {
+  const own: Record<string, keyof WindowsInstallOptions> = {
+    DRYDOCK_API_URL: 'apiUrl',
+    DRYDOCK_AGENT_REGISTRATION_SECRET: 'registrationSecret',
+    DRYDOCK_AGENT_HOST: 'hostName',
+  };
+  const options: WindowsInstallOptions = { apiUrl: '', registrationSecret: '', hostName: '' };
+  const settings: Record<string, unknown> = {};
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries(vars)) {
+    if (value === '') continue;
+    const setting = AGENT_SETTINGS.find((s) => s.env === name);
+    if (own[name]) (options as unknown as Record<string, string>)[own[name]] = value;
+    else if (name === 'DRYDOCK_AGENT_TAGS') options.tags = value.split(',').map((t) => t.trim()).filter(Boolean);
+    else if (setting) {
+      const [head, tail] = setting.key.split('.') as [string, string | undefined];
+      if (tail === undefined) settings[head] = value;
+      else ((settings[head] ??= {}) as Record<string, unknown>)[tail] = value;
+    } else environment[name] = value;
+  }
+  if (Object.keys(settings).length > 0) options.settings = settings as WindowsInstallOptions['settings'];
+  if (Object.keys(environment).length > 0) options.environment = environment;
+  return options;
 }
 
 /**
