@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { HostView, RunView } from '@drydock/core';
+import { FILE_VALIDATION_PROGRAM } from '../../activities/src/winrm/operation-programs.ts';
 import { selfSignedCertificate, type FakeWinrm, startFakeWinrm } from '../../activities/src/winrm/winrm-fake-server.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
@@ -60,12 +61,39 @@ describe('a Windows host reached over WinRM', () => {
     expect((await (await stack.api('/api/v1/hosts/win-1')).json()) as HostView).toMatchObject({ hostKeyPinned: true, online: true });
   });
 
-  test('refuses bash scripts and host operations on a Windows host, with the reason', async () => {
+  test('refuses bash scripts and a database query on a Windows host, with the reason', async () => {
     const bash = await stack.api('/api/v1/runs', { method: 'POST', json: { scriptId: 'echo-params', hostId: 'win-1', params: {} } });
     expect(bash.status).toBe(400);
     expect(((await bash.json()) as { error: { fields: Record<string, string[]> } }).error.fields.hostId?.[0]).toContain('runs PowerShell scripts and command templates, not bash');
-    const op = await stack.api('/api/v1/runs', { method: 'POST', json: { scriptId: 'check-file', hostId: 'win-1', params: {} } });
-    expect(((await op.json()) as { error: { fields: Record<string, string[]> } }).error.fields.hostId?.[0]).toBe('host operations run through an agent; win-1 is reached over winrm');
+    const created = await stack.api('/api/v1/actions', {
+      method: 'POST',
+      json: { id: 'count-db', name: 'Count', operation: { type: 'database_query', engine: 'postgresql', connection: { host: 'db', database: 'app', user: 'app' }, query: 'SELECT 1' } },
+    });
+    expect(created.status).toBe(201);
+    const op = await stack.api('/api/v1/runs', { method: 'POST', json: { actionId: 'count-db', hostId: 'win-1', params: {} } });
+    expect(op.status).toBe(400);
+    expect(((await op.json()) as { error: { fields: Record<string, string[]> } }).error.fields.hostId?.[0]).toBe(
+      'database_query does not run over WinRM (a WinRM shell cannot carry a database connection); run it on win-1 through an agent, or over SSH from a host that reaches the database',
+    );
+  });
+
+  test('a host operation runs as Drydock’s fixed PowerShell program, with its inputs in the job document', async () => {
+    const file = 'C:\\data\\"$(Remove-Item C:\\)".bak';
+    const created = await stack.api('/api/v1/actions', {
+      method: 'POST',
+      json: { id: 'win-file', name: 'File', operation: { type: 'file_validation', path: '{{path}}', checks: ['exists'] }, parameters: [{ name: 'path', type: 'string', required: true }] },
+    });
+    expect(created.status).toBe(201);
+    const res = await stack.api('/api/v1/runs', { method: 'POST', json: { actionId: 'win-file', hostId: 'win-1', params: { path: file } } });
+    expect(res.status).toBe(201);
+    // The fake host runs a script body with bash, not PowerShell: the run fails, and what reached the host is what counts.
+    await stack.waitForRun(((await res.json()) as RunView).id);
+    const command = fake.commands.at(-1)!;
+    const document = JSON.parse(command.stdin.toString('utf8')) as { env: { n: string; v: string }[]; script: string; argv: string[] };
+    expect(Buffer.from(document.script, 'base64').toString('utf8')).toBe(FILE_VALIDATION_PROGRAM);
+    expect(document.argv).toEqual([]);
+    expect(document.env.find((e) => e.n === 'DRYDOCK_OP_PATH')?.v).toBe(Buffer.from(file).toString('base64'));
+    expect(fake.requests.map((r) => r.xml).join('\n')).not.toContain('Remove-Item');
   });
 
   test('WinRM hosts take a password credential and no jump host', async () => {

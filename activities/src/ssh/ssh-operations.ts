@@ -72,6 +72,13 @@ export async function runRemoteProgram(session: SshSession, where: string, spec:
   return { facts, exit };
 }
 
+/** What a program that only reports facts says on stderr is a problem it met: the log keeps it. */
+function complaints(context: OperationContext): (line: ScriptLine) => void {
+  return (line) => {
+    if (line.stream === 'stderr') context.log.line(line.line);
+  };
+}
+
 function fact(run: ProgramRun, key: string): string | undefined {
   return run.facts.find(([k]) => k === key)?.[1];
 }
@@ -208,7 +215,7 @@ async function fileValidation(host: SshOperationHost, op: FileValidationOperatio
   }
   const env: Record<string, string> = { DRYDOCK_OP_PATH: op.path, DRYDOCK_OP_NEEDLES: String(needles.length) };
   needles.forEach((needle, i) => (env[`DRYDOCK_OP_NEEDLE_${i}`] = needle));
-  const run = await runRemoteProgram(host.session, host.where, { program: FILE_VALIDATION_PROGRAM, env, timeoutSeconds: LOOK_SECONDS, what: 'the file check' }, context.signal);
+  const run = await runRemoteProgram(host.session, host.where, { program: FILE_VALIDATION_PROGRAM, env, timeoutSeconds: LOOK_SECONDS, what: 'the file check', onOutput: complaints(context) }, context.signal);
   const ended = programEnd(run, 'the file check');
   return validateFile(op, context.log, async () => (ended !== null ? { missing: `file cannot be looked at: ${ended}` } : fileFromFacts(run, needles)));
 }
@@ -231,6 +238,7 @@ async function serviceHealth(host: SshOperationHost, op: ServiceHealthOperation,
           },
           timeoutSeconds: timeoutSeconds + HTTP_MARGIN_SECONDS,
           what: 'the HTTP check',
+          onOutput: complaints(context),
         },
         context.signal,
       );
@@ -240,7 +248,7 @@ async function serviceHealth(host: SshOperationHost, op: ServiceHealthOperation,
   if (op.systemd) {
     const unit = op.systemd;
     log.line(`systemctl show ${unit.unit} (expecting ${unit.expect})`);
-    const run = await runRemoteProgram(host.session, host.where, { program: SYSTEMD_PROGRAM, env: { DRYDOCK_OP_UNIT: unit.unit }, timeoutSeconds: LOOK_SECONDS, what: 'systemctl' }, context.signal);
+    const run = await runRemoteProgram(host.session, host.where, { program: SYSTEMD_PROGRAM, env: { DRYDOCK_OP_UNIT: unit.unit }, timeoutSeconds: LOOK_SECONDS, what: 'systemctl', onOutput: complaints(context) }, context.signal);
     const seen = unitFromFacts(run);
     if ('error' in seen) return unitStateUnknown(seen.error, log);
     return judgeUnitState(unit, seen.state, log, seen.note);

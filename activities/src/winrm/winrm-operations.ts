@@ -65,6 +65,13 @@ export async function runWinrmProgram(run: RunWinrmInvocation, spec: WinrmProgra
   return { facts, exit: ran.exit };
 }
 
+/** What a program that only reports facts says on stderr is a problem it met: the log keeps it. */
+function complaints(context: OperationContext): (line: ScriptLine) => void {
+  return (line) => {
+    if (line.stream === 'stderr') context.log.line(line.line);
+  };
+}
+
 function fact(run: WinrmProgramRun, key: string): string | undefined {
   return run.facts.find(([k]) => k === key)?.[1];
 }
@@ -191,7 +198,7 @@ async function fileValidation(run: RunWinrmInvocation, where: string, op: FileVa
   }
   const env: Record<string, string> = { DRYDOCK_OP_PATH: op.path, DRYDOCK_OP_NEEDLES: String(needles.length) };
   needles.forEach((needle, i) => (env[`DRYDOCK_OP_NEEDLE_${i}`] = needle));
-  const ran = await runWinrmProgram(run, { program: FILE_VALIDATION_PROGRAM, env, timeoutSeconds: LOOK_SECONDS, what: 'the file check' }, context.signal);
+  const ran = await runWinrmProgram(run, { program: FILE_VALIDATION_PROGRAM, env, timeoutSeconds: LOOK_SECONDS, what: 'the file check', onOutput: complaints(context) }, context.signal);
   const stop = ended(ran, `the file check on ${where}`, LOOK_SECONDS);
   return validateFile(op, context.log, async () => (stop !== null ? { missing: `file cannot be looked at: ${stop}` } : windowsFileFromFacts(ran, needles)));
 }
@@ -276,6 +283,7 @@ async function serviceHealth(run: RunWinrmInvocation, where: string, op: Service
           },
           timeoutSeconds: timeoutSeconds + HTTP_MARGIN_SECONDS,
           what: 'the HTTP check',
+          onOutput: complaints(context),
         },
         context.signal,
       );
@@ -285,7 +293,7 @@ async function serviceHealth(run: RunWinrmInvocation, where: string, op: Service
   if (op.windows_service) {
     const check = op.windows_service;
     log.line(`service controller ${check.name} (expecting ${check.expect})`);
-    const ran = await runWinrmProgram(run, { program: WINDOWS_SERVICE_PROGRAM, env: { DRYDOCK_OP_SERVICE: check.name }, timeoutSeconds: LOOK_SECONDS, what: 'the service check' }, context.signal);
+    const ran = await runWinrmProgram(run, { program: WINDOWS_SERVICE_PROGRAM, env: { DRYDOCK_OP_SERVICE: check.name }, timeoutSeconds: LOOK_SECONDS, what: 'the service check', onOutput: complaints(context) }, context.signal);
     const seen = serviceFromFacts(ran, check.name);
     if ('error' in seen) {
       log.line(`FAILED state: ${seen.error}`);
