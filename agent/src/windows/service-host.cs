@@ -126,6 +126,15 @@ namespace Drydock
 
         protected override void OnStop()
         {
+            try
+            {
+                // Ending the tree and waiting for the supervisor can outlast the SCM's default 20 s on a busy host.
+                RequestAdditionalTime(30000);
+            }
+            catch (InvalidOperationException)
+            {
+                // Not stopping on the SCM's request: there is no deadline to extend.
+            }
             RequestStop();
             if (supervisor != null && Thread.CurrentThread != supervisor && !supervisor.Join(20000)) Log("the agent did not stop within 20 s");
             CloseLog();
