@@ -7,6 +7,7 @@ import type { ContainerOptions } from '@drydock/core/manifest';
 import { type AgentScriptJob, type AgentScriptResult, ENVIRONMENT_SNAPSHOT_NAME } from '@drydock/core/run-contract';
 import { DbLogSink } from './db-log-sink.ts';
 import { type CaptureLimits, type DockerRunResult, runInDocker } from './docker/docker-transport.ts';
+import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { executeJob } from './job-execution.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
 
@@ -15,9 +16,11 @@ export interface DockerActivityDeps {
   /** Where captured files go: the same blob store the API serves downloads from. */
   blobDir: string;
   captureLimits: CaptureLimits;
+  /** Jobs an engine runs at once unless its host row says otherwise. */
+  agentlessMaxConcurrentJobs: number;
 }
 
-export function createDockerActivities({ db, blobDir, captureLimits }: DockerActivityDeps) {
+export function createDockerActivities({ db, blobDir, captureLimits, agentlessMaxConcurrentJobs }: DockerActivityDeps) {
   const storeFile = runArtifactWriter(db, directoryBlobStore(blobDir));
 
   async function engineOf(hostId: string): Promise<string> {
@@ -33,8 +36,11 @@ export function createDockerActivities({ db, blobDir, captureLimits }: DockerAct
     /** One attempt of a `runner: docker` run: a fresh container on the host's engine, from a central worker. */
     async runScriptInDocker(input: { job: AgentScriptJob; hostId: string; container: { image: string } & ContainerOptions }): Promise<AgentScriptResult> {
       const { job, hostId, container } = input;
-      const attempt = Context.current().info.attempt;
+      const info = Context.current().info;
+      const attempt = info.attempt;
       const socketPath = await engineOf(hostId);
+      const cap = await hostSlotCap(db, hostId, agentlessMaxConcurrentJobs);
+      const holder = `${info.workflowExecution?.workflowId ?? job.runId}/${info.activityId}/${attempt}`;
       const extraEnv = { DRYDOCK_HOST_ID: hostId, DRYDOCK_ATTEMPT: String(attempt) };
       let ran: DockerRunResult | undefined;
       return executeJob({
@@ -42,22 +48,27 @@ export function createDockerActivities({ db, blobDir, captureLimits }: DockerAct
         hostId,
         via: `in a container of ${container.image} (${container.network ? 'network' : 'no network'})`,
         sink: new DbLogSink(db, job.runId, attempt),
-        run: async (onLine, signal) => {
-          ran = await runInDocker({
-            image: container.image,
-            job,
-            onLine,
-            signal,
-            socketPath,
-            network: container.network,
-            readOnlyRootFs: container.read_only,
-            limits: { memoryMb: container.memory_mb, cpus: container.cpus, pids: container.pids },
-            extraEnv,
-            captureLimits,
-          });
-          await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
-          return ran.exit;
-        },
+        run: (onLine, signal) =>
+          withHostSlot(
+            { db, hostId, cap, holder, signal, onWait: (line) => onLine({ stream: 'system', line, ts: new Date() }) },
+            async () => {
+              ran = await runInDocker({
+                image: container.image,
+                job,
+                onLine,
+                signal,
+                socketPath,
+                network: container.network,
+                readOnlyRootFs: container.read_only,
+                limits: { memoryMb: container.memory_mb, cpus: container.cpus, pids: container.pids },
+                extraEnv,
+                captureLimits,
+              });
+              await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
+              return ran.exit;
+            },
+            cancelledWhileWaiting,
+          ),
         // The container is gone by now: its files were copied out before it was removed.
         capture: async (_exit, log) => {
           if (!ran) return;

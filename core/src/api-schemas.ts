@@ -181,6 +181,8 @@ const HostFields = {
   environment: z.enum(ENVIRONMENTS).nullable(),
   group: z.string().min(1).max(100).nullable(),
   tags: z.array(z.string().min(1).max(64)).max(50),
+  /** SSH, WinRM and Docker hosts: jobs at once, from single runs and bulk executions together; null: the default. */
+  maxConcurrentJobs: z.number().int().min(1).max(1_000).nullable(),
 };
 
 /** An agentless host: Drydock's central worker reaches it over SSH or WinRM with a stored credential. */
@@ -197,6 +199,7 @@ export const HostBodySchema = z
     /** WinRM only: NTLM (domain accounts, the Windows default) or Basic (local accounts). */
     winrmAuth: HostFields.winrmAuth.optional(),
     jumpHostId: HostFields.jumpHostId.optional(),
+    maxConcurrentJobs: HostFields.maxConcurrentJobs.optional(),
     environment: HostFields.environment.optional(),
     group: HostFields.group.optional(),
     tags: HostFields.tags.default([]),
@@ -213,6 +216,7 @@ export const DockerHostBodySchema = z.strictObject({
     .regex(/^\/[A-Za-z0-9._/-]+$/, { error: 'an absolute path to the engine socket, such as /var/run/docker.sock' })
     .refine((p) => !p.split('/').includes('..'), { error: 'no ".." in the socket path' })
     .default('/var/run/docker.sock'),
+  maxConcurrentJobs: HostFields.maxConcurrentJobs.optional(),
   environment: HostFields.environment.optional(),
   group: HostFields.group.optional(),
   tags: HostFields.tags.default([]),
@@ -264,6 +268,8 @@ export interface HostView {
   /** SSH: the host key; WinRM: the HTTPS certificate's fingerprint; pinned on first use. */
   hostKeyPinned: boolean;
   winrmAuth: 'basic' | 'ntlm' | null;
+  /** SSH, WinRM and Docker hosts: the jobs it runs at once (its own setting, or the default); null for agents, whose own config says. */
+  maxConcurrentJobs: number | null;
   /** By liveness, except that a host under someone's maintenance lock is in maintenance: runs on it wait. */
   status: HostStatus;
   /** Who holds the host's lock now, if anyone. */

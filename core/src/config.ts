@@ -58,6 +58,8 @@ export const ConfigSchema = z.object({
     .transform((t) => t.split(',').map((x) => x.trim()).filter(Boolean)),
   DRYDOCK_AGENT_STATE_FILE: z.string().optional(),
   DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).default(8),
+  /** Jobs an SSH, WinRM or Docker host runs at once unless the host says otherwise (its maxConcurrentJobs). */
+  DRYDOCK_AGENTLESS_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(1_000).default(4),
   DRYDOCK_AGENT_WORK_DIR: z.string().optional(),
   DRYDOCK_AGENT_HEARTBEAT_TIMEOUT: seconds.default(30),
   /** How long a requires_lock run waits for its host's lock before it fails, naming who keeps the lock. */

@@ -28,6 +28,7 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
       secrets: secretBoxFromConfig(config),
       dataDir: config.DRYDOCK_DATA_DIR,
       blobDir: config.blobDir,
+      agentlessMaxConcurrentJobs: config.DRYDOCK_AGENTLESS_MAX_CONCURRENT_JOBS,
       captureLimits: { maxFileBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_FILE_MB * 1024 * 1024), maxRunBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_RUN_MB * 1024 * 1024) },
     }),
     dataConverter: codec ? { payloadCodecs: [codec] } : undefined,

@@ -145,6 +145,28 @@ describe('a Docker engine host', () => {
     expect(await leftovers(engine, run.id)).toEqual({ containers: [], volumes: [] });
   });
 
+  test("the engine's job cap holds: a run waits for a free slot, and one cancelled while waiting runs nothing", async () => {
+    const patched = await stack.api('/api/v1/hosts/engine-1', { method: 'PATCH', json: { maxConcurrentJobs: 1 } });
+    expect(((await patched.json()) as HostView).maxConcurrentJobs).toBe(1);
+    const first = await stack.startRun('container-sleep', {}, 'engine-1');
+    await stack.waitForLine(first.id, /^tick 2$/, 60_000);
+    const second = await stack.startRun('container-report', { target: 'after' }, 'engine-1');
+    const third = await stack.startRun('container-report', { target: 'never' }, 'engine-1');
+    await stack.waitForLine(second.id, /^waiting for a free slot: host engine-1 runs at most 1 job at once$/);
+    await stack.waitForLine(third.id, /^waiting for a free slot/);
+    expect((await stack.api(`/api/v1/runs/${third.id}/cancel`, { method: 'POST' })).status).toBe(202);
+    expect((await stack.waitForRun(third.id, (r) => r.status === 'cancelled', 30_000)).status).toBe('cancelled');
+    expect((await stack.lines(third.id)).map((l) => l.line)).not.toContain('target=never');
+    expect(((await (await stack.api(`/api/v1/runs/${second.id}`)).json()) as { status: string }).status).toBe('running');
+    expect((await stack.lines(second.id)).map((l) => l.line)).not.toContain('target=after');
+
+    expect((await stack.api(`/api/v1/runs/${first.id}/cancel`, { method: 'POST' })).status).toBe(202);
+    const done = await stack.waitForRun(second.id, undefined, 60_000);
+    expect(done.status).toBe('succeeded');
+    expect((await stack.lines(second.id)).map((l) => l.line)).toContain('target=after');
+    await stack.api('/api/v1/hosts/engine-1', { method: 'PATCH', json: { maxConcurrentJobs: null } });
+  });
+
   test('an image the engine lacks fails the run with what to do, and is never pulled', async () => {
     const run = await stack.startRun('container-missing-image', {}, 'engine-1');
     const final = await stack.waitForRun(run.id, undefined, 60_000);

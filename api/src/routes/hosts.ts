@@ -92,6 +92,7 @@ export function hostRoutes(deps: ApiDeps) {
         jumpHostId: h.jump_host_id,
         hostKeyPinned: h.host_key !== null,
         winrmAuth: h.auth_method,
+        maxConcurrentJobs: h.transport === 'agent' ? null : (h.max_concurrent_jobs ?? deps.config.DRYDOCK_AGENTLESS_MAX_CONCURRENT_JOBS),
         metrics:
           h.transport === 'agent' && h.uptime_seconds !== null
             ? {
@@ -160,6 +161,7 @@ export function hostRoutes(deps: ApiDeps) {
             address: body.socketPath,
             environment: body.environment ?? null,
             host_group: body.group ?? null,
+            max_concurrent_jobs: body.maxConcurrentJobs ?? null,
             tags: body.tags,
           })
           .execute();
@@ -181,6 +183,7 @@ export function hostRoutes(deps: ApiDeps) {
           jump_host_id: body.jumpHostId ?? null,
           environment: body.environment ?? null,
           host_group: body.group ?? null,
+          max_concurrent_jobs: body.maxConcurrentJobs ?? null,
           tags: body.tags,
         })
         .execute();
@@ -196,6 +199,9 @@ export function hostRoutes(deps: ApiDeps) {
       const agentless = host.transport === 'ssh' || host.transport === 'winrm';
       if (body.winrmAuth !== undefined && host.transport !== 'winrm') {
         throw new ValidationError('not a WinRM host', { winrmAuth: ['winrmAuth applies to WinRM hosts'] });
+      }
+      if (host.transport === 'agent' && body.maxConcurrentJobs !== undefined) {
+        throw new ValidationError('an agent sets its own limit', { maxConcurrentJobs: ["an agent's max_concurrent_jobs is set in its config file or DRYDOCK_AGENT_MAX_CONCURRENT_JOBS"] });
       }
       if (!agentless && (body.address || body.port || body.username || body.credentialId || body.jumpHostId)) {
         throw new ValidationError(`${host.transport} hosts have no connection settings to change`, { transport: ['connection settings apply to SSH and WinRM hosts only'] });
@@ -213,6 +219,7 @@ export function hostRoutes(deps: ApiDeps) {
           ...(body.environment !== undefined ? { environment: body.environment } : {}),
           ...(body.group !== undefined ? { host_group: body.group } : {}),
           ...(body.tags !== undefined ? { tags: body.tags } : {}),
+          ...(body.maxConcurrentJobs !== undefined ? { max_concurrent_jobs: body.maxConcurrentJobs } : {}),
           // A new address is a new machine as far as its key goes; so is an explicit reset after a rebuild.
           ...(body.resetHostKey || (body.address !== undefined && body.address !== host.address) ? { host_key: null } : {}),
         })

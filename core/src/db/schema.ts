@@ -31,6 +31,8 @@ export interface HostTable {
   team_id: string;
   name: string;
   transport: 'agent' | 'ssh' | 'winrm' | 'docker';
+  /** SSH, WinRM and Docker hosts: jobs at once; null means DRYDOCK_AGENTLESS_MAX_CONCURRENT_JOBS. */
+  max_concurrent_jobs: ColumnType<number | null, number | null | undefined, number | null>;
   auth_method: ColumnType<'basic' | 'ntlm' | null, 'basic' | 'ntlm' | null | undefined, 'basic' | 'ntlm' | null>;
   tags: ColumnType<string[], string[] | undefined, string[]>;
   address: ColumnType<string | null, string | null | undefined, string | null>;
@@ -99,6 +101,13 @@ export interface RunTable {
   bulk_id: ColumnType<string | null, string | null | undefined, string | null>;
   bulk_position: ColumnType<number | null, number | null | undefined, number | null>;
   bulk_wave: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+export interface HostSlotTable {
+  host_id: string;
+  slot: number;
+  holder: string;
+  expires_at: Timestamp;
 }
 
 export interface BulkExecutionTable {
@@ -281,6 +290,7 @@ export interface Database {
   agents: AgentTable;
   runs: RunTable;
   bulk_executions: BulkExecutionTable;
+  host_slots: HostSlotTable;
   run_logs: RunLogTable;
   run_artifacts: RunArtifactTable;
   audit_log: AuditTable;
