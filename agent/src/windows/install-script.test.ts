@@ -179,7 +179,8 @@ describe('renderWindowsInstallScript', () => {
   test('compiles the embedded service host with Add-Type to a console .exe', () => {
     const script = renderWindowsInstallScript(BASIC);
     const here = segments(script).find((s) => s.kind === 'here');
-    expect(here?.text).toBe(serviceHostSource().replace(/\r?\n$/, ''));
+    expect(here?.text).toBe(serviceHostSource().replace(/\r?\n$/, '').replace(/\r?\n/g, '\r\n'));
+    expect(script).not.toMatch(/[^\r]\n/);
     expect(script).toContain(
       "Add-Type -TypeDefinition $ServiceHostSource -Language CSharp -ReferencedAssemblies 'System.ServiceProcess' -OutputAssembly $built -OutputType ConsoleApplication",
     );

@@ -231,7 +231,8 @@ export function renderWindowsInstallScript(options: WindowsInstallOptions): stri
     ...SCRIPT_INSTALL,
     '',
   ];
-  return lines.join('\r\n');
+  // CRLF throughout, the here-string's lines included: what Notepad and Windows PowerShell expect.
+  return lines.join('\n').replace(/\r?\n/g, '\r\n');
 }
 
 /** The fixed part: helpers, checks and -Uninstall. No rendered value appears below, only the variables above. */
