@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { HostLockView, HostView, LockLeaseView } from '@drydock/core';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { REGISTRATION_SECRET, startTestStack, type TestStack } from '../support/stack.ts';
 
 // Host locks through the API on a real stack: runs that require the lock, people who take it, and faults.
 
@@ -163,6 +163,19 @@ describe('locks taken through the API', () => {
   });
 });
 
+describe('the hosts list', () => {
+  test('filters by when a host was last seen', async () => {
+    const ids = async (q: string) => ((await get<{ hosts: HostView[] }>(`/api/v1/hosts${q}`)).hosts).map((h) => h.id);
+    expect(await ids('?seenWithin=15m')).toContain('local');
+    expect(await ids('?notSeenFor=1h')).not.toContain('local');
+    const silent = await stack.api('/api/v1/agents/register', { method: 'POST', json: { registrationSecret: REGISTRATION_SECRET, hostName: 'never-seen' } });
+    expect(silent.status).toBe(201);
+    expect(await ids('?notSeenFor=7d')).toEqual(['never-seen']);
+    expect(await ids('?seenWithin=24h&status=online')).toEqual(['local']);
+    expect((await stack.api('/api/v1/hosts?seenWithin=2h')).status).toBe(400);
+  });
+});
+
 describe('faults', () => {
   test('kill -9 of the central worker while a run holds the lock: once it is back the run ends and the lock is released', async () => {
     const run = await stack.startRun('exclusive-sleep', { seconds: 6 });
@@ -172,7 +185,8 @@ describe('faults', () => {
     await stack.waitForLine(run.id, /^tick 4$/);
     await stack.processes.worker!.start();
 
-    expect((await stack.waitForRun(run.id)).status).toBe('succeeded');
+    // A restarted worker replays the lock's and the run's histories first: give a loaded machine time.
+    expect((await stack.waitForRun(run.id, undefined, 90_000)).status).toBe('succeeded');
     await free();
     await eventually(() => listed(), (l) => l.length === 0);
   });
