@@ -2,16 +2,15 @@ import { execFile } from 'node:child_process';
 import { openAsBlob, statSync } from 'node:fs';
 import { glob, readFile, realpath, stat, statfs } from 'node:fs/promises';
 import { arch, cpus, freemem, hostname, loadavg, machine, release, totalmem, type, uptime, version } from 'node:os';
-import { extname, isAbsolute, join, relative, sep } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Dirent } from 'node:fs';
 import type { Config } from '@drydock/core';
-import { SECRET_MASK } from '@drydock/core/manifest';
 import { type AgentScriptJob, type ArtifactKind, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture } from '@drydock/core/run-contract';
 import { contentTypeOf, maskEnvironment } from '@drydock/core/job-data';
 import { AGENT_VERSION } from './identity.ts';
+import { INTERPRETER_COMMAND } from './script-runner.ts';
 
 export { contentTypeOf, maskEnvironment };
-import { INTERPRETER_COMMAND, paramEnvName, secretMasker } from './script-runner.ts';
 
 /** A glob that matches more files than this captures the first ones only, so `**` cannot flood the API. */
 export const MAX_ARTIFACT_FILES = 1_000;

@@ -4,7 +4,10 @@ import { access, chmod, constants, mkdir, readdir, readFile, rm, stat, writeFile
 import { delimiter, join, resolve, win32 } from 'node:path';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import type { Interpreter, ParamValue } from '@drydock/core/manifest';
-import { renderCommand, SECRET_MASK } from '@drydock/core/manifest';
+import { renderCommand } from '@drydock/core/manifest';
+import { paramEnvName, secretMasker } from '@drydock/core/job-data';
+
+export { paramEnvName, secretMasker };
 import { type ProcessLimits, prlimitArgs } from './resource-limits.ts';
 
 export interface ScriptLine {
@@ -91,9 +94,6 @@ export async function resolveCommand(word: string, cwd: string): Promise<string 
   return undefined;
 }
 
-export function paramEnvName(name: string): string {
-  return `DRYDOCK_PARAM_${name.toUpperCase()}`;
-}
 
 function asText(value: ParamValue): string {
   return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : String(value);
@@ -144,15 +144,6 @@ export function scriptEnvironment(
   Object.assign(env, extra);
   for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = asText(value);
   return env;
-}
-
-export function secretMasker(job: AgentScriptJob): (line: string) => string {
-  const secrets = job.secretNames
-    .map((n) => job.params[n])
-    .filter((v): v is string => typeof v === 'string' && v.length > 0)
-    .sort((a, b) => b.length - a.length);
-  if (secrets.length === 0) return (line) => line;
-  return (line) => secrets.reduce((out, s) => out.split(s).join(SECRET_MASK), line);
 }
 
 const PGID_FILE = '.drydock-pgid';

@@ -205,4 +205,42 @@ describe('faults', () => {
       expect(lines.filter((l) => l.line.startsWith('probing ')), h.hostId).toHaveLength(1);
     }
   }, 180_000);
+
+  test('kill -9 of the API mid-execution: the execution goes on without it, and the grid is whole when it is back', async () => {
+    const bulk = await start({ selector: { tags: ['fleet'] }, params: { seconds: 0.5 }, options: { maxParallel: 4 } });
+    await waitFor(bulk.id, (b) => b.counts.succeeded >= 2);
+    await stack.processes.api!.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 2_000));
+    await stack.processes.api!.start();
+    const done = await waitFor(bulk.id, final, 120_000);
+    expect(done).toMatchObject({ status: 'succeeded', counts: { succeeded: FLEET } });
+    const events = await readSse(`${stack.config.apiUrl}/api/v1/bulk/${bulk.id}/events`);
+    expect(events.map((e) => e.event)).toEqual(['snapshot', 'end']);
+    expect((JSON.parse(events[0]!.data) as { hosts: BulkHostView[] }).hosts.filter((h) => h.state === 'succeeded')).toHaveLength(FLEET);
+  }, 180_000);
+
+  test('kill -9 of the agents mid-execution: killed attempts are retried as the options allow once the agents are back, and nothing runs twice otherwise', async () => {
+    const crash = await startAgentFleet(stack, { count: 6, prefix: 'crash', tags: ['fleet', 'crash'] });
+    try {
+      const bulk = await start({ selector: { tags: ['crash'] }, params: { seconds: 4 }, options: { maxParallel: 6, retries: 1 } });
+      await waitFor(bulk.id, (b) => b.counts.running === 6);
+      await new Promise((r) => setTimeout(r, 1_000));
+      await crash.kill();
+      const back = await startAgentFleet(stack, { count: 6, prefix: 'crash', tags: ['fleet', 'crash'], dir: crash.dir });
+      try {
+        const done = await waitFor(bulk.id, final, 120_000);
+        expect(done).toMatchObject({ status: 'succeeded', counts: { succeeded: 6 } });
+        for (const h of await hostsOf(bulk.id)) {
+          const run = (await (await stack.api(`/api/v1/runs/${h.runId}`)).json()) as { attempts: number };
+          expect(run.attempts, h.hostId).toBe(2);
+          const { lines } = (await (await stack.api(`/api/v1/runs/${h.runId}/lines`)).json()) as { lines: LogLineView[] };
+          expect(lines.filter((l) => l.line === 'ok'), h.hostId).toHaveLength(1);
+        }
+      } finally {
+        await back.stop();
+      }
+    } finally {
+      await crash.remove();
+    }
+  }, 180_000);
 });
