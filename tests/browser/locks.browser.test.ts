@@ -61,7 +61,8 @@ test('take a maintenance lock, see a run wait behind it and the host in maintena
   expect(await page.getByTestId('host-row').count()).toBe(1);
   expect(await page.getByTestId('host-state').getAttribute('data-state')).toBe('maintenance');
   await page.goto(`${stack.config.webUrl}/runs/${run.id}`);
-  expect(await page.getByText('waiting_for_lock').count()).toBeGreaterThan(0);
+  expect(await page.getByTestId('run-status').textContent()).toBe('waiting_for_lock');
+  expect(await page.getByTestId('run-waiting-for-lock').textContent()).toContain('This run needs the lock of host local');
 
   await page.goto(`${stack.config.webUrl}/locks`);
   await page.getByTestId('lock-release').first().click();

@@ -208,6 +208,16 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
         </Fact>
       </dl>
 
+      {run.status === 'waiting_for_lock' ? (
+        <p role="status" data-testid="run-waiting-for-lock" className="rounded border border-violet-200 bg-violet-50 px-3 py-2 text-sm text-violet-900">
+          This run needs the lock of host <span className="font-mono">{run.hostId}</span>, which someone else holds; it starts once the lock is free.{' '}
+          <Link to={`/locks?host=${encodeURIComponent(run.hostId)}`} className="font-medium underline">
+            See who holds it and who waits
+          </Link>
+          .
+        </p>
+      ) : null}
+
       {run.error ? (
         <section>
           <h2 className="mb-1 text-sm font-semibold text-red-800">Error</h2>
