@@ -9,7 +9,7 @@ import type { AcquireResult, LockLease, LockRequest } from '@drydock/core';
 import { CENTRAL_QUEUE, ensureNamespace, ensureSearchAttributes, lockWorkflowId } from '@drydock/temporal';
 import { HOST_LOCK_BUSY, HOST_LOCK_LOST, HOST_LOCK_TIMEOUT } from './host-lock-client.ts';
 import { finishSignal, lockHoldingWorkflow } from './host-lock.test-workflows.ts';
-import { acquireUpdate, extendUpdate, forceReleaseUpdate, hostLockWorkflow, type HostLockInput, lockStateQuery, releaseSignal } from './host-lock.workflow.ts';
+import { acquireSignal, acquireUpdate, extendUpdate, forceReleaseUpdate, hostLockWorkflow, type HostLockInput, lockStateQuery, releaseSignal } from './host-lock.workflow.ts';
 
 // The lock against a real Temporal dev server, in a namespace of its own so its worker can poll `central`.
 // Requesting workflows take the lock through the real acquireHostLock activity; the Postgres mirror is a recorder.
@@ -228,6 +228,22 @@ describe('hostLockWorkflow', () => {
     const hasty = await lock.holdFor('hasty', { queue: false });
     expect((await failureOf(hasty.result())).type).toBe(HOST_LOCK_BUSY);
     await until(async () => expect(await lock.holderAndQueue()).toEqual({ holder: 'maint', queue: [] }));
+  });
+
+  test('a request by signal-with-start queues like one by update, and a duplicate of it is the same request', async () => {
+    const lock = hostLock();
+    await lock.acquire('by-update');
+    const request: LockRequest = { leaseId: 'by-signal', type: 'execution', priority: 0, ttlSeconds: 60, maxExtensions: 3, reason: 'fire and forget', holder: { kind: 'user', id: 'u', name: 'u' } };
+    for (let i = 0; i < 2; i++) {
+      await client.workflow.signalWithStart(hostLockWorkflow, {
+        workflowId: lockWorkflowId(lock.hostId),
+        taskQueue: CENTRAL_QUEUE,
+        args: [{ hostId: lock.hostId }],
+        signal: acquireSignal,
+        signalArgs: [request],
+      });
+    }
+    await until(async () => expect(await lock.holderAndQueue()).toEqual({ holder: 'by-update', queue: ['by-signal'] }));
   });
 
   test('an idle lock completes, and the next request starts it again', async () => {
