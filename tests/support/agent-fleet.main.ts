@@ -1,9 +1,10 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { inspect } from 'node:util';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '@drydock/core';
 import type { AgentHeartbeat } from '@drydock/core/run-contract';
-import { agentQueue, codecFromConfig, installWorkerRuntime } from '@drydock/temporal';
+import { agentQueue, codecFromConfig } from '@drydock/temporal';
 import {
   AGENT_VERSION,
   type AgentIdentity,
@@ -59,7 +60,12 @@ const spec = JSON.parse(await readFile(process.argv[2]!, 'utf8')) as FleetSpec;
 const { settings: base, notes } = await loadAgentSettings(config);
 const log = createAgentLog(base.logLevel);
 for (const note of notes) log.warn(note);
-installWorkerRuntime({ ...config, DRYDOCK_LOG_LEVEL: base.logLevel });
+// The agent's SDK log level, less the one line each activity-only worker prints at start: 500 of them say nothing.
+Runtime.install({
+  logger: new DefaultLogger(base.logLevel === 'debug' ? 'DEBUG' : base.logLevel === 'error' ? 'ERROR' : 'WARN', (entry) => {
+    if (!entry.message.startsWith('No workflows registered')) console.error(`${entry.level}: ${entry.message}${entry.meta ? ` ${inspect(entry.meta, { breakLength: Infinity })}` : ''}`);
+  }),
+});
 const prlimit = hasProcessLimits(base.limits) ? await locatePrlimit() : undefined;
 
 /** In the spec's order, whatever order the registrations finished in. */
@@ -152,8 +158,9 @@ await eachLimited(hosts, spec.registerConcurrency, async (host) => {
         ),
     }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentJobs,
-    // One long poll per host: 500 hosts are 500 polls held open on the frontend, not 5,000.
-    maxConcurrentActivityTaskPolls: Math.min(spec.pollers, settings.maxConcurrentJobs),
+    // SDK 1.24 ignores maxConcurrentActivityTaskPolls; without this each host holds min(10, jobs) long polls, and
+    // the frontend refuses polls past 1,200 per namespace (frontend.namespaceCount): 150 hosts, not 500.
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: Math.min(spec.pollers, settings.maxConcurrentJobs) },
     maxHeartbeatThrottleInterval: '1 second',
     defaultHeartbeatThrottleInterval: '1 second',
     shutdownGraceTime: '5 seconds',
