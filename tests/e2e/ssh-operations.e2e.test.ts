@@ -14,6 +14,8 @@ import { startTestStack, type TestStack } from '../support/stack.ts';
 // worker. The machine's PostgreSQL (trust auth, postgres) and MariaDB (root, no password) are the databases.
 
 const MB = 1024 * 1024;
+// Each run connects anew and the machine is shared: a generous bound keeps a loaded machine from failing a test.
+const RUN_WAIT_MS = 90_000;
 let stack: TestStack;
 let dir: string;
 let sshd: Sshd;
@@ -58,7 +60,7 @@ async function action(json: Record<string, unknown>): Promise<void> {
 async function runAction(actionId: string, params: Record<string, unknown> = {}): Promise<RunView> {
   const res = await stack.api('/api/v1/runs', { method: 'POST', json: { actionId, hostId: 'box-ops', params } });
   if (res.status !== 201) throw new Error(`start ${actionId}: ${res.status} ${await res.text()}`);
-  return stack.waitForRun(((await res.json()) as RunView).id);
+  return stack.waitForRun(((await res.json()) as RunView).id, undefined, RUN_WAIT_MS);
 }
 
 async function artifactsOf(runId: string): Promise<RunArtifactView[]> {
@@ -67,7 +69,7 @@ async function artifactsOf(runId: string): Promise<RunArtifactView[]> {
 
 const logOf = async (runId: string) => (await stack.lines(runId)).map((l) => l.line);
 
-describe('host operations on an SSH host', () => {
+describe('host operations on an SSH host', { timeout: 300_000 }, () => {
   test('shell_command: exit 0 passes with the output in the log; another code fails naming it', async () => {
     await action({
       id: 'ops-shell',
@@ -95,13 +97,13 @@ describe('host operations on an SSH host', () => {
     await writeFile(file, Buffer.alloc(2 * MB));
     const res = await stack.api('/api/v1/runs', { method: 'POST', json: { scriptId: 'check-file', hostId: 'box-ops', params: { path: file, min_mb: 1, age: '1h' } } });
     expect(res.status).toBe(201);
-    const ok = await stack.waitForRun(((await res.json()) as RunView).id);
+    const ok = await stack.waitForRun(((await res.json()) as RunView).id, undefined, RUN_WAIT_MS);
     expect(ok.status).toBe('succeeded');
     expect(ok.result?.checks.map((c) => c.name)).toEqual(['exists', 'readable', 'size_gt_mb:1', 'modified_within:1h']);
     expect(ok.result?.checks[1]?.detail).toBe('readable by the SSH user root (root, which the mode bits do not stop); mode 0644');
 
     await utimes(file, new Date('2020-01-01'), new Date('2020-01-01'));
-    const stale = await stack.waitForRun((await stack.startRun('check-file', { path: file, min_mb: 5, age: '24h' }, 'box-ops')).id);
+    const stale = await stack.waitForRun((await stack.startRun('check-file', { path: file, min_mb: 5, age: '24h' }, 'box-ops')).id, undefined, RUN_WAIT_MS);
     expect(stale.status).toBe('failed');
     expect(stale.error).toMatch(/^checks failed: size_gt_mb:5, modified_within:24h/);
   });
@@ -170,9 +172,9 @@ describe('host operations on an SSH host', () => {
   });
 });
 
-describe('run capture on an SSH host', () => {
+describe('run capture on an SSH host', { timeout: 180_000 }, () => {
   test('keeps the snapshot and the files for download; an oversized file is refused naming the limit', async () => {
-    const run = await stack.waitForRun((await stack.startRun('capture-demo', { big_mb: 4, api_token: 'ssh-capture-secret' }, 'box-ops')).id);
+    const run = await stack.waitForRun((await stack.startRun('capture-demo', { big_mb: 4, api_token: 'ssh-capture-secret' }, 'box-ops')).id, undefined, RUN_WAIT_MS);
     expect(run).toMatchObject({ status: 'succeeded', exitCode: 0 });
     const artifacts = await artifactsOf(run.id);
     expect(artifacts.map((a) => [a.name, a.kind])).toEqual([
