@@ -320,6 +320,27 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
           {(invalid) => <input id="host-group" name="group" type="text" defaultValue={initial('group')} aria-invalid={invalid || undefined} className={cls(invalid)} />}
         </Field>
         {transport !== 'agent' ? (
+          <Field
+            name="maxConcurrentJobs"
+            label={<>Jobs at once {optional}</>}
+            errors={errors}
+            hint="Runs and bulk executions together; more wait for a free slot. Empty: the server's default."
+          >
+            {(invalid) => (
+              <input
+                id="host-maxConcurrentJobs"
+                name="maxConcurrentJobs"
+                type="number"
+                min={1}
+                max={1000}
+                defaultValue={initial('maxConcurrentJobs')}
+                aria-invalid={invalid || undefined}
+                className={cls(invalid)}
+              />
+            )}
+          </Field>
+        ) : null}
+        {transport !== 'agent' ? (
           <Field name="tags" label={<>Tags {optional}</>} errors={errors} hint="Comma-separated: linux, db. A script's host_tags name the tags a host needs to run it.">
             {(invalid) => (
               <input id="host-tags" name="tags" type="text" spellCheck={false} placeholder="linux, db" defaultValue={initial('tags')} aria-invalid={invalid || undefined} className={cls(invalid)} />

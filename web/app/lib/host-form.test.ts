@@ -29,6 +29,7 @@ const host: HostView = {
   jumpHostId: null,
   hostKeyPinned: true,
   winrmAuth: null,
+  maxConcurrentJobs: 4,
   status: 'offline',
   lock: null,
   metrics: null,
@@ -102,6 +103,15 @@ describe('host form', () => {
     });
     expect(checkHostBody(createBody(form({ transport: 'telnet', id: 'x-1', address: 'x', username: 'ops', credentialId: CREDENTIAL })), 'new')).toEqual({ transport: ['choose SSH, WinRM or a Docker engine'] });
     expect(checkHostBody({ credentialId: '' }, 'edit', 'winrm')).toEqual({ credentialId: ['choose a password credential'] });
+  });
+
+  test('the job cap: a number when given, null to fall back to the default, sent only when it changed', () => {
+    const before = settingsOf(host);
+    expect(createBody(form({ transport: 'ssh', id: 'x-1', address: 'x', username: 'ops', credentialId: CREDENTIAL, maxConcurrentJobs: '2' }))).toMatchObject({ maxConcurrentJobs: 2 });
+    expect(patchBody(form({ maxConcurrentJobs: '4' }), before)).toEqual({});
+    expect(patchBody(form({ maxConcurrentJobs: '8' }), before)).toEqual({ maxConcurrentJobs: 8 });
+    expect(patchBody(form({ maxConcurrentJobs: '' }), before)).toEqual({ maxConcurrentJobs: null });
+    expect(checkHostBody({ maxConcurrentJobs: 0 }, 'edit', 'ssh')).toEqual({ maxConcurrentJobs: ['a whole number of jobs from 1 to 1000, or empty for the default'] });
   });
 
   test('a new Docker engine sends its socket and labels only, whatever connection fields the form still held', () => {

@@ -2,7 +2,7 @@ import { DockerHostBodySchema, HostBodySchema, HostPatchSchema } from '@drydock/
 import type { HostView } from './api-views.ts';
 import type { FieldErrors } from './run-form.ts';
 
-const FIELDS = ['transport', 'id', 'name', 'address', 'port', 'username', 'credentialId', 'winrmAuth', 'jumpHostId', 'socketPath', 'environment', 'group', 'tags'] as const;
+const FIELDS = ['transport', 'id', 'name', 'address', 'port', 'username', 'credentialId', 'winrmAuth', 'jumpHostId', 'socketPath', 'maxConcurrentJobs', 'environment', 'group', 'tags'] as const;
 export type HostField = (typeof FIELDS)[number];
 
 /** How Drydock reaches a host it adds: the transports the host form offers. */
@@ -34,6 +34,8 @@ export interface HostSettings {
   environment: string | null;
   group: string | null;
   tags: string[];
+  /** Absent in forms rendered before job caps existed. */
+  maxConcurrentJobs?: number | null;
 }
 
 export function settingsOf(host: HostView): HostSettings {
@@ -49,6 +51,7 @@ export function settingsOf(host: HostView): HostSettings {
     environment: host.environment,
     group: host.group,
     tags: host.tags,
+    maxConcurrentJobs: host.maxConcurrentJobs,
   };
 }
 
@@ -70,6 +73,7 @@ export function readSettings(raw: FormDataEntryValue | null): HostSettings | nul
     (s.winrmAuth === null || (WINRM_AUTH as readonly unknown[]).includes(s.winrmAuth)) &&
     typeof s.name === 'string' &&
     (s.port === null || typeof s.port === 'number') &&
+    (s.maxConcurrentJobs === undefined || s.maxConcurrentJobs === null || typeof s.maxConcurrentJobs === 'number') &&
     Array.isArray(s.tags) &&
     s.tags.every((t) => typeof t === 'string') &&
     (['address', 'username', 'credentialId', 'jumpHostId', 'environment', 'group'] as const).every((k) => nullableText(s[k]));
@@ -115,6 +119,7 @@ export function createBody(form: FormData): Record<string, unknown> {
     const engine: Record<string, unknown> = { id: field(form, 'id'), transport };
     for (const key of ['name', 'socketPath', 'environment', 'group'] as const) if (field(form, key) !== '') engine[key] = field(form, key);
     engine.tags = splitTags(field(form, 'tags'));
+    if (field(form, 'maxConcurrentJobs') !== '') engine.maxConcurrentJobs = portOf(field(form, 'maxConcurrentJobs'));
     return engine;
   }
   const body: Record<string, unknown> = {
@@ -126,6 +131,7 @@ export function createBody(form: FormData): Record<string, unknown> {
   };
   if (field(form, 'name') !== '') body.name = field(form, 'name');
   if (field(form, 'port') !== '') body.port = portOf(field(form, 'port'));
+  if (field(form, 'maxConcurrentJobs') !== '') body.maxConcurrentJobs = portOf(field(form, 'maxConcurrentJobs'));
   if (transport === 'winrm' && field(form, 'winrmAuth') !== '') body.winrmAuth = field(form, 'winrmAuth');
   if (transport !== 'winrm' && field(form, 'jumpHostId') !== '') body.jumpHostId = field(form, 'jumpHostId');
   for (const key of ['environment', 'group'] as const) if (field(form, key) !== '') body[key] = field(form, key);
@@ -148,6 +154,11 @@ export function patchBody(form: FormData, before: HostSettings): Record<string, 
     const value = field(form, key) || null;
     if (form.has(key) && value !== before[key]) body[key] = value;
   }
+  if (form.has('maxConcurrentJobs')) {
+    const raw = field(form, 'maxConcurrentJobs');
+    const cap = raw === '' ? null : portOf(raw);
+    if (cap !== (before.maxConcurrentJobs ?? null)) body.maxConcurrentJobs = cap;
+  }
   if (form.has('tags')) {
     const tags = splitTags(field(form, 'tags'));
     if (tags.join(',') !== before.tags.join(',')) body.tags = tags;
@@ -162,6 +173,7 @@ const WHEN_EMPTY: Partial<Record<string, string>> = {
 const WHEN_EMPTY_WINRM: Partial<Record<string, string>> = { credentialId: 'choose a password credential' };
 const WHEN_WRONG: Partial<Record<string, string>> = {
   port: 'a port number from 1 to 65535',
+  maxConcurrentJobs: 'a whole number of jobs from 1 to 1000, or empty for the default',
   transport: 'choose SSH, WinRM or a Docker engine',
   winrmAuth: 'choose NTLM or Basic',
 };
