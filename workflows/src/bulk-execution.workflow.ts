@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   CancellationScope,
   ChildWorkflowFailure,
   condition,
@@ -18,7 +19,7 @@ import type { CentralActivities } from '@drydock/activities';
 import type { BulkExecutionInput, BulkProgress, BulkStatus } from '@drydock/core/bulk';
 import type { RunOutcome, ScriptRunInput } from '@drydock/core/run-contract';
 import { bulkHostWorkflowId, CENTRAL_QUEUE, SearchAttr } from '@drydock/temporal/names';
-import { scriptRunWorkflow } from './script-run.workflow.ts';
+import { RUN_FAILED, scriptRunWorkflow } from './script-run.workflow.ts';
 
 const central = proxyLocalActivities<CentralActivities>({
   startToCloseTimeout: '30 seconds',
@@ -109,8 +110,9 @@ export async function bulkExecutionWorkflow(input: BulkExecutionInput): Promise<
       ],
     }).then((handle) => handle.result());
     done.then(settled, (err: unknown) => {
-      // A child cancelled with its parent, or failed to start (the run row then says why), ends this host.
+      // A failed run, a child cancelled with its parent, or one that could not start (its run row says why) ends this host.
       if (err instanceof ChildWorkflowFailure && isCancellation(err.cause)) settled('cancelled');
+      else if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure && err.cause.type === RUN_FAILED) settled(err.cause.details?.[0] as RunOutcome);
       else settled({ status: 'failed', exitCode: null, error: err instanceof Error ? err.message : String(err), attempts: 0 });
     });
   }

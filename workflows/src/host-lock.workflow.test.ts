@@ -37,6 +37,7 @@ beforeAll(async () => {
     activities: {
       acquireHostLock,
       async recordHostLock(m: HostLockMirror) {
+        if (m.hostId.startsWith('h-down-')) throw new Error('connection refused (Postgres is down)');
         mirrors.push(m);
       },
       async markRunWaitingForLock({ runId }: { runId: string }) {
@@ -53,8 +54,8 @@ afterAll(async () => {
   await native?.close();
 });
 
-function hostLock(options: Omit<HostLockInput, 'hostId'> = {}) {
-  const hostId = `h-${randomBytes(4).toString('hex')}`;
+function hostLock(options: Omit<HostLockInput, 'hostId'> = {}, prefix = 'h') {
+  const hostId = `${prefix}-${randomBytes(4).toString('hex')}`;
   const handle = () => client.workflow.getHandle<typeof hostLockWorkflow>(lockWorkflowId(hostId));
   const acquire = (leaseId: string, req: Partial<LockRequest> = {}): Promise<AcquireResult> =>
     client.workflow.executeUpdateWithStart(acquireUpdate, {
@@ -244,6 +245,20 @@ describe('hostLockWorkflow', () => {
       });
     }
     await until(async () => expect(await lock.holderAndQueue()).toEqual({ holder: 'by-update', queue: ['by-signal'] }));
+  });
+
+  test('a mirror that cannot be written holds up neither grants nor continue-as-new', async () => {
+    const lock = hostLock({ changesPerRun: 4 }, 'h-down');
+    await lock.acquire('first');
+    const firstRun = (await lock.handle().describe()).runId;
+    await lock.acquire('second');
+    await lock.acquire('third');
+    await lock.release('first');
+    await until(async () => expect(await lock.holderAndQueue()).toEqual({ holder: 'second', queue: ['third'] }));
+    await until(async () => expect((await lock.handle().describe()).runId).not.toBe(firstRun), 15_000);
+    await lock.release('second');
+    await until(async () => expect((await lock.holderAndQueue()).holder).toBe('third'));
+    expect(mirrors.filter((m) => m.hostId === lock.hostId)).toEqual([]);
   });
 
   test('an idle lock completes, and the next request starts it again', async () => {

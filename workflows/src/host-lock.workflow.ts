@@ -233,8 +233,9 @@ export async function hostLockWorkflow(input: HostLockInput): Promise<void> {
 
     if (workflowInfo().continueAsNewSuggested || changes >= (input.changesPerRun ?? CHANGES_PER_RUN)) {
       // Updates in flight finish here first; signals that arrive meanwhile are processed before the command is sent.
+      // A pending mirror write does not hold it up: the next run writes its state first thing.
       await condition(allHandlersFinished);
-      if (outbox.length === 0 && mirrored === state.version) await continueAsNew<typeof hostLockWorkflow>({ ...input, state });
+      if (outbox.length === 0) await continueAsNew<typeof hostLockWorkflow>({ ...input, state });
       continue;
     }
 

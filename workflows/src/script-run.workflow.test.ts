@@ -8,7 +8,7 @@ import type { CentralActivities, ScriptForRun } from '@drydock/activities';
 import type { AgentActivities, AgentScriptJob, RunOutcome, ScriptRunInput } from '@drydock/core';
 import { SCRIPT_FAILED } from '@drydock/core';
 import { agentQueue, WORKFLOWS_PATH } from '@drydock/temporal';
-import { scriptRunWorkflow } from './script-run.workflow.ts';
+import { RUN_FAILED, scriptRunWorkflow } from './script-run.workflow.ts';
 
 // The workflow against a real Temporal dev server, with fake activities passed in: no module mocking.
 
@@ -41,6 +41,19 @@ const SCRIPT: ScriptForRun = {
   successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
   transport: 'agent',
 };
+
+/** A failed run's workflow fails in Temporal too, with RunFailed and the outcome as its details. */
+async function failedOutcome(result: Promise<RunOutcome>): Promise<RunOutcome> {
+  const err = await result.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const cause = (err as WorkflowFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect((cause as ApplicationFailure).type).toBe(RUN_FAILED);
+  return (cause as ApplicationFailure).details?.[0] as RunOutcome;
+}
 
 function harness(agent: AgentActivities | undefined, script: Partial<ScriptForRun> | Error = {}) {
   const id = randomBytes(4).toString('hex');
@@ -114,14 +127,14 @@ describe('scriptRunWorkflow', () => {
         throw failure('exited with code 7', Context.current().info.attempt);
       },
     });
-    const outcome = await h.run(async () => (await h.start()).result());
+    const outcome = await h.run(async () => failedOutcome((await h.start()).result()));
     expect(outcome).toEqual({ status: 'failed', exitCode: 7, error: 'exited with code 7\nboom on stderr', attempts: 2, result: null });
     expect(h.recorded.finished).toEqual([outcome]);
   });
 
   test('fails as offline when no agent polls the host queue within the bound', async () => {
     const h = harness(undefined);
-    const outcome = await h.run(async () => (await h.start()).result());
+    const outcome = await h.run(async () => failedOutcome((await h.start()).result()));
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toBe(`host ${h.input.hostId} is offline: no agent picked up the run`);
     expect(h.recorded.finished).toEqual([outcome]);
@@ -129,7 +142,7 @@ describe('scriptRunWorkflow', () => {
 
   test('records a run whose script vanished from the catalog as failed, instead of leaving it queued', async () => {
     const h = harness(undefined, new Error('script fake was not found'));
-    const outcome = await h.run(async () => (await h.start()).result());
+    const outcome = await h.run(async () => failedOutcome((await h.start()).result()));
     expect(outcome).toMatchObject({ status: 'failed', error: 'script fake was not found' });
     expect(h.recorded).toEqual({ started: 0, finished: [outcome] });
   });

@@ -34,6 +34,9 @@ const central = proxyLocalActivities<CentralActivities>({
 
 export const outcomeQuery = defineQuery<RunOutcome | null>('outcome');
 
+/** The failure type a failed or timed-out run's workflow ends with; its first detail is the RunOutcome. */
+export const RUN_FAILED = 'RunFailed';
+
 /** One script on one host: `run/<runId>`. The run row in Postgres is written here at start and at the end. */
 export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutcome> {
   let outcome: RunOutcome | null = null;
@@ -58,6 +61,10 @@ export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutco
   upsertSearchAttributes([{ key: SearchAttr.Status, value: final.status }]);
   // Rethrowing the cancellation ends the workflow as Cancelled in Temporal too, after the run row says so.
   if (cancellation) throw cancellation;
+  // A failed run is Failed in Temporal Web too; the outcome travels as the failure's details.
+  if (final.status === 'failed' || final.status === 'timed_out') {
+    throw ApplicationFailure.create({ type: RUN_FAILED, message: final.error ?? `the run ended ${final.status}`, nonRetryable: true, details: [final] });
+  }
   return final;
 }
 
