@@ -119,8 +119,9 @@ export async function withHostLock<T>(hostId: string, options: HostLockOptions, 
     if (answer.status === 'ended') throw ApplicationFailure.nonRetryable(`the lock request for host ${hostId} was withdrawn before it arrived`, HOST_LOCK_LOST);
     if (answer.status === 'granted') p.grant ??= { hostId, leaseId, expiresAt: answer.lease.expiresAt! };
     else {
-      await options.onWaiting?.({ position: answer.position, holder: answer.holder });
       const settled = () => p.grant !== null || p.revocation !== null;
+      // The grant may already have come in while the request's answer travelled back.
+      if (!settled()) await options.onWaiting?.({ position: answer.position, holder: answer.holder });
       let arrived = true;
       if (options.waitTimeoutMs === undefined) await condition(settled);
       else arrived = await condition(settled, options.waitTimeoutMs);
