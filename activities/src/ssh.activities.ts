@@ -5,6 +5,7 @@ import type { AgentScriptJob, AgentScriptResult } from '@drydock/core/run-contra
 import { directoryBlobStore } from '@drydock/core/blob-store';
 import { CAPTURE_BUDGET_MS, type CaptureLimits, jobVariables } from './central-capture.ts';
 import { DbLogSink } from './db-log-sink.ts';
+import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { executeJob } from './job-execution.ts';
 import { runJobOperation } from './operations/job-operation.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
@@ -19,9 +20,11 @@ export interface SshActivityDeps {
   /** Where captured files go (the blob store the API serves downloads from) and how much may go; without them nothing is captured. */
   blobDir?: string;
   captureLimits?: CaptureLimits;
+  /** Jobs the host runs at once unless its host row says otherwise; default 4. */
+  agentlessMaxConcurrentJobs?: number;
 }
 
-export function createSshActivities({ db, secrets, blobDir, captureLimits }: SshActivityDeps) {
+export function createSshActivities({ db, secrets, blobDir, captureLimits, agentlessMaxConcurrentJobs = 4 }: SshActivityDeps) {
   const capture = blobDir !== undefined && captureLimits !== undefined ? { store: runArtifactWriter(db, directoryBlobStore(blobDir)), limits: captureLimits } : null;
   async function targetOf(teamId: string | undefined, hostId: string): Promise<Omit<SshTarget, 'jump'> & { jumpHostId: string | null }> {
     let q = db.selectFrom('hosts').selectAll().where('id', '=', hostId);
@@ -60,7 +63,10 @@ export function createSshActivities({ db, secrets, blobDir, captureLimits }: Ssh
     /** One attempt of a run on an agentless host, from a central worker, over SSH. */
     async runScriptOverSsh(input: { job: AgentScriptJob; hostId: string }): Promise<AgentScriptResult> {
       const { job, hostId } = input;
-      const attempt = Context.current().info.attempt;
+      const info = Context.current().info;
+      const attempt = info.attempt;
+      const cap = await hostSlotCap(db, input.hostId, agentlessMaxConcurrentJobs);
+      const holder = `${info.workflowExecution?.workflowId ?? input.job.runId}/${info.activityId}/${attempt}`;
       const { jumpHostId, ...target } = await targetOf(undefined, hostId);
       const jump = jumpHostId ? await targetOf(undefined, jumpHostId) : undefined;
       const full: SshTarget = { ...target, ...(jump ? { jump: { host: jump.host, port: jump.port, username: jump.username, auth: jump.auth, knownHostKey: jump.knownHostKey } } : {}) };
@@ -76,17 +82,22 @@ export function createSshActivities({ db, secrets, blobDir, captureLimits }: Ssh
           hostId,
           via: `over SSH (${target.username}@${target.host}:${target.port}${jumpHostId ? ` via ${jumpHostId}` : ''})`,
           sink: new DbLogSink(db, job.runId, attempt),
-          run: async (onLine, signal) => {
-            session = await openSession(full, signal);
-            await pin(hostId, session.hostKey);
-            if (jumpHostId) await pin(jumpHostId, session.jumpHostKey);
-            await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
-            // A host operation runs as fixed sh programs on the host, judged like the agent's (ssh/ssh-operations.ts).
-            if (job.operation) return runJobOperation(job, onLine, signal, sshOperations({ session, where }));
-            const exit = await runJobInSession(session, { target: full, job, onLine, signal, extraEnv, keepWorkDir: wanted !== undefined });
-            workDir = exit.workDir;
-            return exit;
-          },
+          run: (onLine, signal) =>
+            withHostSlot(
+              { db, hostId, cap, holder, signal, onWait: (line) => onLine({ stream: 'system', line, ts: new Date() }) },
+              async () => {
+                session = await openSession(full, signal);
+                await pin(hostId, session.hostKey);
+                if (jumpHostId) await pin(jumpHostId, session.jumpHostKey);
+                await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
+                // A host operation runs as fixed sh programs on the host, judged like the agent's (ssh/ssh-operations.ts).
+                if (job.operation) return runJobOperation(job, onLine, signal, sshOperations({ session, where }));
+                const exit = await runJobInSession(session, { target: full, job, onLine, signal, extraEnv, keepWorkDir: wanted !== undefined });
+                workDir = exit.workDir;
+                return exit;
+              },
+              cancelledWhileWaiting,
+            ),
           capture: wanted
             ? async (_exit, log, cancelled) => {
                 if (session === null) return;

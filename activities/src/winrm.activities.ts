@@ -5,6 +5,7 @@ import type { AgentScriptJob, AgentScriptResult } from '@drydock/core/run-contra
 import { directoryBlobStore } from '@drydock/core/blob-store';
 import { CAPTURE_BUDGET_MS, type CaptureLimits, jobVariables } from './central-capture.ts';
 import { DbLogSink } from './db-log-sink.ts';
+import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { executeJob } from './job-execution.ts';
 import { runJobOperation } from './operations/job-operation.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
@@ -19,9 +20,11 @@ export interface WinrmActivityDeps {
   /** Where captured files go (the blob store the API serves downloads from) and how much may go; without them nothing is captured. */
   blobDir?: string;
   captureLimits?: CaptureLimits;
+  /** Jobs the host runs at once unless its host row says otherwise; default 4. */
+  agentlessMaxConcurrentJobs?: number;
 }
 
-export function createWinrmActivities({ db, secrets, blobDir, captureLimits }: WinrmActivityDeps) {
+export function createWinrmActivities({ db, secrets, blobDir, captureLimits, agentlessMaxConcurrentJobs = 4 }: WinrmActivityDeps) {
   const capture = blobDir !== undefined && captureLimits !== undefined ? { store: runArtifactWriter(db, directoryBlobStore(blobDir)), limits: captureLimits } : null;
   async function targetOf(hostId: string): Promise<WinrmTarget> {
     const host = await db.selectFrom('hosts').selectAll().where('id', '=', hostId).executeTakeFirst();
@@ -52,7 +55,10 @@ export function createWinrmActivities({ db, secrets, blobDir, captureLimits }: W
     /** One attempt of a run on a Windows host without an agent, from a central worker, over WinRM (HTTPS). */
     async runScriptOverWinrm(input: { job: AgentScriptJob; hostId: string }): Promise<AgentScriptResult> {
       const { job, hostId } = input;
-      const attempt = Context.current().info.attempt;
+      const info = Context.current().info;
+      const attempt = info.attempt;
+      const cap = await hostSlotCap(db, input.hostId, agentlessMaxConcurrentJobs);
+      const holder = `${info.workflowExecution?.workflowId ?? input.job.runId}/${info.activityId}/${attempt}`;
       const target = await targetOf(hostId);
       const where = `${target.username}@${hostPort(target)}`;
       const extraEnv = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, DRYDOCK_HOST_ID: hostId, DRYDOCK_ATTEMPT: String(attempt) };
@@ -75,13 +81,18 @@ export function createWinrmActivities({ db, secrets, blobDir, captureLimits }: W
         hostId,
         via: `over WinRM (${target.username}@${target.host}:${target.port}, ${target.auth})`,
         sink: new DbLogSink(db, job.runId, attempt),
-        run: async (onLine, signal) => {
-          // A host operation runs as fixed PowerShell programs on the host, judged like the agent's (winrm/winrm-operations.ts).
-          if (job.operation) return runJobOperation(job, onLine, signal, winrmOperations({ target, where, run }));
-          const ran = await runOverWinrm({ target, job, onLine, signal, extraEnv });
-          await landed(ran.certFingerprint);
-          return ran.exit;
-        },
+        run: (onLine, signal) =>
+          withHostSlot(
+            { db, hostId, cap, holder, signal, onWait: (line) => onLine({ stream: 'system', line, ts: new Date() }) },
+            async () => {
+              // A host operation runs as fixed PowerShell programs on the host, judged like the agent's (winrm/winrm-operations.ts).
+              if (job.operation) return runJobOperation(job, onLine, signal, winrmOperations({ target, where, run }));
+              const ran = await runOverWinrm({ target, job, onLine, signal, extraEnv });
+              await landed(ran.certFingerprint);
+              return ran.exit;
+            },
+            cancelledWhileWaiting,
+          ),
         capture: wanted
           ? async (_exit, log, cancelled) => {
               if (!capture) {

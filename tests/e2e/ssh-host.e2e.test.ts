@@ -82,6 +82,22 @@ describe('a host reached over SSH', () => {
     expect(lines.at(-1)).toMatch(/^cancelled after/);
   });
 
+  test("the host's job cap holds across runs: the second waits for a free slot and runs once the first ends", async () => {
+    expect(((await (await stack.api('/api/v1/hosts/box-1', { method: 'PATCH', json: { maxConcurrentJobs: 1 } })).json()) as HostView).maxConcurrentJobs).toBe(1);
+    try {
+      const first = await stack.startRun('sleep', { seconds: 60 }, 'box-1');
+      await stack.waitForLine(first.id, /^tick 1$/);
+      const second = await stack.startRun('echo-params', { message: 'after the first' }, 'box-1');
+      await stack.waitForLine(second.id, /^waiting for a free slot: host box-1 runs at most 1 job at once$/);
+      expect((await stack.lines(second.id)).map((l) => l.line)).not.toContain('message=after the first');
+      expect((await stack.api(`/api/v1/runs/${first.id}/cancel`, { method: 'POST' })).status).toBe(202);
+      expect(await stack.waitForRun(second.id, undefined, 60_000)).toMatchObject({ status: 'succeeded' });
+      expect((await stack.lines(second.id)).map((l) => l.line)).toContain('message=after the first');
+    } finally {
+      await stack.api('/api/v1/hosts/box-1', { method: 'PATCH', json: { maxConcurrentJobs: null } });
+    }
+  });
+
   test('a changed host key fails the run before anything runs, until the key is reset', async () => {
     await sshd.stop();
     sshd = await startSshd({ dir, port, hostKeyFile: join(dir, 'host-b') });
