@@ -10,6 +10,7 @@ import { containerOwner, type Owner } from './container-user.ts';
 import { demultiplexer, DockerEngine, engineMessage } from './docker-engine.ts';
 import { DockerError } from './docker-error.ts';
 import { type TarInput, tarArchive } from './tar-archive.ts';
+import { paramEnvName } from '@drydock/core/job-data';
 
 export type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
 export type { Artifact, CaptureLimits } from './container-artifacts.ts';
@@ -86,9 +87,6 @@ function asText(value: ParamValue): string {
   return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : String(value);
 }
 
-function paramEnvName(name: string): string {
-  return `DRYDOCK_PARAM_${name.toUpperCase()}`;
-}
 
 interface Invocation {
   cmd: string[];

@@ -1,19 +1,10 @@
-import type { AgentScriptJob } from '@drydock/core/run-contract';
-import { SECRET_MASK } from '@drydock/core/manifest';
+import { secretMasker } from '@drydock/core/job-data';
 
 // The same limits and masking as the agent's runner (agent/src/script-runner.ts), so a run reads alike either way.
 export const MAX_LINE = 16_384;
 export const STDERR_TAIL_LINES = 20;
 
-/** Replaces every secret parameter's value in a line, longest first, so one secret inside another is masked whole. */
-export function secretMasker(job: AgentScriptJob): (line: string) => string {
-  const secrets = job.secretNames
-    .map((n) => job.params[n])
-    .filter((v): v is string => typeof v === 'string' && v.length > 0)
-    .sort((a, b) => b.length - a.length);
-  if (secrets.length === 0) return (line) => line;
-  return (line) => secrets.reduce((out, s) => out.split(s).join(SECRET_MASK), line);
-}
+export { secretMasker };
 
 export interface LineSplitter {
   push(chunk: string): void;

@@ -6,6 +6,7 @@ import { DIR_MARKER, encodeInvocation, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECON
 import { lineSplitter, secretMasker, STDERR_TAIL_LINES } from './script-output.ts';
 import { hostPort, openSession, type SshSession, type SshTarget } from './ssh-connection.ts';
 import { SshError } from './ssh-error.ts';
+import { paramEnvName } from '@drydock/core/job-data';
 
 export type { SshSession, SshTarget } from './ssh-connection.ts';
 export type { RemoteInvocation } from './remote-wrapper.ts';
@@ -82,9 +83,6 @@ function asText(value: ParamValue): string {
   return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : String(value);
 }
 
-function paramEnvName(name: string): string {
-  return `DRYDOCK_PARAM_${name.toUpperCase()}`;
-}
 
 /**
  * What the remote wrapper runs: the same argv and environment the agent builds for a local run, with the

@@ -19,6 +19,7 @@ import {
   SIGNAL_TERMINATE,
   signalRequest,
 } from './wsman-messages.ts';
+import { paramEnvName } from '@drydock/core/job-data';
 
 export type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
 export type { WinrmInvocation } from './powershell-wrapper.ts';
@@ -74,9 +75,6 @@ function asText(value: ParamValue): string {
   return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : String(value);
 }
 
-function paramEnvName(name: string): string {
-  return `DRYDOCK_PARAM_${name.toUpperCase()}`;
-}
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
