@@ -55,6 +55,9 @@ function TopNav() {
           <NavLink to="/runs" className={navClass}>
             Runs
           </NavLink>
+          <NavLink to="/bulk" className={navClass}>
+            Bulk runs
+          </NavLink>
           <NavLink to="/hosts" className={navClass}>
             Hosts
           </NavLink>

@@ -8,6 +8,7 @@ export interface RepositoryRef {
 }
 
 export type { HostView, RunView, ScriptView } from '@drydock/core/api-schemas';
+export type { BulkCounts, BulkHostState, BulkHostView, BulkOptions, BulkPreview, BulkSelector, BulkStatus, BulkView } from '@drydock/core/bulk';
 
 export interface ScriptDetail extends ScriptView {
   current: boolean;

@@ -10,6 +10,13 @@ export function scriptVersionHref(scriptId: string, version: string): string {
   return `/scripts/${encodeURIComponent(scriptId)}?version=${encodeURIComponent(version)}`;
 }
 
+/** The bulk form for an entry; a script at `version` when an older one is on show. */
+export function bulkNewHref(entry: Pick<ScriptView, 'kind' | 'id'>, version?: string): string {
+  const query = new URLSearchParams({ [entry.kind === 'action' ? 'actionId' : 'scriptId']: entry.id });
+  if (version && entry.kind !== 'action') query.set('version', version);
+  return `/bulk/new?${query}`;
+}
+
 /** A GET form's fields without the empty ones, so the URL carries only the filters in use. */
 export function filledFields(form: HTMLFormElement): URLSearchParams {
   const params = new URLSearchParams();

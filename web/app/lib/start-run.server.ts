@@ -12,7 +12,7 @@ export async function loadHosts(request: Request, entry: Pick<ScriptView, 'hostT
 }
 
 /** What goes back into the form after a failure; secrets are never echoed into the page. */
-function echo(entry: ScriptView, form: FormData): RawFields {
+export function echoParamFields(entry: ScriptView, form: FormData): RawFields {
   const raw = readParamFields(entry.parameters, form);
   for (const p of entry.parameters) {
     if (p.type === 'secret') delete raw[p.name];
@@ -27,7 +27,7 @@ export type RunTarget = { scriptId: string; version?: string } | { actionId: str
 export async function startRun(request: Request, form: FormData, entry: ScriptView, target: RunTarget) {
   const hostId = String(form.get('hostId') ?? '');
   const failure = (status: number, message: string, fields: StartRunFailure['fields']) =>
-    data<StartRunFailure>({ intent: 'run', message, fields, values: echo(entry, form), hostId }, { status });
+    data<StartRunFailure>({ intent: 'run', message, fields, values: echoParamFields(entry, form), hostId }, { status });
 
   if (!entry.runnable) return failure(400, entry.notRunnableReason ?? `This ${entry.kind} cannot run.`, {});
   const { coerced, result } = checkParams(entry.parameters, form);

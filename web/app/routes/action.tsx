@@ -7,6 +7,7 @@ import { RouteError } from '../components/route-error.tsx';
 import { RunForm } from '../components/run-form.tsx';
 import type { ActionValidation, ActionView } from '../lib/api-views.ts';
 import { formatDateTime } from '../lib/format.ts';
+import { bulkNewHref } from '../lib/links.ts';
 import { actOnAction, loadActionPage } from './action.server.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData?.action.name ?? 'Action'} · Drydock` }];
@@ -70,6 +71,9 @@ export default function ActionPage({ loaderData, actionData }: Route.ComponentPr
           {action.description ? <p className="mt-1 max-w-3xl text-sm text-slate-600">{action.description}</p> : null}
         </div>
         <div className="flex items-start gap-2">
+          <Link to={bulkNewHref({ kind: 'action', id: action.id })} data-testid="run-on-many" className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100">
+            Run on many hosts
+          </Link>
           <Form method="get" action={href}>
             <button
               type="submit"

@@ -7,6 +7,7 @@ import { RunForm } from '../components/run-form.tsx';
 import { VersionHistory } from '../components/version-history.tsx';
 import type { ScriptDetail, ScriptVersionView } from '../lib/api-views.ts';
 import { formatDateTime, shortVersion } from '../lib/format.ts';
+import { bulkNewHref } from '../lib/links.ts';
 import { loadScriptPage, runScript } from './script.server.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData?.script.name ?? 'Script'} · Drydock` }];
@@ -40,18 +41,27 @@ export default function ScriptPage({ loaderData, actionData }: Route.ComponentPr
   const older = !script.current;
   return (
     <div className="space-y-6">
-      <div>
-        <p className="text-xs text-slate-500">
-          <Link to="/" className="hover:underline">
-            Catalog
-          </Link>{' '}
-          / {script.category}
-        </p>
-        <h1 className="flex items-center gap-2 text-lg font-semibold">
-          {script.name}
-          {script.runnable ? null : <NotRunnableBadge reason={script.notRunnableReason} />}
-        </h1>
-        {script.description ? <p className="mt-1 max-w-3xl text-sm text-slate-600">{script.description}</p> : null}
+      <div className="flex flex-wrap items-start justify-between gap-3">
+        <div>
+          <p className="text-xs text-slate-500">
+            <Link to="/" className="hover:underline">
+              Catalog
+            </Link>{' '}
+            / {script.category}
+          </p>
+          <h1 className="flex items-center gap-2 text-lg font-semibold">
+            {script.name}
+            {script.runnable ? null : <NotRunnableBadge reason={script.notRunnableReason} />}
+          </h1>
+          {script.description ? <p className="mt-1 max-w-3xl text-sm text-slate-600">{script.description}</p> : null}
+        </div>
+        <Link
+          to={bulkNewHref({ kind: 'script', id: script.id }, older ? script.version : undefined)}
+          data-testid="run-on-many"
+          className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100"
+        >
+          Run on many hosts
+        </Link>
       </div>
 
       <div className="grid gap-5 lg:grid-cols-[1fr_20rem]">
