@@ -198,6 +198,8 @@ export interface BulkExecutionInput {
   heartbeatTimeoutMs: number;
   /** Every host's run holds that host's execution lock (takeLocks, or a requires_lock manifest). */
   lock?: { ttlSeconds: number; waitTimeoutMs: number };
+  /** Hosts started before the workflow continues as new (DRYDOCK_BULK_HOSTS_PER_RUN); default 500. */
+  hostsPerRun?: number;
   /** Present when the workflow continued as new. */
   progress?: BulkProgress;
 }

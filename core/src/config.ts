@@ -58,6 +58,8 @@ export const ConfigSchema = z.object({
     .transform((t) => t.split(',').map((x) => x.trim()).filter(Boolean)),
   DRYDOCK_AGENT_STATE_FILE: z.string().optional(),
   DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).default(8),
+  /** Hosts a bulk execution's workflow starts before it continues as new: bounds its history (about 8 events a host). */
+  DRYDOCK_BULK_HOSTS_PER_RUN: z.coerce.number().int().min(1).max(2_000).default(500),
   /** Jobs an SSH, WinRM or Docker host runs at once unless the host says otherwise (its maxConcurrentJobs). */
   DRYDOCK_AGENTLESS_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).max(1_000).default(4),
   DRYDOCK_AGENT_WORK_DIR: z.string().optional(),

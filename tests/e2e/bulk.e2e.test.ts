@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BulkHostView, BulkPreview, BulkView } from '@drydock/core/bulk';
 import type { LogLineView } from '@drydock/core';
@@ -45,7 +46,8 @@ beforeAll(async () => {
   await mkdir(join(catalog, 'scripts'));
   for (const [name, text] of Object.entries(manifests)) await writeFile(join(catalog, 'manifests', name), text);
   for (const [name, text] of Object.entries(scripts)) await writeFile(join(catalog, 'scripts', name), text);
-  stack = await startTestStack({ env: { DRYDOCK_CATALOG_DIR: catalog } });
+  // Five hosts a workflow run: every execution here continues as new several times, pauses and kills included.
+  stack = await startTestStack({ env: { DRYDOCK_CATALOG_DIR: catalog, DRYDOCK_BULK_HOSTS_PER_RUN: '5' } });
   fleet = await startAgentFleet(stack, {
     count: FLEET,
     tags: (i) => (i % 2 === 0 ? ['fleet', 'even'] : ['fleet']),
@@ -142,6 +144,12 @@ describe('a bulk execution', () => {
       const firstStart = Math.min(...hosts.filter((h) => h.wave === w).map((h) => Date.parse(h.startedAt!)));
       expect(firstStart).toBeGreaterThanOrEqual(lastEnd);
     }
+    // 24 hosts, five a run: the execution continued as new, and its last run is not its first.
+    const temporal = new Client({ connection: await Connection.connect({ address: stack.config.temporalAddress }), namespace: stack.config.TEMPORAL_NAMESPACE });
+    const latest = await temporal.workflow.getHandle(done.workflowId).describe();
+    expect(latest.runId).not.toBe(new URL(done.temporalUrl).pathname.split('/').at(-2));
+    expect(latest.status.name).toBe('COMPLETED');
+    await temporal.connection.close();
     const run = (await (await stack.api(`/api/v1/runs/${hosts[5]!.runId}/lines`)).json()) as { lines: LogLineView[] };
     expect(run.lines.map((l) => l.line)).toContain(`probing ${hosts[5]!.hostId}`);
     expect(run.lines.filter((l) => l.line.startsWith('attempt '))).toHaveLength(1);
@@ -223,8 +231,11 @@ describe('faults', () => {
     const crash = await startAgentFleet(stack, { count: 6, prefix: 'crash', tags: ['fleet', 'crash'] });
     try {
       const bulk = await start({ selector: { tags: ['crash'] }, params: { seconds: 4 }, options: { maxParallel: 6, retries: 1 } });
-      await waitFor(bulk.id, (b) => b.counts.running === 6);
+      // Five hosts a workflow run here: five run together, the sixth after the continue-as-new.
+      await waitFor(bulk.id, (b) => b.counts.running === 5);
       await new Promise((r) => setTimeout(r, 1_000));
+      const killed = new Set((await hostsOf(bulk.id)).filter((h) => h.state === 'running').map((h) => h.hostId));
+      expect(killed.size).toBe(5);
       await crash.kill();
       const back = await startAgentFleet(stack, { count: 6, prefix: 'crash', tags: ['fleet', 'crash'], dir: crash.dir });
       try {
@@ -232,7 +243,7 @@ describe('faults', () => {
         expect(done).toMatchObject({ status: 'succeeded', counts: { succeeded: 6 } });
         for (const h of await hostsOf(bulk.id)) {
           const run = (await (await stack.api(`/api/v1/runs/${h.runId}`)).json()) as { attempts: number };
-          expect(run.attempts, h.hostId).toBe(2);
+          expect(run.attempts, h.hostId).toBe(killed.has(h.hostId) ? 2 : 1);
           const { lines } = (await (await stack.api(`/api/v1/runs/${h.runId}/lines`)).json()) as { lines: LogLineView[] };
           expect(lines.filter((l) => l.line === 'ok'), h.hostId).toHaveLength(1);
         }

@@ -124,7 +124,7 @@ export async function bulkExecutionWorkflow(input: BulkExecutionInput): Promise<
       if (progress.next <= waveStart(progress.wave)) await record(progress.paused ? 'paused' : 'running');
       const end = waveStart(progress.wave) + input.waves[progress.wave]!;
       while (progress.next < end && !progress.stopReason) {
-        if (startedThisRun >= HOSTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+        if (startedThisRun >= (input.hostsPerRun ?? HOSTS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
           // Drain first: a child's result cannot reach the next run of this workflow.
           await condition(() => running === 0);
           await condition(allHandlersFinished);

@@ -66,6 +66,7 @@ export function bulkRoutes(deps: ApiDeps) {
         const sub = deps.logBus.subscribe(first.id);
         stream.onAbort(() => sub.close());
         const sent = new Map<string, string>();
+        let lastBulk = '';
         try {
           let event: 'snapshot' | 'hosts' = 'snapshot';
           while (!stream.aborted) {
@@ -74,7 +75,10 @@ export function bulkRoutes(deps: ApiDeps) {
             const changed = hosts.filter((h) => sent.get(h.hostId) !== signature(h));
             for (const h of changed) sent.set(h.hostId, signature(h));
             const bulk = await bulkView(deps, row);
-            if (event === 'snapshot' || changed.length > 0) await stream.writeSSE({ event, data: JSON.stringify({ bulk, hosts: changed }) });
+            // A pause, a resume or a new wave changes the execution without any host changing: it is news too.
+            const bulkNow = `${row.status}|${row.current_wave}|${row.stop_reason}`;
+            if (event === 'snapshot' || changed.length > 0 || bulkNow !== lastBulk) await stream.writeSSE({ event, data: JSON.stringify({ bulk, hosts: changed }) });
+            lastBulk = bulkNow;
             event = 'hosts';
             if (FINAL_BULK_STATUSES.includes(row.status)) {
               await stream.writeSSE({ event: 'end', data: JSON.stringify({ bulk }) });
