@@ -18,6 +18,7 @@ const temporalPid = bench.temporalPid;
 const { stack } = bench;
 const api = stack.config.apiUrl;
 const rows: string[][] = [];
+let previous: { count: number; rssMb: number } | undefined;
 try {
   for (const [i, count] of SIZES.entries()) {
     const temporalBefore = await processUsage(temporalPid);
@@ -53,7 +54,7 @@ try {
         String(count),
         `${(fleet.startMs / 1000).toFixed(1)} s`,
         `${afterStart.rssMb} → ${idle.rssMb} MiB`,
-        `${((idle.rssMb * 1024) / count).toFixed(0)} KiB`,
+        previous ? `${(((idle.rssMb - previous.rssMb) * 1024) / (count - previous.count)).toFixed(0)} KiB` : 'n/a',
         `${idleCpu.toFixed(0)} %`,
         `${temporalBefore.rssMb} → ${temporalIdle.rssMb} MiB, ${temporalIdleCpu.toFixed(0)} % idle`,
         `${apiUsage.rssMb} MiB`,
@@ -61,6 +62,7 @@ try {
         `${run.status} (${last})`,
       ]);
       console.log(rows.at(-1)!.join(' | '));
+      previous = { count, rssMb: idle.rssMb };
     } finally {
       await fleet.stop();
       await fleet.remove();
@@ -70,6 +72,6 @@ try {
   await bench.stop();
 }
 
-const header = ['hosts', 'start to ready', 'fleet RSS (ready → idle)', 'per host', 'fleet CPU idle', 'Temporal dev server RSS, CPU', 'API RSS', 'GET /hosts online', 'a run on the last host'];
+const header = ['hosts', 'start to ready', 'fleet RSS (ready → idle)', 'per host more (vs the row above)', 'fleet CPU idle', 'Temporal dev server RSS, CPU (cumulative: earlier fleets\' queues stay loaded)', 'API RSS', 'GET /hosts online', 'a run on the last host'];
 console.log(`\nMachine: ${bench.machine}. Idle figures over ${IDLE_MS / 1000} s; 100 % is one core.\n`);
 console.log([`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n'));

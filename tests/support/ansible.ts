@@ -81,12 +81,16 @@ export interface AnsibleOutcome {
  * `ansible all -i <inventory> -m shell -a <command> -f <forks>`, timed from spawn to exit. Each call gets
  * its own SSH control directory, so no connection survives from an earlier call: every run starts cold.
  */
-export async function runAnsible(inventory: string, options: { command: string; forks: number; pipelining?: boolean }): Promise<AnsibleOutcome> {
+export async function runAnsible(
+  inventory: string,
+  options: { command: string; forks: number; pipelining?: boolean; /** Ansible's --limit pattern. */ limit?: string },
+): Promise<AnsibleOutcome> {
   const controlDir = await mkdtemp(join(tmpdir(), 'drydock-ansible-cp-'));
   try {
     const t = performance.now();
     const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn('ansible', ['all', '-i', inventory, '-m', 'shell', '-a', options.command, '-f', String(options.forks), '--one-line'], {
+      const args = ['all', '-i', inventory, '-m', 'shell', '-a', options.command, '-f', String(options.forks), '--one-line', ...(options.limit ? ['--limit', options.limit] : [])];
+      const child = spawn('ansible', args, {
         env: {
           ...process.env,
           ANSIBLE_HOST_KEY_CHECKING: 'False',

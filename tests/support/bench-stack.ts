@@ -82,3 +82,18 @@ export async function processUsage(pid: number): Promise<{ rssMb: number; cpuSec
   const ticks = Number(fields[11]) + Number(fields[12]);
   return { rssMb: Math.round(rssKb / 1024), cpuSeconds: ticks / 100 };
 }
+
+/** The whole machine's CPU time so far, busy and in all, from /proc/stat: two readings give how busy it was between them. */
+export async function machineCpu(): Promise<{ busy: number; total: number }> {
+  const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const [, ...values] = line.trim().split(/\s+/);
+  const ticks = values.map(Number);
+  // user nice system idle iowait irq softirq steal: idle and iowait are the idle ones.
+  const total = ticks.slice(0, 8).reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+export function busyShare(from: { busy: number; total: number }, to: { busy: number; total: number }): number {
+  return to.total === from.total ? 0 : (to.busy - from.busy) / (to.total - from.total);
+}
