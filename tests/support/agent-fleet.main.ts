@@ -79,6 +79,8 @@ const shutdown = () => {
   for (const host of hosts) if (host) stopHost(host);
 };
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, shutdown);
+// The starter holds our stdin open and never writes: its end means the test or bench died (even by kill -9), and the fleet goes with it.
+process.stdin.once('end', shutdown).resume();
 
 await eachLimited(spec.hosts, spec.registerConcurrency, async (h, index) => {
   if (stopping) return;
@@ -196,6 +198,7 @@ console.log(`${READY_LINE} ${hosts.length} hosts (${first}…${last}) polling ag
 
 await Promise.all(running);
 for (const timer of timers) clearTimeout(timer);
+process.stdin.destroy();
 await connection.close();
 console.log('agent fleet stopped');
 // Whatever a stopped host still waits on (a log batch, a socket), the process does not outlive its workers for long.

@@ -110,7 +110,8 @@ export async function startAgentFleet(stack: { config: Config }, options: AgentF
     ...options.env,
   };
   const t0 = performance.now();
-  const child: ChildProcess = spawn(process.execPath, [ENTRY, specFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin stays open and unwritten: the fleet stops when it closes, so a dead test leaves no fleet behind.
+  const child: ChildProcess = spawn(process.execPath, [ENTRY, specFile], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const output: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const ready = new Promise<void>((resolve) => {
