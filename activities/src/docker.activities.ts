@@ -7,6 +7,7 @@ import type { ContainerOptions } from '@drydock/core/manifest';
 import { type AgentScriptJob, type AgentScriptResult, ENVIRONMENT_SNAPSHOT_NAME } from '@drydock/core/run-contract';
 import { DbLogSink } from './db-log-sink.ts';
 import { type CaptureLimits, type DockerRunResult, runInDocker } from './docker/docker-transport.ts';
+import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { executeJob } from './job-execution.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
@@ -51,22 +52,23 @@ export function createDockerActivities({ db, blobDir, captureLimits, agentlessMa
         run: (onLine, signal) =>
           withHostSlot(
             { db, hostId, cap, holder, signal, onWait: (line) => onLine({ stream: 'system', line, ts: new Date() }) },
-            async () => {
-              ran = await runInDocker({
-                image: container.image,
-                job,
-                onLine,
-                signal,
-                socketPath,
-                network: container.network,
-                readOnlyRootFs: container.read_only,
-                limits: { memoryMb: container.memory_mb, cpus: container.cpus, pids: container.pids },
-                extraEnv,
-                captureLimits,
-              });
-              await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
-              return ran.exit;
-            },
+            () =>
+              withContactNoted(db, hostId, async () => {
+                ran = await runInDocker({
+                  image: container.image,
+                  job,
+                  onLine,
+                  signal,
+                  socketPath,
+                  network: container.network,
+                  readOnlyRootFs: container.read_only,
+                  limits: { memoryMb: container.memory_mb, cpus: container.cpus, pids: container.pids },
+                  extraEnv,
+                  captureLimits,
+                });
+                await noteHostReached(db, hostId);
+                return ran.exit;
+              }),
             cancelledWhileWaiting,
           ),
         // The container is gone by now: its files were copied out before it was removed.
