@@ -5,6 +5,7 @@ import type { AgentScriptJob, AgentScriptResult } from '@drydock/core/run-contra
 import { directoryBlobStore } from '@drydock/core/blob-store';
 import { CAPTURE_BUDGET_MS, type CaptureLimits, jobVariables } from './central-capture.ts';
 import { DbLogSink } from './db-log-sink.ts';
+import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { executeJob } from './job-execution.ts';
 import { runJobOperation } from './operations/job-operation.ts';
@@ -85,17 +86,18 @@ export function createSshActivities({ db, secrets, blobDir, captureLimits, agent
           run: (onLine, signal) =>
             withHostSlot(
               { db, hostId, cap, holder, signal, onWait: (line) => onLine({ stream: 'system', line, ts: new Date() }) },
-              async () => {
-                session = await openSession(full, signal);
-                await pin(hostId, session.hostKey);
-                if (jumpHostId) await pin(jumpHostId, session.jumpHostKey);
-                await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
-                // A host operation runs as fixed sh programs on the host, judged like the agent's (ssh/ssh-operations.ts).
-                if (job.operation) return runJobOperation(job, onLine, signal, sshOperations({ session, where }));
-                const exit = await runJobInSession(session, { target: full, job, onLine, signal, extraEnv, keepWorkDir: wanted !== undefined });
-                workDir = exit.workDir;
-                return exit;
-              },
+              () =>
+                withContactNoted(db, hostId, async () => {
+                  session = await openSession(full, signal);
+                  await pin(hostId, session.hostKey);
+                  if (jumpHostId) await pin(jumpHostId, session.jumpHostKey);
+                  await noteHostReached(db, hostId);
+                  // A host operation runs as fixed sh programs on the host, judged like the agent's (ssh/ssh-operations.ts).
+                  if (job.operation) return runJobOperation(job, onLine, signal, sshOperations({ session, where }));
+                  const exit = await runJobInSession(session, { target: full, job, onLine, signal, extraEnv, keepWorkDir: wanted !== undefined });
+                  workDir = exit.workDir;
+                  return exit;
+                }),
               cancelledWhileWaiting,
             ),
           capture: wanted

@@ -5,6 +5,7 @@ import type { AgentScriptJob, AgentScriptResult } from '@drydock/core/run-contra
 import { directoryBlobStore } from '@drydock/core/blob-store';
 import { CAPTURE_BUDGET_MS, type CaptureLimits, jobVariables } from './central-capture.ts';
 import { DbLogSink } from './db-log-sink.ts';
+import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { executeJob } from './job-execution.ts';
 import { runJobOperation } from './operations/job-operation.ts';
@@ -73,7 +74,7 @@ export function createWinrmActivities({ db, secrets, blobDir, captureLimits, age
       const landed = async (fingerprint: string) => {
         // The certificate seen first is pinned; later runs refuse another one before sending credentials.
         await db.updateTable('hosts').set({ host_key: fingerprint }).where('id', '=', hostId).where('host_key', 'is', null).execute();
-        await db.updateTable('hosts').set({ last_seen_at: new Date() }).where('id', '=', hostId).execute();
+        await noteHostReached(db, hostId);
         seen = { ...seen, certFingerprint: seen.certFingerprint ?? fingerprint };
       };
       return executeJob({
@@ -84,13 +85,14 @@ export function createWinrmActivities({ db, secrets, blobDir, captureLimits, age
         run: (onLine, signal) =>
           withHostSlot(
             { db, hostId, cap, holder, signal, onWait: (line) => onLine({ stream: 'system', line, ts: new Date() }) },
-            async () => {
-              // A host operation runs as fixed PowerShell programs on the host, judged like the agent's (winrm/winrm-operations.ts).
-              if (job.operation) return runJobOperation(job, onLine, signal, winrmOperations({ target, where, run }));
-              const ran = await runOverWinrm({ target, job, onLine, signal, extraEnv });
-              await landed(ran.certFingerprint);
-              return ran.exit;
-            },
+            () =>
+              withContactNoted(db, hostId, async () => {
+                // A host operation runs as fixed PowerShell programs on the host, judged like the agent's (winrm/winrm-operations.ts).
+                if (job.operation) return runJobOperation(job, onLine, signal, winrmOperations({ target, where, run }));
+                const ran = await runOverWinrm({ target, job, onLine, signal, extraEnv });
+                await landed(ran.certFingerprint);
+                return ran.exit;
+              }),
             cancelledWhileWaiting,
           ),
         capture: wanted

@@ -54,7 +54,7 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   '/api/v1/hosts': {
     get: {
-      summary: 'Hosts, filtered by tags, environment, transport, status (online, offline, maintenance: under a maintenance lock) and when last seen, with liveness and lock',
+      summary: 'Hosts, filtered by tags, environment, transport, status (idle, busy, maintenance, unreachable, error) and when last seen, with liveness, running runs, last error and lock',
       tags: ['hosts'],
       query: HostListQuerySchema,
       responses: { '200': 'hosts', ...ERR },

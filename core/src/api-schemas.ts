@@ -227,7 +227,11 @@ export const NewHostBodySchema = z.union([HostBodySchema, DockerHostBodySchema])
 /** Only what is sent changes: no defaults here, unlike creation. */
 export const HostPatchSchema = z.strictObject({ ...HostFields, resetHostKey: z.literal(true) }).partial();
 
-export const HOST_STATUSES = ['online', 'offline', 'maintenance'] as const;
+/**
+ * idle and busy: reachable, running nothing or something now; maintenance: under a maintenance lock;
+ * unreachable: no sign of life (or never reached); error: something needs a person (see HostView.lastError).
+ */
+export const HOST_STATUSES = ['idle', 'busy', 'maintenance', 'unreachable', 'error'] as const;
 export type HostStatus = (typeof HOST_STATUSES)[number];
 
 /** The last-seen windows the hosts list filters by, in seconds. */
@@ -251,6 +255,7 @@ export interface HostView {
   id: string;
   name: string;
   transport: 'agent' | 'ssh' | 'winrm' | 'docker';
+  /** Agent host: a heartbeat in the last 30 s or an agent polling its queue; SSH, WinRM, Docker: reached at least once. */
   online: boolean;
   /** Agent processes Temporal saw polling the host's queue in the last minute; null for SSH hosts. */
   pollers: number | null;
@@ -270,8 +275,12 @@ export interface HostView {
   winrmAuth: 'basic' | 'ntlm' | null;
   /** SSH, WinRM and Docker hosts: the jobs it runs at once (its own setting, or the default); null for agents, whose own config says. */
   maxConcurrentJobs: number | null;
-  /** By liveness, except that a host under someone's maintenance lock is in maintenance: runs on it wait. */
+  /** maintenance, then error, then by liveness (unreachable) and by what runs on it now (busy or idle). */
   status: HostStatus;
+  /** Runs on the host in status running now, whatever the transport. */
+  runningRuns: number;
+  /** What a person must see to: a revoked agent, or why the last contact with an SSH, WinRM or Docker host failed; null otherwise. */
+  lastError: { message: string; at: string } | null;
   /** Who holds the host's lock now, if anyone. */
   lock: { type: LockType; holder: string; reason: string; expiresAt: string | null } | null;
   /** From the agent's last heartbeat; null for SSH hosts and agents that have not sent any. */

@@ -76,7 +76,8 @@ test('add an SSH host, fix the port the form rejects, find it by environment, ed
   const { host } = await getHost(HOST);
   expect(host).toMatchObject({ transport: 'ssh', address: '127.0.0.1', port: closedPort, username: 'ops', environment: 'staging', group: 'payments', tags: ['linux', 'db'], online: false });
   expect(host?.credential?.id).toBe(credentialId);
-  expect(await page.getByTestId('host-state').getAttribute('data-state')).toBe('not-reached');
+  expect(await page.getByTestId('host-state').getAttribute('data-state')).toBe('unreachable');
+  expect(await page.getByTestId('host-state').getAttribute('title')).toBe('Drydock has not connected to it yet: the first run does.');
   expect(await page.getByTestId('host-address').textContent()).toBe(`ops@127.0.0.1:${closedPort}`);
 
   // The list: the new SSH host beside the local agent, each with what its transport has to say.
@@ -87,14 +88,35 @@ test('add an SSH host, fix the port the form rejects, find it by environment, ed
   expect(await row.getByTestId('host-environment').textContent()).toBe('staging');
   expect(await row.getByTestId('host-group').textContent()).toBe('payments');
   expect(await row.getByTestId('host-address').textContent()).toBe(`ops@127.0.0.1:${closedPort}`);
-  expect(await row.getByTestId('host-state').textContent()).toBe('not reached yet');
+  expect(await row.getByTestId('host-state').textContent()).toBe('unreachable');
   expect(await row.getByTestId('host-last-seen').textContent()).toBe('never');
   expect(await row.getByTestId('host-key-pinned').getAttribute('data-pinned')).toBe('false');
   const local = page.locator('[data-testid="host-row"][data-host-id="local"]');
   expect(await local.getByTestId('transport-badge').getAttribute('data-transport')).toBe('agent');
-  await expect.poll(() => local.getByTestId('host-state').textContent(), { timeout: 20_000 }).toBe('online');
+  await expect.poll(() => local.getByTestId('host-state').textContent(), { timeout: 20_000 }).toBe('idle');
   expect(await local.getByTestId('host-last-seen').getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
   await page.screenshot({ path: join(OUTPUT, 'hosts.png'), fullPage: true });
+
+  // The status filter offers the five statuses, and each narrows the list to its hosts.
+  const status = page.locator('[data-testid="host-filters"] select[name="status"]');
+  const listedIds = () => page.getByTestId('host-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-host-id')));
+  expect(await status.locator('option').evaluateAll((options) => options.map((o) => o.getAttribute('value')))).toEqual(['', 'idle', 'busy', 'maintenance', 'unreachable', 'error']);
+  await status.selectOption('unreachable');
+  await page.waitForURL(/\/hosts\?status=unreachable$/);
+  await expect.poll(listedIds).toEqual([HOST]);
+  await status.selectOption('idle');
+  await page.waitForURL(/\/hosts\?status=idle$/);
+  await expect.poll(listedIds).toEqual(['local']);
+
+  // A run that cannot connect puts the host in error; the badge's title gives the reason.
+  const refused = await stack.waitForRun((await stack.startRun('true', {}, HOST)).id);
+  expect(refused.status).toBe('failed');
+  const reason = `127.0.0.1:${closedPort} is unreachable: connection refused (is sshd running on that port?)`;
+  await status.selectOption('error');
+  await page.waitForURL(/\/hosts\?status=error$/);
+  await expect.poll(listedIds).toEqual([HOST]);
+  expect(await row.getByTestId('host-state').getAttribute('title')).toBe(`Needs attention: ${reason}`);
+  await page.goto(`${stack.config.webUrl}/hosts`);
 
   await page.locator('[data-testid="host-filters"] select[name="environment"]').selectOption('staging');
   await page.waitForURL(/\/hosts\?environment=staging$/);
@@ -108,6 +130,8 @@ test('add an SSH host, fix the port the form rejects, find it by environment, ed
 
   await page.locator(`[data-host-id="${HOST}"] a[href="/hosts/${HOST}"]`).click();
   await page.waitForURL(new RegExp(`/hosts/${HOST}$`));
+  expect(await page.getByTestId('host-state').getAttribute('data-state')).toBe('error');
+  expect(await page.getByTestId('host-error-reason').textContent()).toBe(reason);
 
   // An edit sends what changed and nothing else.
   await page.locator('#host-group').fill('payments-eu');
@@ -186,7 +210,7 @@ test('add a WinRM host: only password credentials, no jump host, NTLM unless cho
   const row = page.locator(`[data-testid="host-row"][data-host-id="${WIN}"]`);
   expect(await row.getAttribute('data-transport')).toBe('winrm');
   expect(await row.getByTestId('transport-badge').textContent()).toBe('WinRM');
-  expect(await row.getByTestId('host-state').getAttribute('data-state')).toBe('not-reached');
+  expect(await row.getByTestId('host-state').getAttribute('data-state')).toBe('unreachable');
   expect(await row.getByTestId('host-key-pinned').getAttribute('data-pinned')).toBe('false');
 
   expect((await stack.api(`/api/v1/hosts/${WIN}`, { method: 'DELETE' })).status).toBe(204);

@@ -3,7 +3,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
-import { REPO_ROOT } from '@drydock/core';
+import { type HostView, REPO_ROOT } from '@drydock/core';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
 let stack: TestStack;
@@ -94,6 +94,8 @@ async function hostRow() {
   const [row] = await sql`select * from hosts where id = 'local'`;
   return row!;
 }
+
+const hostView = async () => (await (await stack.api('/api/v1/hosts/local')).json()) as HostView;
 
 async function writeConfig(name: string, text: string): Promise<string> {
   const file = join(stack.config.DRYDOCK_DATA_DIR, name);
@@ -210,6 +212,8 @@ describe('agent tokens: rotated by the agent or an admin, revoked by an admin', 
     const final = await stack.waitForRun(run.id, undefined, 30_000);
     expect(final).toMatchObject({ status: 'failed', error: 'host local is offline: no agent picked up the run' });
     expect(((await hostRow()).last_seen_at as Date).getTime()).toBe(lastSeen.getTime());
+    // The hosts page says a person must act, and what to do.
+    expect(await hostView()).toMatchObject({ status: 'error', lastError: { message: expect.stringContaining('an admin revoked the agent token of host local') } });
 
     const again = await runAgentToExit({});
     expect(again.code).toBe(77);
@@ -222,6 +226,7 @@ describe('agent tokens: rotated by the agent or an admin, revoked by an admin', 
 describe('an agent whose config file sets allowed_commands', () => {
   test('runs an sh script and refuses a bash script, saying why on the run', async () => {
     const issued = (await (await stack.api('/api/v1/agents/hosts/local/rotate', { method: 'POST' })).json()) as { token: string; agentId: string };
+    expect(await hostView()).toMatchObject({ lastError: null });
     const config = await writeConfig('agent-sh-only.yaml', `server_id: local\ntoken: ${issued.token}\nallowed_commands: [sh]\n`);
     // The registration secret is still set: the configured token is used, not a new registration.
     const agent = await startAgent({ DRYDOCK_AGENT_CONFIG: config });

@@ -96,7 +96,7 @@ async function artifactsOf(runId: string): Promise<RunArtifactView[]> {
 describe('a Docker engine host', () => {
   test('is listed with its socket, and reached once a run used it', async () => {
     const host = (await (await stack.api('/api/v1/hosts/engine-1')).json()) as HostView;
-    expect(host).toMatchObject({ transport: 'docker', address: '/var/run/docker.sock', tags: ['containers'], online: false });
+    expect(host).toMatchObject({ transport: 'docker', address: '/var/run/docker.sock', tags: ['containers'], online: false, status: 'unreachable' });
     const bad = await stack.api('/api/v1/hosts', { method: 'POST', json: { id: 'engine-2', transport: 'docker', socketPath: 'relative/docker.sock' } });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('absolute path to the engine socket');
@@ -133,7 +133,7 @@ describe('a Docker engine host', () => {
 
     expect(await leftovers(engine, run.id)).toEqual({ containers: [], volumes: [] });
     const host = (await (await stack.api('/api/v1/hosts/engine-1')).json()) as HostView;
-    expect(host.online).toBe(true);
+    expect(host).toMatchObject({ online: true, status: 'idle', lastError: null });
   });
 
   test('cancel stops the container and removes it', async () => {
@@ -173,6 +173,18 @@ describe('a Docker engine host', () => {
     expect(final.status).toBe('failed');
     expect(final.error).toContain('drydock-test/not-on-this-engine:1 is not on this worker');
     expect(final.error).toContain('never pulls images');
+    // The engine answered: a missing image is the manifest's to fix, not the host's.
+    expect(((await (await stack.api('/api/v1/hosts/engine-1')).json()) as HostView).status).toBe('idle');
+  });
+
+  test('an engine whose socket does not answer puts its host in error, with the reason', async () => {
+    const socketPath = join(catalog, 'no-engine-here.sock');
+    expect((await stack.api('/api/v1/hosts', { method: 'POST', json: { id: 'engine-gone', transport: 'docker', socketPath } })).status).toBe(201);
+    const final = await stack.waitForRun((await stack.startRun('container-sleep', {}, 'engine-gone')).id, undefined, 60_000);
+    expect(final.status).toBe('failed');
+    const host = (await (await stack.api('/api/v1/hosts/engine-gone')).json()) as HostView;
+    expect(host).toMatchObject({ status: 'error', online: false });
+    expect(host.lastError?.message).toContain(`the Docker engine is not reachable at ${socketPath}`);
   });
 
   test('runner and host must match: containers only on engines, engines only run containers', async () => {

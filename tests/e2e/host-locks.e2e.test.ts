@@ -76,7 +76,7 @@ describe('runs that require the host lock', () => {
       (h) => h.length === 1,
     );
     expect(local).toMatchObject({ id: 'local', status: 'maintenance', lock: { type: 'maintenance', holder: 'admin@drydock.local', reason: 'kernel upgrade' } });
-    expect((await hosts('?status=online')).map((h) => h.id)).not.toContain('local');
+    expect((await hosts('?status=idle')).map((h) => h.id)).not.toContain('local');
 
     const run = await stack.startRun('exclusive-sleep', { seconds: 1 });
     await stack.waitForRun(run.id, (r) => r.status === 'waiting_for_lock', 15_000);
@@ -87,7 +87,11 @@ describe('runs that require the host lock', () => {
     expect(released.status).toBe(200);
     expect((await stack.waitForRun(run.id)).status).toBe('succeeded');
     await free();
-    expect((await hosts('?status=online')).map((h) => h.id)).toContain('local');
+    // Idle again once the agent's next heartbeat says the run is over.
+    await eventually(
+      async () => (await hosts('?status=idle')).map((h) => h.id),
+      (ids) => ids.includes('local'),
+    );
 
     const audit = await sql`select action, result, detail from audit_log where resource = 'host:local' and action like 'lock.%' order by id`;
     expect(audit.map((a) => [a.action, a.result])).toEqual([
@@ -171,7 +175,9 @@ describe('the hosts list', () => {
     const silent = await stack.api('/api/v1/agents/register', { method: 'POST', json: { registrationSecret: REGISTRATION_SECRET, hostName: 'never-seen' } });
     expect(silent.status).toBe(201);
     expect(await ids('?notSeenFor=7d')).toEqual(['never-seen']);
-    expect(await ids('?seenWithin=24h&status=online')).toEqual(['local']);
+    expect(await ids('?notSeenFor=7d&status=unreachable')).toEqual(['never-seen']);
+    expect(await ids('?seenWithin=24h&status=unreachable')).toEqual([]);
+    expect((await stack.api('/api/v1/hosts?status=online')).status).toBe(400);
     expect((await stack.api('/api/v1/hosts?seenWithin=2h')).status).toBe(400);
   });
 });

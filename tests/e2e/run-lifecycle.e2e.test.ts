@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { REGISTRATION_SECRET, readSse, startTestStack, type TestStack } from '../support/stack.ts';
 
 /** Running, as opposed to gone or a zombie waiting for an init that may never reap it. */
@@ -221,7 +221,18 @@ describe('hosts and agents', () => {
     const { hosts } = (await res.json()) as { hosts: { id: string; online: boolean; pollers: number | null }[] };
     expect(hosts.find((h) => h.id === 'local')).toMatchObject({ online: true, pollers: 1 });
     // A registered host whose agent never started: no heartbeat, no poller.
-    expect(hosts.find((h) => h.id === 'spare')).toMatchObject({ online: false, pollers: 0 });
+    expect(hosts.find((h) => h.id === 'spare')).toMatchObject({ online: false, pollers: 0, status: 'unreachable' });
+  });
+
+  test('the local agent is busy while a run runs on it, and idle once it is over', async () => {
+    const local = async () => (await (await stack.api('/api/v1/hosts/local')).json()) as { status: string; runningRuns: number };
+    const run = await stack.startRun('sleep', { seconds: 60 });
+    await stack.waitForLine(run.id, /^tick 1$/);
+    expect(await local()).toMatchObject({ status: 'busy', runningRuns: 1 });
+    expect((await stack.api(`/api/v1/runs/${run.id}/cancel`, { method: 'POST' })).status).toBe(202);
+    await stack.waitForRun(run.id);
+    // The agent's next heartbeat (10 s apart) says it runs nothing any more.
+    await vi.waitFor(async () => expect(await local()).toMatchObject({ status: 'idle', runningRuns: 0 }), { timeout: 20_000, interval: 250 });
   });
 });
 

@@ -43,13 +43,15 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function host(): Promise<HostView> {
-  return (await (await stack.api('/api/v1/hosts/box-1')).json()) as HostView;
+async function host(id = 'box-1'): Promise<HostView> {
+  return (await (await stack.api(`/api/v1/hosts/${id}`)).json()) as HostView;
 }
 
 describe('a host reached over SSH', () => {
   test('runs a script with parameters as data, pins the host key on first use, and streams the log', async () => {
     expect(await host()).toMatchObject({ transport: 'ssh', hostKeyPinned: false, environment: 'staging', credential: { id: credentialId, name: 'deploy-key' } });
+    // Never reached yet: nothing says it is up.
+    expect(await host()).toMatchObject({ status: 'unreachable', online: false, lastError: null });
     const marker = join(dir, `injected-${randomBytes(3).toString('hex')}`);
     const message = `$(touch ${marker}) \`touch ${marker}\` "q" 'q' ; touch ${marker}`;
     const run = await stack.startRun('echo-params', { message, notes: 'one\ntwo', token: 'ssh-secret-value' }, 'box-1');
@@ -62,7 +64,7 @@ describe('a host reached over SSH', () => {
     expect(lines).toContain('two');
     expect(lines.join('\n')).not.toContain('ssh-secret-value');
     expect(existsSync(marker)).toBe(false);
-    expect(await host()).toMatchObject({ hostKeyPinned: true, online: true });
+    expect(await host()).toMatchObject({ hostKeyPinned: true, online: true, status: 'idle', runningRuns: 0 });
   });
 
   test('a failing script fails the run with its exit code and stderr, like on an agent', async () => {
@@ -72,14 +74,18 @@ describe('a host reached over SSH', () => {
     expect(final.error).toContain('disk quota exceeded');
   });
 
-  test('cancel kills the remote process tree', async () => {
+  test('cancel kills the remote process tree; the host is busy while the run runs and idle after', async () => {
     const run = await stack.startRun('sleep', { seconds: 60 }, 'box-1');
     await stack.waitForLine(run.id, /^tick 1$/);
+    expect(await host()).toMatchObject({ status: 'busy', runningRuns: 1 });
+    const busy = ((await (await stack.api('/api/v1/hosts?status=busy')).json()) as { hosts: HostView[] }).hosts;
+    expect(busy.map((h) => h.id)).toEqual(['box-1']);
     expect((await stack.api(`/api/v1/runs/${run.id}/cancel`, { method: 'POST' })).status).toBe(202);
     const final = await stack.waitForRun(run.id, (r) => r.status === 'cancelled', 30_000);
     expect(final.status).toBe('cancelled');
     const lines = (await stack.lines(run.id)).map((l) => l.line);
     expect(lines.at(-1)).toMatch(/^cancelled after/);
+    expect(await host()).toMatchObject({ status: 'idle', runningRuns: 0 });
   });
 
   test("the host's job cap holds across runs: the second waits for a free slot and runs once the first ends", async () => {
@@ -106,14 +112,16 @@ describe('a host reached over SSH', () => {
     expect(final.status).toBe('failed');
     expect(final.error).toMatch(/host key/i);
     expect(final.error).toContain(`127.0.0.1:${port}`);
+    expect(await host()).toMatchObject({ status: 'error', lastError: { message: final.error } });
 
     const reset = await stack.api('/api/v1/hosts/box-1', { method: 'PATCH', json: { resetHostKey: true } });
-    expect(await reset.json()).toMatchObject({ hostKeyPinned: false });
+    expect(await reset.json()).toMatchObject({ hostKeyPinned: false, status: 'error' });
     const again = await stack.startRun('true', {}, 'box-1');
     expect((await stack.waitForRun(again.id)).status).toBe('succeeded');
+    expect(await host()).toMatchObject({ status: 'idle', lastError: null });
   });
 
-  test('wrong credentials and a closed port fail the run with the reason', async () => {
+  test('wrong credentials and a closed port fail the run with the reason, and put the host in error until a contact succeeds', async () => {
     const other = await keyPair(join(dir, 'stranger'));
     const cred = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'stranger-key', kind: 'ssh_key', secret: other.privateKey } });
     const strangerId = ((await cred.json()) as { id: string }).id;
@@ -121,12 +129,24 @@ describe('a host reached over SSH', () => {
     const denied = await stack.waitForRun((await stack.startRun('true', {}, 'box-2')).id);
     expect(denied.status).toBe('failed');
     expect(denied.error).toMatch(/auth/i);
+    const failed = await host('box-2');
+    expect(failed).toMatchObject({ status: 'error', online: false, lastError: { message: `authentication as root failed on 127.0.0.1:${port}: check the credential, and that its public key is in ~root/.ssh/authorized_keys` } });
+    expect(Date.now() - Date.parse(failed.lastError!.at)).toBeLessThan(60_000);
 
     const closed = await freePort();
     await stack.api('/api/v1/hosts', { method: 'POST', json: { id: 'box-3', transport: 'ssh', address: '127.0.0.1', port: closed, username: 'root', credentialId } });
+    expect(await host('box-3')).toMatchObject({ status: 'unreachable', lastError: null });
     const refused = await stack.waitForRun((await stack.startRun('true', {}, 'box-3')).id);
     expect(refused.status).toBe('failed');
     expect(refused.error).toContain(`127.0.0.1:${closed}`);
+    expect(await host('box-3')).toMatchObject({ status: 'error', lastError: { message: `127.0.0.1:${closed} is unreachable: connection refused (is sshd running on that port?)` } });
+    const inError = ((await (await stack.api('/api/v1/hosts?status=error')).json()) as { hosts: HostView[] }).hosts;
+    expect(inError.map((h) => h.id)).toEqual(['box-2', 'box-3']);
+
+    // The right credential alone changes nothing; the next contact that succeeds does.
+    expect(await (await stack.api('/api/v1/hosts/box-2', { method: 'PATCH', json: { credentialId } })).json()).toMatchObject({ status: 'error' });
+    expect((await stack.waitForRun((await stack.startRun('true', {}, 'box-2')).id)).status).toBe('succeeded');
+    expect(await host('box-2')).toMatchObject({ status: 'idle', online: true, lastError: null });
   });
 
   test('a manifest with runner ssh runs on SSH hosts only', async () => {

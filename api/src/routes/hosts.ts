@@ -5,10 +5,10 @@ import proto from '@temporalio/proto';
 import { agentQueue } from '@drydock/temporal';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps, ApiEnv } from '../context.ts';
+import { hostLiveness } from '../host-status.ts';
 import { validate } from '../validation.ts';
 
-/** Three missed agent heartbeats (10 s apart) and a host shows as offline. */
-export const ONLINE_WINDOW_MS = 30_000;
+export { ONLINE_WINDOW_MS } from '../host-status.ts';
 /** Temporal keeps a poller listed for a while after it last polled; older than this, it is gone. */
 const POLLER_WINDOW_MS = 70_000;
 
@@ -48,8 +48,18 @@ export function hostRoutes(deps: ApiDeps) {
       .leftJoin('credentials as c', 'c.id', 'h.credential_id')
       // The lock's mirror; a lease past its expiry no longer counts, even before the lock workflow notices.
       .leftJoin('host_locks as l', (j) => j.onRef('l.host_id', '=', 'h.id').on('l.holder', 'is not', null).on('l.expires_at', '>', sql<Date>`now()`))
+      // Runs going on now, counted per host in one pass: what makes a host busy, whatever its transport.
+      .leftJoin(
+        (eb) => eb.selectFrom('runs').select((r) => ['host_id', r.fn.countAll<string>().as('running')]).where('team_id', '=', teamId).where('status', '=', 'running').groupBy('host_id').as('r'),
+        (j) => j.onRef('r.host_id', '=', 'h.id'),
+      )
+      // Its latest token says whether an admin revoked the agent; a rotation since then issued a working one.
+      .leftJoinLateral(
+        (eb) => eb.selectFrom('agents as a').select(['a.revoked_reason', 'a.revoked_at']).whereRef('a.host_id', '=', 'h.id').orderBy('a.created_at', 'desc').limit(1).as('ag'),
+        (j) => j.onTrue(),
+      )
       .selectAll('h')
-      .select(['c.name as credential_name', 'l.holder as lock_holder'])
+      .select(['c.name as credential_name', 'l.holder as lock_holder', 'r.running', 'ag.revoked_reason', 'ag.revoked_at'])
       .where('h.team_id', '=', teamId);
     if (filter.id) q = q.where('h.id', '=', filter.id);
     // Hosts that carry every tag asked for, as a manifest's host_tags require.
@@ -65,18 +75,30 @@ export function hostRoutes(deps: ApiDeps) {
     const now = Date.now();
     const pollers = await pollersByHost(deps, rows.filter((h) => h.transport === 'agent').map((h) => h.id));
     const all = rows.map((h): HostView => {
-      // An agent is online while it heartbeats or Temporal sees it polling; an SSH host once Drydock has reached it.
-      const online =
-        h.transport === 'agent'
-          ? (h.last_seen_at !== null && now - h.last_seen_at.getTime() < ONLINE_WINDOW_MS) || (pollers.get(h.id) ?? 0) > 0
-          : h.last_seen_at !== null;
       const lock = h.lock_holder;
+      const runningRuns = Number(h.running ?? 0);
+      const { online, status, lastError } = hostLiveness(
+        {
+          id: h.id,
+          transport: h.transport,
+          lastSeenAt: h.last_seen_at,
+          pollers: pollers.get(h.id) ?? 0,
+          runningRuns,
+          heartbeatRunningJobs: h.running_jobs,
+          maintenanceLocked: lock?.type === 'maintenance',
+          lastError: h.last_error !== null ? { message: h.last_error, at: h.last_error_at ?? new Date(now) } : null,
+          revokedAt: h.revoked_reason === 'revoked' ? h.revoked_at : null,
+        },
+        now,
+      );
       return {
         id: h.id,
         name: h.name,
         transport: h.transport,
         online,
-        status: lock?.type === 'maintenance' ? 'maintenance' : online ? 'online' : 'offline',
+        status,
+        runningRuns,
+        lastError,
         lock: lock ? { type: lock.type, holder: lock.holder.name, reason: lock.reason, expiresAt: lock.expiresAt } : null,
         pollers: h.transport === 'agent' ? (pollers.get(h.id) ?? 0) : null,
         lastSeenAt: h.last_seen_at?.toISOString() ?? null,

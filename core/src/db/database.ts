@@ -13,6 +13,7 @@ import * as dockerHosts from './migrations/008-docker-hosts.ts';
 import * as hostLocks from './migrations/009-host-locks.ts';
 import * as bulkExecutions from './migrations/010-bulk-executions.ts';
 import * as hostSlots from './migrations/011-host-slots.ts';
+import * as hostStatus from './migrations/012-host-status.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   '009-host-locks': hostLocks,
   '010-bulk-executions': bulkExecutions,
   '011-host-slots': hostSlots,
+  '012-host-status': hostStatus,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

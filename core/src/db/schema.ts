@@ -46,6 +46,9 @@ export interface HostTable {
   os: string | null;
   agent_version: string | null;
   last_seen_at: Timestamp | null;
+  /** SSH, WinRM and Docker hosts: why the last contact failed at the transport level; null once one succeeds. */
+  last_error: ColumnType<string | null, string | null | undefined, string | null>;
+  last_error_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** Host metrics from the agent's latest heartbeat. */
   load1: Metric;
   load5: Metric;

@@ -29,31 +29,43 @@ export function TransportBadge({ transport }: { transport: HostView['transport']
   );
 }
 
-type HostState = 'online' | 'offline' | 'reached' | 'not-reached' | 'maintenance';
+type StateOf = Pick<HostView, 'transport' | 'status'> & Partial<Pick<HostView, 'lock' | 'lastError' | 'runningRuns' | 'metrics'>>;
 
-const STATE: Record<HostState, { label: string; dot: string; title: string }> = {
-  online: { label: 'online', dot: 'bg-emerald-500', title: 'Its agent sent a heartbeat in the last 30 s' },
-  offline: { label: 'offline', dot: 'bg-slate-400', title: 'No heartbeat from its agent in the last 30 s: runs wait for it to come back' },
-  reached: { label: 'reached', dot: 'bg-emerald-500', title: 'Drydock has connected to it from its central worker' },
-  'not-reached': { label: 'not reached yet', dot: 'bg-slate-400', title: 'Drydock has not connected to it yet: the first run does' },
-  maintenance: { label: 'maintenance', dot: 'bg-amber-500', title: 'Someone holds a maintenance lock on it: runs that need its lock wait until it is released' },
+const STATUS: Record<HostView['status'], { label: string; dot: string; text: string }> = {
+  idle: { label: 'idle', dot: 'bg-emerald-500', text: 'text-slate-900' },
+  busy: { label: 'busy', dot: 'bg-blue-600 animate-pulse', text: 'text-blue-900' },
+  maintenance: { label: 'maintenance', dot: 'bg-amber-500', text: 'text-amber-900' },
+  unreachable: { label: 'unreachable', dot: 'bg-slate-400', text: 'text-slate-600' },
+  error: { label: 'error', dot: 'bg-red-600', text: 'font-medium text-red-700' },
 };
 
-type StateOf = Pick<HostView, 'transport' | 'online'> & Partial<Pick<HostView, 'status' | 'lock'>>;
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
 
-export function hostState(host: StateOf): HostState {
-  if (host.status === 'maintenance') return 'maintenance';
-  if (host.transport === 'agent') return host.online ? 'online' : 'offline';
-  return host.online ? 'reached' : 'not-reached';
+/** What the status means for this host, and what to do about it where something is to be done. */
+export function hostStatusTitle(host: StateOf): string {
+  const agent = host.transport === 'agent';
+  switch (host.status) {
+    case 'maintenance':
+      return host.lock ? `Maintenance lock held by ${host.lock.holder}: ${host.lock.reason}. Runs that need its lock wait until it is released.` : 'Someone holds a maintenance lock on it: runs that need its lock wait until it is released.';
+    case 'error':
+      return host.lastError ? `Needs attention: ${host.lastError.message}` : 'Needs attention: open the host to see why.';
+    case 'unreachable':
+      if (agent) return 'No heartbeat from its agent in the last 30 s and no agent polls its queue: runs on it fail unless it comes back soon. Check that the agent runs on the host and reaches Drydock.';
+      return host.transport === 'docker' ? 'Drydock has not used this engine yet: the first runner docker run does.' : 'Drydock has not connected to it yet: the first run does.';
+    case 'busy': {
+      const jobs = Math.max(host.runningRuns ?? 0, host.metrics?.runningJobs ?? 0);
+      return `Running ${plural(jobs, 'job')} now. New runs start while it has a free slot and wait otherwise.`;
+    }
+    case 'idle':
+      return agent ? 'Its agent is live (a heartbeat in the last 30 s, or polling its queue) and runs nothing now.' : 'Reached, and its last contact succeeded; nothing runs on it now.';
+  }
 }
 
-/** Online or offline for an agent; for an SSH or WinRM host, whether Drydock has reached it yet; maintenance while locked for it. */
+/** The host's status (idle, busy, maintenance, unreachable, error), each its own look, with what it means on hover. */
 export function HostStateBadge({ host }: { host: StateOf }) {
-  const state = hostState(host);
-  const s = STATE[state];
-  const title = state === 'maintenance' && host.lock ? `Maintenance lock held by ${host.lock.holder}: ${host.lock.reason}. Runs that need its lock wait.` : s.title;
+  const s = STATUS[host.status];
   return (
-    <span data-testid="host-state" data-state={state} title={title} className="inline-flex items-center gap-1.5 text-sm whitespace-nowrap">
+    <span data-testid="host-state" data-state={host.status} title={hostStatusTitle(host)} className={`inline-flex items-center gap-1.5 text-sm whitespace-nowrap ${s.text}`}>
       <span aria-hidden className={`size-2 rounded-full ${s.dot}`} />
       {s.label}
     </span>

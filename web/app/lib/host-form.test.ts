@@ -30,7 +30,9 @@ const host: HostView = {
   hostKeyPinned: true,
   winrmAuth: null,
   maxConcurrentJobs: 4,
-  status: 'offline',
+  status: 'unreachable',
+  runningRuns: 0,
+  lastError: null,
   lock: null,
   metrics: null,
 };

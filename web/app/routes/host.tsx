@@ -125,6 +125,26 @@ function Facts({ host: h, now }: { host: HostView; now: number }) {
   );
 }
 
+/** Why the host is in error, and how it clears; the reason names what to fix. */
+function LastError({ host: h, now }: { host: HostView; now: number }) {
+  if (!h.lastError) return null;
+  const clears =
+    h.transport === 'agent'
+      ? 'It clears once the agent has a working token again.'
+      : `It clears at the next ${h.transport === 'docker' ? 'run on this engine' : 'connection'} that succeeds: fix the cause, then run a script here.`;
+  return (
+    <div role="alert" data-testid="host-error" className="rounded border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-900">
+      <p className="font-medium">
+        {h.transport === 'agent' ? 'Its agent was locked out' : 'The last contact failed'} <LastSeen iso={h.lastError.at} now={now} />
+      </p>
+      <p className="mt-1 font-mono text-xs break-words" data-testid="host-error-reason">
+        {h.lastError.message}
+      </p>
+      <p className="mt-1 text-xs text-red-800">{clears}</p>
+    </div>
+  );
+}
+
 function HostKeyPanel({ host, outcome }: { host: HostView; outcome: { ok: boolean; message: string } | undefined }) {
   const navigation = useNavigation();
   const busy = navigation.state !== 'idle' && navigation.formData?.get('_intent') === 'reset-host-key';
@@ -198,7 +218,8 @@ function AgentPanel({ host }: { host: HostView }) {
     <section className="self-start rounded border border-slate-200 bg-white p-4 text-sm text-slate-700">
       <h2 className="mb-2 text-sm font-semibold text-slate-900">Its agent</h2>
       <p>
-        The agent on <span className="font-mono">{host.id}</span> runs this host's scripts and sends a heartbeat every 10&nbsp;s; it shows offline 30&nbsp;s after the last one.
+        The agent on <span className="font-mono">{host.id}</span> runs this host's scripts and sends a heartbeat every 10&nbsp;s; it shows unreachable 30&nbsp;s after the last one,
+        unless Temporal still sees it polling its queue.
       </p>
       <p className="mt-2">
         Its tags come from <code className="font-mono text-xs">DRYDOCK_AGENT_TAGS</code> in the agent's environment and travel with every heartbeat, so change them there.
@@ -278,6 +299,8 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
           {deleteFailure.message}
         </p>
       ) : null}
+
+      <LastError host={h} now={now} />
 
       <Facts host={h} now={now} />
 

@@ -1,4 +1,4 @@
-import { ENVIRONMENTS } from '@drydock/core/api-schemas';
+import { ENVIRONMENTS, HOST_STATUSES, type HostStatus } from '@drydock/core/api-schemas';
 import type { FormEvent } from 'react';
 import { Form, Link, useSubmit } from 'react-router';
 import type { Route } from './+types/hosts';
@@ -17,6 +17,15 @@ export async function loader({ request }: Route.LoaderArgs) {
   const hosts = await loadHostList(request, filters);
   return { filters, hosts, now: Date.now(), deleted: url.searchParams.get('deleted') };
 }
+
+/** The status filter's choices as the select names them; each badge's title says more. */
+const STATUS_OPTION: Record<HostStatus, string> = {
+  idle: 'idle',
+  busy: 'busy (running jobs)',
+  maintenance: 'maintenance (locked)',
+  unreachable: 'unreachable',
+  error: 'error (needs a person)',
+};
 
 const fieldClass = 'rounded border border-slate-300 bg-white px-2 py-1 text-sm shadow-xs focus:border-slate-500 focus:outline-none';
 
@@ -79,9 +88,11 @@ function Filters({ filters }: { filters: HostFilters }) {
         Status
         <select name="status" defaultValue={filters.status} onChange={(e) => apply(e.currentTarget.form)} className={fieldClass}>
           <option value="">any</option>
-          <option value="online">online · reached</option>
-          <option value="offline">offline · not reached</option>
-          <option value="maintenance">maintenance (locked)</option>
+          {HOST_STATUSES.map((status) => (
+            <option key={status} value={status}>
+              {STATUS_OPTION[status]}
+            </option>
+          ))}
         </select>
       </label>
       <label className="flex flex-col text-xs text-slate-600">
@@ -126,7 +137,7 @@ function Tags({ tags }: { tags: string[] }) {
 
 function HostRow({ host: h, now }: { host: HostView; now: number }) {
   return (
-    <tr data-testid="host-row" data-host-id={h.id} data-transport={h.transport} data-online={h.online} className="align-top hover:bg-slate-50">
+    <tr data-testid="host-row" data-host-id={h.id} data-transport={h.transport} data-online={h.online} data-status={h.status} className="align-top hover:bg-slate-50">
       <td className="px-3 py-2">
         <Link to={`/hosts/${encodeURIComponent(h.id)}`} className="font-medium text-blue-700 hover:underline">
           {h.name}
@@ -197,7 +208,7 @@ function HostRow({ host: h, now }: { host: HostView; now: number }) {
 
 export default function HostsPage({ loaderData }: Route.ComponentProps) {
   const { filters, hosts, now, deleted } = loaderData;
-  // Agents go offline within 30 s of their last heartbeat; keep the column honest.
+  // Agents turn unreachable within 30 s of their last heartbeat and runs come and go; keep the column honest.
   useRevalidateWhile(true, 10_000);
   const filtered = isFiltered(filters);
   const count = `${hosts.length} ${hosts.length === 1 ? 'host' : 'hosts'}`;
