@@ -15,6 +15,9 @@ import { jobPolicy } from './job-policy.ts';
 import { RunLogStream } from './log-shipper.ts';
 import { hasProcessLimits, locatePrlimit } from './resource-limits.ts';
 
+/** Activity task polls an agent keeps open on its host's queue. */
+export const AGENT_POLLS = 2;
+
 export interface Agent {
   readonly identity: AgentIdentity;
   run(): Promise<void>;
@@ -78,6 +81,8 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
         ),
     }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentJobs,
+    // Two long polls take one host's jobs as fast as eight would; Temporal's frontend allows 1,200 per namespace.
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: Math.min(AGENT_POLLS, settings.maxConcurrentJobs) },
     // Cancellation reaches an activity only in a heartbeat response: keep that round trip short.
     maxHeartbeatThrottleInterval: '1 second',
     defaultHeartbeatThrottleInterval: '1 second',
