@@ -10,6 +10,7 @@ import { type CaptureLimits, type DockerRunResult, runInDocker } from './docker/
 import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { executeJob } from './job-execution.ts';
+import { unrecorded } from './operations/inventory-answers.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
 
 export interface DockerActivityDeps {
@@ -90,6 +91,8 @@ export function createDockerActivities({ db, blobDir, captureLimits, agentlessMa
                 limits: { memoryMb: container.memory_mb ?? null, cpus: container.cpus ?? null, pids: container.pids ?? null },
               },
               environment: maskEnvironment(job, env),
+              // The container is stopped by now and ran no service manager; its image's package database is not read.
+              ...unrecorded(job.capture, 'not recorded in containers'),
             };
             await storeFile({
               runId: job.runId,

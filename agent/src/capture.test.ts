@@ -67,11 +67,16 @@ const test = baseTest
 
 const LIMITS: CaptureLimits = { maxFileBytes: 1024 * 1024, maxRunBytes: 3 * 1024 * 1024 };
 
-async function capture(f: Fixtures, workDir: string, globs: string[], options: { limits?: CaptureLimits; snapshot?: boolean; j?: AgentScriptJob; env?: Record<string, string> } = {}) {
+async function capture(
+  f: Fixtures,
+  workDir: string,
+  globs: string[],
+  options: { limits?: CaptureLimits; snapshot?: boolean; j?: AgentScriptJob; env?: Record<string, string>; packages?: string[]; services?: string[] } = {},
+) {
   const lines: string[] = [];
   await captureAttempt({
     job: options.j ?? job(),
-    capture: { environment_snapshot: options.snapshot ?? false, artifacts: globs },
+    capture: { environment_snapshot: options.snapshot ?? false, artifacts: globs, packages: options.packages, services: options.services },
     attempt: 1,
     workDir,
     env: options.env ?? { PATH: process.env.PATH ?? '/usr/bin:/bin' },
@@ -222,7 +227,9 @@ describe('the environment snapshot', () => {
     expect(snapshot.interpreter).toMatchObject({ name: 'bash', command: 'bash', version: expect.stringContaining('bash') });
     expect(snapshot.environment.DRYDOCK_PARAM_REGION).toBe('eu');
 
-    await capture({ dir, api }, dir, [], { snapshot: true, j: secretJob, env });
+    expect(snapshot).toMatchObject({ packages: [], services: [] });
+
+    await capture({ dir, api }, dir, [], { snapshot: true, j: secretJob, env, packages: ['bash', 'no-such-package-xyz'], services: ['ssh'] });
     const sent = api.received[0]!;
     expect(sent.url.searchParams.get('kind')).toBe('environment');
     expect(sent.url.searchParams.get('name')).toBe(ENVIRONMENT_SNAPSHOT_NAME);
@@ -230,7 +237,13 @@ describe('the environment snapshot', () => {
     const text = sent.body.toString();
     for (const secret of ['s3cr3t-value', 'hunter2', 'abc', 'xyz', 'user:pw']) expect(text).not.toContain(`"${secret}`);
     expect(text).not.toContain('s3cr3t-value');
-    expect((JSON.parse(text) as EnvironmentSnapshot).host.os.type).toBe('Linux');
+    const sentSnapshot = JSON.parse(text) as EnvironmentSnapshot;
+    expect(sentSnapshot.host.os.type).toBe('Linux');
+    expect(sentSnapshot.packages).toEqual([
+      { name: 'bash', version: expect.stringMatching(/^\d/), source: 'dpkg' },
+      { name: 'no-such-package-xyz', version: null, source: 'dpkg', error: 'dpkg-query: no packages found matching no-such-package-xyz' },
+    ]);
+    expect(sentSnapshot.services).toEqual([{ name: 'ssh', state: null, manager: null, error: expect.stringMatching(/^no systemd on this host/) }]);
   });
 });
 

@@ -7,6 +7,7 @@ import type { Dirent } from 'node:fs';
 import type { Config } from '@drydock/core';
 import { type AgentScriptJob, type ArtifactKind, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture } from '@drydock/core/run-contract';
 import { contentTypeOf, maskEnvironment } from '@drydock/core/job-data';
+import { hostInventory, type InventoryHost } from './host-inventory.ts';
 import { AGENT_VERSION } from './identity.ts';
 import { INTERPRETER_COMMAND } from './script-runner.ts';
 
@@ -81,13 +82,24 @@ function commandVersion(command: string, env: Record<string, string>, cwd: strin
   });
 }
 
-/** What the host looked like when the attempt ended: OS, load, memory, the work directory's disk, the interpreter, the variables. */
-export async function environmentSnapshot(job: AgentScriptJob, workDir: string | null, env: Record<string, string>): Promise<EnvironmentSnapshot> {
+export interface SnapshotOptions {
+  /** The packages and services the manifest names. */
+  capture?: Pick<JobCapture, 'packages' | 'services'>;
+  signal?: AbortSignal;
+  host?: InventoryHost;
+}
+
+/**
+ * What the host looked like when the attempt ended: OS, load, memory, the work directory's disk, the interpreter,
+ * the variables, and the packages and services the manifest names.
+ */
+export async function environmentSnapshot(job: AgentScriptJob, workDir: string | null, env: Record<string, string>, options: SnapshotOptions = {}): Promise<EnvironmentSnapshot> {
   const interpreter = job.interpreter !== null && Object.hasOwn(INTERPRETER_COMMAND, job.interpreter) ? INTERPRETER_COMMAND[job.interpreter] : null;
-  const [distro, disk, interpreterVersion] = await Promise.all([
+  const [distro, disk, interpreterVersion, inventory] = await Promise.all([
     distribution(),
     workDir ? diskOf(workDir) : Promise.resolve(null),
     interpreter ? commandVersion(interpreter.command, env, workDir ?? undefined) : Promise.resolve(null),
+    hostInventory(options.capture ?? {}, env, options.signal ?? new AbortController().signal, options.host),
   ]);
   const [one, five, fifteen] = loadavg();
   const cpuList = cpus();
@@ -106,6 +118,7 @@ export async function environmentSnapshot(job: AgentScriptJob, workDir: string |
     interpreter: interpreter ? { name: interpreter.name, command: interpreter.command, version: interpreterVersion } : null,
     environment: maskEnvironment(job, env),
     agent: { version: AGENT_VERSION, node: process.version },
+    ...inventory,
   };
 }
 
@@ -239,7 +252,7 @@ export async function captureAttempt(o: CaptureAttemptOptions): Promise<void> {
   };
 
   if (o.capture.environment_snapshot) {
-    const snapshot = await environmentSnapshot(job, o.workDir, o.env);
+    const snapshot = await environmentSnapshot(job, o.workDir, o.env, { capture: o.capture, signal: o.signal });
     const bytes = new TextEncoder().encode(`${JSON.stringify(snapshot, null, 2)}\n`);
     await send({ name: ENVIRONMENT_SNAPSHOT_NAME, kind: 'environment', contentType: 'application/json', size: bytes.byteLength, body: new Blob([bytes]) }, 'environment snapshot');
   }

@@ -133,6 +133,35 @@ describe('ManifestSchema', () => {
   });
 });
 
+describe('capture', () => {
+  it('captures nothing unless asked', () => {
+    expect(ManifestSchema.parse(base).capture).toEqual({ environment_snapshot: false, artifacts: [], packages: [], services: [] });
+  });
+
+  it('naming packages or services turns the snapshot on, which records them; parsed again it stays so', () => {
+    const m = ManifestSchema.parse({ ...base, capture: { packages: ['openssl', 'postgresql-15', 'libc6:amd64', 'g++'], services: ['nginx', 'getty@tty1'] } });
+    expect(m.capture).toEqual({ environment_snapshot: true, artifacts: [], packages: ['openssl', 'postgresql-15', 'libc6:amd64', 'g++'], services: ['nginx', 'getty@tty1'] });
+    expect(ManifestSchema.parse(m).capture).toEqual(m.capture);
+  });
+
+  it('refuses a snapshot turned off while it is asked to record packages', () => {
+    expect(problems({ ...base, capture: { environment_snapshot: false, services: ['nginx'] } })).toEqual([
+      'capture.environment_snapshot: packages and services are recorded in the environment snapshot; remove environment_snapshot: false',
+    ]);
+  });
+
+  it.each(['-rf', '--all', 'nginx*', 'a b', '$(reboot)', 'x;y', '../etc', '', 'a'.repeat(129)])('refuses the name %j: names only, never an option, a pattern or a path', (name) => {
+    expect(problems({ ...base, capture: { packages: [name] } })).toEqual([
+      'capture.packages.0: package names are letters, digits and . + _ - @ : (starting with a letter or digit, at most 128)',
+    ]);
+  });
+
+  it('refuses a name given twice, and more than 50 names', () => {
+    expect(problems({ ...base, capture: { services: ['nginx', 'ssh', 'nginx'] } })).toEqual(['capture.services.2: service "nginx" is named twice']);
+    expect(problems({ ...base, capture: { packages: Array.from({ length: 51 }, (_, i) => `p${i}`) } })).toEqual(['capture.packages: at most 50 packages']);
+  });
+});
+
 describe('validateParams', () => {
   const all = parameters(
     { name: 'service', title: 'Service', type: 'string', required: true },

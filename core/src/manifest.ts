@@ -99,10 +99,39 @@ export const SuccessCriteriaSchema = z.strictObject({
 });
 export type SuccessCriteria = z.infer<typeof SuccessCriteriaSchema>;
 
-export const CaptureSchema = z.strictObject({
-  environment_snapshot: z.boolean().default(false),
-  artifacts: z.array(ArtifactGlob).default([]),
-});
+/** A package or service name as its manager spells it: never a pattern, an option or a path, as it reaches dpkg-query, rpm, systemctl or Get-Service. */
+export const INVENTORY_NAME = /^[A-Za-z0-9][A-Za-z0-9.+_@:-]{0,127}$/;
+/** How many packages, and how many services, one manifest may name: each is a lookup on the host after every attempt. */
+export const MAX_INVENTORY_NAMES = 50;
+
+function inventoryNames(what: 'package' | 'service') {
+  return z
+    .array(z.string().regex(INVENTORY_NAME, { error: `${what} names are letters, digits and . + _ - @ : (starting with a letter or digit, at most 128)` }))
+    .max(MAX_INVENTORY_NAMES, { error: `at most ${MAX_INVENTORY_NAMES} ${what}s` })
+    .superRefine((names, ctx) => {
+      names.forEach((name, i) => {
+        if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `${what} "${name}" is named twice` });
+      });
+    })
+    .default([]);
+}
+
+export const CaptureSchema = z
+  .strictObject({
+    environment_snapshot: z.boolean().optional(),
+    artifacts: z.array(ArtifactGlob).default([]),
+    /** Packages whose installed version the snapshot records. */
+    packages: inventoryNames('package'),
+    /** Services whose state the snapshot records. */
+    services: inventoryNames('service'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.environment_snapshot === false && (c.packages.length > 0 || c.services.length > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['environment_snapshot'], message: 'packages and services are recorded in the environment snapshot; remove environment_snapshot: false' });
+    }
+  })
+  // Naming packages or services asks for the snapshot they are recorded in.
+  .transform((c) => ({ environment_snapshot: c.environment_snapshot ?? (c.packages.length > 0 || c.services.length > 0), artifacts: c.artifacts, packages: c.packages, services: c.services }));
 
 /** runner docker: what the throwaway container gets. Nothing is shared with it unless asked. */
 export const ContainerSchema = z.strictObject({

@@ -55,6 +55,34 @@ export interface JobCapture {
   environment_snapshot: boolean;
   /** Globs relative to the run's work directory (the script's cwd). */
   artifacts: string[];
+  /** Packages whose version the snapshot records. Absent in jobs of runs started before packages were recorded. */
+  packages?: string[];
+  /** Services whose state the snapshot records. Absent as packages are. */
+  services?: string[];
+}
+
+export const PACKAGE_SOURCES = ['dpkg', 'rpm', 'apk', 'windows'] as const;
+export type PackageSource = (typeof PACKAGE_SOURCES)[number];
+export const SERVICE_MANAGERS = ['systemd', 'windows', 'openrc'] as const;
+export type ServiceManager = (typeof SERVICE_MANAGERS)[number];
+
+/** One package the manifest names, as the host's package manager knows it. */
+export interface PackageFact {
+  name: string;
+  /** The installed version; null when it is not installed or could not be asked (`error` says why). */
+  version: string | null;
+  /** The package manager that answered; null when the host has none Drydock reads. */
+  source: PackageSource | null;
+  error?: string;
+}
+
+/** One service the manifest names, as the host's service manager sees it. */
+export interface ServiceFact {
+  name: string;
+  /** systemd's ActiveState (active, inactive, failed, …), OpenRC's status, Windows' Status (Running, Stopped, …); null when unknown (`error` says why). */
+  state: string | null;
+  manager: ServiceManager | null;
+  error?: string;
 }
 
 export const ARTIFACT_KINDS = ['artifact', 'environment'] as const;
@@ -98,6 +126,10 @@ export interface EnvironmentSnapshot {
   /** The variables the script ran with; secrets and secret-looking names masked. */
   environment: Record<string, string>;
   agent: { version: string; node: string };
+  /** The packages `capture.packages` names, in its order. Absent in snapshots taken before packages were recorded. */
+  packages?: PackageFact[];
+  /** The services `capture.services` names, in its order. Absent as packages are. */
+  services?: ServiceFact[];
 }
 
 export interface AgentScriptResult {

@@ -59,3 +59,15 @@ test('pick a script from the catalog, fix a bad value, run it, and watch it succ
   expect(await page.getByTestId('run-table').textContent()).toContain('Echo parameters');
   await page.screenshot({ path: join(OUTPUT, 'run-history.png'), fullPage: true });
 });
+
+test('a run that captured shows its snapshot with the packages and services its manifest names', async () => {
+  const run = await stack.startRun('capture-demo', { big_mb: 0 });
+  expect((await stack.waitForRun(run.id)).status).toBe('succeeded');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(`${stack.config.webUrl}/runs/${run.id}`);
+  const packages = page.getByTestId('snapshot-packages');
+  await expect.poll(() => packages.locator('[data-name="bash"]').textContent()).toMatch(/^bash: \d\S* \(dpkg\)$/);
+  expect(await packages.locator('[data-name="no-such-package-xyz"]').textContent()).toBe('no-such-package-xyz: dpkg-query: no packages found matching no-such-package-xyz');
+  expect(await page.getByTestId('snapshot-services').locator('[data-name="ssh"]').textContent()).toMatch(/^ssh: no systemd on this host/);
+  await page.screenshot({ path: join(OUTPUT, 'run-snapshot.png'), fullPage: true });
+});

@@ -31,6 +31,8 @@ host_tags: [containers]
 capture:
   environment_snapshot: true
   artifacts: [out/*.txt]
+  packages: [busybox]
+  services: [crond]
 parameters:
   - name: target
     type: string
@@ -126,7 +128,14 @@ describe('a Docker engine host', () => {
     expect(await (await stack.api(report.downloadUrl)).text()).toBe(`report for ${target}\n`);
     const snapshotText = await (await stack.api(artifacts[0]!.downloadUrl)).text();
     expect(snapshotText).not.toContain(secret);
-    const snapshot = JSON.parse(snapshotText) as { container: { image: string; imageId: string; network: boolean; limits: { memoryMb: number } }; environment: Record<string, string> };
+    const snapshot = JSON.parse(snapshotText) as {
+      container: { image: string; imageId: string; network: boolean; limits: { memoryMb: number } };
+      environment: Record<string, string>;
+      packages: unknown[];
+      services: unknown[];
+    };
+    expect(snapshot.packages).toEqual([{ name: 'busybox', version: null, source: null, error: 'not recorded in containers' }]);
+    expect(snapshot.services).toEqual([{ name: 'crond', state: null, manager: null, error: 'not recorded in containers' }]);
     expect(snapshot.container).toMatchObject({ image: BUSYBOX_IMAGE, network: false, limits: { memoryMb: 64 } });
     expect(snapshot.container.imageId).toMatch(/^sha256:/);
     expect(snapshot.environment).toMatchObject({ DRYDOCK_PARAM_API_TOKEN: SECRET_MASK, DRYDOCK_PARAM_TARGET: target, DRYDOCK_HOST_ID: 'engine-1' });

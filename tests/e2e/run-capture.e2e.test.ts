@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -71,6 +72,12 @@ describe('a run whose manifest asks for capture', () => {
     expect(snapshot.disk?.totalMb).toBeGreaterThan(0);
     expect(snapshot.interpreter?.version).toContain('bash');
     expect(snapshot.environment).toMatchObject({ DRYDOCK_PARAM_API_TOKEN: '••••••', DRYDOCK_PARAM_BIG_MB: '2', DRYDOCK_RUN_ID: run.id });
+    // The packages and services capture-demo names: this Debian machine has dpkg-query, and was not booted with systemd.
+    expect(snapshot.packages).toEqual([
+      { name: 'bash', version: execFileSync('dpkg-query', ['-W', '-f=${Version}', 'bash'], { encoding: 'utf8' }), source: 'dpkg' },
+      { name: 'no-such-package-xyz', version: null, source: 'dpkg', error: 'dpkg-query: no packages found matching no-such-package-xyz' },
+    ]);
+    expect(snapshot.services).toEqual([{ name: 'ssh', state: null, manager: null, error: 'no systemd on this host (it was not booted with systemd as init), nor OpenRC' }]);
 
     const lines = (await stack.lines(run.id)).map((l) => l.line);
     expect(lines.some((l) => l.includes(secret))).toBe(false);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -201,6 +202,12 @@ describe('run capture on an SSH host', { timeout: 180_000 }, () => {
         expect(snapshot.interpreter).toMatchObject({ name: 'bash', version: expect.stringContaining('bash') });
         expect(snapshot.environment).toMatchObject({ DRYDOCK_PARAM_API_TOKEN: '••••••', DRYDOCK_PARAM_BIG_MB: '4', DRYDOCK_HOST_ID: 'box-ops' });
         expect(bytes.toString()).not.toContain('ssh-capture-secret');
+        // capture-demo names them; the SSH host is this Debian machine, which has dpkg-query and was not booted with systemd.
+        expect(snapshot.packages).toEqual([
+          { name: 'bash', version: execFileSync('dpkg-query', ['-W', '-f=${Version}', 'bash'], { encoding: 'utf8' }), source: 'dpkg' },
+          { name: 'no-such-package-xyz', version: null, source: 'dpkg', error: 'dpkg-query: no packages found matching no-such-package-xyz' },
+        ]);
+        expect(snapshot.services).toEqual([{ name: 'ssh', state: null, manager: null, error: 'no systemd on this host (it was not booted with systemd as init), nor OpenRC' }]);
       }
     }
   });

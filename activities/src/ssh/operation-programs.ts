@@ -1,5 +1,6 @@
 import { BODY_READ_LIMIT } from '../operations/service-health.ts';
 import { CONTAINS_READ_LIMIT } from '../operations/file-validation.ts';
+import { APK_DATABASE, DPKG_FORMAT, INVENTORY_BUDGET_SECONDS, LOOKUP_TIMEOUT_SECONDS, OPENRC_RUNTIME_DIR, RPM_FORMAT, SYSTEMD_RUNTIME_DIR } from '../operations/inventory-answers.ts';
 
 /**
  * The fixed POSIX sh programs that host operations and capture run on an SSH host. Each is sent as the script
@@ -136,9 +137,73 @@ exit 0
 `;
 
 /**
+ * The packages DRYDOCK_OP_PACKAGE_<i> (DRYDOCK_OP_PACKAGES of them) and services DRYDOCK_OP_SERVICE_<i>: each
+ * name is one argument of the argv inventory-answers.ts builds for the agent, run with `timeout` where it exists,
+ * every tool the host has asked (dpkg-query, rpm, the apk database read by awk). Each answer goes back whole as
+ * `pkg-out|pkg-err <i> <tool> <line>` and `pkg-rc <i> <tool> <code>` (`svc-…` for services), judged by the
+ * agent's code; past INVENTORY_BUDGET_SECONDS the names left are `pkg-late <i>` / `svc-late <i>`.
+ */
+const INVENTORY = `to=; if command -v timeout >/dev/null 2>&1; then to=1; fi
+look() { if [ -n "$to" ]; then env LC_ALL=C SYSTEMD_PAGER= timeout ${LOOKUP_TIMEOUT_SECONDS} "$@"; else env LC_ALL=C SYSTEMD_PAGER= "$@"; fi; }
+now() { d=$(date +%s 2>/dev/null); case $d in ''|*[!0-9]*) echo 0 ;; *) echo "$d" ;; esac; }
+t0=$(now)
+late() { [ $(( $(now) - t0 )) -ge ${INVENTORY_BUDGET_SECONDS} ]; }
+report() {
+  while IFS= read -r l || [ -n "$l" ]; do say "$1-out" "$2" "$3" "$l"; done < ./out
+  while IFS= read -r l || [ -n "$l" ]; do say "$1-err" "$2" "$3" "$l"; done < ./err
+  say "$1-rc" "$2" "$3" "$4"
+}
+n=\${DRYDOCK_OP_PACKAGES:-0}
+case $n in ''|*[!0-9]*) n=0 ;; esac
+if [ "$n" -gt 0 ]; then
+  m=
+  if command -v dpkg-query >/dev/null 2>&1; then m="$m dpkg"; fi
+  if command -v rpm >/dev/null 2>&1; then m="$m rpm"; fi
+  if [ -r ${APK_DATABASE} ]; then m="$m apk"; fi
+  say pkg-tools $m
+  i=0
+  while [ "$i" -lt "$n" ]; do
+    eval "p=\\\${DRYDOCK_OP_PACKAGE_$i-}"
+    if late; then say pkg-late "$i"; else
+      for w in $m; do
+        case $w in
+          dpkg) look dpkg-query -W -f='${DPKG_FORMAT}' -- "$p" > ./out 2> ./err ;;
+          rpm) look rpm -q --qf '${RPM_FORMAT}' "$p" > ./out 2> ./err ;;
+          apk) env DRYDOCK_NAME="$p" awk 'BEGIN { n = ENVIRON["DRYDOCK_NAME"] } /^$/ { m = 0 } /^P:/ { m = (substr($0, 3) == n) } m && /^V:/ { print substr($0, 3); exit }' ${APK_DATABASE} > ./out 2> ./err ;;
+        esac
+        report pkg "$i" "$w" "$?"
+      done
+    fi
+    i=$((i + 1))
+  done
+fi
+n=\${DRYDOCK_OP_SERVICES:-0}
+case $n in ''|*[!0-9]*) n=0 ;; esac
+if [ "$n" -gt 0 ]; then
+  g=
+  if [ -d ${SYSTEMD_RUNTIME_DIR} ] && command -v systemctl >/dev/null 2>&1; then g=systemd
+  elif [ -d ${OPENRC_RUNTIME_DIR} ] && command -v rc-service >/dev/null 2>&1; then g=openrc
+  fi
+  say svc-manager "$g"
+  i=0
+  while [ -n "$g" ] && [ "$i" -lt "$n" ]; do
+    eval "s=\\\${DRYDOCK_OP_SERVICE_$i-}"
+    if late; then say svc-late "$i"; else
+      case $g in
+        systemd) look systemctl show --no-pager -p LoadState -p ActiveState -- "$s" > ./out 2> ./err ;;
+        openrc) look rc-service "$s" status > ./out 2> ./err ;;
+      esac
+      report svc "$i" "$g" "$?"
+    fi
+    i=$((i + 1))
+  done
+fi`;
+
+/**
  * The environment snapshot: uname, os-release, /proc (uptime, load, CPUs, memory), df of DRYDOCK_OP_DISK,
- * `<DRYDOCK_OP_INTERPRETER> --version` within 5 s, and the login session's variables (NUL-separated, base64,
- * where env -0 and base64 exist, so a value with a line break stays whole).
+ * `<DRYDOCK_OP_INTERPRETER> --version` within 5 s, the packages and services asked for (INVENTORY), and the
+ * login session's variables (NUL-separated, base64, where env -0 and base64 exist, so a value with a line
+ * break stays whole).
  */
 export const SNAPSHOT_PROGRAM = `${SAY}
 say kernel-name "$(uname -s 2>/dev/null)"
@@ -170,6 +235,7 @@ if [ -n "$DRYDOCK_OP_INTERPRETER" ] && command -v "$DRYDOCK_OP_INTERPRETER" >/de
   fi
   say interpreter "$v"
 fi
+${INVENTORY}
 if env -0 >/dev/null 2>&1 && command -v base64 >/dev/null 2>&1; then
   env -0 | base64 | sed "s/^/$t env0 /"
 else

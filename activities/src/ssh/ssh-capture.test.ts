@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -7,7 +8,8 @@ import { describe, expect, test as baseTest } from 'vitest';
 import { freePort } from '@drydock/core';
 import type { EnvironmentSnapshot } from '@drydock/core/run-contract';
 import { agentScriptJob } from '@drydock/core/testing';
-import { type CapturedContent, captureOverSsh, removeWorkDir } from './ssh-capture.ts';
+import { NO_SERVICE_MANAGER, NOT_LOOKED_UP, REFUSED_NAME } from '../operations/inventory-answers.ts';
+import { type CapturedContent, captureOverSsh, inventoryEnv, inventoryFromFacts, removeWorkDir } from './ssh-capture.ts';
 import { openSession, type SshSession } from './ssh-connection.ts';
 import { runJobInSession } from './ssh-transport.ts';
 import { keyPair, type Sshd, startSshd } from './sshd-fixtures.ts';
@@ -56,7 +58,12 @@ echo "token is $DRYDOCK_PARAM_API_TOKEN"
 `;
 
 async function runAndCapture(host: Host, globs: string[], limits = { maxFileBytes: 2 * MB, maxRunBytes: 200 * MB }) {
-  const job = agentScriptJob({ content: SCRIPT, params: { api_token: 'cap-secret-1234' }, secretNames: ['api_token'], capture: { environment_snapshot: true, artifacts: globs } });
+  const job = agentScriptJob({
+    content: SCRIPT,
+    params: { api_token: 'cap-secret-1234' },
+    secretNames: ['api_token'],
+    capture: { environment_snapshot: true, artifacts: globs, packages: ['bash', 'no-such-package-xyz', 'libc6:amd64'], services: ['ssh'] },
+  });
   const exit = await runJobInSession(host.session, { target: host.target, job, onLine: () => {}, signal: new AbortController().signal, workDirBase: host.dir, keepWorkDir: true });
   expect(exit.exitCode).toBe(0);
   expect(exit.workDir).toMatch(new RegExp(`^${host.dir}/drydock-ssh\\.`));
@@ -114,6 +121,15 @@ describe('capture over SSH', () => {
     expect(snapshot.environment.PATH).toBeTruthy();
     expect(Object.keys(snapshot.environment).filter((n) => n.startsWith('DRYDOCK_OP_'))).toEqual([]);
     expect(JSON.stringify(snapshot)).not.toContain('cap-secret-1234');
+    // The sshd fixture is this Debian machine: dpkg-query answers, and it was not booted with systemd.
+    const bash = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'bash'], { encoding: 'utf8' });
+    expect(snapshot.packages).toEqual([
+      { name: 'bash', version: bash, source: 'dpkg' },
+      { name: 'no-such-package-xyz', version: null, source: 'dpkg', error: 'dpkg-query: no packages found matching no-such-package-xyz' },
+      process.arch === 'x64' ? { name: 'libc6:amd64', version: expect.stringMatching(/^2\./), source: 'dpkg' } : expect.objectContaining({ name: 'libc6:amd64' }),
+    ]);
+    expect(snapshot.services).toEqual([{ name: 'ssh', state: null, manager: null, error: NO_SERVICE_MANAGER }]);
+    expect(Object.keys(snapshot.environment).filter((n) => n === 'DRYDOCK_NAME' || n === 'LC_ALL')).toEqual([]);
 
     expect(existsSync(workDir)).toBe(true);
     const removed: string[] = [];
@@ -153,5 +169,46 @@ describe('capture over SSH', () => {
     await removeWorkDir(host.session, host.where, keep, (line) => said.push(line));
     expect(existsSync(keep)).toBe(true);
     expect(said[0]).toMatch(/^could not remove the run's work directory/);
+  });
+});
+
+describe('packages and services from the snapshot program’s facts', () => {
+  const exit = { exitCode: 0, signal: null, timedOut: false, cancelled: false, durationMs: 1, stderrTail: '', workDir: null };
+
+  test('names go as numbered variables; one the schema refuses is not sent', () => {
+    expect(inventoryEnv({ packages: ['openssl', '$(reboot)', 'nginx'], services: [] })).toEqual({
+      DRYDOCK_OP_PACKAGES: '2',
+      DRYDOCK_OP_PACKAGE_0: 'openssl',
+      DRYDOCK_OP_PACKAGE_1: 'nginx',
+      DRYDOCK_OP_SERVICES: '0',
+    });
+  });
+
+  test('on an RPM host with systemd: rpm’s answers and systemctl show’s, judged as on an agent', () => {
+    const facts: [string, string][] = [
+      ['pkg-tools', 'rpm'],
+      ['pkg-out', '0 rpm 3.0.7-27.el9'],
+      ['pkg-rc', '0 rpm 0'],
+      ['pkg-out', '1 rpm package nginx is not installed'],
+      ['pkg-rc', '1 rpm 1'],
+      ['pkg-late', '2'],
+      ['svc-manager', 'systemd'],
+      ['svc-out', '0 systemd LoadState=loaded'],
+      ['svc-out', '0 systemd ActiveState=active'],
+      ['svc-rc', '0 systemd 0'],
+      ['svc-rc', '1 systemd 124'],
+    ];
+    expect(inventoryFromFacts({ facts, exit }, { packages: ['openssl', '-rf', 'nginx', 'curl'], services: ['sshd', 'postgresql'] })).toEqual({
+      packages: [
+        { name: 'openssl', version: '3.0.7-27.el9', source: 'rpm' },
+        { name: '-rf', version: null, source: null, error: REFUSED_NAME },
+        { name: 'nginx', version: null, source: 'rpm', error: 'rpm: package nginx is not installed' },
+        { name: 'curl', version: null, source: null, error: NOT_LOOKED_UP },
+      ],
+      services: [
+        { name: 'sshd', state: 'active', manager: 'systemd' },
+        { name: 'postgresql', state: null, manager: 'systemd', error: 'systemctl gave no answer within 5 s' },
+      ],
+    });
   });
 });

@@ -2,8 +2,22 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { contentTypeOf, maskEnvironment } from '@drydock/core/job-data';
-import { type AgentScriptJob, type ArtifactKind, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture } from '@drydock/core/run-contract';
+import { type AgentScriptJob, type ArtifactKind, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture, type PackageFact, type ServiceFact } from '@drydock/core/run-contract';
 import { captureBudget, type CaptureBudget, type CaptureLimits, DRYDOCK_VERSION, formatBytes, globInsideWorkDir, MAX_ARTIFACT_FILES, type Stored } from '../central-capture.ts';
+import {
+  inventoryNameAllowed,
+  NO_SERVICE_MANAGER,
+  NOT_LOOKED_UP,
+  PACKAGE_TOOLS,
+  packageFact,
+  type PackageTool,
+  readApkLookup,
+  readDpkg,
+  readRpm,
+  REFUSED_NAME,
+  serviceFact,
+  type ToolAnswer,
+} from '../operations/inventory-answers.ts';
 import { REMOVE_WORK_DIR_PROGRAM, SNAPSHOT_PROGRAM } from './operation-programs.ts';
 import { type ProgramRun, runRemoteProgram } from './ssh-operations.ts';
 import { INTERPRETER_COMMAND, type SshSession } from './ssh-transport.ts';
@@ -61,12 +75,73 @@ function loginEnvironment(run: ProgramRun): Record<string, string> {
   return env;
 }
 
+/** The names SNAPSHOT_PROGRAM looks up, as DRYDOCK_OP_PACKAGE_<i> and DRYDOCK_OP_SERVICE_<i>; a name the schema would refuse is not sent. */
+export function inventoryEnv(capture: Pick<JobCapture, 'packages' | 'services'>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [prefix, names] of [['PACKAGE', capture.packages ?? []], ['SERVICE', capture.services ?? []]] as const) {
+    const sent = names.filter(inventoryNameAllowed);
+    env[`DRYDOCK_OP_${prefix}S`] = String(sent.length);
+    sent.forEach((name, i) => (env[`DRYDOCK_OP_${prefix}_${i}`] = name));
+  }
+  return env;
+}
+
+/** What each tool said about sent name `i`, from `<kind>-out|err|rc <i> <tool> <value>` facts. */
+function toolAnswers(run: ProgramRun, kind: 'pkg' | 'svc'): Map<string, ToolAnswer> {
+  const answers = new Map<string, ToolAnswer>();
+  for (const [key, value] of run.facts) {
+    const stream = key === `${kind}-out` ? 'stdout' : key === `${kind}-err` ? 'stderr' : key === `${kind}-rc` ? 'rc' : null;
+    if (stream === null) continue;
+    const match = /^(\d+) (\S+)(?: (.*))?$/s.exec(value);
+    if (!match) continue;
+    const id = `${match[1]} ${match[2]}`;
+    const answer = answers.get(id) ?? { code: null, stdout: [], stderr: [], timedOut: false };
+    const rest = match[3] ?? '';
+    if (stream === 'rc') {
+      answer.code = Number(rest);
+      // timeout(1) exits 124 when it had to stop the tool.
+      answer.timedOut = answer.code === 124;
+    } else answer[stream].push(rest);
+    answers.set(id, answer);
+  }
+  return answers;
+}
+
+/** The packages and services SNAPSHOT_PROGRAM looked up, judged as the agent judges them, in the order the manifest names them. */
+export function inventoryFromFacts(run: ProgramRun, capture: Pick<JobCapture, 'packages' | 'services'>): { packages: PackageFact[]; services: ServiceFact[] } {
+  const late = (kind: 'pkg' | 'svc', i: number) => run.facts.some(([key, value]) => key === `${kind}-late` && value === String(i));
+  const pkgs = toolAnswers(run, 'pkg');
+  const tools = (fact(run, 'pkg-tools') ?? '').split(/\s+/).filter((t): t is PackageTool => (PACKAGE_TOOLS as readonly string[]).includes(t));
+  let sentPackage = 0;
+  const packages = (capture.packages ?? []).map((name): PackageFact => {
+    if (!inventoryNameAllowed(name)) return { name, version: null, source: null, error: REFUSED_NAME };
+    const i = sentPackage++;
+    if (late('pkg', i)) return { name, version: null, source: null, error: NOT_LOOKED_UP };
+    const answers = tools.map((tool) => {
+      const answer = pkgs.get(`${i} ${tool}`) ?? { code: null, stdout: [], stderr: ['the host sent no answer'], timedOut: false };
+      return { tool, answer: tool === 'dpkg' ? readDpkg(name, answer) : tool === 'rpm' ? readRpm(answer) : readApkLookup(name, answer) };
+    });
+    return packageFact(name, answers);
+  });
+  const svcs = toolAnswers(run, 'svc');
+  const manager = fact(run, 'svc-manager');
+  let sentService = 0;
+  const services = (capture.services ?? []).map((name): ServiceFact => {
+    if (!inventoryNameAllowed(name)) return { name, state: null, manager: null, error: REFUSED_NAME };
+    const i = sentService++;
+    if (manager !== 'systemd' && manager !== 'openrc') return { name, state: null, manager: null, error: NO_SERVICE_MANAGER };
+    if (late('svc', i)) return { name, state: null, manager, error: NOT_LOOKED_UP };
+    return serviceFact(name, manager, svcs.get(`${i} ${manager}`) ?? { code: null, stdout: [], stderr: ['the host sent no answer'], timedOut: false });
+  });
+  return { packages, services };
+}
+
 /**
  * The agent's EnvironmentSnapshot, from what SNAPSHOT_PROGRAM reported on the host. `agent` names this worker
  * (Drydock and Node), which took the snapshot; `environment` is the login session's variables with the job's
  * DRYDOCK_* over them, as the script had them, masked as the agent masks them.
  */
-export function snapshotFromFacts(run: ProgramRun, job: AgentScriptJob, scriptEnv: Record<string, string>, diskPath: string | null): EnvironmentSnapshot {
+export function snapshotFromFacts(run: ProgramRun, job: AgentScriptJob, scriptEnv: Record<string, string>, diskPath: string | null, capture: Pick<JobCapture, 'packages' | 'services'> = {}): EnvironmentSnapshot {
   const distribution: Record<string, string> = {};
   for (const line of factsOf(run, 'os-release')) {
     const match = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
@@ -109,6 +184,7 @@ export function snapshotFromFacts(run: ProgramRun, job: AgentScriptJob, scriptEn
     interpreter: interpreter ? { name: job.interpreter!, command: interpreter.command, version: version ? version.slice(0, 200) : null } : null,
     environment: maskEnvironment(job, { ...loginEnvironment(run), ...scriptEnv }),
     agent: { version: DRYDOCK_VERSION, node: process.version },
+    ...inventoryFromFacts(run, capture),
   };
 }
 
@@ -214,7 +290,7 @@ async function snapshot(o: SshCaptureOptions, budget: CaptureBudget): Promise<vo
       o.where,
       {
         program: SNAPSHOT_PROGRAM,
-        env: { DRYDOCK_OP_DISK: o.workDir ?? '', DRYDOCK_OP_INTERPRETER: o.job.commandTemplate === null ? interpreter : '' },
+        env: { DRYDOCK_OP_DISK: o.workDir ?? '', DRYDOCK_OP_INTERPRETER: o.job.commandTemplate === null ? interpreter : '', ...inventoryEnv(o.capture) },
         timeoutSeconds: SNAPSHOT_SECONDS,
         what: 'the environment snapshot',
       },
@@ -228,7 +304,7 @@ async function snapshot(o: SshCaptureOptions, budget: CaptureBudget): Promise<vo
     o.log(`environment snapshot not captured: ${run.exit.cancelled ? 'capture was stopped' : `the host gave no answer within ${SNAPSHOT_SECONDS} s`}`);
     return;
   }
-  const content = new TextEncoder().encode(`${JSON.stringify(snapshotFromFacts(run, o.job, o.scriptEnv, o.workDir), null, 2)}\n`);
+  const content = new TextEncoder().encode(`${JSON.stringify(snapshotFromFacts(run, o.job, o.scriptEnv, o.workDir, o.capture), null, 2)}\n`);
   if (!budget.admits(content.byteLength, 'environment snapshot')) return;
   await budget.store('environment snapshot', () => o.store({ name: ENVIRONMENT_SNAPSHOT_NAME, kind: 'environment', contentType: 'application/json', content }));
 }

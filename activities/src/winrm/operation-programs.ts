@@ -1,5 +1,6 @@
 import { CONTAINS_READ_LIMIT } from '../operations/file-validation.ts';
 import { BODY_READ_LIMIT } from '../operations/service-health.ts';
+import { WINDOWS_INVENTORY_FRAGMENT } from '../operations/inventory-answers.ts';
 
 /**
  * The fixed PowerShell programs that host operations and capture run on a WinRM host. Each is sent as the
@@ -183,8 +184,9 @@ exit 0
 
 /**
  * The environment snapshot: Win32_OperatingSystem and Win32_Processor (CIM), with DRYDOCK_OP_DISK the drive of the
- * temp directory (where the wrapper ran the script),
- * the PowerShell version and the session's variables, as one JSON document in base64.
+ * temp directory (where the wrapper ran the script), the PowerShell version, the session's variables, and the
+ * packages and services DRYDOCK_OP_PACKAGES and DRYDOCK_OP_SERVICES name (WINDOWS_INVENTORY_FRAGMENT), as one
+ * JSON document in base64.
  */
 export const SNAPSHOT_PROGRAM = `${HEAD}
 $os = Get-CimInstance Win32_OperatingSystem
@@ -197,6 +199,7 @@ if (Value 'DISK') {
 }
 $variables = @{}
 foreach ($entry in [Environment]::GetEnvironmentVariables().GetEnumerator()) { $variables[[string]$entry.Key] = [string]$entry.Value }
+${WINDOWS_INVENTORY_FRAGMENT}
 $document = @{
   hostname = $env:COMPUTERNAME
   caption = $os.Caption
@@ -210,6 +213,8 @@ $document = @{
   disk = $disk
   powershell = $PSVersionTable.PSVersion.ToString()
   environment = $variables
+  packages = $drydockInventory.packages
+  services = $drydockInventory.services
 }
 $b64 = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes(($document | ConvertTo-Json -Depth 4 -Compress)))
 for ($i = 0; $i -lt $b64.Length; $i += 12000) { Say 'json' $b64.Substring($i, [Math]::Min(12000, $b64.Length - $i)) }

@@ -1,6 +1,7 @@
 import { maskEnvironment } from '@drydock/core/job-data';
 import { type AgentScriptJob, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture } from '@drydock/core/run-contract';
 import { captureBudget, type CaptureLimits, DRYDOCK_VERSION } from '../central-capture.ts';
+import { windowsInventory, windowsInventoryEnv } from '../operations/inventory-answers.ts';
 import type { StoreCaptured } from '../ssh/ssh-capture.ts';
 import { SNAPSHOT_PROGRAM } from './operation-programs.ts';
 import { type RunWinrmInvocation, runWinrmProgram, type WinrmProgramRun } from './winrm-operations.ts';
@@ -22,6 +23,9 @@ export interface WindowsFacts {
   disk?: { path: string; totalBytes: number; freeBytes: number } | null;
   powershell?: string;
   environment?: Record<string, string>;
+  /** WINDOWS_INVENTORY_FRAGMENT's entries, read by windowsInventory. */
+  packages?: unknown;
+  services?: unknown;
 }
 
 /** %PROCESSOR_ARCHITECTURE% as Node's os.arch() and os.machine() say it on Windows. */
@@ -46,7 +50,7 @@ export function windowsFacts(run: WinrmProgramRun): WindowsFacts {
  * (Windows_NT, win32, the version as release, the edition as version), no distribution and no load average
  * (Windows has neither, and an agent there reports none), `agent` naming this worker, which took it.
  */
-export function windowsSnapshot(facts: WindowsFacts, job: AgentScriptJob, scriptEnv: Record<string, string>): EnvironmentSnapshot {
+export function windowsSnapshot(facts: WindowsFacts, job: AgentScriptJob, scriptEnv: Record<string, string>, capture: Pick<JobCapture, 'packages' | 'services'> = {}): EnvironmentSnapshot {
   const arch = ARCH[facts.architecture ?? ''] ?? { arch: (facts.architecture ?? '').toLowerCase(), machine: (facts.architecture ?? '').toLowerCase() };
   const login: Record<string, string> = {};
   for (const [name, value] of Object.entries(facts.environment ?? {})) if (!name.toUpperCase().startsWith('DRYDOCK_OP_')) login[name] = value;
@@ -69,6 +73,7 @@ export function windowsSnapshot(facts: WindowsFacts, job: AgentScriptJob, script
       job.interpreter === 'powershell' ? { name: 'powershell', command: 'powershell.exe', version: facts.powershell ? `Windows PowerShell ${facts.powershell}` : null } : null,
     environment: maskEnvironment(job, { ...login, ...scriptEnv }),
     agent: { version: DRYDOCK_VERSION, node: process.version },
+    ...windowsInventory(facts, capture),
   };
 }
 
@@ -96,11 +101,11 @@ export async function captureOverWinrm(o: WinrmCaptureOptions): Promise<void> {
     try {
       const run = await runWinrmProgram(
         o.run,
-        { program: SNAPSHOT_PROGRAM, env: { DRYDOCK_OP_DISK: o.job.operation === null ? '1' : '' }, timeoutSeconds: SNAPSHOT_SECONDS, what: 'the environment snapshot' },
+        { program: SNAPSHOT_PROGRAM, env: { DRYDOCK_OP_DISK: o.job.operation === null ? '1' : '', ...windowsInventoryEnv(o.capture) }, timeoutSeconds: SNAPSHOT_SECONDS, what: 'the environment snapshot' },
         o.signal,
       );
       if (run.exit.cancelled || run.exit.timedOut) throw new Error(run.exit.cancelled ? 'capture was stopped' : `the host gave no answer within ${SNAPSHOT_SECONDS} s`);
-      const content = new TextEncoder().encode(`${JSON.stringify(windowsSnapshot(windowsFacts(run), o.job, o.scriptEnv), null, 2)}\n`);
+      const content = new TextEncoder().encode(`${JSON.stringify(windowsSnapshot(windowsFacts(run), o.job, o.scriptEnv, o.capture), null, 2)}\n`);
       if (budget.admits(content.byteLength, 'environment snapshot')) {
         await budget.store('environment snapshot', () => o.store({ name: ENVIRONMENT_SNAPSHOT_NAME, kind: 'environment', contentType: 'application/json', content }));
       }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test as baseTest } from 'vitest';
 import type { Operation, OperationResult } from '@drydock/core/operations';
 import { operationRefusal } from '@drydock/core/operations';
+import type { EnvironmentSnapshot } from '@drydock/core/run-contract';
 import { agentScriptJob } from '@drydock/core/testing';
 import { runOperation } from '../operations/run-operation.ts';
 import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, SNAPSHOT_PROGRAM, WINDOWS_SERVICE_PROGRAM } from './operation-programs.ts';
@@ -219,6 +220,48 @@ describe('capture over WinRM', () => {
     expect(snapshot.disk).toMatchObject({ totalMb: 130048, freeMb: 95367, usedMb: 34681 });
     expect(snapshot.interpreter).toEqual({ name: 'powershell', command: 'powershell.exe', version: 'Windows PowerShell 5.1.17763.1852' });
     expect(snapshot.environment).toEqual({ API_TOKEN: '••••••', DRYDOCK_PARAM_API_KEY: '••••••', DRYDOCK_RUN_ID: 'run-1', Path: 'C:\\Windows\\system32' });
+    expect(snapshot).toMatchObject({ packages: [], services: [] });
+  });
+
+  test('the packages and services asked for go as variables, and come back in the snapshot', async () => {
+    const withInventory = {
+      ...facts,
+      environment: { ...facts.environment, DRYDOCK_OP_PACKAGES: 'Git\nPostgreSQL' },
+      packages: [{ name: 'Git', found: true, version: '2.47.1' }, { name: 'PostgreSQL', found: false }],
+      services: { name: 'W32Time', state: 'Running' },
+    };
+    const json = b64(JSON.stringify(withInventory));
+    let sent: Record<string, string> = {};
+    const run: RunWinrmInvocation = async (invocation, context) => {
+      sent = invocation.env;
+      context.onLine({ stream: 'stdout', line: `${invocation.env.DRYDOCK_OP_TAG} json ${json}`, ts: new Date() });
+      return { certFingerprint: 'AB', exit: { exitCode: 0, signal: null, timedOut: false, cancelled: false, durationMs: 1, stderrTail: '' } };
+    };
+    const job = agentScriptJob({ interpreter: 'powershell', capture: { environment_snapshot: true, artifacts: [], packages: ['Git', 'PostgreSQL'], services: ['W32Time'] } });
+    const stored: Uint8Array[] = [];
+    await captureOverWinrm({
+      run,
+      job,
+      capture: job.capture!,
+      attempt: 1,
+      scriptEnv: {},
+      limits: { maxFileBytes: 1024 * 1024, maxRunBytes: 1024 * 1024 },
+      store: async (file) => {
+        stored.push(file.content);
+        return { size: file.content.byteLength, sha256: 'f'.repeat(64) };
+      },
+      log: () => {},
+      signal: new AbortController().signal,
+    });
+    expect(sent).toMatchObject({ DRYDOCK_OP_PACKAGES: 'Git\nPostgreSQL', DRYDOCK_OP_SERVICES: 'W32Time' });
+    expect(SNAPSHOT_PROGRAM).not.toContain('PostgreSQL');
+    const snapshot = JSON.parse(Buffer.from(stored[0]!).toString()) as EnvironmentSnapshot;
+    expect(snapshot.packages).toEqual([
+      { name: 'Git', version: '2.47.1', source: 'windows' },
+      { name: 'PostgreSQL', version: null, source: 'windows', error: 'no uninstall entry has the DisplayName or key name PostgreSQL' },
+    ]);
+    expect(snapshot.services).toEqual([{ name: 'W32Time', state: 'Running', manager: 'windows' }]);
+    expect(Object.keys(snapshot.environment).some((n) => n.startsWith('DRYDOCK_OP_'))).toBe(false);
   });
 
   test('the snapshot is stored; artifacts are not, and the log says why', async () => {

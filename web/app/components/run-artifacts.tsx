@@ -27,6 +27,9 @@ function Row({ term, children }: { term: string; children: ReactNode }) {
 
 function Snapshot({ snapshot, attempt }: { snapshot: EnvironmentSnapshot; attempt: number }) {
   const { host, disk, interpreter } = snapshot;
+  // Snapshots taken before packages and services were recorded have neither.
+  const packages = snapshot.packages ?? [];
+  const services = snapshot.services ?? [];
   const distro = host.distribution?.PRETTY_NAME ?? host.distribution?.NAME;
   const variables = Object.entries(snapshot.environment);
   return (
@@ -62,6 +65,30 @@ function Snapshot({ snapshot, attempt }: { snapshot: EnvironmentSnapshot; attemp
         <Row term="Agent">
           {snapshot.agent.version} on Node {snapshot.agent.node}
         </Row>
+        {packages.length > 0 ? (
+          <Row term="Packages">
+            <ul data-testid="snapshot-packages">
+              {packages.map((p) => (
+                <li key={p.name} data-name={p.name}>
+                  {p.name}: {p.version ?? <span className="text-slate-500">{p.error ?? 'no version'}</span>}
+                  {p.version && p.source ? <span className="text-slate-500"> ({p.source})</span> : null}
+                </li>
+              ))}
+            </ul>
+          </Row>
+        ) : null}
+        {services.length > 0 ? (
+          <Row term="Services">
+            <ul data-testid="snapshot-services">
+              {services.map((s) => (
+                <li key={s.name} data-name={s.name}>
+                  {s.name}: {s.state ?? <span className="text-slate-500">{s.error ?? 'no state'}</span>}
+                  {s.state && s.manager ? <span className="text-slate-500"> ({s.manager})</span> : null}
+                </li>
+              ))}
+            </ul>
+          </Row>
+        ) : null}
       </dl>
       <details className="mt-2">
         <summary className="cursor-pointer text-xs text-slate-600">Environment variables ({variables.length}, secrets masked)</summary>
