@@ -4,7 +4,7 @@ import type { Db } from '@drydock/core';
 import { directoryBlobStore } from '@drydock/core/blob-store';
 import { contentTypeOf, maskEnvironment, paramEnvName } from '@drydock/core/job-data';
 import type { ContainerOptions } from '@drydock/core/manifest';
-import { type AgentScriptJob, type AgentScriptResult, ENVIRONMENT_SNAPSHOT_NAME } from '@drydock/core/run-contract';
+import { type AgentScriptJob, type AgentScriptResult, type ContainerSnapshot, ENVIRONMENT_SNAPSHOT_NAME } from '@drydock/core/run-contract';
 import { DbLogSink } from './db-log-sink.ts';
 import { type CaptureLimits, type DockerRunResult, runInDocker } from './docker/docker-transport.ts';
 import { noteHostReached, withContactNoted } from './host-contact.ts';
@@ -82,7 +82,7 @@ export function createDockerActivities({ db, blobDir, captureLimits, agentlessMa
           if (job.capture?.environment_snapshot && ran.container) {
             const env: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };
             for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = Array.isArray(value) ? value.join(',') : String(value);
-            const snapshot = {
+            const snapshot: ContainerSnapshot = {
               capturedAt: new Date().toISOString(),
               container: {
                 ...ran.container,

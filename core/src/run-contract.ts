@@ -132,6 +132,29 @@ export interface EnvironmentSnapshot {
   services?: ServiceFact[];
 }
 
+/** The snapshot of a `runner: docker` attempt: the container it ran in, not a host. */
+export interface ContainerSnapshot {
+  capturedAt: string;
+  container: {
+    image: string;
+    imageId: string;
+    /** The image's USER; empty for root. */
+    user: string;
+    /** The image's /etc/os-release; null when it has none. */
+    distribution: Record<string, string> | null;
+    engine: { version: string | null; apiVersion: string | null; os: string | null; arch: string | null; kernel: string | null };
+    network: boolean;
+    readOnly: boolean;
+    limits: { memoryMb: number | null; cpus: number | null; pids: number | null };
+  };
+  environment: Record<string, string>;
+  packages?: PackageFact[];
+  services?: ServiceFact[];
+}
+
+/** What an attempt's `drydock-environment.json` holds: a host's snapshot, or a container's. */
+export type RunSnapshot = EnvironmentSnapshot | ContainerSnapshot;
+
 export interface AgentScriptResult {
   attempt: number;
   exitCode: number;

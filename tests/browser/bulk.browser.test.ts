@@ -63,7 +63,7 @@ async function tickHost(page: Page, hostId: string, total: number) {
 test('run a script on a named host: the form checks first, the preview says "1 host", the grid follows it to succeeded', async () => {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await openBulkForm(page, 'echo-params');
-  const listed = await page.locator('input[name="hostIds"]').evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).value));
+  const listed = await page.locator('input[name="hostIds"]').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('value')));
   expect(listed).toEqual(expect.arrayContaining(['local', ...fleet.hostIds]));
 
   await page.getByTestId('preview-bulk').click();

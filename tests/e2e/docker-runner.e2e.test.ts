@@ -81,7 +81,7 @@ beforeAll(async () => {
   await mkdir(join(catalog, 'scripts'));
   for (const [name, text] of Object.entries(manifests)) await writeFile(join(catalog, 'manifests', name), text);
   for (const [name, text] of Object.entries(scripts)) await writeFile(join(catalog, 'scripts', name), text);
-  stack = await startTestStack({ env: { DRYDOCK_CATALOG_DIR: catalog } });
+  stack = await startTestStack({ env: { DRYDOCK_CATALOG_DIR: catalog }, processes: ['api', 'worker', 'agent', 'web'] });
   const res = await stack.api('/api/v1/hosts', { method: 'POST', json: { id: 'engine-1', transport: 'docker', environment: 'dev', tags: ['containers'] } });
   expect(res.status).toBe(201);
 }, 600_000);
@@ -143,6 +143,14 @@ describe('a Docker engine host', () => {
     expect(await leftovers(engine, run.id)).toEqual({ containers: [], volumes: [] });
     const host = (await (await stack.api('/api/v1/hosts/engine-1')).json()) as HostView;
     expect(host).toMatchObject({ online: true, status: 'idle', lastError: null });
+
+    // The run page, rendered by the web server, shows the container's snapshot (not a host's).
+    const page = await (await fetch(`${stack.config.webUrl}/runs/${run.id}`)).text();
+    const shown = page.slice(page.indexOf('data-testid="environment-snapshot"'));
+    expect(shown).toContain(BUSYBOX_IMAGE);
+    expect(shown).toContain('none (loopback only)');
+    expect(shown).toContain('64 MB memory');
+    expect(shown).not.toContain(secret);
   });
 
   test('cancel stops the container and removes it', async () => {

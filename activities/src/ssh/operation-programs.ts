@@ -129,10 +129,7 @@ if ! command -v systemctl >/dev/null 2>&1; then say nosystemd path; exit 0; fi
 LC_ALL=C SYSTEMD_PAGER= systemctl show --no-pager --property=LoadState,ActiveState,SubState -- "$DRYDOCK_OP_UNIT" > ./show 2> ./error
 say rc "$?"
 while IFS= read -r l || [ -n "$l" ]; do say prop "$l"; done < ./show
-if [ -s ./error ]; then
-  say error "$(grep '^curl: ' ./error | head -n 1)"
-  say cause "$(grep -m 1 -o 'failed: .*' ./error)"
-fi
+if [ -s ./error ]; then say error "$(head -n 1 ./error)"; fi
 exit 0
 `;
 

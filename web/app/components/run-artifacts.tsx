@@ -1,4 +1,4 @@
-import type { EnvironmentSnapshot, RunArtifactView } from '@drydock/core/run-contract';
+import type { ContainerSnapshot, EnvironmentSnapshot, RunArtifactView, RunSnapshot } from '@drydock/core/run-contract';
 import type { ReactNode } from 'react';
 
 /** `12 B`, `3.4 kB`, `2.0 MB`, as the agent's log lines say them. */
@@ -25,19 +25,31 @@ function Row({ term, children }: { term: string; children: ReactNode }) {
   );
 }
 
-function Snapshot({ snapshot, attempt }: { snapshot: EnvironmentSnapshot; attempt: number }) {
-  const { host, disk, interpreter } = snapshot;
-  // Snapshots taken before packages and services were recorded have neither.
-  const packages = snapshot.packages ?? [];
-  const services = snapshot.services ?? [];
-  const distro = host.distribution?.PRETTY_NAME ?? host.distribution?.NAME;
-  const variables = Object.entries(snapshot.environment);
+function ContainerRows({ container }: { container: ContainerSnapshot['container'] }) {
+  const distro = container.distribution?.PRETTY_NAME ?? container.distribution?.NAME;
+  const { limits, engine } = container;
+  const set = [limits.memoryMb !== null ? `${limits.memoryMb} MB memory` : null, limits.cpus !== null ? `${limits.cpus} CPUs` : null, limits.pids !== null ? `${limits.pids} processes` : null].filter(Boolean);
   return (
-    <div data-testid="environment-snapshot" className="mt-3 border-t border-slate-100 pt-3">
-      <h3 className="mb-1 text-xs font-semibold text-slate-700">
-        Environment after attempt {attempt} <span className="font-normal text-slate-500">({snapshot.capturedAt})</span>
-      </h3>
-      <dl>
+    <>
+      <Row term="Image">
+        {container.image} <span className="text-slate-500">({container.imageId.slice(0, 19)})</span>
+      </Row>
+      <Row term="OS">{distro ?? 'the image has no /etc/os-release'}</Row>
+      <Row term="User">{container.user || 'root'}</Row>
+      <Row term="Network">{container.network ? "the engine's default network" : 'none (loopback only)'}</Row>
+      <Row term="Limits">{set.length > 0 ? set.join(', ') : "the engine's defaults"}{container.readOnly ? ', image read-only' : ''}</Row>
+      <Row term="Engine">
+        Docker {engine.version ?? '?'} (API {engine.apiVersion ?? '?'}) · {engine.os ?? '?'} {engine.kernel ?? ''} ({engine.arch ?? '?'})
+      </Row>
+    </>
+  );
+}
+
+function HostRows({ snapshot }: { snapshot: EnvironmentSnapshot }) {
+  const { host, disk, interpreter } = snapshot;
+  const distro = host.distribution?.PRETTY_NAME ?? host.distribution?.NAME;
+  return (
+    <>
         <Row term="Host">{host.hostname}</Row>
         <Row term="OS">
           {distro ? `${distro} · ` : ''}
@@ -65,6 +77,22 @@ function Snapshot({ snapshot, attempt }: { snapshot: EnvironmentSnapshot; attemp
         <Row term="Agent">
           {snapshot.agent.version} on Node {snapshot.agent.node}
         </Row>
+    </>
+  );
+}
+
+function Snapshot({ snapshot, attempt }: { snapshot: RunSnapshot; attempt: number }) {
+  // Snapshots taken before packages and services were recorded have neither.
+  const packages = snapshot.packages ?? [];
+  const services = snapshot.services ?? [];
+  const variables = Object.entries(snapshot.environment);
+  return (
+    <div data-testid="environment-snapshot" className="mt-3 border-t border-slate-100 pt-3">
+      <h3 className="mb-1 text-xs font-semibold text-slate-700">
+        Environment after attempt {attempt} <span className="font-normal text-slate-500">({snapshot.capturedAt})</span>
+      </h3>
+      <dl>
+        {'container' in snapshot ? <ContainerRows container={snapshot.container} /> : <HostRows snapshot={snapshot} />}
         {packages.length > 0 ? (
           <Row term="Packages">
             <ul data-testid="snapshot-packages">
@@ -120,7 +148,7 @@ export function RunArtifacts({
   active,
 }: {
   artifacts: RunArtifactView[];
-  snapshot: { attempt: number; content: EnvironmentSnapshot } | null;
+  snapshot: { attempt: number; content: RunSnapshot } | null;
   active: boolean;
 }) {
   const attempts = new Set(artifacts.map((a) => a.attempt)).size > 1;

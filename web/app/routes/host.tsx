@@ -4,6 +4,7 @@ import type { Route } from './+types/host';
 import { ConfirmDelete } from '../components/confirm-delete.tsx';
 import { HostStateBadge, LastSeen, hostTarget, TransportBadge, WINRM_AUTH_LABEL } from '../components/host-badges.tsx';
 import { HostForm } from '../components/host-form.tsx';
+import { HostMetrics } from '../components/host-metrics.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import type { HostView } from '../lib/api-views.ts';
 import { deleteHost, loadHost, loadHostCredentials, loadJumpHosts, resetHostKey, updateHost } from '../lib/hosts.server.ts';
@@ -117,6 +118,9 @@ function Facts({ host: h, now }: { host: HostView; now: number }) {
           </Fact>
           <Fact term="Last heartbeat">
             <LastSeen iso={h.lastSeenAt} now={now} testId="host-last-seen" />
+          </Fact>
+          <Fact term="Load · memory · disk · uptime">
+            <HostMetrics metrics={h.metrics} />
           </Fact>
         </>
       )}

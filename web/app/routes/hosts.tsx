@@ -3,6 +3,7 @@ import type { FormEvent } from 'react';
 import { Form, Link, useSubmit } from 'react-router';
 import type { Route } from './+types/hosts';
 import { HostStateBadge, LastSeen, hostTarget, TransportBadge, WINRM_AUTH_LABEL } from '../components/host-badges.tsx';
+import { HostMetrics } from '../components/host-metrics.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import type { HostView } from '../lib/api-views.ts';
 import { loadHostList, readHostFilters, type HostFilters } from '../lib/hosts.server.ts';
@@ -181,6 +182,9 @@ function HostRow({ host: h, now }: { host: HostView; now: number }) {
           </span>
         )}
       </td>
+      <td className="px-3 py-2">
+        <HostMetrics metrics={h.metrics} />
+      </td>
       <td className="px-3 py-2 text-xs">
         <LastSeen iso={h.lastSeenAt} now={now} testId="host-last-seen" />
       </td>
@@ -255,6 +259,7 @@ export default function HostsPage({ loaderData }: Route.ComponentProps) {
                 <th className="px-3 py-2 font-medium">Group</th>
                 <th className="px-3 py-2 font-medium">Tags</th>
                 <th className="px-3 py-2 font-medium">Address · system</th>
+                <th className="px-3 py-2 font-medium" title="From the agent's latest heartbeat">Load · memory · disk · uptime</th>
                 <th className="px-3 py-2 font-medium">Last seen</th>
                 <th className="px-3 py-2 text-center font-medium" title="An SSH host's key, a WinRM host's HTTPS certificate">
                   Key pinned

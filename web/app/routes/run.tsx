@@ -1,5 +1,5 @@
 import type { LogLineView } from '@drydock/core/api-schemas';
-import type { EnvironmentSnapshot, RunArtifactView } from '@drydock/core/run-contract';
+import type { RunArtifactView, RunSnapshot } from '@drydock/core/run-contract';
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Form, Link, data, useNavigation, useRevalidator } from 'react-router';
 import type { Route } from './+types/run';
@@ -28,7 +28,7 @@ export async function loader({ request, params }: Route.LoaderArgs) {
   ]);
   // The latest attempt's snapshot is shown on the page; a snapshot that cannot be read is still listed for download.
   const latest = artifacts.filter((a) => a.kind === 'environment').at(-1);
-  const content = latest ? await callApi<EnvironmentSnapshot>(request, latest.downloadUrl) : null;
+  const content = latest ? await callApi<RunSnapshot>(request, latest.downloadUrl) : null;
   const snapshot = latest && content?.ok && content.body ? { attempt: latest.attempt, content: content.body } : null;
   return { run, lines, artifacts, snapshot };
 }
