@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@drydock/core';
 import { describe, expect, test as baseTest } from 'vitest';
-import { AgentConfigError, type AgentSettings, loadAgentSettings } from './agent-config.ts';
+import { AgentConfigError, agentPolls, type AgentSettings, loadAgentSettings } from './agent-config.ts';
 
 interface Files {
   dir: string;
@@ -197,5 +197,11 @@ describe('loadAgentSettings', () => {
     const file = await files.write('agent.yaml', 'token: dda_secret_token\n', 0o644);
     const { notes } = await load({ DRYDOCK_AGENT_CONFIG: file });
     expect(notes).toEqual([`${file} holds token but others can read it (mode 644); run chmod 600 ${file}`]);
+  });
+});
+
+describe('agentPolls', () => {
+  test('one poll per four job slots, at least two, never more than the slots', () => {
+    expect([1, 2, 8, 9, 20, 1000].map(agentPolls)).toEqual([1, 2, 2, 3, 5, 250]);
   });
 });

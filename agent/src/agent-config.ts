@@ -266,3 +266,11 @@ export async function loadAgentSettings(config: Config): Promise<{ settings: Age
   }
   return { settings, notes };
 }
+
+/**
+ * Activity task polls an agent keeps open on its host's queue: one per four job slots, at least two (one poll
+ * is re-armed while the other waits), so the default agent (8 slots) holds 2 and ~600 agents fit one frontend.
+ */
+export function agentPolls(maxConcurrentJobs: number): number {
+  return Math.min(maxConcurrentJobs, Math.max(2, Math.ceil(maxConcurrentJobs / 4)));
+}

@@ -7,7 +7,7 @@ import { createAgentActivities } from './activities.ts';
 import { reapOrphans } from './script-runner.ts';
 import { captureLimits } from './capture.ts';
 import { artifactUploader } from './capture-upload.ts';
-import type { AgentSettings } from './agent-config.ts';
+import { type AgentSettings, agentPolls } from './agent-config.ts';
 import type { AgentLog } from './agent-log.ts';
 import { hostMetrics } from './host-metrics.ts';
 import { AGENT_VERSION, type AgentIdentity, obtainIdentity, refusal, rotateToken } from './identity.ts';
@@ -15,8 +15,6 @@ import { jobPolicy } from './job-policy.ts';
 import { RunLogStream } from './log-shipper.ts';
 import { hasProcessLimits, locatePrlimit } from './resource-limits.ts';
 
-/** Activity task polls an agent keeps open on its host's queue. */
-export const AGENT_POLLS = 2;
 
 export interface Agent {
   readonly identity: AgentIdentity;
@@ -81,8 +79,8 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
         ),
     }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentJobs,
-    // Two long polls take one host's jobs as fast as eight would; Temporal's frontend allows 1,200 per namespace.
-    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: Math.min(AGENT_POLLS, settings.maxConcurrentJobs) },
+    // Polls grow with job slots, slowly: Temporal's frontend allows 1,200 per namespace, shared by every agent.
+    activityTaskPollerBehavior: { type: 'simple-maximum', maximum: agentPolls(settings.maxConcurrentJobs) },
     // Cancellation reaches an activity only in a heartbeat response: keep that round trip short.
     maxHeartbeatThrottleInterval: '1 second',
     defaultHeartbeatThrottleInterval: '1 second',
