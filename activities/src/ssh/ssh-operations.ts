@@ -12,6 +12,7 @@ import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, SYSTEMD_P
 import { ENV_NAME } from './remote-wrapper.ts';
 import { SshError } from './ssh-error.ts';
 import { type InvocationExit, runInvocation, type ScriptLine, type SshSession } from './ssh-transport.ts';
+import { complaints, fact, httpCheckEnv } from '../operations/fact-programs.ts';
 
 /** A remote program's facts (`<tag> key value` lines, in order) and everything else it printed. */
 export interface ProgramRun {
@@ -70,17 +71,6 @@ export async function runRemoteProgram(session: SshSession, where: string, spec:
     },
   );
   return { facts, exit };
-}
-
-/** What a program that only reports facts says on stderr is a problem it met: the log keeps it. */
-function complaints(context: OperationContext): (line: ScriptLine) => void {
-  return (line) => {
-    if (line.stream === 'stderr') context.log.line(line.line);
-  };
-}
-
-function fact(run: ProgramRun, key: string): string | undefined {
-  return run.facts.find(([k]) => k === key)?.[1];
 }
 
 /** Why a look-only program gave no facts: cancelled, too slow, or killed. */
@@ -230,12 +220,7 @@ async function serviceHealth(host: SshOperationHost, op: ServiceHealthOperation,
         host.where,
         {
           program: HTTP_PROGRAM,
-          env: {
-            DRYDOCK_OP_URL: http.url,
-            DRYDOCK_OP_METHOD: http.method ?? 'GET',
-            DRYDOCK_OP_TIMEOUT: String(timeoutSeconds),
-            DRYDOCK_OP_BODY: http.expect_body_contains === undefined ? '' : '1',
-          },
+          env: httpCheckEnv(http, timeoutSeconds),
           timeoutSeconds: timeoutSeconds + HTTP_MARGIN_SECONDS,
           what: 'the HTTP check',
           onOutput: complaints(context),

@@ -10,6 +10,7 @@ import type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
 import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, WINDOWS_SERVICE_PROGRAM } from './operation-programs.ts';
 import type { WinrmInvocation } from './powershell-wrapper.ts';
 import { runWinrmInvocation, type WinrmRunResult, type WinrmTarget } from './winrm-transport.ts';
+import { complaints, fact, httpCheckEnv } from '../operations/fact-programs.ts';
 
 /** A program's facts (`<tag> key value` lines, in order) and how it ended. */
 export interface WinrmProgramRun {
@@ -63,17 +64,6 @@ export async function runWinrmProgram(run: RunWinrmInvocation, spec: WinrmProgra
     },
   });
   return { facts, exit: ran.exit };
-}
-
-/** What a program that only reports facts says on stderr is a problem it met: the log keeps it. */
-function complaints(context: OperationContext): (line: ScriptLine) => void {
-  return (line) => {
-    if (line.stream === 'stderr') context.log.line(line.line);
-  };
-}
-
-function fact(run: WinrmProgramRun, key: string): string | undefined {
-  return run.facts.find(([k]) => k === key)?.[1];
 }
 
 /** A fact the program sent as base64 of UTF-8 (free text: names, messages). */
@@ -275,12 +265,7 @@ async function serviceHealth(run: RunWinrmInvocation, where: string, op: Service
         run,
         {
           program: HTTP_PROGRAM,
-          env: {
-            DRYDOCK_OP_URL: http.url,
-            DRYDOCK_OP_METHOD: http.method ?? 'GET',
-            DRYDOCK_OP_TIMEOUT: String(timeoutSeconds),
-            DRYDOCK_OP_BODY: http.expect_body_contains === undefined ? '' : '1',
-          },
+          env: httpCheckEnv(http, timeoutSeconds),
           timeoutSeconds: timeoutSeconds + HTTP_MARGIN_SECONDS,
           what: 'the HTTP check',
           onOutput: complaints(context),
