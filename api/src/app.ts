@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { sql } from 'kysely';
-import { ConflictError, DrydockError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '@drydock/core';
+import { ConflictError, databaseUnavailable, DrydockError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '@drydock/core';
 import { codecFromConfig } from '@drydock/temporal';
 import { auditMiddleware } from './audit.ts';
 import { authMiddleware } from './auth.ts';
@@ -11,6 +10,7 @@ import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
 import { agentArtifactRoutes, runArtifactRoutes } from './routes/artifacts.ts';
 import { bulkRoutes } from './routes/bulk.ts';
 import { codecRoutes } from './routes/codec.ts';
+import { healthRoutes } from './routes/health.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -36,6 +36,12 @@ export function createApp(deps: ApiDeps) {
       return c.json({ error: { code: err.code, message: err.message, ...fields } }, statusOf(err));
     }
     if (err instanceof HTTPException) return c.json({ error: { code: 'http', message: err.message } }, err.status);
+    const unavailable = databaseUnavailable(err);
+    if (unavailable) {
+      // An outage, not a bug: said once in the API's log; callers (agents included) retry on 503.
+      deps.databaseOutage?.down(unavailable);
+      return c.json({ error: { code: 'unavailable', message: 'the database does not answer; try again shortly' } }, 503);
+    }
     console.error(`${c.req.method} ${c.req.path} failed:`, err);
     return c.json({ error: { code: 'internal', message: 'internal error; the API log has the details' } }, 500);
   });
@@ -44,14 +50,7 @@ export function createApp(deps: ApiDeps) {
   app.use(auditMiddleware(deps));
   app.use(authMiddleware(deps));
 
-  app.get('/health', async (c) => {
-    const [database, temporal] = await Promise.all([
-      sql`select 1`.execute(deps.db).then(() => 'ok', (e: Error) => `down: ${e.message}`),
-      deps.temporal.connection.workflowService.getSystemInfo({}).then(() => 'ok', (e: Error) => `down: ${e.message}`),
-    ]);
-    const ok = database === 'ok' && temporal === 'ok';
-    return c.json({ status: ok ? 'ok' : 'degraded', database, temporal }, ok ? 200 : 503);
-  });
+  app.route('/health', healthRoutes(deps));
   app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument(deps.config.apiUrl)));
   app.get('/api/v1/me', (c) => {
     const u = c.get('user')!;

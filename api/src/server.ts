@@ -1,5 +1,6 @@
 import { serve } from '@hono/node-server';
-import { assertPortFree, CatalogStore, type Config, ensureLocalAdmin, migrateToLatest, openDatabase, secretBoxFromConfig } from '@drydock/core';
+import { sql } from 'kysely';
+import { assertPortFree, CatalogStore, type Config, ensureLocalAdmin, migrateToLatest, openDatabase, outageWatch, secretBoxFromConfig } from '@drydock/core';
 import { connectClient, ensureSearchAttributes } from '@drydock/temporal';
 import { createApp } from './app.ts';
 import { createLogBus } from './log-bus.ts';
@@ -18,7 +19,12 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
   const temporal = await connectClient(config);
   // Runs are started with Drydock's search attributes; a namespace without them would refuse every start.
   await ensureSearchAttributes(temporal.connection, config.TEMPORAL_NAMESPACE);
-  const logBus = await createLogBus(database.sql);
+  const logBus = await createLogBus(database.sql, databaseUrl);
+  const databaseOutage = outageWatch({
+    what: `the database at ${new URL(databaseUrl).host}`,
+    probe: () => sql`select 1`.execute(database.db),
+    say: (line) => console.error(line),
+  });
   const deps = {
     config,
     db: database.db,
@@ -27,6 +33,7 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
     secrets: secretBoxFromConfig(config),
     logBus,
     localUser,
+    databaseOutage,
   };
   await ensureLocalCatalog(deps);
   const app = createApp(deps);
@@ -43,6 +50,7 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
     // Postgres may be going down at the same moment (Ctrl-C signals every process): closing is best effort.
+    databaseOutage.stop();
     await logBus.close().catch(() => {});
     await temporal.close().catch(() => {});
     await database.close().catch(() => {});

@@ -13,6 +13,8 @@ export * from './run-contract.ts';
 export * from './bootstrap.ts';
 export * from './db/schema.ts';
 export * from './db/database.ts';
+export * from './db/availability.ts';
 export * from './ports.ts';
+export * from './outage-watch.ts';
 export * from './host-lock.ts';
 export * from './host-lock-schemas.ts';

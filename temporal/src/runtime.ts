@@ -1,9 +1,54 @@
-import { DefaultLogger, type LogLevel, Runtime } from '@temporalio/worker';
-import type { Config } from '@drydock/core';
+import { connect } from 'node:net';
+import { DefaultLogger, type LogEntry, type LogLevel, Runtime } from '@temporalio/worker';
+import { type Config, outageWatch } from '@drydock/core';
 
 const SDK_LEVEL: Record<Config['DRYDOCK_LOG_LEVEL'], LogLevel> = { debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR' };
 
-/** The SDK's INFO is worker lifecycle chatter; Drydock's `info` shows SDK warnings and errors only. */
-export function installWorkerRuntime(config: Config): void {
-  Runtime.install({ logger: new DefaultLogger(SDK_LEVEL[config.DRYDOCK_LOG_LEVEL]) });
+/** What the SDK says, again and again, while the Temporal frontend does not answer: every retried call, every failed heartbeat. */
+const CONNECTION_TROUBLE = [/^gRPC call \S+ retried \d+ times/, /^Error when recording heartbeat/, /^Network error while completing activity/, /^Failed to (poll|complete)/];
+/** Said for each attempt that ended while Temporal had given it up; the workflow asks the agent instead (recoverAttempt). */
+const EXPECTED_AFTER_OUTAGE = [/^Activity not found on completion/];
+
+/** Whether a TCP connection to `address` (host:port) opens within 2 s. */
+function listening(address: string): Promise<void> {
+  const at = address.lastIndexOf(':');
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: address.slice(0, at), port: Number(address.slice(at + 1)), timeout: 2_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error('timed out'));
+    });
+    socket.once('error', reject);
+  });
+}
+
+function shortReason(entry: LogEntry): string {
+  const text = `${entry.message} ${JSON.stringify(entry.meta ?? {})}`;
+  if (/tcp connect error|Connection refused|ECONNREFUSED/i.test(text)) return 'connection refused';
+  const status = /code: (\w+)/.exec(text)?.[1];
+  return status ? `gRPC ${status}` : entry.message;
+}
+
+/**
+ * The SDK's INFO is worker lifecycle chatter; Drydock's `info` shows SDK warnings and errors only. Core's own
+ * lines come through the same logger, so an outage of Temporal is two lines (it does not answer; it answers
+ * again) instead of a retry line per call, while the workers keep retrying by themselves.
+ */
+export function installWorkerRuntime(config: Config, options: { temporalAddress?: string } = {}): void {
+  const level = SDK_LEVEL[config.DRYDOCK_LOG_LEVEL];
+  const address = options.temporalAddress ?? config.temporalAddress;
+  const outage = outageWatch({ what: `Temporal at ${address}`, probe: () => listening(address), say: (line) => console.error(line) });
+  const print = new DefaultLogger(level);
+  Runtime.install({
+    logger: new DefaultLogger(level, (entry) => {
+      if (CONNECTION_TROUBLE.some((p) => p.test(entry.message))) return outage.down(shortReason(entry));
+      if (EXPECTED_AFTER_OUTAGE.some((p) => p.test(entry.message))) return;
+      print.log(entry.level, entry.message, entry.meta);
+    }),
+    telemetryOptions: { logging: { filter: { core: level, other: level }, forward: {} } },
+  });
 }

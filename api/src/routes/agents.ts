@@ -8,6 +8,7 @@ import {
   AgentRegisterBodySchema,
   ConflictError,
   type Db,
+  FINAL_STATUSES,
   ForbiddenError,
   isId,
   LogBatchBodySchema,
@@ -211,9 +212,11 @@ export function agentRoutes(deps: ApiDeps) {
       const agent = c.get('agent')!;
       const runId = c.req.param('runId');
       if (!isId(runId)) throw new NotFoundError('run', runId);
-      const run = await deps.db.selectFrom('runs').select(['id', 'host_id']).where('id', '=', runId).executeTakeFirst();
+      const run = await deps.db.selectFrom('runs').select(['id', 'host_id', 'status']).where('id', '=', runId).executeTakeFirst();
       // An agent writes the logs of its own host's runs only.
       if (!run || run.host_id !== agent.hostId) throw new NotFoundError('run', runId);
+      // A final run's log is whole (the SSE stream promises it): lines a dead agent's successor sends late are refused.
+      if (FINAL_STATUSES.includes(run.status)) throw new ConflictError(`run ${runId} has ended (${run.status}); its log takes no more lines`);
       const body = c.req.valid('json');
       await deps.db
         .insertInto('run_logs')
