@@ -284,6 +284,12 @@ describe('an attempt Temporal lost sight of', () => {
     await writeFile(join(dir, 'lines.jsonl'), `${spooled.map((l) => JSON.stringify(l)).join('\n')}\n{"seq":2,"str`);
     await writeFile(join(dir, 'delivered.json'), JSON.stringify({ offset: JSON.stringify(spooled[0]).length + 1 }));
 
+    // The next agent process starts: it sends what its predecessor could not, before anyone asks.
+    const resumed = await host.journal.resume();
+    expect(resumed.map((r) => [r.runId, r.attempt])).toEqual([[runId, 1]]);
+    await Promise.all(resumed.map((r) => r.delivered));
+    expect(host.stored(runId).map((l) => l.line)).toEqual(['tick 1']);
+
     const activities = host.activities();
     const answer = await quiet().run(activities.recoverAttempt, { runId, attempt: 1 });
     expect(answer).toEqual({ state: 'unknown', reason: 'the agent process that ran attempt 1 (pid 999999999) ended before the attempt did' });

@@ -124,6 +124,12 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
       link.unreachable((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
       return;
     }
+    if (res.status >= 500) {
+      // The API is up but cannot serve (starting, or its database is away): the same outage as no answer.
+      await res.body?.cancel();
+      link.unreachable(`HTTP ${res.status}`);
+      return;
+    }
     link.reached();
     if (res.status === 401) return onRefused(token, await refusal(res));
     if (res.status === 400 && !liveOnly) {

@@ -67,7 +67,8 @@ export class AttemptJournal {
     return {
       sink: {
         push: (line) => stream.push(line),
-        close: () => this.deliverStream(runId, attempt, stream),
+        // Closed once the outcome is recorded: the attempt is over, and its spool can go once delivered.
+        close: () => this.deliverStream(runId, attempt, stream, true),
       },
       recordOutcome: async (outcome) => {
         await stream.flushed();
@@ -87,17 +88,24 @@ export class AttemptJournal {
     return stream;
   }
 
-  /** Resolves once the API has every line of the attempt; the spool file goes once the attempt is over. */
-  private deliverStream(runId: string, attempt: number, stream: RunLogStream): Promise<void> {
+  /**
+   * Resolves once the API has every line of the attempt. The spool goes then if the attempt is over (`ended`);
+   * otherwise it stays, marked delivered, for the line that says how the attempt ended.
+   */
+  private deliverStream(runId: string, attempt: number, stream: RunLogStream, ended: boolean): Promise<void> {
     const key = `${runId}/${attempt}`;
     const entry = this.streams.get(key);
     if (entry?.stream !== stream) return stream.close();
     entry.delivered ??= (async () => {
-      await stream.close();
-      const dir = this.attemptDir(runId, attempt);
-      await rm(join(dir, LINES_FILE), { force: true });
-      await rm(join(dir, DELIVERED_FILE), { force: true });
-      if (this.streams.get(key) === entry) this.streams.delete(key);
+      try {
+        await stream.close();
+        if (!ended) return;
+        const dir = this.attemptDir(runId, attempt);
+        await rm(join(dir, LINES_FILE), { force: true });
+        await rm(join(dir, DELIVERED_FILE), { force: true });
+      } finally {
+        if (this.streams.get(key) === entry) this.streams.delete(key);
+      }
     })();
     return entry.delivered;
   }
@@ -114,15 +122,19 @@ export class AttemptJournal {
    * `lastLine` is added first, after the lines already there (for an attempt whose agent process died).
    */
   async deliver(runId: string, attempt: number, lastLine?: Omit<LogLine, 'seq'>): Promise<void> {
-    const running = this.streams.get(`${runId}/${attempt}`);
-    if (running) return this.deliverStream(runId, attempt, running.stream);
     const dir = this.attemptDir(runId, attempt);
+    const ended = lastLine !== undefined || (await exists(join(dir, OUTCOME_FILE)));
+    const running = this.streams.get(`${runId}/${attempt}`);
+    if (running) {
+      await this.deliverStream(runId, attempt, running.stream, ended);
+      if (!lastLine) return;
+    }
     const spool = await readSpool(join(dir, LINES_FILE), join(dir, DELIVERED_FILE));
     // Without the spool the next line's number is unknown, and a guessed one could hide a line already stored.
     if (!spool) return;
     const stream = this.stream(runId, attempt, spool);
     if (lastLine) stream.push({ ...lastLine, seq: spool.nextSeq });
-    return this.deliverStream(runId, attempt, stream);
+    return this.deliverStream(runId, attempt, stream, ended);
   }
 
   /** Keeps an answer about an attempt no process of this agent saw end, so a second question gets the same one. */

@@ -124,6 +124,11 @@ await eachLimited(spec.hosts, spec.registerConcurrency, async (h, index) => {
         link.unreachable((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
         return;
       }
+      if (res.status >= 500) {
+        await res.body?.cancel();
+        link.unreachable(`HTTP ${res.status}`);
+        return;
+      }
       link.reached();
       if (res.status === 401 && !host.refused.signal.aborted) {
         log.error(`the API refused the token of host ${h.id} (${await refusal(res)}); this host takes no more runs`);
