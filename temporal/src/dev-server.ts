@@ -130,7 +130,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     if (early !== 'waiting') {
       throw new Error(`Temporal dev server exited with code ${String(early)}:\n${output.slice(-10).join('\n')}`);
     }
-    if (await reachable(address)) break;
+    if (await temporalAnswers(address)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`Temporal dev server did not answer on ${address} within 60 s:\n${output.slice(-10).join('\n')}`);
@@ -150,7 +150,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 }
 
-async function reachable(address: string): Promise<boolean> {
+/** Whether a Temporal frontend answers at `address` (host:port): a gRPC call, not just an open port. */
+export async function temporalAnswers(address: string): Promise<boolean> {
   try {
     const connection = await Connection.connect({ address, connectTimeout: 1_000 });
     try {

@@ -1,6 +1,6 @@
-import { connect } from 'node:net';
 import { DefaultLogger, type LogEntry, type LogLevel, Runtime } from '@temporalio/worker';
 import { type Config, outageWatch } from '@drydock/core';
+import { temporalAnswers } from './dev-server.ts';
 
 const SDK_LEVEL: Record<Config['DRYDOCK_LOG_LEVEL'], LogLevel> = { debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR' };
 
@@ -8,23 +8,6 @@ const SDK_LEVEL: Record<Config['DRYDOCK_LOG_LEVEL'], LogLevel> = { debug: 'DEBUG
 const CONNECTION_TROUBLE = [/^gRPC call \S+ retried \d+ times/, /^Error when recording heartbeat/, /^Network error while completing activity/, /^Failed to (poll|complete)/];
 /** Said for each attempt that ended while Temporal had given it up; the workflow asks the agent instead (recoverAttempt). */
 const EXPECTED_AFTER_OUTAGE = [/^Activity not found on completion/];
-
-/** Whether a TCP connection to `address` (host:port) opens within 2 s. */
-function listening(address: string): Promise<void> {
-  const at = address.lastIndexOf(':');
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: address.slice(0, at), port: Number(address.slice(at + 1)), timeout: 2_000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(new Error('timed out'));
-    });
-    socket.once('error', reject);
-  });
-}
 
 function shortReason(entry: LogEntry): string {
   const text = `${entry.message} ${JSON.stringify(entry.meta ?? {})}`;
@@ -41,7 +24,13 @@ function shortReason(entry: LogEntry): string {
 export function installWorkerRuntime(config: Config, options: { temporalAddress?: string } = {}): void {
   const level = SDK_LEVEL[config.DRYDOCK_LOG_LEVEL];
   const address = options.temporalAddress ?? config.temporalAddress;
-  const outage = outageWatch({ what: `Temporal at ${address}`, probe: () => listening(address), say: (line) => console.error(line) });
+  const outage = outageWatch({
+    what: `Temporal at ${address}`,
+    probe: async () => {
+      if (!(await temporalAnswers(address))) throw new Error('no answer');
+    },
+    say: (line) => console.error(line),
+  });
   const print = new DefaultLogger(level);
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {

@@ -13,3 +13,27 @@ export function databaseUnavailable(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Resolves once the database answers. A process that starts while the database is away (restarting, or not
+ * up yet) waits for it, saying so once, instead of exiting into a restart loop.
+ */
+export async function untilDatabaseAnswers(probe: () => Promise<unknown>, options: { where: string; say: (line: string) => void; onWait?: (reason: string) => void }): Promise<void> {
+  let waitingSince: number | undefined;
+  for (;;) {
+    try {
+      await probe();
+      if (waitingSince !== undefined) options.say(`the database at ${options.where} answers after ${((Date.now() - waitingSince) / 1000).toFixed(1)} s`);
+      return;
+    } catch (err) {
+      const reason = databaseUnavailable(err);
+      if (!reason) throw err;
+      options.onWait?.(reason);
+      if (waitingSince === undefined) {
+        waitingSince = Date.now();
+        options.say(`waiting for the database at ${options.where} (${reason})`);
+      }
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
