@@ -122,6 +122,22 @@ async function sleepers(stack: TestStack, count: number, seconds: number): Promi
   return runs;
 }
 
+/** Every run ended as its script did, with its whole log; the launcher said the crash once and the return once. */
+async function expectSucceededAfterRestart(
+  stack: TestStack,
+  runs: RunView[],
+  server: { said: string[]; name: string; address: string; killed: number; pid: () => number | undefined },
+): Promise<void> {
+  for (const run of runs) {
+    const final = await stack.waitForRun(run.id, undefined, 120_000);
+    expect(final, final.error ?? '').toMatchObject({ status: 'succeeded', exitCode: 0, attempts: 1 });
+    expectWholeLog(await stack.lines(run.id), 6);
+  }
+  expect(server.pid()).not.toBe(server.killed);
+  expect(server.said.filter((l) => l.startsWith(`[${server.name}] exited`))).toEqual([`[${server.name}] exited (SIGKILL); starting it again on ${server.address}`]);
+  expect(server.said.filter((l) => l.startsWith(`[${server.name}] running again`))).toHaveLength(1);
+}
+
 describe('kill -9 of a Drydock process in the middle of a run', () => {
   let stack: TestStack;
   beforeAll(async () => {
@@ -220,14 +236,7 @@ describe('kill -9 of the Temporal dev server while six runs sleep (npm start sha
       await release();
     }
 
-    for (const run of runs) {
-      const final = await stack.waitForRun(run.id, undefined, 120_000);
-      expect(final, final.error ?? '').toMatchObject({ status: 'succeeded', exitCode: 0, attempts: 1 });
-      expectWholeLog(await stack.lines(run.id), 6);
-    }
-    expect(stack.devServer!.pid).not.toBe(pid);
-    expect(said.filter((l) => l.startsWith('[temporal] exited'))).toEqual([`[temporal] exited (SIGKILL); starting it again on ${stack.temporalAddress}`]);
-    expect(said.filter((l) => l.startsWith('[temporal] running again'))).toHaveLength(1);
+    await expectSucceededAfterRestart(stack, runs, { said, name: 'temporal', address: stack.temporalAddress, killed: pid, pid: () => stack.devServer!.pid });
     // The workers and the agent reconnected by themselves, saying so at most once (a stalled call says nothing), none per retry.
     for (const name of ['worker', 'agent'] as const) {
       const output = stack.processes[name]!.output;
@@ -289,14 +298,7 @@ describe('kill -9 of embedded PostgreSQL during three runs (npm start shape: the
       await release();
     }
 
-    for (const run of runs) {
-      const final = await stack.waitForRun(run.id, undefined, 120_000);
-      expect(final, final.error ?? '').toMatchObject({ status: 'succeeded', exitCode: 0, attempts: 1 });
-      expectWholeLog(await stack.lines(run.id), 6);
-    }
-    expect(stack.postgres!.pid).not.toBe(pid);
-    expect(said.filter((l) => l.startsWith('[postgres] exited'))).toEqual([`[postgres] exited (SIGKILL); starting it again on 127.0.0.1:${port}`]);
-    expect(said.filter((l) => l.startsWith('[postgres] running again'))).toHaveLength(1);
+    await expectSucceededAfterRestart(stack, runs, { said, name: 'postgres', address: `127.0.0.1:${port}`, killed: pid, pid: () => stack.postgres!.pid });
     // The outage was said, not a line per failed log write: at most once by each API process, once by the agent.
     const api = stack.processes.api!.output;
     const starts = api.filter((l) => l.startsWith('API listening on')).length;
