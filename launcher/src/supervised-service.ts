@@ -57,7 +57,8 @@ export class SupervisedService {
   private watch(instance: ServiceInstance): void {
     this.instance = instance;
     instance.process.once('exit', (code, signal) => {
-      if (this.stopping || !this.options.restart || this.instance !== instance) return;
+      // Exit code 0 is a server that was asked to stop (Ctrl-C reaches every process of the terminal's group).
+      if (this.stopping || !this.options.restart || this.instance !== instance || code === 0) return;
       this.say(`exited (${signal ?? `code ${code}`}); starting it again on ${this.options.address}`);
       this.restartLater(Date.now(), FIRST_DELAY_MS, undefined);
     });
