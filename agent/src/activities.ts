@@ -156,11 +156,14 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
       const attemptRun = running.get(`${runId}/${attempt}`);
       if (attemptRun) {
         // Still running here: Temporal lost sight of it during an outage. Wait for it, as its run would have.
-        const onCancel = () => attemptRun.stop();
+        const onCancel = () => {
+          if (!temporalLostSight(ctx)) attemptRun.stop();
+        };
         ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
         try {
           const outcome = await heartbeating(ctx, beat, attemptRun.done);
-          if (outcome.state === 'cancelled') await settleAttempt(outcome);
+          // Cancelled by this question's own cancel: Temporal records it as cancelled, as it would the run's.
+          if (outcome.state === 'cancelled' && ctx.cancellationSignal.aborted) await settleAttempt(outcome);
           return outcome;
         } finally {
           ctx.cancellationSignal.removeEventListener('abort', onCancel);

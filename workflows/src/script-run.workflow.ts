@@ -3,6 +3,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   defineQuery,
   isCancellation,
   patched,
@@ -212,6 +213,7 @@ async function attemptOnAgent(agent: AgentActivities, recovery: AgentActivities,
       const { type, message, nonRetryable, details } = answer.failure;
       throw ApplicationFailure.create({ type, message, nonRetryable, details: details ? [details] : undefined });
     }
+    if (answer.state === 'cancelled') throw new CancelledFailure('the attempt was cancelled on the host');
     // Unknown: the agent process that ran it died. The loss of the host is what happened.
     throw err;
   }
