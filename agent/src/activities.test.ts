@@ -302,10 +302,28 @@ describe('an attempt Temporal lost sight of', () => {
     expect(host.stored(runId)).toHaveLength(2);
   });
 
-  test('that this agent never saw: unknown', async ({ host }) => {
-    expect(await quiet().run(host.activities().recoverAttempt, { runId, attempt: 3 })).toEqual({
+  test('that reaches the agent only after the question: the question waits for it, up to the heartbeat timeout', async ({ host }) => {
+    const activities = host.activities();
+    const asking = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 10_000 }, { logger: new DefaultLogger('ERROR') }).run(activities.recoverAttempt, { runId, attempt: 4 });
+    // A busy agent starts the task a moment later than Temporal handed it over.
+    await new Promise((r) => setTimeout(r, 300));
+    const late = quiet().run(activities.runScript, job({ runId, attempt: 4, content: 'echo late but fine\n' }));
+    expect(await asking).toMatchObject({ state: 'succeeded', result: { attempt: 4, exitCode: 0 } });
+    await late;
+  });
+
+  test('that this agent never saw: unknown; should its task come after all, the script is not started', async ({ host }) => {
+    const activities = host.activities();
+    const asked = new MockActivityEnvironment({ attempt: 1, heartbeatTimeoutMs: 300 }, { logger: new DefaultLogger('ERROR') });
+    expect(await asked.run(activities.recoverAttempt, { runId, attempt: 3 })).toEqual({
       state: 'unknown',
       reason: `this agent has no record of attempt 3 of run ${runId}`,
     });
+    const marker = join(host.dir, 'ran');
+    await expect(quiet().run(activities.runScript, job({ runId, attempt: 3, content: `touch ${marker}\n` }))).rejects.toMatchObject({
+      type: 'TransportError',
+      message: `attempt 3 of run ${runId} reached this agent after the run gave it up; it was not started`,
+    });
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { runAttempt, settleAttempt } from '@drydock/activities/job-execution';
 import type { AgentActivities, AgentScriptJob, AgentScriptResult, AttemptOutcome, AttemptRecovery } from '@drydock/core/run-contract';
 import { runJobOperation } from '@drydock/activities/operations';
@@ -55,7 +56,14 @@ async function heartbeating<T>(ctx: Context, intervalMs: number, work: Promise<T
 
 export function createAgentActivities(deps: AgentActivityDeps): AgentActivities {
   const running = new Map<string, RunningAttempt>();
+  /** Attempts the workflow was told this agent never started: their task, should it still come, is refused. */
+  const abandoned = new Set<string>();
   const beat = deps.heartbeatIntervalMs ?? 1_000;
+  const appearing = async (key: string, withinMs: number, signal: AbortSignal): Promise<RunningAttempt | undefined> => {
+    const until = Date.now() + withinMs;
+    while (!running.has(key) && Date.now() < until && !signal.aborted) await new Promise((r) => setTimeout(r, 100));
+    return running.get(key);
+  };
 
   const start = (asked: AgentScriptJob, attempt: number): RunningAttempt => {
     const timeout = jobTimeout(asked, deps.policy);
@@ -137,6 +145,9 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
       const ctx = Context.current();
       const attempt = job.attempt ?? ctx.info.attempt;
       const key = `${job.runId}/${attempt}`;
+      if (abandoned.has(key)) {
+        throw ApplicationFailure.nonRetryable(`attempt ${attempt} of run ${job.runId} reached this agent after the run gave it up; it was not started`, 'TransportError');
+      }
       const attemptRun = start(job, attempt);
       running.set(key, attemptRun);
       const onCancel = () => {
@@ -153,7 +164,12 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
 
     async recoverAttempt({ runId, attempt }): Promise<AttemptRecovery> {
       const ctx = Context.current();
-      const attemptRun = running.get(`${runId}/${attempt}`);
+      const key = `${runId}/${attempt}`;
+      let attemptRun = running.get(key);
+      if (!attemptRun && !(await deps.journal.read(runId, attempt)).record) {
+        // The task may have reached this process without having started yet (a busy agent): it gets the heartbeat timeout to show up.
+        attemptRun = await heartbeating(ctx, beat, appearing(key, ctx.info.heartbeatTimeoutMs ?? 10_000, ctx.cancellationSignal));
+      }
       if (attemptRun) {
         // Still running here: Temporal lost sight of it during an outage. Wait for it, as its run would have.
         const onCancel = () => {
@@ -175,7 +191,11 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
         await heartbeating(ctx, beat, deps.journal.deliver(runId, attempt));
         return outcome;
       }
-      if (!record) return { state: 'unknown', reason: `this agent has no record of attempt ${attempt} of run ${runId}` };
+      if (!record) {
+        // The workflow goes on without it: should its task still arrive here, it must not start the script now.
+        abandoned.add(key);
+        return { state: 'unknown', reason: `this agent has no record of attempt ${attempt} of run ${runId}` };
+      }
       // The agent process that ran it is gone, and its script with it (each start ends what a dead predecessor left running).
       const reason = `the agent process that ran attempt ${attempt} (pid ${record.pid}) ended before the attempt did`;
       await heartbeating(ctx, beat, deps.journal.deliver(runId, attempt, { stream: 'system', line: `${reason}; its script was ended`, ts: new Date().toISOString() }));
