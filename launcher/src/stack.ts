@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { assertPortFree, type Config, loadConfig, REPO_ROOT } from '@drydock/core';
@@ -90,9 +91,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (!config.TEMPORAL_ADDRESS) {
       const bin = await provisionTemporalBinary({ configured: config.DRYDOCK_TEMPORAL_BIN, dataDir: config.DRYDOCK_DATA_DIR, log });
       log(`starting the Temporal dev server (${bin}) on ${config.temporalAddress}`);
+      const dbFile = join(config.DRYDOCK_DATA_DIR, 'temporal.db');
       const serverOptions: DevServerOptions = {
         bin,
-        dbFile: join(config.DRYDOCK_DATA_DIR, 'temporal.db'),
+        dbFile,
+        partitions: await taskQueuePartitions(dbFile),
         port: config.DRYDOCK_TEMPORAL_PORT,
         uiPort: config.DRYDOCK_TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
@@ -160,4 +163,21 @@ async function localCatalogSynced(apiUrl: string, log: (line: string) => void): 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * One partition per task queue (see DevServerOptions.partitions). A temporal.db from before ran four, and
+ * tasks waiting in partitions 1 to 3 would never be read with one: the first start after the upgrade writes
+ * to one partition and still reads four, so those drain; the starts after it read one.
+ */
+async function taskQueuePartitions(dbFile: string): Promise<{ read: number; write: number }> {
+  const marker = `${dbFile}.partitions`;
+  const state = await readFile(marker, 'utf8').then((s) => s.trim(), () => undefined);
+  if (state === '1' || !existsSync(dbFile)) {
+    if (state !== '1') await writeFile(marker, '1\n');
+    return { read: 1, write: 1 };
+  }
+  // An older temporal.db: this start drains the other partitions; the next one reads only the first.
+  await writeFile(marker, '1\n');
+  return { read: 4, write: 1 };
 }
