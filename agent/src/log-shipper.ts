@@ -62,6 +62,7 @@ export class RunLogStream {
   private closed = false;
   private lastNoted = 0;
   private refusedBatches = 0;
+  private backoff = 100;
 
   constructor(options: LogShipperOptions, runId: string, attempt: number, files: RunLogStreamFiles & { written?: number; unsent?: number }) {
     this.options = { flushIntervalMs: 100, maxBatch: 1_000, maxBatchBytes: 1024 * 1024, ...options };
@@ -148,20 +149,20 @@ export class RunLogStream {
   }
 
   private async drain(): Promise<void> {
-    let backoff = 100;
     while (this.sent < this.written && !this.options.stop?.aborted) {
       const batch = await this.readBatch();
       if (!batch) return;
       const status = await this.send(batch.body, batch.lines);
       if (status === 'retry') {
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        await new Promise((r) => setTimeout(r, this.backoff));
+        // Kept across drains: close() drains again and again through an outage, and must not hammer the API.
+        this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
         if (this.closed) return;
         continue;
       }
       this.sent += batch.bytes;
       this.unsent = Math.max(0, this.unsent - batch.lines);
-      backoff = 100;
+      this.backoff = 100;
       if (Date.now() - this.lastNoted >= 1_000) {
         this.lastNoted = Date.now();
         await this.files.onDelivered?.(this.sent);
