@@ -7,7 +7,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.ts'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', '*.ts', 'launcher/prepare.mjs'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -24,6 +24,11 @@ export default tseslint.config(
     // Settings are read from the environment in one place; launchers and tests hand environments to children.
     files: ['core/src/config.ts', 'launcher/src/**', 'tests/**', 'temporal/src/dev-server.ts', 'agent/src/script-runner.ts', '**/*.test.ts'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // Plain JavaScript that must parse on any Node, to say which Node is needed.
+    files: ['launcher/prepare.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
     // vitest fixtures that use no other fixture take `{}` as their first argument.
