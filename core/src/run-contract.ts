@@ -184,6 +184,8 @@ export interface RunOutcome {
 
 export const SCRIPT_FAILED = 'ScriptFailed';
 export const SCRIPT_TIMED_OUT = 'ScriptTimedOut';
+/** The failure type a failed or timed-out run's workflow ends with; its first detail is the RunOutcome. */
+export const RUN_FAILED = 'RunFailed';
 
 /** Activities served by an agent on `agent-<hostId>`; the agent implements them, workflows call them. */
 export interface AgentActivities {

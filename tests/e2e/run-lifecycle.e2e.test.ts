@@ -117,6 +117,12 @@ describe('a run started over HTTP', () => {
     expect(final).toMatchObject({ status: 'failed', exitCode: 3 });
     expect(final.error).toContain('exited with code 3');
     expect(final.error).toContain('something went wrong: disk quota exceeded');
+    // An expected outcome is one line in each process's output, never a stack trace.
+    for (const name of ['agent', 'worker'] as const) {
+      const output = stack.processes[name]!.output;
+      expect(output.filter((line) => line.includes(run.id)), name).toHaveLength(1);
+      expect(output.filter((line) => /^\s+at /.test(line)), name).toEqual([]);
+    }
   });
 
   test('a script that outlives its timeout is killed and the run says so', async () => {

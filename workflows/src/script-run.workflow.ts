@@ -16,6 +16,7 @@ import type { CentralActivities } from '@drydock/activities';
 import {
   type AgentActivities,
   type AgentScriptJob,
+  RUN_FAILED,
   type RunOutcome,
   SCRIPT_FAILED,
   SCRIPT_TIMED_OUT,
@@ -34,8 +35,7 @@ const central = proxyLocalActivities<CentralActivities>({
 
 export const outcomeQuery = defineQuery<RunOutcome | null>('outcome');
 
-/** The failure type a failed or timed-out run's workflow ends with; its first detail is the RunOutcome. */
-export const RUN_FAILED = 'RunFailed';
+export { RUN_FAILED };
 
 /** One script on one host: `run/<runId>`. The run row in Postgres is written here at start and at the end. */
 export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutcome> {
