@@ -8,7 +8,8 @@ import type { ParamValues } from './manifest.ts';
 /** More hosts than this in one execution is refused; Temporal and the grid are sized for it. */
 export const MAX_BULK_HOSTS = 5_000;
 
-const Slug = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, { error: 'an id of letters, digits, ".", "_" and "-"' });
+// Both cases spelled out: a regex flag does not reach the OpenAPI document.
+const Slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'an id of letters, digits, ".", "_" and "-"' });
 
 /** Which hosts: named ones, or every host matching all the given labels. At least one of them. */
 export const BulkSelectorSchema = z

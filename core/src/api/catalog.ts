@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ParameterSchema, RUNNERS, SuccessCriteriaSchema } from '../manifest.ts';
+import { ManifestSchema, ParameterSchema, RUNNERS, SuccessCriteriaSchema } from '../manifest.ts';
 
 // The catalog: /api/v1/scripts and /api/v1/actions.
 
@@ -114,3 +114,9 @@ export const ActionValidationSchema = z
   })
   .meta({ id: 'ActionValidation' });
 export type ActionValidation = z.infer<typeof ActionValidationSchema>;
+
+/** An action template is a manifest with a command template or a host operation instead of a script file. */
+export const ActionManifestSchema = ManifestSchema.refine((m) => m.script === undefined, {
+  error: 'an action runs a command_template or an operation; scripts come from repositories',
+  path: ['script'],
+}).meta({ id: 'ActionManifest', description: "A manifest in the manifest's own snake_case, with `command_template` or `operation` and no `script`." });

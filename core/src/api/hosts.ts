@@ -11,8 +11,8 @@ const HostFields = {
   name: z.string().min(1).max(100),
   address: z.string().min(1).max(253).regex(/^[A-Za-z0-9.:-]+$/, { error: 'a host name or IP address' }),
   port: z.number().int().min(1).max(65_535),
-  // DOMAIN\\user and user@domain are WinRM account forms.
-  username: z.string().min(1).max(128).regex(/^[a-z_][a-z0-9_.@\\-]*$/i, { error: 'a user name' }),
+  // DOMAIN\\user and user@domain are WinRM account forms. Both cases spelled out: a regex flag does not reach the OpenAPI document.
+  username: z.string().min(1).max(128).regex(/^[A-Za-z_][A-Za-z0-9_.@\\-]*$/, { error: 'a user name' }),
   winrmAuth: z.enum(['basic', 'ntlm']),
   credentialId: z.uuid(),
   jumpHostId: Slug.nullable(),
@@ -76,6 +76,7 @@ export const DockerHostBodySchema = z
 export type DockerHostBody = z.infer<typeof DockerHostBodySchema>;
 /** What POST /hosts takes: an SSH or WinRM host, or a Docker engine. */
 export const NewHostBodySchema = z.union([HostBodySchema, DockerHostBodySchema]);
+export type NewHostBody = z.infer<typeof NewHostBodySchema>;
 /** Only what is sent changes: no defaults here, unlike creation. */
 export const HostPatchSchema = z
   .strictObject({
@@ -84,6 +85,7 @@ export const HostPatchSchema = z
   })
   .partial()
   .meta({ id: 'HostPatch', description: 'Only the fields sent change, and nothing defaults; `null` clears `jumpHostId`, `environment` or `group`.' });
+export type HostPatch = z.infer<typeof HostPatchSchema>;
 
 /**
  * idle and busy: reachable, running nothing or something now; maintenance: under a maintenance lock;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { orNull } from './nullable.ts';
 import { LOCK_TYPES } from '../host-lock.ts';
 
 // The locks resource: /api/v1/locks. Its request bodies are in host-lock-schemas.ts, beside the lock's rules.
@@ -33,7 +34,7 @@ export const HostLockViewSchema = z
   .object({
     hostId: z.string(),
     hostName: z.string(),
-    holder: LockLeaseViewSchema.nullable().meta({ description: 'The lease that holds the lock, or `null`' }),
+    holder: orNull(LockLeaseViewSchema).meta({ description: 'The lease that holds the lock, or `null`' }),
     queue: z.array(LockLeaseViewSchema).meta({ description: 'Waiting leases in the order they will be granted' }),
     updatedAt: IsoTime.nullable().meta({ description: "From the list: when the lock last changed; `null` from `GET /locks/{hostId}`, which asks Temporal directly" }),
   })
@@ -51,7 +52,7 @@ export const LockAcquiredSchema = z
       status: z.literal('queued'),
       lease: LockLeaseViewSchema,
       position: z.number().int().meta({ description: 'Place in the queue; 1 is next' }),
-      holder: LockLeaseViewSchema.nullable(),
+      holder: orNull(LockLeaseViewSchema),
     }),
   ])
   .meta({ id: 'LockAcquired', description: 'Granted at once (201), or queued behind the holder (202).' });

@@ -57,6 +57,7 @@ export const RepositoryPatchSchema = z
   .strictObject(RepositoryFields)
   .partial()
   .meta({ id: 'RepositoryPatch', description: 'The fields of a new repository except `id`; only those sent change.' });
+export type RepositoryPatch = z.infer<typeof RepositoryPatchSchema>;
 
 export const CredentialBodySchema = z
   .strictObject({

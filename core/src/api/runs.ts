@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { orNull } from './nullable.ts';
 import { RUN_STATUSES } from '../db/schema.ts';
 import type { OperationResult } from '../operations/operation-result.ts';
 import { ARTIFACT_KINDS } from '../run-contract.ts';
@@ -88,7 +89,7 @@ export const RunViewSchema = z
     durationMs: z.number().nullable().meta({ description: 'From start (or creation) to finish' }),
     workflowId: z.string().meta({ description: '`run/<id>`' }),
     temporalUrl: z.url().meta({ description: 'The workflow in Temporal Web' }),
-    result: OperationResultSchema.nullable().meta({
+    result: orNull(OperationResultSchema).meta({
       description:
         "A host operation's outcome, when it succeeded or its checks failed; `null` for scripts and command templates, and for an operation that timed out, was cancelled or could not start",
     }),
