@@ -45,14 +45,16 @@ function signInWith(provider: OidcTestProvider, overrides: Partial<OidcSignInOpt
   });
 }
 
-async function refusal(promise: Promise<unknown>): Promise<OidcSignInError> {
+async function failureOf<E extends Error>(promise: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
   const err = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  if (err instanceof OidcSignInError) return err;
-  throw new Error(`expected an OidcSignInError, got ${String(err)}`);
+  if (err instanceof type) return err;
+  throw new Error(`expected ${type.name}, got ${String(err)}`);
 }
+const refusal = (promise: Promise<unknown>) => failureOf(promise, OidcSignInError);
+const providerError = (promise: Promise<unknown>) => failureOf(promise, OidcProviderError);
 
 /** A person signing in at `provider` in a fresh browser; returns where the provider sent them back. */
 async function signInAt(provider: OidcTestProvider, url: URL, login = 'alice', password = `${login}-password`, redirectUri = REDIRECT): Promise<string> {
@@ -219,15 +221,6 @@ describe('OpenID Connect attacks, each refused', () => {
 });
 
 describe('OpenID provider problems, said so an operator can act', () => {
-  async function providerError(promise: Promise<unknown>): Promise<OidcProviderError> {
-    const err = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    if (err instanceof OidcProviderError) return err;
-    throw new Error(`expected an OidcProviderError, got ${String(err)}`);
-  }
-
   it('an unreachable provider', async () => {
     const port = await freePort();
     const err = await providerError(signInWith(main, { issuerUrl: `http://127.0.0.1:${port}` }).begin());
