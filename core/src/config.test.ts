@@ -181,5 +181,6 @@ describe('sign-in and secret settings', () => {
     );
     expect(configError({ DRYDOCK_VAULT_ADDR: 'https://v.example.com' }).message).toMatch(/^\s*DRYDOCK_VAULT_TOKEN: give a token, or an AppRole/m);
     expect(configError({ DRYDOCK_VAULT_TOKEN: 't' }).message).toMatch(/^\s*DRYDOCK_VAULT_ADDR: give the address/m);
+    expect(configError({ DRYDOCK_VAULT_APPROLE_MOUNT: '/approle/' }).message).toMatch(/^\s*DRYDOCK_VAULT_APPROLE_MOUNT: give the path the AppRole auth method is mounted at/m);
   });
 });

@@ -148,7 +148,10 @@ export const ConfigSchema = z.object({
   DRYDOCK_VAULT_TOKEN: optionalText,
   DRYDOCK_VAULT_ROLE_ID: optionalText,
   DRYDOCK_VAULT_SECRET_ID: optionalText,
-  DRYDOCK_VAULT_APPROLE_MOUNT: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/).default('approle'),
+  DRYDOCK_VAULT_APPROLE_MOUNT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { error: 'give the path the AppRole auth method is mounted at, such as approle or teams/approle' })
+    .default('approle'),
   /** Vault Enterprise namespace, sent as X-Vault-Namespace. */
   DRYDOCK_VAULT_NAMESPACE: optionalText,
 });
