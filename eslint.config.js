@@ -31,6 +31,11 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
   {
+    // MIT GSS-API finds the acceptor's keytab only through KRB5_KTNAME: the SPNEGO adapter sets it from the Config it is given.
+    files: ['api/src/auth/spnego.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
     // vitest fixtures that use no other fixture take `{}` as their first argument.
     files: ['**/*.test.ts'],
     rules: { 'no-empty-pattern': 'off' },

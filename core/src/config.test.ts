@@ -98,3 +98,89 @@ describe('loadConfig', () => {
     for (const name of ['DRYDOCK_WEB_PORT', 'DRYDOCK_LOG_LEVEL', 'DRYDOCK_API_URL']) expect(err.message).toMatch(new RegExp(`^\\s*${name}: `, 'm'));
   });
 });
+
+describe('sign-in and secret settings', () => {
+  it('has no OpenID Connect, Kerberos or Vault unless configured', () => {
+    const config = loadConfig({});
+    expect(config.oidc).toBeUndefined();
+    expect(config.kerberos).toBeUndefined();
+    expect(config.vault).toBeUndefined();
+  });
+
+  it('builds the OpenID Connect settings, with the redirect URI on the public URL and the group map checked', () => {
+    const config = loadConfig({
+      DRYDOCK_PUBLIC_URL: 'https://drydock.example.com/',
+      DRYDOCK_OIDC_ISSUER: 'https://login.example.com/realms/corp',
+      DRYDOCK_OIDC_CLIENT_ID: 'drydock',
+      DRYDOCK_OIDC_CLIENT_SECRET: 's3cret-value',
+      DRYDOCK_OIDC_SCOPES: 'openid email, profile groups',
+      DRYDOCK_OIDC_GROUP_MAP: '{"drydock-admins":{"team":"platform","role":"admin"}}',
+    });
+    expect(config.oidc).toEqual({
+      issuerUrl: 'https://login.example.com/realms/corp',
+      clientId: 'drydock',
+      clientSecret: 's3cret-value',
+      redirectUri: 'https://drydock.example.com/auth/oidc/callback',
+      scopes: ['openid', 'email', 'profile', 'groups'],
+      groupsClaim: 'groups',
+      groupMap: { 'drydock-admins': [{ team: 'platform', role: 'admin' }] },
+    });
+  });
+
+  it('names what is wrong in an OpenID Connect set-up, never the secret', () => {
+    const missingClient = configError({ DRYDOCK_OIDC_ISSUER: 'https://login.example.com', DRYDOCK_OIDC_CLIENT_SECRET: 'never-print-me' });
+    expect(missingClient.message).toMatch(/^\s*DRYDOCK_OIDC_CLIENT_ID: give the client id/m);
+    expect(missingClient.message).not.toContain('never-print-me');
+
+    const badJson = configError({ DRYDOCK_OIDC_ISSUER: 'https://login.example.com', DRYDOCK_OIDC_CLIENT_ID: 'd', DRYDOCK_OIDC_GROUP_MAP: '{"a":' });
+    expect(badJson.message).toMatch(/^\s*DRYDOCK_OIDC_GROUP_MAP: not valid JSON/m);
+    const badRole = configError({ DRYDOCK_OIDC_GROUP_MAP: '{"ops":{"team":"platform","role":"root"}}' });
+    expect(badRole.message).toMatch(/^\s*DRYDOCK_OIDC_GROUP_MAP\.ops\.0\.role: /m);
+    expect(configError({ DRYDOCK_OIDC_ISSUER: 'https://l.example.com', DRYDOCK_OIDC_CLIENT_ID: 'd', DRYDOCK_OIDC_SCOPES: 'email' }).message).toContain(
+      'DRYDOCK_OIDC_SCOPES: include openid',
+    );
+  });
+
+  it('builds the Kerberos settings, the service from the public URL and the realms in upper case', () => {
+    const config = loadConfig({
+      DRYDOCK_PUBLIC_URL: 'https://drydock.corp.example.com',
+      DRYDOCK_KERBEROS_KEYTAB: '/etc/drydock/http.keytab',
+      DRYDOCK_KERBEROS_REALMS: 'corp.example.com, EMEA.CORP.EXAMPLE.COM',
+    });
+    expect(config.kerberos).toEqual({
+      keytab: '/etc/drydock/http.keytab',
+      service: 'HTTP@drydock.corp.example.com',
+      realms: ['CORP.EXAMPLE.COM', 'EMEA.CORP.EXAMPLE.COM'],
+    });
+    expect(loadConfig({ DRYDOCK_KERBEROS_KEYTAB: '/k', DRYDOCK_KERBEROS_REALMS: 'A', DRYDOCK_KERBEROS_SERVICE: 'HTTP/drydock.internal' }).kerberos?.service).toBe(
+      'HTTP@drydock.internal',
+    );
+  });
+
+  it('wants the realms a keytab serves, and a service principal without a realm', () => {
+    expect(configError({ DRYDOCK_KERBEROS_KEYTAB: '/k' }).message).toMatch(/^\s*DRYDOCK_KERBEROS_REALMS: name the realms/m);
+    expect(configError({ DRYDOCK_KERBEROS_SERVICE: 'HTTP/drydock@CORP.EXAMPLE.COM' }).message).toMatch(/^\s*DRYDOCK_KERBEROS_SERVICE: write the service principal/m);
+  });
+
+  it('signs in to Vault with a token or with an AppRole', () => {
+    expect(loadConfig({ DRYDOCK_VAULT_ADDR: 'https://vault.example.com:8200', DRYDOCK_VAULT_TOKEN: 'hvs.x' }).vault).toEqual({
+      address: 'https://vault.example.com:8200',
+      auth: { method: 'token', token: 'hvs.x' },
+    });
+    expect(
+      loadConfig({ DRYDOCK_VAULT_ADDR: 'https://vault.example.com', DRYDOCK_VAULT_ROLE_ID: 'r', DRYDOCK_VAULT_SECRET_ID: 's', DRYDOCK_VAULT_NAMESPACE: 'ops' }).vault,
+    ).toEqual({ address: 'https://vault.example.com', auth: { method: 'approle', roleId: 'r', secretId: 's', mount: 'approle' }, namespace: 'ops' });
+  });
+
+  it('names what a Vault set-up lacks, never the token or the secret id', () => {
+    const both = configError({ DRYDOCK_VAULT_ADDR: 'https://v.example.com', DRYDOCK_VAULT_TOKEN: 'tok-never-print', DRYDOCK_VAULT_ROLE_ID: 'r', DRYDOCK_VAULT_SECRET_ID: 'sid-never-print' });
+    expect(both.message).toMatch(/^\s*DRYDOCK_VAULT_TOKEN: give a token or an AppRole .*not both/m);
+    expect(both.message).not.toMatch(/never-print/);
+    expect(configError({ DRYDOCK_VAULT_ADDR: 'https://v.example.com', DRYDOCK_VAULT_ROLE_ID: 'r' }).message).toMatch(
+      /^\s*DRYDOCK_VAULT_SECRET_ID: an AppRole login needs both/m,
+    );
+    expect(configError({ DRYDOCK_VAULT_ADDR: 'https://v.example.com' }).message).toMatch(/^\s*DRYDOCK_VAULT_TOKEN: give a token, or an AppRole/m);
+    expect(configError({ DRYDOCK_VAULT_TOKEN: 't' }).message).toMatch(/^\s*DRYDOCK_VAULT_ADDR: give the address/m);
+    expect(configError({ DRYDOCK_VAULT_APPROLE_MOUNT: '/approle/' }).message).toMatch(/^\s*DRYDOCK_VAULT_APPROLE_MOUNT: give the path the AppRole auth method is mounted at/m);
+  });
+});

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { type GroupMap, GroupMapSchema } from './group-map.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
@@ -9,6 +10,30 @@ const seconds = z.coerce.number().min(0.1);
 const optionalUrl = z.url().optional().or(z.literal('').transform(() => undefined));
 /** Raw text the agent parses with its config file's values, in one schema (agent/src/agent-config.ts). */
 const agentText = z.string().optional();
+
+/** Unset when empty: an operator clears a setting by giving it no value. */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+const commaList = z
+  .string()
+  .default('')
+  .transform((t) => t.split(',').map((x) => x.trim()).filter(Boolean));
+/** A JSON document in one variable, checked against `schema` so a wrong field is named by its path. */
+function jsonSetting<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `not valid JSON (${(err as Error).message})` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
 
 /** What a host name (and so an agent's task queue `agent-<host>`) may look like. */
 export const AGENT_HOST_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -52,10 +77,7 @@ export const ConfigSchema = z.object({
   DRYDOCK_AGENT_OFFLINE_TIMEOUT: seconds.default(60),
   DRYDOCK_AGENT_HOST: z.string().regex(AGENT_HOST_PATTERN).default('local'),
   /** Comma-separated tags the agent's host carries; manifests' host_tags choose hosts by them. */
-  DRYDOCK_AGENT_TAGS: z
-    .string()
-    .default('')
-    .transform((t) => t.split(',').map((x) => x.trim()).filter(Boolean)),
+  DRYDOCK_AGENT_TAGS: commaList,
   DRYDOCK_AGENT_STATE_FILE: z.string().optional(),
   DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: z.coerce.number().int().min(1).default(8),
   /** Hosts a bulk execution's workflow starts before it continues as new: bounds its history (about 8 events a host). */
@@ -95,9 +117,71 @@ export const ConfigSchema = z.object({
   DRYDOCK_PUBLIC_URL: optionalUrl,
 
   DRYDOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+
+  /** OpenID Connect sign-in: the provider's issuer, discovered from `<issuer>/.well-known/openid-configuration`. */
+  DRYDOCK_OIDC_ISSUER: optionalUrl,
+  DRYDOCK_OIDC_CLIENT_ID: optionalText,
+  /** Unset for a public client, which then relies on PKCE alone. */
+  DRYDOCK_OIDC_CLIENT_SECRET: optionalText,
+  /** Where the provider sends the browser back; `<DRYDOCK_PUBLIC_URL>/auth/oidc/callback` unless given. */
+  DRYDOCK_OIDC_REDIRECT_URI: optionalUrl,
+  DRYDOCK_OIDC_SCOPES: z
+    .string()
+    .default('openid email profile')
+    .transform((t) => t.split(/[\s,]+/).filter(Boolean)),
+  DRYDOCK_OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+  /** Provider groups to Drydock teams and roles: `{"drydock-admins":{"team":"platform","role":"admin"}}`. */
+  DRYDOCK_OIDC_GROUP_MAP: jsonSetting(GroupMapSchema).default({}),
+
+  /** Kerberos/SPNEGO sign-in: the keytab holding the service principal's keys. */
+  DRYDOCK_KERBEROS_KEYTAB: optionalText,
+  /** The service principal as GSS writes it, `HTTP@<host>` (or `HTTP/<host>`); `HTTP@<DRYDOCK_PUBLIC_URL's host>` unless given. */
+  DRYDOCK_KERBEROS_SERVICE: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+[@/][A-Za-z0-9.-]+$/, { error: 'write the service principal as HTTP@<host name> (or HTTP/<host name>), without a realm' })
+    .optional(),
+  /** Comma-separated realms whose users may sign in; Kerberos writes them in upper case. */
+  DRYDOCK_KERBEROS_REALMS: commaList,
+
+  /** Vault, for `vault:<mount>/<path>#<key>` references: its address, and a token or an AppRole to sign in with. */
+  DRYDOCK_VAULT_ADDR: optionalUrl,
+  DRYDOCK_VAULT_TOKEN: optionalText,
+  DRYDOCK_VAULT_ROLE_ID: optionalText,
+  DRYDOCK_VAULT_SECRET_ID: optionalText,
+  DRYDOCK_VAULT_APPROLE_MOUNT: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, { error: 'give the path the AppRole auth method is mounted at, such as approle or teams/approle' })
+    .default('approle'),
+  /** Vault Enterprise namespace, sent as X-Vault-Namespace. */
+  DRYDOCK_VAULT_NAMESPACE: optionalText,
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
+
+export interface OidcSettings {
+  issuerUrl: string;
+  clientId: string;
+  clientSecret?: string;
+  redirectUri: string;
+  scopes: string[];
+  groupsClaim: string;
+  groupMap: GroupMap;
+}
+
+export interface KerberosSettings {
+  keytab: string;
+  /** `HTTP@host`, the form GSS-API imports as a host-based service name. */
+  service: string;
+  realms: string[];
+}
+
+export type VaultAuth = { method: 'token'; token: string } | { method: 'approle'; roleId: string; secretId: string; mount: string };
+
+export interface VaultSettings {
+  address: string;
+  auth: VaultAuth;
+  namespace?: string;
+}
 
 export interface Config extends RawConfig {
   temporalAddress: string;
@@ -108,6 +192,12 @@ export interface Config extends RawConfig {
   blobDir: string;
   /** The settings given in the environment rather than defaulted, so the agent's config file knows which of its values they override. */
   fromEnv: ReadonlySet<keyof RawConfig>;
+  /** Present when an issuer is configured. */
+  oidc?: OidcSettings;
+  /** Present when a keytab is configured. */
+  kerberos?: KerberosSettings;
+  /** Present when a Vault address is configured. */
+  vault?: VaultSettings;
 }
 
 export class ConfigError extends Error {}
@@ -120,6 +210,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const c = parsed.data;
   const keys = Object.keys(ConfigSchema.shape) as (keyof RawConfig)[];
+  const publicUrl = (c.DRYDOCK_PUBLIC_URL ?? `http://${c.DRYDOCK_WEB_HOST === '0.0.0.0' ? 'localhost' : c.DRYDOCK_WEB_HOST}:${c.DRYDOCK_WEB_PORT}`).replace(/\/$/, '');
+  const problems: string[] = [];
+  const oidc = oidcSettings(c, publicUrl, problems);
+  const kerberos = kerberosSettings(c, publicUrl, problems);
+  const vault = vaultSettings(c, problems);
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return {
     ...c,
     fromEnv: new Set(keys.filter((k) => env[k] !== undefined && env[k] !== '')),
@@ -128,6 +224,71 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     temporalUiUrl: c.DRYDOCK_TEMPORAL_UI_URL ?? `http://localhost:${c.DRYDOCK_TEMPORAL_UI_PORT}`,
     apiUrl: c.DRYDOCK_API_URL ?? `http://${c.DRYDOCK_API_HOST === '0.0.0.0' ? '127.0.0.1' : c.DRYDOCK_API_HOST}:${c.DRYDOCK_API_PORT}`,
     webUrl: `http://${c.DRYDOCK_WEB_HOST === '0.0.0.0' ? 'localhost' : c.DRYDOCK_WEB_HOST}:${c.DRYDOCK_WEB_PORT}`,
-    publicUrl: (c.DRYDOCK_PUBLIC_URL ?? `http://${c.DRYDOCK_WEB_HOST === '0.0.0.0' ? 'localhost' : c.DRYDOCK_WEB_HOST}:${c.DRYDOCK_WEB_PORT}`).replace(/\/$/, ''),
+    publicUrl,
+    ...(oidc ? { oidc } : {}),
+    ...(kerberos ? { kerberos } : {}),
+    ...(vault ? { vault } : {}),
+  };
+}
+
+function oidcSettings(c: RawConfig, publicUrl: string, problems: string[]): OidcSettings | undefined {
+  if (!c.DRYDOCK_OIDC_ISSUER) {
+    if (c.DRYDOCK_OIDC_CLIENT_ID) problems.push('DRYDOCK_OIDC_CLIENT_ID: set DRYDOCK_OIDC_ISSUER too, or nothing signs in with it');
+    return undefined;
+  }
+  if (!c.DRYDOCK_OIDC_CLIENT_ID) {
+    problems.push('DRYDOCK_OIDC_CLIENT_ID: give the client id Drydock is registered with at the provider of DRYDOCK_OIDC_ISSUER');
+    return undefined;
+  }
+  if (!c.DRYDOCK_OIDC_SCOPES.includes('openid')) problems.push('DRYDOCK_OIDC_SCOPES: include openid, or the provider sends no ID token');
+  return {
+    issuerUrl: c.DRYDOCK_OIDC_ISSUER,
+    clientId: c.DRYDOCK_OIDC_CLIENT_ID,
+    ...(c.DRYDOCK_OIDC_CLIENT_SECRET ? { clientSecret: c.DRYDOCK_OIDC_CLIENT_SECRET } : {}),
+    redirectUri: c.DRYDOCK_OIDC_REDIRECT_URI ?? `${publicUrl}/auth/oidc/callback`,
+    scopes: c.DRYDOCK_OIDC_SCOPES,
+    groupsClaim: c.DRYDOCK_OIDC_GROUPS_CLAIM,
+    groupMap: c.DRYDOCK_OIDC_GROUP_MAP,
+  };
+}
+
+function kerberosSettings(c: RawConfig, publicUrl: string, problems: string[]): KerberosSettings | undefined {
+  if (!c.DRYDOCK_KERBEROS_KEYTAB) return undefined;
+  if (c.DRYDOCK_KERBEROS_REALMS.length === 0) {
+    problems.push('DRYDOCK_KERBEROS_REALMS: name the realms whose users may sign in, comma-separated (e.g. CORP.EXAMPLE.COM)');
+    return undefined;
+  }
+  return {
+    keytab: resolve(c.DRYDOCK_KERBEROS_KEYTAB),
+    service: c.DRYDOCK_KERBEROS_SERVICE?.replace('/', '@') ?? `HTTP@${new URL(publicUrl).hostname}`,
+    realms: c.DRYDOCK_KERBEROS_REALMS.map((r) => r.toUpperCase()),
+  };
+}
+
+function vaultSettings(c: RawConfig, problems: string[]): VaultSettings | undefined {
+  const approle = c.DRYDOCK_VAULT_ROLE_ID !== undefined || c.DRYDOCK_VAULT_SECRET_ID !== undefined;
+  if (!c.DRYDOCK_VAULT_ADDR) {
+    if (c.DRYDOCK_VAULT_TOKEN || approle) problems.push('DRYDOCK_VAULT_ADDR: give the address of the Vault these credentials are for');
+    return undefined;
+  }
+  const namespace = c.DRYDOCK_VAULT_NAMESPACE ? { namespace: c.DRYDOCK_VAULT_NAMESPACE } : {};
+  if (c.DRYDOCK_VAULT_TOKEN && approle) {
+    problems.push('DRYDOCK_VAULT_TOKEN: give a token or an AppRole (DRYDOCK_VAULT_ROLE_ID and DRYDOCK_VAULT_SECRET_ID), not both');
+    return undefined;
+  }
+  if (c.DRYDOCK_VAULT_TOKEN) return { address: c.DRYDOCK_VAULT_ADDR, auth: { method: 'token', token: c.DRYDOCK_VAULT_TOKEN }, ...namespace };
+  if (!c.DRYDOCK_VAULT_ROLE_ID || !c.DRYDOCK_VAULT_SECRET_ID) {
+    const missing = !c.DRYDOCK_VAULT_ROLE_ID ? 'DRYDOCK_VAULT_ROLE_ID' : 'DRYDOCK_VAULT_SECRET_ID';
+    problems.push(
+      approle
+        ? `${missing}: an AppRole login needs both DRYDOCK_VAULT_ROLE_ID and DRYDOCK_VAULT_SECRET_ID`
+        : 'DRYDOCK_VAULT_TOKEN: give a token, or an AppRole as DRYDOCK_VAULT_ROLE_ID and DRYDOCK_VAULT_SECRET_ID, to sign in to DRYDOCK_VAULT_ADDR',
+    );
+    return undefined;
+  }
+  return {
+    address: c.DRYDOCK_VAULT_ADDR,
+    auth: { method: 'approle', roleId: c.DRYDOCK_VAULT_ROLE_ID, secretId: c.DRYDOCK_VAULT_SECRET_ID, mount: c.DRYDOCK_VAULT_APPROLE_MOUNT },
+    ...namespace,
   };
 }

@@ -16,3 +16,5 @@ export * from './db/database.ts';
 export * from './ports.ts';
 export * from './host-lock.ts';
 export * from './host-lock-schemas.ts';
+export * from './group-map.ts';
+export * from './vault-reference.ts';
