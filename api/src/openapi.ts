@@ -107,6 +107,7 @@ const referencePage = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>Drydock API reference</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${REFERENCE_PATH}/swagger-ui.css">
 </head>
 <body>

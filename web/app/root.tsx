@@ -94,6 +94,12 @@ export function Layout({ children }: { children: ReactNode }) {
       <body className="min-h-screen bg-slate-50 font-sans text-slate-900 antialiased">
         <TopNav />
         <main className="mx-auto max-w-7xl px-4 py-5">{children}</main>
+        <footer className="mx-auto max-w-7xl px-4 pb-6 text-xs text-slate-500">
+          {/* Served by the API through this origin's proxy: a page load, not a client-side route. */}
+          <a href="/api/v1/docs" className="hover:text-slate-700 hover:underline" data-testid="api-reference">
+            API reference
+          </a>
+        </footer>
         <ScrollRestoration />
         <Scripts />
       </body>

@@ -26,7 +26,7 @@ export const StartRunBodySchema = z
   })
   .refine((b) => (b.scriptId === undefined) !== (b.actionId === undefined), { error: 'give scriptId or actionId, not both', path: ['scriptId'] })
   .refine((b) => b.version === undefined || b.scriptId !== undefined, { error: 'version applies to scripts only', path: ['version'] })
-  .meta({ id: 'StartRunBody' });
+  .meta({ id: 'StartRunBody', example: { scriptId: 'echo-params', hostId: 'local', params: { message: 'hi', count: 2 } } });
 export type StartRunBody = z.infer<typeof StartRunBodySchema>;
 
 export const RUN_SORTS = ['created_at', 'duration_ms'] as const;
