@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import proto from '@temporalio/proto';
 import {
   ConflictError,
-  type DockerHostBody,
   HOST_SEEN_WINDOWS,
   type HostListQuery,
   type HostView,
@@ -170,46 +169,36 @@ async function checkRefs(deps: ApiDeps, teamId: string, body: { credentialId?: s
 export async function addHost(deps: ApiDeps, teamId: string, body: NewHostBody): Promise<HostView> {
   const existing = await deps.db.selectFrom('hosts').select('id').where('id', '=', body.id).executeTakeFirst();
   if (existing) throw new ConflictError(`a host with id ${body.id} already exists`);
-  if (body.transport === 'docker') return addDockerHost(deps, teamId, body);
-  await checkRefs(deps, teamId, { ...body, name: body.name ?? body.id }, body.transport);
-  await deps.db
-    .insertInto('hosts')
-    .values({
-      id: body.id,
-      team_id: teamId,
-      name: body.name ?? body.id,
-      transport: body.transport,
-      address: body.address,
-      port: body.port ?? (body.transport === 'winrm' ? 5986 : 22),
-      auth_method: body.transport === 'winrm' ? (body.winrmAuth ?? 'ntlm') : null,
-      username: body.username,
-      credential_id: body.credentialId,
-      jump_host_id: body.jumpHostId ?? null,
-      environment: body.environment ?? null,
-      host_group: body.group ?? null,
-      max_concurrent_jobs: body.maxConcurrentJobs ?? null,
-      tags: body.tags,
-    })
-    .execute();
-  return hostView(deps, teamId, body.id);
-}
-
-async function addDockerHost(deps: ApiDeps, teamId: string, body: DockerHostBody): Promise<HostView> {
-  await checkRefs(deps, teamId, { name: body.name ?? body.id }, 'docker');
-  await deps.db
-    .insertInto('hosts')
-    .values({
-      id: body.id,
-      team_id: teamId,
-      name: body.name ?? body.id,
-      transport: 'docker',
-      address: body.socketPath,
-      environment: body.environment ?? null,
-      host_group: body.group ?? null,
-      max_concurrent_jobs: body.maxConcurrentJobs ?? null,
-      tags: body.tags,
-    })
-    .execute();
+  const name = body.name ?? body.id;
+  const common = {
+    id: body.id,
+    team_id: teamId,
+    name,
+    environment: body.environment ?? null,
+    host_group: body.group ?? null,
+    max_concurrent_jobs: body.maxConcurrentJobs ?? null,
+    tags: body.tags,
+  };
+  if (body.transport === 'docker') {
+    await checkRefs(deps, teamId, { name }, 'docker');
+    // An engine's address is its socket on the central workers' machine.
+    await deps.db.insertInto('hosts').values({ ...common, transport: 'docker', address: body.socketPath }).execute();
+  } else {
+    await checkRefs(deps, teamId, { ...body, name }, body.transport);
+    await deps.db
+      .insertInto('hosts')
+      .values({
+        ...common,
+        transport: body.transport,
+        address: body.address,
+        port: body.port ?? (body.transport === 'winrm' ? 5986 : 22),
+        auth_method: body.transport === 'winrm' ? (body.winrmAuth ?? 'ntlm') : null,
+        username: body.username,
+        credential_id: body.credentialId,
+        jump_host_id: body.jumpHostId ?? null,
+      })
+      .execute();
+  }
   return hostView(deps, teamId, body.id);
 }
 
