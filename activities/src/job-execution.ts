@@ -4,6 +4,7 @@ import { renderCommand } from '@drydock/core/manifest';
 import { type AgentScriptJob, type AgentScriptResult, SCRIPT_FAILED, SCRIPT_TIMED_OUT, type ScriptFailureDetails } from '@drydock/core/run-contract';
 import type { OperationResult } from '@drydock/core/operations';
 import { unmetCriteria } from '@drydock/core/success-criteria';
+import { secretMasker } from '@drydock/core/job-data';
 
 export interface OutputLine {
   stream: 'stdout' | 'stderr' | 'system';
@@ -56,6 +57,7 @@ export async function executeJob(options: {
   const ctx = Context.current();
   const attempt = ctx.info.attempt;
   let seq = 0;
+  const mask = secretMasker(job);
   const push = (stream: OutputLine['stream'], line: string, ts = new Date()) => sink.push({ seq: seq++, stream, line, ts: ts.toISOString() });
 
   const what =
@@ -78,7 +80,8 @@ export async function executeJob(options: {
       for (const needle of criteria.output_not_contains) if (l.line.includes(needle) && !forbidden.includes(needle)) forbidden.push(needle);
     }, ctx.cancellationSignal);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    // A failure message travels to the run record and Temporal: it must not carry a secret a transport echoed.
+    const message = mask(err instanceof Error ? err.message : String(err));
     push('system', message);
     await sink.close().catch(() => {});
     clearInterval(heartbeat);
@@ -100,7 +103,7 @@ export async function executeJob(options: {
   if (wanted && !exit.cancelled) {
     if (options.capture) {
       await options.capture(exit, (line) => push('system', line), ctx.cancellationSignal).catch((err: unknown) => {
-        push('system', `capture failed: ${err instanceof Error ? err.message : String(err)}`);
+        push('system', mask(`capture failed: ${err instanceof Error ? err.message : String(err)}`));
       });
     } else {
       push('system', `nothing captured: runs${options.via ? ` ${options.via}` : ' on this transport'} cannot capture environment snapshots or artifacts yet`);

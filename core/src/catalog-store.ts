@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db/database.ts';
 import { NotFoundError } from './errors.ts';
-import { type Manifest, ManifestSchema } from './manifest.ts';
+import { type Manifest, StoredManifestSchema } from './manifest.ts';
 import type { ManifestProblem } from './catalog.ts';
 
 export type CatalogKind = 'script' | 'action';
@@ -38,7 +38,7 @@ export interface CatalogFilter {
 }
 
 function parseStored(raw: unknown): Manifest {
-  return ManifestSchema.parse(raw);
+  return StoredManifestSchema.parse(raw);
 }
 
 function matches(item: CatalogItem, f: CatalogFilter): boolean {
