@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { renderCommand } from '@drydock/core/manifest';
-import { type AgentScriptJob, type AgentScriptResult, SCRIPT_FAILED, SCRIPT_TIMED_OUT, type ScriptFailureDetails } from '@drydock/core/run-contract';
+import { type AgentScriptJob, type AgentScriptResult, SCRIPT_FAILED, SCRIPT_TIMED_OUT, type ScriptFailureDetails, type ScriptRef } from '@drydock/core/run-contract';
 import type { OperationResult } from '@drydock/core/operations';
 import { unmetCriteria } from '@drydock/core/success-criteria';
 import { secretMasker } from '@drydock/core/job-data';
@@ -29,6 +30,17 @@ export interface LogSink {
   push(line: { seq: number; stream: OutputLine['stream']; line: string; ts: string }): void;
   /** Resolves once every line is stored. */
   close(): Promise<void>;
+}
+
+/** A script reference in words, for messages. */
+export function describeScript(ref: ScriptRef): string {
+  return `script ${ref.path} at ${ref.version.slice(0, 12)} (${ref.bytes} bytes)`;
+}
+
+/** Why fetched content is not the script a job names, or null when it is: executors run exactly what the run was validated against. */
+export function scriptMismatch(ref: ScriptRef, content: string): string | null {
+  const sha256 = createHash('sha256').update(content, 'utf8').digest('hex');
+  return sha256 === ref.sha256 ? null : `${describeScript(ref)} is not what the run was started with: its content has SHA-256 ${sha256}, not ${ref.sha256}`;
 }
 
 function quoteWord(word: string): string {

@@ -5,7 +5,7 @@ import { delimiter, join, resolve, win32 } from 'node:path';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import type { Interpreter, ParamValue } from '@drydock/core/manifest';
 import { renderCommand } from '@drydock/core/manifest';
-import { lineSplitter, paramEnvName, secretMasker } from '@drydock/core/job-data';
+import { lineSplitter, paramEnvName, secretMasker, stderrTail } from '@drydock/core/job-data';
 
 export { paramEnvName, secretMasker };
 import { type ProcessLimits, prlimitArgs } from './resource-limits.ts';
@@ -68,7 +68,6 @@ const WINDOWS_INHERITED_ENV = [
   'COMPUTERNAME', 'APPDATA', 'LOCALAPPDATA', 'ProgramData', 'ProgramFiles', 'ProgramFiles(x86)', 'ProgramW6432', 'CommonProgramFiles',
   'PSModulePath', 'NUMBER_OF_PROCESSORS', 'PROCESSOR_ARCHITECTURE', 'OS', 'TZ', 'LANG',
 ];
-const STDERR_TAIL_LINES = 20;
 const KILL_GRACE_MS = 3_000;
 
 /** Where a command word leads, as the script's spawn would find it: on the agent's PATH, or a path from `cwd`. */
@@ -252,7 +251,7 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
 
   const { command, argv, env } = scriptInvocation(job, scriptFile, process.env, options.extraEnv, platform);
   const mask = secretMasker(job);
-  const stderrTail: string[] = [];
+  const tail = stderrTail();
   const started = Date.now();
   let timedOut = false;
   let cancelled = false;
@@ -316,8 +315,7 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
   const pipe = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr') => {
     const lines = lineSplitter(mask, (line) => {
       if (name === 'stderr') {
-        stderrTail.push(line);
-        if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+        tail.add(line);
       }
       onLine({ stream: name, line, ts: new Date() });
     });
@@ -375,6 +373,6 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
     timedOut,
     cancelled,
     durationMs: Date.now() - started,
-    stderrTail: stderrTail.join('\n'),
+    stderrTail: tail.text(),
   };
 }

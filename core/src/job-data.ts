@@ -47,6 +47,25 @@ export function secretMasker(job: Pick<AgentScriptJob, 'secretNames' | 'params'>
 /** The mask of output that carries no job's secrets (host operations' own programs). */
 export const NO_SECRETS: SecretMask = Object.assign((text: string) => text, { longest: 0 });
 
+export const STDERR_TAIL_LINES = 20;
+/** A failure's stderr tail fits a Temporal failure whatever the script wrote: the run's error quotes it. */
+export const MAX_STDERR_TAIL_CHARS = 8_192;
+
+/** The last lines a script wrote to stderr, already masked, for the run's error. */
+export function stderrTail(): { add(line: string): void; text(): string } {
+  const lines: string[] = [];
+  return {
+    add(line) {
+      lines.push(line);
+      if (lines.length > STDERR_TAIL_LINES) lines.shift();
+    },
+    text() {
+      const text = lines.join('\n');
+      return text.length > MAX_STDERR_TAIL_CHARS ? `…${text.slice(-MAX_STDERR_TAIL_CHARS)}` : text;
+    },
+  };
+}
+
 /** Longer lines are cut, with a note; the rest of such a line is dropped up to its newline. */
 export const MAX_LINE = 16_384;
 

@@ -3,7 +3,7 @@ import type { ClientChannel } from 'ssh2';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { type Interpreter, type ParamValue, renderCommand } from '@drydock/core/manifest';
 import { DIR_MARKER, encodeInvocation, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, type RemoteInvocation } from './remote-wrapper.ts';
-import { lineSplitter, type SecretMask, secretMasker, STDERR_TAIL_LINES } from './script-output.ts';
+import { lineSplitter, type SecretMask, secretMasker, stderrTail } from './script-output.ts';
 import { hostPort, openSession, type SshSession, type SshTarget } from './ssh-connection.ts';
 import { SshError } from './ssh-error.ts';
 import { paramEnvName } from '@drydock/core/job-data';
@@ -175,7 +175,7 @@ async function runInSession(session: SshSession, context: InvocationContext, std
   return new Promise<InvocationExit>((resolve, reject) => {
     const ready = { stdout: false, stderr: false };
     const preamble: string[] = [];
-    const stderrTail: string[] = [];
+    const tail = stderrTail();
     let failure: string | null = null;
     let workDir: string | null = null;
     let exitCode: number | null = null;
@@ -205,8 +205,7 @@ async function runInSession(session: SshSession, context: InvocationContext, std
           return;
         }
         if (stream === 'stderr') {
-          stderrTail.push(line);
-          if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+          tail.add(line);
         }
         onLine({ stream, line, ts: new Date() });
       });
@@ -296,7 +295,7 @@ async function runInSession(session: SshSession, context: InvocationContext, std
         timedOut,
         cancelled,
         durationMs: Date.now() - started,
-        stderrTail: stderrTail.join('\n'),
+        stderrTail: tail.text(),
         workDir,
       });
     }

@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { type ParamValue, renderCommand } from '@drydock/core/manifest';
 import type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
-import { lineSplitter, type SecretMask, secretMasker, STDERR_TAIL_LINES } from '../ssh/script-output.ts';
+import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '../ssh/script-output.ts';
 import { encodeJobDocument, ENV_NAME, FAILED_MARKER, READY_MARKER, type WinrmInvocation, WRAPPER_ARGUMENTS, WRAPPER_COMMAND } from './powershell-wrapper.ts';
 import { hostPort, WinrmError } from './winrm-error.ts';
 import { WsmanClient, WsmanFaultError } from './wsman-client.ts';
@@ -223,7 +223,7 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
   const started = Date.now();
   const ready = { stdout: false, stderr: false };
   const preamble: string[] = [];
-  const stderrTail: string[] = [];
+  const tail = stderrTail();
   let failure: string | null = null;
   let timedOut = false;
   let cancelled = false;
@@ -248,8 +248,7 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
         return;
       }
       if (stream === 'stderr') {
-        stderrTail.push(line);
-        if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+        tail.add(line);
       }
       onLine({ stream, line, ts: new Date() });
     });
@@ -350,6 +349,6 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
     timedOut,
     cancelled,
     durationMs: Date.now() - started,
-    stderrTail: stderrTail.join('\n'),
+    stderrTail: tail.text(),
   };
 }
