@@ -165,6 +165,13 @@ describe('ManifestSchema', () => {
 });
 
 describe('capture', () => {
+  it('refuses an artifact glob Drydock cannot match, with the reason', () => {
+    expect(problems({ ...base, capture: { artifacts: ['out/{a,b', `out/${'x'.repeat(300)}`] } })).toEqual([
+      'capture.artifacts.0: not a glob Drydock can match: a { has no closing }',
+      'capture.artifacts.1: globs are at most 256 characters',
+    ]);
+  });
+
   it('captures nothing unless asked', () => {
     expect(ManifestSchema.parse(base).capture).toEqual({ environment_snapshot: false, artifacts: [], packages: [], services: [] });
   });

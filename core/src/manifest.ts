@@ -3,6 +3,7 @@ import { PLACEHOLDER } from './placeholder.ts';
 import { SECRET_MASK } from './secret-mask.ts';
 import { OperationSchema } from './operations/operation-schema.ts';
 import { linearPattern } from './linear-pattern.ts';
+import { artifactGlob, GLOB_OUTSIDE } from './artifact-glob.ts';
 
 // Browser-safe: the web form validates with the same schemas the API uses, so nothing here touches Node.
 
@@ -38,7 +39,7 @@ const CheckedPattern = z.string().superRefine((p, ctx) => {
 });
 
 /**
- * `checked`: patterns compile in the linear engine and dates are real. Manifests read back from Postgres were
+ * `checked`: patterns compile in the linear engine, dates are real and artifact globs are ones Drydock matches. Manifests read back from Postgres were
  * checked when stored, by the rules of that day: they parse unchecked, so one that today's rules refuse stays
  * listed, and its run form says why a value cannot be checked.
  */
@@ -107,8 +108,12 @@ export const ScriptPath = z.string().min(1).refine(insideRepository, {
   error: 'script must be a path inside the repository (relative, without "..")',
 });
 
-const ArtifactGlob = z.string().min(1).refine(insideRepository, {
+const ArtifactGlobShape = z.string().min(1).refine(insideRepository, {
   error: 'artifact globs are relative to the run directory, without ".."',
+});
+const CheckedArtifactGlob = ArtifactGlobShape.superRefine((glob, ctx) => {
+  const compiled = artifactGlob(glob);
+  if (!compiled.ok && compiled.reason !== GLOB_OUTSIDE) ctx.addIssue({ code: 'custom', message: compiled.reason });
 });
 
 export const SuccessCriteriaSchema = z.strictObject({
@@ -136,22 +141,27 @@ function inventoryNames(what: 'package' | 'service') {
     .default([]);
 }
 
-export const CaptureSchema = z
-  .strictObject({
-    environment_snapshot: z.boolean().optional(),
-    artifacts: z.array(ArtifactGlob).default([]),
-    /** Packages whose installed version the snapshot records. */
-    packages: inventoryNames('package'),
-    /** Services whose state the snapshot records. */
-    services: inventoryNames('service'),
-  })
-  .superRefine((c, ctx) => {
-    if (c.environment_snapshot === false && (c.packages.length > 0 || c.services.length > 0)) {
-      ctx.addIssue({ code: 'custom', path: ['environment_snapshot'], message: 'packages and services are recorded in the environment snapshot; remove environment_snapshot: false' });
-    }
-  })
-  // Naming packages or services asks for the snapshot they are recorded in.
-  .transform((c) => ({ environment_snapshot: c.environment_snapshot ?? (c.packages.length > 0 || c.services.length > 0), artifacts: c.artifacts, packages: c.packages, services: c.services }));
+/** `checked`: as parameterSchema's. */
+function captureSchema(checked: boolean) {
+  return z
+    .strictObject({
+      environment_snapshot: z.boolean().optional(),
+      artifacts: z.array(checked ? CheckedArtifactGlob : ArtifactGlobShape).default([]),
+      /** Packages whose installed version the snapshot records. */
+      packages: inventoryNames('package'),
+      /** Services whose state the snapshot records. */
+      services: inventoryNames('service'),
+    })
+    .superRefine((c, ctx) => {
+      if (c.environment_snapshot === false && (c.packages.length > 0 || c.services.length > 0)) {
+        ctx.addIssue({ code: 'custom', path: ['environment_snapshot'], message: 'packages and services are recorded in the environment snapshot; remove environment_snapshot: false' });
+      }
+    })
+    // Naming packages or services asks for the snapshot they are recorded in.
+    .transform((c) => ({ environment_snapshot: c.environment_snapshot ?? (c.packages.length > 0 || c.services.length > 0), artifacts: c.artifacts, packages: c.packages, services: c.services }));
+}
+
+export const CaptureSchema = captureSchema(true);
 
 /** runner docker: what the throwaway container gets. Nothing is shared with it unless asked. */
 export const ContainerSchema = z.strictObject({
@@ -206,7 +216,7 @@ export function renderCommand(template: string, values: ParamValues): string[] {
   );
 }
 
-function manifestSchema(parameter: typeof ParameterSchema) {
+function manifestSchema(checked: boolean) {
   return z
     .strictObject({
       id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'id is lower-kebab-case: letters, digits and "-"' }),
@@ -228,9 +238,9 @@ function manifestSchema(parameter: typeof ParameterSchema) {
       retry_delay: z.number().int().min(0).max(3_600).default(5),
       requires_lock: z.boolean().default(false),
       success_criteria: SuccessCriteriaSchema.prefault({}),
-      capture: CaptureSchema.prefault({}),
+      capture: captureSchema(checked).prefault({}),
       host_tags: z.array(z.string().min(1)).default([]),
-      parameters: z.array(parameter).default([]),
+      parameters: z.array(parameterSchema(checked)).default([]),
     })
     .superRefine((m, ctx) => {
       const kinds = [m.script !== undefined, m.command_template !== undefined, m.operation !== undefined].filter(Boolean).length;
@@ -304,9 +314,9 @@ function manifestSchema(parameter: typeof ParameterSchema) {
     });
 }
 
-export const ManifestSchema = manifestSchema(ParameterSchema);
+export const ManifestSchema = manifestSchema(true);
 /** A manifest as Postgres keeps it: see parameterSchema for why it is read back unchecked. */
-export const StoredManifestSchema = manifestSchema(parameterSchema(false));
+export const StoredManifestSchema = manifestSchema(false);
 export type Manifest = z.infer<typeof ManifestSchema>;
 
 export type ParamValue = string | number | boolean | string[];
