@@ -486,6 +486,14 @@ describe('hostile values', () => {
     expect(MAX_PARAMS_TOTAL_BYTES).toBe(1024 * 1024);
   });
 
+  it('values full of control characters, which JSON escapes sixfold, are refused before they reach Temporal', () => {
+    const many = parameters(...Array.from({ length: 4 }, (_, i) => ({ name: `part_${i}`, type: 'secret' })));
+    const values = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`part_${i}`, '\u0001'.repeat(100_000)]));
+    expect(fieldsOf(many, values)).toEqual({
+      part_0: [`part_0 is the largest of parameters that together take ${Math.ceil((4 * (6 * 100_000 + 2)) / 1024)} KiB in the run's workflow input; they can take at most 1536 KiB there (write control characters some other way)`],
+    });
+  });
+
   it('a stored manifest whose pattern the linear engine refuses still parses, and its runs say why', () => {
     const stored = StoredManifestSchema.parse({ ...base, parameters: [{ name: 'word', type: 'string', pattern: '(a)\\1' }] });
     expect(fieldsOf(stored.parameters, { word: 'aa' })).toEqual({

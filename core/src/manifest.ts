@@ -335,6 +335,8 @@ export const MAX_PARAM_VALUE_BYTES = 127 * 1024;
  * host's own variables and the interpreter's arguments.
  */
 export const MAX_PARAMS_TOTAL_BYTES = 1024 * 1024;
+/** All of a run's parameters as JSON, which is how the workflow input carries them: well within Temporal's 2 MB payload limit. */
+export const MAX_PARAMS_PAYLOAD_BYTES = 1536 * 1024;
 
 /** UTF-8 length without allocating: what the kernel counts. */
 function utf8Bytes(text: string): number {
@@ -443,16 +445,19 @@ export function paramsSchema(parameters: readonly Parameter[]) {
   const shape: Record<string, z.ZodType<ParamValue | undefined>> = {};
   for (const p of parameters) shape[p.name] = fieldSchema(p);
   return z.strictObject(shape).superRefine((values, ctx) => {
-    const sizes = parameters.filter((p) => values[p.name] !== undefined).map((p) => ({ p, bytes: argumentBytes(p, values[p.name]) }));
-    const total = sizes.reduce((sum, s) => sum + s.bytes, 0);
-    if (total <= MAX_PARAMS_TOTAL_BYTES) return;
-    // Said on the largest value: that is the one to shorten.
-    const largest = sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-    ctx.addIssue({
-      code: 'custom',
-      path: [largest.p.name],
-      message: `${largest.p.title ?? largest.p.name} is the largest of parameters that together take ${kib(total)} as the script's arguments and variables; they can take at most ${kib(MAX_PARAMS_TOTAL_BYTES)} (Linux refuses more at start)`,
-    });
+    const given = parameters.filter((p) => values[p.name] !== undefined);
+    // Each is said on the largest value: that is the one to shorten.
+    const refuse = (measure: (p: Parameter) => number, limit: number, what: string) => {
+      const sizes = given.map((p) => ({ p, bytes: measure(p) }));
+      const total = sizes.reduce((sum, s) => sum + s.bytes, 0);
+      if (total <= limit || sizes.length === 0) return false;
+      const largest = sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+      ctx.addIssue({ code: 'custom', path: [largest.p.name], message: `${largest.p.title ?? largest.p.name} is the largest of parameters that together take ${kib(total)} ${what}` });
+      return true;
+    };
+    if (refuse((p) => argumentBytes(p, values[p.name]), MAX_PARAMS_TOTAL_BYTES, `as the script's arguments and variables; they can take at most ${kib(MAX_PARAMS_TOTAL_BYTES)} (Linux refuses more at start)`)) return;
+    // Control characters grow sixfold in JSON (\u0001): the run's workflow input must stay within Temporal's 2 MB payload limit.
+    refuse((p) => utf8Bytes(JSON.stringify(values[p.name])), MAX_PARAMS_PAYLOAD_BYTES, `in the run's workflow input; they can take at most ${kib(MAX_PARAMS_PAYLOAD_BYTES)} there (write control characters some other way)`);
   });
 }
 
