@@ -1,10 +1,11 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { RunView } from '@drydock/core';
+import { freePort, type RunView } from '@drydock/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { keyPair, type Sshd, startSshd } from '../../activities/src/ssh/sshd-fixtures.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
 // A catalog of its own: a catastrophic pattern, a script that prints its secrets in awkward shapes, a 20 MB
@@ -101,6 +102,7 @@ function failures(node: unknown, out: { message?: string | null; stackTrace?: st
 
 let stack: TestStack;
 let catalogDir: string;
+let sshd: Sshd | undefined;
 
 beforeAll(async () => {
   catalogDir = await mkdtemp(join(tmpdir(), 'drydock-hostile-'));
@@ -119,6 +121,7 @@ beforeAll(async () => {
   }
 }, 180_000);
 afterAll(async () => {
+  await sshd?.stop();
   await stack?.teardown();
   await rm(catalogDir, { recursive: true, force: true });
 });
@@ -287,6 +290,26 @@ describe('scripts go by reference', () => {
     } finally {
       await connection.close();
     }
+  }, 150_000);
+
+  test('a 20 MB script runs on an SSH host too: the central worker reads it from Postgres', async () => {
+    const dir = join(catalogDir, 'ssh');
+    await mkdir(dir);
+    await chmod(dir, 0o755);
+    const client = await keyPair(join(dir, 'client'));
+    await keyPair(join(dir, 'host'));
+    await writeFile(join(dir, 'authorized_keys'), `${client.publicKey}\n`);
+    const port = await freePort();
+    sshd = await startSshd({ dir, port, hostKeyFile: join(dir, 'host') });
+    const cred = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'big-key', kind: 'ssh_key', secret: client.privateKey } });
+    const credentialId = ((await cred.json()) as { id: string }).id;
+    const added = await stack.api('/api/v1/hosts', { method: 'POST', json: { id: 'ssh-big', transport: 'ssh', address: '127.0.0.1', port, username: 'root', credentialId } });
+    expect(added.status).toBe(201);
+
+    const run = await stack.startRun('big-script', {}, 'ssh-big');
+    const final = await stack.waitForRun(run.id, undefined, 120_000);
+    expect(final).toMatchObject({ status: 'succeeded', exitCode: 0 });
+    expect((await stack.lines(run.id)).map((l) => l.line)).toContain(`big script ran: ${BIG_SCRIPT_BYTES} bytes`);
   }, 150_000);
 
   test('the script route answers an agent token only, and only while the run may still run', async () => {
