@@ -142,6 +142,14 @@ export const OPERATIONS: Record<string, Record<string, Operation>> = {
   '/api/v1/agent/heartbeat': {
     post: { summary: 'Agent liveness and host metrics', tags: ['agents'], security: 'agent', body: HeartbeatBodySchema, responses: { '204': 'recorded', '400': 'unknown field', '401': 'unknown or revoked token' } },
   },
+  '/api/v1/agent/runs/{runId}/script': {
+    get: {
+      summary: "The script of a run on the agent's host, at the exact version the run executes, as text; jobs carry only its identity (version, path, SHA-256)",
+      tags: ['agents'],
+      security: 'agent',
+      responses: { '200': 'the script', '401': 'unknown or revoked token', '404': "not a running script run of the agent's host" },
+    },
+  },
   '/api/v1/agent/runs/{runId}/logs': {
     post: { summary: 'A batch of log lines of a run on the agent’s host (idempotent by attempt and seq)', tags: ['agents'], security: 'agent', body: LogBatchBodySchema, responses: { '204': 'stored', ...ERR } },
   },

@@ -8,6 +8,7 @@ import {
   AgentRegisterBodySchema,
   ConflictError,
   type Db,
+  FINAL_STATUSES,
   ForbiddenError,
   isId,
   LogBatchBodySchema,
@@ -206,6 +207,17 @@ export function agentRoutes(deps: ApiDeps) {
       });
       noteAudit(c, { action: 'agent.token.rotate', resource: `host:${agent.hostId}`, detail: { previousAgentId: agent.agentId, agentId } });
       return c.json({ hostId: agent.hostId, agentId, token }, 201);
+    })
+    .get('/runs/:runId/script', async (c) => {
+      const agent = c.get('agent')!;
+      const runId = c.req.param('runId');
+      if (!isId(runId)) throw new NotFoundError('run', runId);
+      const script = await deps.catalog.runScript(runId);
+      // An agent reads the scripts of its own host's runs only, and only while they may still run.
+      if (!script || script.hostId !== agent.hostId || script.teamId !== agent.teamId || FINAL_STATUSES.includes(script.status)) {
+        throw new NotFoundError('script of run', runId);
+      }
+      return c.body(script.content, 200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     })
     .post('/runs/:runId/logs', validate('json', LogBatchBodySchema), async (c) => {
       const agent = c.get('agent')!;

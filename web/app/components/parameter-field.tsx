@@ -73,8 +73,10 @@ export function ParameterField({ parameter: p, submitted: given, errors, hosts }
   switch (p.type) {
     case 'string':
       // No maxLength attribute: the shared validator reports an overlong value instead of the browser silently cutting it.
+      // No pattern attribute either: the browser would run it with its backtracking engine (and anchored, unlike the
+      // API); the shared validator checks it in linear time.
       control = (
-        <input {...common} type="text" defaultValue={text} required={p.required} minLength={p.min_length} pattern={p.pattern} className={`${inputClass} ${border} max-w-xl`} />
+        <input {...common} type="text" defaultValue={text} required={p.required} minLength={p.min_length} className={`${inputClass} ${border} max-w-xl`} />
       );
       break;
     case 'multiline':

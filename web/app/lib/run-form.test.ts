@@ -35,6 +35,12 @@ describe('run form', () => {
     expect(result.fields.depth).toEqual(['Depth must be at most 5']);
   });
 
+  test('checks a pattern in linear time, as the API does: ^(a+)+$ against a value that stalls a backtracking engine', () => {
+    const catastrophic: Parameter[] = [{ name: 'word', type: 'string', title: 'Word', required: true, pattern: '^(a+)+$' }];
+    const { result } = checkParams(catastrophic, form({ word: `${'a'.repeat(40)}!` }));
+    expect(result).toEqual({ ok: false, fields: { word: ['Word must match ^(a+)+$'] } });
+  });
+
   test('an empty number field falls back to the default', () => {
     const { result } = checkParams(parameters, form({ path: '/', depth: '', sort: 'size', human: 'true' }));
     expect(result).toEqual({ ok: true, values: { path: '/', depth: 2, human: true, sort: 'size' } });
