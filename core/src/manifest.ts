@@ -297,13 +297,19 @@ export type ParamValues = Record<string, ParamValue>;
 
 const HOST_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/** Text that the red asterisk promises: a required value that is empty or only spaces is missing, whoever sends it. */
+function text(p: Parameter, label: string) {
+  const s = z.string({ error: `${label} must be text` });
+  return p.required ? s.refine((v) => v.trim() !== '', { error: `${label} is required`, abort: true }) : s;
+}
+
 function fieldSchema(p: Parameter): z.ZodType<ParamValue | undefined> {
   const label = p.title ?? p.name;
   let schema: z.ZodType<ParamValue>;
   switch (p.type) {
     case 'string':
     case 'multiline': {
-      let s = z.string({ error: `${label} must be text` });
+      let s = text(p, label);
       if (p.min_length !== undefined) s = s.min(p.min_length, { error: `${label} needs at least ${p.min_length} characters` });
       if (p.max_length !== undefined) s = s.max(p.max_length, { error: `${label} allows at most ${p.max_length} characters` });
       if (p.pattern !== undefined) s = s.regex(new RegExp(p.pattern), { error: `${label} must match ${p.pattern}` });
@@ -311,7 +317,7 @@ function fieldSchema(p: Parameter): z.ZodType<ParamValue | undefined> {
       break;
     }
     case 'secret': {
-      let s = z.string({ error: `${label} must be text` });
+      let s = text(p, label);
       if (p.min_length !== undefined) s = s.min(p.min_length, { error: `${label} needs at least ${p.min_length} characters` });
       schema = s;
       break;
@@ -416,6 +422,12 @@ export function coerceFormValues(parameters: readonly Parameter[], form: Record<
     const raw = Array.isArray(given) ? given[0] : given;
     if (p.type === 'boolean') {
       out[p.name] = raw === 'true' || raw === 'on';
+      continue;
+    }
+    // A required text field left empty stays empty, so it is refused as the API refuses it, not filled with a default.
+    const requiredText = p.required && (p.type === 'string' || p.type === 'multiline' || p.type === 'secret');
+    if (raw === '' && requiredText) {
+      out[p.name] = raw;
       continue;
     }
     if (raw === undefined || raw === '') continue;
