@@ -17,7 +17,7 @@ test('take a maintenance lock, see a run wait behind it and the host in maintena
   expect(await form.locator('[data-field-error="reason"]').textContent()).toBe('say why: the locks page and the audit log show it');
   await form.locator('input[name="reason"]').fill('kernel upgrade');
   await page.getByTestId('take-lock').click();
-  await expect.poll(() => page.getByTestId('lock-message').textContent()).toBe('You hold the maintenance lock of local.');
+  await expect.poll(() => page.getByTestId('lock-message').textContent(), { timeout: 15_000 }).toBe('You hold the maintenance lock of local.');
 
   const run = await stack.startRun('exclusive-sleep', { seconds: 1 });
   await expect.poll(() => statusOf(run.id), { timeout: 15_000 }).toBe('waiting_for_lock');
@@ -39,7 +39,7 @@ test('take a maintenance lock, see a run wait behind it and the host in maintena
 
   await page.goto(`${stack.config.webUrl}/locks`);
   await page.getByTestId('lock-release').first().click();
-  await expect.poll(() => page.getByTestId('lock-message').textContent()).toBe('Released your lease on local.');
+  await expect.poll(() => page.getByTestId('lock-message').textContent(), { timeout: 15_000 }).toBe('Released your lease on local.');
   // The page says so at once: the lease, and its Release button, are gone from the list with the message.
   expect(await page.getByTestId('lock-holder').allTextContents()).not.toContain('admin@drydock.local');
   expect(await page.getByTestId('lock-release').count()).toBe(0);
@@ -55,7 +55,7 @@ test('take a maintenance lock, see a run wait behind it and the host in maintena
   await page.getByTestId('force-release').locator('summary').click();
   await page.getByTestId('force-release-reason').fill('needed for a failover drill');
   await page.getByTestId('confirm-force-release').click();
-  await expect.poll(() => page.getByTestId('lock-message').textContent()).toBe('Force-released the lock of local from exclusive-sleep by admin@drydock.local.');
+  await expect.poll(() => page.getByTestId('lock-message').textContent(), { timeout: 15_000 }).toBe('Force-released the lock of local from exclusive-sleep by admin@drydock.local.');
   await expect.poll(async () => (await stack.run(held.id)).error, { timeout: 30_000 }).toContain('force-released by admin@drydock.local: needed for a failover drill');
   await expect.poll(async () => (await lockOf()).holder).toBeNull();
 });

@@ -125,7 +125,6 @@ export function ParameterField({ parameter: p, submitted: given, errors, hosts }
             aria-labelledby={props['aria-labelledby']}
             aria-describedby={props['aria-describedby']}
             aria-invalid={props['aria-invalid']}
-            aria-required={props['aria-required']}
             className="flex flex-wrap gap-x-4 gap-y-1.5"
           >
             {hosts.map((h) => (

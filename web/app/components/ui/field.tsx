@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 
 /** The look of a text input, select or textarea; red-bordered while it has errors. */
-export function controlClass(invalid: boolean, extra = ''): string {
+function controlClass(invalid: boolean, extra = ''): string {
   return `block w-full rounded border bg-white px-2.5 py-1.5 text-sm shadow-xs focus:outline-none focus:ring-2 focus:ring-blue-200 ${invalid ? 'border-red-400' : 'border-slate-300 focus:border-blue-500'} ${extra}`;
 }
 
@@ -16,7 +16,7 @@ export interface ControlProps {
   className: string;
 }
 
-/** A field's problems, one per line; `data-field-error` names the field for tests and for the focus after a check. */
+/** A field's problems, one per line; `data-field-error` names the field they belong to, for tests and scripts. */
 export function FieldError({ id, name, messages }: { id?: string; name: string; messages: readonly string[] | undefined }) {
   if (!messages || messages.length === 0) return null;
   return (
@@ -31,16 +31,19 @@ export function FieldError({ id, name, messages }: { id?: string; name: string; 
   );
 }
 
-/** The red asterisk, said as "required" to a screen reader. */
-export function RequiredMark() {
+/** The red asterisk; the control says `aria-required` to a screen reader, a group of controls says it in words. */
+function RequiredMark({ spoken }: { spoken: boolean }) {
   return (
-    <span className="ml-0.5 text-red-600" aria-label="required" title="required">
-      *
-    </span>
+    <>
+      <span aria-hidden className="ml-0.5 text-red-600" title="required">
+        *
+      </span>
+      {spoken ? <span className="sr-only">, required</span> : null}
+    </>
   );
 }
 
-export const optionalMark = <span className="font-normal text-slate-500">(optional)</span>;
+const optionalMark = <span className="font-normal text-slate-500">(optional)</span>;
 
 const LABEL = { xs: 'text-xs font-medium text-slate-700', sm: 'text-sm font-medium text-slate-800' };
 
@@ -72,14 +75,13 @@ export function Field({ name, id, label, messages, description, required, option
     name,
     'aria-invalid': invalid || undefined,
     'aria-describedby': described,
-    'aria-required': required || undefined,
-    ...(layout === 'group' ? { 'aria-labelledby': `${id}-label` } : {}),
+    ...(layout === 'group' ? { 'aria-labelledby': `${id}-label` } : { 'aria-required': required || undefined }),
     className: layout === 'inline' ? 'size-4 rounded border-slate-300' : controlClass(invalid),
   });
   const text = (
     <span className={LABEL[size]}>
       {label}
-      {required ? <RequiredMark /> : null}
+      {required ? <RequiredMark spoken={layout === 'group'} /> : null}
       {optional ? <> {optionalMark}</> : null}
       {aside}
     </span>

@@ -2,7 +2,7 @@ import type { HTMLAttributes, ReactNode } from 'react';
 
 export type NoticeTone = 'success' | 'error' | 'warning' | 'info' | 'neutral' | 'muted' | 'violet';
 
-export const NOTICE_TONE: Record<NoticeTone, string> = {
+const NOTICE_TONE: Record<NoticeTone, string> = {
   success: 'border-emerald-300 bg-emerald-50 text-emerald-900',
   error: 'border-red-200 bg-red-50 text-red-800',
   warning: 'border-amber-300 bg-amber-50 text-amber-900',
