@@ -239,6 +239,29 @@ describe('validateParams', () => {
     expect(fieldsOf(all, {})).toEqual({ service: ['Service is required'] });
   });
 
+  it('refuses an empty or blank value for required text, as the red asterisk promises', () => {
+    const ps = parameters(
+      { name: 'service', title: 'Service', type: 'string', required: true, min_length: 3, pattern: '^[a-z]+$' },
+      { name: 'notes', title: 'Notes', type: 'multiline', required: true },
+      { name: 'token', title: 'API token', type: 'secret', required: true },
+    );
+    expect(fieldsOf(ps, { service: '', notes: '  \n ', token: ' ' })).toEqual({
+      service: ['Service is required'],
+      notes: ['Notes is required'],
+      token: ['API token is required'],
+    });
+  });
+
+  it('refuses an empty required text even where the manifest gives a default: the caller sent nothing', () => {
+    const ps = parameters({ name: 'message', title: 'Message', type: 'string', required: true, default: 'hello' });
+    expect(fieldsOf(ps, { message: '' })).toEqual({ message: ['Message is required'] });
+  });
+
+  it('keeps an empty optional text as it was sent', () => {
+    const ps = parameters({ name: 'notes', type: 'string' });
+    expect(validateParams(ps, { notes: '' })).toEqual({ ok: true, values: { notes: '' } });
+  });
+
   it('falls back to the parameter name when there is no title', () => {
     expect(fieldsOf(parameters({ name: 'service', type: 'string', required: true }), {})).toEqual({ service: ['service is required'] });
   });
@@ -346,6 +369,13 @@ describe('coerceFormValues', () => {
     const values = coerceFormValues(ps, { service: 'nginx', count: '', level: '' });
     expect(values).toEqual({ service: 'nginx', dry_run: false });
     expect(validateParams(ps, values)).toEqual({ ok: true, values: { service: 'nginx', count: 1, dry_run: false, level: 'low' } });
+  });
+
+  it('keeps a required text field left empty, so it is refused rather than filled with a default', () => {
+    const withDefault = parameters({ name: 'message', title: 'Message', type: 'string', required: true, default: 'hello' });
+    const values = coerceFormValues(withDefault, { message: '' });
+    expect(values).toEqual({ message: '' });
+    expect(fieldsOf(withDefault, values)).toEqual({ message: ['Message is required'] });
   });
 
   it('drops form fields the manifest does not declare', () => {

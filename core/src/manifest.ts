@@ -379,13 +379,19 @@ function textValue(label: string) {
     });
 }
 
+/** Text that the red asterisk promises: a required value that is empty or only spaces is missing, whoever sends it. */
+function text(p: Parameter, label: string) {
+  const s = textValue(label);
+  return p.required ? s.refine((v) => v.trim() !== '', { error: `${label} is required`, abort: true }) : s;
+}
+
 function fieldSchema(p: Parameter): z.ZodType<ParamValue | undefined> {
   const label = p.title ?? p.name;
   let schema: z.ZodType<ParamValue>;
   switch (p.type) {
     case 'string':
     case 'multiline': {
-      let s = textValue(label);
+      let s = text(p, label);
       if (p.min_length !== undefined) s = s.min(p.min_length, { error: `${label} needs at least ${p.min_length} characters` });
       if (p.max_length !== undefined) s = s.max(p.max_length, { error: `${label} allows at most ${p.max_length} characters` });
       const pattern = p.pattern === undefined ? undefined : linearPattern(p.pattern);
@@ -395,7 +401,7 @@ function fieldSchema(p: Parameter): z.ZodType<ParamValue | undefined> {
       break;
     }
     case 'secret': {
-      let s = textValue(label);
+      let s = text(p, label);
       if (p.min_length !== undefined) s = s.min(p.min_length, { error: `${label} needs at least ${p.min_length} characters` });
       schema = s;
       break;
@@ -512,6 +518,12 @@ export function coerceFormValues(parameters: readonly Parameter[], form: Record<
     const raw = Array.isArray(given) ? given[0] : given;
     if (p.type === 'boolean') {
       out[p.name] = raw === 'true' || raw === 'on';
+      continue;
+    }
+    // A required text field left empty stays empty, so it is refused as the API refuses it, not filled with a default.
+    const requiredText = p.required && (p.type === 'string' || p.type === 'multiline' || p.type === 'secret');
+    if (raw === '' && requiredText) {
+      out[p.name] = raw;
       continue;
     }
     if (raw === undefined || raw === '') continue;

@@ -1,6 +1,6 @@
 import type { Parameter } from '@drydock/core/manifest';
 import { describe, expect, test } from 'vitest';
-import { checkHost, checkParams, readParamFields } from './run-form.ts';
+import { checkHost, checkParams, checkRunForm, readParamFields } from './run-form.ts';
 
 const parameters: Parameter[] = [
   { name: 'path', type: 'string', title: 'Path', required: true, pattern: '^/' },
@@ -63,6 +63,12 @@ describe('run form', () => {
   test('no ticked host is a missing required host list', () => {
     const { result } = checkParams(hostParameters, form({ target: 'web-1' }));
     expect(result.ok ? null : result.fields.peers).toEqual(['Peers is required']);
+  });
+
+  test('a required text left empty is missing, default or not, as the API says', () => {
+    const withDefault: Parameter[] = [{ name: 'message', type: 'string', title: 'Message', required: true, default: 'hello' }];
+    expect(checkRunForm(withDefault, form({ hostId: 'local', message: '' }))).toEqual({ message: ['Message is required'] });
+    expect(checkRunForm(parameters, form({ hostId: 'local', path: '   ', sort: 'size' }))).toEqual({ path: ['Path is required'] });
   });
 
   test('asks for a host when none is chosen', () => {
