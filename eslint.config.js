@@ -37,7 +37,7 @@ export default tseslint.config(
   },
   {
     // vitest fixtures that use no other fixture take `{}` as their first argument.
-    files: ['**/*.test.ts'],
+    files: ['**/*.test.ts', 'tests/support/browser.ts'],
     rules: { 'no-empty-pattern': 'off' },
   },
   {

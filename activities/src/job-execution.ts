@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { renderCommand } from '@drydock/core/manifest';
-import { type AgentScriptJob, type AgentScriptResult, SCRIPT_FAILED, SCRIPT_TIMED_OUT, type ScriptFailureDetails } from '@drydock/core/run-contract';
+import { type AgentScriptJob, type AgentScriptResult, SCRIPT_FAILED, SCRIPT_TIMED_OUT, type ScriptFailureDetails, type ScriptRef } from '@drydock/core/run-contract';
 import type { OperationResult } from '@drydock/core/operations';
 import { unmetCriteria } from '@drydock/core/success-criteria';
+import { secretMasker } from '@drydock/core/job-data';
 
 export interface OutputLine {
   stream: 'stdout' | 'stderr' | 'system';
@@ -28,6 +30,17 @@ export interface LogSink {
   push(line: { seq: number; stream: OutputLine['stream']; line: string; ts: string }): void;
   /** Resolves once every line is stored. */
   close(): Promise<void>;
+}
+
+/** A script reference in words, for messages. */
+export function describeScript(ref: ScriptRef): string {
+  return `script ${ref.path} at ${ref.version.slice(0, 12)} (${ref.bytes} bytes)`;
+}
+
+/** Why fetched content is not the script a job names, or null when it is: executors run exactly what the run was validated against. */
+export function scriptMismatch(ref: ScriptRef, content: string): string | null {
+  const sha256 = createHash('sha256').update(content, 'utf8').digest('hex');
+  return sha256 === ref.sha256 ? null : `${describeScript(ref)} is not what the run was started with: its content has SHA-256 ${sha256}, not ${ref.sha256}`;
 }
 
 function quoteWord(word: string): string {
@@ -56,6 +69,7 @@ export async function executeJob(options: {
   const ctx = Context.current();
   const attempt = ctx.info.attempt;
   let seq = 0;
+  const mask = secretMasker(job);
   const push = (stream: OutputLine['stream'], line: string, ts = new Date()) => sink.push({ seq: seq++, stream, line, ts: ts.toISOString() });
 
   const what =
@@ -78,7 +92,8 @@ export async function executeJob(options: {
       for (const needle of criteria.output_not_contains) if (l.line.includes(needle) && !forbidden.includes(needle)) forbidden.push(needle);
     }, ctx.cancellationSignal);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    // A failure message travels to the run record and Temporal: it must not carry a secret a transport echoed.
+    const message = mask(err instanceof Error ? err.message : String(err));
     push('system', message);
     await sink.close().catch(() => {});
     clearInterval(heartbeat);
@@ -100,7 +115,7 @@ export async function executeJob(options: {
   if (wanted && !exit.cancelled) {
     if (options.capture) {
       await options.capture(exit, (line) => push('system', line), ctx.cancellationSignal).catch((err: unknown) => {
-        push('system', `capture failed: ${err instanceof Error ? err.message : String(err)}`);
+        push('system', mask(`capture failed: ${err instanceof Error ? err.message : String(err)}`));
       });
     } else {
       push('system', `nothing captured: runs${options.via ? ` ${options.via}` : ' on this transport'} cannot capture environment snapshots or artifacts yet`);

@@ -5,6 +5,7 @@ import {
   type AgentInstallView,
   type AgentPrincipal,
   ConflictError,
+  FINAL_STATUSES,
   ForbiddenError,
   isId,
   type LogBatchBody,
@@ -156,6 +157,16 @@ export async function recordHeartbeat(deps: ApiDeps, agent: AgentPrincipal, beat
     .where('id', '=', agent.hostId)
     .execute();
   await deps.db.updateTable('agents').set({ last_seen_at: now }).where('id', '=', agent.agentId).execute();
+}
+
+/** The text of a run's script, for the agent of its host only, and only while the run may still run. */
+export async function scriptOfRun(deps: ApiDeps, agent: AgentPrincipal, runId: string): Promise<string> {
+  if (!isId(runId)) throw new NotFoundError('run', runId);
+  const script = await deps.catalog.runScript(runId);
+  if (!script || script.hostId !== agent.hostId || script.teamId !== agent.teamId || FINAL_STATUSES.includes(script.status)) {
+    throw new NotFoundError('script of run', runId);
+  }
+  return script.content;
 }
 
 /** Stores a batch of a run's log lines (a line already stored is skipped) and wakes the run's live logs. */

@@ -36,7 +36,14 @@ export interface AgentScriptJob {
   interpreter: Interpreter | null;
   /** The script's path in the repository, kept for messages and the temp file's extension. */
   scriptPath: string | null;
-  content: string | null;
+  /**
+   * The script by identity. Its content never travels in workflow history (a script may be far larger than a
+   * payload can be): the agent fetches it from the API, central workers read it from Postgres, and both check
+   * it is this one. Absent in jobs of runs started before scripts went by reference.
+   */
+  script?: ScriptRef | null;
+  /** The script's content, once the executor has fetched it; inline in jobs of runs started before references. */
+  content?: string | null;
   /** ...or a command template, rendered to argv (never a shell string)... */
   commandTemplate: string | null;
   /** ...or a structured host operation, whose checks become the run's result. */
@@ -48,6 +55,16 @@ export interface AgentScriptJob {
   successCriteria: SuccessCriteria;
   /** The manifest's `capture`: what the agent keeps of the attempt once its process has ended. Absent: nothing. */
   capture?: JobCapture;
+}
+
+/** Which script a run executes, exactly: its catalog version and the SHA-256 of its content. */
+export interface ScriptRef {
+  /** The commit SHA (git) or content hash (directory) the run was validated against. */
+  version: string;
+  path: string;
+  sha256: string;
+  /** Its content's length in UTF-8 bytes. */
+  bytes: number;
 }
 
 /** A manifest's `capture`, as the job carries it. */

@@ -173,6 +173,12 @@ describe('bad input starts nothing', () => {
     expect(after).toBe(before);
   });
 
+  test('an empty required text is refused, as the run form refuses it, though the manifest has a default', async () => {
+    const res = await stack.api('/api/v1/runs', { method: 'POST', json: { scriptId: 'echo-params', hostId: 'local', params: { message: ' ' } } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { fields: Record<string, string[]> } }).error.fields).toEqual({ message: ['Message is required'] });
+  });
+
   test('an unknown script or host is a 404 that names it', async () => {
     const script = await stack.api('/api/v1/runs', { method: 'POST', json: { scriptId: 'no-such-script', hostId: 'local', params: {} } });
     expect(script.status).toBe(404);

@@ -30,48 +30,41 @@ export function shouldRevalidate({ formMethod, defaultShouldRevalidate }: Should
 }
 
 function navClass({ isActive }: { isActive: boolean }) {
-  return `rounded px-2.5 py-1 text-sm ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
+  return `rounded px-2.5 py-1 text-sm focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-400 ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
 }
 
+/** The sections of the app; `also` marks a section current on pages that live under another path. */
+const SECTIONS: { to: string; label: string; also?: (pathname: string) => boolean }[] = [
+  { to: '/', label: 'Catalog', also: (p) => p === '/' || p.startsWith('/scripts/') },
+  { to: '/actions', label: 'Actions' },
+  { to: '/runs', label: 'Runs' },
+  { to: '/bulk', label: 'Bulk runs' },
+  { to: '/hosts', label: 'Hosts' },
+  { to: '/locks', label: 'Locks' },
+  { to: '/repositories', label: 'Repositories', also: (p) => p.startsWith('/repositories') || p.startsWith('/credentials') },
+];
+
 function TopNav() {
+  // Undefined when the root loader did not run or failed (the API is down): then who is signed in is not known.
   const rootData = useRouteLoaderData<typeof loader>('root');
-  const me = rootData?.me;
   const { pathname } = useLocation();
-  const inCatalog = pathname === '/' || pathname.startsWith('/scripts/');
-  const inRepositories = pathname.startsWith('/repositories') || pathname.startsWith('/credentials');
   return (
     <header className="border-b border-slate-800 bg-slate-900">
-      <nav className="mx-auto flex h-11 max-w-7xl items-center gap-4 px-4">
-        <Link to="/" className="font-semibold tracking-tight text-white">
+      <nav aria-label="Main" className="mx-auto flex h-11 max-w-7xl items-center gap-4 px-4">
+        <Link to="/" className="rounded font-semibold tracking-tight text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-400">
           Drydock
         </Link>
         <div className="flex items-center gap-1">
-          <NavLink to="/" className={() => navClass({ isActive: inCatalog })}>
-            Catalog
-          </NavLink>
-          <NavLink to="/actions" className={navClass}>
-            Actions
-          </NavLink>
-          <NavLink to="/runs" className={navClass}>
-            Runs
-          </NavLink>
-          <NavLink to="/bulk" className={navClass}>
-            Bulk runs
-          </NavLink>
-          <NavLink to="/hosts" className={navClass}>
-            Hosts
-          </NavLink>
-          <NavLink to="/locks" className={navClass}>
-            Locks
-          </NavLink>
-          <NavLink to="/repositories" className={() => navClass({ isActive: inRepositories })}>
-            Repositories
-          </NavLink>
+          {SECTIONS.map(({ to, label, also }) => (
+            <NavLink key={to} to={to} className={({ isActive }) => navClass({ isActive: also ? also(pathname) : isActive })}>
+              {label}
+            </NavLink>
+          ))}
         </div>
         <div className="ml-auto text-xs text-slate-400" data-testid="signed-in-user">
-          {me ? (
-            <span title={me.email}>
-              <span className="text-slate-200">{me.name}</span> · {me.role}
+          {rootData === undefined ? null : rootData.me ? (
+            <span title={rootData.me.email}>
+              <span className="text-slate-200">{rootData.me.name}</span> · {rootData.me.role}
             </span>
           ) : (
             <span>not signed in</span>

@@ -117,7 +117,9 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     scriptId: input.scriptId,
     interpreter: script.interpreter,
     scriptPath: script.scriptPath,
-    content: script.content,
+    script: script.script ?? null,
+    // Only a beginRun recorded before scripts went by reference returns the content itself.
+    ...(script.content !== undefined ? { content: script.content } : {}),
     commandTemplate: script.commandTemplate,
     operation: script.operation,
     params: input.params,

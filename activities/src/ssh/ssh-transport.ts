@@ -3,7 +3,7 @@ import type { ClientChannel } from 'ssh2';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { type Interpreter, type ParamValue, renderCommand } from '@drydock/core/manifest';
 import { DIR_MARKER, encodeInvocation, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, type RemoteInvocation } from './remote-wrapper.ts';
-import { lineSplitter, secretMasker, STDERR_TAIL_LINES } from './script-output.ts';
+import { lineSplitter, type SecretMask, secretMasker, stderrTail } from './script-output.ts';
 import { hostPort, openSession, type SshSession, type SshTarget } from './ssh-connection.ts';
 import { SshError } from './ssh-error.ts';
 import { paramEnvName } from '@drydock/core/job-data';
@@ -46,7 +46,7 @@ export interface InvocationContext {
   where: string;
   timeoutSeconds: number;
   /** Applied to every line before it leaves, so no secret value reaches a log. */
-  mask: (line: string) => string;
+  mask: SecretMask;
   onLine: (line: ScriptLine) => void;
   signal: AbortSignal;
   /** What the messages call the program: "the script" unless given. */
@@ -175,7 +175,7 @@ async function runInSession(session: SshSession, context: InvocationContext, std
   return new Promise<InvocationExit>((resolve, reject) => {
     const ready = { stdout: false, stderr: false };
     const preamble: string[] = [];
-    const stderrTail: string[] = [];
+    const tail = stderrTail();
     let failure: string | null = null;
     let workDir: string | null = null;
     let exitCode: number | null = null;
@@ -189,25 +189,23 @@ async function runInSession(session: SshSession, context: InvocationContext, std
     let drainTimer: NodeJS.Timeout | undefined;
 
     const split = (stream: 'stdout' | 'stderr') =>
-      lineSplitter((raw) => {
+      lineSplitter(mask, (line) => {
         if (!ready[stream]) {
           // Whatever precedes the wrapper's marker is the login shell's (motd, rc files), not the script's.
-          if (raw.endsWith(READY_MARKER)) {
+          if (line.endsWith(READY_MARKER)) {
             ready[stream] = true;
-            const before = raw.slice(0, -READY_MARKER.length);
+            const before = line.slice(0, -READY_MARKER.length);
             if (before) system(`${where} login shell: ${before}`);
-          } else if (stream === 'stderr' && raw.startsWith(FAILED_MARKER)) failure = raw.slice(FAILED_MARKER.length);
-          else if (stream === 'stdout' && raw.startsWith(DIR_MARKER)) workDir = raw.slice(DIR_MARKER.length);
+          } else if (stream === 'stderr' && line.startsWith(FAILED_MARKER)) failure = line.slice(FAILED_MARKER.length);
+          else if (stream === 'stdout' && line.startsWith(DIR_MARKER)) workDir = line.slice(DIR_MARKER.length);
           else {
-            preamble.push(raw);
-            system(`${where} login shell: ${raw}`);
+            preamble.push(line);
+            system(`${where} login shell: ${line}`);
           }
           return;
         }
-        const line = mask(raw);
         if (stream === 'stderr') {
-          stderrTail.push(line);
-          if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+          tail.add(line);
         }
         onLine({ stream, line, ts: new Date() });
       });
@@ -297,7 +295,7 @@ async function runInSession(session: SshSession, context: InvocationContext, std
         timedOut,
         cancelled,
         durationMs: Date.now() - started,
-        stderrTail: stderrTail.join('\n'),
+        stderrTail: tail.text(),
         workDir,
       });
     }

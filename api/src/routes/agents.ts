@@ -10,7 +10,7 @@ import {
   HeartbeatBodySchema,
   LogBatchBodySchema,
 } from '@drydock/core';
-import { agentInstallView, recordHeartbeat, registerAgent, revokeAgent, rotateAgentToken, rotateOwnToken, storeLogBatch } from '../agent-service.ts';
+import { agentInstallView, recordHeartbeat, registerAgent, revokeAgent, rotateAgentToken, rotateOwnToken, scriptOfRun, storeLogBatch } from '../agent-service.ts';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
 import { CALLER, errors, json, jsonBody, resourceRouter } from '../contract.ts';
@@ -97,6 +97,20 @@ const token = createRoute({
   responses: { 201: json(AgentTokenSchema, 'The new token'), ...errors(badToken) },
 });
 
+const script = createRoute({
+  method: 'get',
+  path: '/runs/{runId}/script',
+  tags: ['agents'],
+  summary: "The script of a run on the agent's host, at the exact version the run executes, as text",
+  description: 'Jobs carry only the script\'s identity (version, path, SHA-256); the agent fetches its text here while the run may still run.',
+  security: CALLER.agent,
+  request: { params: RunParams },
+  responses: {
+    200: { description: 'The script', content: { 'text/plain': { schema: z.string() } } },
+    ...errors(badToken, [404, "Not a script run of the agent's host that may still run"]),
+  },
+});
+
 const logs = createRoute({
   method: 'post',
   path: '/runs/{runId}/logs',
@@ -151,6 +165,7 @@ export function agentRoutes(deps: ApiDeps) {
       noteAudit(c, { action: 'agent.token.rotate', resource: `host:${agent.hostId}`, detail: { previousAgentId: agent.agentId, agentId: rotated.agentId } });
       return c.json(rotated, 201);
     })
+    .openapi(script, async (c) => c.text(await scriptOfRun(deps, c.get('agent')!, c.req.valid('param').runId), 200, { 'cache-control': 'no-store' }))
     .openapi(logs, async (c) => {
       await storeLogBatch(deps, c.get('agent')!, c.req.valid('param').runId, c.req.valid('json'));
       return c.body(null, 204);

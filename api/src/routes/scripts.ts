@@ -60,7 +60,8 @@ export function scriptRoutes(deps: ApiDeps) {
       const usage = await deps.catalog.usage(teamId);
       // The same zod schema the API validates with, as JSON Schema, for clients that build their own forms.
       const parametersJsonSchema = z.toJSONSchema(paramsSchema(item.manifest.parameters), { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-      return c.json({ ...toScriptView(item, usage.get(`script:${item.id}`) ?? 0), current: item.current, scriptContent: item.scriptContent, parametersJsonSchema }, 200);
+      const scriptContent = item.script ? await deps.catalog.scriptContent(teamId, item.id, item.version) : null;
+      return c.json({ ...toScriptView(item, usage.get(`script:${item.id}`) ?? 0), current: item.current, scriptContent, parametersJsonSchema }, 200);
     })
     .openapi(versions, async (c) => {
       const versions = await deps.catalog.versions(c.get('user')!.team_id, c.req.valid('param').id);

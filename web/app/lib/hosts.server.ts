@@ -4,7 +4,7 @@ import { callApi, getFromApi } from './api.server.ts';
 import type { CredentialView, HostView } from './api-views.ts';
 import { checkHostBody, createBody, hostFormValues, patchBody, readSettings, settingsOf, type HostFormFailure } from './host-form.ts';
 import { loadCredentials } from './repositories.server.ts';
-import type { FieldErrors } from './run-form.ts';
+import type { FieldErrors } from './form-errors.ts';
 
 export function hostPath(id: string): string {
   return `/api/v1/hosts/${encodeURIComponent(id)}`;

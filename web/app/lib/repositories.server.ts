@@ -2,7 +2,7 @@ import { data, redirect } from 'react-router';
 import { callApi, getFromApi } from './api.server.ts';
 import type { CredentialView, RepositoryDetail, RepositoryView } from './api-views.ts';
 import { checkRepositoryBody, createBody, patchBody, repositoryFormValues, type RepositoryFormFailure, type SyncOutcome } from './repository-form.ts';
-import type { FieldErrors } from './run-form.ts';
+import type { FieldErrors } from './form-errors.ts';
 
 export function repositoryPath(id: string): string {
   return `/api/v1/repositories/${encodeURIComponent(id)}`;

@@ -2,7 +2,7 @@ import { data, redirect } from 'react-router';
 import { checkManifest, manifestFromForm, type ManifestDraft } from '../lib/action-draft.ts';
 import { callApi, getFromApi } from '../lib/api.server.ts';
 import type { ActionView } from '../lib/api-views.ts';
-import type { FieldErrors } from '../lib/run-form.ts';
+import type { FieldErrors } from '../lib/form-errors.ts';
 
 export interface SaveActionFailure {
   manifest: ManifestDraft;
