@@ -2,15 +2,8 @@ import type { ReactNode } from 'react';
 import { Link, Links, Meta, NavLink, Outlet, Scripts, ScrollRestoration, useLocation, useRouteLoaderData, type ShouldRevalidateFunctionArgs } from 'react-router';
 import type { Route } from './+types/root';
 import { RouteError } from './components/route-error.tsx';
-import { callApi } from './lib/api.server.ts';
+import { api, result } from './lib/api.server.ts';
 import stylesheet from './app.css?url';
-
-interface Me {
-  id: string;
-  name: string;
-  email: string;
-  role: string;
-}
 
 const ICON = `data:image/svg+xml,${encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0f172a"/><path d="M3 10h10l-1.5 3h-7z" fill="#60a5fa"/><path d="M7 3h2v6H7z" fill="#e2e8f0"/></svg>')}`;
 
@@ -20,7 +13,7 @@ export const links: Route.LinksFunction = () => [
 ];
 
 export async function loader({ request }: Route.LoaderArgs) {
-  const me = await callApi<Me>(request, '/api/v1/me');
+  const me = await result(api(request).me.$get());
   return { me: me.ok ? me.body : null };
 }
 

@@ -82,10 +82,10 @@ const events = createRoute({
   responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } }, ...errors(404) },
 });
 
-const control = (path: string, summary: string) =>
+const control = <Verb extends string>(verb: Verb, summary: string) =>
   createRoute({
     method: 'post',
-    path: `/{id}/${path}`,
+    path: `/{id}/${verb}` as `/{id}/${Verb}`,
     tags: ['bulk'],
     summary,
     request: { params: BulkParams },

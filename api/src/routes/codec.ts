@@ -20,10 +20,10 @@ function toJson(payloads: Payload[]): CodecPayloads {
   };
 }
 
-const codecRoute = (direction: 'decode' | 'encode', summary: string) =>
+const codecRoute = <Direction extends 'decode' | 'encode'>(direction: Direction, summary: string) =>
   createRoute({
     method: 'post',
-    path: `/${direction}`,
+    path: `/${direction}` as `/${Direction}`,
     tags: ['codec'],
     summary,
     description: 'Only when the API has `DRYDOCK_CODEC_KEY`. CORS allows `POST` from `DRYDOCK_TEMPORAL_UI_URL` only.',

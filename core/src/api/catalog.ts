@@ -15,6 +15,8 @@ export const ScriptListQuerySchema = z.strictObject({
   category: z.string().optional().meta({ description: 'Entries whose `category` is exactly this' }),
 });
 
+export type ScriptListQuery = z.infer<typeof ScriptListQuerySchema>;
+
 export const ScriptVersionQuerySchema = z.strictObject({
   version: z
     .string()
