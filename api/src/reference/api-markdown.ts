@@ -68,6 +68,8 @@ function typeOf(s: Schema | undefined): string {
   else if (base[0] === 'array') text = `${typeOf(s.items).replace(/ or /g, ' or ')}[]`;
   else if (base[0] === 'string' && s.format) text = `string (${s.format})`;
   else if (base[0] === 'object' && !s.properties && typeof s.additionalProperties === 'object') text = `object of ${typeOf(s.additionalProperties)}`;
+  else if (base[0] === 'object' && s.properties) text = `{ ${Object.keys(s.properties).map((k) => `\`${k}\``).join(', ')} }`;
+  else if (base.length === 0 && nullable) return 'null';
   else text = base.join(' or ') || 'any';
   return nullable ? `${text} or null` : text;
 }
