@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
 import { type Config, crossSiteRefusal, findUnsafeJson, ForbiddenError, hostRefusal, type OriginRule, unsafeTextProblem, ValidationError } from '@drydock/core';
 import type { ApiEnv } from './context.ts';
+import { JSON_TYPE } from './validation.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 /** A caller's own id (the web server's, a load balancer's) is kept when it is plain enough to log as it is. */
@@ -10,7 +11,6 @@ const CALLER_REQUEST_ID = /^[\w.:-]{1,128}$/;
 export const MAX_JSON_DEPTH = 64;
 /** Bodies that are a file's bytes, not fields: an artifact upload streams into the blob store unread. */
 const RAW_BODY_ROUTES = [/^\/api\/v1\/agent\/runs\/[^/]+\/artifacts$/];
-const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Every response names its request, so a user's report and the log line of a failure meet. */
@@ -109,24 +109,23 @@ export function inputGuard() {
       const problem = unsafeTextProblem(value);
       if (problem) refuse(`header ${name}`, `header.${name}`, problem);
     }
-    const contentType = c.req.header('content-type') ?? '';
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && JSON_TYPE.test(contentType) && !RAW_BODY_ROUTES.some((r) => r.test(c.req.path))) {
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.raw.body && !RAW_BODY_ROUTES.some((r) => r.test(c.req.path))) {
       // Read once; Hono keeps the bytes for the route (a webhook checks its signature over exactly these).
       const bytes = await c.req.arrayBuffer();
-      let text: string;
+      let text: string | undefined;
       try {
         text = strictUtf8.decode(bytes);
       } catch {
-        refuse('the body', 'body', 'is not valid UTF-8');
+        if (JSON_TYPE.test(c.req.header('content-type') ?? '')) refuse('the body', 'body', 'is not valid UTF-8');
       }
+      // Any body that is JSON, whatever its declared type: a webhook reads its body as JSON regardless.
       let document: unknown;
       try {
-        document = JSON.parse(text);
+        document = text === undefined ? undefined : JSON.parse(text);
       } catch {
         // Not JSON at all: the route answers that, in its own words.
-        return next();
       }
-      const unsafe = findUnsafeJson(document, MAX_JSON_DEPTH);
+      const unsafe = document === undefined ? null : findUnsafeJson(document, MAX_JSON_DEPTH);
       if (unsafe) refuse(`body field ${unsafe.field}`, unsafe.field, unsafe.problem);
     }
     return next();
