@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { assertPortFree, type Config, crossSiteRefusal, hostRefusal } from '@drydock/core';
+import { assertPortFree, type Config, crossSiteRefusal, hostRefusal, REQUEST_ID_HEADER, requestIdFrom } from '@drydock/core';
 import { serve, type HttpBindings } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
@@ -11,8 +10,6 @@ import { createRequestHandler, type ServerBuild } from 'react-router';
 const CLIENT_DIR = fileURLToPath(new URL('./build/client/', import.meta.url));
 const SERVER_BUILD = fileURLToPath(new URL('./build/server/index.js', import.meta.url));
 
-const REQUEST_ID_HEADER = 'x-request-id';
-const CALLER_REQUEST_ID = /^[\w.:-]{1,128}$/;
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
 
 export interface WebServer {
@@ -123,8 +120,7 @@ function securityHeaders(publicUrl: string): MiddlewareHandler<WebEnv> {
 export function createWebApp({ config, handleDocument, clientDir = CLIENT_DIR }: WebAppOptions): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
   app.use(async (c, next) => {
-    const given = c.req.header(REQUEST_ID_HEADER);
-    c.set('requestId', given && CALLER_REQUEST_ID.test(given) ? given : randomUUID());
+    c.set('requestId', requestIdFrom(c.req.header(REQUEST_ID_HEADER)));
     await next();
     if (!c.res.headers.has(REQUEST_ID_HEADER)) c.header(REQUEST_ID_HEADER, c.get('requestId'));
   });

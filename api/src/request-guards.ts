@@ -1,12 +1,20 @@
-import { randomUUID } from 'node:crypto';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { type Config, crossSiteRefusal, findUnsafeJson, ForbiddenError, hostRefusal, type OriginRule, unsafeTextProblem, ValidationError } from '@drydock/core';
+import {
+  type Config,
+  crossSiteRefusal,
+  findUnsafeJson,
+  ForbiddenError,
+  hostRefusal,
+  type OriginRule,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  unsafeTextProblem,
+  ValidationError,
+} from '@drydock/core';
 import type { ApiEnv } from './context.ts';
 import { JSON_TYPE } from './validation.ts';
 
-export const REQUEST_ID_HEADER = 'x-request-id';
-/** A caller's own id (the web server's, a load balancer's) is kept when it is plain enough to log as it is. */
-const CALLER_REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** Deep enough for any body the API takes; a deeper one is refused before anything recurses over it. */
 export const MAX_JSON_DEPTH = 64;
 /** Bodies that are a file's bytes, not fields: an artifact upload streams into the blob store unread. */
@@ -16,12 +24,16 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** Every response names its request, so a user's report and the log line of a failure meet. */
 export function requestIdMiddleware() {
   return createMiddleware<ApiEnv>(async (c, next) => {
-    const given = c.req.header(REQUEST_ID_HEADER);
-    const id = given && CALLER_REQUEST_ID.test(given) ? given : randomUUID();
+    const id = requestIdFrom(c.req.header(REQUEST_ID_HEADER));
     c.set('requestId', id);
     await next();
     c.header(REQUEST_ID_HEADER, id);
   });
+}
+
+/** An event stream that fails after its 200 went out: logged once under the request id, and the stream ends (the browser reconnects). */
+export function logStreamFailure(c: Context<ApiEnv>, err: unknown): void {
+  console.error(`request ${c.get('requestId')}: ${c.req.method} ${c.req.path} failed mid-stream:`, err);
 }
 
 /** What applies to JSON and event streams: never sniffed, framed, cached or sent on as a referrer. */

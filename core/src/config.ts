@@ -98,7 +98,7 @@ export const ConfigSchema = z.object({
     .string()
     .default('')
     .transform((t) => t.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(z.string().refine((h) => hostName(h) !== undefined, { error: 'each entry is a host name or IP address, without scheme or path' }))),
+    .pipe(z.array(z.string().refine((h) => hostNameOf(h) !== undefined, { error: 'each entry is a host name or IP address, without scheme or path' }))),
 
   DRYDOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -130,7 +130,7 @@ const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 const WILDCARD_ADDRESSES = new Set(['0.0.0.0', '::', '[::]']);
 
 /** The host name of a `Host` header or a configured name as URLs spell it (lower case, IPv6 bracketed), or undefined when it is none. */
-export function hostName(host: string): string | undefined {
+export function hostNameOf(host: string): string | undefined {
   if (host === '' || /[/?#@\\\s]/.test(host)) return undefined;
   const bare = host.includes(':') && !host.startsWith('[') && host.indexOf(':') !== host.lastIndexOf(':') ? `[${host}]` : host;
   try {
@@ -156,10 +156,10 @@ function requestEdges(c: RawConfig, urls: { apiUrl: string; webUrl: string; publ
   const hosts = new Set<string>(LOOPBACK_NAMES);
   for (const u of bases) hosts.add(u.hostname);
   for (const listen of [c.DRYDOCK_API_HOST, c.DRYDOCK_WEB_HOST]) {
-    const name = hostName(listen);
+    const name = hostNameOf(listen);
     if (name && !WILDCARD_ADDRESSES.has(listen) && !WILDCARD_ADDRESSES.has(name)) hosts.add(name);
   }
-  for (const extra of c.DRYDOCK_ALLOWED_HOSTS) hosts.add(hostName(extra)!);
+  for (const extra of c.DRYDOCK_ALLOWED_HOSTS) hosts.add(hostNameOf(extra)!);
   const origins = new Set<string>();
   for (const base of bases) {
     for (const host of hosts) origins.add(new URL(`${base.protocol}//${host}${base.port ? `:${base.port}` : ''}`).origin);

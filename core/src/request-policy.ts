@@ -1,4 +1,5 @@
-import { hostName, isLoopbackHost } from './config.ts';
+import { randomUUID } from 'node:crypto';
+import { hostNameOf, isLoopbackHost } from './config.ts';
 
 /** The methods that change something; each one passes the cross-site check. */
 export const STATE_CHANGING_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -9,9 +10,19 @@ export const STATE_CHANGING_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT
  */
 const ORIGIN_RULE_EXEMPT = [/^\/api\/v1\/webhooks\//, /^\/api\/v1\/agent\//, /^\/api\/v1\/agents\/register$/];
 
+/** The header that names a request in answers and log lines, the same on the web server and the API behind it. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+/** A caller's own id (the web server's, a load balancer's) is kept when it is plain enough to log as it is. */
+const CALLER_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The id this request goes by: the caller's when it sent a plain one, otherwise a new one. */
+export function requestIdFrom(given: string | undefined): string {
+  return given !== undefined && CALLER_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
 /** Why a request for this `Host` is refused (a DNS rebinding attempt, or a name nobody configured), or null to serve it. */
 export function hostRefusal(allowedHosts: ReadonlySet<string>, host: string | undefined): string | null {
-  const name = host === undefined ? undefined : hostName(host);
+  const name = host === undefined ? undefined : hostNameOf(host);
   if (name !== undefined && (allowedHosts.has(name) || isLoopbackHost(name))) return null;
   const shown = host === undefined ? 'no Host header' : `the host name ${JSON.stringify(host.slice(0, 200))}`;
   return `this Drydock does not answer for ${shown}; if people or agents reach it under that name, set DRYDOCK_PUBLIC_URL to that address or add the name to DRYDOCK_ALLOWED_HOSTS`;

@@ -21,16 +21,16 @@ afterAll(async () => {
 /** A page that records every Content-Security-Policy violation the browser reports, from the first byte on. */
 async function watchedPage(): Promise<{ page: Page; violations: () => Promise<string[]>; consoleErrors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.addInitScript(() => {
-    const seen: string[] = [];
-    (window as unknown as { cspViolations: string[] }).cspViolations = seen;
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));
-  });
+  // Page code as text: this package compiles without the DOM's types.
+  await page.addInitScript(`
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' (' + e.sourceFile + ':' + e.lineNumber + ')'));
+  `);
   const consoleErrors: string[] = [];
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
-  return { page, violations: () => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations), consoleErrors };
+  return { page, violations: () => page.evaluate<string[]>('window.cspViolations'), consoleErrors };
 }
 
 test('pages carry a nonce-based CSP and the other headers, and using them reports no violation', async () => {
@@ -47,7 +47,7 @@ test('pages carry a nonce-based CSP and the other headers, and using them report
   // Served over plain HTTP: no HSTS, which a browser would ignore here anyway.
   expect(headers['strict-transport-security']).toBeUndefined();
   // Every script React Router wrote carries this response's nonce; another load gets another one.
-  const inline = await page.locator('script:not([src])').evaluateAll((scripts) => scripts.map((s) => (s as HTMLScriptElement).nonce));
+  const inline = await page.evaluate<string[]>(`[...document.querySelectorAll('script:not([src])')].map((s) => s.nonce)`);
   expect(inline.length).toBeGreaterThan(0);
   expect(new Set(inline)).toEqual(new Set([nonce]));
   const again = await page.request.get(`${stack.config.webUrl}/scripts/echo-params`);
@@ -56,7 +56,7 @@ test('pages carry a nonce-based CSP and the other headers, and using them report
   // The stylesheet and scripts load (hydration needs them): fill the form, start a run, follow its live log.
   const stylesheet = await page.request.get(new URL((await page.locator('link[rel="stylesheet"]').first().getAttribute('href'))!, stack.config.webUrl).href);
   expect(stylesheet.headers()['x-content-type-options']).toBe('nosniff');
-  expect(await page.locator('body').evaluate((b) => getComputedStyle(b).backgroundColor)).not.toBe('rgba(0, 0, 0, 0)');
+  expect(await page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).not.toBe('rgba(0, 0, 0, 0)');
   await page.locator('#param-message').fill('under a content security policy');
   await page.getByTestId('start-run').click();
   await page.waitForURL(/\/runs\/[0-9a-f-]{36}$/);
@@ -77,13 +77,13 @@ test('pages carry a nonce-based CSP and the other headers, and using them report
 test('an injected inline script does not run, and the browser reports it', async () => {
   const { page, violations } = await watchedPage();
   await page.goto(`${stack.config.webUrl}/`);
-  await page.evaluate(() => {
+  await page.evaluate(`{
     const script = document.createElement('script');
     script.textContent = 'window.injected = true';
     document.body.append(script);
-  });
+  }`);
   await expect.poll(violations).toEqual([expect.stringMatching(/^script-src-elem blocked inline/)]);
-  expect(await page.evaluate(() => (window as unknown as { injected?: boolean }).injected)).toBeUndefined();
+  expect(await page.evaluate<boolean>('window.injected === true')).toBe(false);
 });
 
 test('the UI cannot be framed, and the API answers with its own headers through the proxy', async () => {
@@ -91,7 +91,7 @@ test('the UI cannot be framed, and the API answers with its own headers through 
   // The load event waits for the frame, loaded or refused.
   await page.setContent(`<iframe src="${stack.config.webUrl}/"></iframe>`, { waitUntil: 'load' });
   expect(consoleErrors.join('\n')).toMatch(/Framing '.*' violates the following Content Security Policy directive: "frame-ancestors 'none'"/);
-  const inFrame = await page.frames()[1]?.evaluate(() => document.querySelector('[data-testid="signed-in-user"]') !== null).catch(() => false);
+  const inFrame = await page.frames()[1]?.evaluate<boolean>(`document.querySelector('[data-testid="signed-in-user"]') !== null`).catch(() => false);
   expect(inFrame ?? false).toBe(false);
 
   const api = await page.request.get(`${stack.config.webUrl}/api/v1/runs`);

@@ -142,6 +142,20 @@ describe('no request stops the API', () => {
   });
 });
 
+test('a script that prints a NUL keeps its whole log, the NUL shown as ␀', async () => {
+  const created = await stack.api('/api/v1/actions', {
+    method: 'POST',
+    json: { id: 'print-nul', name: 'Print a NUL', command_template: 'printf {{format}}', parameters: [{ name: 'format', type: 'string', required: true }] },
+  });
+  expect(created.status).toBe(201);
+  const started = await stack.api('/api/v1/runs', { method: 'POST', json: { actionId: 'print-nul', hostId: 'local', params: { format: 'before\\0after\\nlast line\\n' } } });
+  expect(started.status).toBe(201);
+  const { id } = (await started.json()) as { id: string };
+  expect((await stack.waitForRun(id)).status).toBe('succeeded');
+  const printed = (await stack.lines(id)).filter((l) => l.stream === 'stdout').map((l) => l.line);
+  expect(printed).toEqual(['before\u2400after', 'last line']);
+});
+
 describe('webhook replays', () => {
   test('a delivery seen before is acknowledged as a duplicate and requests nothing', async () => {
     const body = JSON.stringify({ ref: 'refs/heads/main' });
