@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, request as httpRequest, type Se
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { freePort, loadConfig } from '@drydock/core';
 import { createWebApp, listen } from './server.ts';
 
@@ -83,6 +83,25 @@ describe('web server', () => {
     let rest = '';
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += chunk.value;
     expect(rest).toContain('event: end');
+  });
+
+  test('fails only the request when a page throws: a 500 naming the request id, logged once with the stack', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const app = createWebApp({
+      config: loadConfig({}),
+      clientDir,
+      handleDocument: async () => {
+        throw new Error('the page blew up');
+      },
+    });
+    const res = await app.request('/runs/r1', {}, { incoming: { socket: { remoteAddress: '127.0.0.1' } } } as never);
+    expect(res.status).toBe(500);
+    const id = res.headers.get('x-request-id');
+    expect(await res.text()).toBe(`The web UI could not answer this request; its log has the details under request ${id}.`);
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(logged.mock.calls[0]?.[0]).toBe(`web: request ${id}: GET /runs/r1 failed:`);
+    expect((logged.mock.calls[0]?.[1] as Error).stack).toContain('the page blew up');
+    logged.mockRestore();
   });
 
   test('answers 502 with an API-shaped error when the API is down', async () => {

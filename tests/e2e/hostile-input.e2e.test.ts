@@ -156,6 +156,18 @@ test('a script that prints a NUL keeps its whole log, the NUL shown as ␀', asy
   expect(printed).toEqual(['before\u2400after', 'last line']);
 });
 
+test('the web server answers hostile page requests without a 5xx and stays up', async () => {
+  const pages = ['/runs/%00', '/scripts/%ED%A0%80', '/%E0%A4%A', '/runs?cursor=%00&status=%ff', '/hosts/..%2f..%2fetc', `/bulk/${'x'.repeat(5_000)}`];
+  for (const path of pages) {
+    // A page may answer 200 with its own message about a bad filter; it never fails with a 5xx.
+    const res = await fetch(`${stack.config.webUrl}${path}`);
+    expect(res.status, path).toBeLessThan(500);
+  }
+  const form = await fetch(`${stack.config.webUrl}/runs/${randomUUID()}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'intent=%00' });
+  expect(form.status).toBeLessThan(500);
+  expect(stack.processes.web?.running).toBe(true);
+});
+
 describe('webhook replays', () => {
   test('a delivery seen before is acknowledged as a duplicate and requests nothing', async () => {
     const body = JSON.stringify({ ref: 'refs/heads/main' });
