@@ -69,6 +69,8 @@ test('pages carry a nonce-based CSP and the other headers, and using them report
   await expect.poll(() => page.getByTestId('host-row').count()).toBeGreaterThan(0);
   await page.goto(`${stack.config.webUrl}/hosts/local`);
   await expect.poll(() => page.getByTestId('host-facts').count()).toBe(1);
+  // Server-rendered style attributes (the metric bars' widths) are on the page: a blocked one would be a violation below.
+  await expect.poll(() => page.locator('main [style*="width"]').count(), { timeout: 15_000 }).toBeGreaterThan(0);
 
   expect(await violations()).toEqual([]);
   expect(consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
