@@ -95,7 +95,7 @@ export interface WebAppOptions {
 
 /** A refusal in the shape its caller reads: the API's error JSON under /api, a line of text for a page. */
 function refusal(c: Context<WebEnv>, status: 403 | 421, code: string, message: string): Response {
-  console.warn(`web: request ${c.get('requestId')}: ${status} ${c.req.method} ${c.req.path}: ${message}`);
+  console.warn(`web: request ${c.get('requestId')}: ${status} ${c.req.method} ${new URL(c.req.url).pathname}: ${message}`);
   return c.req.path.startsWith('/api/') ? c.json({ error: { code, message } }, status) : c.text(message, status);
 }
 
@@ -146,7 +146,7 @@ export function createWebApp({ config, handleDocument, clientDir = CLIENT_DIR }:
   app.all('*', (c) => handleDocument(c.req.raw));
   app.onError((err, c) => {
     const requestId = c.get('requestId');
-    console.error(`web: request ${requestId}: ${c.req.method} ${c.req.path} failed:`, err);
+    console.error(`web: request ${requestId}: ${c.req.method} ${new URL(c.req.url).pathname} failed:`, err);
     return c.text(`The web UI could not answer this request; its log has the details under request ${requestId}.`, 500);
   });
   return app;

@@ -38,7 +38,7 @@ export function createApp(deps: ApiDeps) {
     }
     if (err instanceof HTTPException) return c.json({ error: { code: 'http', message: err.message } }, err.status);
     const requestId = c.get('requestId');
-    console.error(`request ${requestId}: ${c.req.method} ${c.req.path} failed:`, err);
+    console.error(`request ${requestId}: ${c.req.method} ${new URL(c.req.url).pathname} failed:`, err);
     return c.json({ error: { code: 'internal', message: `internal error; the API log has the details under request ${requestId}`, requestId } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));

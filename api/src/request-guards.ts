@@ -33,7 +33,7 @@ export function requestIdMiddleware() {
 
 /** An event stream that fails after its 200 went out: logged once under the request id, and the stream ends (the browser reconnects). */
 export function logStreamFailure(c: Context<ApiEnv>, err: unknown): void {
-  console.error(`request ${c.get('requestId')}: ${c.req.method} ${c.req.path} failed mid-stream:`, err);
+  console.error(`request ${c.get('requestId')}: ${c.req.method} ${new URL(c.req.url).pathname} failed mid-stream:`, err);
 }
 
 /** What applies to JSON and event streams: never sniffed, framed, cached or sent on as a referrer. */
@@ -55,7 +55,7 @@ export function hostGuard(config: Pick<Config, 'allowedHosts'>) {
   return createMiddleware<ApiEnv>(async (c, next) => {
     const refusal = hostRefusal(config.allowedHosts, c.req.header('host') ?? new URL(c.req.url).host);
     if (!refusal) return next();
-    console.warn(`request ${c.get('requestId')}: 421 ${c.req.method} ${c.req.path}: ${refusal}`);
+    console.warn(`request ${c.get('requestId')}: 421 ${c.req.method} ${new URL(c.req.url).pathname}: ${refusal}`);
     return c.json({ error: { code: 'misdirected', message: refusal } }, 421);
   });
 }

@@ -53,7 +53,8 @@ export function crossSiteRefusal(source: RequestSource, rule: OriginRule): strin
   if (ORIGIN_RULE_EXEMPT.some((r) => r.test(source.path))) return null;
   const { origin, fetchSite } = source;
   const crossSiteAllowed = origin !== undefined && (rule.crossSiteOrigins?.has(origin) ?? false);
-  const what = `${source.method.toUpperCase()} ${source.path}`;
+  // Escaped, as the path is decoded: a %0A in it must not start a new line in the log.
+  const what = `${source.method.toUpperCase()} ${JSON.stringify(source.path.slice(0, 200)).slice(1, -1)}`;
   const settings = 'if people use Drydock at that address, set DRYDOCK_PUBLIC_URL to it or add its host name to DRYDOCK_ALLOWED_HOSTS';
   if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {
     if (fetchSite === 'cross-site' && !crossSiteAllowed) return `${what} refused: a page of another site sent it (Sec-Fetch-Site: cross-site)`;
