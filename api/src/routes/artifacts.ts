@@ -3,9 +3,9 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { isId, newId, NotFoundError, type RunArtifact } from '@drydock/core';
+import { ConflictError, isId, newId, NotFoundError, type RunArtifact } from '@drydock/core';
 import { ARTIFACT_KINDS, ENVIRONMENT_SNAPSHOT_NAME, type RunArtifactView } from '@drydock/core/run-contract';
-import { BlobNotFoundError, BlobTooLargeError, checkBlobKey, directoryBlobStore } from '@drydock/core/blob-store';
+import { BlobKeyConflictError, BlobNotFoundError, BlobTooLargeError, checkBlobKey, directoryBlobStore } from '@drydock/core/blob-store';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps, ApiEnv } from '../context.ts';
 import { getRun } from '../run-service.ts';
@@ -126,6 +126,9 @@ export function agentArtifactRoutes(deps: ApiDeps) {
       stored = await blobs.put(key, bodyChunks(c.req.raw.body), { contentType, maxBytes: Math.min(maxFile, room) });
     } catch (err) {
       if (err instanceof BlobTooLargeError) throw maxFile <= room ? overFile() : overRun();
+      if (err instanceof BlobKeyConflictError) {
+        throw new ConflictError(`${q.name} cannot be kept beside attempt ${q.attempt}'s other captures: one of them is a file where this name needs a folder, or a folder of that name holds files already`);
+      }
       throw err;
     }
     const row = await deps.db

@@ -5,6 +5,7 @@ import { BulkOptionsSchema, BulkSelectorSchema, FINAL_BULK_STATUSES, type BulkHo
 import { noteAudit } from '../audit.ts';
 import { bulkHosts, bulkView, cancelBulk, getBulk, listBulk, pauseBulk, previewBulk, rerunFailed, resumeBulk, startBulk } from '../bulk-service.ts';
 import type { ApiDeps, ApiEnv } from '../context.ts';
+import { logStreamFailure } from '../request-guards.ts';
 import { validate } from '../validation.ts';
 
 const KEEPALIVE_MS = 15_000;
@@ -90,6 +91,8 @@ export function bulkRoutes(deps: ApiDeps) {
             }
             await stream.sleep(COALESCE_MS);
           }
+        } catch (err) {
+          logStreamFailure(c, err);
         } finally {
           sub.close();
         }

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import type { Payload, PayloadCodec } from '@temporalio/common';
+import { ValidationError } from '@drydock/core';
 import type { ApiEnv } from '../context.ts';
 import { validate } from '../validation.ts';
 
@@ -26,10 +27,32 @@ function toJson(payloads: Payload[]): JsonPayloads {
   };
 }
 
+/** Where Temporal Web runs, as browsers name its origin: it calls the codec from there. */
+export function temporalWebOrigins(temporalUiUrl: string): string[] {
+  const origin = new URL(temporalUiUrl).origin;
+  return [...new Set([origin, origin.replace('//localhost', '//127.0.0.1')])];
+}
+
+/** Decodes one payload at a time, so a payload that does not open is named; the others are fine to show. */
+async function decodeEach(codec: PayloadCodec, payloads: Payload[], keyId: string): Promise<Payload[]> {
+  const out: Payload[] = [];
+  for (const [index, payload] of payloads.entries()) {
+    try {
+      out.push(...(await codec.decode([payload])));
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new ValidationError(`payload ${index} cannot be decrypted with this key (DRYDOCK_CODEC_KEY, id ${keyId}): ${why}`, {
+        [`payloads.${index}`]: ['cannot be decrypted with this key: it was encrypted with another key, or changed since'],
+      });
+    }
+  }
+  return out;
+}
+
 /** The remote codec Temporal Web calls (`--ui-codec-endpoint`) to show signed-in users decrypted payloads. */
-export function codecRoutes(codec: PayloadCodec, temporalUiUrl: string) {
+export function codecRoutes(codec: PayloadCodec, temporalUiUrl: string, keyId: string) {
   return new Hono<ApiEnv>()
-    .use(cors({ origin: [temporalUiUrl, temporalUiUrl.replace('localhost', '127.0.0.1')], allowHeaders: ['content-type', 'x-namespace'], allowMethods: ['POST'] }))
-    .post('/decode', validate('json', JsonPayloads), async (c) => c.json(toJson(await codec.decode(fromJson(c.req.valid('json'))))))
+    .use(cors({ origin: temporalWebOrigins(temporalUiUrl), allowHeaders: ['content-type', 'x-namespace'], allowMethods: ['POST'] }))
+    .post('/decode', validate('json', JsonPayloads), async (c) => c.json(toJson(await decodeEach(codec, fromJson(c.req.valid('json')), keyId))))
     .post('/encode', validate('json', JsonPayloads), async (c) => c.json(toJson(await codec.encode(fromJson(c.req.valid('json'))))));
 }

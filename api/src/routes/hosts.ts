@@ -228,9 +228,7 @@ export function hostRoutes(deps: ApiDeps) {
       if (!agentless && (body.address || body.port || body.username || body.credentialId || body.jumpHostId)) {
         throw new ValidationError(`${host.transport} hosts have no connection settings to change`, { transport: ['connection settings apply to SSH and WinRM hosts only'] });
       }
-      await deps.db
-        .updateTable('hosts')
-        .set({
+      const changes = {
           ...(body.name !== undefined ? { name: body.name } : {}),
           ...(body.address !== undefined ? { address: body.address } : {}),
           ...(body.port !== undefined ? { port: body.port } : {}),
@@ -244,9 +242,9 @@ export function hostRoutes(deps: ApiDeps) {
           ...(body.maxConcurrentJobs !== undefined ? { max_concurrent_jobs: body.maxConcurrentJobs } : {}),
           // A new address is a new machine as far as its key goes; so is an explicit reset after a rebuild.
           ...(body.resetHostKey || (body.address !== undefined && body.address !== host.address) ? { host_key: null } : {}),
-        })
-        .where('id', '=', id)
-        .execute();
+      };
+      // An empty patch changes nothing; an UPDATE without a SET clause is not SQL.
+      if (Object.keys(changes).length > 0) await deps.db.updateTable('hosts').set(changes).where('id', '=', id).execute();
       return c.json(await one(teamId, id));
     })
     .delete('/:id', async (c) => {

@@ -4,6 +4,7 @@ import { FINAL_STATUSES, RunListQuerySchema, StartRunBodySchema } from '@drydock
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps, ApiEnv } from '../context.ts';
 import { cancelRun, getRun, listRuns, logLinesAfter, startRun, toRunView } from '../run-service.ts';
+import { logStreamFailure } from '../request-guards.ts';
 import { validate } from '../validation.ts';
 
 const PAGE = 1_000;
@@ -78,6 +79,8 @@ export function runRoutes(deps: ApiDeps) {
             }
             if (!(await sub.next(KEEPALIVE_MS))) await stream.write(': keepalive\n\n');
           }
+        } catch (err) {
+          logStreamFailure(c, err);
         } finally {
           sub.close();
         }
