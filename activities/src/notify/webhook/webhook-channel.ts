@@ -1,0 +1,46 @@
+import type { NotificationChannel } from '../channel.ts';
+import { systemClock } from '../delivery.ts';
+import { type HttpTargetOptions, postNotification } from '../http-post.ts';
+import type { Notification } from '../notification.ts';
+import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.ts';
+
+/** The JSON body of a generic webhook; docs/notifications.md documents it field by field. */
+export interface WebhookBody {
+  type: 'drydock.notification';
+  version: 1;
+  /** The idempotency key: the same on every attempt of one event to one channel. */
+  id: string;
+  notification: Notification;
+}
+
+/**
+ * A receiver of Drydock's own JSON, signed with HMAC-SHA256 over `<t>.<body>` (X-Drydock-Signature) and
+ * carrying its idempotency key (Idempotency-Key); each attempt is signed afresh with its own timestamp.
+ */
+export function createWebhookChannel(url: string, secret: string, http: HttpTargetOptions): NotificationChannel {
+  const clock = http.clock ?? systemClock;
+  return {
+    kind: 'webhook',
+    send: (notification, attempt) => {
+      const payload: WebhookBody = { type: 'drydock.notification', version: 1, id: attempt.idempotencyKey, notification };
+      const body = JSON.stringify(payload);
+      return postNotification(
+        {
+          channel: 'webhook',
+          url,
+          body,
+          headers: {
+            'content-type': 'application/json; charset=utf-8',
+            'user-agent': 'Drydock-Notify/1',
+            'idempotency-key': attempt.idempotencyKey,
+            'x-drydock-event': notification.kind,
+            'x-drydock-attempt': String(attempt.attempt),
+            [SIGNATURE_HEADER.toLowerCase()]: signatureHeader(secret, body, Math.floor(clock.now() / 1000)),
+          },
+          attempt,
+        },
+        http,
+      );
+    },
+  };
+}
