@@ -138,6 +138,6 @@ export const TeamsMessageSchema = z.strictObject({
 export function teamsJudge(req: ReceivedRequest): Answer {
   const parsed = TeamsMessageSchema.safeParse(JSON.parse(req.body));
   if (!parsed.success) return { status: 400, body: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') };
-  const problems = adaptiveCardProblems(parsed.data.attachments[0].content);
+  const problems = adaptiveCardProblems(parsed.data.attachments[0]!.content);
   return problems.length > 0 ? { status: 400, body: problems.join('; ') } : { status: 202, body: '' };
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failedRun } from '../../../../tests/support/notifications.ts';
@@ -109,14 +109,15 @@ describe('failures, each classified as retryable or permanent', () => {
   });
 
   it('a server that never greets is retryable: timeout', async () => {
-    const silent: Server = createServer(() => undefined);
+    const sockets = new Set<Socket>();
+    const silent: Server = createServer((socket) => sockets.add(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const port = (silent.address() as AddressInfo).port;
       const result = await createEmailChannel(transport({ port, timeoutMs: 300 }), ['ops@example.com']).send(failedRun(), { idempotencyKey: key, attempt: 1 });
       expect(result).toMatchObject({ outcome: 'retryable', reason: 'timeout' });
     } finally {
-      silent.closeAllConnections?.();
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
