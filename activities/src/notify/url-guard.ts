@@ -84,7 +84,7 @@ function classifyV6(address: string): AddressClass | undefined {
   // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) carry an IPv4 address that the gateway then reaches.
   if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return classifyV4(embeddedV4(g[6]!, g[7]!));
   if (g[0] === 0x64 && g[1] === 0xff9b && g[2] === 1) return 'private';
-  if (g[0] === 0x2002) return classifyV4(embeddedV4(g[1]!, g[2]!)) ?? undefined;
+  if (g[0] === 0x2002) return classifyV4(embeddedV4(g[1]!, g[2]!));
   if (g[0] === 0xfd00 && g[1] === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254) return 'metadata';
   if ((g[0]! & 0xfe00) === 0xfc00) return 'private';
   if ((g[0]! & 0xffc0) === 0xfe80) return 'link-local';
