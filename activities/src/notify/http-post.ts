@@ -1,7 +1,9 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { NotifyTargetPolicy } from '@drydock/core';
+import type { NotificationChannel } from './channel.ts';
 import { type AttemptClock, type ChannelKind, type DeliveryAttempt, type DeliveryFailureReason, type DeliveryResult, excerpt, FAILURE_RETRYABLE, retryAfterMs, systemClock } from './delivery.ts';
+import type { Notification } from './notification.ts';
 import { guardedLookup, type LookupFunction, parseTargetUrl, redactUrl, TargetRefusedError } from './url-guard.ts';
 
 /** How the HTTP channels reach their receivers. */
@@ -138,4 +140,35 @@ export async function postNotification(post: HttpPost, options: HttpTargetOption
     const f = failureFromError(err, target, options.timeoutMs);
     return fail(f.reason, f.message);
   }
+}
+
+/** A channel that POSTs a JSON rendering of each notification, with the idempotency key and any headers of its own. */
+export function jsonPostChannel(
+  kind: ChannelKind,
+  url: string,
+  http: HttpTargetOptions,
+  render: (notification: Notification, attempt: DeliveryAttempt) => unknown,
+  headers: (notification: Notification, attempt: DeliveryAttempt, body: string) => Record<string, string> = () => ({}),
+): NotificationChannel {
+  return {
+    kind,
+    send(notification, attempt) {
+      const body = JSON.stringify(render(notification, attempt));
+      return postNotification(
+        {
+          channel: kind,
+          url,
+          body,
+          headers: {
+            'content-type': 'application/json; charset=utf-8',
+            'user-agent': 'Drydock-Notify/1',
+            'idempotency-key': attempt.idempotencyKey,
+            ...headers(notification, attempt, body),
+          },
+          attempt,
+        },
+        http,
+      );
+    },
+  };
 }

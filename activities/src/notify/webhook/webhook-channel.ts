@@ -1,6 +1,6 @@
 import type { NotificationChannel } from '../channel.ts';
 import { systemClock } from '../delivery.ts';
-import { type HttpTargetOptions, postNotification } from '../http-post.ts';
+import { type HttpTargetOptions, jsonPostChannel } from '../http-post.ts';
 import type { Notification } from '../notification.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './webhook-signature.ts';
 
@@ -19,28 +19,15 @@ export interface WebhookBody {
  */
 export function createWebhookChannel(url: string, secret: string, http: HttpTargetOptions): NotificationChannel {
   const clock = http.clock ?? systemClock;
-  return {
-    kind: 'webhook',
-    send: (notification, attempt) => {
-      const payload: WebhookBody = { type: 'drydock.notification', version: 1, id: attempt.idempotencyKey, notification };
-      const body = JSON.stringify(payload);
-      return postNotification(
-        {
-          channel: 'webhook',
-          url,
-          body,
-          headers: {
-            'content-type': 'application/json; charset=utf-8',
-            'user-agent': 'Drydock-Notify/1',
-            'idempotency-key': attempt.idempotencyKey,
-            'x-drydock-event': notification.kind,
-            'x-drydock-attempt': String(attempt.attempt),
-            [SIGNATURE_HEADER.toLowerCase()]: signatureHeader(secret, body, Math.floor(clock.now() / 1000)),
-          },
-          attempt,
-        },
-        http,
-      );
-    },
-  };
+  return jsonPostChannel(
+    'webhook',
+    url,
+    http,
+    (notification, attempt): WebhookBody => ({ type: 'drydock.notification', version: 1, id: attempt.idempotencyKey, notification }),
+    (notification, attempt, body) => ({
+      'x-drydock-event': notification.kind,
+      'x-drydock-attempt': String(attempt.attempt),
+      [SIGNATURE_HEADER.toLowerCase()]: signatureHeader(secret, body, Math.floor(clock.now() / 1000)),
+    }),
+  );
 }
