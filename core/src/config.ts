@@ -160,6 +160,23 @@ export const ConfigSchema = z.object({
     .default('approle'),
   /** Vault Enterprise namespace, sent as X-Vault-Namespace. */
   DRYDOCK_VAULT_NAMESPACE: optionalText,
+
+  /** The SMTP server email notifications go through; unset, no email channel can send. */
+  DRYDOCK_SMTP_HOST: optionalText,
+  DRYDOCK_SMTP_PORT: port.optional(),
+  /** starttls: plain connection upgraded with STARTTLS, refused without it; tls: TLS from the start (465); none: loopback relays only. */
+  DRYDOCK_SMTP_SECURITY: z.enum(['starttls', 'tls', 'none'], { error: 'DRYDOCK_SMTP_SECURITY is starttls, tls or none' }).default('starttls'),
+  DRYDOCK_SMTP_USER: optionalText,
+  DRYDOCK_SMTP_PASSWORD: optionalText,
+  /** The sender of notification emails, `Drydock <drydock@example.com>` or a bare address. */
+  DRYDOCK_SMTP_FROM: optionalText,
+  /** Whether webhooks (Slack, Teams, generic) may point at loopback and private addresses; unset, loopback only when the API listens on loopback. */
+  DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['true', 'false'], { error: 'DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS is true or false' }).optional(),
+  ),
+  /** How long one delivery attempt (an HTTP request, or an SMTP session) may take. */
+  DRYDOCK_NOTIFY_TIMEOUT: seconds.default(10),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -189,6 +206,21 @@ export interface VaultSettings {
   namespace?: string;
 }
 
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  security: 'starttls' | 'tls' | 'none';
+  /** Present when the server wants a login; the password is a secret and is never logged. */
+  auth?: { user: string; password: string };
+  from: string;
+}
+
+/** Which private addresses notification webhooks may reach; metadata, multicast and reserved addresses never. */
+export interface NotifyTargetPolicy {
+  loopback: boolean;
+  privateNetworks: boolean;
+}
+
 export interface Config extends RawConfig {
   temporalAddress: string;
   temporalUiUrl: string;
@@ -212,6 +244,9 @@ export interface Config extends RawConfig {
   kerberos?: KerberosSettings;
   /** Present when a Vault address is configured. */
   vault?: VaultSettings;
+  /** Present when an SMTP host is configured. */
+  smtp?: SmtpSettings;
+  notifyTargets: NotifyTargetPolicy;
 }
 
 export class ConfigError extends Error {}
@@ -238,7 +273,7 @@ function urlHost(listen: string, forWildcard: string): string {
 
 /** Any 127.0.0.0/8 address or ::1: only this machine can reach them, whatever a DNS answer says. */
 export function isLoopbackHost(name: string): boolean {
-  return name === 'localhost' || name === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(name);
+  return name === 'localhost' || name === '[::1]' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
 function requestEdges(c: RawConfig, urls: { apiUrl: string; webUrl: string; publicUrl: string }) {
@@ -275,6 +310,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const oidc = oidcSettings(c, urls.publicUrl, problems);
   const kerberos = kerberosSettings(c, urls.publicUrl, problems);
   const vault = vaultSettings(c, problems);
+  const smtp = smtpSettings(c, problems);
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return {
     ...c,
@@ -287,6 +323,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...(oidc ? { oidc } : {}),
     ...(kerberos ? { kerberos } : {}),
     ...(vault ? { vault } : {}),
+    ...(smtp ? { smtp } : {}),
+    notifyTargets: notifyTargetPolicy(c),
   };
 }
 
@@ -350,4 +388,45 @@ function vaultSettings(c: RawConfig, problems: string[]): VaultSettings | undefi
     auth: { method: 'approle', roleId: c.DRYDOCK_VAULT_ROLE_ID, secretId: c.DRYDOCK_VAULT_SECRET_ID, mount: c.DRYDOCK_VAULT_APPROLE_MOUNT },
     ...namespace,
   };
+}
+
+const SMTP_DEFAULT_PORT = { starttls: 587, tls: 465, none: 25 } as const;
+
+function smtpSettings(c: RawConfig, problems: string[]): SmtpSettings | undefined {
+  if (!c.DRYDOCK_SMTP_HOST) {
+    if (c.DRYDOCK_SMTP_USER || c.DRYDOCK_SMTP_PASSWORD || c.DRYDOCK_SMTP_FROM) problems.push('DRYDOCK_SMTP_HOST: give the SMTP server that these email settings are for');
+    return undefined;
+  }
+  if (!c.DRYDOCK_SMTP_FROM) {
+    problems.push('DRYDOCK_SMTP_FROM: give the sender of notification emails, like "Drydock <drydock@example.com>"');
+    return undefined;
+  }
+  if (!/^[^<>@\s]+@[^<>@\s]+$|^[^<>]*<[^<>@\s]+@[^<>@\s]+>$/.test(c.DRYDOCK_SMTP_FROM.trim())) {
+    problems.push('DRYDOCK_SMTP_FROM: write an email address, or a name and an address like "Drydock <drydock@example.com>"');
+    return undefined;
+  }
+  if ((c.DRYDOCK_SMTP_USER === undefined) !== (c.DRYDOCK_SMTP_PASSWORD === undefined)) {
+    problems.push(`${c.DRYDOCK_SMTP_USER === undefined ? 'DRYDOCK_SMTP_USER' : 'DRYDOCK_SMTP_PASSWORD'}: an SMTP login needs both DRYDOCK_SMTP_USER and DRYDOCK_SMTP_PASSWORD`);
+    return undefined;
+  }
+  if (c.DRYDOCK_SMTP_SECURITY === 'none' && c.DRYDOCK_SMTP_USER !== undefined && !isLoopbackHost(c.DRYDOCK_SMTP_HOST)) {
+    problems.push('DRYDOCK_SMTP_SECURITY: none would send the SMTP password in clear to a remote server; use starttls or tls');
+    return undefined;
+  }
+  return {
+    host: c.DRYDOCK_SMTP_HOST,
+    port: c.DRYDOCK_SMTP_PORT ?? SMTP_DEFAULT_PORT[c.DRYDOCK_SMTP_SECURITY],
+    security: c.DRYDOCK_SMTP_SECURITY,
+    ...(c.DRYDOCK_SMTP_USER !== undefined && c.DRYDOCK_SMTP_PASSWORD !== undefined ? { auth: { user: c.DRYDOCK_SMTP_USER, password: c.DRYDOCK_SMTP_PASSWORD } } : {}),
+    from: c.DRYDOCK_SMTP_FROM.trim(),
+  };
+}
+
+/** Set, the setting decides; unset, a server that listens only on loopback (npm start on one machine) may reach loopback receivers. */
+function notifyTargetPolicy(c: RawConfig): NotifyTargetPolicy {
+  if (c.DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS !== undefined) {
+    const allow = c.DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS === 'true';
+    return { loopback: allow, privateNetworks: allow };
+  }
+  return { loopback: isLoopbackHost(c.DRYDOCK_API_HOST), privateNetworks: false };
 }
