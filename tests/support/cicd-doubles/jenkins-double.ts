@@ -93,38 +93,36 @@ const CLASSES = {
 };
 const RUN_CLASSES = { folder: '', pipeline: 'org.jenkinsci.plugins.workflow.job.WorkflowRun', freestyle: 'hudson.model.FreeStyleBuild' };
 
-const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', parseTagValue: false, trimValues: true, isArray: (name) => name.endsWith('ParameterDefinition') || name === 'string' });
-
-function text(v: unknown): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'object') return String((v as Record<string, unknown>)['#text'] ?? '');
-  return String(v);
-}
+// Ordered nodes: Jenkins lists parameters in the order config.xml declares them.
+const xml = new XMLParser({ preserveOrder: true, ignoreAttributes: false, attributeNamePrefix: '', parseTagValue: false, trimValues: true });
+type XmlNode = Record<string, unknown>;
+const tagOf = (node: XmlNode) => Object.keys(node).find((k) => k !== ':@');
+const childrenOf = (node: XmlNode | undefined): XmlNode[] => {
+  const tag = node && tagOf(node);
+  const value = tag === undefined ? undefined : node![tag];
+  return Array.isArray(value) ? (value as XmlNode[]) : [];
+};
+const child = (node: XmlNode | undefined, tag: string) => childrenOf(node).find((c) => tagOf(c) === tag);
+const text = (node: XmlNode | undefined) => childrenOf(node).map((c) => String(c['#text'] ?? '')).join('');
 
 function parseConfig(configXml: string): Pick<Job, 'kind' | 'description' | 'disabled' | 'parameters'> {
   const valid = XMLValidator.validate(configXml);
   if (valid !== true) throw new Error(`config.xml is not well-formed: ${valid.err.msg} (line ${valid.err.line})`);
-  const doc = xml.parse(configXml) as Record<string, Record<string, unknown>>;
-  const root = doc['flow-definition'] ?? doc['project'];
+  const root = (xml.parse(configXml) as XmlNode[]).find((n) => tagOf(n) === 'flow-definition' || tagOf(n) === 'project');
   if (!root) throw new Error('config.xml is neither a flow-definition nor a project');
-  const props = (root['properties'] ?? {}) as Record<string, unknown>;
-  const pdp = props['hudson.model.ParametersDefinitionProperty'] as Record<string, Record<string, unknown[]>> | undefined;
   const parameters: ParameterDefinition[] = [];
-  for (const [tag, list] of Object.entries(pdp?.['parameterDefinitions'] ?? {})) {
-    const kind = /hudson\.model\.(String|Text|Boolean|Choice|Password)ParameterDefinition/.exec(tag)?.[1] as ParameterDefinition['kind'] | undefined;
+  const definitions = child(child(child(root, 'properties'), 'hudson.model.ParametersDefinitionProperty'), 'parameterDefinitions');
+  for (const raw of childrenOf(definitions)) {
+    const kind = /^hudson\.model\.(String|Text|Boolean|Choice|Password)ParameterDefinition$/.exec(tagOf(raw) ?? '')?.[1] as ParameterDefinition['kind'] | undefined;
     if (!kind) continue;
-    for (const raw of list as Record<string, unknown>[]) {
-      const def: ParameterDefinition = { kind, name: text(raw['name']), description: text(raw['description']), default: kind === 'Boolean' ? text(raw['defaultValue']) === 'true' : text(raw['defaultValue']) };
-      if (kind === 'Choice') {
-        const choices = raw['choices'] as Record<string, Record<string, unknown>> | undefined;
-        const strings = (choices?.['a']?.['string'] ?? []) as unknown[];
-        def.choices = strings.map(text);
-        def.default = def.choices[0] ?? '';
-      }
-      parameters.push(def);
+    const def: ParameterDefinition = { kind, name: text(child(raw, 'name')), description: text(child(raw, 'description')), default: kind === 'Boolean' ? text(child(raw, 'defaultValue')) === 'true' : text(child(raw, 'defaultValue')) };
+    if (kind === 'Choice') {
+      def.choices = childrenOf(child(child(raw, 'choices'), 'a')).map((c) => text(c));
+      def.default = def.choices[0] ?? '';
     }
+    parameters.push(def);
   }
-  return { kind: doc['flow-definition'] ? 'pipeline' : 'freestyle', description: text(root['description']), disabled: text(root['disabled']) === 'true', parameters };
+  return { kind: tagOf(root) === 'flow-definition' ? 'pipeline' : 'freestyle', description: text(child(root, 'description')), disabled: text(child(root, 'disabled')) === 'true', parameters };
 }
 
 function html(status: number, title: string, message: string): DoubleReply {
@@ -156,7 +154,7 @@ export async function startJenkinsDouble(options: { now?: () => number } = {}): 
     const last = [...job.builds.values()].at(-1);
     if (!last) return 'notbuilt';
     const c = last.run.state === 'failure' ? 'red' : last.run.state === 'cancelled' ? 'aborted' : 'blue';
-    return last.run.done ? c : `${c === 'notbuilt' ? 'blue' : c}_anime`;
+    return last.run.done ? c : 'blue_anime';
   };
   const result = (run: ScriptedRun) => (run.state === 'success' ? 'SUCCESS' : run.state === 'failure' ? 'FAILURE' : run.state === 'cancelled' ? 'ABORTED' : null);
 
@@ -357,13 +355,11 @@ export async function startJenkinsDouble(options: { now?: () => number } = {}): 
     const can = (permission: JenkinsPermission) => auth.permissions.has(permission);
     if (!can('Overall/Read')) return deny('Overall/Read');
 
-    let sessionCookie: string | undefined;
     if (req.path === '/crumbIssuer/api/json') {
       const session = randomBytes(12).toString('hex');
       const crumb = randomBytes(16).toString('hex');
       sessions.set(session, crumb);
-      sessionCookie = `JSESSIONID.${randomBytes(4).toString('hex')}=${session}; Path=/; HttpOnly`;
-      return { status: 200, headers: { 'set-cookie': sessionCookie }, body: { _class: 'hudson.security.csrf.DefaultCrumbIssuer', crumb, crumbRequestField: 'Jenkins-Crumb' } };
+      return { status: 200, headers: { 'set-cookie': `JSESSIONID.${randomBytes(4).toString('hex')}=${session}; Path=/; HttpOnly` }, body: { _class: 'hudson.security.csrf.DefaultCrumbIssuer', crumb, crumbRequestField: 'Jenkins-Crumb' } };
     }
     if (req.method === 'POST' && double.requireCrumb) {
       const cookie = String(req.headers.cookie ?? '');
@@ -469,7 +465,7 @@ export async function startJenkinsDouble(options: { now?: () => number } = {}): 
     const name = req.query.get('name') ?? '';
     if (!/^[^/\\:?*"<>|]+$/.test(name)) return html(400, 'Bad Request', `‘${name}’ is an unsafe character`);
     const fullName = parent ? `${parent.fullName}/${name}` : name;
-    if (jobs.has(fullName)) return { ...html(400, 'Bad Request', `A job already exists with the name ‘${name}’`), headers: { 'content-type': 'text/html', 'x-error': `A job already exists with the name ‘${name}’` } };
+    if (jobs.has(fullName)) return { ...html(400, 'Bad Request', `A job already exists with the name ‘${name}’`), headers: { 'content-type': 'text/html', 'x-error': `A job already exists with the name '${encodeURIComponent(name)}'` } };
     try {
       addJob(fullName, req.text());
     } catch (err) {

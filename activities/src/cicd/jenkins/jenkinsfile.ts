@@ -51,6 +51,8 @@ const IDENT = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
 function quote(text: string): string {
   // Multi-line text keeps its lines, so a script's diff reads as the script's diff.
   const multiline = text.includes('\n');
+  // Control characters other than the newline are written as escapes: a Jenkinsfile stays plain text.
+  // eslint-disable-next-line no-control-regex
   const escaped = text.replace(/[\\'\r\t\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c, offset: number) => {
     if (c === '\\') return '\\\\';
     // Inside '''…''' a quote needs escaping only where it could end the string: before another quote, or last.
@@ -67,9 +69,6 @@ function isMap(v: GroovyValue): v is GroovyMap {
 }
 function isRef(v: GroovyValue): v is GroovyRef {
   return typeof v === 'object' && !Array.isArray(v) && 'ref' in v;
-}
-function isCall(v: GroovyValue): v is GroovyCall {
-  return typeof v === 'object' && !Array.isArray(v) && 'call' in v;
 }
 
 function mapKey(key: string): string {
