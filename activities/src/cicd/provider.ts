@@ -108,6 +108,12 @@ export interface CicdBuildHandle {
   runId?: number;
   /** CircleCI: the pipeline's UUID. */
   pipelineId?: string;
+  /**
+   * How the build is found again when the provider gave no id: by the trigger id it carries, or (a job that
+   * cannot carry it) by who triggered it since `requestedAt`, which is right only while Drydock is the only one
+   * triggering that job with these credentials.
+   */
+  correlation?: 'trigger-id' | 'actor';
 }
 
 export interface CicdStage {
