@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCircleciDouble, type CircleciDouble } from '../../../../tests/support/cicd-doubles/circleci-double.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/cicd-doubles/webhook-receiver.ts';
-import { CicdError, CicdRateLimitedError } from '../cicd-error.ts';
+import { cicdFailure, expectEachLineOnce, expectOutageSurvived, readLogsToEnd } from '../../../../tests/support/cicd-doubles/adapter-scenarios.ts';
+import { CicdRateLimitedError } from '../cicd-error.ts';
 import type { CicdProvider, CircleciJobRef } from '../provider.ts';
 import { createCircleciProvider } from './circleci-provider.ts';
 
@@ -58,16 +59,6 @@ let provider: CicdProvider;
 
 const connect = (t: string, url = cci.url) => createCircleciProvider({ token: t, url });
 
-async function failure(promise: Promise<unknown>): Promise<CicdError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof CicdError) return err;
-    throw err;
-  }
-  throw new Error('expected a CicdError');
-}
-
 beforeAll(async () => {
   cci = await startCircleciDouble();
   hooks = await startWebhookReceiver();
@@ -101,6 +92,7 @@ describe('test connection', () => {
     const report = await connect('CCIPAT_wrong').testConnection(JOB);
     expect(report.ok).toBe(false);
     expect(report.checks.at(-1)!.detail).toMatch(/refused the token for \/me and for the project/);
+    expect(JSON.stringify(report)).not.toContain('CCIPAT_wrong');
     expect((await connect('CCIPAT_wrong').testConnection()).checks[0]!.detail).toMatch(/refused the credentials \(HTTP 401: You must log in first\.\)/);
   });
 
@@ -111,7 +103,7 @@ describe('test connection', () => {
     expect(report.missing).toEqual(['a project token scope of read-only or admin']);
     const readOnly = cci.addToken({ kind: 'project', project: 'gh/acme/api', scope: 'read-only' });
     expect((await connect(readOnly).testConnection(JOB)).ok).toBe(true);
-    const refused = await failure(connect(readOnly).trigger(JOB, {}, 'trg-read-only'));
+    const refused = await cicdFailure(connect(readOnly).trigger(JOB, {}, 'trg-read-only'));
     expect(refused).toMatchObject({ reason: 'permission_denied' });
     expect(refused.message).toContain('Permission denied');
   });
@@ -120,9 +112,9 @@ describe('test connection', () => {
     const other = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>intranet</html>'));
     await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
-    expect((await failure(connect(token, url).describeJob(JOB))).reason).toBe('wrong_url');
+    expect((await cicdFailure(connect(token, url).describeJob(JOB))).reason).toBe('wrong_url');
     await new Promise((resolve) => other.close(resolve));
-    expect(await failure(connect(token, url).describeJob(JOB))).toMatchObject({ reason: 'unreachable', retryable: true });
+    expect(await cicdFailure(connect(token, url).describeJob(JOB))).toMatchObject({ reason: 'unreachable', retryable: true });
   });
 });
 
@@ -138,23 +130,23 @@ describe('projects', () => {
       { name: 'drydock_trigger_id', type: 'string', default: '' },
     ]);
     expect((await provider.describeJob(LEGACY_JOB)).idempotent).toBe(false);
-    expect(await failure(provider.describeJob({ ...JOB, projectSlug: 'gh/acme/nope' }))).toMatchObject({ reason: 'not_found' });
+    expect(await cicdFailure(provider.describeJob({ ...JOB, projectSlug: 'gh/acme/nope' }))).toMatchObject({ reason: 'not_found' });
   });
 
   it('refuses a parameter the config does not define before any request', async () => {
     const definition = await provider.describeJob(JOB);
     const before = cci.server.requests.length;
-    const err = await failure(provider.trigger(JOB, { version: '1.0', region: 'eu' }, 'trg-undefined', { definition }));
+    const err = await cicdFailure(provider.trigger(JOB, { version: '1.0', region: 'eu' }, 'trg-undefined', { definition }));
     expect(err).toMatchObject({ reason: 'undefined_parameter', parameters: ['region'] });
     expect(cci.server.requests.length).toBe(before);
-    expect(await failure(provider.trigger(JOB, { replicas: 'many' }, 'trg-nan'))).toMatchObject({ reason: 'invalid_parameter' });
+    expect(await cicdFailure(provider.trigger(JOB, { replicas: 'many' }, 'trg-nan'))).toMatchObject({ reason: 'invalid_parameter' });
     expect(cci.server.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
   });
 
   it("says which parameter CircleCI refused when the definition was stale, and that nothing ran", async () => {
     const stale = await provider.describeJob(LEGACY_JOB);
     stale.parameters.push({ name: 'region', type: 'string' });
-    const err = await failure(provider.trigger(LEGACY_JOB, { region: 'eu' }, 'trg-stale', { definition: stale }));
+    const err = await cicdFailure(provider.trigger(LEGACY_JOB, { region: 'eu' }, 'trg-stale', { definition: stale }));
     expect(err).toMatchObject({ reason: 'undefined_parameter', parameters: ['region'] });
     expect(err.message).toContain('errored and ran nothing');
   });
@@ -192,18 +184,8 @@ describe('a pipeline', () => {
   it('streams step output with a cursor: every line once, none lost', async () => {
     const handle = await provider.trigger(JOB, { version: '1.5.0' }, 'trg-logs');
     const run = cci.pipeline(handle.pipelineId!);
-    let cursor: string | undefined;
-    let text = '';
-    let complete = false;
-    for (let i = 0; !complete; i++) {
-      const chunk = await provider.logs(handle, cursor);
-      text += chunk.text;
-      cursor = chunk.cursor;
-      complete = chunk.complete;
-      run.advance(2);
-      if (i > 60) throw new Error('the log never completed');
-    }
-    for (const line of JOBS.flatMap((j) => j.lines)) expect(text.split('\n').filter((l) => l === line)).toHaveLength(1);
+    const { text, cursor } = await readLogsToEnd(provider, handle, () => run.advance(2));
+    expectEachLineOnce(text, JOBS.flatMap((j) => j.lines));
     expect(text.split('\n').filter((l) => l.startsWith('##[drydock] ') && !l.includes('Spin up'))).toEqual(['##[drydock] deploy/build › build', '##[drydock] deploy/test › test', '##[drydock] deploy/deploy › deploy']);
     expect(await provider.logs(handle, cursor)).toEqual({ text: '', cursor, complete: true });
   });
@@ -231,28 +213,14 @@ describe('idempotency', () => {
 describe('failures the workflow waits out', () => {
   it('surfaces a rate limit as RateLimited with the wait', async () => {
     cci.server.rateLimit({ status: 429, headers: { 'content-type': 'application/json', 'retry-after': '9' }, body: { message: 'Rate limit exceeded' } });
-    const err = await failure(provider.describeJob(JOB));
+    const err = await cicdFailure(provider.describeJob(JOB));
     expect(err).toBeInstanceOf(CicdRateLimitedError);
     expect((err as CicdRateLimitedError).retryAfterMs).toBe(9_000);
   });
 
   it('keeps its place when CircleCI goes down mid-pipeline and comes back', async () => {
     const handle = await provider.trigger(JOB, { version: '6.0.0' }, 'trg-down');
-    const run = cci.pipeline(handle.pipelineId!);
-    run.advanceUntil((r) => r.stages[0]!.state === 'success');
-    const first = await provider.logs(handle);
-    await cci.server.down('refuse');
-    run.advanceUntil((r) => r.stages[1]!.state === 'success');
-    expect(await failure(provider.status(handle))).toMatchObject({ reason: 'unreachable', retryable: true });
-    await cci.server.up();
-    await cci.server.down('502');
-    expect(await failure(provider.logs(handle, first.cursor))).toMatchObject({ reason: 'unavailable', retryable: true });
-    await cci.server.up();
-    run.finish();
-    const rest = await provider.logs(handle, first.cursor);
-    expect(rest.complete).toBe(true);
-    const all = first.text + rest.text;
-    for (const line of JOBS.flatMap((j) => j.lines)) expect(all.split('\n').filter((l) => l === line)).toHaveLength(1);
+    await expectOutageSurvived({ provider, handle, server: cci.server, run: cci.pipeline(handle.pipelineId!), lines: JOBS.flatMap((j) => j.lines) });
   });
 });
 

@@ -6,7 +6,6 @@ import type {
   CicdBuildHandle,
   CicdBuildState,
   CicdBuildStatus,
-  CicdConnectionCheck,
   CicdConnectionReport,
   CicdHeaders,
   CicdJobDescription,
@@ -20,6 +19,7 @@ import type {
   CicdWebhookVerdict,
   CircleciJobRef,
 } from '../provider.ts';
+import { connectionReport } from '../connection-report.ts';
 import { headerValue, hmacSha256Hex, jsonObject, sameSecret } from '../webhook-signature.ts';
 
 export interface CircleciConnection {
@@ -319,21 +319,9 @@ export function createCircleciProvider(connection: CircleciConnection, options: 
   };
 
   const testConnection = async (job?: CicdJobRef): Promise<CicdConnectionReport> => {
-    const checks: CicdConnectionCheck[] = [];
-    const missing: string[] = [];
-    const attempt = async (name: string, fn: () => Promise<string>): Promise<boolean> => {
-      try {
-        checks.push({ name, ok: true, detail: await fn() });
-        return true;
-      } catch (err) {
-        if (!(err instanceof CicdError)) throw err;
-        checks.push({ name, ok: false, detail: err.message });
-        missing.push(...err.missing);
-        return false;
-      }
-    };
+    const checks = connectionReport();
     let personal = true;
-    const signedIn = await attempt('token', async () => {
+    const signedIn = await checks.check('token', async () => {
       try {
         const me = await v2<{ login?: string }>('/me', 'the token’s user');
         if (typeof me.login !== 'string') throw new CicdError('circleci', 'wrong_url', `${host} did not answer as CircleCI's API: is it the address of CircleCI?`);
@@ -347,9 +335,9 @@ export function createCircleciProvider(connection: CircleciConnection, options: 
         throw err;
       }
     });
-    if (!signedIn || !job) return { ok: signedIn, checks, missing };
+    if (!signedIn || !job) return checks.report();
     const ref = circleRef(job);
-    const readable = await attempt(`project ${ref.projectSlug}`, async () => {
+    const readable = await checks.check(`project ${ref.projectSlug}`, async () => {
       try {
         const project = await v2<{ slug?: string; name?: string }>(`/project/${slugPath(ref.projectSlug)}`, `project ${ref.projectSlug}`);
         return `${project.slug}${personal ? '' : ' (project token)'}`;
@@ -359,12 +347,12 @@ export function createCircleciProvider(connection: CircleciConnection, options: 
         throw err;
       }
     });
-    if (readable) await attempt(`config on ${ref.branch}`, async () => {
+    if (readable) await checks.check(`config on ${ref.branch}`, async () => {
       const d = await describeJob(ref);
       if (!d.lastBuild) return `no pipeline has run on ${ref.branch} yet, so its parameters are unknown until one has`;
       return `${d.parameters.length} pipeline parameter(s)${d.idempotent ? '' : `; the config does not pass << pipeline.parameters.${TRIGGER_ID_PIPELINE_PARAMETER} >> to a job, so a trigger retried after a crash could start a second pipeline`}`;
     });
-    return { ok: checks.every((c) => c.ok), checks, missing: [...new Set(missing)] };
+    return checks.report();
   };
 
   const verifyWebhook = (headers: CicdHeaders, body: string | Uint8Array, secret: string): CicdWebhookVerdict => {

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startGithubDouble, type GithubDouble } from '../../../../tests/support/cicd-doubles/github-double.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/cicd-doubles/webhook-receiver.ts';
-import { CicdError, CicdRateLimitedError } from '../cicd-error.ts';
+import { cicdFailure, expectEachLineOnce, expectOutageSurvived, readLogsToEnd } from '../../../../tests/support/cicd-doubles/adapter-scenarios.ts';
+import { CicdRateLimitedError } from '../cicd-error.ts';
 import type { CicdProvider, GithubJobRef } from '../provider.ts';
 import { createGithubProvider } from './github-provider.ts';
 
@@ -60,16 +61,6 @@ function connect(t: string, apiUrl = gh.url) {
   return createGithubProvider({ token: t, apiUrl }, { findRunIntervalMs: 25, findRunTimeoutMs: 3_000 });
 }
 
-async function failure(promise: Promise<unknown>): Promise<CicdError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof CicdError) return err;
-    throw err;
-  }
-  throw new Error('expected a CicdError');
-}
-
 beforeAll(async () => {
   gh = await startGithubDouble();
   hooks = await startWebhookReceiver();
@@ -103,6 +94,7 @@ describe('test connection', () => {
     expect(report.ok).toBe(false);
     expect(report.checks).toHaveLength(1);
     expect(report.checks[0]!.detail).toMatch(/GitHub refused the token \(HTTP 401: Bad credentials\)/);
+    expect(JSON.stringify(report)).not.toContain('ghp_wrong');
   });
 
   it('names the permission a token lacks: actions:write', async () => {
@@ -111,7 +103,7 @@ describe('test connection', () => {
     expect(report.ok).toBe(false);
     expect(report.missing).toEqual(['actions:write']);
     expect(report.checks.at(-1)!.detail).toContain('the token lacks actions:write');
-    const refused = await failure(connect(reader).trigger(JOB, { version: '1.0' }, 'trg-reader'));
+    const refused = await cicdFailure(connect(reader).trigger(JOB, { version: '1.0' }, 'trg-reader'));
     expect(refused).toMatchObject({ reason: 'permission_denied', missing: ['actions:write'] });
   });
 
@@ -137,7 +129,7 @@ describe('test connection', () => {
     const wrong = await connect(token, url).testConnection();
     expect(wrong.checks[0]!.detail).toMatch(/did not answer as GitHub's API: is it the API URL/);
     await new Promise((resolve) => other.close(resolve));
-    const gone = await failure(connect(token, url).describeJob(JOB));
+    const gone = await cicdFailure(connect(token, url).describeJob(JOB));
     expect(gone).toMatchObject({ reason: 'unreachable', retryable: true });
   });
 });
@@ -156,18 +148,18 @@ describe('workflows', () => {
   });
 
   it('says a workflow is not found, and that one without workflow_dispatch cannot be run', async () => {
-    expect((await failure(provider.describeJob({ ...JOB, workflow: 'nope.yml' }))).reason).toBe('not_found');
+    expect((await cicdFailure(provider.describeJob({ ...JOB, workflow: 'nope.yml' }))).reason).toBe('not_found');
     expect((await provider.describeJob({ ...JOB, workflow: 'ci.yml' })).buildable).toBe(false);
-    expect((await failure(provider.trigger({ ...JOB, workflow: 'ci.yml' }, {}, 'trg-ci'))).reason).toBe('not_buildable');
+    expect((await cicdFailure(provider.trigger({ ...JOB, workflow: 'ci.yml' }, {}, 'trg-ci'))).reason).toBe('not_buildable');
   });
 
   it('refuses an input the workflow does not define before any request', async () => {
     const definition = await provider.describeJob(JOB);
     const before = gh.server.requests.length;
-    const err = await failure(provider.trigger(JOB, { version: '1.0', region: 'eu' }, 'trg-undefined', { definition }));
+    const err = await cicdFailure(provider.trigger(JOB, { version: '1.0', region: 'eu' }, 'trg-undefined', { definition }));
     expect(err).toMatchObject({ reason: 'undefined_parameter', parameters: ['region'] });
     expect(gh.server.requests.length).toBe(before);
-    const missing = await failure(provider.trigger(JOB, { environment: 'staging' }, 'trg-missing'));
+    const missing = await cicdFailure(provider.trigger(JOB, { environment: 'staging' }, 'trg-missing'));
     expect(missing.message).toContain('version is required');
     expect(gh.server.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
   });
@@ -175,7 +167,7 @@ describe('workflows', () => {
   it("maps GitHub's own refusal of an input it does not define, when the definition was stale", async () => {
     const stale = { ...(await provider.describeJob(LEGACY_JOB)) };
     stale.parameters = [...stale.parameters, { name: 'region', type: 'string' as const }];
-    const err = await failure(provider.trigger(LEGACY_JOB, { region: 'eu' }, 'trg-stale', { definition: stale }));
+    const err = await cicdFailure(provider.trigger(LEGACY_JOB, { region: 'eu' }, 'trg-stale', { definition: stale }));
     expect(err).toMatchObject({ reason: 'undefined_parameter', parameters: ['region'] });
     expect(gh.runs('acme', 'api').some((r) => r.inputs['region'] !== undefined)).toBe(false);
   });
@@ -215,18 +207,8 @@ describe('a run', () => {
   it('streams job logs with a cursor: each job once, none lost', async () => {
     const handle = await provider.trigger(JOB, { version: '1.5.0' }, 'trg-logs');
     const run = gh.run(handle.runId!);
-    let cursor: string | undefined;
-    let text = '';
-    let complete = false;
-    for (let i = 0; !complete; i++) {
-      const chunk = await provider.logs(handle, cursor);
-      text += chunk.text;
-      cursor = chunk.cursor;
-      complete = chunk.complete;
-      run.advance(2);
-      if (i > 50) throw new Error('the log never completed');
-    }
-    for (const line of JOBS.flatMap((j) => j.lines)) expect(text.split('\n').filter((l) => l.endsWith(` ${line}`))).toHaveLength(1);
+    const { text, cursor } = await readLogsToEnd(provider, handle, () => run.advance(2));
+    expectEachLineOnce(text, JOBS.flatMap((j) => j.lines), (l, line) => l.endsWith(` ${line}`));
     expect(text.split('\n').filter((l) => l.startsWith('##[drydock] job '))).toEqual(['##[drydock] job build: success', '##[drydock] job test: success', '##[drydock] job deploy: success']);
     expect(await provider.logs(handle, cursor)).toEqual({ text: '', cursor, complete: true });
   });
@@ -276,7 +258,7 @@ describe('failures the workflow waits out', () => {
     const handle = await provider.trigger(JOB, { version: '5.0.0' }, 'trg-rate');
     const reset = Math.floor(Date.now() / 1000) + 120;
     gh.server.rateLimit({ status: 403, headers: { 'content-type': 'application/json', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset), 'x-ratelimit-resource': 'core' }, body: { message: 'API rate limit exceeded for user ID 4242.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api' } });
-    const err = await failure(provider.status(handle));
+    const err = await cicdFailure(provider.status(handle));
     expect(err).toBeInstanceOf(CicdRateLimitedError);
     const limited = err as CicdRateLimitedError;
     expect(limited.resetAt!.getTime()).toBe(reset * 1000);
@@ -286,28 +268,14 @@ describe('failures the workflow waits out', () => {
 
   it('surfaces a secondary rate limit with Retry-After', async () => {
     gh.server.rateLimit({ status: 403, headers: { 'content-type': 'application/json', 'retry-after': '30' }, body: { message: 'You have exceeded a secondary rate limit.' } });
-    const err = await failure(provider.describeJob(JOB));
+    const err = await cicdFailure(provider.describeJob(JOB));
     expect(err).toBeInstanceOf(CicdRateLimitedError);
     expect((err as CicdRateLimitedError).retryAfterMs).toBe(30_000);
   });
 
   it('keeps its place when GitHub goes down mid-run and comes back', async () => {
     const handle = await provider.trigger(JOB, { version: '6.0.0' }, 'trg-down');
-    const run = gh.run(handle.runId!);
-    run.advanceUntil((r) => r.stages[0]!.state === 'success');
-    const first = await provider.logs(handle);
-    await gh.server.down('refuse');
-    run.advanceUntil((r) => r.stages[1]!.state === 'success');
-    expect(await failure(provider.status(handle))).toMatchObject({ reason: 'unreachable', retryable: true });
-    await gh.server.up();
-    await gh.server.down('502');
-    expect(await failure(provider.logs(handle, first.cursor))).toMatchObject({ reason: 'unavailable', retryable: true });
-    await gh.server.up();
-    run.finish();
-    const rest = await provider.logs(handle, first.cursor);
-    expect(rest.complete).toBe(true);
-    const all = first.text + rest.text;
-    for (const line of JOBS.flatMap((j) => j.lines)) expect(all.split('\n').filter((l) => l.endsWith(` ${line}`))).toHaveLength(1);
+    await expectOutageSurvived({ provider, handle, server: gh.server, run: gh.run(handle.runId!), lines: JOBS.flatMap((j) => j.lines), shown: (l, line) => l.endsWith(` ${line}`) });
   });
 });
 

@@ -5,7 +5,6 @@ import type {
   CicdBuildHandle,
   CicdBuildState,
   CicdBuildStatus,
-  CicdConnectionCheck,
   CicdConnectionReport,
   CicdHeaders,
   CicdJobDescription,
@@ -18,6 +17,7 @@ import type {
   CicdWebhookVerdict,
   GithubJobRef,
 } from '../provider.ts';
+import { connectionReport } from '../connection-report.ts';
 import { headerValue, hmacSha256Hex, jsonObject, sameSecret } from '../webhook-signature.ts';
 import { readWorkflowFile, TRIGGER_ID_INPUT } from './workflow-file.ts';
 
@@ -343,42 +343,30 @@ export function createGithubProvider(connection: GithubConnection, options: Gith
   };
 
   const testConnection = async (job?: CicdJobRef): Promise<CicdConnectionReport> => {
-    const checks: CicdConnectionCheck[] = [];
-    const missing: string[] = [];
-    const attempt = async (name: string, fn: () => Promise<string>): Promise<boolean> => {
-      try {
-        checks.push({ name, ok: true, detail: await fn() });
-        return true;
-      } catch (err) {
-        if (!(err instanceof CicdError)) throw err;
-        checks.push({ name, ok: false, detail: err.message });
-        missing.push(...err.missing);
-        return false;
-      }
-    };
-    const signedIn = await attempt('token', async () => {
+    const checks = connectionReport();
+    const signedIn = await checks.check('token', async () => {
       const res = await call('the authenticated user', () => octokit.rest.users.getAuthenticated());
       if (typeof res.data?.login !== 'string') throw new CicdError('github', 'wrong_url', `${base} did not answer as GitHub's API: is it the API URL (https://ghe.example.com/api/v3 for GitHub Enterprise)?`);
       const scopes = res.headers['x-oauth-scopes'];
       return `signed in as ${res.data.login}${scopes !== undefined ? ` (classic token; scopes: ${scopes || 'none'})` : ''}`;
     });
-    if (!signedIn || !job) return { ok: signedIn, checks, missing };
+    if (!signedIn || !job) return checks.report();
     const ref = githubRef(job);
-    await attempt(`repository ${where(ref)}`, async () => {
+    await checks.check(`repository ${where(ref)}`, async () => {
       const { data } = await call(`repository ${where(ref)}`, () => octokit.rest.repos.get({ owner: ref.owner, repo: ref.repo }));
       if (data.permissions && !data.permissions.push) {
         throw new CicdError('github', 'permission_denied', `the token's user has read access only to ${where(ref)}; dispatching a workflow needs write access`, { missing: [`write access to ${where(ref)}`] });
       }
       return `${data.private ? 'private' : 'public'} repository, default branch ${data.default_branch}`;
     });
-    await attempt(workflowName(ref), async () => {
+    await checks.check(workflowName(ref), async () => {
       const d = await describeJob(ref);
       if (!d.buildable) throw new CicdError('github', 'not_buildable', `${d.name} cannot be dispatched: it needs \`on: workflow_dispatch\` and must be enabled`);
       return `${d.name}: ${d.parameters.length} input(s)${d.idempotent ? '' : `; its run-name does not carry the ${TRIGGER_ID_INPUT} input, so a trigger retried after a crash could start a second run`}`;
     });
     // No read-only question tells whether a token may write to Actions: cancelling run 0, which never exists,
     // is refused with 403 (naming actions:write) without the permission and answers 404 with it.
-    await attempt('dispatch and cancel runs (actions:write)', async () => {
+    await checks.check('dispatch and cancel runs (actions:write)', async () => {
       try {
         await octokit.rest.actions.cancelWorkflowRun({ owner: ref.owner, repo: ref.repo, run_id: 0 });
       } catch (err) {
@@ -389,7 +377,7 @@ export function createGithubProvider(connection: GithubConnection, options: Gith
       }
       return 'allowed';
     });
-    return { ok: checks.every((c) => c.ok), checks, missing: [...new Set(missing)] };
+    return checks.report();
   };
 
   const verifyWebhook = (headers: CicdHeaders, body: string | Uint8Array, secret: string): CicdWebhookVerdict => {

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCESS, startGitlabDouble, type GitlabDouble } from '../../../../tests/support/cicd-doubles/gitlab-double.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/cicd-doubles/webhook-receiver.ts';
-import { CicdError, CicdRateLimitedError } from '../cicd-error.ts';
+import { cicdFailure, expectEachLineOnce, expectOutageSurvived } from '../../../../tests/support/cicd-doubles/adapter-scenarios.ts';
+import { CicdRateLimitedError } from '../cicd-error.ts';
 import type { CicdProvider, GitlabJobRef } from '../provider.ts';
 import { createGitlabProvider, prefilledVariables } from './gitlab-provider.ts';
 
@@ -36,16 +37,6 @@ let token: string;
 let provider: CicdProvider;
 
 const connect = (t: string, url = gl.url) => createGitlabProvider({ token: t, url });
-
-async function failure(promise: Promise<unknown>): Promise<CicdError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof CicdError) return err;
-    throw err;
-  }
-  throw new Error('expected a CicdError');
-}
 
 beforeAll(async () => {
   gl = await startGitlabDouble();
@@ -80,13 +71,14 @@ describe('test connection', () => {
     const report = await connect('glpat-wrong').testConnection(JOB);
     expect(report.ok).toBe(false);
     expect(report.checks[0]!.detail).toMatch(/GitLab refused the token \(HTTP 401: 401 Unauthorized\)/);
+    expect(JSON.stringify(report)).not.toContain('glpat-wrong');
   });
 
   it('names the scope and the role a token lacks', async () => {
     const readApi = gl.addToken('reader', ['read_api']);
     const report = await connect(readApi).testConnection(JOB);
     expect(report.missing).toEqual(['api']);
-    const refused = await failure(connect(readApi).trigger(JOB, {}, 'trg-read-api'));
+    const refused = await cicdFailure(connect(readApi).trigger(JOB, {}, 'trg-read-api'));
     expect(refused).toMatchObject({ reason: 'permission_denied', missing: ['api'] });
     expect(refused.message).toContain('the token lacks the api scope');
 
@@ -100,7 +92,7 @@ describe('test connection', () => {
     const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
     expect((await connect(token, url).testConnection()).checks[0]!.detail).toMatch(/did not answer as GitLab's API/);
     await new Promise((resolve) => other.close(resolve));
-    expect(await failure(connect(token, url).describeJob(JOB))).toMatchObject({ reason: 'unreachable', retryable: true });
+    expect(await cicdFailure(connect(token, url).describeJob(JOB))).toMatchObject({ reason: 'unreachable', retryable: true });
   });
 });
 
@@ -116,25 +108,25 @@ describe('projects', () => {
   });
 
   it('says a project is not found', async () => {
-    expect(await failure(provider.describeJob({ ...JOB, project: 'platform/nope' }))).toMatchObject({ reason: 'not_found' });
+    expect(await cicdFailure(provider.describeJob({ ...JOB, project: 'platform/nope' }))).toMatchObject({ reason: 'not_found' });
   });
 
   it('refuses a variable the pipeline does not define before any request', async () => {
     const definition = await provider.describeJob(JOB);
     const before = gl.server.requests.length;
-    const err = await failure(provider.trigger(JOB, { VERSION: '1.0', GLOBAL_FLAG: '0' }, 'trg-undefined', { definition }));
+    const err = await cicdFailure(provider.trigger(JOB, { VERSION: '1.0', GLOBAL_FLAG: '0' }, 'trg-undefined', { definition }));
     expect(err).toMatchObject({ reason: 'undefined_parameter', parameters: ['GLOBAL_FLAG'] });
     expect(gl.server.requests.length).toBe(before);
-    expect(await failure(provider.trigger(JOB, { DEPLOY_ENV: 'moon' }, 'trg-choice'))).toMatchObject({ reason: 'invalid_parameter' });
+    expect(await cicdFailure(provider.trigger(JOB, { DEPLOY_ENV: 'moon' }, 'trg-choice'))).toMatchObject({ reason: 'invalid_parameter' });
     expect(gl.server.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
   });
 
   it('says when the project refuses pipeline variables, and that an unknown ref is not found', async () => {
     gl.refuseVariables('platform/api', true);
-    const refused = await failure(provider.trigger(JOB, { VERSION: '1.0' }, 'trg-vars'));
+    const refused = await cicdFailure(provider.trigger(JOB, { VERSION: '1.0' }, 'trg-vars'));
     expect(refused).toMatchObject({ reason: 'permission_denied', missing: ['pipeline variables'] });
     gl.refuseVariables('platform/api', false);
-    expect(await failure(provider.trigger({ ...JOB, ref: 'nope' }, {}, 'trg-ref'))).toMatchObject({ reason: 'not_found' });
+    expect(await cicdFailure(provider.trigger({ ...JOB, ref: 'nope' }, {}, 'trg-ref'))).toMatchObject({ reason: 'not_found' });
   });
 });
 
@@ -184,7 +176,7 @@ describe('a pipeline', () => {
       if (i > 60) throw new Error('the log never completed');
     }
     expect(partial).toBe(true);
-    for (const line of JOBS.flatMap((j) => j.lines)) expect(text.split('\n').filter((l) => l === line)).toHaveLength(1);
+    expectEachLineOnce(text, JOBS.flatMap((j) => j.lines));
     expect(text.split('\n').filter((l) => l.startsWith('##[drydock] job '))).toEqual(['##[drydock] job build/compile', '##[drydock] job test/unit', '##[drydock] job deploy/release']);
     expect(await provider.logs(handle, cursor)).toEqual({ text: '', cursor, complete: true });
   });
@@ -213,7 +205,7 @@ describe('idempotency', () => {
 describe('failures the workflow waits out', () => {
   it('surfaces a rate limit as RateLimited with the wait', async () => {
     gl.server.rateLimit({ status: 429, headers: { 'content-type': 'text/plain', 'retry-after': '42', 'ratelimit-remaining': '0' }, body: 'Retry later' });
-    const err = await failure(provider.describeJob(JOB));
+    const err = await cicdFailure(provider.describeJob(JOB));
     expect(err).toBeInstanceOf(CicdRateLimitedError);
     expect((err as CicdRateLimitedError).retryAfterMs).toBe(42_000);
     // One 429, one request: gitbeaker's own retries are not in the way.
@@ -222,21 +214,7 @@ describe('failures the workflow waits out', () => {
 
   it('keeps its place when GitLab goes down mid-pipeline and comes back', async () => {
     const handle = await provider.trigger(JOB, { VERSION: '6.0.0' }, 'trg-down');
-    const run = gl.pipeline(handle.runId!);
-    run.advanceUntil((r) => r.stages[0]!.state === 'success');
-    const first = await provider.logs(handle);
-    await gl.server.down('refuse');
-    run.advanceUntil((r) => r.stages[1]!.state === 'success');
-    expect(await failure(provider.status(handle))).toMatchObject({ reason: 'unreachable', retryable: true });
-    await gl.server.up();
-    await gl.server.down('502');
-    expect(await failure(provider.logs(handle, first.cursor))).toMatchObject({ reason: 'unavailable', retryable: true });
-    await gl.server.up();
-    run.finish();
-    const rest = await provider.logs(handle, first.cursor);
-    expect(rest.complete).toBe(true);
-    const all = first.text + rest.text;
-    for (const line of JOBS.flatMap((j) => j.lines)) expect(all.split('\n').filter((l) => l === line)).toHaveLength(1);
+    await expectOutageSurvived({ provider, handle, server: gl.server, run: gl.pipeline(handle.runId!), lines: JOBS.flatMap((j) => j.lines) });
   });
 });
 

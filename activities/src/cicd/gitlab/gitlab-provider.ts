@@ -6,7 +6,6 @@ import type {
   CicdBuildHandle,
   CicdBuildState,
   CicdBuildStatus,
-  CicdConnectionCheck,
   CicdConnectionReport,
   CicdHeaders,
   CicdJobDescription,
@@ -20,6 +19,7 @@ import type {
   CicdWebhookVerdict,
   GitlabJobRef,
 } from '../provider.ts';
+import { connectionReport } from '../connection-report.ts';
 import { headerValue, jsonObject, sameSecret } from '../webhook-signature.ts';
 import { GitlabHttpError, gitlabRequester, GitlabUnreachableError } from './gitlab-requester.ts';
 
@@ -325,22 +325,10 @@ export function createGitlabProvider(connection: GitlabConnection, options: Gitl
   };
 
   const testConnection = async (job?: CicdJobRef): Promise<CicdConnectionReport> => {
-    const checks: CicdConnectionCheck[] = [];
-    const missing: string[] = [];
-    const attempt = async (name: string, fn: () => Promise<string>): Promise<boolean> => {
-      try {
-        checks.push({ name, ok: true, detail: await fn() });
-        return true;
-      } catch (err) {
-        if (!(err instanceof CicdError)) throw err;
-        checks.push({ name, ok: false, detail: err.message });
-        missing.push(...err.missing);
-        return false;
-      }
-    };
-    const signedIn = await attempt('token', async () => `signed in as ${await me()}`);
-    if (!signedIn) return { ok: false, checks, missing };
-    await attempt('token scopes', async () => {
+    const checks = connectionReport();
+    const signedIn = await checks.check('token', async () => `signed in as ${await me()}`);
+    if (!signedIn) return checks.report();
+    await checks.check('token scopes', async () => {
       const self = (await call('the token', () => api.PersonalAccessTokens.show())) as { scopes?: string[]; expires_at?: string | null };
       const scopes = self.scopes ?? [];
       if (!scopes.includes('api')) {
@@ -348,9 +336,9 @@ export function createGitlabProvider(connection: GitlabConnection, options: Gitl
       }
       return `scopes ${scopes.join(', ')}${self.expires_at ? `; expires ${self.expires_at}` : ''}`;
     });
-    if (!job) return { ok: checks.every((c) => c.ok), checks, missing: [...new Set(missing)] };
+    if (!job) return checks.report();
     const ref = gitlabRef(job);
-    await attempt(project(ref), async () => {
+    await checks.check(project(ref), async () => {
       const info = (await call(project(ref), () => api.Projects.show(ref.project))) as { path_with_namespace: string; permissions?: { project_access?: { access_level: number } | null; group_access?: { access_level: number } | null } };
       const level = Math.max(info.permissions?.project_access?.access_level ?? 0, info.permissions?.group_access?.access_level ?? 0);
       if (level < DEVELOPER) {
@@ -358,11 +346,11 @@ export function createGitlabProvider(connection: GitlabConnection, options: Gitl
       }
       return `${info.path_with_namespace}: ${ROLES[level] ?? level}`;
     });
-    await attempt(`.gitlab-ci.yml at ${ref.ref}`, async () => {
+    await checks.check(`.gitlab-ci.yml at ${ref.ref}`, async () => {
       const d = await describeJob(ref);
       return `${d.parameters.length} prefilled variable(s)`;
     });
-    return { ok: checks.every((c) => c.ok), checks, missing: [...new Set(missing)] };
+    return checks.report();
   };
 
   const verifyWebhook = (headers: CicdHeaders, body: string | Uint8Array, secret: string): CicdWebhookVerdict => {

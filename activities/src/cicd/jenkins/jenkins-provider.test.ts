@@ -8,7 +8,8 @@ import { parse } from 'yaml';
 import { ManifestSchema } from '@drydock/core/manifest';
 import { startJenkinsDouble, pipelineConfigXml, type JenkinsDouble } from '../../../../tests/support/cicd-doubles/jenkins-double.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/cicd-doubles/webhook-receiver.ts';
-import { CicdError, CicdRateLimitedError } from '../cicd-error.ts';
+import { cicdFailure, expectEachLineOnce, expectOutageSurvived, readLogsToEnd } from '../../../../tests/support/cicd-doubles/adapter-scenarios.ts';
+import { CicdRateLimitedError } from '../cicd-error.ts';
 import type { JenkinsJobRef } from '../provider.ts';
 import { createJenkinsProvider, type JenkinsProvider } from './jenkins-provider.ts';
 import { renderJobConfig } from './job-config.ts';
@@ -25,16 +26,6 @@ let jenkins: JenkinsDouble;
 let hooks: WebhookReceiver;
 let token: string;
 let provider: JenkinsProvider;
-
-async function failure(promise: Promise<unknown>): Promise<CicdError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof CicdError) return err;
-    throw err;
-  }
-  throw new Error('expected a CicdError');
-}
 
 beforeAll(async () => {
   jenkins = await startJenkinsDouble();
@@ -91,7 +82,7 @@ describe('test connection', () => {
     expect(report.ok).toBe(false);
     expect(report.missing).toEqual(['Job/ExtendedRead']);
     // Jenkins cannot be asked about Job/Build without building: the refused trigger names it, and nothing runs.
-    const refused = await failure(reader.trigger(JOB, { VERSION: '1.0' }, 'trg-reader'));
+    const refused = await cicdFailure(reader.trigger(JOB, { VERSION: '1.0' }, 'trg-reader'));
     expect(refused.reason).toBe('permission_denied');
     expect(refused.missing).toEqual(['Job/Build']);
     expect(refused.message).toContain('reader is missing the Job/Build permission');
@@ -104,10 +95,10 @@ describe('test connection', () => {
     const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
     const wrong = await createJenkinsProvider({ url, user: 'drydock', apiToken: token }).testConnection();
     expect(wrong.checks[0]!.detail).toMatch(/without Jenkins' X-Jenkins header: is it the address of Jenkins\?/);
-    const wrongDescribe = await failure(createJenkinsProvider({ url, user: 'drydock', apiToken: token }).describeJob(JOB));
+    const wrongDescribe = await cicdFailure(createJenkinsProvider({ url, user: 'drydock', apiToken: token }).describeJob(JOB));
     expect(wrongDescribe.reason).toBe('wrong_url');
     await new Promise((resolve) => other.close(resolve));
-    const gone = await failure(createJenkinsProvider({ url, user: 'drydock', apiToken: token }).describeJob(JOB));
+    const gone = await cicdFailure(createJenkinsProvider({ url, user: 'drydock', apiToken: token }).describeJob(JOB));
     expect(gone.reason).toBe('unreachable');
     expect(gone.retryable).toBe(true);
     expect(gone.message).toMatch(/is unreachable: the connection (was closed|refused)/);
@@ -127,28 +118,28 @@ describe('jobs', () => {
   });
 
   it('says a job is not found, and that a folder or a disabled job cannot be built', async () => {
-    const missing = await failure(provider.describeJob({ provider: 'jenkins', path: 'team/nope' }));
+    const missing = await cicdFailure(provider.describeJob({ provider: 'jenkins', path: 'team/nope' }));
     expect(missing.reason).toBe('not_found');
     expect(missing.message).toContain('job team/nope was not found');
     expect((await provider.describeJob({ provider: 'jenkins', path: 'team' })).buildable).toBe(false);
-    const disabled = await failure(provider.trigger({ provider: 'jenkins', path: 'team/retired' }, {}, 'trg-retired'));
+    const disabled = await cicdFailure(provider.trigger({ provider: 'jenkins', path: 'team/retired' }, {}, 'trg-retired'));
     expect(disabled.reason).toBe('not_buildable');
   });
 
   it('refuses a parameter the job does not define before any request', async () => {
     const definition = await provider.describeJob(JOB);
     const before = jenkins.server.requests.length;
-    const err = await failure(provider.trigger(JOB, { VERSION: '1.0', BRANCH: 'main' }, 'trg-undefined', { definition }));
+    const err = await cicdFailure(provider.trigger(JOB, { VERSION: '1.0', BRANCH: 'main' }, 'trg-undefined', { definition }));
     expect(err.reason).toBe('undefined_parameter');
     expect(err.parameters).toEqual(['BRANCH']);
     expect(err.message).toContain('does not define "BRANCH" (it defines VERSION, TARGET, DRY_RUN)');
     expect(jenkins.server.requests.length).toBe(before);
 
-    const withoutDefinition = await failure(provider.trigger(JOB, { TARGET: 'moon' }, 'trg-bad-choice'));
+    const withoutDefinition = await cicdFailure(provider.trigger(JOB, { TARGET: 'moon' }, 'trg-bad-choice'));
     expect(withoutDefinition.reason).toBe('invalid_parameter');
     expect(withoutDefinition.message).toContain('TARGET must be one of: staging, production');
     expect(jenkins.server.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
-    const spoofed = await failure(provider.trigger(JOB, { DRYDOCK_TRIGGER_ID: 'someone-else' }, 'trg-spoof', { definition }));
+    const spoofed = await cicdFailure(provider.trigger(JOB, { DRYDOCK_TRIGGER_ID: 'someone-else' }, 'trg-spoof', { definition }));
     expect(spoofed.message).toContain('DRYDOCK_TRIGGER_ID is set by Drydock itself');
   });
 });
@@ -200,21 +191,9 @@ describe('a build', () => {
   it('streams the log with cursors: every line once, none lost', async () => {
     const handle = await provider.trigger(JOB, { VERSION: '1.5.0' }, 'trg-logs');
     const run = jenkins.queued(handle.queueItem!);
-    let cursor: string | undefined;
-    let text = '';
-    let complete = false;
-    let reads = 0;
-    while (!complete) {
-      const chunk = await provider.logs(handle, cursor);
-      text += chunk.text;
-      cursor = chunk.cursor;
-      complete = chunk.complete;
-      reads++;
-      run.advance(2);
-      if (reads > 100) throw new Error('the log never completed');
-    }
+    const { text, cursor, reads } = await readLogsToEnd(provider, handle, () => run.advance(2));
     expect(reads).toBeGreaterThan(5);
-    for (const line of STAGES.flatMap((s) => s.lines)) expect(text.split('\n').filter((l) => l === line)).toHaveLength(1);
+    expectEachLineOnce(text, STAGES.flatMap((s) => s.lines));
     expect(text).toMatch(/^Started by user drydock\n/);
     expect(text).toMatch(/Finished: SUCCESS\n$/);
     // Past the end, nothing new and still complete.
@@ -282,7 +261,7 @@ describe('failures the workflow waits out', () => {
   it('surfaces a rate limit as RateLimited with the wait', async () => {
     const handle = await provider.trigger(JOB, {}, 'trg-rate');
     jenkins.server.rateLimit({ status: 429, headers: { 'retry-after': '7' }, body: 'Too Many Requests' });
-    const err = await failure(provider.status(handle));
+    const err = await cicdFailure(provider.status(handle));
     expect(err).toBeInstanceOf(CicdRateLimitedError);
     expect((err as CicdRateLimitedError).retryAfterMs).toBe(7000);
     expect(err.retryable).toBe(true);
@@ -291,29 +270,7 @@ describe('failures the workflow waits out', () => {
 
   it('keeps its place when Jenkins goes down mid-build and comes back', async () => {
     const handle = await provider.trigger(JOB, {}, 'trg-down');
-    const run = jenkins.queued(handle.queueItem!);
-    run.advanceUntil((r) => r.stages[0]!.state === 'success');
-    const before = await provider.logs(handle);
-    const known = (await provider.status(handle)).handle;
-
-    await jenkins.server.down('refuse');
-    run.advanceUntil((r) => r.stages[1]!.state === 'success');
-    const refused = await failure(provider.status(known));
-    expect(refused).toMatchObject({ reason: 'unreachable', retryable: true });
-    expect((await failure(provider.logs(known, before.cursor))).reason).toBe('unreachable');
-
-    await jenkins.server.up();
-    await jenkins.server.down('502');
-    const gateway = await failure(provider.logs(known, before.cursor));
-    expect(gateway).toMatchObject({ reason: 'unavailable', retryable: true });
-
-    await jenkins.server.up();
-    run.finish();
-    const after = await provider.logs(known, before.cursor);
-    expect(after.complete).toBe(true);
-    const all = before.text + after.text;
-    for (const line of STAGES.flatMap((s) => s.lines)) expect(all.split('\n').filter((l) => l === line)).toHaveLength(1);
-    expect((await provider.status(known)).state).toBe('succeeded');
+    await expectOutageSurvived({ provider, handle, server: jenkins.server, run: jenkins.queued(handle.queueItem!), lines: STAGES.flatMap((s) => s.lines) });
   });
 });
 
@@ -371,12 +328,12 @@ describe('creating a job from a catalog script', () => {
     expect(jenkins.actions).toContain('update team/echo-all');
     expect(jenkins.jobConfig('team/echo-all')).toBe(changed);
 
-    const stale = await failure(provider.applyJobConfig(plan));
+    const stale = await cicdFailure(provider.applyJobConfig(plan));
     expect(stale.message).toContain('was created by someone else since the plan was made');
   });
 
   it('refuses to plan XML that is not well-formed', async () => {
-    const err = await failure(provider.planJobConfig('team/broken', '<flow-definition>'));
+    const err = await cicdFailure(provider.planJobConfig('team/broken', '<flow-definition>'));
     expect(err.message).toMatch(/not well-formed XML/);
   });
 });

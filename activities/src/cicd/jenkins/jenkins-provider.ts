@@ -4,7 +4,6 @@ import type {
   CicdBuildHandle,
   CicdBuildState,
   CicdBuildStatus,
-  CicdConnectionCheck,
   CicdConnectionReport,
   CicdHeaders,
   CicdJobDescription,
@@ -18,6 +17,7 @@ import type {
   CicdWebhookVerdict,
   JenkinsJobRef,
 } from '../provider.ts';
+import { connectionReport } from '../connection-report.ts';
 import { headerValue, jsonObject, sameSecret } from '../webhook-signature.ts';
 import { JenkinsClient, jobPathFromUrl, jobUrlPath, type JenkinsClientOptions, type JenkinsConnection } from './jenkins-client.ts';
 import { diffJobConfig, parseJobConfig } from './job-config.ts';
@@ -310,20 +310,8 @@ export function createJenkinsProvider(connection: JenkinsConnection, options: Je
   };
 
   const testConnection = async (job?: CicdJobRef): Promise<CicdConnectionReport> => {
-    const checks: CicdConnectionCheck[] = [];
-    const missing: string[] = [];
-    const attempt = async (name: string, fn: () => Promise<string>): Promise<boolean> => {
-      try {
-        checks.push({ name, ok: true, detail: await fn() });
-        return true;
-      } catch (err) {
-        if (!(err instanceof CicdError)) throw err;
-        checks.push({ name, ok: false, detail: err.message });
-        missing.push(...err.missing);
-        return false;
-      }
-    };
-    const reached = await attempt('Jenkins answers', async () => {
+    const checks = connectionReport();
+    const reached = await checks.check('Jenkins answers', async () => {
       const res = await client.get('/api/json', { query: { tree: 'mode' } });
       // Jenkins names itself in X-Jenkins on every answer, a refusal of the credentials included.
       const version = res.headers.get('x-jenkins');
@@ -333,14 +321,14 @@ export function createJenkinsProvider(connection: JenkinsConnection, options: Je
       }
       return `Jenkins ${version} at ${client.base}`;
     });
-    if (!reached) return { ok: false, checks, missing };
-    const signedIn = await attempt('credentials', async () => {
+    if (!reached) return checks.report();
+    const signedIn = await checks.check('credentials', async () => {
       const who = await client.getJson<{ name?: string; anonymous?: boolean }>('/whoAmI/api/json', 'whoAmI');
       if (who.anonymous) throw new CicdError('jenkins', 'bad_credentials', 'Jenkins took the request as anonymous: check the user and API token');
       return `signed in as ${who.name}`;
     });
-    if (!signedIn) return { ok: false, checks, missing };
-    await attempt('CSRF crumb', async () => {
+    if (!signedIn) return checks.report();
+    await checks.check('CSRF crumb', async () => {
       const res = await client.get('/crumbIssuer/api/json');
       if (res.status === 404) return 'CSRF protection is off: POSTs need no crumb';
       if (res.status !== 200) throw client.failure(res, 'the CSRF crumb');
@@ -348,14 +336,14 @@ export function createJenkinsProvider(connection: JenkinsConnection, options: Je
     });
     if (job) {
       const ref = jenkinsRef(job);
-      const found = await attempt(`job ${ref.path}`, async () => {
+      const found = await checks.check(`job ${ref.path}`, async () => {
         const d = await describeJob(ref);
         if (!d.buildable) throw new CicdError('jenkins', 'not_buildable', `${d.name} is disabled or a folder`);
         return `${d.parameters.length} parameter(s)${d.idempotent ? '' : `; it does not define ${TRIGGER_ID_PARAMETER}, so a trigger retried after a crash could start a second build`}`;
       });
       if (found) {
         // Jenkins has no read-only question for Job/Build: a refused trigger names it. Reading config.xml shows Configure.
-        await attempt('read the job configuration', async () => {
+        await checks.check('read the job configuration', async () => {
           const res = await client.get(`/${jobUrlPath(ref.path)}/config.xml`);
           if (res.status !== 200) {
             const err = client.failure(res, `the configuration of ${ref.path}`);
@@ -366,7 +354,7 @@ export function createJenkinsProvider(connection: JenkinsConnection, options: Je
         });
       }
     }
-    return { ok: checks.every((c) => c.ok), checks, missing: [...new Set(missing)] };
+    return checks.report();
   };
 
   const verifyWebhook = (headers: CicdHeaders, body: string | Uint8Array, secret: string): CicdWebhookVerdict => {
