@@ -200,6 +200,19 @@ describe('a build', () => {
     expect(await provider.logs(handle, cursor)).toEqual({ text: '', cursor, complete: true });
   });
 
+  it('follows a build that runs on its own to the end by polling', async () => {
+    const handle = await provider.trigger(JOB, { VERSION: '1.6.0' }, 'trg-timed');
+    jenkins.queued(handle.queueItem!).play(5);
+    let status = await provider.status(handle);
+    for (let polls = 0; status.state === 'queued' || status.state === 'running'; polls++) {
+      if (polls > 400) throw new Error('the build never finished');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      status = await provider.status(status.handle);
+    }
+    expect(status.state).toBe('succeeded');
+    expect(status.stages.map((s) => s.name)).toEqual(['Checkout', 'Build', 'Deploy']);
+  });
+
   it('cancels a queued build and a running one, and Jenkins sees each', async () => {
     const queued = await provider.trigger(JOB, { VERSION: '2.0.0' }, 'trg-cancel-queued');
     await provider.cancel(queued);
