@@ -70,7 +70,8 @@ export async function executeJob(options: {
   const attempt = ctx.info.attempt;
   let seq = 0;
   const mask = secretMasker(job);
-  const push = (stream: OutputLine['stream'], line: string, ts = new Date()) => sink.push({ seq: seq++, stream, line, ts: ts.toISOString() });
+  // PostgreSQL text cannot hold a NUL, and the API refuses one: a script that prints one gets ␀ in its log.
+  const push = (stream: OutputLine['stream'], line: string, ts = new Date()) => sink.push({ seq: seq++, stream, line: line.replaceAll('\0', '\u2400'), ts: ts.toISOString() });
 
   const what =
     job.operation !== null

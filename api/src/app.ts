@@ -6,10 +6,11 @@ import { authMiddleware } from './auth.ts';
 import type { ApiDeps } from './context.ts';
 import { resourceRouter } from './contract.ts';
 import { serveDocument } from './openapi.ts';
+import { apiSecurityHeaders, crossSiteGuard, hostGuard, inputGuard, requestIdMiddleware } from './request-guards.ts';
 import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
 import { agentArtifactRoutes, runArtifactRoutes } from './routes/artifacts.ts';
 import { bulkRoutes } from './routes/bulk.ts';
-import { codecRoutes } from './routes/codec.ts';
+import { codecRoutes, temporalWebOrigins } from './routes/codec.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
@@ -40,11 +41,23 @@ export function createApp(deps: ApiDeps) {
       const message = err.status === 415 ? 'send the body as JSON, with content-type: application/json' : err.message;
       return c.json({ error: { code: 'http', message } }, err.status);
     }
-    console.error(`${c.req.method} ${c.req.path} failed:`, err);
-    return c.json({ error: { code: 'internal', message: 'internal error; the API log has the details' } }, 500);
+    const requestId = c.get('requestId');
+    console.error(`request ${requestId}: ${c.req.method} ${new URL(c.req.url).pathname} failed:`, err);
+    return c.json({ error: { code: 'internal', message: `internal error; the API log has the details under request ${requestId}`, requestId } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
 
+  app.use(requestIdMiddleware());
+  app.use(apiSecurityHeaders());
+  app.use(hostGuard(deps.config));
+  const temporalWeb = new Set(temporalWebOrigins(deps.config.temporalUiUrl));
+  app.use(
+    crossSiteGuard({
+      general: { allowedOrigins: deps.config.allowedOrigins },
+      codec: { allowedOrigins: deps.config.allowedOrigins, crossSiteOrigins: temporalWeb },
+    }),
+  );
+  app.use(inputGuard());
   app.use(auditMiddleware(deps));
   app.use(authMiddleware(deps));
 
@@ -65,7 +78,7 @@ export function createApp(deps: ApiDeps) {
     .route('/api/v1/agent', agentRoutes(deps))
     .route('/api/v1/agent/runs', agentArtifactRoutes(deps));
   const codec = codecFromConfig(deps.config);
-  if (codec) app.route('/api/v1/codec', codecRoutes(codec, deps.config.temporalUiUrl));
+  if (codec) app.route('/api/v1/codec', codecRoutes(codec, deps.config.temporalUiUrl, deps.config.DRYDOCK_CODEC_KEY_ID));
   serveDocument(app);
   return routes;
 }

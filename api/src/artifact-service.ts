@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { sql } from 'kysely';
-import { isId, newId, NotFoundError, type RunArtifact, type RunArtifactView } from '@drydock/core';
-import { BlobNotFoundError, BlobTooLargeError, directoryBlobStore } from '@drydock/core/blob-store';
+import { ConflictError, isId, newId, NotFoundError, type RunArtifact, type RunArtifactView } from '@drydock/core';
+import { BlobKeyConflictError, BlobNotFoundError, BlobTooLargeError, directoryBlobStore } from '@drydock/core/blob-store';
 import type { AgentPrincipal, ApiDeps } from './context.ts';
 import { getRun } from './run-service.ts';
 
@@ -73,6 +73,9 @@ export function artifactStore(deps: ApiDeps) {
       stored = await blobs.put(key, body, { contentType, maxBytes: Math.min(maxFile, room) });
     } catch (err) {
       if (err instanceof BlobTooLargeError) throw maxFile <= room ? overFile() : overRun();
+      if (err instanceof BlobKeyConflictError) {
+        throw new ConflictError(`${q.name} cannot be kept beside attempt ${q.attempt}'s other captures: one of them is a file where this name needs a folder, or a folder of that name holds files already`);
+      }
       throw err;
     }
     const row = await deps.db

@@ -23,6 +23,8 @@ export interface AuditNote {
 
 export type ApiEnv = {
   Variables: {
+    /** Names the request in the response (`x-request-id`) and in every log line about it. */
+    requestId: string;
     user: User | undefined;
     agent: AgentPrincipal | undefined;
     audit: AuditNote | undefined;

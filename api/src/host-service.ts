@@ -216,25 +216,23 @@ export async function changeHost(deps: ApiDeps, teamId: string, id: string, body
   if (!agentless && (body.address || body.port || body.username || body.credentialId || body.jumpHostId)) {
     throw new ValidationError(`${host.transport} hosts have no connection settings to change`, { transport: ['connection settings apply to SSH and WinRM hosts only'] });
   }
-  await deps.db
-    .updateTable('hosts')
-    .set({
-      ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.address !== undefined ? { address: body.address } : {}),
-      ...(body.port !== undefined ? { port: body.port } : {}),
-      ...(body.username !== undefined ? { username: body.username } : {}),
-      ...(body.credentialId !== undefined ? { credential_id: body.credentialId } : {}),
-      ...(body.jumpHostId !== undefined ? { jump_host_id: body.jumpHostId } : {}),
-      ...(body.winrmAuth !== undefined ? { auth_method: body.winrmAuth } : {}),
-      ...(body.environment !== undefined ? { environment: body.environment } : {}),
-      ...(body.group !== undefined ? { host_group: body.group } : {}),
-      ...(body.tags !== undefined ? { tags: body.tags } : {}),
-      ...(body.maxConcurrentJobs !== undefined ? { max_concurrent_jobs: body.maxConcurrentJobs } : {}),
-      // A new address is a new machine as far as its key goes; so is an explicit reset after a rebuild.
-      ...(body.resetHostKey || (body.address !== undefined && body.address !== host.address) ? { host_key: null } : {}),
-    })
-    .where('id', '=', id)
-    .execute();
+  const changes = {
+    ...(body.name !== undefined ? { name: body.name } : {}),
+    ...(body.address !== undefined ? { address: body.address } : {}),
+    ...(body.port !== undefined ? { port: body.port } : {}),
+    ...(body.username !== undefined ? { username: body.username } : {}),
+    ...(body.credentialId !== undefined ? { credential_id: body.credentialId } : {}),
+    ...(body.jumpHostId !== undefined ? { jump_host_id: body.jumpHostId } : {}),
+    ...(body.winrmAuth !== undefined ? { auth_method: body.winrmAuth } : {}),
+    ...(body.environment !== undefined ? { environment: body.environment } : {}),
+    ...(body.group !== undefined ? { host_group: body.group } : {}),
+    ...(body.tags !== undefined ? { tags: body.tags } : {}),
+    ...(body.maxConcurrentJobs !== undefined ? { max_concurrent_jobs: body.maxConcurrentJobs } : {}),
+    // A new address is a new machine as far as its key goes; so is an explicit reset after a rebuild.
+    ...(body.resetHostKey || (body.address !== undefined && body.address !== host.address) ? { host_key: null } : {}),
+  };
+  // An empty patch changes nothing; an UPDATE without a SET clause is not SQL.
+  if (Object.keys(changes).length > 0) await deps.db.updateTable('hosts').set(changes).where('id', '=', id).execute();
   return hostView(deps, teamId, id);
 }
 

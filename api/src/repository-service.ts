@@ -218,6 +218,26 @@ export async function removeRepository(deps: ApiDeps, repo: ScriptRepository): P
 }
 
 /** The repository a webhook names, whatever the team: the provider knows only its id. */
+/** Providers redeliver within hours; a week covers any retry and keeps the table small. */
+const DELIVERY_RETENTION = sql`interval '7 days'`;
+
+/** Records a webhook delivery id; false when it was received before (a replay or a provider's retry of a delivery that acted). */
+export async function claimWebhookDelivery(deps: ApiDeps, repositoryId: string, delivery: string, provider: string): Promise<boolean> {
+  await deps.db.deleteFrom('webhook_deliveries').where('repository_id', '=', repositoryId).where('received_at', '<', sql<Date>`now() - ${DELIVERY_RETENTION}`).execute();
+  const claimed = await deps.db
+    .insertInto('webhook_deliveries')
+    .values({ repository_id: repositoryId, delivery_id: delivery, provider })
+    .onConflict((oc) => oc.columns(['repository_id', 'delivery_id']).doNothing())
+    .returning('delivery_id')
+    .executeTakeFirst();
+  return claimed !== undefined;
+}
+
+/** Forgets a delivery whose action failed, so the provider's retry is not taken for a replay. */
+export async function releaseWebhookDelivery(deps: ApiDeps, repositoryId: string, delivery: string): Promise<void> {
+  await deps.db.deleteFrom('webhook_deliveries').where('repository_id', '=', repositoryId).where('delivery_id', '=', delivery).execute();
+}
+
 export async function webhookRepository(deps: ApiDeps, id: string): Promise<ScriptRepository | undefined> {
   return deps.db.selectFrom('script_repositories').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -184,3 +184,44 @@ describe('sign-in and secret settings', () => {
     expect(configError({ DRYDOCK_VAULT_APPROLE_MOUNT: '/approle/' }).message).toMatch(/^\s*DRYDOCK_VAULT_APPROLE_MOUNT: give the path the AppRole auth method is mounted at/m);
   });
 });
+
+describe('notification settings', () => {
+  it('has no SMTP server unless configured, and a ten-second delivery timeout', () => {
+    const config = loadConfig({});
+    expect(config.smtp).toBeUndefined();
+    expect(config.DRYDOCK_NOTIFY_TIMEOUT).toBe(10);
+  });
+
+  it('builds the SMTP settings: STARTTLS on 587 by default, implicit TLS on 465, a login only as a pair', () => {
+    expect(loadConfig({ DRYDOCK_SMTP_HOST: 'smtp.example.com', DRYDOCK_SMTP_FROM: 'Drydock <drydock@example.com>', DRYDOCK_SMTP_USER: 'drydock', DRYDOCK_SMTP_PASSWORD: 'pw' }).smtp).toEqual({
+      host: 'smtp.example.com',
+      port: 587,
+      security: 'starttls',
+      auth: { user: 'drydock', password: 'pw' },
+      from: 'Drydock <drydock@example.com>',
+    });
+    expect(loadConfig({ DRYDOCK_SMTP_HOST: 'smtp.example.com', DRYDOCK_SMTP_FROM: 'drydock@example.com', DRYDOCK_SMTP_SECURITY: 'tls' }).smtp).toMatchObject({ port: 465, security: 'tls' });
+    expect(loadConfig({ DRYDOCK_SMTP_HOST: '127.0.0.1', DRYDOCK_SMTP_PORT: '2525', DRYDOCK_SMTP_FROM: 'd@x.test', DRYDOCK_SMTP_SECURITY: 'none' }).smtp).toMatchObject({ port: 2525, security: 'none' });
+  });
+
+  it('names what an SMTP set-up lacks, never the password', () => {
+    expect(configError({ DRYDOCK_SMTP_HOST: 'smtp.example.com' }).message).toMatch(/^\s*DRYDOCK_SMTP_FROM: give the sender/m);
+    expect(configError({ DRYDOCK_SMTP_HOST: 'smtp.example.com', DRYDOCK_SMTP_FROM: 'Drydock' }).message).toMatch(/^\s*DRYDOCK_SMTP_FROM: write an email address/m);
+    const half = configError({ DRYDOCK_SMTP_HOST: 'smtp.example.com', DRYDOCK_SMTP_FROM: 'd@example.com', DRYDOCK_SMTP_PASSWORD: 'pw-never-print' });
+    expect(half.message).toMatch(/^\s*DRYDOCK_SMTP_USER: an SMTP login needs both/m);
+    expect(half.message).not.toMatch(/never-print/);
+    const clear = configError({ DRYDOCK_SMTP_HOST: 'smtp.example.com', DRYDOCK_SMTP_FROM: 'd@example.com', DRYDOCK_SMTP_SECURITY: 'none', DRYDOCK_SMTP_USER: 'u', DRYDOCK_SMTP_PASSWORD: 'p' });
+    expect(clear.message).toMatch(/^\s*DRYDOCK_SMTP_SECURITY: none would send the SMTP password in clear/m);
+    expect(configError({ DRYDOCK_SMTP_PASSWORD: 'p' }).message).toMatch(/^\s*DRYDOCK_SMTP_HOST: give the SMTP server/m);
+    expect(configError({ DRYDOCK_SMTP_SECURITY: 'ssl' }).message).toMatch(/DRYDOCK_SMTP_SECURITY: DRYDOCK_SMTP_SECURITY is starttls, tls or none/);
+  });
+
+  it('lets webhooks reach loopback when the API listens on loopback, private networks only when allowed', () => {
+    expect(loadConfig({}).notifyTargets).toEqual({ loopback: true, privateNetworks: false });
+    expect(loadConfig({ DRYDOCK_API_HOST: '0.0.0.0' }).notifyTargets).toEqual({ loopback: false, privateNetworks: false });
+    expect(loadConfig({ DRYDOCK_API_HOST: '0.0.0.0', DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS: 'true' }).notifyTargets).toEqual({ loopback: true, privateNetworks: true });
+    expect(loadConfig({ DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS: 'false' }).notifyTargets).toEqual({ loopback: false, privateNetworks: false });
+    expect(loadConfig({ DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS: '' }).notifyTargets).toEqual({ loopback: true, privateNetworks: false });
+    expect(configError({ DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS: 'yes' }).message).toMatch(/DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS is true or false/);
+  });
+});

@@ -115,6 +115,12 @@ export const ConfigSchema = z.object({
   DRYDOCK_MASTER_KEY_ID: z.string().default('m1'),
   /** Where people and git providers reach Drydock, for webhook URLs; defaults to the web UI's address. */
   DRYDOCK_PUBLIC_URL: optionalUrl,
+  /** More host names the API and the web server answer for (comma-separated), beyond those of their URLs and loopback. */
+  DRYDOCK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((t) => t.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine((h) => hostNameOf(h) !== undefined, { error: 'each entry is a host name or IP address, without scheme or path' }))),
 
   DRYDOCK_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 
@@ -154,6 +160,23 @@ export const ConfigSchema = z.object({
     .default('approle'),
   /** Vault Enterprise namespace, sent as X-Vault-Namespace. */
   DRYDOCK_VAULT_NAMESPACE: optionalText,
+
+  /** The SMTP server email notifications go through; unset, no email channel can send. */
+  DRYDOCK_SMTP_HOST: optionalText,
+  DRYDOCK_SMTP_PORT: port.optional(),
+  /** starttls: plain connection upgraded with STARTTLS, refused without it; tls: TLS from the start (465); none: loopback relays only. */
+  DRYDOCK_SMTP_SECURITY: z.enum(['starttls', 'tls', 'none'], { error: 'DRYDOCK_SMTP_SECURITY is starttls, tls or none' }).default('starttls'),
+  DRYDOCK_SMTP_USER: optionalText,
+  DRYDOCK_SMTP_PASSWORD: optionalText,
+  /** The sender of notification emails, `Drydock <drydock@example.com>` or a bare address. */
+  DRYDOCK_SMTP_FROM: optionalText,
+  /** Whether webhooks (Slack, Teams, generic) may point at loopback and private addresses; unset, loopback only when the API listens on loopback. */
+  DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['true', 'false'], { error: 'DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS is true or false' }).optional(),
+  ),
+  /** How long one delivery attempt (an HTTP request, or an SMTP session) may take. */
+  DRYDOCK_NOTIFY_TIMEOUT: seconds.default(10),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -183,6 +206,21 @@ export interface VaultSettings {
   namespace?: string;
 }
 
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  security: 'starttls' | 'tls' | 'none';
+  /** Present when the server wants a login; the password is a secret and is never logged. */
+  auth?: { user: string; password: string };
+  from: string;
+}
+
+/** Which private addresses notification webhooks may reach; metadata, multicast and reserved addresses never. */
+export interface NotifyTargetPolicy {
+  loopback: boolean;
+  privateNetworks: boolean;
+}
+
 export interface Config extends RawConfig {
   temporalAddress: string;
   temporalUiUrl: string;
@@ -190,6 +228,14 @@ export interface Config extends RawConfig {
   webUrl: string;
   publicUrl: string;
   blobDir: string;
+  /**
+   * The host names (lower case, IPv6 in brackets, no port) the API and the web server answer for: those of the
+   * public, API and web URLs, of non-wildcard listen addresses, `localhost`, loopback, and DRYDOCK_ALLOWED_HOSTS.
+   * Any other `Host` is a DNS rebinding attempt or a missing setting.
+   */
+  allowedHosts: ReadonlySet<string>;
+  /** The origins a browser may send state-changing requests from: every allowed host at the scheme and port of the public, web and API URLs. */
+  allowedOrigins: ReadonlySet<string>;
   /** The settings given in the environment rather than defaulted, so the agent's config file knows which of its values they override. */
   fromEnv: ReadonlySet<keyof RawConfig>;
   /** Present when an issuer is configured. */
@@ -198,9 +244,53 @@ export interface Config extends RawConfig {
   kerberos?: KerberosSettings;
   /** Present when a Vault address is configured. */
   vault?: VaultSettings;
+  /** Present when an SMTP host is configured. */
+  smtp?: SmtpSettings;
+  notifyTargets: NotifyTargetPolicy;
 }
 
 export class ConfigError extends Error {}
+
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+const WILDCARD_ADDRESSES = new Set(['0.0.0.0', '::', '[::]']);
+
+/** The host name of a `Host` header or a configured name as URLs spell it (lower case, IPv6 bracketed), or undefined when it is none. */
+export function hostNameOf(host: string): string | undefined {
+  if (host === '' || /[/?#@\\\s]/.test(host)) return undefined;
+  const bare = host.includes(':') && !host.startsWith('[') && host.indexOf(':') !== host.lastIndexOf(':') ? `[${host}]` : host;
+  try {
+    return new URL(`http://${bare}`).hostname.replace(/\.$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A listen address as a URL spells it: a wildcard becomes a name this machine answers to, an IPv6 address gets brackets. */
+function urlHost(listen: string, forWildcard: string): string {
+  if (WILDCARD_ADDRESSES.has(listen)) return forWildcard;
+  return listen.includes(':') && !listen.startsWith('[') ? `[${listen}]` : listen;
+}
+
+/** Any 127.0.0.0/8 address or ::1: only this machine can reach them, whatever a DNS answer says. */
+export function isLoopbackHost(name: string): boolean {
+  return name === 'localhost' || name === '[::1]' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
+}
+
+function requestEdges(c: RawConfig, urls: { apiUrl: string; webUrl: string; publicUrl: string }) {
+  const bases = [urls.publicUrl, urls.webUrl, urls.apiUrl].map((u) => new URL(u));
+  const hosts = new Set<string>(LOOPBACK_NAMES);
+  for (const u of bases) hosts.add(u.hostname);
+  for (const listen of [c.DRYDOCK_API_HOST, c.DRYDOCK_WEB_HOST]) {
+    const name = hostNameOf(listen);
+    if (name && !WILDCARD_ADDRESSES.has(listen) && !WILDCARD_ADDRESSES.has(name)) hosts.add(name);
+  }
+  for (const extra of c.DRYDOCK_ALLOWED_HOSTS) hosts.add(hostNameOf(extra)!);
+  const origins = new Set<string>();
+  for (const base of bases) {
+    for (const host of hosts) origins.add(new URL(`${base.protocol}//${host}${base.port ? `:${base.port}` : ''}`).origin);
+  }
+  return { allowedHosts: hosts as ReadonlySet<string>, allowedOrigins: origins as ReadonlySet<string> };
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);
@@ -210,11 +300,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const c = parsed.data;
   const keys = Object.keys(ConfigSchema.shape) as (keyof RawConfig)[];
-  const publicUrl = (c.DRYDOCK_PUBLIC_URL ?? `http://${c.DRYDOCK_WEB_HOST === '0.0.0.0' ? 'localhost' : c.DRYDOCK_WEB_HOST}:${c.DRYDOCK_WEB_PORT}`).replace(/\/$/, '');
+  const webUrl = `http://${urlHost(c.DRYDOCK_WEB_HOST, 'localhost')}:${c.DRYDOCK_WEB_PORT}`;
+  const urls = {
+    apiUrl: c.DRYDOCK_API_URL ?? `http://${urlHost(c.DRYDOCK_API_HOST, '127.0.0.1')}:${c.DRYDOCK_API_PORT}`,
+    webUrl,
+    publicUrl: (c.DRYDOCK_PUBLIC_URL ?? webUrl).replace(/\/$/, ''),
+  };
   const problems: string[] = [];
-  const oidc = oidcSettings(c, publicUrl, problems);
-  const kerberos = kerberosSettings(c, publicUrl, problems);
+  const oidc = oidcSettings(c, urls.publicUrl, problems);
+  const kerberos = kerberosSettings(c, urls.publicUrl, problems);
   const vault = vaultSettings(c, problems);
+  const smtp = smtpSettings(c, problems);
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return {
     ...c,
@@ -222,12 +318,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     blobDir: c.DRYDOCK_BLOB_DIR ? resolve(c.DRYDOCK_BLOB_DIR) : resolve(c.DRYDOCK_DATA_DIR, 'blobs'),
     temporalAddress: c.TEMPORAL_ADDRESS ?? `127.0.0.1:${c.DRYDOCK_TEMPORAL_PORT}`,
     temporalUiUrl: c.DRYDOCK_TEMPORAL_UI_URL ?? `http://localhost:${c.DRYDOCK_TEMPORAL_UI_PORT}`,
-    apiUrl: c.DRYDOCK_API_URL ?? `http://${c.DRYDOCK_API_HOST === '0.0.0.0' ? '127.0.0.1' : c.DRYDOCK_API_HOST}:${c.DRYDOCK_API_PORT}`,
-    webUrl: `http://${c.DRYDOCK_WEB_HOST === '0.0.0.0' ? 'localhost' : c.DRYDOCK_WEB_HOST}:${c.DRYDOCK_WEB_PORT}`,
-    publicUrl,
+    ...urls,
+    ...requestEdges(c, urls),
     ...(oidc ? { oidc } : {}),
     ...(kerberos ? { kerberos } : {}),
     ...(vault ? { vault } : {}),
+    ...(smtp ? { smtp } : {}),
+    notifyTargets: notifyTargetPolicy(c),
   };
 }
 
@@ -291,4 +388,45 @@ function vaultSettings(c: RawConfig, problems: string[]): VaultSettings | undefi
     auth: { method: 'approle', roleId: c.DRYDOCK_VAULT_ROLE_ID, secretId: c.DRYDOCK_VAULT_SECRET_ID, mount: c.DRYDOCK_VAULT_APPROLE_MOUNT },
     ...namespace,
   };
+}
+
+const SMTP_DEFAULT_PORT = { starttls: 587, tls: 465, none: 25 } as const;
+
+function smtpSettings(c: RawConfig, problems: string[]): SmtpSettings | undefined {
+  if (!c.DRYDOCK_SMTP_HOST) {
+    if (c.DRYDOCK_SMTP_USER || c.DRYDOCK_SMTP_PASSWORD || c.DRYDOCK_SMTP_FROM) problems.push('DRYDOCK_SMTP_HOST: give the SMTP server that these email settings are for');
+    return undefined;
+  }
+  if (!c.DRYDOCK_SMTP_FROM) {
+    problems.push('DRYDOCK_SMTP_FROM: give the sender of notification emails, like "Drydock <drydock@example.com>"');
+    return undefined;
+  }
+  if (!/^[^<>@\s]+@[^<>@\s]+$|^[^<>]*<[^<>@\s]+@[^<>@\s]+>$/.test(c.DRYDOCK_SMTP_FROM.trim())) {
+    problems.push('DRYDOCK_SMTP_FROM: write an email address, or a name and an address like "Drydock <drydock@example.com>"');
+    return undefined;
+  }
+  if ((c.DRYDOCK_SMTP_USER === undefined) !== (c.DRYDOCK_SMTP_PASSWORD === undefined)) {
+    problems.push(`${c.DRYDOCK_SMTP_USER === undefined ? 'DRYDOCK_SMTP_USER' : 'DRYDOCK_SMTP_PASSWORD'}: an SMTP login needs both DRYDOCK_SMTP_USER and DRYDOCK_SMTP_PASSWORD`);
+    return undefined;
+  }
+  if (c.DRYDOCK_SMTP_SECURITY === 'none' && c.DRYDOCK_SMTP_USER !== undefined && !isLoopbackHost(c.DRYDOCK_SMTP_HOST)) {
+    problems.push('DRYDOCK_SMTP_SECURITY: none would send the SMTP password in clear to a remote server; use starttls or tls');
+    return undefined;
+  }
+  return {
+    host: c.DRYDOCK_SMTP_HOST,
+    port: c.DRYDOCK_SMTP_PORT ?? SMTP_DEFAULT_PORT[c.DRYDOCK_SMTP_SECURITY],
+    security: c.DRYDOCK_SMTP_SECURITY,
+    ...(c.DRYDOCK_SMTP_USER !== undefined && c.DRYDOCK_SMTP_PASSWORD !== undefined ? { auth: { user: c.DRYDOCK_SMTP_USER, password: c.DRYDOCK_SMTP_PASSWORD } } : {}),
+    from: c.DRYDOCK_SMTP_FROM.trim(),
+  };
+}
+
+/** Set, the setting decides; unset, a server that listens only on loopback (npm start on one machine) may reach loopback receivers. */
+function notifyTargetPolicy(c: RawConfig): NotifyTargetPolicy {
+  if (c.DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS !== undefined) {
+    const allow = c.DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS === 'true';
+    return { loopback: allow, privateNetworks: allow };
+  }
+  return { loopback: isLoopbackHost(c.DRYDOCK_API_HOST), privateNetworks: false };
 }

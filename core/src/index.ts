@@ -1,4 +1,6 @@
 export * from './config.ts';
+export * from './request-policy.ts';
+export * from './stray-errors.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './manifest.ts';

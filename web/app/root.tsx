@@ -1,3 +1,4 @@
+import './lib/zod-jitless.ts';
 import type { ReactNode } from 'react';
 import { Link, Links, Meta, NavLink, Outlet, Scripts, ScrollRestoration, useLocation, useRouteLoaderData, type ShouldRevalidateFunctionArgs } from 'react-router';
 import type { Route } from './+types/root';

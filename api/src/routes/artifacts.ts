@@ -75,7 +75,7 @@ const upload = createRoute({
   },
   responses: {
     201: json(RunArtifactViewSchema, 'Stored'),
-    ...errors(400, [401, 'No agent token, or one that is unknown or revoked'], [404, "No such run on the agent's host"], [413, 'Over the per-file or per-run limit; the message names it']),
+    ...errors(400, [401, 'No agent token, or one that is unknown or revoked'], [404, "No such run on the agent's host"], [409, 'A name where another capture of the attempt is a file or a folder'], [413, 'Over the per-file or per-run limit; the message names it']),
   },
 });
 

@@ -17,6 +17,7 @@ import { noteAudit } from '../audit.ts';
 import { bulkHosts, bulkView, cancelBulk, getBulk, listBulk, pauseBulk, previewBulk, rerunFailed, resumeBulk, startBulk } from '../bulk-service.ts';
 import type { ApiDeps } from '../context.ts';
 import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { logStreamFailure } from '../request-guards.ts';
 
 const KEEPALIVE_MS = 15_000;
 /** Changes arriving within this window go out as one event: 500 hosts finishing together are one message, not 500. */
@@ -174,6 +175,8 @@ export function bulkRoutes(deps: ApiDeps) {
             }
             await stream.sleep(COALESCE_MS);
           }
+        } catch (err) {
+          logStreamFailure(c, err);
         } finally {
           sub.close();
         }

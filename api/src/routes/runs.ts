@@ -6,6 +6,7 @@ import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
 import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
 import { cancelRun, getRun, listRuns, logLinesAfter, startRun, toRunView } from '../run-service.ts';
+import { logStreamFailure } from '../request-guards.ts';
 
 const PAGE = 1_000;
 const KEEPALIVE_MS = 15_000;
@@ -160,6 +161,8 @@ export function runRoutes(deps: ApiDeps) {
             }
             if (!(await sub.next(KEEPALIVE_MS))) await stream.write(': keepalive\n\n');
           }
+        } catch (err) {
+          logStreamFailure(c, err);
         } finally {
           sub.close();
         }

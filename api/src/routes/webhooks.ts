@@ -4,8 +4,8 @@ import { UnauthorizedError, ValidationError, WebhookAnswerSchema } from '@drydoc
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
 import { CALLER, errors, json, resourceRouter } from '../contract.ts';
-import { requestSync, webhookRepository } from '../repository-service.ts';
-import { pushEvent, verifiedProvider } from '../webhooks.ts';
+import { claimWebhookDelivery, releaseWebhookDelivery, requestSync, webhookRepository } from '../repository-service.ts';
+import { deliveryId, pushEvent, verifiedProvider } from '../webhooks.ts';
 
 const push = createRoute({
   method: 'post',
@@ -45,11 +45,22 @@ export function webhookRoutes(deps: ApiDeps) {
       throw new ValidationError('webhook body is not JSON; configure the webhook with content type application/json');
     }
     const event = pushEvent(provider, header, payload);
-    noteAudit(c, { action: 'repository.webhook', resource: `repository:${id}`, detail: { provider, event: event.kind, branches: event.branches } });
-    if (!event.branches.includes(repo.branch)) {
-      return c.json({ sync: 'ignored' as const, reason: event.branches.length === 0 ? `${event.kind || 'this event'} is not a push to a branch` : `push to ${event.branches.join(', ')}, not ${repo.branch}` }, 202);
+    const delivery = deliveryId(provider, header);
+    noteAudit(c, { action: 'repository.webhook', resource: `repository:${id}`, detail: { provider, event: event.kind, branches: event.branches, delivery: delivery ?? null } });
+
+    // Claimed before acting, so two copies arriving together act once; released if acting fails, so the provider's retry still counts.
+    if (delivery && !(await claimWebhookDelivery(deps, repo.id, delivery, provider))) {
+      return c.json({ sync: 'ignored' as const, reason: `duplicate delivery ${delivery}: it was received before` }, 202);
     }
-    const workflowId = await requestSync(deps, repo, `${provider} push to ${repo.branch}`);
-    return c.json({ sync: 'requested' as const, workflowId }, 202);
+    try {
+      if (!event.branches.includes(repo.branch)) {
+        return c.json({ sync: 'ignored' as const, reason: event.branches.length === 0 ? `${event.kind || 'this event'} is not a push to a branch` : `push to ${event.branches.join(', ')}, not ${repo.branch}` }, 202);
+      }
+      const workflowId = await requestSync(deps, repo, `${provider} push to ${repo.branch}`);
+      return c.json({ sync: 'requested' as const, workflowId }, 202);
+    } catch (err) {
+      if (delivery) await releaseWebhookDelivery(deps, repo.id, delivery).catch(() => {});
+      throw err;
+    }
   });
 }
