@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { CatalogStore, Config, Db, SecretBox, User } from '@drydock/core';
+import type { AgentPrincipal, CatalogStore, Config, Db, SecretBox, User } from '@drydock/core';
 import type { LogBus } from './log-bus.ts';
 
 export interface ApiDeps {
@@ -13,11 +13,7 @@ export interface ApiDeps {
   localUser: User;
 }
 
-export interface AgentPrincipal {
-  agentId: string;
-  hostId: string;
-  teamId: string;
-}
+export type { AgentPrincipal };
 
 export interface AuditNote {
   action: string;

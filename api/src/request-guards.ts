@@ -13,7 +13,9 @@ import {
   ValidationError,
 } from '@drydock/core';
 import type { ApiEnv } from './context.ts';
-import { JSON_TYPE } from './validation.ts';
+
+/** A JSON content type, as Hono's validator reads one: application/json or application/<x>+json, with parameters. */
+const JSON_TYPE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^;]+))*$/;
 
 /** Deep enough for any body the API takes; a deeper one is refused before anything recurses over it. */
 export const MAX_JSON_DEPTH = 64;

@@ -107,21 +107,7 @@ export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 /** The name an attempt's environment snapshot is stored under; no artifact may take it. */
 export const ENVIRONMENT_SNAPSHOT_NAME = 'drydock-environment.json';
 
-/** `GET /api/v1/runs/:id/artifacts`: one file captured from a run's attempt. */
-export interface RunArtifactView {
-  id: string;
-  runId: string;
-  attempt: number;
-  /** The file's path relative to the run's work directory, or ENVIRONMENT_SNAPSHOT_NAME. */
-  name: string;
-  kind: ArtifactKind;
-  size: number;
-  sha256: string;
-  contentType: string;
-  createdAt: string;
-  /** Same-origin path that downloads the file as an attachment. */
-  downloadUrl: string;
-}
+export type { RunArtifactView } from './api/runs.ts';
 
 /** The environment snapshot an agent takes of a host after an attempt (JSON, kind `environment`). */
 export interface EnvironmentSnapshot {

@@ -3,15 +3,8 @@ import type { ReactNode } from 'react';
 import { Link, Links, Meta, NavLink, Outlet, Scripts, ScrollRestoration, useLocation, useRouteLoaderData, type ShouldRevalidateFunctionArgs } from 'react-router';
 import type { Route } from './+types/root';
 import { RouteError } from './components/route-error.tsx';
-import { callApi } from './lib/api.server.ts';
+import { api, result } from './lib/api.server.ts';
 import stylesheet from './app.css?url';
-
-interface Me {
-  id: string;
-  name: string;
-  email: string;
-  role: string;
-}
 
 const ICON = `data:image/svg+xml,${encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0f172a"/><path d="M3 10h10l-1.5 3h-7z" fill="#60a5fa"/><path d="M7 3h2v6H7z" fill="#e2e8f0"/></svg>')}`;
 
@@ -21,7 +14,7 @@ export const links: Route.LinksFunction = () => [
 ];
 
 export async function loader({ request }: Route.LoaderArgs) {
-  const me = await callApi<Me>(request, '/api/v1/me');
+  const me = await result(api(request).me.$get());
   return { me: me.ok ? me.body : null };
 }
 
@@ -88,6 +81,12 @@ export function Layout({ children }: { children: ReactNode }) {
       <body className="min-h-screen bg-slate-50 font-sans text-slate-900 antialiased">
         <TopNav />
         <main className="mx-auto max-w-7xl px-4 py-5">{children}</main>
+        <footer className="mx-auto max-w-7xl px-4 pb-6 text-xs text-slate-500">
+          {/* Served by the API through this origin's proxy: a page load, not a client-side route. */}
+          <a href="/api/v1/docs" className="hover:text-slate-700 hover:underline" data-testid="api-reference">
+            API reference
+          </a>
+        </footer>
         <ScrollRestoration />
         <Scripts />
       </body>

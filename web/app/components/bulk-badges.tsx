@@ -1,4 +1,4 @@
-import type { BulkHostState } from '../lib/api-views.ts';
+import type { BulkHostState } from '@drydock/core/bulk';
 
 /** A grid cell's colours; the progress bar and the count chips use the same swatches. */
 export const HOST_STATE_TONES: Record<BulkHostState, { cell: string; swatch: string }> = {

@@ -1,5 +1,5 @@
 import type { Parameter } from '@drydock/core/manifest';
-import type { BulkView } from '../lib/api-views.ts';
+import type { BulkView } from '@drydock/core/api-schemas';
 import { BULK_INTENTS, finishedHosts, isFinalBulk } from '../lib/bulk-view.ts';
 import { ParameterField } from './parameter-field.tsx';
 import { ActionForm, ExternalButtonLink, IntentButton } from './ui/button.tsx';

@@ -1,6 +1,6 @@
 import { useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
 import { Form } from 'react-router';
-import type { HostView, ScriptView } from '../lib/api-views.ts';
+import type { HostView, ScriptView } from '@drydock/core/api-schemas';
 import { checkBulkForm, DEFAULT_SETTINGS, type BulkFormResult, type BulkTarget } from '../lib/bulk-form.ts';
 import { unplacedErrors, type FieldErrors } from '../lib/form-errors.ts';
 import { formatSeconds } from '../lib/format.ts';

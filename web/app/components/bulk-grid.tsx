@@ -1,7 +1,8 @@
 import { BULK_HOST_STATES } from '@drydock/core/bulk';
 import { memo, useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import type { BulkCounts, BulkHostState, BulkHostView } from '../lib/api-views.ts';
+import type { BulkHostView } from '@drydock/core/api-schemas';
+import type { BulkCounts, BulkHostState } from '@drydock/core/bulk';
 import { HOST_STATE_LABEL } from '../lib/bulk-view.ts';
 import { formatDuration } from '../lib/format.ts';
 import { HOST_STATE_TONES } from './bulk-badges.tsx';

@@ -1,7 +1,7 @@
 import { ENVIRONMENTS } from '@drydock/core/api-schemas';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import type { HostView } from '../lib/api-views.ts';
+import type { HostView } from '@drydock/core/api-schemas';
 import type { BulkSettings } from '../lib/bulk-form.ts';
 import type { FieldErrors } from '../lib/form-errors.ts';
 import { HostStateBadge, TransportBadge } from './host-badges.tsx';

@@ -1,4 +1,4 @@
-import type { BulkPreview, HostView } from '../lib/api-views.ts';
+import type { BulkPreview, HostView } from '@drydock/core/api-schemas';
 import { describeWaves } from '../lib/bulk-view.ts';
 import { TransportBadge } from './host-badges.tsx';
 import { IntentButton } from './ui/button.tsx';

@@ -1,4 +1,4 @@
-import type { ScriptView } from '../lib/api-views.ts';
+import type { ScriptView } from '@drydock/core/api-schemas';
 import { Badge } from './ui/badge.tsx';
 
 /** Script (from a repository) or action (an editable template). */

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
-import type { ScriptView } from '../lib/api-views.ts';
+import type { ScriptView } from '@drydock/core/api-schemas';
 import { formatSeconds } from '../lib/format.ts';
 import { ShortSha } from './short-sha.tsx';
 import { Fact, FactList } from './ui/fact-list.tsx';

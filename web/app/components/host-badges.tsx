@@ -1,4 +1,4 @@
-import type { HostView } from '../lib/api-views.ts';
+import type { HostView } from '@drydock/core/api-schemas';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
 import { Badge, type BadgeTone } from './ui/badge.tsx';
 

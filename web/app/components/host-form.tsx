@@ -1,7 +1,8 @@
 import { ENVIRONMENTS } from '@drydock/core/api-schemas';
 import { useState } from 'react';
 import { Form, Link } from 'react-router';
-import { credentialKindLabel, type CredentialView, type HostView } from '../lib/api-views.ts';
+import type { CredentialView, HostView } from '@drydock/core/api-schemas';
+import { credentialKindLabel } from '../lib/format.ts';
 import { checkHostBody, createBody, HOST_FIELDS, patchBody, readSettings, settingsOf, type AgentlessTransport, type HostField, type HostFormValues } from '../lib/host-form.ts';
 import { unplacedErrors, type FieldErrors } from '../lib/form-errors.ts';
 import { hostTarget, WINRM_AUTH_LABEL } from './host-badges.tsx';

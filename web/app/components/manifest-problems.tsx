@@ -1,4 +1,4 @@
-import type { CatalogProblem } from '../lib/api-views.ts';
+import type { CatalogProblem } from '@drydock/core/api-schemas';
 
 type Problem = Pick<CatalogProblem, 'file' | 'line' | 'message'>;
 

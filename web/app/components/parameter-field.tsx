@@ -1,5 +1,5 @@
 import type { Parameter } from '@drydock/core/manifest';
-import type { HostView } from '../lib/api-views.ts';
+import type { HostView } from '@drydock/core/api-schemas';
 import { Field, type ControlProps } from './ui/field.tsx';
 
 function constraints(p: Parameter): string[] {

@@ -1,6 +1,7 @@
 import { REPOSITORY_PROVIDERS } from '@drydock/core/api-schemas';
 import { Form, Link } from 'react-router';
-import { credentialKindLabel, type CredentialView, type RepositoryView } from '../lib/api-views.ts';
+import type { CredentialView, RepositoryView } from '@drydock/core/api-schemas';
+import { credentialKindLabel } from '../lib/format.ts';
 import { formatSeconds } from '../lib/format.ts';
 import { checkRepositoryBody, createBody, patchBody, type RepositoryFormValues } from '../lib/repository-form.ts';
 import { IntentButton } from './ui/button.tsx';

@@ -1,6 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { Form, Link, useSearchParams } from 'react-router';
-import type { HostView, ScriptView } from '../lib/api-views.ts';
+import type { HostView, ScriptView } from '@drydock/core/api-schemas';
 import { formatDateTime } from '../lib/format.ts';
 import { unplacedErrors } from '../lib/form-errors.ts';
 import { checkRunForm, type StartRunFailure } from '../lib/run-form.ts';

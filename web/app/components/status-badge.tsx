@@ -1,4 +1,5 @@
-import type { BulkStatus, RepositoryStatus, RepositorySyncView } from '../lib/api-views.ts';
+import type { RepositorySyncView, RepositoryView } from '@drydock/core/api-schemas';
+import type { BulkStatus } from '@drydock/core/bulk';
 import type { RunStatus } from '../lib/run-status.ts';
 import { StatusBadge, type StatusLook } from './ui/badge.tsx';
 
@@ -17,7 +18,7 @@ export function RunStatusBadge({ status, testId }: { status: RunStatus; testId?:
   return <StatusBadge status={status} looks={RUN} testId={testId} />;
 }
 
-const SYNC: Record<RepositoryStatus | RepositorySyncView['status'], StatusLook> = {
+const SYNC: Record<RepositoryView['status'] | RepositorySyncView['status'], StatusLook> = {
   new: { tone: 'neutral' },
   syncing: { tone: 'info', pulse: true },
   running: { tone: 'info', pulse: true },
@@ -26,7 +27,7 @@ const SYNC: Record<RepositoryStatus | RepositorySyncView['status'], StatusLook> 
 };
 
 /** A repository's state, or one sync's. */
-export function SyncStatusBadge({ status, testId }: { status: RepositoryStatus | RepositorySyncView['status']; testId?: string }) {
+export function SyncStatusBadge({ status, testId }: { status: RepositoryView['status'] | RepositorySyncView['status']; testId?: string }) {
   return <StatusBadge status={status} looks={SYNC} testId={testId} />;
 }
 

@@ -1,5 +1,5 @@
 import { Link } from 'react-router';
-import type { ScriptVersionView } from '../lib/api-views.ts';
+import type { ScriptVersionView } from '@drydock/core/api-schemas';
 import { formatDateTime } from '../lib/format.ts';
 import { ShortSha } from './short-sha.tsx';
 import { Badge } from './ui/badge.tsx';

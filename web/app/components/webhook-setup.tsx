@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { RepositoryView } from '../lib/api-views.ts';
+import type { RepositoryView } from '@drydock/core/api-schemas';
 import { formatSeconds } from '../lib/format.ts';
 import { CopyButton } from './copy-button.tsx';
 import { Notice } from './ui/notice.tsx';

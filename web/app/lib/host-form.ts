@@ -1,5 +1,5 @@
 import { DockerHostBodySchema, HostBodySchema, HostPatchSchema } from '@drydock/core/api-schemas';
-import type { HostView } from './api-views.ts';
+import type { HostView } from '@drydock/core/api-schemas';
 import { parseErrors, topLevelField, type FieldErrors } from './form-errors.ts';
 
 export const HOST_FIELDS = ['transport', 'id', 'name', 'address', 'port', 'username', 'credentialId', 'winrmAuth', 'jumpHostId', 'socketPath', 'maxConcurrentJobs', 'environment', 'group', 'tags'] as const;

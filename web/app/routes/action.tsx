@@ -9,7 +9,7 @@ import { Button, ButtonLink } from '../components/ui/button.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel } from '../components/ui/panel.tsx';
-import type { ActionValidation, ActionView } from '../lib/api-views.ts';
+import type { ActionValidation, ActionView } from '@drydock/core/api-schemas';
 import { formatDateTime } from '../lib/format.ts';
 import { bulkNewHref } from '../lib/links.ts';
 import { actOnAction, loadActionPage } from './action.server.ts';

@@ -4,14 +4,14 @@ import { RouteError } from '../components/route-error.tsx';
 import { ButtonLink } from '../components/ui/button.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { DataTable, RowLink, type Column } from '../components/ui/table.tsx';
-import { getFromApi } from '../lib/api.server.ts';
-import type { ActionView } from '../lib/api-views.ts';
+import type { ActionView } from '@drydock/core/api-schemas';
+import { answer, api } from '../lib/api.server.ts';
 import { formatDateTime } from '../lib/format.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Actions · Drydock' }];
 
 export async function loader({ request }: Route.LoaderArgs) {
-  const { actions } = await getFromApi<{ actions: ActionView[] }>(request, '/api/v1/actions');
+  const { actions } = await answer(api(request).actions.$get());
   return { actions };
 }
 

@@ -5,8 +5,8 @@ import { RouteError } from '../components/route-error.tsx';
 import { BulkStatusBadge } from '../components/status-badge.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { DataTable, type Column } from '../components/ui/table.tsx';
-import { getFromApi } from '../lib/api.server.ts';
-import type { BulkView } from '../lib/api-views.ts';
+import type { BulkView } from '@drydock/core/api-schemas';
+import { answer, api } from '../lib/api.server.ts';
 import { describeSelector, isFinalBulk } from '../lib/bulk-view.ts';
 import { formatDateTime, formatDuration } from '../lib/format.ts';
 import { useRevalidateWhile } from '../lib/polling.ts';
@@ -16,7 +16,7 @@ export const meta: Route.MetaFunction = () => [{ title: 'Bulk runs · Drydock' }
 const LIMIT = 50;
 
 export async function loader({ request }: Route.LoaderArgs) {
-  const { executions } = await getFromApi<{ executions: BulkView[] }>(request, `/api/v1/bulk?limit=${LIMIT}`);
+  const { executions } = await answer(api(request).bulk.$get({ query: { limit: LIMIT } }));
   return { executions };
 }
 

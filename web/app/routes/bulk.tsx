@@ -11,7 +11,7 @@ import { BulkStatusBadge } from '../components/status-badge.tsx';
 import { Fact, FactList } from '../components/ui/fact-list.tsx';
 import { Notice, OutcomeNotice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
-import type { BulkView } from '../lib/api-views.ts';
+import type { BulkView } from '@drydock/core/api-schemas';
 import { describeOptions, describeSelector, finishedHosts, HOST_STATE_LABEL, isFinalBulk } from '../lib/bulk-view.ts';
 import { formatDateTime, formatDuration, shortVersion } from '../lib/format.ts';
 import { entryHref, scriptVersionHref } from '../lib/links.ts';

@@ -9,9 +9,8 @@ import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { DataTable, RowLink, type Column } from '../components/ui/table.tsx';
 import { TagList } from '../components/ui/tag-list.tsx';
-import { callApi, getFromApi } from '../lib/api.server.ts';
-import type { CatalogProblem, CatalogView, HostView, ScriptView } from '../lib/api-views.ts';
-import { hostPath } from '../lib/hosts.server.ts';
+import type { CatalogProblem, CatalogView, ScriptListQuery, ScriptView } from '@drydock/core/api-schemas';
+import { answer, api, result } from '../lib/api.server.ts';
 import { shortVersion } from '../lib/format.ts';
 import { entryHref } from '../lib/links.ts';
 
@@ -23,12 +22,13 @@ type Filters = Record<(typeof FILTERS)[number], string>;
 export async function loader({ request }: Route.LoaderArgs) {
   const url = new URL(request.url);
   const filters = Object.fromEntries(FILTERS.map((k) => [k, url.searchParams.get(k)?.trim() ?? ''])) as Filters;
-  const query = new URLSearchParams();
-  for (const k of FILTERS) if (filters[k]) query.set(k, filters[k]);
+  const query: ScriptListQuery = {};
+  for (const k of FILTERS) if (filters[k]) query[k] = filters[k];
   const hostId = url.searchParams.get('host')?.trim() || null;
+  const client = api(request);
   const [catalog, found] = await Promise.all([
-    getFromApi<CatalogView>(request, `/api/v1/scripts${query.size > 0 ? `?${query}` : ''}`),
-    hostId ? callApi<HostView>(request, hostPath(hostId)) : null,
+    answer(client.scripts.$get({ query })),
+    hostId ? result(client.hosts[':id'].$get({ param: { id: hostId } })) : null,
   ]);
   const host = found?.ok ? { id: found.body.id, name: found.body.name, tags: found.body.tags } : null;
   // Opened from a host's "Run a script here": only what that host carries the tags for.

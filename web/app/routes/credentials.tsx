@@ -1,4 +1,4 @@
-import { CredentialBodySchema } from '@drydock/core/api-schemas';
+import { CREDENTIAL_KINDS, CredentialBodySchema, type CredentialKind, type CredentialView } from '@drydock/core/api-schemas';
 import { useState } from 'react';
 import { Form, data, redirect } from 'react-router';
 import type { Route } from './+types/credentials';
@@ -11,10 +11,9 @@ import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel } from '../components/ui/panel.tsx';
 import { DataTable, type Column } from '../components/ui/table.tsx';
-import { callApi } from '../lib/api.server.ts';
-import { CREDENTIAL_KINDS, credentialKindLabel, type CredentialKind, type CredentialView } from '../lib/api-views.ts';
+import { api, result } from '../lib/api.server.ts';
 import { hasFieldErrors, parseErrors, topLevelField, type FieldErrors } from '../lib/form-errors.ts';
-import { formatDateTime } from '../lib/format.ts';
+import { credentialKindLabel, formatDateTime } from '../lib/format.ts';
 import { loadCredentials } from '../lib/repositories.server.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Credentials · Drydock' }];
@@ -46,14 +45,14 @@ export async function action({ request }: Route.ActionArgs) {
   const text = (name: string) => String(form.get(name) ?? '').trim();
   if (form.get('_intent') === 'delete') {
     const id = text('credentialId');
-    const deleted = await callApi<null>(request, `/api/v1/credentials/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    const deleted = await result(api(request).credentials[':id'].$delete({ param: { id } }));
     if (deleted.ok) return redirect(`/credentials?deleted=${encodeURIComponent(text('credentialName') || id)}`);
     return data({ intent: 'delete' as const, message: deleted.error.message, fields: {} as FieldErrors, values: null }, { status: deleted.status });
   }
   const values = { name: text('name'), kind: text('kind'), username: text('username') };
   const fields = checkCredential(form);
   if (hasFieldErrors(fields)) return data({ intent: 'create' as const, message: 'Some fields need attention.', fields, values }, { status: 400 });
-  const created = await callApi<CredentialView>(request, '/api/v1/credentials', { method: 'POST', body: credentialBody(form) });
+  const created = await result(api(request).credentials.$post({ json: CredentialBodySchema.parse(credentialBody(form)) }));
   // Redirecting empties the form (and the secret with it) for the next credential.
   if (created.ok) return redirect(`/credentials?added=${encodeURIComponent(created.body.name)}`);
   return data({ intent: 'create' as const, message: created.error.message, fields: created.error.fields ?? {}, values }, { status: created.status });

@@ -8,9 +8,8 @@ import {
   WindowsInstallError,
   windowsInstallOptions,
 } from '@drydock/agent/windows';
-import { callApi } from '../lib/api.server.ts';
-import type { AgentInstallView, HostView } from '../lib/api-views.ts';
-import { hostPath } from '../lib/hosts.server.ts';
+import type { HostView } from '@drydock/core/api-schemas';
+import { api, result } from '../lib/api.server.ts';
 import { splitTags } from '../lib/host-form.ts';
 import { mergeFieldErrors, parseErrors, type FieldErrors } from '../lib/form-errors.ts';
 
@@ -101,8 +100,8 @@ export async function loadAgentInstall(request: Request): Promise<AgentInstallPa
   const fields: FieldErrors = mergeFieldErrors(name ? parseErrors(name, { field: () => 'host' }) : {}, parseErrors(tagList, { field: () => 'tags' }));
 
   const [install, existing] = await Promise.all([
-    callApi<AgentInstallView>(request, '/api/v1/agents/install'),
-    name?.success ? callApi<HostView>(request, hostPath(hostName)) : null,
+    result(api(request).agents.install.$get()),
+    name?.success ? result(api(request).hosts[':id'].$get({ param: { id: hostName } })) : null,
   ]);
   const os: InstallOs = url.searchParams.get('os') === 'windows' ? 'windows' : 'linux';
   const base = {

@@ -10,7 +10,7 @@ import { Fact, FactList, noValue } from '../components/ui/fact-list.tsx';
 import { Notice, OutcomeNotice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel } from '../components/ui/panel.tsx';
-import type { HostView } from '../lib/api-views.ts';
+import type { HostView } from '@drydock/core/api-schemas';
 import { deleteHost, loadHost, loadHostCredentials, loadJumpHosts, resetHostKey, updateHost } from '../lib/hosts.server.ts';
 import { useRevalidateWhile } from '../lib/polling.ts';
 

@@ -11,7 +11,7 @@ import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { DataTable, RowLink, type Column } from '../components/ui/table.tsx';
 import { TagList } from '../components/ui/tag-list.tsx';
-import type { HostView } from '../lib/api-views.ts';
+import type { HostView } from '@drydock/core/api-schemas';
 import { loadHostList, readHostFilters, type HostFilters } from '../lib/hosts.server.ts';
 import { useRevalidateWhile } from '../lib/polling.ts';
 

@@ -7,7 +7,7 @@ import { ButtonLink } from '../components/ui/button.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { DataTable, RowLink, type Column } from '../components/ui/table.tsx';
-import type { RepositoryView } from '../lib/api-views.ts';
+import type { RepositoryView } from '@drydock/core/api-schemas';
 import { formatDateTime } from '../lib/format.ts';
 import { useRevalidateWhile } from '../lib/polling.ts';
 import { loadRepositories, syncRepository } from '../lib/repositories.server.ts';

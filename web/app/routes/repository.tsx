@@ -13,7 +13,7 @@ import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel, Section } from '../components/ui/panel.tsx';
 import { DataTable, type Column } from '../components/ui/table.tsx';
 import { WebhookSetup } from '../components/webhook-setup.tsx';
-import type { RepositoryDetail } from '../lib/api-views.ts';
+import type { RepositoryDetail } from '@drydock/core/api-schemas';
 import { formatDateTime, formatDuration } from '../lib/format.ts';
 import { useRevalidateWhile } from '../lib/polling.ts';
 import { deleteRepository, loadCredentials, loadRepository, syncRepository, updateRepository } from '../lib/repositories.server.ts';

@@ -8,7 +8,7 @@ import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Pagination } from '../components/ui/pagination.tsx';
 import { DataTable, Th, type Column } from '../components/ui/table.tsx';
-import type { RunView } from '../lib/api-views.ts';
+import type { RunView } from '@drydock/core/api-schemas';
 import { formatDateTime, formatDuration } from '../lib/format.ts';
 import { RUN_STATUSES } from '../lib/run-status.ts';
 import { loadRunHistory, type RunHistory } from './run-history.server.ts';

@@ -1,5 +1,5 @@
-import type { LogLineView } from '@drydock/core/api-schemas';
-import type { RunArtifactView, RunSnapshot } from '@drydock/core/run-contract';
+import type { RunView } from '@drydock/core/api-schemas';
+import type { RunSnapshot } from '@drydock/core/run-contract';
 import { useEffect, useRef, useState } from 'react';
 import { Link, data, useRevalidator } from 'react-router';
 import type { Route } from './+types/run';
@@ -14,8 +14,7 @@ import { Fact, FactList } from '../components/ui/fact-list.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel, Section } from '../components/ui/panel.tsx';
-import { callApi, getFromApi } from '../lib/api.server.ts';
-import type { RunView } from '../lib/api-views.ts';
+import { answer, api, result } from '../lib/api.server.ts';
 import { formatDateTime, formatDuration, shortVersion } from '../lib/format.ts';
 import { entryHref, scriptVersionHref } from '../lib/links.ts';
 import { useElapsed, useLiveRun } from '../lib/live-run.ts';
@@ -26,24 +25,23 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 ];
 
 export async function loader({ request, params }: Route.LoaderArgs) {
-  const path = `/api/v1/runs/${encodeURIComponent(params.id)}`;
-  const [run, { lines }, { artifacts }] = await Promise.all([
-    getFromApi<RunView>(request, path),
-    getFromApi<{ lines: LogLineView[] }>(request, `${path}/lines`),
-    getFromApi<{ artifacts: RunArtifactView[] }>(request, `${path}/artifacts`),
-  ]);
+  const runs = api(request).runs[':id'];
+  const param = { id: params.id };
+  const [run, { lines }, { artifacts }] = await Promise.all([answer(runs.$get({ param })), answer(runs.lines.$get({ param })), answer(runs.artifacts.$get({ param }))]);
   // The latest attempt's snapshot is shown on the page; a snapshot that cannot be read is still listed for download.
   const latest = artifacts.filter((a) => a.kind === 'environment').at(-1);
-  const content = latest ? await callApi<RunSnapshot>(request, latest.downloadUrl) : null;
-  const snapshot = latest && content?.ok && content.body ? { attempt: latest.attempt, content: content.body } : null;
+  const download = latest ? await runs.artifacts[':artifactId'].$get({ param: { ...param, artifactId: latest.id } }) : null;
+  // A file's bytes are whatever the agent captured; the snapshot's are the agent's JSON.
+  const content = download?.ok ? ((await download.json().catch(() => null)) as RunSnapshot | null) : null;
+  const snapshot = latest && content ? { attempt: latest.attempt, content } : null;
   return { run, lines, artifacts, snapshot };
 }
 
 export async function action({ request, params }: Route.ActionArgs) {
   const form = await request.formData();
   if (form.get('_intent') !== 'cancel') throw data({ code: 'invalid', message: 'This form does not do that.' }, { status: 400 });
-  const result = await callApi<RunView>(request, `/api/v1/runs/${encodeURIComponent(params.id)}/cancel`, { method: 'POST', body: {} });
-  if (!result.ok) return data({ cancelled: false, message: result.error.message }, { status: result.status });
+  const cancelled = await result(api(request).runs[':id'].cancel.$post({ param: { id: params.id } }));
+  if (!cancelled.ok) return data({ cancelled: false, message: cancelled.error.message }, { status: cancelled.status });
   return { cancelled: true, message: 'Cancellation requested.' };
 }
 

@@ -10,7 +10,7 @@ import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Section } from '../components/ui/panel.tsx';
 import { VersionHistory } from '../components/version-history.tsx';
-import type { ScriptDetail, ScriptVersionView } from '../lib/api-views.ts';
+import type { ScriptDetail, ScriptVersionView } from '@drydock/core/api-schemas';
 import { shortVersion } from '../lib/format.ts';
 import { bulkNewHref } from '../lib/links.ts';
 import { loadScriptPage, runScript } from './script.server.ts';

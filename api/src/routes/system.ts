@@ -1,0 +1,55 @@
+import { createRoute } from '@hono/zod-openapi';
+import { sql } from 'kysely';
+import { z } from 'zod';
+import { HealthSchema, ManifestSchema, UserViewSchema } from '@drydock/core';
+import type { ApiDeps } from '../context.ts';
+import { CALLER, json, resourceRouter } from '../contract.ts';
+
+const health = createRoute({
+  method: 'get',
+  path: '/health',
+  tags: ['system'],
+  summary: 'Liveness of the API, its database and Temporal',
+  description: 'Checks `select 1` on Postgres and `GetSystemInfo` on Temporal.',
+  security: CALLER.anyone,
+  responses: { 200: json(HealthSchema, 'Healthy'), 503: json(HealthSchema, 'A dependency is down: `status` is `degraded`') },
+});
+
+const me = createRoute({
+  method: 'get',
+  path: '/api/v1/me',
+  tags: ['system'],
+  summary: 'The signed-in user',
+  responses: { 200: json(UserViewSchema, 'The user') },
+});
+
+const manifestSchema = createRoute({
+  method: 'get',
+  path: '/api/v1/schemas/manifest.json',
+  tags: ['catalog'],
+  summary: 'The manifest format as JSON Schema, for editors that check manifests as they are written',
+  security: CALLER.anyone,
+  responses: { 200: json(z.record(z.string(), z.unknown()), 'ManifestSchema as JSON Schema') },
+});
+
+/** The manifest format as JSON Schema, for editors that validate manifests as they are written. */
+export function manifestJsonSchema() {
+  return z.toJSONSchema(ManifestSchema, { io: 'input', unrepresentable: 'any' });
+}
+
+export function systemRoutes(deps: ApiDeps) {
+  return resourceRouter()
+    .openapi(health, async (c) => {
+      const [database, temporal] = await Promise.all([
+        sql`select 1`.execute(deps.db).then(() => 'ok', (e: Error) => `down: ${e.message}`),
+        deps.temporal.connection.workflowService.getSystemInfo({}).then(() => 'ok', (e: Error) => `down: ${e.message}`),
+      ]);
+      const ok = database === 'ok' && temporal === 'ok';
+      return ok ? c.json({ status: 'ok' as const, database, temporal }, 200) : c.json({ status: 'degraded' as const, database, temporal }, 503);
+    })
+    .openapi(me, (c) => {
+      const u = c.get('user')!;
+      return c.json({ id: u.id, name: u.name, email: u.email, role: u.role, teamId: u.team_id }, 200);
+    })
+    .openapi(manifestSchema, (c) => c.json(manifestJsonSchema() as Record<string, unknown>, 200));
+}
