@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@drydock/core';
 
 // A real Prometheus and a real Alertmanager (Debian's `prometheus` and `prometheus-alertmanager`), each on a free port
 // of 127.0.0.1 with its own temporary directory, started by a test file once and stopped with it. setpriv's
@@ -12,14 +13,6 @@ import { join } from 'node:path';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 export const ALERTMANAGER_BIN = '/usr/bin/prometheus-alertmanager';
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export interface TestExporter {
   /** `http://127.0.0.1:<port>`; Prometheus scrapes `/metrics`. */
