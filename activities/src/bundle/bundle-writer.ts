@@ -90,12 +90,16 @@ function checksumLine(sha256: string, name: string): string {
   return name.includes('\\') ? `\\${sha256}  ${name.replaceAll('\\', '\\\\')}\n` : `${sha256}  ${name}\n`;
 }
 
+/** A tar entry's writable side (a streamx stream, not a Node one). */
+interface EntrySink {
+  write(data: Uint8Array): boolean;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
 /** Writes with backpressure; `failed` rejects when the output fails, so a drain that will never come is not awaited forever. */
-async function writeChunk(target: Writable, chunk: Uint8Array, failed: Promise<never>): Promise<void> {
+async function writeChunk(target: EntrySink, chunk: Uint8Array, failed: Promise<never>): Promise<void> {
   if (target.write(chunk)) return;
-  const drained = once(target, 'drain');
-  drained.catch(() => undefined);
-  await Promise.race([drained, failed]);
+  await Promise.race([new Promise<void>((resolve) => target.once('drain', resolve)), failed]);
 }
 
 /** Reads at most `max` bytes: the iterator is closed as soon as it goes past, so a huge stream is never read to its end. */
@@ -178,7 +182,7 @@ export async function writeBundle(
     }
     if (!problem && done < size) problem = `it ended ${formatBytes(size - done)} short of the ${formatBytes(size)} it had when the bundle began it; the rest is zeros`;
     for (let left = size - done; left > 0; left -= 65_536) await writeChunk(entry, new Uint8Array(Math.min(left, 65_536)), failed);
-    entry.end();
+    entry.end(undefined);
     await Promise.race([finished, failed]);
     return { sha256: hash.digest('hex'), ...(problem ? { problem } : {}) };
   };
