@@ -86,6 +86,7 @@ export interface JiraDoubleFault {
   /** Answer with this status (and Jira's error shape), or drop the connection without an answer. */
   status?: number;
   body?: unknown;
+  headers?: Record<string, string>;
   drop?: boolean;
   /** How many requests get it; default 1. */
   times?: number;
@@ -461,7 +462,8 @@ export async function startJiraDouble(options: {
       fault.times = (fault.times ?? 1) - 1;
       if (fault.times <= 0) faults.splice(faults.indexOf(fault), 1);
       if (fault.drop) return 'drop';
-      return new Reply(fault.status ?? 500, fault.body ?? { errorMessages: ['Internal server error'], errors: {} });
+      await drain(req);
+      return new Reply(fault.status ?? 500, fault.body ?? { errorMessages: ['Internal server error'], errors: {} }, fault.headers);
     }
     const m = /^\/rest\/api\/(2|3)(\/.*)$/.exec(url.pathname);
     if (!m || (deployment === 'data_center' && m[1] === '3')) return new Reply(404, '<html><body><h1>Oops, you\'ve found a dead link.</h1></body></html>', { 'content-type': 'text/html' });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, onTestFinished, test } from 'vitest';
 import { evaluateString, segments } from '../../../agent/src/windows/powershell-tokens.test-support.ts';
 import { interpreterCommands, scriptEnvironment, scriptInvocation } from '../../../agent/src/script-runner.ts';
 import { REPRODUCE_INTERPRETERS, ReproduceError, type ReproduceInput } from './reproduce-input.ts';
@@ -70,6 +70,12 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Nod
       resolve({ code: err ? Number((err as NodeJS.ErrnoException & { code?: unknown }).code ?? 1) : 0, stdout, stderr });
     });
   });
+}
+
+/** reproduce.sh keeps the directory it ran in, for a person to look at; the tests do not. */
+async function removeWorkDir(stderr: string): Promise<void> {
+  const dir = /^reproduce\.sh: running in (\/tmp\/drydock-reproduce\.\w+)$/m.exec(stderr)?.[1];
+  if (dir) await rm(dir, { recursive: true, force: true });
 }
 
 function parseEcho(stdout: string): { argv: string[]; env: Record<string, string> } {
@@ -138,6 +144,7 @@ describe('reproduce.sh', () => {
     expect(result.code).toBe(0);
     const seen = parseEcho(result.stdout);
     const workDir = /running in (\S+)/.exec(result.stderr)![1]!;
+    onTestFinished(() => removeWorkDir(result.stderr));
 
     // The agent's own functions say what it would start: the same argv and the same variables.
     const agent = scriptInvocation({ ...j, params: { ...j.params, token: SECRET } }, `${workDir}/script.sh`, base, runVariables(j), 'linux');
@@ -149,7 +156,6 @@ describe('reproduce.sh', () => {
     expect(env.DRYDOCK_PARAM_TOKEN).toBe(SECRET);
     expect(env.DRYDOCK_PARAM_LINES).toBe(HOSTILE.lines);
     expect(env.DRYDOCK_PARAM_HOSTS).toBe('web-1,web-2');
-    await rm(workDir, { recursive: true, force: true });
   });
 
   test.each(SHELLS)('api under %s: the same version and parameters are posted for the chosen host, secrets from the environment', async (_name, shell) => {
@@ -209,6 +215,7 @@ describe('reproduce.sh', () => {
     // Set but empty is a value the run may have had.
     const empty = await run('/bin/sh', [join(root, 'reproduce.sh'), 'local'], { env: { PATH: path, DRYDOCK_PARAM_TOKEN: '' } });
     expect(empty.code).toBe(0);
+    await removeWorkDir(empty.stderr);
   });
 
   test('without a mode it prints how to use it', async () => {
@@ -226,6 +233,7 @@ describe('reproduce.sh', () => {
     await writeFile(join(root, 'reproduce.sh'), reproduceShellScript({ ...input(template, api), scriptFile: null }));
     const result = await run('/bin/sh', [join(root, 'reproduce.sh'), 'local'], { env: { PATH: '/usr/bin:/bin' } });
     expect(result.stdout).toBe(`${HOSTILE.quotes}|${HOSTILE.substitution}|3`);
+    await removeWorkDir(result.stderr);
 
     const operation = job({ interpreter: null, operation: { type: 'shell_command' } as AgentScriptJob['operation'], secretNames: [] });
     await writeFile(join(root, 'operation.sh'), reproduceShellScript({ ...input(operation, api), scriptFile: null }));

@@ -185,15 +185,24 @@ describe.each<JiraDeployment>(['cloud', 'data_center'])('Jira %s', (deployment) 
     expect(waits).toEqual([1_000]);
     expect(double.issues.get('OPS-1')!.attachments).toHaveLength(1);
 
+    double.fail({ method: 'POST', path: /\/attachments$/, status: 429, headers: { 'retry-after': '7' }, body: { errorMessages: ['Rate limit exceeded.'], errors: {} } });
+    const limited = await jira.fileIssue(draft(), { filename: 'run.tar.gz', file: await openAsBlob(bundlePath) });
+    expect(limited.attachment.status).toBe('attached');
+    expect(waits).toEqual([1_000, 7_000]);
+    double.fail({ method: 'POST', path: /\/attachments$/, status: 429, headers: { 'retry-after': '3600' } });
+    const tooLong = await jira.fileIssue(draft(), { filename: 'run.tar.gz', file: await openAsBlob(bundlePath) });
+    expect(tooLong.attachment).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(waits).toEqual([1_000, 7_000]);
+
     double.fail({ method: 'POST', path: /\/attachments$/, drop: true, times: 3 });
     const failed = await jira.fileIssue(draft(), { filename: 'run.tar.gz', file: await openAsBlob(bundlePath) });
-    expect(failed.issue.key).toBe('OPS-2');
+    expect(failed.issue.key).toBe('OPS-4');
     expect(failed.attachment).toEqual({
       status: 'failed',
       attempts: 3,
-      message: expect.stringMatching(new RegExp(`^OPS-2 was created \\(${double.url}/browse/OPS-2\\), but the bundle could not be attached after 3 attempts: Jira at ${double.url} cannot be reached for the attachment run\\.tar\\.gz to OPS-2: .+\\. Attach it to OPS-2 again from the run, or by hand$`)),
+      message: expect.stringMatching(new RegExp(`^OPS-4 was created \\(${double.url}/browse/OPS-4\\), but the bundle could not be attached after 3 attempts: Jira at ${double.url} cannot be reached for the attachment run\\.tar\\.gz to OPS-4: .+\\. Attach it to OPS-4 again from the run, or by hand$`)),
     });
-    expect(double.issues.get('OPS-2')!.attachments).toEqual([]);
+    expect(double.issues.get('OPS-4')!.attachments).toEqual([]);
 
     double.fail({ method: 'POST', path: /\/attachments$/, status: 403, body: { errorMessages: ['You do not have permission to create attachments for this issue.'], errors: {} } });
     const refused = await jira.fileIssue(draft(), { filename: 'run.tar.gz', file: await openAsBlob(bundlePath) });

@@ -107,6 +107,7 @@ export interface JiraClient {
   fileIssue(draft: JiraIssueDraft, attachment?: JiraAttachment): Promise<FiledIssue>;
 }
 
+const MAX_RETRY_WAIT_MS = 60_000;
 const ISSUE_KEY = /^[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*$/;
 const PROJECT_KEY = /^[A-Za-z][A-Za-z0-9_]{0,254}$/;
 /** Fields the filed issue sets, or Jira fills by itself. */
@@ -406,7 +407,8 @@ export function createJiraClient(connection: JiraConnection, options: JiraClient
           return { issue, attachment: { status: 'attached', attachment: await attach(issue.key, attachment) } };
         } catch (err) {
           last = jiraFailure(err, connection, 'the attachment');
-          if (!last.retryable || attempt === attempts) {
+          // A wait Jira asks for past a minute is not waited out inside one filing: the issue says what happened.
+          if (!last.retryable || attempt === attempts || (last.retryAfterMs ?? 0) > MAX_RETRY_WAIT_MS) {
             return {
               issue,
               attachment: {
