@@ -277,6 +277,26 @@ describe('problems, each on the field it is about', () => {
     ]);
   });
 
+  it('types the outputs of a job a step runs by that job\'s own steps', () => {
+    const child = JobSchema.parse({ id: 'find-version', name: 'Find version', version: 3, parameters: [{ name: 'service', type: 'string', required: true }], steps: [check], outputs: { version: '{{ steps.check.outputs.version }}', nodes: '{{ steps.check.outputs.nodes }}' } });
+    const withChild = { ...ctx, jobs: [child] };
+    expect(
+      problems(
+        job({
+          steps: [
+            { id: 'find', job: 'find-version', params: { service: 'api' } },
+            { id: 'use', script: 'migrate', params: { from_version: '{{ steps.find.outputs.version }}', batch: '{{ steps.find.outputs.nodes }}' }, targets: { host: 'web-1' } },
+            { id: 'old', job: 'find-version', version: 2 },
+          ],
+        }),
+        withChild,
+      ),
+    ).toEqual([
+      'steps.1.params.batch: parameter batch of script migrate: {{ steps.find.outputs.nodes }} is a host list, and a whole number is needed',
+      'steps.2.version: job find-version has no version 2 (versions: 3)',
+    ]);
+  });
+
   it('checks a host operation\'s placeholders against its params, and its password against secrets', () => {
     expect(
       problems(

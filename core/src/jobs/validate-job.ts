@@ -568,14 +568,15 @@ function checkLibraryStep(scope: Scope, at: Located, step: Extract<AnyStep, { ki
   if (lib.targets === 'required') checkTargets(scope, at, undefined, undefined);
   else if (step.targets !== undefined) add(scope, [...at.path, 'targets'], `step library ${step.library} takes no targets: its steps say where they run`, stepLabel(at));
   // The library against today's catalog and hosts, with the job's targets: what changed since it was saved shows here.
-  const inner = validateLibraryScope(lib, scope.ctx, lib.targets === 'required' ? cardinality(scope, step.targets) : 'unknown', scope.visiting);
+  const inner = validateLibraryScope(lib, scope.ctx, lib.targets === 'required' ? cardinality(scope, step.targets) : 'unknown', scope.visiting, false);
   for (const problem of inner) add(scope, at.path, `in ${step.library}${problem.step ? `, step ${problem.step}` : ''}: ${problem.message}`, stepLabel(at));
 }
 
-function validateLibraryScope(lib: StepLibrary, ctx: JobValidationContext, inherited: Cardinality, visiting: Set<string>): JobProblem[] {
+/** A library's problems; its exposed outputs are checked when it is saved, and where a job uses them when a job is. */
+function validateLibraryScope(lib: StepLibrary, ctx: JobValidationContext, inherited: Cardinality, visiting: Set<string>, exposed: boolean): JobProblem[] {
   const scope = libraryScope(lib, ctx, inherited, visiting);
   checkGraph(scope, undefined);
-  for (const [name, template] of Object.entries(lib.outputs ?? {})) checkExposedOutput(scope, ['outputs', name], template);
+  if (exposed) for (const [name, template] of Object.entries(lib.outputs ?? {})) checkExposedOutput(scope, ['outputs', name], template);
   return scope.problems;
 }
 
@@ -683,6 +684,6 @@ export function validateStepLibrary(input: unknown, ctx: JobValidationContext): 
   const parsed = StepLibrarySchema.safeParse(input);
   if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, input) };
   const lib = parsed.data;
-  const problems = validateLibraryScope(lib, ctx, 'unknown', new Set());
+  const problems = validateLibraryScope(lib, ctx, 'unknown', new Set(), true);
   return problems.length > 0 ? { ok: false, problems, library: lib } : { ok: true, library: lib };
 }
