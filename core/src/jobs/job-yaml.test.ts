@@ -1,7 +1,13 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../config.ts';
+import { ManifestSchema } from '../manifest.ts';
 import { type Job, JobSchema } from './job-schema.ts';
 import { parseJobYaml, serializeJob, updateJobYaml, withLines } from './job-yaml.ts';
+import { StepLibrarySchema } from './step-library.ts';
 import { validateJob } from './validate-job.ts';
 
 function read(text: string): Job {
@@ -183,5 +189,29 @@ describe('problems in YAML', () => {
     if (!parsed.ok) throw new Error('parses');
     const checked = validateJob(parsed.job, { catalog: [], actions: [], libraries: [], hosts: [] });
     expect(checked.ok ? [] : withLines(parsed, checked.problems)).toEqual([{ path: ['steps', 1, 'needs', 1], step: 'b', line: 8, message: 'b needs c, but there is no step c' }]);
+  });
+});
+
+describe('the examples in docs/jobs.md', () => {
+  it('are documents Drydock reads and accepts', async () => {
+    const markdown = await readFile(join(REPO_ROOT, 'docs/jobs.md'), 'utf8');
+    const blocks = [...markdown.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+    const jobText = blocks.find((b) => b.startsWith('kind: job'))!;
+    const library = StepLibrarySchema.parse(parse(blocks.find((b) => b.startsWith('kind: step_library'))!));
+    const outputs = ManifestSchema.parse({ id: 'x', name: 'x', command_template: 'true', ...parse(blocks.find((b) => b.startsWith('outputs:'))!) }).outputs;
+    expect(outputs?.map((o) => o.type)).toEqual(['string', 'integer', 'host_list', 'enum']);
+
+    const manifest = (id: string, extra: object = {}) => ({ id, manifest: ManifestSchema.parse({ id, name: id, command_template: 'true', ...extra }) });
+    const catalog = [
+      manifest('check-version', { parameters: [{ name: 'service', type: 'string' }], outputs: [{ name: 'version', type: 'string' }] }),
+      manifest('migrate-db', { parameters: [{ name: 'from_version', type: 'string', required: true }, { name: 'password', type: 'secret', required: true }] }),
+      manifest('restore-db'),
+      manifest('cordon', { parameters: [{ name: 'node', type: 'host', required: true }] }),
+      manifest('evict', { parameters: [{ name: 'node', type: 'host', required: true }, { name: 'grace', type: 'integer' }], outputs: [{ name: 'evicted', type: 'integer' }] }),
+    ];
+    const parsed = parseJobYaml(jobText);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const checked = validateJob(parsed.job, { catalog, actions: [], libraries: [library], hosts: [{ id: 'web-1' }], channels: ['ops-slack'] });
+    expect(checked.ok ? [] : checked.problems).toEqual([]);
   });
 });
