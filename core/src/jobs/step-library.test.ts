@@ -99,6 +99,15 @@ describe('expanding a library step', () => {
   });
 });
 
+describe('size', () => {
+  it('refuses a job whose libraries expand past what one run holds', () => {
+    const long = StepLibrarySchema.parse({ kind: 'step_library', id: 'long', version: 1, name: 'Long', steps: Array.from({ length: 100 }, (_, i) => ({ id: `w${i}`, wait: { duration: '1s' } })) });
+    const job = { id: 'big', name: 'Big', steps: Array.from({ length: 11 }, (_, i) => ({ id: `l${i}`, library: 'long@1' })) };
+    const result = validateJob(job, { catalog: [], actions: [], libraries: [long], hosts: [] });
+    expect(result.ok ? [] : result.problems).toEqual([{ path: ['steps'], message: 'with its step libraries expanded the job has 1100 steps; at most 1000 run in one job: split it into jobs' }]);
+  });
+});
+
 describe('usage counts', () => {
   it('count each job once per library version it pins', () => {
     const uses = (library: string) => ({ id: 'x', library, params: {} });

@@ -45,6 +45,9 @@ export interface ExpandedJob {
 
 export type JobValidation = { ok: true; job: Job; expanded: ExpandedJob } | { ok: false; problems: JobProblem[]; job?: Job };
 
+/** Steps of one run, library steps expanded: each is a node, a state and history events in jobRunWorkflow. */
+export const MAX_EXPANDED_STEPS = 1_000;
+
 type AnyStep = Step | LibraryStep;
 type Cardinality = 'one' | 'many' | 'unknown';
 
@@ -639,7 +642,12 @@ export function validateJob(input: unknown, ctx: JobValidationContext): JobValid
   }
   for (const [name, template] of Object.entries(job.outputs ?? {})) checkExposedOutput(scope, ['outputs', name], template);
   if (scope.problems.length > 0) return { ok: false, problems: scope.problems, job };
-  return { ok: true, job, expanded: expandJob(job, ctx.libraries) };
+  const expanded = expandJob(job, ctx.libraries);
+  const size = expanded.steps.length + Object.values(expanded.rollback).flat().length;
+  if (size > MAX_EXPANDED_STEPS) {
+    return { ok: false, problems: [{ path: ['steps'], message: `with its step libraries expanded the job has ${size} steps; at most ${MAX_EXPANDED_STEPS} run in one job: split it into jobs` }], job };
+  }
+  return { ok: true, job, expanded };
 }
 
 /** The job with its library steps replaced by their steps, and references to a library step's outputs by the references behind them. */
