@@ -8,18 +8,21 @@ export interface ScriptFetcherOptions {
   apiUrl: string;
   /** The agent's token, read at every request: a rotated token takes effect at once. */
   token: () => string;
-  /** Tries when the API cannot be reached or answers 5xx or 429. */
+  /**
+   * Tries when the API cannot be reached or answers 5xx or 429; unbounded unless given, so an API that restarts
+   * delays the run instead of failing it. The attempt's signal (its cancel or timeout) ends the waiting.
+   */
   tries?: number;
 }
 
 /** `GET /api/v1/agent/runs/:runId/script`, checked against the reference: the agent runs exactly what the run was validated against. */
 export function scriptFetcher(options: ScriptFetcherOptions): ScriptFetch {
-  const tries = options.tries ?? 3;
+  const tries = options.tries ?? Number.POSITIVE_INFINITY;
   return async (runId, ref, signal) => {
     const url = `${options.apiUrl}/api/v1/agent/runs/${encodeURIComponent(runId)}/script`;
     let last = '';
     for (let i = 0; i < tries; i++) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 500 * 3 ** (i - 1)));
+      if (i > 0) await abortableDelay(Math.min(500 * 2 ** (i - 1), 5_000), signal);
       signal.throwIfAborted();
       let res: Response;
       try {
@@ -42,6 +45,18 @@ export function scriptFetcher(options: ScriptFetcherOptions): ScriptFetch {
     }
     throw new Error(`could not fetch ${describeScript(ref)}: ${last}`);
   };
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** The script a job runs: fetched by its reference, or carried inline by a job of an older run. */

@@ -234,3 +234,37 @@ describe('notification settings', () => {
     expect(configError({ DRYDOCK_DISCOVERY_ALLOW_PUBLIC: 'yes' }).message).toMatch(/DRYDOCK_DISCOVERY_ALLOW_PUBLIC is true or false/);
   });
 });
+
+describe('incident settings', () => {
+  it('has no LLM, Prometheus or PagerDuty unless configured', () => {
+    const config = loadConfig({});
+    expect(config.llm).toBeUndefined();
+    expect(config.prometheus).toBeUndefined();
+    expect(config.pagerduty).toBeUndefined();
+    expect(config.DRYDOCK_LLM_MODEL).toBe('claude-sonnet-5-5');
+  });
+
+  it('builds the LLM, Prometheus and PagerDuty settings from their variables', () => {
+    const config = loadConfig({
+      DRYDOCK_ANTHROPIC_API_KEY: 'sk-ant-never-print',
+      DRYDOCK_LLM_MODEL: 'claude-opus-5-5',
+      DRYDOCK_LLM_TIMEOUT: '20',
+      DRYDOCK_PROMETHEUS_URL: 'http://prometheus:9090/',
+      DRYDOCK_PAGERDUTY_API_TOKEN: 'pd-token-never-print',
+      DRYDOCK_PAGERDUTY_FROM_EMAIL: 'drydock@example.com',
+    });
+    expect(config.llm).toEqual({ apiKey: 'sk-ant-never-print', baseUrl: 'https://api.anthropic.com', model: 'claude-opus-5-5', timeoutMs: 20_000 });
+    expect(config.prometheus).toEqual({ url: 'http://prometheus:9090', timeoutMs: 10_000 });
+    expect(config.pagerduty).toEqual({ apiUrl: 'https://api.pagerduty.com', token: 'pd-token-never-print', fromEmail: 'drydock@example.com' });
+    expect(loadConfig({ DRYDOCK_ANTHROPIC_API_KEY: 'k', DRYDOCK_ANTHROPIC_BASE_URL: 'http://127.0.0.1:8080' }).llm?.baseUrl).toBe('http://127.0.0.1:8080');
+  });
+
+  it('names what a PagerDuty set-up lacks, never the token', () => {
+    const noFrom = configError({ DRYDOCK_PAGERDUTY_API_TOKEN: 'pd-token-never-print' });
+    expect(noFrom.message).toMatch(/^\s*DRYDOCK_PAGERDUTY_FROM_EMAIL: PagerDuty requires the email of the user Drydock acts as/m);
+    expect(noFrom.message).not.toContain('never-print');
+    expect(configError({ DRYDOCK_PAGERDUTY_FROM_EMAIL: 'drydock@example.com' }).message).toMatch(/^\s*DRYDOCK_PAGERDUTY_API_TOKEN: give the PagerDuty API token/m);
+    expect(configError({ DRYDOCK_PAGERDUTY_API_TOKEN: 't', DRYDOCK_PAGERDUTY_FROM_EMAIL: 'Drydock' }).message).toMatch(/DRYDOCK_PAGERDUTY_FROM_EMAIL: DRYDOCK_PAGERDUTY_FROM_EMAIL is the email of a PagerDuty user/);
+    expect(configError({ DRYDOCK_LLM_TIMEOUT: '0' }).message).toMatch(/DRYDOCK_LLM_TIMEOUT/);
+  });
+});

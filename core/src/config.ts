@@ -193,6 +193,22 @@ export const ConfigSchema = z.object({
     (v) => (v === '' ? undefined : v),
     z.enum(['true', 'false'], { error: 'DRYDOCK_DISCOVERY_ALLOW_PUBLIC is true or false' }).default('false'),
   ),
+  /** Anthropic's Messages API proposes incident hypotheses; unset, the rule engine does. A secret: never logged. */
+  DRYDOCK_ANTHROPIC_API_KEY: optionalText,
+  /** Another endpoint of the Messages API (a gateway or proxy); https://api.anthropic.com unless given. */
+  DRYDOCK_ANTHROPIC_BASE_URL: optionalUrl,
+  DRYDOCK_LLM_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
+  /** How long one request to the Messages API may take before the rule engine answers instead. */
+  DRYDOCK_LLM_TIMEOUT: seconds.default(60),
+  /** The Prometheus whose HTTP API incidents query for evidence; unset, that evidence is marked missing. */
+  DRYDOCK_PROMETHEUS_URL: optionalUrl,
+  /** The deadline of one Prometheus query; Prometheus is told it, and stops a query that would take longer. */
+  DRYDOCK_PROMETHEUS_TIMEOUT: seconds.default(10),
+  /** PagerDuty's REST API, to keep incidents' status in sync both ways (until teams keep their own, with identity). */
+  DRYDOCK_PAGERDUTY_API_URL: z.url().default('https://api.pagerduty.com'),
+  DRYDOCK_PAGERDUTY_API_TOKEN: optionalText,
+  /** The PagerDuty user Drydock's changes are made as (the From header of every write). */
+  DRYDOCK_PAGERDUTY_FROM_EMAIL: z.preprocess((v) => (v === '' ? undefined : v), z.email({ error: 'DRYDOCK_PAGERDUTY_FROM_EMAIL is the email of a PagerDuty user' }).optional()),
 });
 
 export type RawConfig = z.infer<typeof ConfigSchema>;
@@ -231,6 +247,26 @@ export interface SmtpSettings {
   from: string;
 }
 
+export interface LlmSettings {
+  /** A secret: never logged, never in a message. */
+  apiKey: string;
+  baseUrl: string;
+  model: string;
+  timeoutMs: number;
+}
+
+export interface PrometheusSettings {
+  url: string;
+  timeoutMs: number;
+}
+
+export interface PagerdutySettings {
+  apiUrl: string;
+  /** A secret: never logged, never in a message. */
+  token: string;
+  fromEmail: string;
+}
+
 /** Which private addresses notification webhooks may reach; metadata, multicast and reserved addresses never. */
 export interface NotifyTargetPolicy {
   loopback: boolean;
@@ -265,6 +301,12 @@ export interface Config extends RawConfig {
   notifyTargets: NotifyTargetPolicy;
   /** What target discovery may scan. */
   discovery: { maxAddresses: number; allowPublic: boolean };
+  /** Present when an Anthropic API key is configured; without it the rule engine proposes hypotheses. */
+  llm?: LlmSettings;
+  /** Present when a Prometheus URL is configured. */
+  prometheus?: PrometheusSettings;
+  /** Present when a PagerDuty token is configured. */
+  pagerduty?: PagerdutySettings;
 }
 
 export class ConfigError extends Error {}
@@ -329,6 +371,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const kerberos = kerberosSettings(c, urls.publicUrl, problems);
   const vault = vaultSettings(c, problems);
   const smtp = smtpSettings(c, problems);
+  const pagerduty = pagerdutySettings(c, problems);
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return {
     ...c,
@@ -344,6 +387,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...(smtp ? { smtp } : {}),
     notifyTargets: notifyTargetPolicy(c),
     discovery: { maxAddresses: c.DRYDOCK_DISCOVERY_MAX_ADDRESSES, allowPublic: c.DRYDOCK_DISCOVERY_ALLOW_PUBLIC === 'true' },
+    ...(c.DRYDOCK_ANTHROPIC_API_KEY
+      ? { llm: { apiKey: c.DRYDOCK_ANTHROPIC_API_KEY, baseUrl: c.DRYDOCK_ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com', model: c.DRYDOCK_LLM_MODEL, timeoutMs: c.DRYDOCK_LLM_TIMEOUT * 1000 } }
+      : {}),
+    ...(c.DRYDOCK_PROMETHEUS_URL ? { prometheus: { url: c.DRYDOCK_PROMETHEUS_URL.replace(/\/+$/, ''), timeoutMs: c.DRYDOCK_PROMETHEUS_TIMEOUT * 1000 } } : {}),
+    ...(pagerduty ? { pagerduty } : {}),
   };
 }
 
@@ -439,6 +487,18 @@ function smtpSettings(c: RawConfig, problems: string[]): SmtpSettings | undefine
     ...(c.DRYDOCK_SMTP_USER !== undefined && c.DRYDOCK_SMTP_PASSWORD !== undefined ? { auth: { user: c.DRYDOCK_SMTP_USER, password: c.DRYDOCK_SMTP_PASSWORD } } : {}),
     from: c.DRYDOCK_SMTP_FROM.trim(),
   };
+}
+
+function pagerdutySettings(c: RawConfig, problems: string[]): PagerdutySettings | undefined {
+  if (!c.DRYDOCK_PAGERDUTY_API_TOKEN) {
+    if (c.DRYDOCK_PAGERDUTY_FROM_EMAIL) problems.push('DRYDOCK_PAGERDUTY_API_TOKEN: give the PagerDuty API token that DRYDOCK_PAGERDUTY_FROM_EMAIL acts with');
+    return undefined;
+  }
+  if (!c.DRYDOCK_PAGERDUTY_FROM_EMAIL) {
+    problems.push('DRYDOCK_PAGERDUTY_FROM_EMAIL: PagerDuty requires the email of the user Drydock acts as on every change; give one');
+    return undefined;
+  }
+  return { apiUrl: c.DRYDOCK_PAGERDUTY_API_URL.replace(/\/+$/, ''), token: c.DRYDOCK_PAGERDUTY_API_TOKEN, fromEmail: c.DRYDOCK_PAGERDUTY_FROM_EMAIL };
 }
 
 /** Set, the setting decides; unset, a server that listens only on loopback (npm start on one machine) may reach loopback receivers. */
