@@ -27,7 +27,7 @@ export const BulkSelectorSchema = z
 export type BulkSelector = z.infer<typeof BulkSelectorSchema>;
 
 /** "10" hosts or "10%" of them. */
-const CountOrPercent = z.union([
+export const CountOrPercent = z.union([
   z.number().int().min(1),
   z
     .string()

@@ -224,6 +224,15 @@ describe('notification settings', () => {
     expect(loadConfig({ DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS: '' }).notifyTargets).toEqual({ loopback: true, privateNetworks: false });
     expect(configError({ DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS: 'yes' }).message).toMatch(/DRYDOCK_NOTIFY_ALLOW_PRIVATE_TARGETS is true or false/);
   });
+
+  it('caps target discovery at 4,096 private addresses unless told otherwise, and never above a /16', () => {
+    expect(loadConfig({}).discovery).toEqual({ maxAddresses: 4096, allowPublic: false });
+    expect(loadConfig({ DRYDOCK_DISCOVERY_MAX_ADDRESSES: '256', DRYDOCK_DISCOVERY_ALLOW_PUBLIC: 'true' }).discovery).toEqual({ maxAddresses: 256, allowPublic: true });
+    expect(loadConfig({ DRYDOCK_DISCOVERY_ALLOW_PUBLIC: '' }).discovery.allowPublic).toBe(false);
+    expect(configError({ DRYDOCK_DISCOVERY_MAX_ADDRESSES: '1000000' }).message).toMatch(/DRYDOCK_DISCOVERY_MAX_ADDRESSES: DRYDOCK_DISCOVERY_MAX_ADDRESSES is at most 65536 \(a \/16\)/);
+    expect(configError({ DRYDOCK_DISCOVERY_MAX_ADDRESSES: 'lots' }).message).toMatch(/DRYDOCK_DISCOVERY_MAX_ADDRESSES is a number of addresses/);
+    expect(configError({ DRYDOCK_DISCOVERY_ALLOW_PUBLIC: 'yes' }).message).toMatch(/DRYDOCK_DISCOVERY_ALLOW_PUBLIC is true or false/);
+  });
 });
 
 describe('incident settings', () => {

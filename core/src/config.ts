@@ -35,6 +35,9 @@ function jsonSetting<T extends z.ZodType>(schema: T) {
     .pipe(schema);
 }
 
+/** The highest DRYDOCK_DISCOVERY_MAX_ADDRESSES: one scan of a /16 at most, whatever the setting says. */
+export const MAX_DISCOVERY_ADDRESSES = 65_536;
+
 /** What a host name (and so an agent's task queue `agent-<host>`) may look like. */
 export const AGENT_HOST_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -178,6 +181,18 @@ export const ConfigSchema = z.object({
   /** How long one delivery attempt (an HTTP request, or an SMTP session) may take. */
   DRYDOCK_NOTIFY_TIMEOUT: seconds.default(10),
 
+  /** The most addresses one target discovery may scan, after its excludes. */
+  DRYDOCK_DISCOVERY_MAX_ADDRESSES: z.coerce
+    .number({ error: 'DRYDOCK_DISCOVERY_MAX_ADDRESSES is a number of addresses' })
+    .int()
+    .min(1)
+    .max(MAX_DISCOVERY_ADDRESSES, { error: `DRYDOCK_DISCOVERY_MAX_ADDRESSES is at most ${MAX_DISCOVERY_ADDRESSES} (a /16)` })
+    .default(4_096),
+  /** Whether target discovery may scan public addresses; unset, private and loopback ranges only. */
+  DRYDOCK_DISCOVERY_ALLOW_PUBLIC: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['true', 'false'], { error: 'DRYDOCK_DISCOVERY_ALLOW_PUBLIC is true or false' }).default('false'),
+  ),
   /** Anthropic's Messages API proposes incident hypotheses; unset, the rule engine does. A secret: never logged. */
   DRYDOCK_ANTHROPIC_API_KEY: optionalText,
   /** Another endpoint of the Messages API (a gateway or proxy); https://api.anthropic.com unless given. */
@@ -284,6 +299,8 @@ export interface Config extends RawConfig {
   /** Present when an SMTP host is configured. */
   smtp?: SmtpSettings;
   notifyTargets: NotifyTargetPolicy;
+  /** What target discovery may scan. */
+  discovery: { maxAddresses: number; allowPublic: boolean };
   /** Present when an Anthropic API key is configured; without it the rule engine proposes hypotheses. */
   llm?: LlmSettings;
   /** Present when a Prometheus URL is configured. */
@@ -369,6 +386,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...(vault ? { vault } : {}),
     ...(smtp ? { smtp } : {}),
     notifyTargets: notifyTargetPolicy(c),
+    discovery: { maxAddresses: c.DRYDOCK_DISCOVERY_MAX_ADDRESSES, allowPublic: c.DRYDOCK_DISCOVERY_ALLOW_PUBLIC === 'true' },
     ...(c.DRYDOCK_ANTHROPIC_API_KEY
       ? { llm: { apiKey: c.DRYDOCK_ANTHROPIC_API_KEY, baseUrl: c.DRYDOCK_ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com', model: c.DRYDOCK_LLM_MODEL, timeoutMs: c.DRYDOCK_LLM_TIMEOUT * 1000 } }
       : {}),

@@ -4,6 +4,7 @@ import { SECRET_MASK } from './secret-mask.ts';
 import { OperationSchema } from './operations/operation-schema.ts';
 import { linearPattern } from './linear-pattern.ts';
 import { artifactGlob, GLOB_OUTSIDE } from './artifact-glob.ts';
+import { OutputDeclarationsSchema } from './jobs/output-declaration.ts';
 
 // Browser-safe: the web form validates with the same schemas the API uses, so nothing here touches Node.
 
@@ -241,6 +242,8 @@ function manifestSchema(checked: boolean) {
       capture: captureSchema(checked).prefault({}),
       host_tags: z.array(z.string().min(1)).default([]),
       parameters: z.array(parameterSchema(checked)).default([]),
+      /** What the script writes to its DRYDOCK_OUTPUT file, typed, for jobs that pass it forward (docs/jobs.md). */
+      outputs: OutputDeclarationsSchema.optional(),
     })
     .superRefine((m, ctx) => {
       const kinds = [m.script !== undefined, m.command_template !== undefined, m.operation !== undefined].filter(Boolean).length;
@@ -264,6 +267,9 @@ function manifestSchema(checked: boolean) {
             ctx.addIssue({ code: 'custom', path: ['operation', 'connection', 'password_param'], message: `password_param must name a secret parameter of this manifest (${name} is not one)` });
           }
         }
+      }
+      if (m.operation !== undefined && (m.outputs?.length ?? 0) > 0) {
+        ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'a host operation writes no DRYDOCK_OUTPUT file: outputs apply to scripts and command templates' });
       }
       if (m.script !== undefined && m.interpreter === undefined) {
         ctx.addIssue({ code: 'custom', path: ['interpreter'], message: `interpreter is required with script: one of ${INTERPRETERS.join(', ')}` });
