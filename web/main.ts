@@ -1,8 +1,9 @@
-import { loadConfig } from '@drydock/core';
+import { loadConfig, logStrayErrors } from '@drydock/core';
 import { startWebServer } from './server.ts';
 
 try {
   const server = await startWebServer(loadConfig());
+  logStrayErrors('web');
   console.log(`Drydock web UI listening on ${server.url}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -1,9 +1,10 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { freePort, loadConfig } from '@drydock/core';
 import { createWebApp, listen } from './server.ts';
 
 // Stands in for the API's wire protocol (JSON + an event stream the test releases step by step).
@@ -38,9 +39,14 @@ beforeAll(async () => {
   mkdirSync(join(clientDir, 'assets'));
   writeFileSync(join(clientDir, 'assets', 'app-abc123.js'), 'console.log(1)');
 
-  const app = createWebApp({ apiUrl, clientDir, handleDocument: async (request) => new Response(`page ${new URL(request.url).pathname}`) });
-  web = await listen(app, 0, '127.0.0.1');
-  webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+  const port = await freePort();
+  const app = createWebApp({
+    config: loadConfig({ DRYDOCK_API_URL: apiUrl, DRYDOCK_WEB_PORT: String(port) }),
+    clientDir,
+    handleDocument: async (request) => (request.method === 'POST' ? new Response('action ran', { status: 200 }) : new Response(`page ${new URL(request.url).pathname}`)),
+  });
+  web = await listen(app, port, '127.0.0.1');
+  webUrl = `http://127.0.0.1:${port}`;
 });
 
 afterAll(async () => {
@@ -79,8 +85,27 @@ describe('web server', () => {
     expect(rest).toContain('event: end');
   });
 
+  test('fails only the request when a page throws: a 500 naming the request id, logged once with the stack', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const app = createWebApp({
+      config: loadConfig({}),
+      clientDir,
+      handleDocument: async () => {
+        throw new Error('the page blew up');
+      },
+    });
+    const res = await app.request('/runs/r1', {}, { incoming: { socket: { remoteAddress: '127.0.0.1' } } } as never);
+    expect(res.status).toBe(500);
+    const id = res.headers.get('x-request-id');
+    expect(await res.text()).toBe(`The web UI could not answer this request; its log has the details under request ${id}.`);
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(logged.mock.calls[0]?.[0]).toBe(`web: request ${id}: GET /runs/r1 failed:`);
+    expect((logged.mock.calls[0]?.[1] as Error).stack).toContain('the page blew up');
+    logged.mockRestore();
+  });
+
   test('answers 502 with an API-shaped error when the API is down', async () => {
-    const app = createWebApp({ apiUrl: 'http://127.0.0.1:9', clientDir, handleDocument: async () => new Response('') });
+    const app = createWebApp({ config: loadConfig({ DRYDOCK_API_URL: 'http://127.0.0.1:9' }), clientDir, handleDocument: async () => new Response('') });
     const res = await app.request('/health', {}, { incoming: { socket: { remoteAddress: '127.0.0.1' } } } as never);
     expect(res.status).toBe(502);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('api_unreachable');
@@ -94,4 +119,60 @@ describe('web server', () => {
     expect(await page.text()).toBe('page /runs/r1');
     expect(page.headers.get('cache-control')).toBeNull();
   });
+
+  test('answers only for its configured host names: another Host is refused before the API or a page sees it', async () => {
+    seen = [];
+    for (const path of ['/api/v1/runs', '/runs']) {
+      const res = await rawRequest(path, { host: 'evil.example:3000' });
+      expect(res.status).toBe(421);
+      expect(res.body).toContain('DRYDOCK_ALLOWED_HOSTS');
+    }
+    expect(seen).toEqual([]);
+    expect((await rawRequest('/runs', { host: 'localhost:3000' })).status).toBe(200);
+  });
+
+  test('refuses a cross-site POST to a page action or to the API, and lets its own pages and programs post', async () => {
+    seen = [];
+    const crossSite = { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' };
+    const action = await fetch(`${webUrl}/runs/r1`, { method: 'POST', headers: crossSite });
+    expect(action.status).toBe(403);
+    expect(await action.text()).toContain('a page of another site sent it');
+    const api = await fetch(`${webUrl}/api/v1/runs/r1/cancel`, { method: 'POST', headers: crossSite });
+    expect(api.status).toBe(403);
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+    expect(seen).toEqual([]);
+
+    const own = await fetch(`${webUrl}/runs/r1`, { method: 'POST', headers: { origin: webUrl, 'sec-fetch-site': 'same-origin' } });
+    expect(await own.text()).toBe('action ran');
+    expect((await fetch(`${webUrl}/api/v1/runs/r1/cancel`, { method: 'POST' })).status).toBe(201);
+    expect(seen[0]?.headers.origin).toBeUndefined();
+  });
+
+  test('sends security headers with everything, and a request id the API shares', async () => {
+    seen = [];
+    for (const path of ['/assets/app-abc123.js', '/runs/r1', '/api/v1/runs']) {
+      const res = await fetch(`${webUrl}${path}`);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('referrer-policy'), path).toBe('strict-origin-when-cross-origin');
+      expect(res.headers.get('content-security-policy'), path).toContain("frame-ancestors 'none'");
+      expect(res.headers.get('strict-transport-security'), path).toBeNull();
+      expect(res.headers.get('x-request-id'), path).toMatch(/^[\w-]{36}$/);
+    }
+    expect(seen[0]?.headers['x-request-id']).toMatch(/^[\w-]{36}$/);
+    const tls = await fetch(`${webUrl}/runs/r1`, { headers: { 'x-forwarded-proto': 'https' } });
+    expect(tls.headers.get('strict-transport-security')).toBe('max-age=31536000');
+  });
 });
+
+/** A request with a Host header of the test's choosing, which fetch does not allow. */
+function rawRequest(path: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${webUrl}${path}`, { headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -30,11 +30,6 @@ export function formatBytes(n: number): string {
   return Number.isInteger(mb) ? `${mb} MB` : `${mb.toFixed(1)} MB`;
 }
 
-/** A glob stays inside the work directory, as the manifest schema already demands; checked again before any lookup. */
-export function globInsideWorkDir(pattern: string): boolean {
-  return pattern !== '' && !pattern.startsWith('/') && !/^[A-Za-z]:/.test(pattern) && !pattern.split(/[\\/]/).includes('..') && !pattern.includes('\0');
-}
-
 /** The DRYDOCK_* variables a job's script gets on every transport: the run's names, then one per parameter. */
 export function jobVariables(job: AgentScriptJob, extraEnv: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };

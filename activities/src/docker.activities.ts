@@ -9,6 +9,7 @@ import { DbLogSink } from './db-log-sink.ts';
 import { type CaptureLimits, type DockerRunResult, runInDocker } from './docker/docker-transport.ts';
 import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
+import { withScriptContent } from './script-content.ts';
 import { executeJob } from './job-execution.ts';
 import { unrecorded } from './operations/inventory-answers.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
@@ -37,7 +38,8 @@ export function createDockerActivities({ db, blobDir, captureLimits, agentlessMa
   return {
     /** One attempt of a `runner: docker` run: a fresh container on the host's engine, from a central worker. */
     async runScriptInDocker(input: { job: AgentScriptJob; hostId: string; container: { image: string } & ContainerOptions }): Promise<AgentScriptResult> {
-      const { job, hostId, container } = input;
+      const { hostId, container } = input;
+      const job = await withScriptContent(db, input.job);
       const info = Context.current().info;
       const attempt = info.attempt;
       const socketPath = await engineOf(hostId);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { renderCommand } from '@drydock/core/manifest';
@@ -8,9 +9,11 @@ import {
   SCRIPT_FAILED,
   SCRIPT_TIMED_OUT,
   type ScriptFailureDetails,
+  type ScriptRef,
 } from '@drydock/core/run-contract';
 import type { OperationResult } from '@drydock/core/operations';
 import { unmetCriteria } from '@drydock/core/success-criteria';
+import { secretMasker } from '@drydock/core/job-data';
 
 export interface OutputLine {
   stream: 'stdout' | 'stderr' | 'system';
@@ -35,6 +38,17 @@ export interface LogSink {
   push(line: { seq: number; stream: OutputLine['stream']; line: string; ts: string }): void;
   /** Resolves once every line is stored. */
   close(): Promise<void>;
+}
+
+/** A script reference in words, for messages. */
+export function describeScript(ref: ScriptRef): string {
+  return `script ${ref.path} at ${ref.version.slice(0, 12)} (${ref.bytes} bytes)`;
+}
+
+/** Why fetched content is not the script a job names, or null when it is: executors run exactly what the run was validated against. */
+export function scriptMismatch(ref: ScriptRef, content: string): string | null {
+  const sha256 = createHash('sha256').update(content, 'utf8').digest('hex');
+  return sha256 === ref.sha256 ? null : `${describeScript(ref)} is not what the run was started with: its content has SHA-256 ${sha256}, not ${ref.sha256}`;
 }
 
 function quoteWord(word: string): string {
@@ -90,7 +104,9 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   const attempt = options.attempt ?? ctx.info.attempt;
   const signal = options.signal ?? ctx.cancellationSignal;
   let seq = 0;
-  const push = (stream: OutputLine['stream'], line: string, ts = new Date()) => sink.push({ seq: seq++, stream, line, ts: ts.toISOString() });
+  const mask = secretMasker(job);
+  // PostgreSQL text cannot hold a NUL, and the API refuses one: a script that prints one gets ␀ in its log.
+  const push = (stream: OutputLine['stream'], line: string, ts = new Date()) => sink.push({ seq: seq++, stream, line: line.replaceAll('\0', '\u2400'), ts: ts.toISOString() });
 
   const what =
     job.operation !== null
@@ -122,7 +138,8 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
       for (const needle of criteria.output_not_contains) if (l.line.includes(needle) && !forbidden.includes(needle)) forbidden.push(needle);
     }, signal);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    // A failure message travels to the run record and Temporal: it must not carry a secret a transport echoed.
+    const message = mask(err instanceof Error ? err.message : String(err));
     push('system', message);
     return finish({ state: 'failed', failure: { type: 'TransportError', message, nonRetryable: true } });
   }
@@ -142,7 +159,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   if (wanted && !exit.cancelled) {
     if (options.capture) {
       await options.capture(exit, (line) => push('system', line), signal).catch((err: unknown) => {
-        push('system', `capture failed: ${err instanceof Error ? err.message : String(err)}`);
+        push('system', mask(`capture failed: ${err instanceof Error ? err.message : String(err)}`));
       });
     } else {
       push('system', `nothing captured: runs${options.via ? ` ${options.via}` : ' on this transport'} cannot capture environment snapshots or artifacts yet`);

@@ -4,7 +4,7 @@ import { BULK_CHANNEL } from './bulk.activities.ts';
 import { CatalogStore, type Db, NotFoundError, type RunOutcome } from '@drydock/core';
 import type { ContainerOptions, Interpreter, SuccessCriteria } from '@drydock/core/manifest';
 import { type Operation, operationRefusal } from '@drydock/core/operations';
-import type { JobCapture } from '@drydock/core/run-contract';
+import type { JobCapture, ScriptRef } from '@drydock/core/run-contract';
 
 export interface RunActivityDeps {
   db: Db;
@@ -15,7 +15,10 @@ export interface ScriptForRun {
   version: string;
   interpreter: Interpreter | null;
   scriptPath: string | null;
-  content: string | null;
+  /** The script file by identity; its executor fetches the content. */
+  script?: ScriptRef | null;
+  /** Inline content: only in results recorded before scripts went by reference. */
+  content?: string | null;
   commandTemplate: string | null;
   operation: Operation | null;
   timeoutSeconds: number;
@@ -64,7 +67,7 @@ export function createRunActivities({ db }: RunActivityDeps) {
           version: item.version,
           interpreter: m.interpreter ?? null,
           scriptPath: m.script ?? null,
-          content: item.scriptContent,
+          script: m.script !== undefined && item.script ? { version: item.version, path: m.script, ...item.script } : null,
           commandTemplate: m.command_template ?? null,
           operation: m.operation ?? null,
           timeoutSeconds: m.timeout,

@@ -7,6 +7,7 @@ import { CAPTURE_BUDGET_MS, type CaptureLimits, jobVariables } from './central-c
 import { DbLogSink } from './db-log-sink.ts';
 import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
+import { withScriptContent } from './script-content.ts';
 import { executeJob } from './job-execution.ts';
 import { runJobOperation } from './operations/job-operation.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
@@ -63,7 +64,8 @@ export function createSshActivities({ db, secrets, blobDir, captureLimits, agent
   return {
     /** One attempt of a run on an agentless host, from a central worker, over SSH. */
     async runScriptOverSsh(input: { job: AgentScriptJob; hostId: string }): Promise<AgentScriptResult> {
-      const { job, hostId } = input;
+      const { hostId } = input;
+      const job = await withScriptContent(db, input.job);
       const info = Context.current().info;
       const attempt = info.attempt;
       const cap = await hostSlotCap(db, input.hostId, agentlessMaxConcurrentJobs);

@@ -10,6 +10,7 @@ import { checkJob, type JobPolicy, jobTimeout } from './job-policy.ts';
 import { explainExit } from './resource-limits.ts';
 import { type ArtifactUpload, captureAttempt, type CaptureLimits } from './capture.ts';
 import { runScriptProcess, scriptEnvironment } from './script-runner.ts';
+import { jobScript, type ScriptFetch } from './script-fetch.ts';
 
 /** Capture gives up after this long, well within the minute the workflow leaves an attempt past its timeout. */
 const CAPTURE_BUDGET_MS = 45_000;
@@ -23,6 +24,8 @@ export interface AgentActivityDeps {
   /** Counts the jobs running now, for the heartbeat. */
   jobs?: { running: number };
   heartbeatIntervalMs?: number;
+  /** Where a job's script comes from when the job carries its reference (the API). */
+  fetchScript?: ScriptFetch;
   /** Where captured files go (the API) and how much may go; without it, jobs that ask for capture run and say nothing was captured. */
   capture?: { upload: ArtifactUpload; limits: CaptureLimits };
 }
@@ -115,8 +118,9 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
             await checkJob(job, deps.policy, workDir);
             // A host operation runs in the agent itself (files, HTTP, databases); its shell commands spawn without a shell.
             if (job.operation) return runJobOperation(job, onLine, signal);
+            const content = await jobScript(job, deps.fetchScript, signal);
             const exit = await runScriptProcess({
-              job,
+              job: { ...job, content },
               workDir,
               extraEnv,
               onLine,

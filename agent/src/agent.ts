@@ -3,13 +3,14 @@ import { dirname, join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '@drydock/core';
 import type { AgentHeartbeat } from '@drydock/core/run-contract';
-import { agentQueue, codecFromConfig } from '@drydock/temporal';
+import { agentQueue, dataConverterFromConfig } from '@drydock/temporal';
 import { createAgentActivities } from './activities.ts';
 import { apiLink } from './api-link.ts';
 import { AttemptJournal } from './attempt-journal.ts';
 import { reapOrphans } from './script-runner.ts';
 import { captureLimits } from './capture.ts';
 import { artifactUploader } from './capture-upload.ts';
+import { scriptFetcher } from './script-fetch.ts';
 import { type AgentSettings, agentPolls } from './agent-config.ts';
 import type { AgentLog } from './agent-log.ts';
 import { hostMetrics } from './host-metrics.ts';
@@ -67,7 +68,6 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
   });
 
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
-  const codec = codecFromConfig(config);
   const worker = await Worker.create({
     connection,
     namespace: settings.temporalNamespace,
@@ -78,6 +78,7 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
       workDir: settings.workDir,
       policy,
       jobs,
+      fetchScript: scriptFetcher({ apiUrl: settings.apiUrl, token: () => current.token }),
       capture: { upload: artifactUploader({ apiUrl: settings.apiUrl, token: () => current.token }), limits: captureLimits(config) },
       journal,
     }),
@@ -88,7 +89,7 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
     maxHeartbeatThrottleInterval: '1 second',
     defaultHeartbeatThrottleInterval: '1 second',
     shutdownGraceTime: '5 seconds',
-    dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
+    dataConverter: dataConverterFromConfig(config),
   });
 
   const shutdown = () => {

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { openAsBlob, statSync } from 'node:fs';
-import { glob, readFile, realpath, stat, statfs } from 'node:fs/promises';
+import { openAsBlob } from 'node:fs';
+import { readdir, readFile, realpath, stat, statfs } from 'node:fs/promises';
 import { arch, cpus, freemem, hostname, loadavg, machine, release, totalmem, type, uptime, version } from 'node:os';
-import { isAbsolute, join, relative, sep } from 'node:path';
-import type { Dirent } from 'node:fs';
+import { join, sep } from 'node:path';
 import type { Config } from '@drydock/core';
 import { type AgentScriptJob, type ArtifactKind, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture } from '@drydock/core/run-contract';
 import { contentTypeOf, maskEnvironment } from '@drydock/core/job-data';
+import { artifactMatchers } from '@drydock/core/artifact-glob';
 import { hostInventory, type InventoryHost } from './host-inventory.ts';
 import { AGENT_VERSION } from './identity.ts';
 import { INTERPRETER_COMMAND } from './script-runner.ts';
@@ -122,23 +122,35 @@ export async function environmentSnapshot(job: AgentScriptJob, workDir: string |
   };
 }
 
-/** A glob stays inside the work directory, as the manifest schema already demands; checked again on the host. */
-function globInsideWorkDir(pattern: string): boolean {
-  return pattern !== '' && !isAbsolute(pattern) && !pattern.split(/[\\/]/).includes('..') && !pattern.includes('\0');
-}
-
 function isInside(root: string, path: string): boolean {
   return path.startsWith(root + sep);
 }
 
-/** Never walk through a symlinked directory: it may lead anywhere on the host (`/`), and `**` would follow it. */
-function symlinkedDirectory(entry: Dirent | string): boolean {
-  if (typeof entry === 'string' || !entry.isSymbolicLink()) return false;
-  try {
-    return statSync(join(entry.parentPath, entry.name)).isDirectory();
-  } catch {
-    return false;
+/** The work directory is listed this far and no further, so a script that leaves a million files cannot stall capture. */
+const MAX_WALK_ENTRIES = 10_000;
+
+/**
+ * Every entry but directories under the work directory, as names relative to it. A symlinked directory is
+ * never walked (it may lead anywhere on the host, `/` included) nor listed; a symlink to a file is listed.
+ */
+async function listWorkDir(root: string, log: (line: string) => void): Promise<string[]> {
+  const names: string[] = [];
+  const pending = [''];
+  let seen = 0;
+  while (pending.length > 0) {
+    const dir = pending.shift()!;
+    const entries = await readdir(dir === '' ? root : join(root, dir), { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (++seen > MAX_WALK_ENTRIES) {
+        log(`the run's work directory holds more than ${MAX_WALK_ENTRIES} entries; only the first ${MAX_WALK_ENTRIES} were looked at`);
+        return names;
+      }
+      const name = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (entry.isDirectory()) pending.push(name);
+      else if (!(entry.isSymbolicLink() && (await stat(join(root, name)).then((s) => s.isDirectory(), () => false)))) names.push(name);
+    }
   }
+  return names;
 }
 
 export interface FoundArtifact {
@@ -158,16 +170,15 @@ export async function findArtifacts(workDir: string, globs: readonly string[], l
   const root = await realpath(workDir);
   const names = new Set<string>();
   let truncated = false;
-  for (const pattern of globs) {
-    if (!globInsideWorkDir(pattern)) {
-      log(`artifact glob ${pattern} refused: globs are relative to the run's work directory, without ".."`);
-      continue;
-    }
+  const matchers = artifactMatchers(globs, log);
+  const listed = matchers.length > 0 ? await listWorkDir(root, log) : [];
+  for (const { glob: pattern, matches } of matchers) {
     let matched = 0;
-    for await (const entry of glob(pattern, { cwd: root, withFileTypes: true, exclude: symlinkedDirectory })) {
-      if (entry.isDirectory()) continue;
-      const name = relative(root, join(entry.parentPath, entry.name)).split(sep).join('/');
-      if (name === '' || name.startsWith('../')) continue;
+    // A path without wildcards is looked up as written, through symlinks too, so a refusal below can say where it leads.
+    const literal = /[*?[{\\]/.test(pattern) ? null : pattern.split('/').filter((p) => p !== '' && p !== '.').join('/');
+    const candidates = literal !== null && (await stat(join(root, literal)).then((s) => !s.isDirectory(), () => false)) ? [literal] : listed;
+    for (const name of candidates) {
+      if (!matches(name)) continue;
       matched++;
       if (names.size >= MAX_ARTIFACT_FILES && !names.has(name)) {
         truncated = true;

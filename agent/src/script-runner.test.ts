@@ -195,6 +195,41 @@ describe('runScriptProcess', () => {
     expect(exit.stderrTail).toBe('warn 1\nwarn 2');
   });
 
+  test('masks a multi-line secret (a PEM key) line by line, however the script prints it', async ({ sandbox }) => {
+    const pem = ['-----BEGIN PRIVATE KEY-----', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7', 'k3Jv0Q2bW5uXo0sXyq8s1n3Kx4e9u2T0aZ', '-----END PRIVATE KEY-----'].join('\n');
+    const content = [
+      'printf "%s\\n" "$DRYDOCK_PARAM_KEY"',
+      'printf "key: %s\\n" "$DRYDOCK_PARAM_KEY" | sed -n 2p >&2',
+      'printf "%s" "$DRYDOCK_PARAM_KEY" | tr "\\n" " "; echo',
+      'exit 3',
+    ].join('\n');
+    const { exit, stdout, stderr } = await sandbox.run(job({ params: { key: pem }, secretNames: ['key'], content }));
+
+    const shown = [...stdout, ...stderr, exit.stderrTail].join('\n');
+    for (const line of pem.split('\n')) expect(shown).not.toContain(line);
+    expect(shown).not.toContain('MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw');
+    expect(stdout.slice(0, 4)).toEqual([SECRET_MASK, SECRET_MASK, SECRET_MASK, SECRET_MASK]);
+    expect(stderr).toEqual([SECRET_MASK]);
+    expect(stdout[4]).toBe(`${SECRET_MASK} ${SECRET_MASK} ${SECRET_MASK} ${SECRET_MASK}`);
+  });
+
+  test('masks a secret in a long line before cutting it, also where the cut falls inside the secret', async ({ sandbox }) => {
+    const secret = `s3cr3t-${'q'.repeat(60)}-end`;
+    // The secret starts 20 characters before the cut; one line goes on far past it, another ends with it.
+    const x = `"$(head -c 16364 /dev/zero | tr '\\0' x)"`;
+    const content = [
+      `printf '%s' ${x}; printf '%s' "$DRYDOCK_PARAM_TOKEN"; head -c 50000 /dev/zero | tr '\\0' y; echo`,
+      `{ printf '%s' ${x}; printf '%s\\n' "$DRYDOCK_PARAM_TOKEN"; } >&2`,
+      'echo after',
+    ].join('\n');
+    const { stdout, stderr } = await sandbox.run(job({ params: { token: secret }, secretNames: ['token'], content }));
+
+    const shown = (line: string | undefined) => line?.replace(/^x{16364}/, '<x>').replace(/y+/, (ys) => `<${ys.length}y>`);
+    expect(stdout.map(shown)).toEqual([`<x>${SECRET_MASK}<${16_384 - 16_364 - SECRET_MASK.length}y>… [line cut at 16384 characters]`, 'after']);
+    expect(stderr.map(shown)).toEqual([`<x>${SECRET_MASK}`]);
+    expect([...stdout, ...stderr].join('')).not.toContain('s3cr3t');
+  });
+
   test('cuts a very long line and says so', async ({ sandbox }) => {
     const { stdout } = await sandbox.run(job({ content: `head -c 40000 /dev/zero | tr '\\0' x\necho\necho after\n` }));
     expect(stdout).toEqual([expect.stringMatching(/^x{16384}… \[line cut at 16384 characters\]$/), 'after']);

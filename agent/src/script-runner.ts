@@ -5,7 +5,7 @@ import { delimiter, join, resolve, win32 } from 'node:path';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import type { Interpreter, ParamValue } from '@drydock/core/manifest';
 import { renderCommand } from '@drydock/core/manifest';
-import { paramEnvName, secretMasker } from '@drydock/core/job-data';
+import { lineSplitter, paramEnvName, secretMasker, stderrTail } from '@drydock/core/job-data';
 
 export { paramEnvName, secretMasker };
 import { type ProcessLimits, prlimitArgs } from './resource-limits.ts';
@@ -68,8 +68,6 @@ const WINDOWS_INHERITED_ENV = [
   'COMPUTERNAME', 'APPDATA', 'LOCALAPPDATA', 'ProgramData', 'ProgramFiles', 'ProgramFiles(x86)', 'ProgramW6432', 'CommonProgramFiles',
   'PSModulePath', 'NUMBER_OF_PROCESSORS', 'PROCESSOR_ARCHITECTURE', 'OS', 'TZ', 'LANG',
 ];
-const MAX_LINE = 16_384;
-const STDERR_TAIL_LINES = 20;
 const KILL_GRACE_MS = 3_000;
 
 /** Where a command word leads, as the script's spawn would find it: on the agent's PATH, or a path from `cwd`. */
@@ -253,7 +251,7 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
 
   const { command, argv, env } = scriptInvocation(job, scriptFile, process.env, options.extraEnv, platform);
   const mask = secretMasker(job);
-  const stderrTail: string[] = [];
+  const tail = stderrTail();
   const started = Date.now();
   let timedOut = false;
   let cancelled = false;
@@ -315,35 +313,17 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
   else signal.addEventListener('abort', onAbort, { once: true });
 
   const pipe = (stream: NodeJS.ReadableStream, name: 'stdout' | 'stderr') => {
-    let partial = '';
-    const emit = (raw: string) => {
-      const line = mask(raw.length > MAX_LINE ? `${raw.slice(0, MAX_LINE)}… [line cut at ${MAX_LINE} characters]` : raw);
+    const lines = lineSplitter(mask, (line) => {
       if (name === 'stderr') {
-        stderrTail.push(line);
-        if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+        tail.add(line);
       }
       onLine({ stream: name, line, ts: new Date() });
-    };
-    stream.setEncoding('utf8');
-    // After a line is cut at MAX_LINE, the rest of it is dropped up to the next newline.
-    let dropping = false;
-    stream.on('data', (chunk: string) => {
-      const parts = (partial + chunk).split('\n');
-      partial = parts.pop() ?? '';
-      for (const part of parts) {
-        if (dropping) dropping = false;
-        else emit(part.endsWith('\r') ? part.slice(0, -1) : part);
-      }
-      if (dropping) partial = '';
-      else if (partial.length > MAX_LINE) {
-        emit(partial);
-        partial = '';
-        dropping = true;
-      }
     });
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => lines.push(chunk));
     return new Promise<void>((resolve) =>
       stream.once('end', () => {
-        if (partial && !dropping) emit(partial);
+        lines.end();
         resolve();
       }),
     );
@@ -393,6 +373,6 @@ export async function runScriptProcess(options: RunScriptOptions): Promise<Scrip
     timedOut,
     cancelled,
     durationMs: Date.now() - started,
-    stderrTail: stderrTail.join('\n'),
+    stderrTail: tail.text(),
   };
 }

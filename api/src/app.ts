@@ -1,22 +1,23 @@
-import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ConflictError, databaseUnavailable, DrydockError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '@drydock/core';
 import { codecFromConfig } from '@drydock/temporal';
 import { auditMiddleware } from './audit.ts';
 import { authMiddleware } from './auth.ts';
-import type { ApiDeps, ApiEnv } from './context.ts';
-import { openApiDocument } from './openapi.ts';
+import type { ApiDeps } from './context.ts';
+import { resourceRouter } from './contract.ts';
+import { serveDocument } from './openapi.ts';
+import { apiSecurityHeaders, crossSiteGuard, hostGuard, inputGuard, requestIdMiddleware } from './request-guards.ts';
 import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
 import { agentArtifactRoutes, runArtifactRoutes } from './routes/artifacts.ts';
 import { bulkRoutes } from './routes/bulk.ts';
-import { codecRoutes } from './routes/codec.ts';
-import { healthRoutes } from './routes/health.ts';
+import { codecRoutes, temporalWebOrigins } from './routes/codec.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { credentialRoutes, repositoryRoutes } from './routes/repositories.ts';
-import { manifestJsonSchema, scriptRoutes } from './routes/scripts.ts';
+import { scriptRoutes } from './routes/scripts.ts';
+import { systemRoutes } from './routes/system.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 function statusOf(err: DrydockError): 400 | 401 | 403 | 404 | 409 | 500 {
@@ -29,50 +30,63 @@ function statusOf(err: DrydockError): 400 | 401 | 403 | 404 | 409 | 500 {
 }
 
 export function createApp(deps: ApiDeps) {
-  const app = new Hono<ApiEnv>();
+  const app = resourceRouter();
   app.onError((err, c) => {
     if (err instanceof DrydockError) {
       const fields = err instanceof ValidationError && Object.keys(err.fields).length > 0 ? { fields: err.fields } : {};
       return c.json({ error: { code: err.code, message: err.message, ...fields } }, statusOf(err));
     }
-    if (err instanceof HTTPException) return c.json({ error: { code: 'http', message: err.message } }, err.status);
+    if (err instanceof HTTPException) {
+      // The route declares a JSON body; anything else is refused before it is read.
+      const message = err.status === 415 ? 'send the body as JSON, with content-type: application/json' : err.message;
+      return c.json({ error: { code: 'http', message } }, err.status);
+    }
     const unavailable = databaseUnavailable(err);
     if (unavailable) {
       // An outage, not a bug: said once in the API's log; callers (agents included) retry on 503.
       deps.databaseOutage?.down(unavailable);
       return c.json({ error: { code: 'unavailable', message: 'the database does not answer; try again shortly' } }, 503);
     }
-    console.error(`${c.req.method} ${c.req.path} failed:`, err);
-    return c.json({ error: { code: 'internal', message: 'internal error; the API log has the details' } }, 500);
+    const requestId = c.get('requestId');
+    console.error(`request ${requestId}: ${c.req.method} ${new URL(c.req.url).pathname} failed:`, err);
+    return c.json({ error: { code: 'internal', message: `internal error; the API log has the details under request ${requestId}`, requestId } }, 500);
   });
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
 
+  app.use(requestIdMiddleware());
+  app.use(apiSecurityHeaders());
+  app.use(hostGuard(deps.config));
+  const temporalWeb = new Set(temporalWebOrigins(deps.config.temporalUiUrl));
+  app.use(
+    crossSiteGuard({
+      general: { allowedOrigins: deps.config.allowedOrigins },
+      codec: { allowedOrigins: deps.config.allowedOrigins, crossSiteOrigins: temporalWeb },
+    }),
+  );
+  app.use(inputGuard());
   app.use(auditMiddleware(deps));
   app.use(authMiddleware(deps));
 
-  app.route('/health', healthRoutes(deps));
-  app.get('/api/v1/openapi.json', (c) => c.json(openApiDocument(deps.config.apiUrl)));
-  app.get('/api/v1/me', (c) => {
-    const u = c.get('user')!;
-    return c.json({ id: u.id, name: u.name, email: u.email, role: u.role, teamId: u.team_id });
-  });
-  app.get('/api/v1/schemas/manifest.json', (c) => c.json(manifestJsonSchema()));
-  app.route('/api/v1/scripts', scriptRoutes(deps));
-  app.route('/api/v1/actions', actionRoutes(deps));
-  app.route('/api/v1/repositories', repositoryRoutes(deps));
-  app.route('/api/v1/credentials', credentialRoutes(deps));
-  app.route('/api/v1/webhooks', webhookRoutes(deps));
-  app.route('/api/v1/hosts', hostRoutes(deps));
-  app.route('/api/v1/locks', lockRoutes(deps));
-  app.route('/api/v1/runs', runRoutes(deps));
-  app.route('/api/v1/bulk', bulkRoutes(deps));
-  app.route('/api/v1/runs', runArtifactRoutes(deps));
-  app.route('/api/v1/agents', agentRegistrationRoutes(deps));
-  app.route('/api/v1/agent', agentRoutes(deps));
-  app.route('/api/v1/agent/runs', agentArtifactRoutes(deps));
+  // Chained, so AppType carries every route's inputs and answers for typed clients (hc<AppType>).
+  const routes = app
+    .route('/', systemRoutes(deps))
+    .route('/api/v1/scripts', scriptRoutes(deps))
+    .route('/api/v1/actions', actionRoutes(deps))
+    .route('/api/v1/repositories', repositoryRoutes(deps))
+    .route('/api/v1/credentials', credentialRoutes(deps))
+    .route('/api/v1/webhooks', webhookRoutes(deps))
+    .route('/api/v1/hosts', hostRoutes(deps))
+    .route('/api/v1/locks', lockRoutes(deps))
+    .route('/api/v1/runs', runRoutes(deps))
+    .route('/api/v1/bulk', bulkRoutes(deps))
+    .route('/api/v1/runs', runArtifactRoutes(deps))
+    .route('/api/v1/agents', agentRegistrationRoutes(deps))
+    .route('/api/v1/agent', agentRoutes(deps))
+    .route('/api/v1/agent/runs', agentArtifactRoutes(deps));
   const codec = codecFromConfig(deps.config);
-  if (codec) app.route('/api/v1/codec', codecRoutes(codec, deps.config.temporalUiUrl));
-  return app;
+  if (codec) app.route('/api/v1/codec', codecRoutes(codec, deps.config.temporalUiUrl, deps.config.DRYDOCK_CODEC_KEY_ID));
+  serveDocument(app);
+  return routes;
 }
 
 export type AppType = ReturnType<typeof createApp>;

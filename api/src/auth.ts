@@ -4,7 +4,9 @@ import { type AgentRevokedReason, ForbiddenError, UnauthorizedError } from '@dry
 import type { ApiDeps, ApiEnv } from './context.ts';
 
 export const AGENT_ROUTES = '/api/v1/agent/';
-const PUBLIC_ROUTES = new Set(['/health', '/api/v1/openapi.json', '/api/v1/schemas/manifest.json', '/api/v1/agents/register']);
+const PUBLIC_ROUTES = new Set(['/health', '/api/v1/openapi.json', '/api/v1/schemas/manifest.json', '/api/v1/agents/register', '/api/v1/docs']);
+/** The API reference page's scripts and styles. */
+const PUBLIC_PREFIX = '/api/v1/docs/';
 /** Webhooks authenticate by the provider's signature over the body, checked in the route. */
 const SIGNED_ROUTES = '/api/v1/webhooks/';
 
@@ -57,10 +59,11 @@ export function authMiddleware(deps: ApiDeps) {
       c.set('agent', { agentId: agent.id, hostId: agent.host_id, teamId: agent.team_id });
       return next();
     }
-    if (PUBLIC_ROUTES.has(path) || path.startsWith(SIGNED_ROUTES) || c.req.method === 'OPTIONS') return next();
-    if (bearer(c.req.header('authorization'))?.startsWith('dda_')) {
-      throw new ForbiddenError('agent tokens are accepted on agent routes only');
-    }
+    if (PUBLIC_ROUTES.has(path) || path.startsWith(PUBLIC_PREFIX) || path.startsWith(SIGNED_ROUTES) || c.req.method === 'OPTIONS') return next();
+    const token = bearer(c.req.header('authorization'));
+    if (token?.startsWith('dda_')) throw new ForbiddenError('agent tokens are accepted on agent routes only');
+    // Local mode issues no user token: one this API cannot check is refused, never taken as the local admin.
+    if (token !== undefined) throw new UnauthorizedError('bearer token is unknown: this Drydock issues no user tokens (local mode), so user routes take none; send the request without it');
     c.set('user', deps.localUser);
     return next();
   });

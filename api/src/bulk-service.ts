@@ -28,7 +28,7 @@ import {
 import { bulkHostWorkflowId, bulkWorkflowId, CENTRAL_QUEUE, SearchAttr, temporalWebUrl } from '@drydock/temporal';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
-import { ONLINE_WINDOW_MS } from './routes/hosts.ts';
+import { ONLINE_WINDOW_MS } from './host-status.ts';
 import { checkHostParams, hostRefusal, runLockTtlSeconds } from './run-service.ts';
 
 const INSERT_CHUNK = 1_000;

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { CatalogStore, Config, Db, OutageWatch, SecretBox, User } from '@drydock/core';
+import type { AgentPrincipal, CatalogStore, Config, Db, OutageWatch, SecretBox, User } from '@drydock/core';
 import type { LogBus } from './log-bus.ts';
 
 export interface ApiDeps {
@@ -15,11 +15,7 @@ export interface ApiDeps {
   databaseOutage?: OutageWatch;
 }
 
-export interface AgentPrincipal {
-  agentId: string;
-  hostId: string;
-  teamId: string;
-}
+export type { AgentPrincipal };
 
 export interface AuditNote {
   action: string;
@@ -29,6 +25,8 @@ export interface AuditNote {
 
 export type ApiEnv = {
   Variables: {
+    /** Names the request in the response (`x-request-id`) and in every log line about it. */
+    requestId: string;
     user: User | undefined;
     agent: AgentPrincipal | undefined;
     audit: AuditNote | undefined;

@@ -8,8 +8,9 @@ import {
   describeHolder,
   ForbiddenError,
   type HostLockState,
-  type HostLockView,
+  type HostLockListItem,
   type LockAcquireBody,
+  type LockAcquired,
   type LockLease,
   type LockLeaseView,
   type LockListQuery,
@@ -28,11 +29,7 @@ import type { ApiDeps } from './context.ts';
 
 type LockState = Pick<HostLockState, 'holder' | 'queue'>;
 
-export interface HostLockListItem extends HostLockView {
-  hostName: string;
-}
-
-export type AcquireOutcome = { status: 'granted'; lease: LockLeaseView } | { status: 'queued'; lease: LockLeaseView; position: number; holder: LockLeaseView | null };
+type AcquireOutcome = LockAcquired;
 
 async function hostOf(deps: ApiDeps, teamId: string, hostId: string) {
   const host = await deps.db.selectFrom('hosts').select(['id', 'name']).where('team_id', '=', teamId).where('id', '=', hostId).executeTakeFirst();

@@ -1,58 +1,97 @@
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { loadConfig } from '@drydock/core';
 import { describe, expect, it } from 'vitest';
-import { createApp } from './app.ts';
-import type { ApiDeps } from './context.ts';
-import { openApiDocument } from './openapi.ts';
+import { loadConfig } from '@drydock/core';
+import { API_DOC, declaredApiDocument, referenceMarkdown } from './reference/api-document.ts';
 
-const config = loadConfig({ DRYDOCK_CODEC_KEY: randomBytes(32).toString('base64') });
-// Building the router touches none of these; no request is made.
-const app = createApp({ config, db: {}, temporal: {}, catalog: {}, logBus: {}, localUser: {} } as unknown as ApiDeps);
-const document = openApiDocument(config.apiUrl);
+// What a reader of the OpenAPI document relies on, checked on the document the API serves.
 
-const routed = new Set(app.routes.filter((r) => r.method !== 'ALL').map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`));
-const documented = new Set(
-  Object.entries(document.paths).flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`)),
+const document = declaredApiDocument(loadConfig({ DRYDOCK_CODEC_KEY: randomBytes(32).toString('base64') }));
+type Media = Record<string, { schema?: { $ref?: string } }>;
+type Operation = {
+  operationId?: string;
+  summary?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
+  parameters?: { name: string; in: string }[];
+  responses: Record<string, { description: string; content?: Media }>;
+};
+const operations = Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+  (['get', 'post', 'put', 'patch', 'delete'] as const).flatMap((method) => {
+    const op = (item as Record<string, Operation | undefined>)[method];
+    return op ? [{ route: `${method.toUpperCase()} ${path}`, path, op }] : [];
+  }),
 );
 
 describe('the OpenAPI document', () => {
-  it('documents every route the API serves', () => {
-    expect([...routed].filter((r) => !documented.has(r))).toEqual([]);
+  it('is OpenAPI 3.1, with every route of the API', () => {
+    expect(document.openapi).toBe('3.1.0');
+    expect(operations.length).toBeGreaterThan(60);
+    expect(operations.map((o) => o.route)).toEqual(
+      expect.arrayContaining(['POST /api/v1/runs', 'GET /api/v1/runs/{id}/log', 'POST /api/v1/agent/runs/{runId}/logs', 'POST /api/v1/codec/decode', 'GET /api/v1/docs']),
+    );
   });
 
-  it('documents no route the API does not serve', () => {
-    expect([...documented].filter((r) => !routed.has(r))).toEqual([]);
-  });
-
-  it('covers the routes a user and an agent depend on', () => {
-    for (const route of ['POST /api/v1/runs', 'GET /api/v1/runs/{id}/log', 'POST /api/v1/agent/runs/{runId}/logs', 'POST /api/v1/codec/decode']) {
-      expect(routed).toContain(route);
-      expect(documented).toContain(route);
+  it('says for every route what it does, in which section, and what its success answer carries', () => {
+    for (const { route, op } of operations) {
+      expect(op.summary, route).toBeTruthy();
+      expect(op.tags?.length, route).toBe(1);
+      const success = Object.entries(op.responses).filter(([status]) => status.startsWith('2'));
+      expect(success.length, route).toBeGreaterThan(0);
+      for (const [status, answer] of success) {
+        if (status === '204') expect(answer.content, route).toBeUndefined();
+        else expect(Object.values(answer.content ?? {})[0]?.schema, `${route} ${status}`).toBeDefined();
+      }
     }
   });
 
-  it('is OpenAPI 3.1 and points at the configured API', () => {
-    expect(document.openapi).toMatch(/^3\.1\./);
-    expect(document.servers).toEqual([{ url: config.apiUrl }]);
-  });
-
-  it('describes the body of POST /api/v1/runs: hostId required, a script or an action, an optional version', () => {
-    const post = document.paths['/api/v1/runs']?.post as {
-      requestBody?: { required: boolean; content: Record<string, { schema: { type: string; required?: string[]; properties?: Record<string, unknown> } }> };
-    };
-    const schema = post.requestBody?.content['application/json']?.schema;
-    expect(post.requestBody?.required).toBe(true);
-    expect(schema?.type).toBe('object');
-    expect(schema?.required).toEqual(['hostId']);
-    expect(Object.keys(schema?.properties ?? {})).toEqual(expect.arrayContaining(['scriptId', 'actionId', 'version', 'hostId', 'params']));
+  it('answers every refusal in the one ErrorBody shape', () => {
+    for (const { route, op } of operations) {
+      for (const [status, answer] of Object.entries(op.responses).filter(([s]) => s.startsWith('4'))) {
+        expect(answer.content?.['application/json']?.schema, `${route} ${status}`).toEqual({ $ref: '#/components/schemas/ErrorBody' });
+      }
+    }
   });
 
   it('declares every path parameter of a templated path', () => {
-    for (const [path, ops] of Object.entries(document.paths)) {
+    for (const { route, path, op } of operations) {
       const names = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-      for (const op of Object.values(ops) as { parameters?: { name: string; in: string }[] }[]) {
-        expect(op.parameters?.filter((p) => p.in === 'path').map((p) => p.name) ?? []).toEqual(names);
-      }
+      expect(op.parameters?.filter((p) => p.in === 'path').map((p) => p.name) ?? [], route).toEqual(names);
     }
+  });
+
+  it('declares who may call: agent tokens on agent routes, signatures on webhooks, nothing on public routes, the default on user routes', () => {
+    expect(Object.keys(document.components?.securitySchemes ?? {}).sort()).toEqual(['agentToken', 'bitbucketSignature', 'githubSignature', 'gitlabToken']);
+    // Local mode issues no user credential, so the document claims none.
+    expect(document.security).toBeUndefined();
+    for (const { route, path, op } of operations) {
+      if (path.startsWith('/api/v1/agent/')) expect(op.security, route).toEqual([{ agentToken: [] }]);
+      else if (path.startsWith('/api/v1/webhooks/')) expect(op.security?.flatMap((r) => Object.keys(r)), route).toEqual(['githubSignature', 'gitlabToken', 'bitbucketSignature']);
+      else if (op.security === undefined) expect(Object.keys(op.responses), route).toEqual(expect.arrayContaining(['401', '403']));
+      else expect(op.security, route).toEqual([]);
+    }
+    const anyone = operations.filter((o) => o.op.security?.length === 0).map((o) => o.route);
+    expect(anyone.sort()).toEqual(
+      ['GET /api/v1/docs', 'GET /api/v1/openapi.json', 'GET /api/v1/schemas/manifest.json', 'GET /health', 'POST /api/v1/agents/register'].sort(),
+    );
+  });
+
+  it('documents the request body of POST /api/v1/runs: hostId required, a script or an action, an optional version', () => {
+    const schema = document.components?.schemas?.StartRunBody as { required?: string[]; properties?: Record<string, unknown> };
+    expect(schema.required).toEqual(['hostId']);
+    expect(Object.keys(schema.properties ?? {})).toEqual(expect.arrayContaining(['scriptId', 'actionId', 'version', 'hostId', 'params']));
+  });
+
+  it('declares the live streams as event streams and a download as bytes', () => {
+    const content = (route: string) => Object.keys(operations.find((o) => o.route === route)!.op.responses['200']?.content ?? {});
+    expect(content('GET /api/v1/runs/{id}/log')).toEqual(['text/event-stream']);
+    expect(content('GET /api/v1/bulk/{id}/events')).toEqual(['text/event-stream']);
+    expect(content('GET /api/v1/runs/{id}/artifacts/{artifactId}')).toEqual(['application/octet-stream']);
+  });
+});
+
+describe('docs/api.md', () => {
+  it('is what the document gives (npm run docs:api writes it)', async () => {
+    expect(await readFile(API_DOC, 'utf8')).toBe(referenceMarkdown());
   });
 });

@@ -1,28 +1,21 @@
 import { ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { sql } from 'kysely';
-import { ConflictError, NotFoundError, type ScriptRepository, ValidationError } from '@drydock/core';
+import {
+  ConflictError,
+  type CredentialView,
+  newId,
+  NotFoundError,
+  type RepositoryBody,
+  type RepositoryDetail,
+  type RepositoryPatch,
+  type RepositorySyncView,
+  type RepositoryView,
+  type ScriptRepository,
+  type User,
+  ValidationError,
+} from '@drydock/core';
 import { CENTRAL_QUEUE, SearchAttr, syncScheduleId, syncWorkflowId, temporalWebUrl } from '@drydock/temporal';
 import type { ApiDeps } from './context.ts';
-
-export interface RepositoryView {
-  id: string;
-  name: string;
-  kind: 'git' | 'directory';
-  url: string;
-  branch: string;
-  path: string;
-  provider: ScriptRepository['provider'];
-  credential: { id: string; name: string } | null;
-  hasWebhookSecret: boolean;
-  webhookUrl: string;
-  syncIntervalSeconds: number;
-  status: ScriptRepository['status'];
-  head: string | null;
-  lastSyncAt: string | null;
-  lastSyncError: string | null;
-  scriptCount: number;
-  problemCount: number;
-}
 
 export async function repositoryViews(deps: ApiDeps, teamId: string, id?: string): Promise<RepositoryView[]> {
   let q = deps.db
@@ -65,7 +58,7 @@ export async function repositoryView(deps: ApiDeps, teamId: string, id: string):
   return view;
 }
 
-export async function syncHistory(deps: ApiDeps, id: string) {
+export async function syncHistory(deps: ApiDeps, id: string): Promise<RepositorySyncView[]> {
   const rows = await deps.db.selectFrom('repository_syncs').selectAll().where('repository_id', '=', id).orderBy('started_at', 'desc').limit(50).execute();
   return rows.map((s) => ({
     id: s.id,
@@ -144,9 +137,145 @@ export async function credentialOfTeam(deps: ApiDeps, teamId: string, credential
   return cred.id;
 }
 
-export async function assertNewRepository(deps: ApiDeps, id: string): Promise<void> {
+async function assertNewRepository(deps: ApiDeps, id: string): Promise<void> {
   const existing = await deps.db.selectFrom('script_repositories').select('id').where('id', '=', id).executeTakeFirst();
   if (existing) throw new ConflictError(`a repository with id ${id} already exists`);
+}
+
+export async function repositoryOfTeam(deps: ApiDeps, teamId: string, id: string): Promise<ScriptRepository> {
+  const repo = await deps.db.selectFrom('script_repositories').selectAll().where('team_id', '=', teamId).where('id', '=', id).executeTakeFirst();
+  if (!repo) throw new NotFoundError('repository', id);
+  return repo;
+}
+
+/** A repository, its last syncs and its current manifest problems. */
+export async function repositoryDetail(deps: ApiDeps, teamId: string, id: string): Promise<RepositoryDetail> {
+  const view = await repositoryView(deps, teamId, id);
+  const problems = await deps.db.selectFrom('catalog_problems').select(['file', 'line', 'message']).where('repository_id', '=', view.id).orderBy('file').execute();
+  return {
+    ...view,
+    syncs: await syncHistory(deps, view.id),
+    problems: problems.map((p) => ({ file: p.file, ...(p.line === null ? {} : { line: p.line }), message: p.message })),
+  };
+}
+
+/** Stores a git repository, schedules its syncs and requests the first one. */
+export async function addRepository(deps: ApiDeps, teamId: string, body: RepositoryBody): Promise<RepositoryView> {
+  await assertNewRepository(deps, body.id);
+  const credentialId = await credentialOfTeam(deps, teamId, body.credentialId);
+  const row = await deps.db
+    .insertInto('script_repositories')
+    .values({
+      id: body.id,
+      team_id: teamId,
+      name: body.name,
+      // Directory catalogs are server configuration (DRYDOCK_CATALOG_DIR), never an API call away.
+      kind: 'git',
+      url: body.url,
+      branch: body.branch,
+      path: body.path,
+      provider: body.provider,
+      credential_id: credentialId,
+      webhook_secret_enc: body.webhookSecret ? deps.secrets.seal(body.webhookSecret) : null,
+      sync_interval_seconds: body.syncIntervalSeconds,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await upsertSyncSchedule(deps, row);
+  await requestSync(deps, row, 'repository added');
+  return repositoryView(deps, teamId, row.id);
+}
+
+/** Only what is sent changes; a new source (URL, branch, path, credential) syncs at once. */
+export async function changeRepository(deps: ApiDeps, teamId: string, repo: ScriptRepository, body: RepositoryPatch): Promise<RepositoryView> {
+  const credentialId = body.credentialId === undefined ? repo.credential_id : await credentialOfTeam(deps, teamId, body.credentialId);
+  const updated = await deps.db
+    .updateTable('script_repositories')
+    .set({
+      name: body.name ?? repo.name,
+      url: body.url ?? repo.url,
+      branch: body.branch ?? repo.branch,
+      path: body.path ?? repo.path,
+      provider: body.provider ?? repo.provider,
+      credential_id: credentialId,
+      webhook_secret_enc: body.webhookSecret === undefined ? repo.webhook_secret_enc : body.webhookSecret === null ? null : deps.secrets.seal(body.webhookSecret),
+      sync_interval_seconds: body.syncIntervalSeconds ?? repo.sync_interval_seconds,
+    })
+    .where('id', '=', repo.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  if (updated.sync_interval_seconds !== repo.sync_interval_seconds) await upsertSyncSchedule(deps, updated);
+  if (updated.url !== repo.url || updated.branch !== repo.branch || updated.path !== repo.path || updated.credential_id !== repo.credential_id) {
+    await requestSync(deps, updated, 'settings changed');
+  }
+  return repositoryView(deps, teamId, repo.id);
+}
+
+/** Its scripts, versions, problems and sync history go with it; runs of its scripts stay. */
+export async function removeRepository(deps: ApiDeps, repo: ScriptRepository): Promise<void> {
+  await deleteSyncSchedule(deps, repo.id);
+  await deps.db.deleteFrom('script_repositories').where('id', '=', repo.id).execute();
+}
+
+/** The repository a webhook names, whatever the team: the provider knows only its id. */
+/** Providers redeliver within hours; a week covers any retry and keeps the table small. */
+const DELIVERY_RETENTION = sql`interval '7 days'`;
+
+/** Records a webhook delivery id; false when it was received before (a replay or a provider's retry of a delivery that acted). */
+export async function claimWebhookDelivery(deps: ApiDeps, repositoryId: string, delivery: string, provider: string): Promise<boolean> {
+  await deps.db.deleteFrom('webhook_deliveries').where('repository_id', '=', repositoryId).where('received_at', '<', sql<Date>`now() - ${DELIVERY_RETENTION}`).execute();
+  const claimed = await deps.db
+    .insertInto('webhook_deliveries')
+    .values({ repository_id: repositoryId, delivery_id: delivery, provider })
+    .onConflict((oc) => oc.columns(['repository_id', 'delivery_id']).doNothing())
+    .returning('delivery_id')
+    .executeTakeFirst();
+  return claimed !== undefined;
+}
+
+/** Forgets a delivery whose action failed, so the provider's retry is not taken for a replay. */
+export async function releaseWebhookDelivery(deps: ApiDeps, repositoryId: string, delivery: string): Promise<void> {
+  await deps.db.deleteFrom('webhook_deliveries').where('repository_id', '=', repositoryId).where('delivery_id', '=', delivery).execute();
+}
+
+export async function webhookRepository(deps: ApiDeps, id: string): Promise<ScriptRepository | undefined> {
+  return deps.db.selectFrom('script_repositories').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+function toCredentialView(r: { id: string; name: string; kind: CredentialView['kind']; username: string | null; created_at: Date }): CredentialView {
+  return { id: r.id, name: r.name, kind: r.kind, username: r.username, createdAt: r.created_at.toISOString() };
+}
+
+export async function credentialViews(deps: ApiDeps, teamId: string): Promise<CredentialView[]> {
+  const rows = await deps.db.selectFrom('credentials').select(['id', 'name', 'kind', 'username', 'created_at']).where('team_id', '=', teamId).orderBy('name').execute();
+  return rows.map(toCredentialView);
+}
+
+/** Credentials are write-only: the secret goes in sealed and never comes back out of the API. */
+export async function addCredential(
+  deps: ApiDeps,
+  user: User,
+  body: { name: string; kind: CredentialView['kind']; username?: string | undefined; secret: string },
+): Promise<CredentialView> {
+  const existing = await deps.db.selectFrom('credentials').select('id').where('team_id', '=', user.team_id).where('name', '=', body.name).executeTakeFirst();
+  if (existing) throw new ConflictError(`a credential named ${body.name} already exists`);
+  const row = await deps.db
+    .insertInto('credentials')
+    .values({ id: newId(), team_id: user.team_id, name: body.name, kind: body.kind, username: body.username ?? null, secret_enc: deps.secrets.seal(body.secret) })
+    .returning(['id', 'name', 'kind', 'username', 'created_at'])
+    .executeTakeFirstOrThrow();
+  return toCredentialView(row);
+}
+
+/** Only a credential that no repository or host uses. */
+export async function removeCredential(deps: ApiDeps, teamId: string, id: string): Promise<void> {
+  const cred = await deps.db.selectFrom('credentials').select('id').where('team_id', '=', teamId).where('id', '=', id).executeTakeFirst().catch(() => undefined);
+  if (!cred) throw new NotFoundError('credential', id);
+  const repository = await deps.db.selectFrom('script_repositories').select('name').where('credential_id', '=', id).executeTakeFirst();
+  if (repository) throw new ConflictError(`repository ${repository.name} uses this credential; change it first`);
+  const host = await deps.db.selectFrom('hosts').select('id').where('credential_id', '=', id).executeTakeFirst();
+  if (host) throw new ConflictError(`host ${host.id} uses this credential; change it first`);
+  await deps.db.deleteFrom('credentials').where('id', '=', id).execute();
 }
 
 export const LOCAL_CATALOG_ID = 'local-catalog';

@@ -202,10 +202,14 @@ function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
-function decodeCursor(raw: string): Cursor {
+/** The position a cursor holds, checked as closely as the query will use it: a forged cursor is a 400, never a failed query. */
+function decodeCursor(raw: string, sort: RunListQuery['sort']): { value: Date | number; id: string } {
   try {
-    const c = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Cursor;
-    if (typeof c.id === 'string' && (typeof c.v === 'string' || typeof c.v === 'number')) return c;
+    const c = JSON.parse(Buffer.from(raw, 'base64url').toString()) as Partial<Cursor> | null;
+    if (c && typeof c.id === 'string' && isId(c.id)) {
+      const value = sort === 'created_at' ? (typeof c.v === 'string' ? new Date(c.v) : undefined) : typeof c.v === 'number' ? c.v : undefined;
+      if (value instanceof Date ? !Number.isNaN(value.getTime()) : Number.isSafeInteger(value)) return { value: value!, id: c.id };
+    }
   } catch {
     // reported below
   }
@@ -224,20 +228,22 @@ export async function listRuns(deps: ApiDeps, teamId: string, q: RunListQuery) {
   // Unfinished runs have no duration yet; a duration sort lists finished runs only.
   if (q.sort === 'duration_ms') base = base.where('duration_ms', 'is not', null);
 
-  const countPromise = base.select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
   let page = base.selectAll();
   if (q.cursor) {
-    const c = decodeCursor(q.cursor);
-    const value = q.sort === 'created_at' ? new Date(String(c.v)) : Number(c.v);
-    page = page.where((eb) => eb(eb.refTuple(q.sort, 'id'), q.order === 'desc' ? '<' : '>', eb.tuple(value, c.id)));
+    const c = decodeCursor(q.cursor, q.sort);
+    page = page.where((eb) => eb(eb.refTuple(q.sort, 'id'), q.order === 'desc' ? '<' : '>', eb.tuple(c.value, c.id)));
   }
-  const rows = await page.orderBy(q.sort, q.order).orderBy('id', q.order).limit(q.limit + 1).execute();
+  // Both queries awaited together: a count left pending while the page fails would reject with nobody listening.
+  const [count, rows] = await Promise.all([
+    base.select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow(),
+    page.orderBy(q.sort, q.order).orderBy('id', q.order).limit(q.limit + 1).execute(),
+  ]);
   const more = rows.length > q.limit;
   const runs = rows.slice(0, q.limit);
   const last = runs.at(-1);
   const nextCursor =
     more && last ? encodeCursor({ v: q.sort === 'created_at' ? last.created_at.toISOString() : (last.duration_ms ?? 0), id: last.id }) : null;
-  return { runs, nextCursor, total: Number((await countPromise).n) };
+  return { runs, nextCursor, total: Number(count.n) };
 }
 
 export async function logLinesAfter(deps: ApiDeps, runId: string, after: { attempt: number; seq: number }, limit: number): Promise<LogLineView[]> {

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { ScriptRepository } from '@drydock/core';
+import { z } from 'zod';
+import { type ScriptRepository, ValidationError } from '@drydock/core';
 
 export type Provider = 'github' | 'gitlab' | 'bitbucket';
 
@@ -36,31 +37,61 @@ export function verifiedProvider(repo: Pick<ScriptRepository, 'provider'>, secre
   return undefined;
 }
 
-const headsRef = (ref: unknown): string | undefined => (typeof ref === 'string' && ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined);
+const headsRef = (ref: string): string | undefined => (ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined);
 
-/** The branches a verified push event touched, from each provider's documented payload. */
+/** The fields of each provider's documented push payload that Drydock reads; anything else in the body is left alone. */
+const RefPush = z.looseObject({ ref: z.string() });
+const BitbucketCloudPush = z.looseObject({
+  push: z.looseObject({ changes: z.array(z.looseObject({ new: z.looseObject({ type: z.string().optional(), name: z.string().optional() }).nullish() })) }),
+});
+const BitbucketDataCenterPush = z.looseObject({ changes: z.array(z.looseObject({ ref: z.looseObject({ id: z.string().optional(), type: z.string().optional() }).optional() })) });
+
+function parsed<T extends z.ZodType>(schema: T, payload: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(payload);
+  if (result.success) return result.data;
+  const fields: Record<string, string[]> = {};
+  for (const issue of result.error.issues) (fields[issue.path.length > 0 ? issue.path.map(String).join('.') : '_'] ??= []).push(issue.message);
+  throw new ValidationError(`webhook body is not a ${what} as the provider documents it`, fields);
+}
+
+/** The branches a verified push event touched, from each provider's documented payload; a push of another shape is a ValidationError. */
 export function pushEvent(provider: Provider, headers: (name: string) => string | undefined, payload: unknown): PushEvent {
-  const p = payload as Record<string, unknown>;
   if (provider === 'github') {
     const kind = headers('x-github-event') ?? '';
-    const branch = kind === 'push' ? headsRef(p.ref) : undefined;
+    const branch = kind === 'push' ? headsRef(parsed(RefPush, payload, 'GitHub push event').ref) : undefined;
     return { provider, kind, branches: branch ? [branch] : [] };
   }
   if (provider === 'gitlab') {
     const kind = headers('x-gitlab-event') ?? '';
-    const branch = kind === 'Push Hook' ? headsRef(p.ref) : undefined;
+    const branch = kind === 'Push Hook' ? headsRef(parsed(RefPush, payload, 'GitLab push hook').ref) : undefined;
     return { provider, kind, branches: branch ? [branch] : [] };
   }
   const kind = headers('x-event-key') ?? '';
   if (kind === 'repo:push') {
     // Bitbucket Cloud: push.changes[].new is the ref after the push (null when a branch is deleted).
-    const changes = ((p.push as { changes?: unknown[] } | undefined)?.changes ?? []) as { new?: { type?: string; name?: string } | null }[];
+    const { changes } = parsed(BitbucketCloudPush, payload, 'Bitbucket Cloud repo:push event').push;
     return { provider, kind, branches: changes.flatMap((ch) => (ch.new?.type === 'branch' && ch.new.name ? [ch.new.name] : [])) };
   }
   if (kind === 'repo:refs_changed') {
     // Bitbucket Data Center: changes[].ref.id is the full ref name.
-    const changes = (p.changes ?? []) as { ref?: { id?: string; type?: string } }[];
-    return { provider, kind, branches: changes.flatMap((ch) => (ch.ref?.type === 'BRANCH' ? [headsRef(ch.ref.id) ?? ''] : [])).filter(Boolean) };
+    const { changes } = parsed(BitbucketDataCenterPush, payload, 'Bitbucket Data Center repo:refs_changed event');
+    return { provider, kind, branches: changes.flatMap((ch) => (ch.ref?.type === 'BRANCH' && ch.ref.id ? [headsRef(ch.ref.id) ?? ''] : [])).filter(Boolean) };
   }
   return { provider, kind, branches: [] };
+}
+
+const MAX_DELIVERY_ID = 200;
+
+/**
+ * The id the provider gives each delivery, the same on a redelivery: GitHub `X-GitHub-Delivery`, GitLab
+ * `X-Gitlab-Event-UUID`, Bitbucket Cloud `X-Request-UUID`, Bitbucket Data Center `X-Request-Id`. Undefined when
+ * the provider sent none (older GitLab), so the delivery cannot be told from a replay.
+ */
+export function deliveryId(provider: Provider, headers: (name: string) => string | undefined): string | undefined {
+  const id =
+    provider === 'github' ? headers('x-github-delivery') : provider === 'gitlab' ? headers('x-gitlab-event-uuid') : (headers('x-request-uuid') ?? headers('x-request-id'));
+  const trimmed = id?.trim();
+  if (!trimmed) return undefined;
+  if (trimmed.length > MAX_DELIVERY_ID) throw new ValidationError(`the webhook's delivery id is longer than ${MAX_DELIVERY_ID} characters`);
+  return trimmed;
 }

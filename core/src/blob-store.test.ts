@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BlobKeyError, BlobNotFoundError, type BlobStore, BlobTooLargeError, checkBlobKey, directoryBlobStore } from './blob-store.ts';
+import { BlobKeyConflictError, BlobKeyError, BlobNotFoundError, type BlobStore, BlobTooLargeError, checkBlobKey, directoryBlobStore } from './blob-store.ts';
 
 let root: string;
 let store: BlobStore;
@@ -56,6 +56,14 @@ describe('the directory blob store', () => {
     await store.put('k', Buffer.alloc(10, 'b'));
     expect(await text(reader)).toBe('a'.repeat(100_000));
     expect(await text(await store.get('k'))).toBe('b'.repeat(10));
+  });
+
+  it('refuses a key under an existing blob, or above existing ones, keeping both and no partial file', async () => {
+    await store.put('out/a.txt', Buffer.from('a'));
+    await expect(store.put('out/a.txt/b.txt', Buffer.from('b'))).rejects.toBeInstanceOf(BlobKeyConflictError);
+    await expect(store.put('out', Buffer.from('c'))).rejects.toBeInstanceOf(BlobKeyConflictError);
+    expect(await text(await store.get('out/a.txt'))).toBe('a');
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
   });
 
   it('says plainly when a blob is missing, and deleting twice is fine', async () => {

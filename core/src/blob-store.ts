@@ -35,6 +35,8 @@ export interface BlobStore {
 
 export class BlobKeyError extends Error {}
 export class BlobNotFoundError extends Error {}
+/** A key under another blob (`a.txt/b` when `a.txt` is one) or above others (`a` when `a/b` is one): a directory store holds only one of them. */
+export class BlobKeyConflictError extends Error {}
 export class BlobTooLargeError extends Error {
   readonly maxBytes: number;
   constructor(key: string, maxBytes: number) {
@@ -65,6 +67,9 @@ export function checkBlobKey(key: string): string {
   return key;
 }
 
+/** What the file system says when a key's path runs through a file, or ends on a directory. */
+const PATH_CLASH = new Set(['ENOTDIR', 'EEXIST', 'EISDIR', 'ENOTEMPTY']);
+
 function isMissing(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
@@ -90,8 +95,13 @@ export function directoryBlobStore(root: string): BlobStore {
       } finally {
         await fh.close();
       }
-      await mkdir(dirname(target), { recursive: true });
-      await rename(tmp, target);
+      try {
+        await mkdir(dirname(target), { recursive: true });
+        await rename(tmp, target);
+      } catch (err) {
+        if (PATH_CLASH.has((err as NodeJS.ErrnoException).code ?? '')) throw new BlobKeyConflictError(`${target} runs through a file or is a directory`);
+        throw err;
+      }
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENVIRONMENTS } from './api-schemas.ts';
+import { ENVIRONMENTS } from './api/hosts.ts';
 import type { RunStatus } from './db/schema.ts';
 import type { ParamValues } from './manifest.ts';
 
@@ -8,7 +8,8 @@ import type { ParamValues } from './manifest.ts';
 /** More hosts than this in one execution is refused; Temporal and the grid are sized for it. */
 export const MAX_BULK_HOSTS = 5_000;
 
-const Slug = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, { error: 'an id of letters, digits, ".", "_" and "-"' });
+// Both cases spelled out: a regex flag does not reach the OpenAPI document.
+const Slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'an id of letters, digits, ".", "_" and "-"' });
 
 /** Which hosts: named ones, or every host matching all the given labels. At least one of them. */
 export const BulkSelectorSchema = z
@@ -26,7 +27,7 @@ export const BulkSelectorSchema = z
 export type BulkSelector = z.infer<typeof BulkSelectorSchema>;
 
 /** "10" hosts or "10%" of them. */
-const CountOrPercent = z.union([
+export const CountOrPercent = z.union([
   z.number().int().min(1),
   z
     .string()
@@ -90,55 +91,8 @@ export function emptyCounts(): BulkCounts {
   return { pending: 0, waiting_for_lock: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
 }
 
-/** The preview: who it would run on, and who of the selected hosts cannot run it and why. */
-export interface BulkPreview {
-  hosts: { id: string; name: string; transport: string; environment: string | null; group: string | null; online: boolean }[];
-  excluded: { id: string; reason: string }[];
-  waves: number[];
-}
-
-/** `GET /api/v1/bulk/:id`. */
-export interface BulkView {
-  id: string;
-  source: 'script' | 'action';
-  scriptId: string;
-  scriptName: string;
-  scriptVersion: string;
-  status: BulkStatus;
-  /** Why it stopped early, when it did: the failure threshold, a cancel. */
-  stopReason: string | null;
-  selector: BulkSelector;
-  options: BulkOptions;
-  params: ParamValues;
-  initiator: { id: string; name: string };
-  total: number;
-  counts: BulkCounts;
-  /** The waves' sizes, in order; the canary first when there is one. */
-  waves: number[];
-  currentWave: number;
-  createdAt: string;
-  finishedAt: string | null;
-  elapsedMs: number;
-  /** From the average host time so far and the hosts left; null until a host finished. */
-  etaMs: number | null;
-  rerunOf: string | null;
-  workflowId: string;
-  temporalUrl: string;
-}
-
-/** One cell of the grid. */
-export interface BulkHostView {
-  hostId: string;
-  position: number;
-  wave: number;
-  state: BulkHostState;
-  runId: string;
-  exitCode: number | null;
-  error: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-}
+// Their views, as the API answers them, are zod schemas in api/bulk.ts.
+export type { BulkHostView, BulkPreview, BulkView } from './api/bulk.ts';
 
 /** Splits `total` hosts into waves: the canary alone first, then batches; one wave of all without either. */
 export function planWaves(total: number, options: Pick<BulkOptions, 'batchSize' | 'canary'>): number[] {

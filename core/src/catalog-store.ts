@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import type { Db } from './db/database.ts';
 import { NotFoundError } from './errors.ts';
-import { type Manifest, ManifestSchema } from './manifest.ts';
+import { type Manifest, StoredManifestSchema } from './manifest.ts';
 import type { ManifestProblem } from './catalog.ts';
+import type { RunStatus } from './db/schema.ts';
 
 export type CatalogKind = 'script' | 'action';
 
@@ -18,8 +19,17 @@ export interface CatalogItem {
 }
 
 export interface ResolvedItem extends CatalogItem {
-  scriptContent: string | null;
+  /** The script file's identity, without its content (which can be megabytes): read that with `scriptContent`. */
+  script: { sha256: string; bytes: number } | null;
   current: boolean;
+}
+
+/** A run's script as its executor gets it: the content the run's version holds, and where the run is. */
+export interface RunScript {
+  teamId: string;
+  hostId: string;
+  status: RunStatus;
+  content: string;
 }
 
 export interface VersionInfo {
@@ -38,7 +48,7 @@ export interface CatalogFilter {
 }
 
 function parseStored(raw: unknown): Manifest {
-  return ManifestSchema.parse(raw);
+  return StoredManifestSchema.parse(raw);
 }
 
 function matches(item: CatalogItem, f: CatalogFilter): boolean {
@@ -107,7 +117,10 @@ export class CatalogStore {
     const wanted = version ?? current.version;
     const row = await this.db
       .selectFrom('script_versions')
-      .selectAll()
+      .select(['version', 'manifest', 'file'])
+      // Hashed where it is stored: the content itself stays in Postgres until an executor asks for it.
+      .select(sql<string | null>`encode(sha256(convert_to(script_content, 'UTF8')), 'hex')`.as('script_sha256'))
+      .select(sql<number | null>`octet_length(script_content)`.as('script_bytes'))
       .where('team_id', '=', teamId)
       .where('script_id', '=', id)
       .where((eb) => (version && version.length < 40 ? eb('version', 'like', `${version}%`) : eb('version', '=', wanted)))
@@ -122,7 +135,7 @@ export class CatalogStore {
       file: row.file,
       repository: { id: current.repository_id, name: current.repository_name },
       updatedAt: current.updated_at,
-      scriptContent: row.script_content,
+      script: row.script_sha256 === null ? null : { sha256: row.script_sha256, bytes: Number(row.script_bytes) },
       current: row.version === current.version,
     };
   }
@@ -138,9 +151,35 @@ export class CatalogStore {
       file: null,
       repository: null,
       updatedAt: row.updated_at,
-      scriptContent: null,
+      script: null,
       current: true,
     };
+  }
+
+  /** A script file's content at an exact version; null for a manifest without a script file. */
+  async scriptContent(teamId: string, id: string, version: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('script_versions')
+      .select('script_content')
+      .where('team_id', '=', teamId)
+      .where('script_id', '=', id)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError(`version of script ${id}`, version);
+    return row.script_content;
+  }
+
+  /** The script of a run, at the exact version the run executes; undefined for an action or a script without a file. */
+  async runScript(runId: string): Promise<RunScript | undefined> {
+    const row = await this.db
+      .selectFrom('runs as r')
+      .innerJoin('script_versions as v', (j) => j.onRef('v.team_id', '=', 'r.team_id').onRef('v.script_id', '=', 'r.script_id').onRef('v.version', '=', 'r.script_version'))
+      .select(['r.team_id', 'r.host_id', 'r.status', 'v.script_content'])
+      .where('r.id', '=', runId)
+      .where('r.source', '=', 'script')
+      .executeTakeFirst();
+    if (!row || row.script_content === null) return undefined;
+    return { teamId: row.team_id, hostId: row.host_id, status: row.status, content: row.script_content };
   }
 
   get(teamId: string, kind: CatalogKind, id: string, version?: string): Promise<ResolvedItem> {

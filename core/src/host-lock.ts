@@ -1,5 +1,6 @@
 // The host lock contract shared by hostLockWorkflow, the workflows that take locks, the API and the web UI.
 // Deterministic and free of Node built-ins and zod: the workflow bundle imports it.
+import type { HostLockView, LockLeaseView } from './api/locks.ts';
 
 export const LOCK_TYPES = ['execution', 'maintenance', 'emergency'] as const;
 /** execution: a run that needs the host to itself; maintenance: work on the host, runs wait; emergency: jumps the queue. */
@@ -79,29 +80,8 @@ export interface LockRevocation {
   message: string;
 }
 
-/** What the locks page and `GET /api/v1/locks/:hostId` show of one host's lock. */
-export interface HostLockView {
-  hostId: string;
-  holder: LockLeaseView | null;
-  queue: LockLeaseView[];
-  updatedAt: string | null;
-}
-
-export interface LockLeaseView {
-  leaseId: string;
-  type: LockType;
-  priority: number;
-  reason: string;
-  holder: LockHolder;
-  ttlSeconds: number;
-  requestedAt: string;
-  acquiredAt: string | null;
-  expiresAt: string | null;
-  extensions: number;
-  maxExtensions: number;
-  /** 1 for the next waiter; null for the holder. */
-  position: number | null;
-}
+// What the locks page and the API show of a lock are zod schemas in api/locks.ts: types only here, so no zod reaches the workflow bundle.
+export type { HostLockView, LockLeaseView };
 
 /** Emergency first, then higher priority, then arrival. */
 export function compareWaiters(a: Pick<LockLease, 'type' | 'priority' | 'seq'>, b: Pick<LockLease, 'type' | 'priority' | 'seq'>): number {

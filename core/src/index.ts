@@ -1,4 +1,6 @@
 export * from './config.ts';
+export * from './request-policy.ts';
+export * from './stray-errors.ts';
 export * from './errors.ts';
 export * from './ids.ts';
 export * from './manifest.ts';
@@ -18,3 +20,5 @@ export * from './ports.ts';
 export * from './outage-watch.ts';
 export * from './host-lock.ts';
 export * from './host-lock-schemas.ts';
+export * from './group-map.ts';
+export * from './vault-reference.ts';

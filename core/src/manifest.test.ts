@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   coerceFormValues,
   ManifestSchema,
+  MAX_PARAM_VALUE_BYTES,
+  MAX_PARAMS_TOTAL_BYTES,
   type Parameter,
   paramsSchema,
   redactParams,
   renderCommand,
   SECRET_MASK,
+  StoredManifestSchema,
   templateWords,
   validateParams,
 } from './manifest.ts';
@@ -113,7 +116,35 @@ describe('ManifestSchema', () => {
 
   it('rejects a pattern that is not a regular expression', () => {
     expect(problems({ ...base, parameters: [{ name: 'service', type: 'string', pattern: '([a-z' }] })).toEqual([
-      'parameters.0.pattern: pattern is not a valid regular expression',
+      'parameters.0.pattern: pattern is not a regular expression Drydock can check: missing closing ]: `[a-z`',
+    ]);
+  });
+
+  it.each([
+    ['(a+)\\1', 'pattern uses a backreference, which cannot be checked in linear time'],
+    ['(?<word>a+)-\\k<word>', 'pattern uses a backreference, which cannot be checked in linear time'],
+    ['^(?=.*[0-9]).{8,}$', 'pattern uses a lookahead or lookbehind, which cannot be checked in linear time'],
+    ['(?<!x)y', 'pattern uses a lookahead or lookbehind, which cannot be checked in linear time'],
+    ['a{2000}', 'pattern is not a regular expression Drydock can check: invalid repeat count'],
+  ])('rejects the pattern %s, which only a backtracking engine runs, with the reason', (pattern, reason) => {
+    const [problem] = problems({ ...base, parameters: [{ name: 'service', type: 'string', pattern }] });
+    expect(problem).toContain(`parameters.0.pattern: ${reason}`);
+  });
+
+  it.each(['^[a-z0-9.-]+$', '^(a+)+$', '\\d{3}-\\d{4}', '^(?<user>[a-z]+)@example\\.com$', '^caf\\u00e9$', '[\\]a]', 'C:\\\\1'])(
+    'accepts the pattern %s',
+    (pattern) => {
+      expect(problems({ ...base, parameters: [{ name: 'service', type: 'string', pattern }] })).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['default', '2026-13-45'],
+    ['min', '2026-02-30'],
+    ['max', '2025-00-10'],
+  ])('rejects a date %s that is no real date (%s), with the reason', (field, day) => {
+    expect(problems({ ...base, parameters: [{ name: 'day', type: 'date', [field]: day }] })).toEqual([
+      `parameters.0.${field}: ${day} is not a real date (YYYY-MM-DD: month 01-12, a day that month has)`,
     ]);
   });
 
@@ -134,6 +165,13 @@ describe('ManifestSchema', () => {
 });
 
 describe('capture', () => {
+  it('refuses an artifact glob Drydock cannot match, with the reason', () => {
+    expect(problems({ ...base, capture: { artifacts: ['out/{a,b', `out/${'x'.repeat(300)}`] } })).toEqual([
+      'capture.artifacts.0: not a glob Drydock can match: a { has no closing }',
+      'capture.artifacts.1: globs are at most 256 characters',
+    ]);
+  });
+
   it('captures nothing unless asked', () => {
     expect(ManifestSchema.parse(base).capture).toEqual({ environment_snapshot: false, artifacts: [], packages: [], services: [] });
   });
@@ -199,6 +237,29 @@ describe('validateParams', () => {
 
   it('reports a missing required parameter by its title', () => {
     expect(fieldsOf(all, {})).toEqual({ service: ['Service is required'] });
+  });
+
+  it('refuses an empty or blank value for required text, as the red asterisk promises', () => {
+    const ps = parameters(
+      { name: 'service', title: 'Service', type: 'string', required: true, min_length: 3, pattern: '^[a-z]+$' },
+      { name: 'notes', title: 'Notes', type: 'multiline', required: true },
+      { name: 'token', title: 'API token', type: 'secret', required: true },
+    );
+    expect(fieldsOf(ps, { service: '', notes: '  \n ', token: ' ' })).toEqual({
+      service: ['Service is required'],
+      notes: ['Notes is required'],
+      token: ['API token is required'],
+    });
+  });
+
+  it('refuses an empty required text even where the manifest gives a default: the caller sent nothing', () => {
+    const ps = parameters({ name: 'message', title: 'Message', type: 'string', required: true, default: 'hello' });
+    expect(fieldsOf(ps, { message: '' })).toEqual({ message: ['Message is required'] });
+  });
+
+  it('keeps an empty optional text as it was sent', () => {
+    const ps = parameters({ name: 'notes', type: 'string' });
+    expect(validateParams(ps, { notes: '' })).toEqual({ ok: true, values: { notes: '' } });
   });
 
   it('falls back to the parameter name when there is no title', () => {
@@ -310,6 +371,13 @@ describe('coerceFormValues', () => {
     expect(validateParams(ps, values)).toEqual({ ok: true, values: { service: 'nginx', count: 1, dry_run: false, level: 'low' } });
   });
 
+  it('keeps a required text field left empty, so it is refused rather than filled with a default', () => {
+    const withDefault = parameters({ name: 'message', title: 'Message', type: 'string', required: true, default: 'hello' });
+    const values = coerceFormValues(withDefault, { message: '' });
+    expect(values).toEqual({ message: '' });
+    expect(fieldsOf(withDefault, values)).toEqual({ message: ['Message is required'] });
+  });
+
   it('drops form fields the manifest does not declare', () => {
     expect(coerceFormValues(ps, { service: 'nginx', intent: 'start' })).toEqual({ service: 'nginx', dry_run: false });
   });
@@ -405,6 +473,62 @@ describe('host, host list and date parameters', () => {
   it('come from forms as multi-values or comma lists', () => {
     expect(coerceFormValues(params, { target: 'a', peers: ['b', 'c'] })).toEqual({ target: 'a', peers: ['b', 'c'] });
     expect(coerceFormValues(params, { target: 'a', peers: 'b, c,', day: '2026-03-01' })).toEqual({ target: 'a', peers: ['b', 'c'], day: '2026-03-01' });
+  });
+});
+
+describe('hostile values', () => {
+  const ps = parameters(
+    { name: 'pattern_checked', title: 'Checked', type: 'string', pattern: '^(a+)+$' },
+    { name: 'notes', title: 'Notes', type: 'multiline' },
+    { name: 'token', title: 'Token', type: 'secret' },
+  );
+
+  it('a catastrophic pattern checks a long value at once and says it does not match', () => {
+    expect(fieldsOf(ps, { pattern_checked: `${'a'.repeat(50_000)}!` })).toEqual({ pattern_checked: ['Checked must match ^(a+)+$'] });
+    expect(validateParams(ps, { pattern_checked: 'a'.repeat(50_000) })).toEqual({ ok: true, values: { pattern_checked: 'a'.repeat(50_000) } });
+  });
+
+  it('a value with a NUL is refused without being repeated', () => {
+    const fields = fieldsOf(ps, { notes: 'line\0hidden-part', token: 'tok\0secret-part' });
+    expect(fields).toEqual({
+      notes: ['Notes cannot contain a NUL character (\\0): no argument or variable can carry one'],
+      token: ['Token cannot contain a NUL character (\\0): no argument or variable can carry one'],
+    });
+    expect(JSON.stringify(fields)).not.toContain('hidden-part');
+    expect(JSON.stringify(fields)).not.toContain('secret-part');
+  });
+
+  it('a value longer than one argument can be is refused, naming the parameter and the limit', () => {
+    expect(fieldsOf(ps, { notes: 'x'.repeat(200 * 1024) })).toEqual({
+      notes: ['Notes is 200 KiB; a value can be at most 127 KiB, as one argument on Linux is limited to 128 KiB: pass a file or a reference instead'],
+    });
+    // Bytes count, not characters: 50,000 three-byte characters are 147 KiB.
+    expect(fieldsOf(ps, { token: '€'.repeat(50_000) }).token?.[0]).toMatch(/^Token is 147 KiB; a value can be at most 127 KiB/);
+    expect(validateParams(ps, { notes: 'x'.repeat(MAX_PARAM_VALUE_BYTES) }).ok).toBe(true);
+  });
+
+  it('values that fit one by one but not together are refused on the largest', () => {
+    const many = parameters(...Array.from({ length: 6 }, (_, i) => ({ name: `part_${i}`, type: 'multiline' })));
+    const values = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`part_${i}`, 'y'.repeat(i === 3 ? 120_000 : 90_000)]));
+    expect(fieldsOf(many, values)).toEqual({
+      part_3: [`part_3 is the largest of parameters that together take ${Math.ceil((2 * (5 * 90_000 + 120_000) + 6 * 40) / 1024)} KiB as the script's arguments and variables; they can take at most 1024 KiB (Linux refuses more at start)`],
+    });
+    expect(MAX_PARAMS_TOTAL_BYTES).toBe(1024 * 1024);
+  });
+
+  it('values full of control characters, which JSON escapes sixfold, are refused before they reach Temporal', () => {
+    const many = parameters(...Array.from({ length: 4 }, (_, i) => ({ name: `part_${i}`, type: 'secret' })));
+    const values = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`part_${i}`, '\u0001'.repeat(100_000)]));
+    expect(fieldsOf(many, values)).toEqual({
+      part_0: [`part_0 is the largest of parameters that together take ${Math.ceil((4 * (6 * 100_000 + 2)) / 1024)} KiB in the run's workflow input; they can take at most 1536 KiB there (write control characters some other way)`],
+    });
+  });
+
+  it('a stored manifest whose pattern the linear engine refuses still parses, and its runs say why', () => {
+    const stored = StoredManifestSchema.parse({ ...base, parameters: [{ name: 'word', type: 'string', pattern: '(a)\\1' }] });
+    expect(fieldsOf(stored.parameters, { word: 'aa' })).toEqual({
+      word: ['word cannot be checked: pattern uses a backreference, which cannot be checked in linear time; match the repeated part explicitly or check it in the script'],
+    });
   });
 });
 

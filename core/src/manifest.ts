@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { PLACEHOLDER } from './placeholder.ts';
 import { SECRET_MASK } from './secret-mask.ts';
 import { OperationSchema } from './operations/operation-schema.ts';
+import { linearPattern } from './linear-pattern.ts';
+import { artifactGlob, GLOB_OUTSIDE } from './artifact-glob.ts';
+import { OutputDeclarationsSchema } from './jobs/output-declaration.ts';
 
 // Browser-safe: the web form validates with the same schemas the API uses, so nothing here touches Node.
 
@@ -15,7 +18,14 @@ const ParameterName = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,62}$/, { error: 'parameter names are lower_snake_case, starting with a letter' });
 
-const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'dates are written YYYY-MM-DD' });
+/** `2026-02-30` has the shape of a date but is none: the calendar decides, not the regex. */
+export function isRealDate(text: string): boolean {
+  const time = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().startsWith(text);
+}
+
+const DateShape = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'dates are written YYYY-MM-DD' });
+const IsoDate = DateShape.refine(isRealDate, { error: (issue) => `${String(issue.input)} is not a real date (YYYY-MM-DD: month 01-12, a day that month has)` });
 
 const ParameterBase = {
   name: ParameterName,
@@ -24,58 +34,70 @@ const ParameterBase = {
   required: z.boolean().default(false),
 };
 
-const StringLike = {
-  ...ParameterBase,
-  default: z.string().optional(),
-  pattern: z
-    .string()
-    .refine((p) => compiles(p), { error: 'pattern is not a valid regular expression' })
-    .optional(),
-  min_length: z.number().int().min(0).optional(),
-  max_length: z.number().int().min(1).optional(),
-};
+const CheckedPattern = z.string().superRefine((p, ctx) => {
+  const compiled = linearPattern(p);
+  if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.reason });
+});
 
-export const ParameterSchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...StringLike, type: z.literal('string') }),
-  z.strictObject({ ...StringLike, type: z.literal('multiline') }),
-  z.strictObject({ ...ParameterBase, type: z.literal('secret'), min_length: z.number().int().min(0).optional() }),
-  z.strictObject({
+/**
+ * `checked`: patterns compile in the linear engine, dates are real and artifact globs are ones Drydock matches. Manifests read back from Postgres were
+ * checked when stored, by the rules of that day: they parse unchecked, so one that today's rules refuse stays
+ * listed, and its run form says why a value cannot be checked.
+ */
+function parameterSchema(checked: boolean) {
+  const Pattern = checked ? CheckedPattern : z.string();
+  const Day = checked ? IsoDate : DateShape;
+  const StringLike = {
     ...ParameterBase,
-    type: z.literal('integer'),
-    default: z.number().int().optional(),
-    min: z.number().int().optional(),
-    max: z.number().int().optional(),
-  }),
-  z.strictObject({
-    ...ParameterBase,
-    type: z.literal('number'),
-    default: z.number().optional(),
-    min: z.number().optional(),
-    max: z.number().optional(),
-  }),
-  z.strictObject({ ...ParameterBase, type: z.literal('boolean'), default: z.boolean().optional() }),
-  z.strictObject({
-    ...ParameterBase,
-    type: z.literal('enum'),
-    options: z.array(z.string().min(1)).min(1),
     default: z.string().optional(),
-  }),
-  z.strictObject({ ...ParameterBase, type: z.literal('host'), default: z.string().optional() }),
-  z.strictObject({
-    ...ParameterBase,
-    type: z.literal('host_list'),
-    default: z.array(z.string()).optional(),
-    min: z.number().int().min(0).optional(),
-    max: z.number().int().min(1).optional(),
-  }),
-  z.strictObject({
-    ...ParameterBase,
-    type: z.literal('date'),
-    default: IsoDate.optional(),
-    min: IsoDate.optional(),
-    max: IsoDate.optional(),
-  }),
-]);
+    pattern: Pattern.optional(),
+    min_length: z.number().int().min(0).optional(),
+    max_length: z.number().int().min(1).optional(),
+  };
+  return z.discriminatedUnion('type', [
+    z.strictObject({ ...StringLike, type: z.literal('string') }),
+    z.strictObject({ ...StringLike, type: z.literal('multiline') }),
+    z.strictObject({ ...ParameterBase, type: z.literal('secret'), min_length: z.number().int().min(0).optional() }),
+    z.strictObject({
+      ...ParameterBase,
+      type: z.literal('integer'),
+      default: z.number().int().optional(),
+      min: z.number().int().optional(),
+      max: z.number().int().optional(),
+    }),
+    z.strictObject({
+      ...ParameterBase,
+      type: z.literal('number'),
+      default: z.number().optional(),
+      min: z.number().optional(),
+      max: z.number().optional(),
+    }),
+    z.strictObject({ ...ParameterBase, type: z.literal('boolean'), default: z.boolean().optional() }),
+    z.strictObject({
+      ...ParameterBase,
+      type: z.literal('enum'),
+      options: z.array(z.string().min(1)).min(1),
+      default: z.string().optional(),
+    }),
+    z.strictObject({ ...ParameterBase, type: z.literal('host'), default: z.string().optional() }),
+    z.strictObject({
+      ...ParameterBase,
+      type: z.literal('host_list'),
+      default: z.array(z.string()).optional(),
+      min: z.number().int().min(0).optional(),
+      max: z.number().int().min(1).optional(),
+    }),
+    z.strictObject({
+      ...ParameterBase,
+      type: z.literal('date'),
+      default: Day.optional(),
+      min: Day.optional(),
+      max: Day.optional(),
+    }),
+  ]);
+}
+
+export const ParameterSchema = parameterSchema(true);
 export type Parameter = z.infer<typeof ParameterSchema>;
 
 function insideRepository(p: string): boolean {
@@ -87,8 +109,12 @@ export const ScriptPath = z.string().min(1).refine(insideRepository, {
   error: 'script must be a path inside the repository (relative, without "..")',
 });
 
-const ArtifactGlob = z.string().min(1).refine(insideRepository, {
+const ArtifactGlobShape = z.string().min(1).refine(insideRepository, {
   error: 'artifact globs are relative to the run directory, without ".."',
+});
+const CheckedArtifactGlob = ArtifactGlobShape.superRefine((glob, ctx) => {
+  const compiled = artifactGlob(glob);
+  if (!compiled.ok && compiled.reason !== GLOB_OUTSIDE) ctx.addIssue({ code: 'custom', message: compiled.reason });
 });
 
 export const SuccessCriteriaSchema = z.strictObject({
@@ -116,22 +142,27 @@ function inventoryNames(what: 'package' | 'service') {
     .default([]);
 }
 
-export const CaptureSchema = z
-  .strictObject({
-    environment_snapshot: z.boolean().optional(),
-    artifacts: z.array(ArtifactGlob).default([]),
-    /** Packages whose installed version the snapshot records. */
-    packages: inventoryNames('package'),
-    /** Services whose state the snapshot records. */
-    services: inventoryNames('service'),
-  })
-  .superRefine((c, ctx) => {
-    if (c.environment_snapshot === false && (c.packages.length > 0 || c.services.length > 0)) {
-      ctx.addIssue({ code: 'custom', path: ['environment_snapshot'], message: 'packages and services are recorded in the environment snapshot; remove environment_snapshot: false' });
-    }
-  })
-  // Naming packages or services asks for the snapshot they are recorded in.
-  .transform((c) => ({ environment_snapshot: c.environment_snapshot ?? (c.packages.length > 0 || c.services.length > 0), artifacts: c.artifacts, packages: c.packages, services: c.services }));
+/** `checked`: as parameterSchema's. */
+function captureSchema(checked: boolean) {
+  return z
+    .strictObject({
+      environment_snapshot: z.boolean().optional(),
+      artifacts: z.array(checked ? CheckedArtifactGlob : ArtifactGlobShape).default([]),
+      /** Packages whose installed version the snapshot records. */
+      packages: inventoryNames('package'),
+      /** Services whose state the snapshot records. */
+      services: inventoryNames('service'),
+    })
+    .superRefine((c, ctx) => {
+      if (c.environment_snapshot === false && (c.packages.length > 0 || c.services.length > 0)) {
+        ctx.addIssue({ code: 'custom', path: ['environment_snapshot'], message: 'packages and services are recorded in the environment snapshot; remove environment_snapshot: false' });
+      }
+    })
+    // Naming packages or services asks for the snapshot they are recorded in.
+    .transform((c) => ({ environment_snapshot: c.environment_snapshot ?? (c.packages.length > 0 || c.services.length > 0), artifacts: c.artifacts, packages: c.packages, services: c.services }));
+}
+
+export const CaptureSchema = captureSchema(true);
 
 /** runner docker: what the throwaway container gets. Nothing is shared with it unless asked. */
 export const ContainerSchema = z.strictObject({
@@ -186,116 +217,179 @@ export function renderCommand(template: string, values: ParamValues): string[] {
   );
 }
 
-export const ManifestSchema = z
-  .strictObject({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'id is lower-kebab-case: letters, digits and "-"' }),
-    name: z.string().min(1),
-    description: z.string().default(''),
-    category: z.string().default('general'),
-    tags: z.array(z.string()).default([]),
-    version: z.union([z.string(), z.number()]).transform(String).optional(),
-    script: ScriptPath.optional(),
-    interpreter: z.enum(INTERPRETERS).optional(),
-    command_template: z.string().min(1).optional(),
-    /** A structured host operation (shell_command, file_validation, service_health, database_query). */
-    operation: OperationSchema.optional(),
-    runner: z.enum(RUNNERS).default('agent'),
-    runner_image: z.string().min(1).optional(),
-    container: ContainerSchema.optional(),
-    timeout: z.number().int().min(1).max(86_400).default(300),
-    retries: z.number().int().min(0).max(10).default(0),
-    retry_delay: z.number().int().min(0).max(3_600).default(5),
-    requires_lock: z.boolean().default(false),
-    success_criteria: SuccessCriteriaSchema.prefault({}),
-    capture: CaptureSchema.prefault({}),
-    host_tags: z.array(z.string().min(1)).default([]),
-    parameters: z.array(ParameterSchema).default([]),
-  })
-  .superRefine((m, ctx) => {
-    const kinds = [m.script !== undefined, m.command_template !== undefined, m.operation !== undefined].filter(Boolean).length;
-    if (kinds > 1) {
-      ctx.addIssue({ code: 'custom', path: ['script'], message: 'give one of script (with interpreter), command_template or operation, not several' });
-    } else if (kinds === 0) {
-      ctx.addIssue({ code: 'custom', path: ['script'], message: 'say what runs: script (with interpreter), command_template or operation' });
-    }
-    if (m.operation !== undefined) {
-      const text = JSON.stringify(m.operation);
-      for (const match of text.matchAll(PLACEHOLDER)) {
-        const param = m.parameters.find((p) => p.name === match[1]);
-        if (!param) ctx.addIssue({ code: 'custom', path: ['operation'], message: `{{${match[1]}}} is not a parameter of this manifest` });
-        else if (param.type === 'secret') {
-          ctx.addIssue({ code: 'custom', path: ['operation'], message: `secret ${param.name} cannot be spliced into an operation; name it in password_param instead` });
+function manifestSchema(checked: boolean) {
+  return z
+    .strictObject({
+      id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'id is lower-kebab-case: letters, digits and "-"' }),
+      name: z.string().min(1),
+      description: z.string().default(''),
+      category: z.string().default('general'),
+      tags: z.array(z.string()).default([]),
+      version: z.union([z.string(), z.number()]).transform(String).optional(),
+      script: ScriptPath.optional(),
+      interpreter: z.enum(INTERPRETERS).optional(),
+      command_template: z.string().min(1).optional(),
+      /** A structured host operation (shell_command, file_validation, service_health, database_query). */
+      operation: OperationSchema.optional(),
+      runner: z.enum(RUNNERS).default('agent'),
+      runner_image: z.string().min(1).optional(),
+      container: ContainerSchema.optional(),
+      timeout: z.number().int().min(1).max(86_400).default(300),
+      retries: z.number().int().min(0).max(10).default(0),
+      retry_delay: z.number().int().min(0).max(3_600).default(5),
+      requires_lock: z.boolean().default(false),
+      success_criteria: SuccessCriteriaSchema.prefault({}),
+      capture: captureSchema(checked).prefault({}),
+      host_tags: z.array(z.string().min(1)).default([]),
+      parameters: z.array(parameterSchema(checked)).default([]),
+      /** What the script writes to its DRYDOCK_OUTPUT file, typed, for jobs that pass it forward (docs/jobs.md). */
+      outputs: OutputDeclarationsSchema.optional(),
+    })
+    .superRefine((m, ctx) => {
+      const kinds = [m.script !== undefined, m.command_template !== undefined, m.operation !== undefined].filter(Boolean).length;
+      if (kinds > 1) {
+        ctx.addIssue({ code: 'custom', path: ['script'], message: 'give one of script (with interpreter), command_template or operation, not several' });
+      } else if (kinds === 0) {
+        ctx.addIssue({ code: 'custom', path: ['script'], message: 'say what runs: script (with interpreter), command_template or operation' });
+      }
+      if (m.operation !== undefined) {
+        const text = JSON.stringify(m.operation);
+        for (const match of text.matchAll(PLACEHOLDER)) {
+          const param = m.parameters.find((p) => p.name === match[1]);
+          if (!param) ctx.addIssue({ code: 'custom', path: ['operation'], message: `{{${match[1]}}} is not a parameter of this manifest` });
+          else if (param.type === 'secret') {
+            ctx.addIssue({ code: 'custom', path: ['operation'], message: `secret ${param.name} cannot be spliced into an operation; name it in password_param instead` });
+          }
+        }
+        if (m.operation.type === 'database_query' && m.operation.connection.password_param !== undefined) {
+          const name = m.operation.connection.password_param;
+          if (m.parameters.find((p) => p.name === name)?.type !== 'secret') {
+            ctx.addIssue({ code: 'custom', path: ['operation', 'connection', 'password_param'], message: `password_param must name a secret parameter of this manifest (${name} is not one)` });
+          }
         }
       }
-      if (m.operation.type === 'database_query' && m.operation.connection.password_param !== undefined) {
-        const name = m.operation.connection.password_param;
-        if (m.parameters.find((p) => p.name === name)?.type !== 'secret') {
-          ctx.addIssue({ code: 'custom', path: ['operation', 'connection', 'password_param'], message: `password_param must name a secret parameter of this manifest (${name} is not one)` });
+      if (m.operation !== undefined && (m.outputs?.length ?? 0) > 0) {
+        ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'a host operation writes no DRYDOCK_OUTPUT file: outputs apply to scripts and command templates' });
+      }
+      if (m.script !== undefined && m.interpreter === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['interpreter'], message: `interpreter is required with script: one of ${INTERPRETERS.join(', ')}` });
+      }
+      if (m.runner === 'docker' && m.runner_image === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['runner_image'], message: 'runner docker needs runner_image' });
+      }
+      if (m.runner !== 'docker' && (m.runner_image !== undefined || m.container !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: [m.container !== undefined ? 'container' : 'runner_image'], message: 'runner_image and container apply to runner docker only' });
+      }
+      if (m.runner === 'docker' && m.operation !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['operation'], message: 'host operations check a host; they do not run in a container (use runner agent, ssh or winrm)' });
+      }
+      if (m.command_template !== undefined) {
+        let words: string[] = [];
+        try {
+          words = templateWords(m.command_template);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', path: ['command_template'], message: (err as Error).message });
+        }
+        if (words.length > 0 && PLACEHOLDER.test(words[0]!)) {
+          ctx.addIssue({ code: 'custom', path: ['command_template'], message: 'the command itself cannot be a parameter' });
+        }
+        PLACEHOLDER.lastIndex = 0;
+        for (const match of m.command_template.matchAll(PLACEHOLDER)) {
+          const param = m.parameters.find((p) => p.name === match[1]);
+          if (!param) {
+            ctx.addIssue({ code: 'custom', path: ['command_template'], message: `{{${match[1]}}} is not a parameter of this manifest` });
+          } else if (param.type === 'secret') {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['command_template'],
+              message: `secret ${param.name} cannot appear in a command line (ps shows it); the command reads it from DRYDOCK_PARAM_${param.name.toUpperCase()}`,
+            });
+          }
         }
       }
-    }
-    if (m.script !== undefined && m.interpreter === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['interpreter'], message: `interpreter is required with script: one of ${INTERPRETERS.join(', ')}` });
-    }
-    if (m.runner === 'docker' && m.runner_image === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['runner_image'], message: 'runner docker needs runner_image' });
-    }
-    if (m.runner !== 'docker' && (m.runner_image !== undefined || m.container !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: [m.container !== undefined ? 'container' : 'runner_image'], message: 'runner_image and container apply to runner docker only' });
-    }
-    if (m.runner === 'docker' && m.operation !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['operation'], message: 'host operations check a host; they do not run in a container (use runner agent, ssh or winrm)' });
-    }
-    if (m.command_template !== undefined) {
-      let words: string[] = [];
-      try {
-        words = templateWords(m.command_template);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['command_template'], message: (err as Error).message });
-      }
-      if (words.length > 0 && PLACEHOLDER.test(words[0]!)) {
-        ctx.addIssue({ code: 'custom', path: ['command_template'], message: 'the command itself cannot be a parameter' });
-      }
-      PLACEHOLDER.lastIndex = 0;
-      for (const match of m.command_template.matchAll(PLACEHOLDER)) {
-        const param = m.parameters.find((p) => p.name === match[1]);
-        if (!param) {
-          ctx.addIssue({ code: 'custom', path: ['command_template'], message: `{{${match[1]}}} is not a parameter of this manifest` });
-        } else if (param.type === 'secret') {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['command_template'],
-            message: `secret ${param.name} cannot appear in a command line (ps shows it); the command reads it from DRYDOCK_PARAM_${param.name.toUpperCase()}`,
-          });
+      const seen = new Set<string>();
+      m.parameters.forEach((p, i) => {
+        if (seen.has(p.name)) {
+          ctx.addIssue({ code: 'custom', path: ['parameters', i, 'name'], message: `duplicate parameter "${p.name}"` });
         }
-      }
-    }
-    const seen = new Set<string>();
-    m.parameters.forEach((p, i) => {
-      if (seen.has(p.name)) {
-        ctx.addIssue({ code: 'custom', path: ['parameters', i, 'name'], message: `duplicate parameter "${p.name}"` });
-      }
-      seen.add(p.name);
-      if (p.type === 'enum' && p.default !== undefined && !p.options.includes(p.default)) {
-        ctx.addIssue({ code: 'custom', path: ['parameters', i, 'default'], message: 'default is not one of the options' });
-      }
+        seen.add(p.name);
+        if (p.type === 'enum' && p.default !== undefined && !p.options.includes(p.default)) {
+          ctx.addIssue({ code: 'custom', path: ['parameters', i, 'default'], message: 'default is not one of the options' });
+        }
+      });
     });
-  });
-export type Manifest = z.infer<typeof ManifestSchema>;
-
-function compiles(pattern: string): boolean {
-  try {
-    new RegExp(pattern);
-    return true;
-  } catch {
-    return false;
-  }
 }
+
+export const ManifestSchema = manifestSchema(true);
+/** A manifest as Postgres keeps it: see parameterSchema for why it is read back unchecked. */
+export const StoredManifestSchema = manifestSchema(false);
+export type Manifest = z.infer<typeof ManifestSchema>;
 
 export type ParamValue = string | number | boolean | string[];
 export type ParamValues = Record<string, ParamValue>;
 
 const HOST_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * Linux refuses a single argument or variable longer than 128 KiB (MAX_ARG_STRLEN) with E2BIG at spawn; a value
+ * reaches the script as `DRYDOCK_PARAM_<NAME>=value` and `--name=value`, so it keeps 1 KiB below that for the name.
+ */
+export const MAX_PARAM_VALUE_BYTES = 127 * 1024;
+/**
+ * All of a run's parameters as the script receives them, as variables and arguments together. Linux allows
+ * about 2 MiB of argv and environment (a quarter of the stack limit, at least 128 KiB); half of it stays for the
+ * host's own variables and the interpreter's arguments.
+ */
+export const MAX_PARAMS_TOTAL_BYTES = 1024 * 1024;
+/** All of a run's parameters as JSON, which is how the workflow input carries them: well within Temporal's 2 MB payload limit. */
+export const MAX_PARAMS_PAYLOAD_BYTES = 1536 * 1024;
+
+/** UTF-8 length without allocating: what the kernel counts. */
+function utf8Bytes(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+function valueText(value: unknown): string {
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
+
+function kib(bytes: number): string {
+  return `${Math.ceil(bytes / 1024)} KiB`;
+}
+
+/** What a parameter adds to the script's argv and environment: its variable, and its `--name=value` unless secret. */
+function argumentBytes(p: Parameter, value: unknown): number {
+  const bytes = utf8Bytes(valueText(value));
+  const variable = `DRYDOCK_PARAM_${p.name}=`.length + bytes + 1;
+  return p.type === 'secret' ? variable : variable + `--${p.name}=`.length + bytes + 1;
+}
+
+/** Text a script receives: no NUL (no argument or variable can hold one), and no more than one argument can carry. */
+function textValue(label: string) {
+  return z
+    .string({ error: `${label} must be text` })
+    .refine((v) => !v.includes('\0'), { error: `${label} cannot contain a NUL character (\\0): no argument or variable can carry one` })
+    .refine((v) => v.length <= MAX_PARAM_VALUE_BYTES && utf8Bytes(v) <= MAX_PARAM_VALUE_BYTES, {
+      error: (issue) =>
+        `${label} is ${kib(utf8Bytes(String(issue.input)))}; a value can be at most ${kib(MAX_PARAM_VALUE_BYTES)}, as one argument on Linux is limited to 128 KiB: pass a file or a reference instead`,
+    });
+}
+
+/** Text that the red asterisk promises: a required value that is empty or only spaces is missing, whoever sends it. */
+function text(p: Parameter, label: string) {
+  const s = textValue(label);
+  return p.required ? s.refine((v) => v.trim() !== '', { error: `${label} is required`, abort: true }) : s;
+}
 
 function fieldSchema(p: Parameter): z.ZodType<ParamValue | undefined> {
   const label = p.title ?? p.name;
@@ -303,15 +397,17 @@ function fieldSchema(p: Parameter): z.ZodType<ParamValue | undefined> {
   switch (p.type) {
     case 'string':
     case 'multiline': {
-      let s = z.string({ error: `${label} must be text` });
+      let s = text(p, label);
       if (p.min_length !== undefined) s = s.min(p.min_length, { error: `${label} needs at least ${p.min_length} characters` });
       if (p.max_length !== undefined) s = s.max(p.max_length, { error: `${label} allows at most ${p.max_length} characters` });
-      if (p.pattern !== undefined) s = s.regex(new RegExp(p.pattern), { error: `${label} must match ${p.pattern}` });
+      const pattern = p.pattern === undefined ? undefined : linearPattern(p.pattern);
+      // A pattern that no longer compiles (stored before the linear engine) refuses every value rather than none.
+      if (pattern !== undefined) s = s.refine((v) => pattern.ok && pattern.test(v), { error: pattern.ok ? `${label} must match ${p.pattern}` : `${label} cannot be checked: ${pattern.reason}` });
       schema = p.type === 'string' ? s.refine((v) => !v.includes('\n'), { error: `${label} must be a single line` }) : s;
       break;
     }
     case 'secret': {
-      let s = z.string({ error: `${label} must be text` });
+      let s = text(p, label);
       if (p.min_length !== undefined) s = s.min(p.min_length, { error: `${label} needs at least ${p.min_length} characters` });
       schema = s;
       break;
@@ -345,9 +441,7 @@ function fieldSchema(p: Parameter): z.ZodType<ParamValue | undefined> {
       let d = z
         .string({ error: `${label} must be a date` })
         .regex(/^\d{4}-\d{2}-\d{2}$/, { error: `${label} must be a date (YYYY-MM-DD)` })
-        .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), {
-          error: `${label} is not a real date`,
-        });
+        .refine(isRealDate, { error: `${label} is not a real date` });
       if (p.min !== undefined) d = d.refine((v) => v >= p.min!, { error: `${label} must be on or after ${p.min}` });
       if (p.max !== undefined) d = d.refine((v) => v <= p.max!, { error: `${label} must be on or before ${p.max}` });
       schema = d;
@@ -362,7 +456,21 @@ function fieldSchema(p: Parameter): z.ZodType<ParamValue | undefined> {
 export function paramsSchema(parameters: readonly Parameter[]) {
   const shape: Record<string, z.ZodType<ParamValue | undefined>> = {};
   for (const p of parameters) shape[p.name] = fieldSchema(p);
-  return z.strictObject(shape);
+  return z.strictObject(shape).superRefine((values, ctx) => {
+    const given = parameters.filter((p) => values[p.name] !== undefined);
+    // Each is said on the largest value: that is the one to shorten.
+    const refuse = (measure: (p: Parameter) => number, limit: number, what: string) => {
+      const sizes = given.map((p) => ({ p, bytes: measure(p) }));
+      const total = sizes.reduce((sum, s) => sum + s.bytes, 0);
+      if (total <= limit || sizes.length === 0) return false;
+      const largest = sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+      ctx.addIssue({ code: 'custom', path: [largest.p.name], message: `${largest.p.title ?? largest.p.name} is the largest of parameters that together take ${kib(total)} ${what}` });
+      return true;
+    };
+    if (refuse((p) => argumentBytes(p, values[p.name]), MAX_PARAMS_TOTAL_BYTES, `as the script's arguments and variables; they can take at most ${kib(MAX_PARAMS_TOTAL_BYTES)} (Linux refuses more at start)`)) return;
+    // Control characters grow sixfold in JSON (\u0001): the run's workflow input must stay within Temporal's 2 MB payload limit.
+    refuse((p) => utf8Bytes(JSON.stringify(values[p.name])), MAX_PARAMS_PAYLOAD_BYTES, `in the run's workflow input; they can take at most ${kib(MAX_PARAMS_PAYLOAD_BYTES)} there (write control characters some other way)`);
+  });
 }
 
 export type ParamsResult = { ok: true; values: ParamValues } | { ok: false; fields: Record<string, string[]> };
@@ -416,6 +524,12 @@ export function coerceFormValues(parameters: readonly Parameter[], form: Record<
     const raw = Array.isArray(given) ? given[0] : given;
     if (p.type === 'boolean') {
       out[p.name] = raw === 'true' || raw === 'on';
+      continue;
+    }
+    // A required text field left empty stays empty, so it is refused as the API refuses it, not filled with a default.
+    const requiredText = p.required && (p.type === 'string' || p.type === 'multiline' || p.type === 'secret');
+    if (raw === '' && requiredText) {
+      out[p.name] = raw;
       continue;
     }
     if (raw === undefined || raw === '') continue;

@@ -36,7 +36,14 @@ export interface AgentScriptJob {
   interpreter: Interpreter | null;
   /** The script's path in the repository, kept for messages and the temp file's extension. */
   scriptPath: string | null;
-  content: string | null;
+  /**
+   * The script by identity. Its content never travels in workflow history (a script may be far larger than a
+   * payload can be): the agent fetches it from the API, central workers read it from Postgres, and both check
+   * it is this one. Absent in jobs of runs started before scripts went by reference.
+   */
+  script?: ScriptRef | null;
+  /** The script's content, once the executor has fetched it; inline in jobs of runs started before references. */
+  content?: string | null;
   /** ...or a command template, rendered to argv (never a shell string)... */
   commandTemplate: string | null;
   /** ...or a structured host operation, whose checks become the run's result. */
@@ -50,6 +57,16 @@ export interface AgentScriptJob {
   capture?: JobCapture;
   /** Which attempt of the run this is, counted by the workflow; absent in jobs whose attempts Temporal counts. */
   attempt?: number;
+}
+
+/** Which script a run executes, exactly: its catalog version and the SHA-256 of its content. */
+export interface ScriptRef {
+  /** The commit SHA (git) or content hash (directory) the run was validated against. */
+  version: string;
+  path: string;
+  sha256: string;
+  /** Its content's length in UTF-8 bytes. */
+  bytes: number;
 }
 
 /** A manifest's `capture`, as the job carries it. */
@@ -92,21 +109,7 @@ export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
 /** The name an attempt's environment snapshot is stored under; no artifact may take it. */
 export const ENVIRONMENT_SNAPSHOT_NAME = 'drydock-environment.json';
 
-/** `GET /api/v1/runs/:id/artifacts`: one file captured from a run's attempt. */
-export interface RunArtifactView {
-  id: string;
-  runId: string;
-  attempt: number;
-  /** The file's path relative to the run's work directory, or ENVIRONMENT_SNAPSHOT_NAME. */
-  name: string;
-  kind: ArtifactKind;
-  size: number;
-  sha256: string;
-  contentType: string;
-  createdAt: string;
-  /** Same-origin path that downloads the file as an attachment. */
-  downloadUrl: string;
-}
+export type { RunArtifactView } from './api/runs.ts';
 
 /** The environment snapshot an agent takes of a host after an attempt (JSON, kind `environment`). */
 export interface EnvironmentSnapshot {
@@ -186,6 +189,8 @@ export interface RunOutcome {
 
 export const SCRIPT_FAILED = 'ScriptFailed';
 export const SCRIPT_TIMED_OUT = 'ScriptTimedOut';
+/** The failure type a failed or timed-out run's workflow ends with; its first detail is the RunOutcome. */
+export const RUN_FAILED = 'RunFailed';
 
 /** How one attempt ended on its host, as data: what the activity reports, and what the agent keeps on disk until Temporal has it. */
 export type AttemptOutcome =

@@ -23,7 +23,7 @@ try {
       '',
       'Drydock is up.',
       `  Web UI         ${c.webUrl}`,
-      `  API            ${c.apiUrl}/api/v1  (OpenAPI: ${c.apiUrl}/api/v1/openapi.json)`,
+      `  API            ${c.apiUrl}/api/v1  (reference: ${c.apiUrl}/api/v1/docs)`,
       `  Temporal Web   ${c.temporalUiUrl}`,
       `  Temporal       ${stack.temporalAddress}${stack.devServer ? ' (dev server, data in .data/temporal.db)' : ''}`,
       `  PostgreSQL     ${stack.postgres ? `embedded, data in ${join(c.DRYDOCK_DATA_DIR, 'postgres')}` : 'DATABASE_URL'}`,

@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '@drydock/core';
-import { codecFromConfig } from './codec.ts';
+import { dataConverterFromConfig } from './codec.ts';
 
 export interface TemporalClientHandle {
   client: Client;
@@ -10,11 +10,6 @@ export interface TemporalClientHandle {
 
 export async function connectClient(config: Config): Promise<TemporalClientHandle> {
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const codec = codecFromConfig(config);
-  const client = new Client({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
-  });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFromConfig(config) });
   return { client, connection, close: () => connection.close() };
 }

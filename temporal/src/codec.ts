@@ -1,4 +1,5 @@
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import { fileURLToPath } from 'node:url';
+import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { openBytes, sealBytes } from '@drydock/core';
 
@@ -47,4 +48,13 @@ export class EncryptionCodec implements PayloadCodec {
 export function codecFromConfig(config: { DRYDOCK_CODEC_KEY?: string | undefined; DRYDOCK_CODEC_KEY_ID: string }): EncryptionCodec | undefined {
   if (!config.DRYDOCK_CODEC_KEY) return undefined;
   return new EncryptionCodec({ [config.DRYDOCK_CODEC_KEY_ID]: Buffer.from(config.DRYDOCK_CODEC_KEY, 'base64') }, config.DRYDOCK_CODEC_KEY_ID);
+}
+
+/** The module whose failure converter encodes failure messages and stacks, so the codec encrypts them too. */
+export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+
+/** What every worker, agent and client of Drydock converts payloads and failures with: encrypted, or plain without a key. */
+export function dataConverterFromConfig(config: Parameters<typeof codecFromConfig>[0]): DataConverter | undefined {
+  const codec = codecFromConfig(config);
+  return codec ? { payloadCodecs: [codec], failureConverterPath: FAILURE_CONVERTER_PATH } : undefined;
 }

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createCentralActivities } from '@drydock/activities';
 import { type Config, migrateToLatest, openDatabase, secretBoxFromConfig, untilDatabaseAnswers } from '@drydock/core';
-import { codecFromConfig } from './codec.ts';
+import { dataConverterFromConfig } from './codec.ts';
 import { CENTRAL_QUEUE } from './names.ts';
 
 export const WORKFLOWS_PATH = createRequire(import.meta.url).resolve('@drydock/workflows');
@@ -18,7 +18,6 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
   await untilDatabaseAnswers(() => database.sql`select 1`, { where: new URL(databaseUrl).host, say: (line) => console.error(line) });
   await migrateToLatest(database.db);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const codec = codecFromConfig(config);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -32,7 +31,7 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
       agentlessMaxConcurrentJobs: config.DRYDOCK_AGENTLESS_MAX_CONCURRENT_JOBS,
       captureLimits: { maxFileBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_FILE_MB * 1024 * 1024), maxRunBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_RUN_MB * 1024 * 1024) },
     }),
-    dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
+    dataConverter: dataConverterFromConfig(config),
     // Runs on SSH hosts are activities here: cancellation reaches them only in a heartbeat response.
     maxHeartbeatThrottleInterval: '1 second',
     defaultHeartbeatThrottleInterval: '1 second',

@@ -10,7 +10,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import postgres from 'postgres';
 import { freePort, REPO_ROOT, type RunView } from '@drydock/core';
 import { dropDatabase, ensureDatabase, startEmbeddedPostgres, startStack } from '@drydock/launcher';
-import { EncryptionCodec, provisionTemporalBinary, startDevServer } from '@drydock/temporal';
+import { EncryptionCodec, FAILURE_CONVERTER_PATH, provisionTemporalBinary, startDevServer } from '@drydock/temporal';
 
 // `npm run bench`: Drydock's run overhead against a bare Temporal baseline on the same dev server, and the
 // history page with 100,000 runs. Figures, not assertions; results go to docs/benchmarks.md.
@@ -76,7 +76,7 @@ const stack = await startStack({
 });
 const connection = await Connection.connect({ address: devServer.address });
 // Drydock's payloads are encrypted; the bare baseline's are not, so the ratio includes the codec's cost.
-const drydockClient = new Client({ connection, dataConverter: { payloadCodecs: [new EncryptionCodec({ k1: codecKey }, 'k1')] } });
+const drydockClient = new Client({ connection, dataConverter: { payloadCodecs: [new EncryptionCodec({ k1: codecKey }, 'k1')], failureConverterPath: FAILURE_CONVERTER_PATH } });
 const client = new Client({ connection });
 const api = stack.config.apiUrl;
 

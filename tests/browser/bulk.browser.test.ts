@@ -1,48 +1,27 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { REPO_ROOT } from '@drydock/core';
+import type { Page } from 'playwright-core';
 import type { BulkHostView, BulkView } from '@drydock/core/bulk';
-import { type AgentFleet, startAgentFleet } from '../support/agent-fleet.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { startAgentFleet } from '../support/agent-fleet.ts';
+import { expect, test as browserTest, type TestStack } from '../support/browser.ts';
 
-// Debian's Chromium, driven by playwright-core: never a browser download.
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const OUTPUT = join(REPO_ROOT, 'test-output', 'browser');
 const UUID = /\/bulk\/([0-9a-f-]{36})$/;
 
-let stack: TestStack;
-let browser: Browser;
-/** Three more agent hosts in one process, in staging: enough to choose by label, see waves and a threshold. */
-let fleet: AgentFleet;
-
-beforeAll(async () => {
-  await mkdir(OUTPUT, { recursive: true });
-  stack = await startTestStack({ processes: ['api', 'worker', 'agent', 'web'] });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  const deadline = Date.now() + 30_000;
-  while ((await stack.api('/api/v1/hosts/local')).status !== 200) {
-    if (Date.now() > deadline) throw new Error('the local agent has not registered 30 s after start');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  fleet = await startAgentFleet(stack, { count: 3, environment: 'staging', group: 'browser' });
-});
-afterAll(async () => {
-  await browser?.close();
-  await fleet?.stop();
-  await fleet?.remove();
-  await stack?.teardown();
+/** Three more agent hosts in one process, in staging: enough to choose by label, see waves and a threshold; every test's host list has them. */
+const test = browserTest.extend('fleet', { scope: 'file', auto: true }, async ({ stack }, { onCleanup }) => {
+  const fleet = await startAgentFleet(stack, { count: 3, environment: 'staging', group: 'browser' });
+  onCleanup(async () => {
+    await fleet.stop();
+    await fleet.remove();
+  });
+  return fleet;
 });
 
-const hostsOf = async (id: string) => ((await (await stack.api(`/api/v1/bulk/${id}/hosts`)).json()) as { hosts: BulkHostView[] }).hosts;
-const bulkOf = async (id: string) => (await (await stack.api(`/api/v1/bulk/${id}`)).json()) as BulkView;
+const hostsOf = async (stack: TestStack, id: string) => ((await (await stack.api(`/api/v1/bulk/${id}/hosts`)).json()) as { hosts: BulkHostView[] }).hosts;
+const bulkOf = async (stack: TestStack, id: string) => (await (await stack.api(`/api/v1/bulk/${id}`)).json()) as BulkView;
 const cell = (page: Page, hostId: string) => page.locator(`[data-testid="bulk-host"][data-host-id="${hostId}"]`);
 const count = (page: Page, state: string) => page.locator(`[data-testid="bulk-count"][data-state="${state}"]`).getAttribute('data-count');
 
 /** Opens the bulk form from the script's page. */
-async function openBulkForm(page: Page, scriptId: string) {
+async function openBulkForm(stack: TestStack, page: Page, scriptId: string) {
   await page.goto(`${stack.config.webUrl}/scripts/${scriptId}`);
   await page.getByTestId('run-on-many').click();
   await page.waitForURL(new RegExp(`/bulk/new\\?scriptId=${scriptId}$`));
@@ -60,9 +39,8 @@ async function tickHost(page: Page, hostId: string, total: number) {
     .toBe(`1 of ${total} selected`);
 }
 
-test('run a script on a named host: the form checks first, the preview says "1 host", the grid follows it to succeeded', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await openBulkForm(page, 'echo-params');
+test('run a script on a named host: the form checks first, the preview says "1 host", the grid follows it to succeeded', async ({ stack, page, screenshot, fleet }) => {
+  await openBulkForm(stack, page, 'echo-params');
   const listed = await page.locator('input[name="hostIds"]').evaluateAll((boxes) => boxes.map((b) => b.getAttribute('value')));
   expect(listed).toEqual(expect.arrayContaining(['local', ...fleet.hostIds]));
 
@@ -86,7 +64,7 @@ test('run a script on a named host: the form checks first, the preview says "1 h
   await expect.poll(() => page.getByTestId('bulk-preview-count').textContent()).toBe('This will run on 1 host');
   expect(await page.getByTestId('bulk-preview-waves').textContent()).toBe('In one wave of 1 host; at most 50 at the same time.');
   expect(await page.getByTestId('bulk-excluded').count()).toBe(0);
-  await page.screenshot({ path: join(OUTPUT, 'bulk-preview.png'), fullPage: true });
+  await screenshot('bulk-preview');
 
   await page.getByTestId('confirm-bulk').click();
   await page.waitForURL(UUID);
@@ -101,9 +79,9 @@ test('run a script on a named host: the form checks first, the preview says "1 h
   expect(await page.getByTestId('bulk-progress-text').textContent()).toBe('1 of 1 host finished');
   expect(await page.getByTestId('bulk-selector').textContent()).toBe('named: local');
   expect(await page.content()).not.toContain('bulk-secret-value');
-  await page.screenshot({ path: join(OUTPUT, 'bulk-succeeded.png'), fullPage: true });
+  await screenshot('bulk-succeeded');
 
-  const [host] = await hostsOf(id);
+  const [host] = await hostsOf(stack, id);
   expect(host).toMatchObject({ hostId: 'local', state: 'succeeded', exitCode: 0 });
   expect(await cell(page, 'local').getAttribute('href')).toBe(`/runs/${host!.runId}`);
   await cell(page, 'local').click();
@@ -117,12 +95,10 @@ test('run a script on a named host: the form checks first, the preview says "1 h
   await expect.poll(() => row.getAttribute('data-status')).toBe('succeeded');
   expect(await row.textContent()).toContain('Echo parameters');
   expect(await row.getByTestId('bulk-row-counts').textContent()).toBe('1 ok · 0 failed · 0 other · 1 hosts');
-  await page.close();
 });
 
-test('by environment with a canary and a failure threshold: the rest are skipped, and the failed host is run again', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await openBulkForm(page, 'fail');
+test('by environment with a canary and a failure threshold: the rest are skipped, and the failed host is run again', async ({ stack, page, screenshot, fleet }) => {
+  await openBulkForm(stack, page, 'fail');
   await page.locator('label[for="select-by-labels"]').click();
   await page.locator('#bulk-hostEnvironment').selectOption('staging');
   await page.locator('#bulk-maxParallel').fill('1');
@@ -157,20 +133,18 @@ test('by environment with a canary and a failure threshold: the rest are skipped
   await page.locator('[data-testid="bulk-count"][data-state="failed"]').click();
   await expect.poll(() => page.getByTestId('bulk-host').count()).toBe(1);
   expect(await page.getByTestId('bulk-grid-shown').textContent()).toContain('1 of 3 hosts shown');
-  await page.screenshot({ path: join(OUTPUT, 'bulk-failed.png'), fullPage: true });
+  await screenshot('bulk-failed');
 
   await page.getByTestId('rerun-failed').click();
   await expect.poll(() => UUID.exec(page.url())?.[1]).not.toBe(first);
   const again = UUID.exec(page.url())![1]!;
-  expect(await bulkOf(again)).toMatchObject({ rerunOf: first, total: 1, selector: { hostIds: [canary] } });
+  expect(await bulkOf(stack, again)).toMatchObject({ rerunOf: first, total: 1, selector: { hostIds: [canary] } });
   expect(await page.getByTestId('bulk-rerun-of').textContent()).toBe(first);
   await expect.poll(() => cell(page, canary!).getAttribute('data-state'), { timeout: 45_000 }).toBe('failed');
-  await page.close();
 });
 
-test('pause, resume and cancel a running execution from its page', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await openBulkForm(page, 'sleep');
+test('pause, resume and cancel a running execution from its page', async ({ stack, page }) => {
+  await openBulkForm(stack, page, 'sleep');
   const total = await page.locator('input[name="hostIds"]').count();
   await tickHost(page, 'local', total);
   await page.locator('#param-seconds').fill('120');
@@ -196,6 +170,5 @@ test('pause, resume and cancel a running execution from its page', async () => {
   expect(await count(page, 'cancelled')).toBe('1');
   expect(await page.getByTestId('pause-bulk').count()).toBe(0);
   expect(await page.getByTestId('cancel-bulk').count()).toBe(0);
-  expect((await bulkOf(id)).status).toBe('cancelled');
-  await page.close();
+  expect((await bulkOf(stack, id)).status).toBe('cancelled');
 });

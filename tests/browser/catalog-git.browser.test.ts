@@ -1,14 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { REPO_ROOT } from '@drydock/core';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { expect, test as browserTest } from '../support/browser.ts';
 
-// Debian's Chromium, driven by playwright-core: never a browser download.
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const OUTPUT = join(REPO_ROOT, 'test-output', 'browser');
 const SCRIPT = 'every-parameter-type';
 const SECRET = 'browser-secret-value';
 
@@ -19,27 +10,15 @@ interface RepositorySummary {
   status: string;
 }
 
-let stack: TestStack;
-let browser: Browser;
-
-beforeAll(async () => {
-  await mkdir(OUTPUT, { recursive: true });
-  stack = await startTestStack({ processes: ['api', 'worker', 'agent', 'web'] });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  // The default repository's first sync fills the catalog; the tests start once the script is there.
-  const deadline = Date.now() + 60_000;
-  while ((await stack.api(`/api/v1/scripts/${SCRIPT}`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error(`${SCRIPT} is not in the catalog 60 s after start`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.teardown();
+/** The default repository's first sync fills the catalog; the tests start once the script is there. */
+const test = browserTest.extend('synced', { scope: 'file', auto: true }, async ({ stack }) => {
+  await expect
+    .poll(async () => (await stack.api(`/api/v1/scripts/${SCRIPT}`)).status, { timeout: 60_000, interval: 250, message: `${SCRIPT} is in the catalog within 60 s of the start` })
+    .toBe(200);
 });
 
-test('fill every parameter type, fix what the form rejects, run it and see each value arrive', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+test('fill every parameter type, fix what the form rejects, run it and see each value arrive', async ({ stack, page, screenshot }) => {
+  await page.setViewportSize({ width: 1280, height: 1000 });
   await page.goto(`${stack.config.webUrl}/scripts/${SCRIPT}`);
   await expect.poll(() => page.getByTestId('run-form').count()).toBe(1);
   expect(await page.getByTestId('version-banner').count()).toBe(0);
@@ -79,20 +58,19 @@ test('fill every parameter type, fix what the form rejects, run it and see each 
   expect(await page.getByTestId('run-source').textContent()).toBe('script');
   expect(await page.getByTestId('run-version').locator('a').getAttribute('href')).toMatch(new RegExp(`^/scripts/${SCRIPT}\\?version=[0-9a-f]+$`));
 
-  await page.screenshot({ path: join(OUTPUT, 'every-parameter-type.png'), fullPage: true });
+  await screenshot('every-parameter-type');
 });
 
-test('the default repository is listed as synced', async () => {
+test('the default repository is listed as synced', async ({ stack, page, screenshot }) => {
   const { repositories } = (await (await stack.api('/api/v1/repositories')).json()) as { repositories: RepositorySummary[] };
   const fallback = repositories.find((r) => `${r.url} ${r.path}`.includes('scripts-repo')) ?? repositories[0];
   expect(fallback).toBeDefined();
   const id = fallback!.id;
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${stack.config.webUrl}/repositories`);
   const row = page.locator(`[data-testid="repository-row"][data-repository-id="${id}"]`);
   await expect.poll(() => row.count()).toBe(1);
   await expect.poll(() => row.getByTestId('repository-status').textContent(), { timeout: 30_000 }).toBe('ok');
   expect(Number(await row.getByTestId('repository-scripts').textContent())).toBeGreaterThan(0);
-  await page.screenshot({ path: join(OUTPUT, 'repositories.png'), fullPage: true });
+  await screenshot('repositories');
 });

@@ -1,50 +1,27 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, expect, test } from 'vitest';
-import { freePort, type HostView, REPO_ROOT } from '@drydock/core';
-import { REGISTRATION_SECRET, startTestStack, type TestStack } from '../support/stack.ts';
+import { freePort, type HostView } from '@drydock/core';
+import { expect, test as browserTest, type TestStack } from '../support/browser.ts';
+import { REGISTRATION_SECRET } from '../support/stack.ts';
 
-// Debian's Chromium, driven by playwright-core: never a browser download.
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const OUTPUT = join(REPO_ROOT, 'test-output', 'browser');
 const HOST = 'staging-db-1';
 const PASSWORD = 'browser-ssh-password';
 
-let stack: TestStack;
-let browser: Browser;
-let credentialId: string;
-/** Nothing listens there: the host need not be reachable to be added, edited and deleted. */
-let closedPort: number;
+const test = browserTest
+  // A password credential the SSH host logs in with.
+  .extend('credentialId', { scope: 'file' }, async ({ stack }) => {
+    const created = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'ops password', kind: 'password', username: 'ops', secret: PASSWORD } });
+    expect(created.status).toBe(201);
+    return ((await created.json()) as { id: string }).id;
+  })
+  /** Nothing listens there: the host need not be reachable to be added, edited and deleted. */
+  .extend('closedPort', { scope: 'file' }, async () => freePort());
 
-beforeAll(async () => {
-  await mkdir(OUTPUT, { recursive: true });
-  stack = await startTestStack({ processes: ['api', 'worker', 'agent', 'web'] });
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-  const created = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'ops password', kind: 'password', username: 'ops', secret: PASSWORD } });
-  expect(created.status).toBe(201);
-  credentialId = ((await created.json()) as { id: string }).id;
-  closedPort = await freePort();
-  // The local agent registers at start; the list is compared against it below.
-  const deadline = Date.now() + 30_000;
-  while ((await stack.api('/api/v1/hosts/local')).status !== 200) {
-    if (Date.now() > deadline) throw new Error('the local agent has not registered 30 s after start');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.teardown();
-});
-
-async function getHost(id: string): Promise<{ status: number; host: HostView | null }> {
+async function getHostOf(stack: TestStack, id: string): Promise<{ status: number; host: HostView | null }> {
   const res = await stack.api(`/api/v1/hosts/${id}`);
   return { status: res.status, host: res.status === 200 ? ((await res.json()) as HostView) : null };
 }
 
-test('add an SSH host, fix the port the form rejects, find it by environment, edit it, reset its host key and delete it', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+test('add an SSH host, fix the port the form rejects, find it by environment, edit it, reset its host key and delete it', async ({ stack, page, screenshot, credentialId, closedPort }) => {
+  const getHost = (id: string) => getHostOf(stack, id);
   await page.goto(`${stack.config.webUrl}/hosts`);
   await page.getByTestId('new-ssh-host').click();
   await page.waitForURL(/\/hosts\/new$/);
@@ -66,7 +43,7 @@ test('add an SSH host, fix the port the form rejects, find it by environment, ed
   expect(await page.locator('[data-field-error]').count()).toBe(1);
   expect(page.url()).toMatch(/\/hosts\/new$/);
   expect((await getHost(HOST)).status).toBe(404);
-  await page.screenshot({ path: join(OUTPUT, 'host-new.png'), fullPage: true });
+  await screenshot('host-new');
 
   await page.locator('#host-port').fill(String(closedPort));
   await expect.poll(() => page.locator('[data-field-error]').count()).toBe(0);
@@ -95,7 +72,7 @@ test('add an SSH host, fix the port the form rejects, find it by environment, ed
   expect(await local.getByTestId('transport-badge').getAttribute('data-transport')).toBe('agent');
   await expect.poll(() => local.getByTestId('host-state').textContent(), { timeout: 20_000 }).toBe('idle');
   expect(await local.getByTestId('host-last-seen').getAttribute('title')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
-  await page.screenshot({ path: join(OUTPUT, 'hosts.png'), fullPage: true });
+  await screenshot('hosts');
 
   // The status filter offers the five statuses, and each narrows the list to its hosts.
   const status = page.locator('[data-testid="host-filters"] select[name="status"]');
@@ -109,8 +86,8 @@ test('add an SSH host, fix the port the form rejects, find it by environment, ed
   await expect.poll(listedIds).toEqual(['local']);
 
   // A run that cannot connect puts the host in error; the badge's title gives the reason.
-  const refused = await stack.waitForRun((await stack.startRun('true', {}, HOST)).id);
-  expect(refused.status).toBe('failed');
+  const refused = await stack.startRun('true', {}, HOST);
+  await expect.poll(async () => (await stack.run(refused.id)).status, { timeout: 45_000 }).toBe('failed');
   const reason = `127.0.0.1:${closedPort} is unreachable: connection refused (is sshd running on that port?)`;
   await status.selectOption('error');
   await page.waitForURL(/\/hosts\?status=error$/);
@@ -144,7 +121,7 @@ test('add an SSH host, fix the port the form rejects, find it by environment, ed
   await expect.poll(() => page.getByTestId('host-key-message').textContent()).toBe('No host key was pinned yet. The next connection pins the key the host presents.');
 
   expect(await page.getByTestId('run-script-here').getAttribute('href')).toBe(`/?host=${HOST}`);
-  await page.screenshot({ path: join(OUTPUT, 'host-ssh.png'), fullPage: true });
+  await screenshot('host-ssh');
 
   await page.getByTestId('delete').locator('summary').click();
   await page.getByTestId('confirm-delete').click();
@@ -155,7 +132,8 @@ test('add an SSH host, fix the port the form rejects, find it by environment, ed
   expect(await page.content()).not.toContain(REGISTRATION_SECRET);
 });
 
-test('add a WinRM host: only password credentials, no jump host, NTLM unless chosen otherwise, listed with its badge', async () => {
+test('add a WinRM host: only password credentials, no jump host, NTLM unless chosen otherwise, listed with its badge', async ({ stack, page, screenshot, closedPort }) => {
+  const getHost = (id: string) => getHostOf(stack, id);
   const WIN = 'win-app-1';
   const password = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'windows ops', kind: 'password', username: 'CORP\\ops', secret: 'browser-winrm-password' } });
   expect(password.status).toBe(201);
@@ -164,7 +142,6 @@ test('add a WinRM host: only password credentials, no jump host, NTLM unless cho
   expect(key.status).toBe(201);
   const keyCredential = ((await key.json()) as { id: string }).id;
 
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(`${stack.config.webUrl}/hosts/new`);
   await expect.poll(() => page.getByTestId('host-form').count()).toBe(1);
   expect(await page.locator(`#host-credentialId option[value="${keyCredential}"]`).count()).toBe(1);
@@ -189,7 +166,7 @@ test('add a WinRM host: only password credentials, no jump host, NTLM unless cho
   await page.locator('#host-username').fill('CORP\\ops');
   await page.locator('#host-credentialId').selectOption(winCredential);
   await page.locator('#host-tags').fill('windows');
-  await page.screenshot({ path: join(OUTPUT, 'host-new-winrm.png'), fullPage: true });
+  await screenshot('host-new-winrm');
   await page.getByTestId('save-host').click();
   await page.waitForURL(new RegExp(`/hosts/${WIN}$`));
 
@@ -201,7 +178,7 @@ test('add a WinRM host: only password credentials, no jump host, NTLM unless cho
   expect(await page.getByTestId('host-address').textContent()).toBe(`CORP\\ops on 127.0.0.1:${closedPort}`);
   expect(await page.locator('#host-winrmAuth').inputValue()).toBe('ntlm');
   expect(await page.getByTestId('reset-host-key').textContent()).toBe('Reset certificate pin');
-  await page.screenshot({ path: join(OUTPUT, 'host-winrm.png'), fullPage: true });
+  await screenshot('host-winrm');
 
   await page.goto(`${stack.config.webUrl}/hosts`);
   await page.locator('[data-testid="host-filters"] select[name="transport"]').selectOption('winrm');
@@ -214,10 +191,10 @@ test('add a WinRM host: only password credentials, no jump host, NTLM unless cho
   expect(await row.getByTestId('host-key-pinned').getAttribute('data-pinned')).toBe('false');
 
   expect((await stack.api(`/api/v1/hosts/${WIN}`, { method: 'DELETE' })).status).toBe(204);
-  await page.close();
 });
 
-test('without JavaScript the filters still work and the route action rejects what the browser would have', async () => {
+test('without JavaScript the filters still work and the route action rejects what the browser would have', async ({ stack, browser, credentialId }) => {
+  const getHost = (id: string) => getHostOf(stack, id);
   const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   await page.goto(`${stack.config.webUrl}/hosts`);
@@ -240,8 +217,7 @@ test('without JavaScript the filters still work and the route action rejects wha
   await context.close();
 });
 
-test('the install page shows the environment file only after "Show secrets"', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+test('the install page shows the environment file only after "Show secrets"', async ({ stack, page, screenshot }) => {
   await page.goto(`${stack.config.webUrl}/hosts`);
   await page.getByTestId('install-agent').click();
   await page.waitForURL(/\/hosts\/install$/);
@@ -263,15 +239,14 @@ test('the install page shows the environment file only after "Show secrets"', as
   await page.getByRole('button', { name: 'Fill in' }).click();
   await expect.poll(() => page.getByTestId('agent-env-file').textContent()).toContain('DRYDOCK_AGENT_HOST=db-staging-2\n');
   expect(await page.getByTestId('agent-env-file').textContent()).toContain('DRYDOCK_AGENT_TAGS=linux,db\n');
-  await page.screenshot({ path: join(OUTPUT, 'hosts-install.png'), fullPage: true });
+  await screenshot('hosts-install');
 
   await page.getByTestId('toggle-secrets').click();
   await expect.poll(() => page.getByTestId('agent-env-file').count()).toBe(0);
   expect(await page.content()).not.toContain(REGISTRATION_SECRET);
 });
 
-test('the install page gives a Windows host its PowerShell script once it is named and secrets are shown', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+test('the install page gives a Windows host its PowerShell script once it is named and secrets are shown', async ({ stack, page, screenshot }) => {
   await page.goto(`${stack.config.webUrl}/hosts/install`);
   await page.getByTestId('install-os-windows').click();
   await page.waitForURL(/\/hosts\/install\?os=windows$/);
@@ -296,10 +271,9 @@ test('the install page gives a Windows host its PowerShell script once it is nam
   expect(script).toContain(`'    "windows",'`);
   expect(script).toContain("$ServiceName = 'DrydockAgent'");
   expect(await page.getByTestId('windows-script-download').getAttribute('download')).toBe('install-agent.ps1');
-  await page.screenshot({ path: join(OUTPUT, 'hosts-install-windows.png'), fullPage: false });
+  await screenshot('hosts-install-windows', { fullPage: false });
 
   await page.getByTestId('toggle-secrets').click();
   await expect.poll(() => page.getByTestId('windows-install-script').count()).toBe(0);
   expect(await page.content()).not.toContain(REGISTRATION_SECRET);
-  await page.close();
 });

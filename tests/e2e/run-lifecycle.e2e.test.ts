@@ -117,6 +117,13 @@ describe('a run started over HTTP', () => {
     expect(final).toMatchObject({ status: 'failed', exitCode: 3 });
     expect(final.error).toContain('exited with code 3');
     expect(final.error).toContain('something went wrong: disk quota exceeded');
+    // An expected outcome is one line in each process's output, never a stack trace.
+    for (const name of ['agent', 'worker'] as const) {
+      const output = stack.processes[name]!.output;
+      // The run row is final a moment before the processes say so.
+      await expect.poll(() => output.filter((line) => line.includes(run.id)), { timeout: 10_000 }).toHaveLength(1);
+      expect(output.filter((line) => /^\s+at /.test(line)), name).toEqual([]);
+    }
   });
 
   test('a script that outlives its timeout is killed and the run says so', async () => {
@@ -165,6 +172,12 @@ describe('bad input starts nothing', () => {
     expect(body.error.fields._?.[0]).toContain('unknown parameter: bogus');
     const [{ n: after }] = (await sql`select count(*)::int as n from runs`) as unknown as [{ n: number }];
     expect(after).toBe(before);
+  });
+
+  test('an empty required text is refused, as the run form refuses it, though the manifest has a default', async () => {
+    const res = await stack.api('/api/v1/runs', { method: 'POST', json: { scriptId: 'echo-params', hostId: 'local', params: { message: ' ' } } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { fields: Record<string, string[]> } }).error.fields).toEqual({ message: ['Message is required'] });
   });
 
   test('an unknown script or host is a 404 that names it', async () => {

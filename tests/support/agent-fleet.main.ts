@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { loadConfig } from '@drydock/core';
 import type { AgentHeartbeat } from '@drydock/core/run-contract';
-import { agentQueue, codecFromConfig } from '@drydock/temporal';
+import { agentQueue, dataConverterFromConfig } from '@drydock/temporal';
 import {
   AGENT_VERSION,
   type AgentIdentity,
@@ -25,6 +25,7 @@ import {
 } from '@drydock/agent';
 import { captureLimits } from '../../agent/src/capture.ts';
 import { artifactUploader } from '../../agent/src/capture-upload.ts';
+import { scriptFetcher } from '../../agent/src/script-fetch.ts';
 import type { FleetSpec } from './agent-fleet.ts';
 
 // One OS process serving many simulated hosts: each registers like an agent, heartbeats like one and runs
@@ -148,7 +149,7 @@ if (stopping) process.exit(0);
 await eachLimited(hosts, spec.registerConcurrency, (host) => host.beat());
 
 const connection = await NativeConnection.connect({ address: config.temporalAddress });
-const codec = codecFromConfig(config);
+const dataConverter = dataConverterFromConfig(config);
 const limits = captureLimits(config);
 await eachLimited(hosts, spec.registerConcurrency, async (host) => {
   const { settings, identity } = host;
@@ -168,6 +169,7 @@ await eachLimited(hosts, spec.registerConcurrency, async (host) => {
       workDir: settings.workDir,
       policy: jobPolicy(settings, prlimit),
       jobs: host.jobs,
+      fetchScript: scriptFetcher({ apiUrl: settings.apiUrl, token: () => identity.token }),
       capture: { upload: artifactUploader({ apiUrl: settings.apiUrl, token: () => identity.token }), limits },
       journal: host.journal,
     }),
@@ -178,7 +180,7 @@ await eachLimited(hosts, spec.registerConcurrency, async (host) => {
     maxHeartbeatThrottleInterval: '1 second',
     defaultHeartbeatThrottleInterval: '1 second',
     shutdownGraceTime: '5 seconds',
-    dataConverter: codec ? { payloadCodecs: [codec] } : undefined,
+    dataConverter,
   });
 });
 

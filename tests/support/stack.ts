@@ -14,6 +14,8 @@ export const MASTER_KEY = randomBytes(32).toString('base64');
 export interface TestStack extends Stack {
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   startRun(scriptId: string, params?: Record<string, unknown>, hostId?: string): Promise<RunView>;
+  /** The run as the API has it now: poll it with `expect.poll`. */
+  run(id: string): Promise<RunView>;
   waitForRun(id: string, until?: (run: RunView) => boolean, timeoutMs?: number): Promise<RunView>;
   lines(id: string): Promise<LogLineView[]>;
   waitForLine(id: string, match: RegExp, timeoutMs?: number): Promise<LogLineView>;
@@ -102,6 +104,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    run: getRun,
     lines,
     async waitForLine(id, match, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

@@ -1,16 +1,10 @@
+import './lib/zod-jitless.ts';
 import type { ReactNode } from 'react';
 import { Link, Links, Meta, NavLink, Outlet, Scripts, ScrollRestoration, useLocation, useRouteLoaderData, type ShouldRevalidateFunctionArgs } from 'react-router';
 import type { Route } from './+types/root';
 import { RouteError } from './components/route-error.tsx';
-import { callApi } from './lib/api.server.ts';
+import { api, result } from './lib/api.server.ts';
 import stylesheet from './app.css?url';
-
-interface Me {
-  id: string;
-  name: string;
-  email: string;
-  role: string;
-}
 
 const ICON = `data:image/svg+xml,${encodeURIComponent('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0f172a"/><path d="M3 10h10l-1.5 3h-7z" fill="#60a5fa"/><path d="M7 3h2v6H7z" fill="#e2e8f0"/></svg>')}`;
 
@@ -20,7 +14,7 @@ export const links: Route.LinksFunction = () => [
 ];
 
 export async function loader({ request }: Route.LoaderArgs) {
-  const me = await callApi<Me>(request, '/api/v1/me');
+  const me = await result(api(request).me.$get());
   return { me: me.ok ? me.body : null };
 }
 
@@ -30,48 +24,41 @@ export function shouldRevalidate({ formMethod, defaultShouldRevalidate }: Should
 }
 
 function navClass({ isActive }: { isActive: boolean }) {
-  return `rounded px-2.5 py-1 text-sm ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
+  return `rounded px-2.5 py-1 text-sm focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-400 ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
 }
 
+/** The sections of the app; `also` marks a section current on pages that live under another path. */
+const SECTIONS: { to: string; label: string; also?: (pathname: string) => boolean }[] = [
+  { to: '/', label: 'Catalog', also: (p) => p === '/' || p.startsWith('/scripts/') },
+  { to: '/actions', label: 'Actions' },
+  { to: '/runs', label: 'Runs' },
+  { to: '/bulk', label: 'Bulk runs' },
+  { to: '/hosts', label: 'Hosts' },
+  { to: '/locks', label: 'Locks' },
+  { to: '/repositories', label: 'Repositories', also: (p) => p.startsWith('/repositories') || p.startsWith('/credentials') },
+];
+
 function TopNav() {
+  // Undefined when the root loader did not run or failed (the API is down): then who is signed in is not known.
   const rootData = useRouteLoaderData<typeof loader>('root');
-  const me = rootData?.me;
   const { pathname } = useLocation();
-  const inCatalog = pathname === '/' || pathname.startsWith('/scripts/');
-  const inRepositories = pathname.startsWith('/repositories') || pathname.startsWith('/credentials');
   return (
     <header className="border-b border-slate-800 bg-slate-900">
-      <nav className="mx-auto flex h-11 max-w-7xl items-center gap-4 px-4">
-        <Link to="/" className="font-semibold tracking-tight text-white">
+      <nav aria-label="Main" className="mx-auto flex h-11 max-w-7xl items-center gap-4 px-4">
+        <Link to="/" className="rounded font-semibold tracking-tight text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-400">
           Drydock
         </Link>
         <div className="flex items-center gap-1">
-          <NavLink to="/" className={() => navClass({ isActive: inCatalog })}>
-            Catalog
-          </NavLink>
-          <NavLink to="/actions" className={navClass}>
-            Actions
-          </NavLink>
-          <NavLink to="/runs" className={navClass}>
-            Runs
-          </NavLink>
-          <NavLink to="/bulk" className={navClass}>
-            Bulk runs
-          </NavLink>
-          <NavLink to="/hosts" className={navClass}>
-            Hosts
-          </NavLink>
-          <NavLink to="/locks" className={navClass}>
-            Locks
-          </NavLink>
-          <NavLink to="/repositories" className={() => navClass({ isActive: inRepositories })}>
-            Repositories
-          </NavLink>
+          {SECTIONS.map(({ to, label, also }) => (
+            <NavLink key={to} to={to} className={({ isActive }) => navClass({ isActive: also ? also(pathname) : isActive })}>
+              {label}
+            </NavLink>
+          ))}
         </div>
         <div className="ml-auto text-xs text-slate-400" data-testid="signed-in-user">
-          {me ? (
-            <span title={me.email}>
-              <span className="text-slate-200">{me.name}</span> · {me.role}
+          {rootData === undefined ? null : rootData.me ? (
+            <span title={rootData.me.email}>
+              <span className="text-slate-200">{rootData.me.name}</span> · {rootData.me.role}
             </span>
           ) : (
             <span>not signed in</span>
@@ -94,6 +81,12 @@ export function Layout({ children }: { children: ReactNode }) {
       <body className="min-h-screen bg-slate-50 font-sans text-slate-900 antialiased">
         <TopNav />
         <main className="mx-auto max-w-7xl px-4 py-5">{children}</main>
+        <footer className="mx-auto max-w-7xl px-4 pb-6 text-xs text-slate-500">
+          {/* Served by the API through this origin's proxy: a page load, not a client-side route. */}
+          <a href="/api/v1/docs" className="hover:text-slate-700 hover:underline" data-testid="api-reference">
+            API reference
+          </a>
+        </footer>
         <ScrollRestoration />
         <Scripts />
       </body>

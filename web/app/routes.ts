@@ -21,4 +21,5 @@ export default [
   route('hosts/install', 'routes/host-install.tsx'),
   route('hosts/:id', 'routes/host.tsx'),
   route('locks', 'routes/locks.tsx'),
+  route('*', 'routes/not-found.tsx'),
 ] satisfies RouteConfig;

@@ -21,6 +21,7 @@ import {
   type AgentScriptJob,
   type AgentScriptResult,
   type AttemptRecovery,
+  RUN_FAILED,
   type RunOutcome,
   SCRIPT_FAILED,
   SCRIPT_TIMED_OUT,
@@ -39,8 +40,7 @@ const central = proxyLocalActivities<CentralActivities>({
 
 export const outcomeQuery = defineQuery<RunOutcome | null>('outcome');
 
-/** The failure type a failed or timed-out run's workflow ends with; its first detail is the RunOutcome. */
-export const RUN_FAILED = 'RunFailed';
+export { RUN_FAILED };
 
 /** One script on one host: `run/<runId>`. The run row in Postgres is written here at start and at the end. */
 export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutcome> {
@@ -122,7 +122,9 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     scriptId: input.scriptId,
     interpreter: script.interpreter,
     scriptPath: script.scriptPath,
-    content: script.content,
+    script: script.script ?? null,
+    // Only a beginRun recorded before scripts went by reference returns the content itself.
+    ...(script.content !== undefined ? { content: script.content } : {}),
     commandTemplate: script.commandTemplate,
     operation: script.operation,
     params: input.params,

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { ENVIRONMENT_SNAPSHOT_NAME } from '@drydock/core/run-contract';
+import { artifactMatchers } from '@drydock/core/artifact-glob';
 import { type DockerEngine, engineMessage } from './docker-engine.ts';
 import { type TarEntry, tarEntries } from './tar-archive.ts';
 
@@ -31,10 +32,6 @@ export function formatBytes(n: number): string {
   if (n < MB) return `${(n / 1024).toFixed(1)} kB`;
   const mb = n / MB;
   return Number.isInteger(mb) ? `${mb} MB` : `${mb.toFixed(1)} MB`;
-}
-
-function globInsideWorkDir(pattern: string): boolean {
-  return pattern !== '' && !posix.isAbsolute(pattern) && !pattern.split(/[\\/]/).includes('..') && !pattern.includes('\0');
 }
 
 /** A path relative to the work directory that names something inside it, or null. */
@@ -125,17 +122,13 @@ export async function containerDistribution(engine: DockerEngine, containerId: s
  */
 export async function copyArtifacts(o: CopyOptions): Promise<Artifact[]> {
   const { log, limits } = o;
-  const globs = o.globs.filter((pattern) => {
-    if (globInsideWorkDir(pattern)) return true;
-    log(`artifact glob ${pattern} refused: globs are relative to the run's work directory, without ".."`);
-    return false;
-  });
-  if (globs.length === 0) return [];
+  const matchers = artifactMatchers(o.globs, log);
+  if (matchers.length === 0) return [];
 
   const listing = new Map<string, TarEntry>();
   const kept = new Map<string, Buffer>();
   const matched = new Set<string>();
-  const globHits = new Map(globs.map((g) => [g, 0]));
+  const globHits = new Map(matchers.map((m) => [m.glob, 0]));
   let total = 0;
   let truncated = false;
 
@@ -171,7 +164,7 @@ export async function copyArtifacts(o: CopyOptions): Promise<Artifact[]> {
       }
       listing.set(name, entry);
       if (entry.type === 'directory') continue;
-      const hits = globs.filter((g) => posix.matchesGlob(name, g));
+      const hits = matchers.filter((m) => m.matches(name)).map((m) => m.glob);
       if (hits.length === 0) continue;
       for (const g of hits) globHits.set(g, globHits.get(g)! + 1);
       if (matched.size >= MAX_ARTIFACT_FILES) {

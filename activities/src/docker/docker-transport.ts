@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { type Interpreter, type ParamValue, renderCommand } from '@drydock/core/manifest';
-import { lineSplitter, secretMasker, STDERR_TAIL_LINES } from '../ssh/script-output.ts';
+import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '../ssh/script-output.ts';
 import type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
 import { type Artifact, type CaptureLimits, containerDistribution, copyArtifacts, DEFAULT_CAPTURE_LIMITS, RUN_DIR } from './container-artifacts.ts';
 import { containerOwner, type Owner } from './container-user.ts';
@@ -266,7 +266,7 @@ async function runContainer(
   id: string,
   options: DockerRunOptions,
   invocation: Invocation,
-  mask: (line: string) => string,
+  mask: SecretMask,
   system: (line: string) => void,
 ): Promise<ScriptExit> {
   const { job, onLine, signal } = options;
@@ -314,13 +314,11 @@ async function runContainer(
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
 
-  const stderrTail: string[] = [];
+  const tail = stderrTail();
   const splitter = (stream: 'stdout' | 'stderr') =>
-    lineSplitter((raw) => {
-      const line = mask(raw);
+    lineSplitter(mask, (line) => {
       if (stream === 'stderr') {
-        stderrTail.push(line);
-        if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+        tail.add(line);
       }
       onLine({ stream, line, ts: new Date() });
     });
@@ -397,5 +395,5 @@ async function runContainer(
     exitSignal = signalName(exitCode - 128);
     if (exitSignal) exitCode = null;
   }
-  return { exitCode, signal: exitSignal, timedOut, cancelled, durationMs, stderrTail: stderrTail.join('\n') };
+  return { exitCode, signal: exitSignal, timedOut, cancelled, durationMs, stderrTail: tail.text() };
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { lineSplitter, NO_SECRETS } from '@drydock/core/job-data';
 import type { Readable } from 'node:stream';
 
 export interface ProcessRun {
@@ -20,7 +21,6 @@ export interface ProcessEnd {
   startError: NodeJS.ErrnoException | null;
 }
 
-const MAX_LINE = 16_384;
 const KILL_GRACE_MS = 2_000;
 const WINDOWS = process.platform === 'win32';
 
@@ -97,32 +97,13 @@ export async function runInProcessGroup(run: ProcessRun): Promise<ProcessEnd> {
 }
 
 function readLines(stream: Readable, onLine: (line: string) => void): Promise<void> {
-  let partial = '';
-  let dropping = false;
-  const emit = (raw: string) => {
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    onLine(line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}… [line cut at ${MAX_LINE} characters]` : line);
-  };
+  // An operation's command carries no secret: the manifest refuses secrets in it.
+  const lines = lineSplitter(NO_SECRETS, onLine);
   stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    for (const part of parts) {
-      if (dropping) dropping = false;
-      else emit(part);
-    }
-    if (dropping) {
-      partial = '';
-    } else if (partial.length > MAX_LINE) {
-      emit(partial);
-      partial = '';
-      dropping = true;
-    }
-  });
+  stream.on('data', (chunk: string) => lines.push(chunk));
   return new Promise((resolve) => {
     const done = () => {
-      if (partial && !dropping) emit(partial);
-      partial = '';
+      lines.end();
       resolve();
     };
     stream.once('end', done);

@@ -96,13 +96,16 @@ export const REMOTE_COMMAND = `exec /bin/sh -c '${WRAPPER_SCRIPT}' drydock-ssh`;
 const SAFE_BYTE = /^[A-Za-z0-9_.,:/=@+-]$/;
 const CHUNK = 2048;
 
+/** What each byte becomes: itself when printable and safe, `\0ooo` otherwise. */
+const ESCAPED = Array.from({ length: 256 }, (_, byte) => {
+  const ch = String.fromCharCode(byte);
+  return SAFE_BYTE.test(ch) ? ch : `\\0${byte.toString(8).padStart(3, '0')}`;
+});
+
 /** Escapes bytes outside a small printable set as `\0ooo`, which `printf %b` turns back into the byte. */
 export function escapeValue(value: string | Buffer): string {
   let out = '';
-  for (const byte of typeof value === 'string' ? Buffer.from(value, 'utf8') : value) {
-    const ch = String.fromCharCode(byte);
-    out += SAFE_BYTE.test(ch) ? ch : `\\0${byte.toString(8).padStart(3, '0')}`;
-  }
+  for (const byte of typeof value === 'string' ? Buffer.from(value, 'utf8') : value) out += ESCAPED[byte];
   return out;
 }
 
@@ -119,16 +122,20 @@ export interface RemoteInvocation {
 export const ENV_NAME = /^DRYDOCK_[A-Z0-9_]+$/;
 
 /** The stdin the wrapper reads; callers have checked names against ENV_NAME and values for NUL bytes. */
-export function encodeInvocation(invocation: RemoteInvocation): string {
-  const records = ['drydock-ssh 1', `W ${escapeValue(invocation.workDirBase)}`];
-  for (const [name, value] of Object.entries(invocation.env)) records.push(`E ${name} ${escapeValue(value)}`);
+export function* invocationRecords(invocation: RemoteInvocation): Generator<string> {
+  yield 'drydock-ssh 1\n';
+  yield `W ${escapeValue(invocation.workDirBase)}\n`;
+  for (const [name, value] of Object.entries(invocation.env)) yield `E ${name} ${escapeValue(value)}\n`;
   if (invocation.script) {
-    records.push(`S ${invocation.script.extension}`);
+    yield `S ${invocation.script.extension}\n`;
     const content = Buffer.from(invocation.script.content, 'utf8');
-    for (let at = 0; at < content.length; at += CHUNK) records.push(`L ${escapeValue(content.subarray(at, at + CHUNK))}`);
+    for (let at = 0; at < content.length; at += CHUNK) yield `L ${escapeValue(content.subarray(at, at + CHUNK))}\n`;
   }
-  for (const word of invocation.argv) records.push(word === null ? 'P' : `A ${escapeValue(word)}`);
-  if (invocation.keepWorkDir) records.push('K');
-  records.push('G');
-  return `${records.join('\n')}\n`;
+  for (const word of invocation.argv) yield word === null ? 'P\n' : `A ${escapeValue(word)}\n`;
+  if (invocation.keepWorkDir) yield 'K\n';
+  yield 'G\n';
+}
+
+export function encodeInvocation(invocation: RemoteInvocation): string {
+  return [...invocationRecords(invocation)].join('');
 }

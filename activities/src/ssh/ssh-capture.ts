@@ -1,9 +1,9 @@
-import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { contentTypeOf, maskEnvironment } from '@drydock/core/job-data';
 import { type AgentScriptJob, type ArtifactKind, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture, type PackageFact, type ServiceFact } from '@drydock/core/run-contract';
-import { captureBudget, type CaptureBudget, type CaptureLimits, DRYDOCK_VERSION, formatBytes, globInsideWorkDir, MAX_ARTIFACT_FILES, type Stored } from '../central-capture.ts';
+import { artifactMatchers } from '@drydock/core/artifact-glob';
+import { captureBudget, type CaptureBudget, type CaptureLimits, DRYDOCK_VERSION, formatBytes, MAX_ARTIFACT_FILES, type Stored } from '../central-capture.ts';
 import {
   inventoryNameAllowed,
   NO_SERVICE_MANAGER,
@@ -323,14 +323,10 @@ async function artifacts(o: SshCaptureOptions, workDir: string, budget: CaptureB
     const { names } = await walk(sftp, root, log);
     const chosen = new Set<string>();
     let truncated = false;
-    for (const pattern of o.capture.artifacts) {
-      if (!globInsideWorkDir(pattern)) {
-        log(`artifact glob ${pattern} refused: globs are relative to the run's work directory, without ".."`);
-        continue;
-      }
+    for (const { glob: pattern, matches } of artifactMatchers(o.capture.artifacts, log)) {
       let matched = 0;
       for (const name of names.keys()) {
-        if (!posix.matchesGlob(name, pattern)) continue;
+        if (!matches(name)) continue;
         matched++;
         if (chosen.size >= MAX_ARTIFACT_FILES && !chosen.has(name)) {
           truncated = true;

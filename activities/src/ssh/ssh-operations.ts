@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { NO_SECRETS } from '@drydock/core/job-data';
 import type { Duplex } from 'node:stream';
 import { type DatabaseQueryOperation, type FileValidationOperation, parseFileCheck, type ServiceHealthOperation, type ShellCommandOperation } from '@drydock/core/operations';
 import type { Operation, Outcome } from '@drydock/core/operations';
@@ -54,7 +55,7 @@ export async function runRemoteProgram(session: SshSession, where: string, spec:
     {
       where,
       timeoutSeconds: spec.timeoutSeconds,
-      mask: (line) => line,
+      mask: NO_SECRETS,
       signal,
       what: spec.what,
       onLine: (line) => {

@@ -2,8 +2,8 @@ import { constants } from 'node:os';
 import type { ClientChannel } from 'ssh2';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { type Interpreter, type ParamValue, renderCommand } from '@drydock/core/manifest';
-import { DIR_MARKER, encodeInvocation, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, type RemoteInvocation } from './remote-wrapper.ts';
-import { lineSplitter, secretMasker, STDERR_TAIL_LINES } from './script-output.ts';
+import { DIR_MARKER, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, invocationRecords, type RemoteInvocation } from './remote-wrapper.ts';
+import { lineSplitter, type SecretMask, secretMasker, stderrTail } from './script-output.ts';
 import { hostPort, openSession, type SshSession, type SshTarget } from './ssh-connection.ts';
 import { SshError } from './ssh-error.ts';
 import { paramEnvName } from '@drydock/core/job-data';
@@ -46,7 +46,7 @@ export interface InvocationContext {
   where: string;
   timeoutSeconds: number;
   /** Applied to every line before it leaves, so no secret value reaches a log. */
-  mask: (line: string) => string;
+  mask: SecretMask;
   onLine: (line: ScriptLine) => void;
   signal: AbortSignal;
   /** What the messages call the program: "the script" unless given. */
@@ -76,6 +76,8 @@ export const INTERPRETER_COMMAND: Record<Interpreter, { command: string; args: s
 const STOP_WAIT_MS = 10_000;
 /** After the script exits, output still flowing keeps the channel; silence this long closes it. */
 const DRAIN_IDLE_MS = 5_000;
+/** How much of the wrapper's input is written at a time. */
+const FEED_SLICE = 64 * 1024;
 /** setTimeout's largest delay; a longer timeout would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -160,12 +162,30 @@ export function runJobInSession(session: SshSession, options: RunOverSshOptions)
   });
 }
 
-/** Runs one program through the fixed remote wrapper: whatever it is, its inputs travel as data on stdin. */
-export async function runInvocation(session: SshSession, invocation: RemoteInvocation, context: InvocationContext): Promise<InvocationExit> {
-  return runInSession(session, context, encodeInvocation(invocation));
+/**
+ * Writes the wrapper's input in slices, waiting for the channel to drain and yielding between slices: a script of
+ * many megabytes must not hold the worker's event loop (and every other run's heartbeats) while it is encoded.
+ */
+async function feed(channel: ClientChannel, records: Iterable<string>): Promise<void> {
+  let slice = '';
+  for (const record of records) {
+    slice += record;
+    if (slice.length < FEED_SLICE) continue;
+    if (!channel.writable) return;
+    const more = channel.write(slice);
+    slice = '';
+    if (!more) await new Promise<void>((resolve) => channel.once('drain', resolve).once('close', resolve));
+    else await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  if (channel.writable) channel.write(slice);
 }
 
-async function runInSession(session: SshSession, context: InvocationContext, stdin: string): Promise<InvocationExit> {
+/** Runs one program through the fixed remote wrapper: whatever it is, its inputs travel as data on stdin. */
+export async function runInvocation(session: SshSession, invocation: RemoteInvocation, context: InvocationContext): Promise<InvocationExit> {
+  return runInSession(session, context, invocationRecords(invocation));
+}
+
+async function runInSession(session: SshSession, context: InvocationContext, stdin: Iterable<string>): Promise<InvocationExit> {
   const { where, mask, onLine, signal } = context;
   const what = context.what ?? 'the script';
   const system = (line: string) => onLine({ stream: 'system', line: mask(line), ts: new Date() });
@@ -175,7 +195,7 @@ async function runInSession(session: SshSession, context: InvocationContext, std
   return new Promise<InvocationExit>((resolve, reject) => {
     const ready = { stdout: false, stderr: false };
     const preamble: string[] = [];
-    const stderrTail: string[] = [];
+    const tail = stderrTail();
     let failure: string | null = null;
     let workDir: string | null = null;
     let exitCode: number | null = null;
@@ -189,25 +209,23 @@ async function runInSession(session: SshSession, context: InvocationContext, std
     let drainTimer: NodeJS.Timeout | undefined;
 
     const split = (stream: 'stdout' | 'stderr') =>
-      lineSplitter((raw) => {
+      lineSplitter(mask, (line) => {
         if (!ready[stream]) {
           // Whatever precedes the wrapper's marker is the login shell's (motd, rc files), not the script's.
-          if (raw.endsWith(READY_MARKER)) {
+          if (line.endsWith(READY_MARKER)) {
             ready[stream] = true;
-            const before = raw.slice(0, -READY_MARKER.length);
+            const before = line.slice(0, -READY_MARKER.length);
             if (before) system(`${where} login shell: ${before}`);
-          } else if (stream === 'stderr' && raw.startsWith(FAILED_MARKER)) failure = raw.slice(FAILED_MARKER.length);
-          else if (stream === 'stdout' && raw.startsWith(DIR_MARKER)) workDir = raw.slice(DIR_MARKER.length);
+          } else if (stream === 'stderr' && line.startsWith(FAILED_MARKER)) failure = line.slice(FAILED_MARKER.length);
+          else if (stream === 'stdout' && line.startsWith(DIR_MARKER)) workDir = line.slice(DIR_MARKER.length);
           else {
-            preamble.push(raw);
-            system(`${where} login shell: ${raw}`);
+            preamble.push(line);
+            system(`${where} login shell: ${line}`);
           }
           return;
         }
-        const line = mask(raw);
         if (stream === 'stderr') {
-          stderrTail.push(line);
-          if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+          tail.add(line);
         }
         onLine({ stream, line, ts: new Date() });
       });
@@ -233,7 +251,7 @@ async function runInSession(session: SshSession, context: InvocationContext, std
     });
     // Errors on the channel end in its close, which settles the run.
     channel.on('error', () => {});
-    channel.write(stdin);
+    void feed(channel, stdin);
 
     // Closing stdin is the stop request: the wrapper's lifeline sees EOF and kills the process group.
     const stop = () => {
@@ -297,7 +315,7 @@ async function runInSession(session: SshSession, context: InvocationContext, std
         timedOut,
         cancelled,
         durationMs: Date.now() - started,
-        stderrTail: stderrTail.join('\n'),
+        stderrTail: tail.text(),
         workDir,
       });
     }

@@ -1,8 +1,8 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash, createHmac, randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { access, constants, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -23,12 +23,24 @@ import { childOf, escapeXml, findAll } from './xml-document.ts';
  * it: exports the DRYDOCK_* variables, prints the READY markers, and runs a command template's argv directly
  * (no shell). A "PowerShell" script's body is run with **bash**, so tests write their scripts in bash; the
  * script arguments are passed as the wrapper passes them. The wrapper's PowerShell text itself is not executed.
+ *
+ * It also answers WS-Management Identify ([DMTF-DSP0226] 11, [MS-WSMV] 3.1.4.1.23): unauthenticated when the
+ * request carries `WSMANIDENTIFY: unauthenticated` (with the OS version hidden, as Windows hides it), and after
+ * authentication. With `protocol: 'http'` it is a 5985-style listener: Identify only, everything else refused
+ * with a Negotiate challenge, as a Windows HTTP listener that allows no unencrypted Basic does.
  */
 
 export interface FakeWinrmOptions {
   dir: string;
   port?: number;
-  certificate: Certificate;
+  /** The address to listen on; default 127.0.0.1. */
+  host?: string;
+  /** https (default): the shell protocol and Identify; http: Identify only, like a 5985 listener. */
+  protocol?: 'https' | 'http';
+  /** What Identify answers once authenticated, as `OS: <version> SP: 0.0 Stack: 3.0`; default 10.0.20348 (Windows Server 2022). */
+  osVersion?: string;
+  /** Required for https. */
+  certificate?: Certificate;
   auth: 'basic' | 'ntlm';
   /** For NTLM, "DOMAIN\\user"; for Basic, the local user name. */
   username: string;
@@ -72,6 +84,8 @@ export interface FakeCommand {
 
 export interface FakeWinrm {
   port: number;
+  /** Identify requests answered, anonymous or not. */
+  identifies: { authenticated: boolean }[];
   /** Every HTTP request that reached the server, authenticated or not. */
   httpRequests: number;
   /** Every authenticated SOAP request, in order. */
@@ -115,6 +129,18 @@ function fault(subcode: string, code: string, message: string, relatesTo: string
       `<s:Reason><s:Text xml:lang="en-US">${escapeXml(message)}</s:Text></s:Reason>` +
       `<s:Detail><f:WSManFault xmlns:f="${NS.fault}" Code="${code}" Machine="fake-winrm"><f:Message>${escapeXml(message)}</f:Message></f:WSManFault></s:Detail></s:Fault>`,
   );
+}
+
+const IDENTITY_NS = 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd';
+
+/** A SOAP envelope whose body is wsmid:Identify. */
+function isIdentify(xml: string): boolean {
+  try {
+    const envelope = readEnvelope(xml);
+    return findAll(envelope.body, IDENTITY_NS, 'Identify').length > 0;
+  } catch {
+    return false;
+  }
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -200,10 +226,13 @@ export async function startFakeWinrm(options: FakeWinrmOptions): Promise<FakeWin
   const receiveWaitMs = options.receiveWaitMs ?? 500;
   const slash = options.username.indexOf('\\');
   const account = slash === -1 ? { domain: '', user: options.username } : { domain: options.username.slice(0, slash), user: options.username.slice(slash + 1) };
-  const bindings = expectedChannelBindings(options.certificate.cert);
+  const protocol = options.protocol ?? 'https';
+  if (protocol === 'https' && options.certificate === undefined) throw new Error('the fake WinRM server needs a certificate for https');
+  const bindings = options.certificate ? expectedChannelBindings(options.certificate.cert) : Buffer.alloc(0);
 
   const fake: FakeWinrm = {
     port: 0,
+    identifies: [],
     httpRequests: 0,
     requests: [],
     commands: [],
@@ -458,16 +487,24 @@ export async function startFakeWinrm(options: FakeWinrmOptions): Promise<FakeWin
     return true;
   };
 
-  const server = https.createServer({ cert: options.certificate.cert, key: options.certificate.key }, (req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     fake.httpRequests += 1;
+    res.setHeader('Server', 'Microsoft-HTTPAPI/2.0');
     void (async () => {
       const body = await readBody(req);
+      const xml = body.toString('utf8');
+      const identify = req.method === 'POST' && req.url === '/wsman' && isIdentify(xml);
+      if (identify && req.headers.wsmanidentify === 'unauthenticated') return answerIdentify(res, false);
+      if (protocol === 'http') {
+        res.writeHead(401, { 'WWW-Authenticate': 'Negotiate', 'Content-Length': '0' }).end();
+        return;
+      }
       if (!authenticate(req, res, body)) return;
       if (req.method !== 'POST' || req.url !== '/wsman') {
         res.writeHead(404).end();
         return;
       }
-      const xml = body.toString('utf8');
+      if (identify) return answerIdentify(res, true);
       let envelope: SoapEnvelope;
       try {
         envelope = readEnvelope(xml);
@@ -492,8 +529,19 @@ export async function startFakeWinrm(options: FakeWinrmOptions): Promise<FakeWin
     })().catch((err: unknown) => {
       res.writeHead(500).end(String(err));
     });
-  });
-  server.on('secureConnection', (socket: Socket) => {
+  };
+  const answerIdentify = (res: ServerResponse, authenticated: boolean) => {
+    fake.identifies.push({ authenticated });
+    const version = authenticated ? (options.osVersion ?? '10.0.20348') : '0.0.0';
+    res.writeHead(200, { 'Content-Type': 'application/soap+xml;charset=UTF-8' });
+    res.end(
+      `<s:Envelope xml:lang="en-US" xmlns:s="${NS.soap}"><s:Header/><s:Body><wsmid:IdentifyResponse xmlns:wsmid="${IDENTITY_NS}">` +
+        `<wsmid:ProtocolVersion>http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd</wsmid:ProtocolVersion><wsmid:ProductVendor>Microsoft Corporation</wsmid:ProductVendor>` +
+        `<wsmid:ProductVersion>OS: ${escapeXml(version)} SP: 0.0 Stack: 3.0</wsmid:ProductVersion></wsmid:IdentifyResponse></s:Body></s:Envelope>`,
+    );
+  };
+  const server = protocol === 'https' ? https.createServer({ cert: options.certificate!.cert, key: options.certificate!.key }, handler) : http.createServer(handler);
+  server.on(protocol === 'https' ? 'secureConnection' : 'connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -501,7 +549,7 @@ export async function startFakeWinrm(options: FakeWinrmOptions): Promise<FakeWin
   server.on('tlsClientError', () => {});
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   fake.port = (server.address() as AddressInfo).port;
   fake.stop = async () => {

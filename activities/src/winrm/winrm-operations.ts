@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { NO_SECRETS } from '@drydock/core/job-data';
 import { type FileValidationOperation, parseFileCheck, type ServiceHealthOperation, type ShellCommandOperation } from '@drydock/core/operations';
 import type { Operation, Outcome } from '@drydock/core/operations';
 import { CONTAINS_READ_LIMIT, type FileLookup, MISSING, permissionDetail, validateFile } from '../operations/file-validation.ts';
@@ -48,7 +49,7 @@ export async function runWinrmProgram(run: RunWinrmInvocation, spec: WinrmProgra
   let factsOver = false;
   const ran = await run(programInvocation(spec, tag), {
     timeoutSeconds: spec.timeoutSeconds,
-    mask: (line) => line,
+    mask: NO_SECRETS,
     signal,
     what: spec.what,
     onLine: (line) => {

@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { type ParamValue, renderCommand } from '@drydock/core/manifest';
 import type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
-import { lineSplitter, secretMasker, STDERR_TAIL_LINES } from '../ssh/script-output.ts';
+import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '../ssh/script-output.ts';
 import { encodeJobDocument, ENV_NAME, FAILED_MARKER, READY_MARKER, type WinrmInvocation, WRAPPER_ARGUMENTS, WRAPPER_COMMAND } from './powershell-wrapper.ts';
 import { hostPort, WinrmError } from './winrm-error.ts';
 import { WsmanClient, WsmanFaultError } from './wsman-client.ts';
@@ -150,7 +150,7 @@ function refusePlainHttp(target: WinrmTarget): void {
 /** How one program runs over WinRM: for how long, with what masked, where its lines go, and what messages call it. */
 export interface WinrmInvocationContext {
   timeoutSeconds: number;
-  mask: (line: string) => string;
+  mask: SecretMask;
   onLine: (line: ScriptLine) => void;
   signal: AbortSignal;
   /** "the script" unless given. */
@@ -223,7 +223,7 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
   const started = Date.now();
   const ready = { stdout: false, stderr: false };
   const preamble: string[] = [];
-  const stderrTail: string[] = [];
+  const tail = stderrTail();
   let failure: string | null = null;
   let timedOut = false;
   let cancelled = false;
@@ -233,24 +233,22 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
   const giveUp = new AbortController();
 
   const split = (stream: 'stdout' | 'stderr') =>
-    lineSplitter((raw) => {
+    lineSplitter(mask, (line) => {
       if (!ready[stream]) {
         // Whatever precedes the wrapper's marker is PowerShell's own, not the script's.
-        if (raw.endsWith(READY_MARKER)) {
+        if (line.endsWith(READY_MARKER)) {
           ready[stream] = true;
-          const before = raw.slice(0, -READY_MARKER.length).replace(/^\uFEFF/, '');
+          const before = line.slice(0, -READY_MARKER.length).replace(/^\uFEFF/, '');
           if (before) system(`${where} powershell: ${before}`);
-        } else if (stream === 'stderr' && raw.startsWith(FAILED_MARKER)) failure = raw.slice(FAILED_MARKER.length);
-        else if (!isProgressRecord(raw)) {
-          preamble.push(raw);
-          system(`${where} powershell: ${raw}`);
+        } else if (stream === 'stderr' && line.startsWith(FAILED_MARKER)) failure = line.slice(FAILED_MARKER.length);
+        else if (!isProgressRecord(line)) {
+          preamble.push(line);
+          system(`${where} powershell: ${line}`);
         }
         return;
       }
-      const line = mask(raw);
       if (stream === 'stderr') {
-        stderrTail.push(line);
-        if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+        tail.add(line);
       }
       onLine({ stream, line, ts: new Date() });
     });
@@ -351,6 +349,6 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
     timedOut,
     cancelled,
     durationMs: Date.now() - started,
-    stderrTail: stderrTail.join('\n'),
+    stderrTail: tail.text(),
   };
 }

@@ -1,90 +1,101 @@
-import { Hono } from 'hono';
-import type { z } from 'zod';
-import { ConflictError, type Manifest, ManifestSchema, NotFoundError, ValidationError } from '@drydock/core';
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { ActionListSchema, ActionManifestSchema, ActionValidationSchema, ActionViewSchema } from '@drydock/core';
+import { actionView, createAction, deleteAction, invalidAction, listActions, replaceAction, validateAction } from '../action-service.ts';
 import { noteAudit } from '../audit.ts';
-import { toScriptView } from '../catalog-views.ts';
-import type { ApiDeps, ApiEnv } from '../context.ts';
+import type { ApiDeps } from '../context.ts';
+import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
 
-/** An action template is a manifest with a command template or a host operation instead of a script file. */
-const ActionManifestSchema = ManifestSchema.refine((m) => m.script === undefined, {
-  error: 'an action runs a command_template or an operation; scripts come from repositories',
-  path: ['script'],
+const ActionParams = z.object({ id: z.string().meta({ description: 'The action id' }) });
+const invalidTemplate = [400, 'The manifest fails its schema, or has a `script`: `the action template is invalid`, one entry per field'] as const;
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['actions'],
+  summary: 'Action templates',
+  responses: { 200: json(ActionListSchema, 'Every action template, by id') },
 });
 
-function problemsOf(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '_', message: i.message }));
-}
+const create = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['actions'],
+  summary: 'Create an action template (a manifest with a command template or a host operation)',
+  request: { body: jsonBody(ActionManifestSchema) },
+  responses: { 201: json(ActionViewSchema, 'Created, revision 1'), ...errors(invalidTemplate, [409, 'An action with this id exists']) },
+});
 
-function parseAction(body: unknown): Manifest {
-  const parsed = ActionManifestSchema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const fields: Record<string, string[]> = {};
-  for (const p of problemsOf(parsed.error)) (fields[p.path] ??= []).push(p.message);
-  throw new ValidationError('the action template is invalid', fields);
-}
+const read = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags: ['actions'],
+  summary: 'One action template',
+  request: { params: ActionParams },
+  responses: { 200: json(ActionViewSchema, 'The action'), ...errors(404) },
+});
+
+const replace = createRoute({
+  method: 'put',
+  path: '/{id}',
+  tags: ['actions'],
+  summary: 'Replace an action template; its revision goes up by one',
+  description: 'The whole manifest is replaced; its id cannot change (400 `the id of an action cannot change`).',
+  request: { params: ActionParams, body: jsonBody(ActionManifestSchema) },
+  responses: { 200: json(ActionViewSchema, 'The action at its new revision'), ...errors(invalidTemplate, 404) },
+});
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  tags: ['actions'],
+  summary: 'Delete an action template',
+  request: { params: ActionParams },
+  responses: { 204: { description: 'Deleted' }, ...errors(404) },
+});
+
+const validate = createRoute({
+  method: 'get',
+  path: '/{id}/validate',
+  tags: ['actions'],
+  summary: 'What is wrong with a stored action template',
+  request: { params: ActionParams },
+  responses: { 200: json(ActionValidationSchema, 'Whether it is valid, and its problems'), ...errors(404) },
+});
+
+/** A template that fails its schema says so in its own words, not as a generic invalid body. */
+const templateHook = (result: { success: boolean; error?: z.ZodError }): undefined => {
+  if (!result.success && result.error) throw invalidAction(result.error);
+  return undefined;
+};
 
 export function actionRoutes(deps: ApiDeps) {
-  const view = async (teamId: string, id: string) => {
-    const row = await deps.db.selectFrom('action_templates').selectAll().where('team_id', '=', teamId).where('id', '=', id).executeTakeFirst();
-    if (!row) throw new NotFoundError('action', id);
-    const item = await deps.catalog.getAction(teamId, id);
-    const usage = await deps.catalog.usage(teamId);
-    return { ...toScriptView(item, usage.get(`action:${id}`) ?? 0), revision: row.revision, createdBy: row.created_by, manifest: row.manifest };
-  };
-  return new Hono<ApiEnv>()
-    .get('/', async (c) => {
-      const teamId = c.get('user')!.team_id;
-      const rows = await deps.db.selectFrom('action_templates').select('id').where('team_id', '=', teamId).orderBy('id').execute();
-      return c.json({ actions: await Promise.all(rows.map((r) => view(teamId, r.id))) });
-    })
-    .get('/:id', async (c) => c.json(await view(c.get('user')!.team_id, c.req.param('id'))))
-    .get('/:id/validate', async (c) => {
-      const teamId = c.get('user')!.team_id;
-      const row = await deps.db.selectFrom('action_templates').select('manifest').where('team_id', '=', teamId).where('id', '=', c.req.param('id')).executeTakeFirst();
-      if (!row) throw new NotFoundError('action', c.req.param('id'));
-      const parsed = ActionManifestSchema.safeParse(row.manifest);
-      const problems = parsed.success ? [] : problemsOf(parsed.error);
-      if (parsed.success && parsed.data.host_tags.length > 0) {
-        const hosts = await deps.db.selectFrom('hosts').select('tags').where('team_id', '=', teamId).execute();
-        if (!hosts.some((h) => parsed.data.host_tags.every((t) => h.tags.includes(t)))) {
-          problems.push({ path: 'host_tags', message: `no registered host carries all of: ${parsed.data.host_tags.join(', ')}` });
-        }
-      }
-      return c.json({ valid: problems.length === 0, problems });
-    })
-    .post('/', async (c) => {
-      const teamId = c.get('user')!.team_id;
-      const manifest = parseAction(await c.req.json().catch(() => undefined));
-      noteAudit(c, { action: 'action.create', resource: `action:${manifest.id}` });
-      const existing = await deps.db.selectFrom('action_templates').select('id').where('team_id', '=', teamId).where('id', '=', manifest.id).executeTakeFirst();
-      if (existing) throw new ConflictError(`an action with id ${manifest.id} already exists`);
-      await deps.db
-        .insertInto('action_templates')
-        .values({ team_id: teamId, id: manifest.id, manifest: manifest as unknown as Record<string, unknown>, created_by: c.get('user')!.email })
-        .execute();
-      return c.json(await view(teamId, manifest.id), 201);
-    })
-    .put('/:id', async (c) => {
-      const teamId = c.get('user')!.team_id;
-      const id = c.req.param('id');
-      const manifest = parseAction(await c.req.json().catch(() => undefined));
-      if (manifest.id !== id) throw new ValidationError('the id of an action cannot change', { id: [`keep ${id}, or create a new action`] });
-      noteAudit(c, { action: 'action.update', resource: `action:${id}` });
-      const updated = await deps.db
-        .updateTable('action_templates')
-        .set((eb) => ({ manifest: manifest as unknown as Record<string, unknown>, revision: eb('revision', '+', 1), updated_at: new Date() }))
-        .where('team_id', '=', teamId)
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) throw new NotFoundError('action', id);
-      return c.json(await view(teamId, id));
-    })
-    .delete('/:id', async (c) => {
-      const teamId = c.get('user')!.team_id;
-      const id = c.req.param('id');
+  return resourceRouter()
+    .openapi(list, async (c) => c.json({ actions: await listActions(deps, c.get('user')!.team_id) }, 200))
+    .openapi(
+      create,
+      async (c) => {
+        const manifest = c.req.valid('json');
+        noteAudit(c, { action: 'action.create', resource: `action:${manifest.id}` });
+        return c.json(await createAction(deps, c.get('user')!, manifest), 201);
+      },
+      templateHook,
+    )
+    .openapi(read, async (c) => c.json(await actionView(deps, c.get('user')!.team_id, c.req.valid('param').id), 200))
+    .openapi(
+      replace,
+      async (c) => {
+        const { id } = c.req.valid('param');
+        noteAudit(c, { action: 'action.update', resource: `action:${id}` });
+        return c.json(await replaceAction(deps, c.get('user')!.team_id, id, c.req.valid('json')), 200);
+      },
+      templateHook,
+    )
+    .openapi(remove, async (c) => {
+      const { id } = c.req.valid('param');
       noteAudit(c, { action: 'action.delete', resource: `action:${id}` });
-      const deleted = await deps.db.deleteFrom('action_templates').where('team_id', '=', teamId).where('id', '=', id).executeTakeFirst();
-      if (deleted.numDeletedRows === 0n) throw new NotFoundError('action', id);
+      await deleteAction(deps, c.get('user')!.team_id, id);
       return c.body(null, 204);
-    });
+    })
+    .openapi(validate, async (c) => c.json(await validateAction(deps, c.get('user')!.team_id, c.req.valid('param').id), 200));
 }

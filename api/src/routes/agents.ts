@@ -1,229 +1,173 @@
-import type { Context } from 'hono';
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { sql } from 'kysely';
 import {
-  AGENT_HOST_PATTERN,
-  type AgentHeartbeat,
+  AgentInstallViewSchema,
+  AgentPrincipalSchema,
   AgentRegisterBodySchema,
-  ConflictError,
-  type Db,
-  FINAL_STATUSES,
-  ForbiddenError,
-  isId,
+  AgentRevocationSchema,
+  AgentRotationSchema,
+  AgentTokenSchema,
+  HeartbeatBodySchema,
   LogBatchBodySchema,
-  newId,
-  NotFoundError,
-  UnauthorizedError,
 } from '@drydock/core';
-import { hashToken, newAgentToken, secretsEqual } from '../auth.ts';
+import { agentInstallView, recordHeartbeat, registerAgent, revokeAgent, rotateAgentToken, rotateOwnToken, scriptOfRun, storeLogBatch } from '../agent-service.ts';
 import { noteAudit } from '../audit.ts';
-import type { ApiDeps, ApiEnv } from '../context.ts';
-import { LOG_CHANNEL } from '../log-bus.ts';
-import { validate } from '../validation.ts';
+import type { ApiDeps } from '../context.ts';
+import { CALLER, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 
-const MAX_INT = 2_147_483_647;
-const megabytes = z.number().int().min(0).max(MAX_INT);
+const HostParams = z.object({ hostId: z.string().meta({ description: 'An agent host' }) });
+const RunParams = z.object({ runId: z.string().meta({ description: "A run on the agent's own host" }) });
+const notAdmin = [403, 'Not an admin'] as const;
+const badToken = [401, 'No agent token, or one that is unknown or revoked: the message says why, and what to do'] as const;
+const notAgentHost = [409, 'The host is reached over SSH, WinRM or Docker and has no agent token'] as const;
 
-export const HeartbeatBodySchema = z.strictObject({
-  tags: z.array(z.string().min(1).max(64)).max(50).optional(),
-  load: z.strictObject({ one: z.number().min(0), five: z.number().min(0), fifteen: z.number().min(0) }).optional(),
-  memory: z.strictObject({ totalMb: megabytes, usedMb: megabytes }).optional(),
-  disk: z.strictObject({ totalMb: megabytes, usedMb: megabytes }).optional(),
-  uptimeSeconds: z.number().int().min(0).max(MAX_INT).optional(),
-  os: z.strictObject({ type: z.string().min(1).max(64), release: z.string().min(1).max(128), platform: z.string().min(1).max(32) }).optional(),
-  agentVersion: z.string().min(1).max(64).optional(),
-  runningJobs: z.number().int().min(0).max(MAX_INT).optional(),
-}) satisfies z.ZodType<AgentHeartbeat>;
+const install = createRoute({
+  method: 'get',
+  path: '/install',
+  tags: ['agents'],
+  summary: 'Settings to install an agent on another host, secrets included (admins only)',
+  description: '`DRYDOCK_API_URL` is `DRYDOCK_PUBLIC_URL`; the codec settings are left out when the API has no codec key.',
+  responses: { 200: json(AgentInstallViewSchema, 'The settings and an environment file'), ...errors(notAdmin, [409, 'The API has no registration secret']) },
+});
 
-/** `Linux 6.1.0`; the platform only where it says more than the type (`Windows_NT 10.0.19045 (win32)`). */
-export function osLabel(os: NonNullable<AgentHeartbeat['os']>): string {
-  return os.platform === os.type.toLowerCase() ? `${os.type} ${os.release}` : `${os.type} ${os.release} (${os.platform})`;
-}
+const register = createRoute({
+  method: 'post',
+  path: '/register',
+  tags: ['agents'],
+  summary: 'Register an agent with the registration secret and get its token',
+  description: "Creates the host, or replaces its `tags`, `os` and `agentVersion`; every earlier token of the host is revoked (reason `replaced`).",
+  security: CALLER.anyone,
+  request: { body: jsonBody(AgentRegisterBodySchema) },
+  responses: {
+    201: json(AgentTokenSchema, 'Registered: the host id and the agent token, shown this once'),
+    ...errors(
+      400,
+      [401, 'The registration secret does not match, or the API has none'],
+      [403, "An admin revoked the host's agent: it may not register until an admin rotates its token"],
+      [409, 'An SSH, WinRM or Docker host has this id'],
+    ),
+  },
+});
 
-function requireAdmin(c: Context<ApiEnv>, what: string) {
-  const user = c.get('user');
-  if (user?.role !== 'admin') throw new ForbiddenError(`only admins ${what}`);
-  return user;
-}
+const rotate = createRoute({
+  method: 'post',
+  path: '/hosts/{hostId}/rotate',
+  tags: ['agents'],
+  summary: "Issue a host's agent a new token (shown once) and revoke its others (admins only)",
+  description: 'The running agent is refused at its next call and stops; the new token goes into its config file (`token:`) or `DRYDOCK_AGENT_TOKEN`. Rotating lifts a revocation.',
+  request: { params: HostParams },
+  responses: { 201: json(AgentRotationSchema, 'The new token'), ...errors(notAdmin, 404, notAgentHost) },
+});
 
-async function agentHost(db: Db, teamId: string, hostId: string) {
-  const host = AGENT_HOST_PATTERN.test(hostId)
-    ? await db.selectFrom('hosts').select(['id', 'transport']).where('team_id', '=', teamId).where('id', '=', hostId).executeTakeFirst()
-    : undefined;
-  if (!host) throw new NotFoundError('host', hostId);
-  if (host.transport !== 'agent') throw new ConflictError(`host ${hostId} is reached over ${host.transport} and has no agent token`);
-  return host;
-}
+const revoke = createRoute({
+  method: 'post',
+  path: '/hosts/{hostId}/revoke',
+  tags: ['agents'],
+  summary: "Revoke a host's agent tokens; the agent stops and may not register again until rotated (admins only)",
+  request: { params: HostParams },
+  responses: { 200: json(AgentRevocationSchema, 'Revoked'), ...errors(notAdmin, 404, notAgentHost) },
+});
 
-/**
- * `/api/v1/agents`: registration (the one agent call made with the registration secret instead of a token),
- * and what admins do to an agent's token.
- */
+const me = createRoute({
+  method: 'get',
+  path: '/me',
+  tags: ['agents'],
+  summary: 'The calling agent',
+  security: CALLER.agent,
+  responses: { 200: json(AgentPrincipalSchema, 'The agent, its host and team'), ...errors(badToken) },
+});
+
+const heartbeat = createRoute({
+  method: 'post',
+  path: '/heartbeat',
+  tags: ['agents'],
+  summary: 'Agent liveness and host metrics',
+  description: 'Sets `last_seen_at` on the host and the agent. An unknown field answers 400 (an agent then falls back to heartbeats without metrics).',
+  security: CALLER.agent,
+  request: { body: jsonBody(HeartbeatBodySchema) },
+  responses: { 204: { description: 'Recorded' }, ...errors(400, badToken) },
+});
+
+const token = createRoute({
+  method: 'post',
+  path: '/token',
+  tags: ['agents'],
+  summary: "Swap the calling agent's token for a new one; the old one stops working at once",
+  security: CALLER.agent,
+  responses: { 201: json(AgentTokenSchema, 'The new token'), ...errors(badToken) },
+});
+
+const script = createRoute({
+  method: 'get',
+  path: '/runs/{runId}/script',
+  tags: ['agents'],
+  summary: "The script of a run on the agent's host, at the exact version the run executes, as text",
+  description: 'Jobs carry only the script\'s identity (version, path, SHA-256); the agent fetches its text here while the run may still run.',
+  security: CALLER.agent,
+  request: { params: RunParams },
+  responses: {
+    200: { description: 'The script', content: { 'text/plain': { schema: z.string() } } },
+    ...errors(badToken, [404, "Not a script run of the agent's host that may still run"]),
+  },
+});
+
+const logs = createRoute({
+  method: 'post',
+  path: '/runs/{runId}/logs',
+  tags: ['agents'],
+  summary: "A batch of log lines of a run on the agent's host; sending a batch again is safe",
+  description: 'Each batch wakes the run\'s live logs. Runs on SSH, WinRM and Docker hosts send none: the central worker writes their lines itself.',
+  security: CALLER.agent,
+  request: { params: RunParams, body: jsonBody(LogBatchBodySchema) },
+  responses: { 204: { description: 'Stored' }, ...errors(400, badToken, [404, "No such run on the agent's host"], [409, 'The run has ended: its log takes no more lines']) },
+});
+
+/** `/api/v1/agents`: registration (the one agent call made with the secret instead of a token), and admins' calls on agents. */
 export function agentRegistrationRoutes(deps: ApiDeps) {
-  return new Hono<ApiEnv>()
-    .get('/install', (c) => {
-      // What an admin needs to install an agent on another host: the settings its environment file takes.
-      if (c.get('user')?.role !== 'admin') throw new ForbiddenError('only admins see agent installation secrets');
-      const secret = deps.config.DRYDOCK_AGENT_REGISTRATION_SECRET;
-      if (!secret) throw new ConflictError('this Drydock has no DRYDOCK_AGENT_REGISTRATION_SECRET, so agents cannot register; set one and restart the API');
-      const settings: Record<string, string> = {
-        DRYDOCK_API_URL: deps.config.publicUrl,
-        TEMPORAL_ADDRESS: deps.config.temporalAddress,
-        TEMPORAL_NAMESPACE: deps.config.TEMPORAL_NAMESPACE,
-        DRYDOCK_AGENT_REGISTRATION_SECRET: secret,
-        DRYDOCK_AGENT_HOST: '<host-name>',
-        DRYDOCK_AGENT_TAGS: '',
-        DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: String(deps.config.DRYDOCK_AGENT_MAX_CONCURRENT_JOBS),
-        ...(deps.config.DRYDOCK_CODEC_KEY ? { DRYDOCK_CODEC_KEY: deps.config.DRYDOCK_CODEC_KEY, DRYDOCK_CODEC_KEY_ID: deps.config.DRYDOCK_CODEC_KEY_ID } : {}),
-      };
-      return c.json({ settings, envFile: Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', command: 'node agent/src/main.ts' });
-    })
-    .post('/register', validate('json', AgentRegisterBodySchema), async (c) => {
+  return resourceRouter()
+    .openapi(install, (c) => c.json(agentInstallView(deps, c.get('user')), 200))
+    .openapi(register, async (c) => {
       const body = c.req.valid('json');
       noteAudit(c, { action: 'agent.register', resource: `host:${body.hostName}` });
-      const expected = deps.config.DRYDOCK_AGENT_REGISTRATION_SECRET;
-      if (!expected || !secretsEqual(body.registrationSecret, expected)) {
-        throw new UnauthorizedError('registration secret does not match; copy it again from the Drydock UI');
-      }
-      const teamId = deps.config.DRYDOCK_TEAM;
-      const existing = await deps.db.selectFrom('hosts').select('transport').where('id', '=', body.hostName).executeTakeFirst();
-      if (existing && existing.transport !== 'agent') {
-        throw new ConflictError(`host ${body.hostName} is reached over ${existing.transport}; register the agent under another name or delete that host first`);
-      }
-      const latest = await deps.db
-        .selectFrom('agents')
-        .select('revoked_reason')
-        .where('host_id', '=', body.hostName)
-        .orderBy('created_at', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      // Otherwise a revoked agent that still holds the registration secret would let itself back in.
-      if (latest?.revoked_reason === 'revoked') {
-        throw new ForbiddenError(
-          `an admin revoked the agent of host ${body.hostName}; it may not register again until an admin issues it a new token (POST /api/v1/agents/hosts/${body.hostName}/rotate) for its config file`,
-        );
-      }
-      const token = newAgentToken();
-      const agentId = newId();
-      await deps.db.transaction().execute(async (tx) => {
-        await tx
-          .insertInto('hosts')
-          .values({ id: body.hostName, team_id: teamId, name: body.hostName, transport: 'agent', tags: body.tags ?? [], os: body.os ?? null, agent_version: body.agentVersion ?? null })
-          .onConflict((oc) => oc.column('id').doUpdateSet({ tags: body.tags ?? [], os: body.os ?? null, agent_version: body.agentVersion ?? null }))
-          .execute();
-        // One agent per host: a new registration retires the tokens of any earlier install.
-        await tx
-          .updateTable('agents')
-          .set({ revoked_at: new Date(), revoked_reason: 'replaced' })
-          .where('host_id', '=', body.hostName)
-          .where('revoked_at', 'is', null)
-          .execute();
-        await tx.insertInto('agents').values({ id: agentId, team_id: teamId, host_id: body.hostName, token_hash: hashToken(token) }).execute();
-      });
-      noteAudit(c, { action: 'agent.register', resource: `host:${body.hostName}`, detail: { agentId } });
-      return c.json({ hostId: body.hostName, agentId, token }, 201);
+      const registered = await registerAgent(deps, body);
+      noteAudit(c, { action: 'agent.register', resource: `host:${body.hostName}`, detail: { agentId: registered.agentId } });
+      return c.json(registered, 201);
     })
-    .post('/hosts/:hostId/rotate', async (c) => {
-      const hostId = c.req.param('hostId');
+    .openapi(rotate, async (c) => {
+      const { hostId } = c.req.valid('param');
       noteAudit(c, { action: 'agent.rotate', resource: `host:${hostId}` });
-      const user = requireAdmin(c, 'rotate agent tokens');
-      await agentHost(deps.db, user.team_id, hostId);
-      const token = newAgentToken();
-      const agentId = newId();
-      const revoked = await deps.db.transaction().execute(async (tx) => {
-        const result = await tx
-          .updateTable('agents')
-          .set({ revoked_at: new Date(), revoked_reason: 'rotated' })
-          .where('host_id', '=', hostId)
-          .where('revoked_at', 'is', null)
-          .executeTakeFirst();
-        await tx.insertInto('agents').values({ id: agentId, team_id: user.team_id, host_id: hostId, token_hash: hashToken(token) }).execute();
-        return Number(result.numUpdatedRows);
-      });
-      noteAudit(c, { action: 'agent.rotate', resource: `host:${hostId}`, detail: { agentId, revokedTokens: revoked } });
+      const rotated = await rotateAgentToken(deps, c.get('user'), hostId);
+      noteAudit(c, { action: 'agent.rotate', resource: `host:${hostId}`, detail: { agentId: rotated.agentId, revokedTokens: rotated.revokedTokens } });
       // The only time the token is shown: it goes into the agent's config file (`token:`) or DRYDOCK_AGENT_TOKEN.
-      return c.json({ hostId, agentId, token, revokedTokens: revoked }, 201);
+      return c.json(rotated, 201);
     })
-    .post('/hosts/:hostId/revoke', async (c) => {
-      const hostId = c.req.param('hostId');
+    .openapi(revoke, async (c) => {
+      const { hostId } = c.req.valid('param');
       noteAudit(c, { action: 'agent.revoke', resource: `host:${hostId}` });
-      const user = requireAdmin(c, 'revoke agents');
-      await agentHost(deps.db, user.team_id, hostId);
-      const result = await deps.db
-        .updateTable('agents')
-        .set({ revoked_at: new Date(), revoked_reason: 'revoked' })
-        .where('team_id', '=', user.team_id)
-        .where('host_id', '=', hostId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      const revoked = Number(result.numUpdatedRows);
-      noteAudit(c, { action: 'agent.revoke', resource: `host:${hostId}`, detail: { revokedTokens: revoked } });
-      return c.json({ hostId, revokedTokens: revoked });
+      const revoked = await revokeAgent(deps, c.get('user'), hostId);
+      noteAudit(c, { action: 'agent.revoke', resource: `host:${hostId}`, detail: { revokedTokens: revoked.revokedTokens } });
+      return c.json(revoked, 200);
     });
 }
 
 /** `/api/v1/agent`: what a registered agent calls with its token. */
 export function agentRoutes(deps: ApiDeps) {
-  return new Hono<ApiEnv>()
-    .get('/me', (c) => c.json(c.get('agent')!))
-    .post('/heartbeat', validate('json', HeartbeatBodySchema), async (c) => {
-      const agent = c.get('agent')!;
-      const beat = c.req.valid('json');
-      const now = new Date();
-      await deps.db
-        .updateTable('hosts')
-        .set({
-          last_seen_at: now,
-          ...(beat.tags ? { tags: beat.tags } : {}),
-          ...(beat.load ? { load1: beat.load.one, load5: beat.load.five, load15: beat.load.fifteen } : {}),
-          ...(beat.memory ? { mem_total_mb: beat.memory.totalMb, mem_used_mb: beat.memory.usedMb } : {}),
-          ...(beat.disk ? { disk_total_mb: beat.disk.totalMb, disk_used_mb: beat.disk.usedMb } : {}),
-          ...(beat.uptimeSeconds !== undefined ? { uptime_seconds: beat.uptimeSeconds } : {}),
-          ...(beat.os ? { os: osLabel(beat.os) } : {}),
-          ...(beat.agentVersion ? { agent_version: beat.agentVersion } : {}),
-          ...(beat.runningJobs !== undefined ? { running_jobs: beat.runningJobs } : {}),
-        })
-        .where('id', '=', agent.hostId)
-        .execute();
-      await deps.db.updateTable('agents').set({ last_seen_at: now }).where('id', '=', agent.agentId).execute();
+  return resourceRouter()
+    .openapi(me, (c) => c.json(c.get('agent')!, 200))
+    .openapi(heartbeat, async (c) => {
+      await recordHeartbeat(deps, c.get('agent')!, c.req.valid('json'));
       return c.body(null, 204);
     })
-    .post('/token', async (c) => {
-      // The agent's own rotation: the calling token stops working the moment the new one exists.
+    .openapi(token, async (c) => {
       const agent = c.get('agent')!;
       noteAudit(c, { action: 'agent.token.rotate', resource: `host:${agent.hostId}` });
-      const token = newAgentToken();
-      const agentId = newId();
-      await deps.db.transaction().execute(async (tx) => {
-        const result = await tx
-          .updateTable('agents')
-          .set({ revoked_at: new Date(), revoked_reason: 'rotated' })
-          .where('id', '=', agent.agentId)
-          .where('revoked_at', 'is', null)
-          .executeTakeFirst();
-        if (Number(result.numUpdatedRows) !== 1) throw new UnauthorizedError('this agent token was revoked while it asked for a new one');
-        await tx.insertInto('agents').values({ id: agentId, team_id: agent.teamId, host_id: agent.hostId, token_hash: hashToken(token) }).execute();
-      });
-      noteAudit(c, { action: 'agent.token.rotate', resource: `host:${agent.hostId}`, detail: { previousAgentId: agent.agentId, agentId } });
-      return c.json({ hostId: agent.hostId, agentId, token }, 201);
+      const rotated = await rotateOwnToken(deps, agent);
+      noteAudit(c, { action: 'agent.token.rotate', resource: `host:${agent.hostId}`, detail: { previousAgentId: agent.agentId, agentId: rotated.agentId } });
+      return c.json(rotated, 201);
     })
-    .post('/runs/:runId/logs', validate('json', LogBatchBodySchema), async (c) => {
-      const agent = c.get('agent')!;
-      const runId = c.req.param('runId');
-      if (!isId(runId)) throw new NotFoundError('run', runId);
-      const run = await deps.db.selectFrom('runs').select(['id', 'host_id', 'status']).where('id', '=', runId).executeTakeFirst();
-      // An agent writes the logs of its own host's runs only.
-      if (!run || run.host_id !== agent.hostId) throw new NotFoundError('run', runId);
-      // A final run's log is whole (the SSE stream promises it): lines a dead agent's successor sends late are refused.
-      if (FINAL_STATUSES.includes(run.status)) throw new ConflictError(`run ${runId} has ended (${run.status}); its log takes no more lines`);
-      const body = c.req.valid('json');
-      await deps.db
-        .insertInto('run_logs')
-        .values(body.lines.map((l) => ({ run_id: runId, attempt: body.attempt, seq: l.seq, stream: l.stream, ts: l.ts, line: l.line })))
-        .onConflict((oc) => oc.columns(['run_id', 'attempt', 'seq']).doNothing())
-        .execute();
-      await sql`select pg_notify(${LOG_CHANNEL}, ${runId})`.execute(deps.db);
+    .openapi(script, async (c) => c.text(await scriptOfRun(deps, c.get('agent')!, c.req.valid('param').runId), 200, { 'cache-control': 'no-store' }))
+    .openapi(logs, async (c) => {
+      await storeLogBatch(deps, c.get('agent')!, c.req.valid('param').runId, c.req.valid('json'));
       return c.body(null, 204);
     });
 }

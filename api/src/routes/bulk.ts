@@ -1,67 +1,152 @@
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { BulkOptionsSchema, BulkSelectorSchema, FINAL_BULK_STATUSES, type BulkHostView, StartBulkBodySchema } from '@drydock/core';
+import {
+  BulkHostListSchema,
+  type BulkHostView,
+  BulkListQuerySchema,
+  BulkListSchema,
+  BulkPreviewBodySchema,
+  BulkPreviewSchema,
+  BulkViewSchema,
+  FINAL_BULK_STATUSES,
+  RerunFailedBodySchema,
+  StartBulkBodySchema,
+} from '@drydock/core';
 import { noteAudit } from '../audit.ts';
 import { bulkHosts, bulkView, cancelBulk, getBulk, listBulk, pauseBulk, previewBulk, rerunFailed, resumeBulk, startBulk } from '../bulk-service.ts';
-import type { ApiDeps, ApiEnv } from '../context.ts';
-import { validate } from '../validation.ts';
+import type { ApiDeps } from '../context.ts';
+import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { logStreamFailure } from '../request-guards.ts';
 
 const KEEPALIVE_MS = 15_000;
 /** Changes arriving within this window go out as one event: 500 hosts finishing together are one message, not 500. */
 const COALESCE_MS = 100;
 
-export const BulkPreviewBodySchema = z
-  .strictObject({
-    scriptId: z.string().min(1).optional(),
-    actionId: z.string().min(1).optional(),
-    version: z.string().regex(/^[0-9a-f]{4,64}$/, { error: 'version is a commit SHA or a prefix of one' }).optional(),
-    selector: BulkSelectorSchema,
-    options: BulkOptionsSchema.prefault({}),
-  })
-  .refine((b) => (b.scriptId === undefined) !== (b.actionId === undefined), { error: 'give scriptId or actionId, not both', path: ['scriptId'] });
+const BulkParams = z.object({ id: z.string().meta({ description: 'The bulk execution id' }) });
+const ended = [409, 'The execution has already ended'] as const;
 
-export const BulkListQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) });
-export const RerunFailedBodySchema = z.strictObject({ params: z.record(z.string(), z.unknown()).default({}) });
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['bulk'],
+  summary: 'Bulk executions, newest first, with counts per host state',
+  request: { query: BulkListQuerySchema },
+  responses: { 200: json(BulkListSchema, 'The executions'), ...errors(400) },
+});
+
+const preview = createRoute({
+  method: 'post',
+  path: '/preview',
+  tags: ['bulk'],
+  summary: 'The hosts an execution would run on, those left out and why, and its waves; nothing starts',
+  request: { body: jsonBody(BulkPreviewBodySchema) },
+  responses: { 200: json(BulkPreviewSchema, 'The preview'), ...errors(400, 404) },
+});
+
+const start = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['bulk'],
+  summary: 'Start a script or action on many hosts, named or selected by environment, group and tags',
+  description: 'Each selected host is checked as a single run\'s host is; hosts that fail the checks are left out (see the preview). A start with no eligible host answers 400 `no selected host can run <entry>`.',
+  request: { body: jsonBody(StartBulkBodySchema) },
+  responses: { 201: json(BulkViewSchema, 'Started: the execution'), ...errors([400, 'The body, the parameters, or no eligible host'], 404) },
+});
+
+const read = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags: ['bulk'],
+  summary: 'One execution: status, counts, elapsed, estimated time left',
+  request: { params: BulkParams },
+  responses: { 200: json(BulkViewSchema, 'The execution'), ...errors(404) },
+});
+
+const hosts = createRoute({
+  method: 'get',
+  path: '/{id}/hosts',
+  tags: ['bulk'],
+  summary: "Every host's state, run and timing, in start order",
+  request: { params: BulkParams },
+  responses: { 200: json(BulkHostListSchema, 'The hosts'), ...errors(404) },
+});
+
+const events = createRoute({
+  method: 'get',
+  path: '/{id}/events',
+  tags: ['bulk'],
+  summary: 'The live grid (server-sent events) until the execution ends',
+  description:
+    'Events: `snapshot` (`{ bulk, hosts }`, every host), then `hosts` with only the hosts that changed (changes within 100 ms travel together) or the execution itself changed, then `end` with the final `bulk`. A client that reconnects gets a new snapshot.',
+  request: { params: BulkParams },
+  responses: { 200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } }, ...errors(404) },
+});
+
+const control = <Verb extends string>(verb: Verb, summary: string) =>
+  createRoute({
+    method: 'post',
+    path: `/{id}/${verb}` as `/{id}/${Verb}`,
+    tags: ['bulk'],
+    summary,
+    request: { params: BulkParams },
+    responses: { 202: json(BulkViewSchema, 'Requested: the execution'), ...errors(404, ended) },
+  });
+const pause = control('pause', 'Start no more hosts until resumed; running hosts finish');
+const resume = control('resume', 'Start hosts again');
+const cancel = control('cancel', 'Cancel running hosts (their process trees are killed) and start no more');
+
+const rerun = createRoute({
+  method: 'post',
+  path: '/{id}/rerun-failed',
+  tags: ['bulk'],
+  summary: 'A new execution on the hosts that failed or timed out, with the same options and parameters (secrets given again)',
+  request: { params: BulkParams, body: jsonBody(RerunFailedBodySchema) },
+  responses: { 201: json(BulkViewSchema, 'The new execution; `rerunOf` names this one'), ...errors(400, 404, [409, 'No host failed']) },
+});
 
 const signature = (h: BulkHostView) => `${h.state}|${h.exitCode}|${h.startedAt}|${h.finishedAt}`;
 
 export function bulkRoutes(deps: ApiDeps) {
-  return new Hono<ApiEnv>()
-    .get('/', validate('query', BulkListQuerySchema), async (c) => c.json({ executions: await listBulk(deps, c.get('user')!.team_id, c.req.valid('query').limit) }))
-    .post('/preview', validate('json', BulkPreviewBodySchema), async (c) => c.json(await previewBulk(deps, c.get('user')!, c.req.valid('json'))))
-    .post('/', validate('json', StartBulkBodySchema), async (c) => {
+  return resourceRouter()
+    .openapi(list, async (c) => c.json({ executions: await listBulk(deps, c.get('user')!.team_id, c.req.valid('query').limit) }, 200))
+    .openapi(preview, async (c) => c.json(await previewBulk(deps, c.get('user')!, c.req.valid('json')), 200))
+    .openapi(start, async (c) => {
       const body = c.req.valid('json');
       noteAudit(c, { action: 'bulk.start', resource: body.actionId ? `action:${body.actionId}` : `script:${body.scriptId}`, detail: { selector: body.selector, options: body.options } });
       const row = await startBulk(deps, c.get('user')!, body);
       noteAudit(c, { action: 'bulk.start', resource: `bulk:${row.id}`, detail: { scriptId: row.script_id, total: row.total } });
       return c.json(await bulkView(deps, row), 201);
     })
-    .get('/:id', async (c) => c.json(await bulkView(deps, await getBulk(deps, c.get('user')!.team_id, c.req.param('id')))))
-    .get('/:id/hosts', async (c) => {
-      const row = await getBulk(deps, c.get('user')!.team_id, c.req.param('id'));
-      return c.json({ hosts: await bulkHosts(deps, row.id) });
+    .openapi(read, async (c) => c.json(await bulkView(deps, await getBulk(deps, c.get('user')!.team_id, c.req.valid('param').id)), 200))
+    .openapi(hosts, async (c) => {
+      const row = await getBulk(deps, c.get('user')!.team_id, c.req.valid('param').id);
+      return c.json({ hosts: await bulkHosts(deps, row.id) }, 200);
     })
-    .post('/:id/pause', async (c) => {
-      noteAudit(c, { action: 'bulk.pause', resource: `bulk:${c.req.param('id')}` });
-      return c.json(await bulkView(deps, await pauseBulk(deps, c.get('user')!.team_id, c.req.param('id'))), 202);
+    .openapi(pause, async (c) => {
+      const { id } = c.req.valid('param');
+      noteAudit(c, { action: 'bulk.pause', resource: `bulk:${id}` });
+      return c.json(await bulkView(deps, await pauseBulk(deps, c.get('user')!.team_id, id)), 202);
     })
-    .post('/:id/resume', async (c) => {
-      noteAudit(c, { action: 'bulk.resume', resource: `bulk:${c.req.param('id')}` });
-      return c.json(await bulkView(deps, await resumeBulk(deps, c.get('user')!.team_id, c.req.param('id'))), 202);
+    .openapi(resume, async (c) => {
+      const { id } = c.req.valid('param');
+      noteAudit(c, { action: 'bulk.resume', resource: `bulk:${id}` });
+      return c.json(await bulkView(deps, await resumeBulk(deps, c.get('user')!.team_id, id)), 202);
     })
-    .post('/:id/cancel', async (c) => {
-      noteAudit(c, { action: 'bulk.cancel', resource: `bulk:${c.req.param('id')}` });
-      return c.json(await bulkView(deps, await cancelBulk(deps, c.get('user')!.team_id, c.req.param('id'))), 202);
+    .openapi(cancel, async (c) => {
+      const { id } = c.req.valid('param');
+      noteAudit(c, { action: 'bulk.cancel', resource: `bulk:${id}` });
+      return c.json(await bulkView(deps, await cancelBulk(deps, c.get('user')!.team_id, id)), 202);
     })
-    .post('/:id/rerun-failed', validate('json', RerunFailedBodySchema), async (c) => {
-      noteAudit(c, { action: 'bulk.rerun-failed', resource: `bulk:${c.req.param('id')}` });
-      const row = await rerunFailed(deps, c.get('user')!, c.req.param('id'), c.req.valid('json').params);
+    .openapi(rerun, async (c) => {
+      const { id } = c.req.valid('param');
+      noteAudit(c, { action: 'bulk.rerun-failed', resource: `bulk:${id}` });
+      const row = await rerunFailed(deps, c.get('user')!, id, c.req.valid('json').params);
       return c.json(await bulkView(deps, row), 201);
     })
-    .get('/:id/events', async (c) => {
+    .openapi(events, async (c) => {
       const teamId = c.get('user')!.team_id;
-      const first = await getBulk(deps, teamId, c.req.param('id'));
+      const first = await getBulk(deps, teamId, c.req.valid('param').id);
       return streamSSE(c, async (stream) => {
         const sub = deps.logBus.subscribe(first.id);
         stream.onAbort(() => sub.close());
@@ -71,8 +156,8 @@ export function bulkRoutes(deps: ApiDeps) {
           let event: 'snapshot' | 'hosts' = 'snapshot';
           while (!stream.aborted) {
             const row = await getBulk(deps, teamId, first.id);
-            const hosts = await bulkHosts(deps, first.id);
-            const changed = hosts.filter((h) => sent.get(h.hostId) !== signature(h));
+            const all = await bulkHosts(deps, first.id);
+            const changed = all.filter((h) => sent.get(h.hostId) !== signature(h));
             for (const h of changed) sent.set(h.hostId, signature(h));
             const bulk = await bulkView(deps, row);
             // A pause, a resume or a new wave changes the execution without any host changing: it is news too.
@@ -90,6 +175,8 @@ export function bulkRoutes(deps: ApiDeps) {
             }
             await stream.sleep(COALESCE_MS);
           }
+        } catch (err) {
+          logStreamFailure(c, err);
         } finally {
           sub.close();
         }

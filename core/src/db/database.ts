@@ -14,6 +14,7 @@ import * as hostLocks from './migrations/009-host-locks.ts';
 import * as bulkExecutions from './migrations/010-bulk-executions.ts';
 import * as hostSlots from './migrations/011-host-slots.ts';
 import * as hostStatus from './migrations/012-host-status.ts';
+import * as webhookDeliveries from './migrations/013-webhook-deliveries.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -44,6 +45,7 @@ const migrations: Record<string, Migration> = {
   '010-bulk-executions': bulkExecutions,
   '011-host-slots': hostSlots,
   '012-host-status': hostStatus,
+  '013-webhook-deliveries': webhookDeliveries,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

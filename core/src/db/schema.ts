@@ -279,6 +279,14 @@ export interface HostLockTable {
   version: number;
 }
 
+/** A push webhook delivery already taken (by the provider's delivery id), so a replay of it is ignored. */
+export interface WebhookDeliveryTable {
+  repository_id: string;
+  delivery_id: string;
+  provider: string;
+  received_at: CreatedAt;
+}
+
 export interface Database {
   credentials: CredentialTable;
   script_repositories: ScriptRepositoryTable;
@@ -298,6 +306,7 @@ export interface Database {
   run_artifacts: RunArtifactTable;
   audit_log: AuditTable;
   host_locks: HostLockTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type Run = Selectable<RunTable>;

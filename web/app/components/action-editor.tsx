@@ -1,19 +1,14 @@
 import { RUNNERS, templateWords } from '@drydock/core/manifest';
-import { useRef, useState, type FormEvent } from 'react';
-import { Form, Link, useNavigation } from 'react-router';
-import {
-  checkManifest,
-  draftPath,
-  fieldText,
-  isParameterType,
-  manifestFromForm,
-  preservedFields,
-  renderedNames,
-  unplacedErrors,
-  type ManifestDraft,
-} from '../lib/action-draft.ts';
-import type { FieldErrors } from '../lib/run-form.ts';
+import { useRef, useState } from 'react';
+import { Form, Link } from 'react-router';
+import { checkManifest, draftPath, fieldText, isParameterType, manifestFromForm, placedAt, preservedFields, renderedNames, type ManifestDraft } from '../lib/action-draft.ts';
+import { unplacedErrors, type FieldErrors } from '../lib/form-errors.ts';
 import { Field, FieldError } from './manifest-field.tsx';
+import { Button, IntentButton } from './ui/button.tsx';
+import { Options, StaticField, UnplacedErrors } from './ui/field.tsx';
+import { useCheckedForm } from './ui/form.ts';
+import { Notice } from './ui/notice.tsx';
+import { Panel } from './ui/panel.tsx';
 import { ParameterRow, type ParameterRowState } from './parameter-row.tsx';
 
 function CommandPreview({ template }: { template: string }) {
@@ -56,57 +51,30 @@ export function ActionEditor({ mode, draft, serverErrors, message, cancelHref }:
   const nextKey = useRef(rows.length);
   const [runner, setRunner] = useState(fieldText(draft.runner) || 'agent');
   const [command, setCommand] = useState(fieldText(draft.command_template));
-  const [clientErrors, setClientErrors] = useState<FieldErrors | null>(null);
   // Removing a row renumbers the rows after it: the server's errors would then point at the wrong ones.
   const [rowsMoved, setRowsMoved] = useState(false);
-  const navigation = useNavigation();
-  const busy = navigation.state !== 'idle' && navigation.formMethod === 'POST';
-
-  const errors = clientErrors ?? (busy || rowsMoved ? {} : serverErrors);
-  const unplaced = unplacedErrors(errors, renderedNames(rows.map((r) => r.type)));
+  const form = useCheckedForm({ check: (data) => checkManifest(manifestFromForm(data)), serverErrors: rowsMoved ? {} : serverErrors, intents: ['save'] });
+  const { errors, complained, busy } = form;
+  const unplaced = unplacedErrors(errors, placedAt(renderedNames(rows.map((r) => r.type))));
   const value = (path: string, separator?: string) => fieldText(draftPath(draft, path), separator);
-
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    const found = checkManifest(manifestFromForm(new FormData(event.currentTarget)));
-    if (Object.keys(found).length === 0) {
-      setClientErrors(null);
-      setRowsMoved(false);
-      return;
-    }
-    event.preventDefault();
-    setClientErrors(found);
-    const form = event.currentTarget;
-    // The errors render on the next commit; focus the first invalid input once they have.
-    requestAnimationFrame(() => form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
-  }
-
-  function onChange(event: FormEvent<HTMLFormElement>) {
-    if (clientErrors !== null) setClientErrors(checkManifest(manifestFromForm(new FormData(event.currentTarget))));
-  }
 
   const preserved = preservedFields(draft);
   const addRow = () => setRows((rs) => [...rs, { key: nextKey.current++, type: 'string', initial: { type: 'string' } }]);
 
   return (
-    <Form method="post" noValidate onSubmit={onSubmit} onChange={onChange} className="space-y-5" data-testid="action-editor">
+    <Form method="post" noValidate onSubmit={(event) => {
+        setRowsMoved(false);
+        form.onSubmit(event);
+      }} onChange={form.onChange} className="space-y-5" data-testid="action-editor">
       {Object.keys(preserved).length > 0 ? <input type="hidden" name="_preserved" value={JSON.stringify(preserved)} /> : null}
-      {message && clientErrors === null && !busy ? (
-        <div role="alert" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="editor-message">
+      {message && !complained && !busy ? (
+        <Notice tone="error" as="div" testId="editor-message">
           {message}
-        </div>
+        </Notice>
       ) : null}
-      {unplaced.length > 0 ? (
-        <ul role="alert" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
-          {unplaced.map(([key, messages]) => (
-            <li key={key} data-field-error={key}>
-              {key && key !== '_' ? <span className="font-mono">{key}: </span> : null}
-              {messages.join(' ')}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <UnplacedErrors entries={unplaced} showField />
 
-      <section className="grid gap-4 rounded border border-slate-200 bg-white p-4 sm:grid-cols-2">
+      <Panel className="grid gap-4 sm:grid-cols-2">
         <Field name="name" label="Name" errors={errors}>
           {(props) => <input {...props} type="text" defaultValue={value('name')} />}
         </Field>
@@ -116,8 +84,7 @@ export function ActionEditor({ mode, draft, serverErrors, message, cancelHref }:
           </Field>
         ) : (
           <div>
-            <p className="mb-1 text-xs font-medium text-slate-700">Id</p>
-            <p className="py-1.5 font-mono text-sm">{value('id')}</p>
+            <StaticField label="Id">{value('id')}</StaticField>
             <input type="hidden" name="id" value={value('id')} />
             <FieldError name="id" errors={errors} />
           </div>
@@ -131,9 +98,9 @@ export function ActionEditor({ mode, draft, serverErrors, message, cancelHref }:
         <Field name="tags" label="Tags (comma-separated)" errors={errors}>
           {(props) => <input {...props} type="text" defaultValue={value('tags')} />}
         </Field>
-      </section>
+      </Panel>
 
-      <section className="space-y-4 rounded border border-slate-200 bg-white p-4">
+      <Panel className="space-y-4">
         <Field
           name="command_template"
           label="Command template"
@@ -164,11 +131,7 @@ export function ActionEditor({ mode, draft, serverErrors, message, cancelHref }:
           <Field name="runner" label="Runner" errors={errors}>
             {(props) => (
               <select {...props} value={runner} onChange={(e) => setRunner(e.currentTarget.value)}>
-                {RUNNERS.map((r) => (
-                  <option key={r} value={r}>
-                    {r}
-                  </option>
-                ))}
+                <Options choices={RUNNERS} />
               </select>
             )}
           </Field>
@@ -200,10 +163,9 @@ export function ActionEditor({ mode, draft, serverErrors, message, cancelHref }:
         <Field name="host_tags" label="Host tags (comma-separated)" errors={errors} hint="Only hosts carrying every one of these tags can run it.">
           {(props) => <input {...props} type="text" defaultValue={value('host_tags')} />}
         </Field>
-      </section>
+      </Panel>
 
-      <section className="rounded border border-slate-200 bg-white p-4">
-        <h2 className="mb-3 text-sm font-semibold">Success criteria</h2>
+      <Panel title="Success criteria">
         <div className="grid gap-4 sm:grid-cols-2">
           <Field name="success_criteria.exit_codes" label="Exit codes meaning success (comma-separated)" errors={errors}>
             {(props) => <input {...props} type="text" placeholder="0" defaultValue={value('success_criteria.exit_codes')} />}
@@ -218,15 +180,17 @@ export function ActionEditor({ mode, draft, serverErrors, message, cancelHref }:
             {(props) => <textarea {...props} rows={2} defaultValue={value('success_criteria.output_not_contains', '\n')} />}
           </Field>
         </div>
-      </section>
+      </Panel>
 
-      <section className="rounded border border-slate-200 bg-white p-4" data-testid="parameters-editor">
-        <div className="mb-3 flex items-center justify-between">
-          <h2 className="text-sm font-semibold">Parameters</h2>
-          <button type="button" onClick={addRow} data-testid="add-parameter" className="rounded border border-slate-300 bg-white px-2.5 py-1 text-sm hover:bg-slate-100">
+      <Panel
+        title="Parameters"
+        testId="parameters-editor"
+        action={
+          <Button onClick={addRow} size="sm" testId="add-parameter">
             Add parameter
-          </button>
-        </div>
+          </Button>
+        }
+      >
         <FieldError name="parameters" errors={errors} />
         {rows.length === 0 ? <p className="text-sm text-slate-500">No parameters: the command runs as written.</p> : null}
         <div className="space-y-3">
@@ -244,17 +208,12 @@ export function ActionEditor({ mode, draft, serverErrors, message, cancelHref }:
             />
           ))}
         </div>
-      </section>
+      </Panel>
 
       <div className="flex items-center gap-3">
-        <button
-          type="submit"
-          disabled={busy}
-          data-testid="save-action"
-          className="rounded bg-blue-700 px-4 py-1.5 text-sm font-medium text-white hover:bg-blue-600 disabled:cursor-not-allowed disabled:opacity-60"
-        >
-          {busy ? 'Saving…' : mode === 'new' ? 'Create action' : 'Save changes'}
-        </button>
+        <IntentButton intent="save" busyLabel="Saving…" testId="save-action">
+          {mode === 'new' ? 'Create action' : 'Save changes'}
+        </IntentButton>
         <Link to={cancelHref} className="text-sm text-slate-600 underline">
           Cancel
         </Link>

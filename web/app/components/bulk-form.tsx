@@ -1,46 +1,47 @@
 import { useState, type FormEvent, type InputHTMLAttributes, type ReactNode } from 'react';
-import { Form, useNavigation } from 'react-router';
-import type { HostView, ScriptView } from '../lib/api-views.ts';
+import { Form } from 'react-router';
+import type { HostView, ScriptView } from '@drydock/core/api-schemas';
 import { checkBulkForm, DEFAULT_SETTINGS, type BulkFormResult, type BulkTarget } from '../lib/bulk-form.ts';
+import { unplacedErrors, type FieldErrors } from '../lib/form-errors.ts';
 import { formatSeconds } from '../lib/format.ts';
-import type { FieldErrors } from '../lib/run-form.ts';
-import { BulkHostPicker, FieldError } from './bulk-host-picker.tsx';
+import { BulkHostPicker } from './bulk-host-picker.tsx';
 import { BulkPreviewPanel } from './bulk-preview.tsx';
 import { ParameterField } from './parameter-field.tsx';
+import { NotRunnableNotice } from './run-form.tsx';
+import { IntentButton } from './ui/button.tsx';
+import { Field, FieldError, UnplacedErrors } from './ui/field.tsx';
+import { useCheckedForm } from './ui/form.ts';
+import { Notice } from './ui/notice.tsx';
 
-const inputClass = 'block w-full rounded border bg-white px-2.5 py-1.5 text-sm shadow-xs focus:outline-none focus:ring-2 focus:ring-blue-200';
+const COUNT_OR_SHARE = { type: 'text' } as const;
+const WHOLE = { type: 'number', inputMode: 'numeric', step: 1 } as const;
 
-interface OptionProps {
-  name: string;
-  label: string;
-  hint: ReactNode;
-  errors: FieldErrors;
-  input: Omit<InputHTMLAttributes<HTMLInputElement>, 'name' | 'id'>;
+type OptionSetting = 'maxParallel' | 'batchSize' | 'canarySize' | 'failureThreshold' | 'timeoutSeconds' | 'hostRetries';
+
+/** The options of an execution, as inputs: each name is a form field `readSettings` reads back into `BulkSettings`. */
+function optionInputs(entry: ScriptView): { name: OptionSetting; label: string; hint: ReactNode; input: Omit<InputHTMLAttributes<HTMLInputElement>, 'name' | 'id' | 'defaultValue'> }[] {
+  return [
+    { name: 'maxParallel', label: 'At most in parallel', hint: 'Hosts running at the same time, 1 to 1000.', input: { ...WHOLE, min: 1, max: 1000, required: true } },
+    {
+      name: 'batchSize',
+      label: 'Batches',
+      hint: 'Rolling waves of this many hosts, or a share such as "25%"; each waits for the one before. Empty: one wave.',
+      input: { ...COUNT_OR_SHARE, placeholder: 'one wave' },
+    },
+    { name: 'canarySize', label: 'Canary first', hint: 'A first wave of this many hosts, or a share such as "5%", alone before the others.', input: { ...COUNT_OR_SHARE, placeholder: 'no canary' } },
+    {
+      name: 'failureThreshold',
+      label: 'Failure threshold',
+      hint: 'Stop starting hosts once this many, or a share such as "10%", have failed; the rest are skipped.',
+      input: { ...COUNT_OR_SHARE, placeholder: 'no threshold' },
+    },
+    { name: 'timeoutSeconds', label: 'Timeout per host (seconds)', hint: `Empty keeps the manifest's ${formatSeconds(entry.timeout)}.`, input: { ...WHOLE, min: 1, max: 86_400, placeholder: String(entry.timeout) } },
+    { name: 'hostRetries', label: 'Retries per host', hint: `Empty keeps the manifest's ${entry.retries}.`, input: { ...WHOLE, min: 0, max: 10, placeholder: String(entry.retries) } },
+  ];
 }
 
-function OptionField({ name, label, hint, errors, input }: OptionProps) {
-  const invalid = (errors[name]?.length ?? 0) > 0;
-  return (
-    <div>
-      <label htmlFor={`bulk-${name}`} className="mb-1 block text-sm font-medium text-slate-800">
-        {label}
-      </label>
-      <input
-        {...input}
-        id={`bulk-${name}`}
-        name={name}
-        spellCheck={false}
-        aria-invalid={invalid || undefined}
-        aria-describedby={[`bulk-${name}-hint`, invalid ? `bulk-${name}-error` : ''].filter(Boolean).join(' ')}
-        className={`${inputClass} max-w-40 ${invalid ? 'border-red-400' : 'border-slate-300 focus:border-blue-500'}`}
-      />
-      <p id={`bulk-${name}-hint`} className="mt-1 text-xs text-slate-500">
-        {hint}
-      </p>
-      <FieldError name={name} errors={errors[name]} />
-    </div>
-  );
-}
+/** Fields of the bulk form besides the parameters; errors under any other name are listed above the form. */
+const BULK_FIELDS = ['hostIds', 'hostLabels', 'hostEnvironment', 'hostGroup', 'hostTags', 'maxParallel', 'batchSize', 'canarySize', 'failureThreshold', 'timeoutSeconds', 'hostRetries', 'takeLocks'];
 
 function BulkOptionsFields({ entry, result, errors }: { entry: ScriptView; result: BulkFormResult | undefined; errors: FieldErrors }) {
   const s = result?.settings ?? DEFAULT_SETTINGS;
@@ -48,73 +49,33 @@ function BulkOptionsFields({ entry, result, errors }: { entry: ScriptView; resul
     <fieldset className="min-w-0">
       <legend className="mb-2 text-sm font-semibold text-slate-800">Options</legend>
       <div className="grid gap-x-5 gap-y-3 sm:grid-cols-2 lg:grid-cols-3">
-        <OptionField
-          name="maxParallel"
-          label="At most in parallel"
-          hint="Hosts running at the same time, 1 to 1000."
-          errors={errors}
-          input={{ type: 'number', inputMode: 'numeric', min: 1, max: 1000, step: 1, defaultValue: s.maxParallel, required: true }}
-        />
-        <OptionField
-          name="batchSize"
-          label="Batches"
-          hint='Rolling waves of this many hosts, or a share such as "25%"; each waits for the one before. Empty: one wave.'
-          errors={errors}
-          input={{ type: 'text', placeholder: 'one wave', defaultValue: s.batchSize }}
-        />
-        <OptionField
-          name="canarySize"
-          label="Canary first"
-          hint='A first wave of this many hosts, or a share such as "5%", alone before the others.'
-          errors={errors}
-          input={{ type: 'text', placeholder: 'no canary', defaultValue: s.canarySize }}
-        />
-        <OptionField
-          name="failureThreshold"
-          label="Failure threshold"
-          hint='Stop starting hosts once this many, or a share such as "10%", have failed; the rest are skipped.'
-          errors={errors}
-          input={{ type: 'text', placeholder: 'no threshold', defaultValue: s.failureThreshold }}
-        />
-        <OptionField
-          name="timeoutSeconds"
-          label="Timeout per host (seconds)"
-          hint={`Empty keeps the manifest's ${formatSeconds(entry.timeout)}.`}
-          errors={errors}
-          input={{ type: 'number', inputMode: 'numeric', min: 1, max: 86_400, step: 1, placeholder: String(entry.timeout), defaultValue: s.timeoutSeconds }}
-        />
-        <OptionField
-          name="hostRetries"
-          label="Retries per host"
-          hint={`Empty keeps the manifest's ${entry.retries}.`}
-          errors={errors}
-          input={{ type: 'number', inputMode: 'numeric', min: 0, max: 10, step: 1, placeholder: String(entry.retries), defaultValue: s.hostRetries }}
-        />
+        {optionInputs(entry).map(({ name, label, hint, input }) => (
+          <Field key={name} name={name} id={`bulk-${name}`} label={label} description={hint} messages={errors[name]} size="sm">
+            {(props) => <input {...input} {...props} defaultValue={s[name]} spellCheck={false} className={`${props.className} max-w-40`} />}
+          </Field>
+        ))}
       </div>
       <div className="mt-3">
-        {entry.requiresLock ? (
-          <>
-            <input type="hidden" name="takeLocks" value="true" />
-            <p className="flex items-center gap-2 text-sm text-slate-700" data-testid="bulk-locks-required">
-              <input id="bulk-takeLocks" type="checkbox" checked disabled readOnly className="size-4" aria-describedby="bulk-takeLocks-hint" />
-              <label htmlFor="bulk-takeLocks">Take each host's lock while it runs</label>
-            </p>
-            <p id="bulk-takeLocks-hint" className="mt-1 text-xs text-slate-500">
-              Always: this {entry.kind}'s manifest requires a host lock, so a host busy with another locked run waits for it.
-            </p>
-          </>
-        ) : (
-          <>
-            <label htmlFor="bulk-takeLocks" className="flex items-center gap-2 text-sm text-slate-800">
-              <input id="bulk-takeLocks" type="checkbox" name="takeLocks" value="true" defaultChecked={s.takeLocks} aria-describedby="bulk-takeLocks-hint" className="size-4 rounded border-slate-300" />
-              Take each host's lock while it runs
-            </label>
-            <p id="bulk-takeLocks-hint" className="mt-1 text-xs text-slate-500">
-              A host busy with another locked run is waited for, and no locked run starts on it meanwhile.
-            </p>
-          </>
-        )}
-        <FieldError name="takeLocks" errors={errors.takeLocks} />
+        {/* A lock the manifest requires is taken whatever the box says: the box shows it, the hidden field sends it. */}
+        {entry.requiresLock ? <input type="hidden" name="takeLocks" value="true" /> : null}
+        <Field
+          name="takeLocks"
+          id="bulk-takeLocks"
+          label="Take each host's lock while it runs"
+          layout="inline"
+          size="sm"
+          testId={entry.requiresLock ? 'bulk-locks-required' : undefined}
+          description={
+            entry.requiresLock
+              ? `Always: this ${entry.kind}'s manifest requires a host lock, so a host busy with another locked run waits for it.`
+              : 'A host busy with another locked run is waited for, and no locked run starts on it meanwhile.'
+          }
+        >
+          {({ name, ...props }) =>
+            entry.requiresLock ? <input {...props} type="checkbox" checked disabled readOnly /> : <input {...props} name={name} type="checkbox" value="true" defaultChecked={s.takeLocks} />
+          }
+        </Field>
+        <FieldError name="takeLocks" messages={errors.takeLocks} />
       </div>
     </fieldset>
   );
@@ -128,69 +89,39 @@ interface BulkFormProps {
   notice?: ReactNode;
 }
 
-const FOCUS_ORDER = ['hostIds', 'hostLabels', 'hostEnvironment', 'hostGroup', 'hostTags'];
-const FOCUS_TARGET: Record<string, string> = { hostIds: 'hostIds', hostLabels: 'hostEnvironment' };
-
 /** Hosts, parameters and options; Preview shows who it would run on, Confirm starts exactly that. */
 export function BulkForm({ entry, hosts, target, result, notice }: BulkFormProps) {
-  const navigation = useNavigation();
-  const sending = navigation.state !== 'idle' && navigation.formMethod === 'POST' ? navigation.formData?.get('_intent') : null;
-  const [clientErrors, setClientErrors] = useState<FieldErrors | null>(null);
+  const form = useCheckedForm({
+    check: (data) => checkBulkForm(entry.parameters, data, target).fields,
+    serverErrors: result?.fields ?? {},
+    intents: ['preview', 'start'],
+  });
+  const { errors, complained, busy } = form;
   // Set to the result on show when the form is edited: that preview no longer describes what Confirm would start.
   const [editedAfter, setEditedAfter] = useState<BulkFormResult | undefined>(undefined);
 
-  const busy = sending === 'preview' || sending === 'start';
-  const shown: FieldErrors = clientErrors ?? (busy ? {} : (result?.fields ?? {}));
-  const known = new Set([...FOCUS_ORDER, 'maxParallel', 'batchSize', 'canarySize', 'failureThreshold', 'timeoutSeconds', 'hostRetries', 'takeLocks', ...entry.parameters.map((p) => p.name)]);
-  const otherErrors = Object.entries(shown).filter(([key]) => !known.has(key));
-  const banner = clientErrors === null && !busy && result?.message ? result.message : null;
-  const preview = clientErrors === null && !busy ? (result?.preview ?? null) : null;
-
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    const { fields } = checkBulkForm(entry.parameters, new FormData(event.currentTarget), target);
-    if (Object.keys(fields).length === 0) {
-      setClientErrors(null);
-      return;
-    }
-    event.preventDefault();
-    setClientErrors(fields);
-    const order = [...FOCUS_ORDER, ...entry.parameters.map((p) => p.name), ...Object.keys(fields)];
-    const first = order.find((name) => fields[name]);
-    const element = first ? event.currentTarget.elements.namedItem(FOCUS_TARGET[first] ?? first) : null;
-    if (element instanceof HTMLElement) element.focus();
-    else if (element instanceof RadioNodeList && element[0] instanceof HTMLElement) element[0].focus();
-  }
+  const known = new Set([...BULK_FIELDS, ...entry.parameters.map((p) => p.name)]);
+  const banner = !complained && !busy && result?.message ? result.message : null;
+  const preview = !complained && !busy ? (result?.preview ?? null) : null;
 
   function onChange(event: FormEvent<HTMLFormElement>) {
     if (result?.preview) setEditedAfter(result);
-    if (clientErrors !== null) setClientErrors(checkBulkForm(entry.parameters, new FormData(event.currentTarget), target).fields);
+    form.onChange(event);
   }
 
   return (
-    <Form method="post" noValidate onSubmit={onSubmit} onChange={onChange} className="rounded border border-slate-200 bg-white px-4 py-3" data-testid="bulk-form">
-      {entry.runnable ? null : (
-        <div role="status" data-testid="not-runnable" className="mb-3 rounded border border-slate-300 bg-slate-100 px-3 py-2 text-sm text-slate-800">
-          <span className="font-medium">This {entry.kind} cannot run{entry.notRunnableReason ? ':' : '.'}</span> {entry.notRunnableReason ?? ''}
-        </div>
-      )}
+    <Form method="post" noValidate onSubmit={form.onSubmit} onChange={onChange} className="rounded border border-slate-200 bg-white px-4 py-3" data-testid="bulk-form">
+      <NotRunnableNotice entry={entry} />
       {notice}
       {banner ? (
-        <div role="alert" data-testid="bulk-form-message" className="mb-3 rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+        <Notice tone="error" as="div" testId="bulk-form-message" className="mb-3">
           {banner}
-        </div>
+        </Notice>
       ) : null}
-      {otherErrors.length > 0 ? (
-        <ul role="alert" className="mb-3 rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
-          {otherErrors.map(([key, messages]) => (
-            <li key={key} data-field-error={key}>
-              {messages.join(' ')}
-            </li>
-          ))}
-        </ul>
-      ) : null}
+      <UnplacedErrors entries={unplacedErrors(errors, (field) => known.has(field))} className="mb-3" />
 
       <fieldset disabled={!entry.runnable} className="min-w-0 space-y-4 disabled:opacity-60">
-        <BulkHostPicker hosts={hosts} hostTags={entry.hostTags} kind={entry.kind} settings={result?.settings ?? DEFAULT_SETTINGS} errors={shown} />
+        <BulkHostPicker hosts={hosts} hostTags={entry.hostTags} kind={entry.kind} settings={result?.settings ?? DEFAULT_SETTINGS} errors={errors} />
 
         <fieldset className="min-w-0 border-t border-slate-200 pt-3">
           <legend className="sr-only">Parameters</legend>
@@ -200,38 +131,25 @@ export function BulkForm({ entry, hosts, target, result, notice }: BulkFormProps
           ) : (
             <div className="divide-y divide-slate-100">
               {entry.parameters.map((p) => (
-                <ParameterField key={p.name} parameter={p} submitted={result?.values[p.name]} errors={shown[p.name]} hosts={hosts} />
+                <ParameterField key={p.name} parameter={p} submitted={result?.values[p.name]} errors={errors[p.name]} hosts={hosts} />
               ))}
             </div>
           )}
         </fieldset>
 
         <div className="border-t border-slate-200 pt-3">
-          <BulkOptionsFields entry={entry} result={result} errors={shown} />
+          <BulkOptionsFields entry={entry} result={result} errors={errors} />
         </div>
 
         <div className="flex items-center gap-3 border-t border-slate-200 pt-3">
-          <button
-            type="submit"
-            name="_intent"
-            value="preview"
-            disabled={busy}
-            data-testid="preview-bulk"
-            className="rounded bg-slate-800 px-4 py-1.5 text-sm font-medium text-white hover:bg-slate-700 disabled:cursor-not-allowed disabled:opacity-60"
-          >
-            {sending === 'preview' ? 'Previewing…' : 'Preview'}
-          </button>
+          <IntentButton intent="preview" variant="filter" disabled={busy} busyLabel="Previewing…" testId="preview-bulk">
+            Preview
+          </IntentButton>
           <span className="text-xs text-slate-500">Nothing runs until you confirm the preview.</span>
         </div>
 
         {preview && result ? (
-          <BulkPreviewPanel
-            preview={preview}
-            canary={result.settings.canarySize !== ''}
-            maxParallel={result.settings.maxParallel}
-            stale={editedAfter === result}
-            busy={sending === 'start'}
-          />
+          <BulkPreviewPanel preview={preview} canary={result.settings.canarySize !== ''} maxParallel={result.settings.maxParallel} stale={editedAfter === result} />
         ) : null}
       </fieldset>
     </Form>

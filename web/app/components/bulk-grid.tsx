@@ -1,10 +1,12 @@
 import { BULK_HOST_STATES } from '@drydock/core/bulk';
 import { memo, useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import type { BulkCounts, BulkHostState, BulkHostView } from '../lib/api-views.ts';
+import type { BulkHostView } from '@drydock/core/api-schemas';
+import type { BulkCounts, BulkHostState } from '@drydock/core/bulk';
 import { HOST_STATE_LABEL } from '../lib/bulk-view.ts';
 import { formatDuration } from '../lib/format.ts';
 import { HOST_STATE_TONES } from './bulk-badges.tsx';
+import { SearchInput } from './ui/field.tsx';
 
 function cellTitle(host: BulkHostView): string {
   const parts = [`${host.hostId}: ${HOST_STATE_LABEL[host.state]}`];
@@ -117,14 +119,7 @@ export function BulkGrid({ hosts, counts, total, waves, canary, currentWave, act
           ))}
         </div>
         <div className="ml-auto flex items-center gap-3">
-          <input
-            type="search"
-            aria-label="Find a host by id"
-            placeholder="Find a host"
-            value={query}
-            onChange={(e) => setQuery(e.currentTarget.value)}
-            className="w-40 rounded border border-slate-300 bg-white px-2 py-1 text-sm shadow-xs focus:border-slate-500 focus:outline-none"
-          />
+          <SearchInput label="Find a host by id" placeholder="Find a host" value={query} onChange={setQuery} className="w-40" />
           <label className="flex items-center gap-1.5 text-xs text-slate-600">
             <input type="checkbox" checked={dense} onChange={(e) => setDense(e.currentTarget.checked)} className="size-3.5" />
             Compact cells

@@ -1,21 +1,13 @@
 import { ENVIRONMENTS } from '@drydock/core/api-schemas';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import type { HostView } from '../lib/api-views.ts';
+import type { HostView } from '@drydock/core/api-schemas';
 import type { BulkSettings } from '../lib/bulk-form.ts';
-import type { FieldErrors } from '../lib/run-form.ts';
+import type { FieldErrors } from '../lib/form-errors.ts';
 import { HostStateBadge, TransportBadge } from './host-badges.tsx';
+import { Button } from './ui/button.tsx';
+import { Field, FieldError, Options, SearchInput } from './ui/field.tsx';
 
-const inputClass = 'block w-full rounded border bg-white px-2.5 py-1.5 text-sm shadow-xs focus:outline-none focus:ring-2 focus:ring-blue-200';
-
-export function FieldError({ name, errors }: { name: string; errors: string[] | undefined }) {
-  if (!errors || errors.length === 0) return null;
-  return (
-    <p id={`bulk-${name}-error`} data-field-error={name} className="mt-1 text-xs font-medium text-red-700">
-      {errors.join(' ')}
-    </p>
-  );
-}
 
 function matches(host: HostView, query: string): boolean {
   if (query === '') return true;
@@ -42,25 +34,13 @@ function NamedHosts({ hosts, initial, errors }: { hosts: HostView[]; initial: st
   return (
     <div>
       <div className="mb-2 flex flex-wrap items-center gap-2">
-        <input
-          type="search"
-          aria-label="Filter hosts by name, id, environment, group or tag"
-          placeholder="Filter hosts"
-          value={query}
-          onChange={(e) => setQuery(e.currentTarget.value)}
-          className={`${inputClass} max-w-56 border-slate-300`}
-        />
-        <button
-          type="button"
-          onClick={() => setSelected((s) => new Set([...s, ...shown.map((h) => h.id)]))}
-          className="rounded border border-slate-300 bg-white px-2 py-1 text-xs text-slate-700 hover:bg-slate-100"
-          data-testid="bulk-select-shown"
-        >
+        <SearchInput label="Filter hosts by name, id, environment, group or tag" placeholder="Filter hosts" value={query} onChange={setQuery} className="max-w-56" />
+        <Button size="xs" onClick={() => setSelected((s) => new Set([...s, ...shown.map((h) => h.id)]))} testId="bulk-select-shown">
           Select {query.trim() ? `the ${shown.length} shown` : `all ${hosts.length}`}
-        </button>
-        <button type="button" onClick={() => setSelected(new Set())} className="rounded border border-slate-300 bg-white px-2 py-1 text-xs text-slate-700 hover:bg-slate-100">
+        </Button>
+        <Button size="xs" onClick={() => setSelected(new Set())}>
           Clear
-        </button>
+        </Button>
         <span className="text-xs text-slate-500" data-testid="bulk-selected-count" aria-live="polite">
           {selected.size} of {hosts.length} selected
         </span>
@@ -106,7 +86,7 @@ function NamedHosts({ hosts, initial, errors }: { hosts: HostView[]; initial: st
         </table>
         {shown.length === 0 ? <p className="px-3 py-3 text-sm text-slate-500">No host matches “{query.trim()}”.</p> : null}
       </div>
-      <FieldError name="hostIds" errors={errors} />
+      <FieldError id="bulk-hostIds-error" name="hostIds" messages={errors} />
     </div>
   );
 }
@@ -119,75 +99,41 @@ function distinct(values: (string | null)[]): string[] {
 function HostLabels({ hosts, settings, errors }: { hosts: HostView[]; settings: BulkSettings; errors: FieldErrors }) {
   const groups = distinct(hosts.map((h) => h.group));
   const tags = distinct(hosts.flatMap((h) => h.tags));
-  const describe = (name: string) => (errors[name] ? `bulk-${name}-error` : undefined);
-  const border = (name: string) => (errors[name] ? 'border-red-400' : 'border-slate-300');
   return (
-    <div>
+    // The "choose an environment, a group or tags" problem belongs to the three together: the group is what is marked.
+    <div role="group" aria-label="Hosts by label" aria-invalid={errors.hostLabels ? true : undefined} aria-describedby={errors.hostLabels ? 'bulk-hostLabels-error' : undefined}>
       <div className="grid gap-3 sm:grid-cols-3">
-        <div>
-          <label htmlFor="bulk-hostEnvironment" className="mb-1 block text-sm font-medium text-slate-800">
-            Environment
-          </label>
-          <select
-            id="bulk-hostEnvironment"
-            name="hostEnvironment"
-            defaultValue={settings.hostEnvironment}
-            aria-invalid={errors.hostEnvironment ? true : undefined}
-            aria-describedby={describe('hostEnvironment')}
-            className={`${inputClass} ${border('hostEnvironment')}`}
-          >
-            <option value="">any</option>
-            {ENVIRONMENTS.map((e) => (
-              <option key={e} value={e}>
-                {e}
-              </option>
-            ))}
-          </select>
-          <FieldError name="hostEnvironment" errors={errors.hostEnvironment} />
-        </div>
-        <div>
-          <label htmlFor="bulk-hostGroup" className="mb-1 block text-sm font-medium text-slate-800">
-            Group
-          </label>
-          <input
-            id="bulk-hostGroup"
-            name="hostGroup"
-            list="bulk-groups"
-            defaultValue={settings.hostGroup}
-            placeholder="any"
-            spellCheck={false}
-            aria-invalid={errors.hostGroup ? true : undefined}
-            aria-describedby={describe('hostGroup')}
-            className={`${inputClass} ${border('hostGroup')}`}
-          />
-          <datalist id="bulk-groups">
-            {groups.map((g) => (
-              <option key={g} value={g} />
-            ))}
-          </datalist>
-          <FieldError name="hostGroup" errors={errors.hostGroup} />
-        </div>
-        <div>
-          <label htmlFor="bulk-hostTags" className="mb-1 block text-sm font-medium text-slate-800">
-            Tags
-          </label>
-          <input
-            id="bulk-hostTags"
-            name="hostTags"
-            defaultValue={settings.hostTags}
-            placeholder="linux, db"
-            spellCheck={false}
-            aria-invalid={errors.hostTags ? true : undefined}
-            aria-describedby={[describe('hostTags'), 'bulk-hostTags-hint'].filter(Boolean).join(' ')}
-            className={`${inputClass} ${border('hostTags')}`}
-          />
-          <p id="bulk-hostTags-hint" className="mt-1 text-xs text-slate-500">
-            Hosts carrying every one of them, separated by commas.{tags.length > 0 ? ` In use: ${tags.join(', ')}.` : ''}
-          </p>
-          <FieldError name="hostTags" errors={errors.hostTags} />
-        </div>
+        <Field name="hostEnvironment" id="bulk-hostEnvironment" label="Environment" size="sm" messages={errors.hostEnvironment}>
+          {(props) => (
+            <select {...props} defaultValue={settings.hostEnvironment}>
+              <Options choices={ENVIRONMENTS} empty="any" />
+            </select>
+          )}
+        </Field>
+        <Field name="hostGroup" id="bulk-hostGroup" label="Group" size="sm" messages={errors.hostGroup}>
+          {(props) => (
+            <>
+              <input {...props} list="bulk-groups" defaultValue={settings.hostGroup} placeholder="any" spellCheck={false} />
+              <datalist id="bulk-groups">
+                {groups.map((g) => (
+                  <option key={g} value={g} />
+                ))}
+              </datalist>
+            </>
+          )}
+        </Field>
+        <Field
+          name="hostTags"
+          id="bulk-hostTags"
+          label="Tags"
+          size="sm"
+          messages={errors.hostTags}
+          description={`Hosts carrying every one of them, separated by commas.${tags.length > 0 ? ` In use: ${tags.join(', ')}.` : ''}`}
+        >
+          {(props) => <input {...props} defaultValue={settings.hostTags} placeholder="linux, db" spellCheck={false} />}
+        </Field>
       </div>
-      <FieldError name="hostLabels" errors={errors.hostLabels} />
+      <FieldError id="bulk-hostLabels-error" name="hostLabels" messages={errors.hostLabels} />
     </div>
   );
 }
@@ -225,7 +171,7 @@ export function BulkHostPicker({ hosts, hostTags, kind, settings, errors }: Host
         {hosts.length === 0 ? (
           <>
             <p className="text-sm text-amber-800">{hostTags.length > 0 ? `No host carries the tags ${hostTags.join(', ')}.` : 'No host is registered yet.'}</p>
-            <FieldError name="hostIds" errors={errors.hostIds} />
+            <FieldError id="bulk-hostIds-error" name="hostIds" messages={errors.hostIds} />
           </>
         ) : (
           <NamedHosts hosts={hosts} initial={settings.hostIds} errors={errors.hostIds} />

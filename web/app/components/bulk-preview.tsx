@@ -1,6 +1,8 @@
-import type { BulkPreview, HostView } from '../lib/api-views.ts';
+import type { BulkPreview, HostView } from '@drydock/core/api-schemas';
 import { describeWaves } from '../lib/bulk-view.ts';
 import { TransportBadge } from './host-badges.tsx';
+import { IntentButton } from './ui/button.tsx';
+import { DataTable, type Column } from './ui/table.tsx';
 
 interface BulkPreviewPanelProps {
   preview: BulkPreview;
@@ -8,7 +10,6 @@ interface BulkPreviewPanelProps {
   maxParallel: string;
   /** The form changed since this preview: starting now would not do what it says. */
   stale: boolean;
-  busy: boolean;
 }
 
 const TRANSPORTS: readonly string[] = ['agent', 'ssh', 'winrm', 'docker'] satisfies HostView['transport'][];
@@ -17,12 +18,28 @@ function Transport({ transport }: { transport: string }) {
   return TRANSPORTS.includes(transport) ? <TransportBadge transport={transport as HostView['transport']} /> : <span className="text-xs">{transport}</span>;
 }
 
+const HOST_COLUMNS: Column<BulkPreview['hosts'][number]>[] = [
+  {
+    key: 'host',
+    header: 'Host',
+    cell: (h) => (
+      <>
+        {h.name}
+        {h.name !== h.id ? <span className="ml-1.5 font-mono text-xs text-slate-500">{h.id}</span> : null}
+      </>
+    ),
+  },
+  { key: 'transport', header: 'Transport', cell: (h) => <Transport transport={h.transport} /> },
+  { key: 'labels', header: 'Environment · group', className: 'text-xs text-slate-600', cell: (h) => [h.environment, h.group].filter(Boolean).join(' · ') || '—' },
+  { key: 'now', header: 'Now', className: 'text-xs', cell: (h) => (h.online ? 'online' : 'not online') },
+];
+
 function hostsText(n: number): string {
   return `${n} ${n === 1 ? 'host' : 'hosts'}`;
 }
 
 /** What Preview found, and the button that starts exactly that. */
-export function BulkPreviewPanel({ preview, canary, maxParallel, stale, busy }: BulkPreviewPanelProps) {
+export function BulkPreviewPanel({ preview, canary, maxParallel, stale }: BulkPreviewPanelProps) {
   const count = preview.hosts.length;
   const notOnline = preview.hosts.filter((h) => !h.online).length;
   return (
@@ -57,31 +74,16 @@ export function BulkPreviewPanel({ preview, canary, maxParallel, stale, busy }: 
         <details className="mt-3">
           <summary className="cursor-pointer text-sm text-blue-800">Show the {hostsText(count)}</summary>
           <div className="mt-1 max-h-64 overflow-auto rounded border border-slate-200 bg-white">
-            <table className="w-full text-left text-sm" data-testid="bulk-preview-hosts">
-              <thead className="bg-slate-100 text-xs text-slate-600">
-                <tr>
-                  <th className="px-3 py-1 font-medium">Host</th>
-                  <th className="px-3 py-1 font-medium">Transport</th>
-                  <th className="px-3 py-1 font-medium">Environment · group</th>
-                  <th className="px-3 py-1 font-medium">Now</th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {preview.hosts.map((h) => (
-                  <tr key={h.id} data-host-id={h.id}>
-                    <td className="px-3 py-1">
-                      {h.name}
-                      {h.name !== h.id ? <span className="ml-1.5 font-mono text-xs text-slate-500">{h.id}</span> : null}
-                    </td>
-                    <td className="px-3 py-1">
-                      <Transport transport={h.transport} />
-                    </td>
-                    <td className="px-3 py-1 text-xs text-slate-600">{[h.environment, h.group].filter(Boolean).join(' · ') || '—'}</td>
-                    <td className="px-3 py-1 text-xs">{h.online ? 'online' : 'not online'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              rows={preview.hosts}
+              columns={HOST_COLUMNS}
+              rowKey={(h) => h.id}
+              row={(h) => ({ 'data-host-id': h.id })}
+              density="compact"
+              framed={false}
+              testId="bulk-preview-hosts"
+              empty={null}
+            />
           </div>
         </details>
       ) : null}
@@ -92,16 +94,9 @@ export function BulkPreviewPanel({ preview, canary, maxParallel, stale, busy }: 
             The form changed since this preview. Preview again before starting.
           </p>
         ) : count > 0 ? (
-          <button
-            type="submit"
-            name="_intent"
-            value="start"
-            disabled={busy}
-            data-testid="confirm-bulk"
-            className="rounded bg-blue-700 px-4 py-1.5 text-sm font-medium text-white hover:bg-blue-600 disabled:cursor-not-allowed disabled:opacity-60"
-          >
-            {busy ? 'Starting…' : `Confirm: run on ${hostsText(count)}`}
-          </button>
+          <IntentButton intent="start" busyLabel="Starting…" testId="confirm-bulk">
+            Confirm: run on {hostsText(count)}
+          </IntentButton>
         ) : (
           <p className="text-sm text-slate-700">Choose other hosts, then preview again.</p>
         )}

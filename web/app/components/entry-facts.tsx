@@ -1,28 +1,12 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
-import type { ScriptView } from '../lib/api-views.ts';
-import { formatSeconds, shortVersion } from '../lib/format.ts';
+import type { ScriptView } from '@drydock/core/api-schemas';
+import { formatSeconds } from '../lib/format.ts';
+import { ShortSha } from './short-sha.tsx';
+import { Fact, FactList } from './ui/fact-list.tsx';
+import { TagList } from './ui/tag-list.tsx';
 
 export type Fact = [term: string, value: ReactNode, testId?: string];
-
-function Chips({ items, to }: { items: string[]; to?: (item: string) => string }) {
-  if (items.length === 0) return <>—</>;
-  return (
-    <span className="flex flex-wrap gap-1">
-      {items.map((t) =>
-        to ? (
-          <Link key={t} to={to(t)} className="rounded bg-slate-100 px-1.5 py-0.5 text-xs hover:bg-slate-200">
-            {t}
-          </Link>
-        ) : (
-          <span key={t} className="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs">
-            {t}
-          </span>
-        ),
-      )}
-    </span>
-  );
-}
 
 function quoted(items: string[]): string {
   return items.map((s) => `“${s}”`).join(', ');
@@ -48,9 +32,7 @@ export function EntryFacts({ entry, extra = [], footer }: { entry: ScriptView; e
     ['Id', <span className="font-mono">{entry.id}</span>],
     [
       entry.kind === 'action' ? 'Revision' : 'Version',
-      <abbr title={entry.version} className="font-mono no-underline">
-        {shortVersion(entry.version)}
-      </abbr>,
+      <ShortSha sha={entry.version} />,
       'entry-version',
     ],
     ...extra,
@@ -75,22 +57,19 @@ export function EntryFacts({ entry, extra = [], footer }: { entry: ScriptView; e
     ['Retries', String(entry.retries)],
     ['Host lock', entry.requiresLock ? 'one run per host at a time' : 'no'],
     ['Success', <SuccessCriteria criteria={entry.successCriteria} />],
-    ['Host tags', <Chips items={entry.hostTags} />, 'entry-host-tags'],
-    ['Tags', <Chips items={entry.tags} to={(t) => `/?tag=${encodeURIComponent(t)}`} />],
+    ['Host tags', <TagList tags={entry.hostTags} empty="—" />, 'entry-host-tags'],
+    ['Tags', <TagList tags={entry.tags} to={(t) => `/?tag=${encodeURIComponent(t)}`} empty="—" />],
     ['Runs', String(entry.usageCount)],
   );
   return (
     <aside className="self-start rounded border border-slate-200 bg-white p-4 text-sm" data-testid="entry-facts">
-      <dl className="grid grid-cols-[6.5rem_1fr] gap-x-3 gap-y-1.5">
+      <FactList layout="rows">
         {facts.map(([term, value, testId]) => (
-          <div key={term} className="contents">
-            <dt className="text-slate-500">{term}</dt>
-            <dd className="min-w-0" data-testid={testId}>
-              {value}
-            </dd>
-          </div>
+          <Fact key={term} term={term} testId={testId}>
+            {value}
+          </Fact>
         ))}
-      </dl>
+      </FactList>
       {footer ? <div className="mt-4 border-t border-slate-100 pt-3 text-xs">{footer}</div> : null}
     </aside>
   );

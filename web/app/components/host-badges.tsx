@@ -1,11 +1,12 @@
-import type { HostView } from '../lib/api-views.ts';
+import type { HostView } from '@drydock/core/api-schemas';
 import { formatDateTime, formatRelative } from '../lib/format.ts';
+import { Badge, type BadgeTone } from './ui/badge.tsx';
 
-const TRANSPORT: Record<HostView['transport'], { label: string; tone: string; title: string }> = {
-  agent: { label: 'agent', tone: 'bg-teal-50 text-teal-800 ring-teal-200', title: 'An agent on the host runs its scripts' },
-  ssh: { label: 'SSH', tone: 'bg-indigo-50 text-indigo-800 ring-indigo-200', title: 'Drydock reaches the host over SSH from its central worker' },
-  winrm: { label: 'WinRM', tone: 'bg-sky-50 text-sky-800 ring-sky-200', title: 'Drydock reaches the Windows host over WinRM (HTTPS) from its central worker; it runs PowerShell scripts and command templates' },
-  docker: { label: 'Docker', tone: 'bg-violet-50 text-violet-800 ring-violet-200', title: 'A Docker engine: runner docker scripts run there in throwaway containers, started by the central worker' },
+const TRANSPORT: Record<HostView['transport'], { label: string; tone: BadgeTone; title: string }> = {
+  agent: { label: 'agent', tone: 'teal', title: 'An agent on the host runs its scripts' },
+  ssh: { label: 'SSH', tone: 'indigo', title: 'Drydock reaches the host over SSH from its central worker' },
+  winrm: { label: 'WinRM', tone: 'sky', title: 'Drydock reaches the Windows host over WinRM (HTTPS) from its central worker; it runs PowerShell scripts and command templates' },
+  docker: { label: 'Docker', tone: 'violet', title: 'A Docker engine: runner docker scripts run there in throwaway containers, started by the central worker' },
 };
 
 /** How the host is reached, in words: "SSH", "WinRM", or "agent". */
@@ -18,14 +19,9 @@ export const WINRM_AUTH_LABEL: Record<'basic' | 'ntlm', string> = { ntlm: 'NTLM'
 export function TransportBadge({ transport }: { transport: HostView['transport'] }) {
   const t = TRANSPORT[transport];
   return (
-    <span
-      data-testid="transport-badge"
-      data-transport={transport}
-      title={t.title}
-      className={`inline-block rounded px-1.5 py-px text-[0.7rem] font-medium tracking-wide ring-1 ring-inset ${t.tone}`}
-    >
+    <Badge tone={t.tone} title={t.title} testId="transport-badge" data={{ 'data-transport': transport }}>
       {t.label}
-    </span>
+    </Badge>
   );
 }
 

@@ -1,32 +1,15 @@
 import { ENVIRONMENTS } from '@drydock/core/api-schemas';
-import { useState, type FormEvent, type ReactNode } from 'react';
-import { Form, Link, useNavigation } from 'react-router';
-import { credentialKindLabel, type CredentialView, type HostView } from '../lib/api-views.ts';
-import { checkHostBody, createBody, patchBody, readSettings, settingsOf, type AgentlessTransport, type HostField, type HostFormValues } from '../lib/host-form.ts';
-import type { FieldErrors } from '../lib/run-form.ts';
+import { useState } from 'react';
+import { Form, Link } from 'react-router';
+import type { CredentialView, HostView } from '@drydock/core/api-schemas';
+import { credentialKindLabel } from '../lib/format.ts';
+import { checkHostBody, createBody, HOST_FIELDS, patchBody, readSettings, settingsOf, type AgentlessTransport, type HostField, type HostFormValues } from '../lib/host-form.ts';
+import { unplacedErrors, type FieldErrors } from '../lib/form-errors.ts';
 import { hostTarget, WINRM_AUTH_LABEL } from './host-badges.tsx';
-
-const inputClass = 'block w-full rounded border bg-white px-2.5 py-1.5 text-sm shadow-xs focus:outline-none focus:ring-2 focus:ring-blue-200';
-
-function Field({ name, label, errors, hint, children }: { name: HostField; label: ReactNode; errors: FieldErrors; hint?: ReactNode; children: (invalid: boolean) => ReactNode }) {
-  const messages = errors[name] ?? [];
-  return (
-    <div data-field={name}>
-      <label htmlFor={`host-${name}`} className="mb-1 block text-xs font-medium text-slate-700">
-        {label}
-      </label>
-      {children(messages.length > 0)}
-      {hint ? <p className="mt-1 text-xs text-slate-500">{hint}</p> : null}
-      {messages.length > 0 ? (
-        <p data-field-error={name} className="mt-1 text-xs font-medium text-red-700">
-          {messages.join(' ')}
-        </p>
-      ) : null}
-    </div>
-  );
-}
-
-const optional = <span className="font-normal text-slate-500">(optional)</span>;
+import { IntentButton } from './ui/button.tsx';
+import { Field, FieldError, Options, StaticField, UnplacedErrors } from './ui/field.tsx';
+import { useCheckedForm } from './ui/form.ts';
+import { OutcomeNotice } from './ui/notice.tsx';
 
 const TRANSPORTS: { value: AgentlessTransport; label: string; hint: string }[] = [
   { value: 'ssh', label: 'SSH', hint: 'Linux and other hosts with an SSH server: scripts in any interpreter the host has.' },
@@ -62,11 +45,7 @@ function TransportChoice({ value, onChange, errors }: { value: string; onChange:
         ))}
       </div>
       <p className="mt-1 text-xs text-slate-500">{TRANSPORTS.find((t) => t.value === value)?.hint}</p>
-      {messages.length > 0 ? (
-        <p data-field-error="transport" className="mt-1 text-xs font-medium text-red-700">
-          {messages.join(' ')}
-        </p>
-      ) : null}
+      <FieldError name="transport" messages={messages} />
     </fieldset>
   );
 }
@@ -88,10 +67,6 @@ interface HostFormProps {
 
 /** An SSH or WinRM host's connection and labels, checked with the API's own schema before anything is sent. */
 export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors: serverErrors, message, saved, defaultTransport = 'ssh' }: HostFormProps) {
-  const navigation = useNavigation();
-  const busy = navigation.state !== 'idle' && navigation.formData?.get('_intent') === 'save';
-  const [clientErrors, setClientErrors] = useState<FieldErrors | null>(null);
-  const errors = clientErrors ?? (busy ? {} : serverErrors);
   const before = host ? settingsOf(host) : null;
   // A new host's transport is chosen here; a stored host keeps its own.
   const [chosen, setChosen] = useState<string>(submitted?.transport || defaultTransport);
@@ -100,26 +75,12 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
   const agentless = transport === 'ssh' || transport === 'winrm';
   const winrm = transport === 'winrm';
 
-  const check = (form: HTMLFormElement) => {
-    const data = new FormData(form);
-    return before ? checkHostBody(patchBody(data, readSettings(data.get('_before')) ?? before), 'edit', before.transport) : checkHostBody(createBody(data), 'new');
-  };
-
-  function onSubmit(event: FormEvent<HTMLFormElement>) {
-    const found = check(event.currentTarget);
-    if (Object.keys(found).length === 0) {
-      setClientErrors(null);
-      return;
-    }
-    event.preventDefault();
-    setClientErrors(found);
-    const form = event.currentTarget;
-    requestAnimationFrame(() => form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
-  }
-
-  function onChange(event: FormEvent<HTMLFormElement>) {
-    if (clientErrors !== null) setClientErrors(check(event.currentTarget));
-  }
+  const { errors, complained, busy, onSubmit, onChange } = useCheckedForm({
+    check: (data) => (before ? checkHostBody(patchBody(data, readSettings(data.get('_before')) ?? before), 'edit', before.transport) : checkHostBody(createBody(data), 'new')),
+    serverErrors,
+    intents: ['save'],
+  });
+  const field = (name: HostField) => ({ name, id: `host-${name}`, messages: errors[name] });
 
   const initial = (key: HostField, fallback = ''): string => {
     if (submitted?.[key] !== undefined) return submitted[key];
@@ -130,7 +91,6 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
     const value = before[key];
     return value === null ? fallback : String(value);
   };
-  const cls = (invalid: boolean, extra = '') => `${inputClass} ${extra} ${invalid ? 'border-red-400' : 'border-slate-300 focus:border-blue-500'}`;
   // WinRM logs in with a password only.
   const choices = winrm ? credentials.filter((c) => c.kind === 'password') : credentials;
   const credentialKnown = initial('credentialId') === '' || choices.some((c) => c.id === initial('credentialId'));
@@ -142,37 +102,19 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
 
   return (
     <Form method="post" key={formKey} noValidate onSubmit={onSubmit} onChange={onChange} className="space-y-4" data-testid="host-form">
-      <input type="hidden" name="_intent" value="save" />
       {before ? <input type="hidden" name="_before" value={JSON.stringify(before)} /> : null}
-      {message && !busy && clientErrors === null ? (
-        <p
-          role={saved ? 'status' : 'alert'}
-          data-testid="host-form-message"
-          className={`rounded border px-3 py-2 text-sm ${saved ? 'border-emerald-300 bg-emerald-50 text-emerald-900' : 'border-red-200 bg-red-50 text-red-800'}`}
-        >
-          {message}
-        </p>
-      ) : null}
-      {errors._ ? (
-        <p role="alert" data-field-error="_" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
-          {errors._.join(' ')}
-        </p>
-      ) : null}
+      <OutcomeNotice outcome={message && !busy && !complained ? { ok: saved === true, message } : null} testId="host-form-message" />
+      <UnplacedErrors entries={unplacedErrors(errors, (name) => (HOST_FIELDS as readonly string[]).includes(name))} />
       <div className="grid gap-4 sm:grid-cols-2">
-        <Field name="name" label={mode === 'new' ? <>Name {optional}</> : 'Name'} errors={errors} hint={mode === 'new' ? 'Shown in lists; the id when left empty.' : undefined}>
-          {(invalid) => <input id="host-name" name="name" type="text" defaultValue={initial('name')} aria-invalid={invalid || undefined} className={cls(invalid)} />}
+        <Field {...field('name')} label="Name" optional={mode === 'new'} description={mode === 'new' ? 'Shown in lists; the id when left empty.' : undefined}>
+          {(props) => <input {...props} type="text" defaultValue={initial('name')} />}
         </Field>
         {mode === 'new' ? (
-          <Field name="id" label="Id" errors={errors} hint="lower-kebab-case; runs name the host by it, so it cannot change later">
-            {(invalid) => (
-              <input id="host-id" name="id" type="text" spellCheck={false} placeholder="db-staging-1" defaultValue={initial('id')} aria-invalid={invalid || undefined} className={cls(invalid, 'font-mono')} />
-            )}
+          <Field {...field('id')} label="Id" description="lower-kebab-case; runs name the host by it, so it cannot change later">
+            {(props) => <input {...props} type="text" spellCheck={false} placeholder="db-staging-1" defaultValue={initial('id')} className={`${props.className} font-mono`} />}
           </Field>
         ) : (
-          <div>
-            <p className="mb-1 text-xs font-medium text-slate-700">Id</p>
-            <p className="py-1.5 font-mono text-sm">{host?.id}</p>
-          </div>
+          <StaticField label="Id">{host?.id}</StaticField>
         )}
 
         {mode === 'new' ? <TransportChoice value={chosen} onChange={setChosen} errors={errors} /> : null}
@@ -180,58 +122,34 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
         {agentless ? (
           <>
             <Field
-              name="address"
+              {...field('address')}
               label="Address"
-              errors={errors}
-              hint={mode === 'edit' ? `A new address forgets the pinned ${winrm ? 'certificate' : 'host key'}.` : 'A host name or IP address the central worker can reach.'}
+              description={mode === 'edit' ? `A new address forgets the pinned ${winrm ? 'certificate' : 'host key'}.` : 'A host name or IP address the central worker can reach.'}
             >
-              {(invalid) => (
-                <input
-                  id="host-address"
-                  name="address"
-                  type="text"
-                  spellCheck={false}
-                  placeholder="10.0.4.12"
-                  defaultValue={initial('address')}
-                  aria-invalid={invalid || undefined}
-                  className={cls(invalid, 'font-mono')}
-                />
+              {(props) => <input {...props} type="text" spellCheck={false} placeholder="10.0.4.12" defaultValue={initial('address')} className={`${props.className} font-mono`} />}
+            </Field>
+            <Field {...field('port')} label={winrm ? 'WinRM port' : 'SSH port'} description={winrm && mode === 'new' ? 'HTTPS: 5986 when left empty.' : undefined}>
+              {(props) => (
+                <input {...props} type="text" inputMode="numeric" placeholder={winrm ? '5986' : '22'} defaultValue={initial('port')} className={`${props.className} max-w-32 font-mono`} />
               )}
             </Field>
-            <Field name="port" label={winrm ? 'WinRM port' : 'SSH port'} errors={errors} hint={winrm && mode === 'new' ? 'HTTPS: 5986 when left empty.' : undefined}>
-              {(invalid) => (
+            <Field {...field('username')} label="User" description={winrm ? 'Scripts run as this account: user, DOMAIN\\user or user@domain.' : 'Scripts run as this account.'}>
+              {(props) => (
                 <input
-                  id="host-port"
-                  name="port"
-                  type="text"
-                  inputMode="numeric"
-                  placeholder={winrm ? '5986' : '22'}
-                  defaultValue={initial('port')}
-                  aria-invalid={invalid || undefined}
-                  className={cls(invalid, 'max-w-32 font-mono')}
-                />
-              )}
-            </Field>
-            <Field name="username" label="User" errors={errors} hint={winrm ? 'Scripts run as this account: user, DOMAIN\\user or user@domain.' : 'Scripts run as this account.'}>
-              {(invalid) => (
-                <input
-                  id="host-username"
-                  name="username"
+                  {...props}
                   type="text"
                   spellCheck={false}
                   autoComplete="off"
                   placeholder={winrm ? 'CORP\\deploy' : 'deploy'}
                   defaultValue={initial('username')}
-                  aria-invalid={invalid || undefined}
-                  className={cls(invalid, 'font-mono')}
+                  className={`${props.className} font-mono`}
                 />
               )}
             </Field>
             <Field
-              name="credentialId"
+              {...field('credentialId')}
               label="Credential"
-              errors={errors}
-              hint={
+              description={
                 <>
                   {winrm
                     ? choices.length === 0
@@ -246,8 +164,8 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
                 </>
               }
             >
-              {(invalid) => (
-                <select id="host-credentialId" name="credentialId" defaultValue={credentialDefault} aria-invalid={invalid || undefined} className={cls(invalid)}>
+              {(props) => (
+                <select {...props} defaultValue={credentialDefault}>
                   <option value="">Choose a credential…</option>
                   {credentialDefault === '' || credentialKnown ? null : <option value={credentialDefault}>{host?.credential?.name ?? credentialDefault}</option>}
                   {choices.map((c) => (
@@ -260,9 +178,9 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
               )}
             </Field>
             {winrm ? (
-              <Field name="winrmAuth" label="Authentication" errors={errors} hint="NTLM for domain accounts; Basic for local ones, if the host allows it.">
-                {(invalid) => (
-                  <select id="host-winrmAuth" name="winrmAuth" defaultValue={initial('winrmAuth', 'ntlm')} aria-invalid={invalid || undefined} className={cls(invalid)}>
+              <Field {...field('winrmAuth')} label="Authentication" description="NTLM for domain accounts; Basic for local ones, if the host allows it.">
+                {(props) => (
+                  <select {...props} defaultValue={initial('winrmAuth', 'ntlm')}>
                     {(['ntlm', 'basic'] as const).map((a) => (
                       <option key={a} value={a}>
                         {WINRM_AUTH_LABEL[a]}
@@ -272,9 +190,9 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
                 )}
               </Field>
             ) : (
-              <Field name="jumpHostId" label={<>Jump host {optional}</>} errors={errors} hint="Drydock connects through this SSH host first (one hop).">
-                {(invalid) => (
-                  <select id="host-jumpHostId" name="jumpHostId" defaultValue={initial('jumpHostId')} aria-invalid={invalid || undefined} className={cls(invalid)}>
+              <Field {...field('jumpHostId')} label="Jump host" optional description="Drydock connects through this SSH host first (one hop).">
+                {(props) => (
+                  <select {...props} defaultValue={initial('jumpHostId')}>
                     <option value="">none: connect directly</option>
                     {jumpKnown ? null : <option value={initial('jumpHostId')}>{initial('jumpHostId')}</option>}
                     {jumpHosts.map((h) => (
@@ -288,70 +206,36 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
             )}
           </>
         ) : transport === 'docker' && mode === 'new' ? (
-          <Field name="socketPath" label={<>Engine socket {optional}</>} errors={errors} hint="An absolute path on the central worker's machine; /var/run/docker.sock when left empty.">
-            {(invalid) => (
-              <input
-                id="host-socketPath"
-                name="socketPath"
-                type="text"
-                spellCheck={false}
-                placeholder="/var/run/docker.sock"
-                defaultValue={submitted?.socketPath ?? ''}
-                aria-invalid={invalid || undefined}
-                className={cls(invalid, 'font-mono')}
-              />
-            )}
+          <Field {...field('socketPath')} label="Engine socket" optional description="An absolute path on the central worker's machine; /var/run/docker.sock when left empty.">
+            {(props) => <input {...props} type="text" spellCheck={false} placeholder="/var/run/docker.sock" defaultValue={submitted?.socketPath ?? ''} className={`${props.className} font-mono`} />}
           </Field>
         ) : null}
 
-        <Field name="environment" label={<>Environment {optional}</>} errors={errors}>
-          {(invalid) => (
-            <select id="host-environment" name="environment" defaultValue={initial('environment')} aria-invalid={invalid || undefined} className={cls(invalid)}>
-              <option value="">none</option>
-              {ENVIRONMENTS.map((e) => (
-                <option key={e} value={e}>
-                  {e}
-                </option>
-              ))}
+        <Field {...field('environment')} label="Environment" optional>
+          {(props) => (
+            <select {...props} defaultValue={initial('environment')}>
+              <Options choices={ENVIRONMENTS} empty="none" />
             </select>
           )}
         </Field>
-        <Field name="group" label={<>Group {optional}</>} errors={errors} hint="Free text, e.g. payments-eu.">
-          {(invalid) => <input id="host-group" name="group" type="text" defaultValue={initial('group')} aria-invalid={invalid || undefined} className={cls(invalid)} />}
+        <Field {...field('group')} label="Group" optional description="Free text, e.g. payments-eu.">
+          {(props) => <input {...props} type="text" defaultValue={initial('group')} />}
         </Field>
         {transport !== 'agent' ? (
-          <Field
-            name="maxConcurrentJobs"
-            label={<>Jobs at once {optional}</>}
-            errors={errors}
-            hint="Runs and bulk executions together; more wait for a free slot. Empty: the server's default."
-          >
-            {(invalid) => (
-              <input
-                id="host-maxConcurrentJobs"
-                name="maxConcurrentJobs"
-                type="number"
-                min={1}
-                max={1000}
-                defaultValue={initial('maxConcurrentJobs')}
-                aria-invalid={invalid || undefined}
-                className={cls(invalid)}
-              />
-            )}
+          <Field {...field('maxConcurrentJobs')} label="Jobs at once" optional description="Runs and bulk executions together; more wait for a free slot. Empty: the server's default.">
+            {(props) => <input {...props} type="number" min={1} max={1000} defaultValue={initial('maxConcurrentJobs')} />}
           </Field>
         ) : null}
         {transport !== 'agent' ? (
-          <Field name="tags" label={<>Tags {optional}</>} errors={errors} hint="Comma-separated: linux, db. A script's host_tags name the tags a host needs to run it.">
-            {(invalid) => (
-              <input id="host-tags" name="tags" type="text" spellCheck={false} placeholder="linux, db" defaultValue={initial('tags')} aria-invalid={invalid || undefined} className={cls(invalid)} />
-            )}
+          <Field {...field('tags')} label="Tags" optional description="Comma-separated: linux, db. A script's host_tags name the tags a host needs to run it.">
+            {(props) => <input {...props} type="text" spellCheck={false} placeholder="linux, db" defaultValue={initial('tags')} />}
           </Field>
         ) : null}
       </div>
       <div className="flex items-center gap-3">
-        <button type="submit" disabled={busy} data-testid="save-host" className="rounded bg-blue-700 px-4 py-1.5 text-sm font-medium text-white hover:bg-blue-600 disabled:opacity-60">
-          {busy ? 'Saving…' : mode === 'new' ? 'Add host' : 'Save settings'}
-        </button>
+        <IntentButton intent="save" busyLabel="Saving…" testId="save-host">
+          {mode === 'new' ? 'Add host' : 'Save settings'}
+        </IntentButton>
         {mode === 'new' ? (
           <span className="text-xs text-slate-500">Nothing connects yet: the first run reaches the host and pins its {winrm ? 'HTTPS certificate' : 'host key'}.</span>
         ) : null}

@@ -1,4 +1,4 @@
-import type { HostView } from '../lib/api-views.ts';
+import type { HostView } from '@drydock/core/api-schemas';
 
 type Metrics = NonNullable<HostView['metrics']>;
 

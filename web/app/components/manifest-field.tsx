@@ -1,22 +1,13 @@
 import type { ReactNode } from 'react';
 import { errorsAt } from '../lib/action-draft.ts';
-import type { FieldErrors } from '../lib/run-form.ts';
+import type { FieldErrors } from '../lib/form-errors.ts';
+import { Field as KitField, FieldError as KitFieldError, type ControlProps } from './ui/field.tsx';
 
-const inputClass = 'block w-full rounded border bg-white px-2.5 py-1.5 text-sm shadow-xs focus:outline-none focus:ring-2 focus:ring-blue-200';
+const idOf = (name: string) => `field-${name.replaceAll('.', '-')}`;
 
-/** The errors reported at one manifest path, by the shared schema or the API, one per line. */
+/** The errors reported at one manifest path (and the list items under it), by the shared schema or the API. */
 export function FieldError({ name, errors }: { name: string; errors: FieldErrors }) {
-  const messages = errorsAt(errors, name);
-  if (messages.length === 0) return null;
-  return (
-    <p id={`${name}-error`} data-field-error={name} className="mt-1 text-xs font-medium text-red-700">
-      {messages.map((m, i) => (
-        <span key={i} className="block">
-          {m}
-        </span>
-      ))}
-    </p>
-  );
+  return <KitFieldError id={`${idOf(name)}-error`} name={name} messages={errorsAt(errors, name)} />;
 }
 
 interface FieldProps {
@@ -25,32 +16,14 @@ interface FieldProps {
   errors: FieldErrors;
   hint?: ReactNode;
   className?: string;
-  children: (props: { id: string; name: string; 'aria-invalid'?: true; 'aria-describedby'?: string; className: string }) => ReactNode;
+  children: (props: ControlProps) => ReactNode;
 }
 
-/** Label, input, hint and the errors reported for this input's manifest path. */
-export function Field({ name, label, errors, hint, className = '', children }: FieldProps) {
-  const invalid = errorsAt(errors, name).length > 0;
-  const id = `field-${name.replaceAll('.', '-')}`;
-  const described = [hint ? `${id}-hint` : '', invalid ? `${name}-error` : ''].filter(Boolean).join(' ') || undefined;
+/** An input named by its manifest path (`parameters.0.name`), so the API's field errors land beside it. */
+export function Field({ name, label, errors, hint, className, children }: FieldProps) {
   return (
-    <div className={className} data-field={name}>
-      <label htmlFor={id} className="mb-1 block text-xs font-medium text-slate-700">
-        {label}
-      </label>
-      {children({
-        id,
-        name,
-        'aria-invalid': invalid || undefined,
-        'aria-describedby': described,
-        className: `${inputClass} ${invalid ? 'border-red-400' : 'border-slate-300 focus:border-blue-500'}`,
-      })}
-      {hint ? (
-        <p id={`${id}-hint`} className="mt-1 text-xs text-slate-500">
-          {hint}
-        </p>
-      ) : null}
-      <FieldError name={name} errors={errors} />
-    </div>
+    <KitField name={name} id={idOf(name)} label={label} messages={errorsAt(errors, name)} description={hint} className={className}>
+      {children}
+    </KitField>
   );
 }

@@ -1,8 +1,9 @@
 import { PARAMETER_TYPES } from '@drydock/core/manifest';
 import type { ReactNode } from 'react';
 import { fieldText, isParameterType, TYPE_FIELDS, type ParameterType } from '../lib/action-draft.ts';
-import type { FieldErrors } from '../lib/run-form.ts';
+import type { FieldErrors } from '../lib/form-errors.ts';
 import { Field, FieldError } from './manifest-field.tsx';
+import { Options } from './ui/field.tsx';
 
 export interface ParameterRowState {
   key: number;
@@ -89,11 +90,7 @@ export function ParameterRow({ row, index, errors, onType, onRemove }: { row: Pa
         <Field name={`${prefix}.type`} label="Type" errors={errors}>
           {(props) => (
             <select {...props} value={row.type} onChange={(e) => isParameterType(e.currentTarget.value) && onType(e.currentTarget.value)}>
-              {PARAMETER_TYPES.map((t) => (
-                <option key={t} value={t}>
-                  {t}
-                </option>
-              ))}
+              <Options choices={PARAMETER_TYPES} />
             </select>
           )}
         </Field>

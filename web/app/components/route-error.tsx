@@ -22,7 +22,10 @@ function explain(error: unknown): Explained {
 
 /** The human side of an error: what happened and where to go next, never a stack trace. */
 export function RouteError({ error }: { error: unknown }) {
-  const { title, message } = explain(error);
+  return <ErrorPanel {...explain(error)} />;
+}
+
+export function ErrorPanel({ title, message }: Explained) {
   return (
     <div role="alert" className="mx-auto max-w-2xl rounded border border-red-200 bg-red-50 px-5 py-4">
       <h1 className="text-base font-semibold text-red-800">{title}</h1>

@@ -1,5 +1,8 @@
 import type { ContainerSnapshot, EnvironmentSnapshot, RunArtifactView, RunSnapshot } from '@drydock/core/run-contract';
 import type { ReactNode } from 'react';
+import { NameValueTable } from './name-value-table.tsx';
+import { Panel } from './ui/panel.tsx';
+import { Table, TableBody, TableHead, Td, Th } from './ui/table.tsx';
 
 /** `12 B`, `3.4 kB`, `2.0 MB`, as the agent's log lines say them. */
 export function formatBytes(n: number): string {
@@ -120,18 +123,9 @@ function Snapshot({ snapshot, attempt }: { snapshot: RunSnapshot; attempt: numbe
       </dl>
       <details className="mt-2">
         <summary className="cursor-pointer text-xs text-slate-600">Environment variables ({variables.length}, secrets masked)</summary>
-        <table className="mt-1 w-full text-xs" data-testid="environment-variables">
-          <tbody className="divide-y divide-slate-100">
-            {variables.map(([name, value]) => (
-              <tr key={name}>
-                <th scope="row" className="w-1/3 py-0.5 pr-3 text-left align-top font-mono font-normal text-slate-500">
-                  {name}
-                </th>
-                <td className="py-0.5 font-mono break-all">{value}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="mt-1">
+          <NameValueTable rows={variables} testId="environment-variables" />
+        </div>
       </details>
       <details className="mt-1">
         <summary className="cursor-pointer text-xs text-slate-600">Raw JSON</summary>
@@ -153,43 +147,40 @@ export function RunArtifacts({
 }) {
   const attempts = new Set(artifacts.map((a) => a.attempt)).size > 1;
   return (
-    <section data-testid="run-artifacts" className="rounded border border-slate-200 bg-white px-4 py-3">
-      <h2 className="mb-2 text-sm font-semibold">Artifacts</h2>
+    <Panel title="Artifacts" testId="run-artifacts">
       {artifacts.length === 0 ? (
         <p className="text-sm text-slate-500">{active ? 'What the manifest asks to capture appears here once the script ends.' : 'Nothing was captured.'}</p>
       ) : (
-        <table className="w-full text-sm">
-          <thead>
-            <tr className="text-left text-xs text-slate-500">
-              <th className="py-1 pr-3 font-normal">Name</th>
-              {attempts ? <th className="py-1 pr-3 font-normal">Attempt</th> : null}
-              <th className="py-1 pr-3 font-normal">Kind</th>
-              <th className="py-1 pr-3 text-right font-normal">Size</th>
-              <th className="py-1 font-normal">SHA-256</th>
-            </tr>
-          </thead>
-          <tbody className="divide-y divide-slate-100">
+        <Table density="compact" framed={false}>
+          <TableHead>
+            <Th>Name</Th>
+            {attempts ? <Th>Attempt</Th> : null}
+            <Th>Kind</Th>
+            <Th numeric>Size</Th>
+            <Th>SHA-256</Th>
+          </TableHead>
+          <TableBody>
             {artifacts.map((a) => (
               <tr key={a.id} data-testid="artifact-row" data-name={a.name} data-kind={a.kind}>
-                <td className="py-1 pr-3">
+                <Td>
                   <a href={a.downloadUrl} download className="font-mono text-xs break-all text-blue-700 hover:underline">
                     {a.name}
                   </a>
-                </td>
-                {attempts ? <td className="py-1 pr-3 text-xs">{a.attempt}</td> : null}
-                <td className="py-1 pr-3 text-xs">{a.kind === 'environment' ? 'environment snapshot' : 'artifact'}</td>
-                <td className="py-1 pr-3 text-right text-xs whitespace-nowrap" title={`${a.size} bytes`}>
+                </Td>
+                {attempts ? <Td className="text-xs">{a.attempt}</Td> : null}
+                <Td className="text-xs">{a.kind === 'environment' ? 'environment snapshot' : 'artifact'}</Td>
+                <Td numeric nowrap className="text-xs" title={`${a.size} bytes`}>
                   {formatBytes(a.size)}
-                </td>
-                <td className="py-1 font-mono text-xs" title={a.sha256}>
+                </Td>
+                <Td mono title={a.sha256}>
                   {a.sha256.slice(0, 12)}
-                </td>
+                </Td>
               </tr>
             ))}
-          </tbody>
-        </table>
+          </TableBody>
+        </Table>
       )}
       {snapshot ? <Snapshot snapshot={snapshot.content} attempt={snapshot.attempt} /> : null}
-    </section>
+    </Panel>
   );
 }

@@ -1,55 +1,45 @@
-import type { RepositoryStatus, RepositorySyncView } from '../lib/api-views.ts';
+import type { RepositorySyncView, RepositoryView } from '@drydock/core/api-schemas';
+import type { BulkStatus } from '@drydock/core/bulk';
 import type { RunStatus } from '../lib/run-status.ts';
+import { StatusBadge, type StatusLook } from './ui/badge.tsx';
 
-const TONES: Record<RunStatus, string> = {
-  queued: 'bg-slate-100 text-slate-700 ring-slate-300',
-  waiting_for_lock: 'bg-violet-50 text-violet-800 ring-violet-300',
-  running: 'bg-blue-50 text-blue-700 ring-blue-300',
-  succeeded: 'bg-emerald-50 text-emerald-700 ring-emerald-300',
-  failed: 'bg-red-50 text-red-700 ring-red-300',
-  cancelled: 'bg-zinc-100 text-zinc-600 ring-zinc-300',
-  timed_out: 'bg-amber-50 text-amber-800 ring-amber-300',
-  skipped: 'bg-stone-50 text-stone-500 ring-stone-300',
+const RUN: Record<RunStatus, StatusLook> = {
+  queued: { tone: 'neutral' },
+  waiting_for_lock: { tone: 'violet', title: "Waits for its host's lock: the Locks page shows who holds it and who else waits" },
+  running: { tone: 'info', pulse: true },
+  succeeded: { tone: 'success' },
+  failed: { tone: 'danger' },
+  cancelled: { tone: 'muted' },
+  timed_out: { tone: 'warning' },
+  skipped: { tone: 'stone', title: 'Never started: its bulk execution stopped before this host (failure threshold)' },
 };
 
-export function StatusBadge({ status, testId }: { status: RunStatus; testId?: string }) {
-  return (
-    <span
-      data-testid={testId}
-      title={
-        status === 'waiting_for_lock'
-          ? "Waits for its host's lock: the Locks page shows who holds it and who else waits"
-          : status === 'skipped'
-            ? 'Never started: its bulk execution stopped before this host (failure threshold)'
-            : undefined
-      }
-      className={`inline-flex items-center gap-1.5 rounded px-1.5 py-0.5 font-mono text-xs font-medium ring-1 ring-inset ${TONES[status]}`}
-    >
-      {status === 'running' ? <span aria-hidden className="size-1.5 animate-pulse rounded-full bg-blue-500" /> : null}
-      {status}
-    </span>
-  );
+export function RunStatusBadge({ status, testId }: { status: RunStatus; testId?: string }) {
+  return <StatusBadge status={status} looks={RUN} testId={testId} />;
 }
 
-const REPOSITORY_TONES: Record<RepositoryStatus | RepositorySyncView['status'], string> = {
-  new: 'bg-slate-100 text-slate-700 ring-slate-300',
-  syncing: 'bg-blue-50 text-blue-700 ring-blue-300',
-  running: 'bg-blue-50 text-blue-700 ring-blue-300',
-  ok: 'bg-emerald-50 text-emerald-700 ring-emerald-300',
-  failed: 'bg-red-50 text-red-700 ring-red-300',
+const SYNC: Record<RepositoryView['status'] | RepositorySyncView['status'], StatusLook> = {
+  new: { tone: 'neutral' },
+  syncing: { tone: 'info', pulse: true },
+  running: { tone: 'info', pulse: true },
+  ok: { tone: 'success' },
+  failed: { tone: 'danger' },
 };
 
 /** A repository's state, or one sync's. */
-export function SyncStatusBadge({ status, testId }: { status: RepositoryStatus | RepositorySyncView['status']; testId?: string }) {
-  const moving = status === 'syncing' || status === 'running';
-  return (
-    <span
-      data-testid={testId}
-      data-status={status}
-      className={`inline-flex items-center gap-1.5 rounded px-1.5 py-0.5 font-mono text-xs font-medium ring-1 ring-inset ${REPOSITORY_TONES[status]}`}
-    >
-      {moving ? <span aria-hidden className="size-1.5 animate-pulse rounded-full bg-blue-500" /> : null}
-      {status}
-    </span>
-  );
+export function SyncStatusBadge({ status, testId }: { status: RepositoryView['status'] | RepositorySyncView['status']; testId?: string }) {
+  return <StatusBadge status={status} looks={SYNC} testId={testId} />;
+}
+
+const BULK: Record<BulkStatus, StatusLook> = {
+  running: { tone: 'info', pulse: true },
+  paused: { tone: 'warning', title: 'No new host starts until it is resumed; hosts already running finish' },
+  stopping: { tone: 'orange', title: 'No new host starts; it ends once the hosts still running finish' },
+  succeeded: { tone: 'success' },
+  failed: { tone: 'danger' },
+  cancelled: { tone: 'muted' },
+};
+
+export function BulkStatusBadge({ status, testId }: { status: BulkStatus; testId?: string }) {
+  return <StatusBadge status={status} looks={BULK} testId={testId} />;
 }

@@ -1,7 +1,8 @@
 import type { ReactNode } from 'react';
-import type { RepositoryView } from '../lib/api-views.ts';
+import type { RepositoryView } from '@drydock/core/api-schemas';
 import { formatSeconds } from '../lib/format.ts';
 import { CopyButton } from './copy-button.tsx';
+import { Notice } from './ui/notice.tsx';
 
 type Hosted = Exclude<RepositoryView['provider'], 'generic'>;
 
@@ -61,10 +62,10 @@ export function WebhookSetup({ repository }: { repository: RepositoryView }) {
         <CopyButton text={repository.webhookUrl} />
       </div>
       {repository.hasWebhookSecret ? null : (
-        <p className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900" data-testid="webhook-no-secret">
+        <Notice tone="warning" testId="webhook-no-secret" className="text-xs">
           No webhook secret is set, so Drydock refuses webhook deliveries for this repository. Set one in the settings and give the git host the
           same value: deliveries are accepted only when they prove they know it.
-        </p>
+        </Notice>
       )}
       {provider === 'generic' ? (
         <>

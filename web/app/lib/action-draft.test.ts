@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { checkManifest, errorsAt, fieldText, manifestFromForm, renderedNames, unplacedErrors } from './action-draft.ts';
+import { checkManifest, errorsAt, fieldText, manifestFromForm, placedAt, renderedNames } from './action-draft.ts';
+import { unplacedErrors } from './form-errors.ts';
 
 function form(fields: Record<string, string>): FormData {
   const data = new FormData();
@@ -82,7 +83,7 @@ describe('action editor', () => {
     expect(errorsAt(fields, 'success_criteria.exit_codes')).toEqual(['too big']);
     expect(errorsAt(fields, 'parameters.0.options')).toEqual(['empty']);
     expect(errorsAt(fields, 'parameters.0')).toEqual([]);
-    expect(unplacedErrors(fields, renderedNames(['enum']))).toEqual([['capture', ['not here']]]);
+    expect(unplacedErrors(fields, placedAt(renderedNames(['enum'])))).toEqual([['capture', ['not here']]]);
   });
 
   test('manifest fields the editor has no inputs for ride along', () => {

@@ -1,5 +1,5 @@
 import { ManifestSchema, PARAMETER_TYPES } from '@drydock/core/manifest';
-import type { FieldErrors } from './run-form.ts';
+import { parseErrors, type FieldErrors } from './form-errors.ts';
 
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
 
@@ -143,21 +143,15 @@ export function manifestFromForm(form: FormData): ManifestDraft {
 
 /** The same manifest schema the API applies; problems keyed by path (`parameters.0.name`), as the API reports them. */
 export function checkManifest(manifest: ManifestDraft): FieldErrors {
-  const parsed = ManifestSchema.safeParse(manifest);
-  if (parsed.success) return {};
-  const fields: FieldErrors = {};
-  for (const issue of parsed.error.issues) {
-    let key = issue.path.map(String).join('.');
-    let message = issue.message;
-    // An action always runs a command template; "script or command_template" means the template is missing.
-    if (key === 'script' && manifest.command_template === undefined) {
-      key = 'command_template';
-      message = 'Write the command this action runs';
-    }
-    if (issue.code === 'unrecognized_keys') message = `not a manifest field: ${issue.keys.join(', ')}`;
-    (fields[key] ??= []).push(message);
-  }
-  return fields;
+  // An action always runs a command template; "script or command_template" means the template is missing.
+  const noCommand = (path: string) => path === 'script' && manifest.command_template === undefined;
+  return parseErrors(ManifestSchema.safeParse(manifest), {
+    field: (path) => (noCommand(path) ? 'command_template' : path || '_'),
+    message: (issue, field) => {
+      if (field === 'command_template' && noCommand(issue.path.map(String).join('.'))) return 'Write the command this action runs';
+      return issue.code === 'unrecognized_keys' && 'keys' in issue ? `not a manifest field: ${(issue.keys as string[]).join(', ')}` : undefined;
+    },
+  });
 }
 
 /** Messages for one input: its own path and any list items under it (`tags.2` belongs to `tags`). */
@@ -179,8 +173,9 @@ export function renderedNames(types: readonly ParameterType[]): string[] {
   return names;
 }
 
-export function unplacedErrors(fields: FieldErrors, names: readonly string[]): [string, string[]][] {
-  return Object.entries(fields).filter(([key]) => !names.some((name) => errorsAt({ [key]: [''] }, name).length > 0));
+/** Whether an error key shows beside one of these inputs (its own, or a list item's under it). */
+export function placedAt(names: readonly string[]): (key: string) => boolean {
+  return (key) => names.some((name) => errorsAt({ [key]: [''] }, name).length > 0);
 }
 
 /** A stored or submitted value as input text: lists joined, numbers and booleans spelled out. */

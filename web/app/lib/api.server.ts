@@ -1,46 +1,45 @@
-import { loadConfig } from '@drydock/core';
+import { type ClientResponse, hc } from 'hono/client';
+import type { SuccessStatusCode } from 'hono/utils/http-status';
 import { data } from 'react-router';
+import type { AppType } from '@drydock/api/app-type';
+import { loadConfig } from '@drydock/core';
+import type { ErrorBody } from '@drydock/core/api-schemas';
 
 const { apiUrl } = loadConfig();
 
-export interface ApiErrorBody {
-  code: string;
-  message: string;
-  fields?: Record<string, string[]>;
-}
-
+export type ApiErrorBody = ErrorBody['error'];
 export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ApiErrorBody };
 
-export interface ApiCall {
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  body?: unknown;
-}
+/** What a route answers on success, as its contract declares it. */
+export type Answer<R> = R extends ClientResponse<infer T, infer S> ? (S extends SuccessStatusCode ? T : never) : never;
+type Pending = Promise<ClientResponse<unknown, number>>;
 
-/** Calls the API as the person behind `request`: their cookie travels with every server-side call. */
-export async function callApi<T>(request: Request, path: string, call: ApiCall = {}): Promise<ApiResult<T>> {
-  const headers = new Headers({ accept: 'application/json' });
+/**
+ * The API's `/api/v1` routes as the person behind `request`: their cookie travels with every server-side call,
+ * and each route's inputs and answers are typed from the API's own declarations (`AppType`).
+ */
+export function api(request: Request) {
+  const headers: Record<string, string> = { accept: 'application/json' };
   for (const name of ['cookie', 'user-agent', 'accept-language']) {
     const value = request.headers.get(name);
-    if (value) headers.set(name, value);
+    if (value) headers[name] = value;
   }
-  if (call.body !== undefined) headers.set('content-type', 'application/json');
+  return hc<AppType>(apiUrl, {
+    headers,
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      try {
+        return await fetch(input, { ...init, signal: request.signal });
+      } catch (err) {
+        if (request.signal.aborted) throw err;
+        throw data({ code: 'api_unreachable', message: `The Drydock API at ${apiUrl} is not reachable. Check that it is running.` }, { status: 502 });
+      }
+    },
+  }).api.v1;
+}
 
-  let response: Response;
-  try {
-    response = await fetch(new URL(path, apiUrl), {
-      method: call.method ?? 'GET',
-      headers,
-      body: call.body === undefined ? undefined : JSON.stringify(call.body),
-      signal: request.signal,
-    });
-  } catch (err) {
-    if (request.signal.aborted) throw err;
-    throw data(
-      { code: 'api_unreachable', message: `The Drydock API at ${apiUrl} is not reachable. Check that it is running.` },
-      { status: 502 },
-    );
-  }
-
+/** For actions: the answer's success body, typed by the route, or the API's error to show beside the form. */
+export async function result<P extends Pending>(pending: P): Promise<ApiResult<Answer<Awaited<P>>>> {
+  const response = await pending;
   const text = await response.text();
   let body: unknown;
   try {
@@ -48,8 +47,8 @@ export async function callApi<T>(request: Request, path: string, call: ApiCall =
   } catch {
     body = null;
   }
-  if (response.ok) return { ok: true, status: response.status, body: body as T };
-  const error = (body as { error?: ApiErrorBody } | null)?.error;
+  if (response.ok) return { ok: true, status: response.status, body: body as Answer<Awaited<P>> };
+  const error = (body as Partial<ErrorBody> | null)?.error;
   return {
     ok: false,
     status: response.status,
@@ -57,9 +56,9 @@ export async function callApi<T>(request: Request, path: string, call: ApiCall =
   };
 }
 
-/** For loaders: an API failure becomes the route's error response, which its ErrorBoundary explains. */
-export async function getFromApi<T>(request: Request, path: string): Promise<T> {
-  const result = await callApi<T>(request, path);
-  if (!result.ok) throw data(result.error, { status: result.status });
-  return result.body;
+/** For loaders: the success body, or the route's error response, which its ErrorBoundary explains. */
+export async function answer<P extends Pending>(pending: P): Promise<Answer<Awaited<P>>> {
+  const outcome = await result(pending);
+  if (!outcome.ok) throw data(outcome.error, { status: outcome.status });
+  return outcome.body;
 }

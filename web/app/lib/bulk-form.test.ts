@@ -2,7 +2,7 @@ import type { Parameter } from '@drydock/core/manifest';
 import { describe, expect, test } from 'vitest';
 import { checkBulkForm, fieldsFromApi } from './bulk-form.ts';
 import { describeSelector, describeWaves, mergeHosts } from './bulk-view.ts';
-import type { BulkHostView } from './api-views.ts';
+import type { BulkHostView } from '@drydock/core/api-schemas';
 
 const parameters: Parameter[] = [
   { name: 'message', type: 'string', title: 'Message', required: true },

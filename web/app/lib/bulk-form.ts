@@ -1,7 +1,8 @@
 import { StartBulkBodySchema, type BulkPreview, type StartBulkBody } from '@drydock/core/bulk';
 import type { Parameter } from '@drydock/core/manifest';
 import { splitTags } from './host-form.ts';
-import { checkParams, type FieldErrors, type RawFields } from './run-form.ts';
+import { addFieldError, hasFieldErrors, mergeFieldErrors, parseErrors, type FieldErrors } from './form-errors.ts';
+import { checkParams, type RawFields } from './run-form.ts';
 
 // Route fields of the bulk form are camelCase, which no parameter name can be, so both share one form.
 
@@ -141,18 +142,10 @@ export function formField(key: string, selectBy: SelectBy): { field: string; mes
   return { field: key };
 }
 
-function add(fields: FieldErrors, field: string, message: string) {
-  const list = (fields[field] ??= []);
-  if (!list.includes(message)) list.push(message);
-}
-
 /** The API's field errors moved onto the form's fields, in the form's words where it has better ones. */
 export function fieldsFromApi(apiFields: Record<string, string[]>, selectBy: SelectBy): FieldErrors {
   const fields: FieldErrors = {};
-  for (const [key, messages] of Object.entries(apiFields)) {
-    const { field } = formField(key, selectBy);
-    for (const m of messages) add(fields, field, m);
-  }
+  for (const [key, messages] of Object.entries(apiFields)) for (const m of messages) addFieldError(fields, formField(key, selectBy).field, m);
   return fields;
 }
 
@@ -167,16 +160,12 @@ export interface BulkCheck {
 export function checkBulkForm(parameters: readonly Parameter[], form: FormData, target: BulkTarget): BulkCheck {
   const settings = readSettings(form);
   const { coerced, result } = checkParams(parameters, form);
-  const fields: FieldErrors = result.ok ? {} : { ...result.fields };
   const parsed = StartBulkBodySchema.safeParse(bulkBody(settings, target, coerced));
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const key = issue.path.map(String).join('.');
-      const noHosts = key === 'selector.hostIds' && issue.code === 'custom';
-      const { field, message } = noHosts ? NO_HOSTS[settings.selectBy] : formField(key, settings.selectBy);
-      add(fields, field, message ?? issue.message);
-    }
-  }
-  const ok = parsed.success && Object.keys(fields).length === 0;
-  return { body: ok ? parsed.data : null, fields, settings };
+  // The selector's own "choose some hosts" rule is worded for the way of choosing the form shows.
+  const place = (path: string, issue: { code?: string }) => (path === 'selector.hostIds' && issue.code === 'custom' ? NO_HOSTS[settings.selectBy] : formField(path, settings.selectBy));
+  const fields = mergeFieldErrors(
+    result.ok ? {} : result.fields,
+    parseErrors(parsed, { field: (path, issue) => place(path, issue).field, message: (issue) => place(issue.path.map(String).join('.'), issue).message }),
+  );
+  return { body: parsed.success && !hasFieldErrors(fields) ? parsed.data : null, fields, settings };
 }

@@ -70,3 +70,9 @@ export function localInputToIso(value: string | null): string | undefined {
   const d = new Date(/[zZ]|[+-]\d\d:\d\d$/.test(value) ? value : `${value}Z`);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
+
+const CREDENTIAL_KIND_LABEL: Partial<Record<string, string>> = { https_token: 'HTTPS token', ssh_key: 'SSH private key', password: 'Password' };
+
+export function credentialKindLabel(kind: string): string {
+  return CREDENTIAL_KIND_LABEL[kind] ?? kind;
+}

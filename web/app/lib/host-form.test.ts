@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { HostView } from './api-views.ts';
+import type { HostView } from '@drydock/core/api-schemas';
 import { checkHostBody, createBody, patchBody, readSettings, settingsOf, splitTags } from './host-form.ts';
 
 function form(fields: Record<string, string>): FormData {

@@ -1,9 +1,9 @@
 import { DockerHostBodySchema, HostBodySchema, HostPatchSchema } from '@drydock/core/api-schemas';
-import type { HostView } from './api-views.ts';
-import type { FieldErrors } from './run-form.ts';
+import type { HostView } from '@drydock/core/api-schemas';
+import { parseErrors, topLevelField, type FieldErrors } from './form-errors.ts';
 
-const FIELDS = ['transport', 'id', 'name', 'address', 'port', 'username', 'credentialId', 'winrmAuth', 'jumpHostId', 'socketPath', 'maxConcurrentJobs', 'environment', 'group', 'tags'] as const;
-export type HostField = (typeof FIELDS)[number];
+export const HOST_FIELDS = ['transport', 'id', 'name', 'address', 'port', 'username', 'credentialId', 'winrmAuth', 'jumpHostId', 'socketPath', 'maxConcurrentJobs', 'environment', 'group', 'tags'] as const;
+export type HostField = (typeof HOST_FIELDS)[number];
 
 /** How Drydock reaches a host it adds: the transports the host form offers. */
 export type AgentlessTransport = 'ssh' | 'winrm' | 'docker';
@@ -87,7 +87,7 @@ function field(form: FormData, name: string): string {
 
 export function hostFormValues(form: FormData): HostFormValues {
   const out: HostFormValues = {};
-  for (const key of FIELDS) if (form.has(key)) out[key] = field(form, key);
+  for (const key of HOST_FIELDS) if (form.has(key)) out[key] = field(form, key);
   return out;
 }
 
@@ -184,19 +184,14 @@ const WHEN_WRONG_WINRM: Partial<Record<string, string>> = { username: 'a user na
  * check with it. `transport` words them for the host's kind: a new host's body names it, an edit's does not.
  */
 export function checkHostBody(body: Record<string, unknown>, mode: 'new' | 'edit', transport: unknown = body.transport): FieldErrors {
-  const parsed = (mode === 'edit' ? HostPatchSchema : transport === 'docker' ? DockerHostBodySchema : HostBodySchema).safeParse(body);
-  if (parsed.success) return {};
+  const schema = mode === 'edit' ? HostPatchSchema : transport === 'docker' ? DockerHostBodySchema : HostBodySchema;
   const winrm = transport === 'winrm';
-  const fields: FieldErrors = {};
-  for (const issue of parsed.error.issues) {
-    const key = String(issue.path[0] ?? '_');
-    const value = body[key];
-    const message =
-      value === '' || value === undefined
-        ? ((winrm ? WHEN_EMPTY_WINRM[key] : undefined) ?? WHEN_EMPTY[key] ?? 'required')
-        : ((winrm ? WHEN_WRONG_WINRM[key] : undefined) ?? WHEN_WRONG[key] ?? issue.message);
-    const list = (fields[key] ??= []);
-    if (!list.includes(message)) list.push(message);
-  }
-  return fields;
+  return parseErrors(schema.safeParse(body), {
+    field: topLevelField,
+    message: (issue, key) => {
+      const value = body[key];
+      if (value === '' || value === undefined) return (winrm ? WHEN_EMPTY_WINRM[key] : undefined) ?? WHEN_EMPTY[key] ?? 'required';
+      return (winrm ? WHEN_WRONG_WINRM[key] : undefined) ?? WHEN_WRONG[key];
+    },
+  });
 }

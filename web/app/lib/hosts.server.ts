@@ -1,14 +1,20 @@
-import { ENVIRONMENTS, HOST_SEEN_WINDOWS, HOST_STATUSES, type HostSeenWindow, type HostStatus } from '@drydock/core/api-schemas';
+import {
+  type CredentialView,
+  ENVIRONMENTS,
+  HOST_SEEN_WINDOWS,
+  HOST_STATUSES,
+  type HostListQuery,
+  HostPatchSchema,
+  type HostSeenWindow,
+  type HostStatus,
+  type HostView,
+  NewHostBodySchema,
+} from '@drydock/core/api-schemas';
 import { data, redirect } from 'react-router';
-import { callApi, getFromApi } from './api.server.ts';
-import type { CredentialView, HostView } from './api-views.ts';
+import { answer, api, result } from './api.server.ts';
 import { checkHostBody, createBody, hostFormValues, patchBody, readSettings, settingsOf, type HostFormFailure } from './host-form.ts';
 import { loadCredentials } from './repositories.server.ts';
-import type { FieldErrors } from './run-form.ts';
-
-export function hostPath(id: string): string {
-  return `/api/v1/hosts/${encodeURIComponent(id)}`;
-}
+import type { FieldErrors } from './form-errors.ts';
 
 export interface HostFilters {
   environment: string;
@@ -40,21 +46,21 @@ export function readHostFilters(url: URL): HostFilters {
 
 /** Every filter is the API's: environment, transport, tags, status (maintenance included) and when last seen. */
 export async function loadHostList(request: Request, filters: HostFilters): Promise<HostView[]> {
-  const query = new URLSearchParams();
-  if (filters.environment) query.set('environment', filters.environment);
-  if (filters.transport) query.set('transport', filters.transport);
-  if (filters.tags) query.set('tags', filters.tags);
-  if (filters.status) query.set('status', filters.status);
+  const query: HostListQuery = {};
+  if (filters.environment) query.environment = filters.environment;
+  if (filters.transport) query.transport = filters.transport;
+  if (filters.tags) query.tags = filters.tags;
+  if (filters.status) query.status = filters.status;
   if (filters.seen) {
     const [how, window] = filters.seen.split('-') as ['within' | 'not', HostSeenWindow];
-    query.set(how === 'within' ? 'seenWithin' : 'notSeenFor', window);
+    query[how === 'within' ? 'seenWithin' : 'notSeenFor'] = window;
   }
-  const { hosts } = await getFromApi<{ hosts: HostView[] }>(request, `/api/v1/hosts${query.size > 0 ? `?${query}` : ''}`);
+  const { hosts } = await answer(api(request).hosts.$get({ query }));
   return hosts;
 }
 
 export async function loadHost(request: Request, id: string): Promise<HostView> {
-  return getFromApi<HostView>(request, hostPath(id));
+  return answer(api(request).hosts[':id'].$get({ param: { id } }));
 }
 
 /** The credentials an agentless host can log in with: an SSH key or a password over SSH, a password over WinRM (the form narrows the list). */
@@ -64,7 +70,7 @@ export async function loadHostCredentials(request: Request): Promise<CredentialV
 
 /** SSH hosts another host may jump through: one hop only, so not one that itself jumps, and never the host itself. */
 export async function loadJumpHosts(request: Request, self?: string): Promise<HostView[]> {
-  const { hosts } = await getFromApi<{ hosts: HostView[] }>(request, '/api/v1/hosts?transport=ssh');
+  const { hosts } = await answer(api(request).hosts.$get({ query: { transport: 'ssh' } }));
   return hosts.filter((h) => h.id !== self && h.jumpHostId === null);
 }
 
@@ -77,7 +83,8 @@ export async function createHost(request: Request, form: FormData) {
   const body = createBody(form);
   const fields = checkHostBody(body, 'new');
   if (Object.keys(fields).length > 0) return failure(form, 400, 'Some fields need attention.', fields);
-  const created = await callApi<HostView>(request, '/api/v1/hosts', { method: 'POST', body });
+  // The schema the form was checked with gives the body the type the route takes.
+  const created = await result(api(request).hosts.$post({ json: NewHostBodySchema.parse(body) }));
   if (created.ok) return redirect(`/hosts/${encodeURIComponent(created.body.id)}`);
   return failure(form, created.status, created.error.message, created.error.fields ?? (created.status === 409 ? { id: [created.error.message] } : {}));
 }
@@ -89,7 +96,7 @@ export async function updateHost(request: Request, id: string, form: FormData) {
   const fields = checkHostBody(body, 'edit', before.transport);
   if (Object.keys(fields).length > 0) return failure(form, 400, 'Some fields need attention.', fields);
   if (Object.keys(body).length === 0) return { intent: 'save' as const, saved: true as const, message: 'Nothing changed.' };
-  const updated = await callApi<HostView>(request, hostPath(id), { method: 'PATCH', body });
+  const updated = await result(api(request).hosts[':id'].$patch({ param: { id }, json: HostPatchSchema.parse(body) }));
   if (!updated.ok) return failure(form, updated.status, updated.error.message, updated.error.fields ?? {});
   const forgotKey = before.address !== null && 'address' in body && !updated.body.hostKeyPinned;
   const key = updated.body.transport === 'winrm' ? 'certificate' : 'host key';
@@ -98,7 +105,7 @@ export async function updateHost(request: Request, id: string, form: FormData) {
 
 export async function resetHostKey(request: Request, id: string) {
   const before = await loadHost(request, id);
-  const reset = await callApi<HostView>(request, hostPath(id), { method: 'PATCH', body: { resetHostKey: true } });
+  const reset = await result(api(request).hosts[':id'].$patch({ param: { id }, json: { resetHostKey: true } }));
   if (!reset.ok) return { intent: 'reset-host-key' as const, ok: false, message: reset.error.message };
   if (before.transport === 'winrm') {
     return {
@@ -119,7 +126,7 @@ export async function resetHostKey(request: Request, id: string) {
 }
 
 export async function deleteHost(request: Request, id: string) {
-  const deleted = await callApi<null>(request, hostPath(id), { method: 'DELETE' });
+  const deleted = await result(api(request).hosts[':id'].$delete({ param: { id } }));
   if (deleted.ok) return redirect(`/hosts?deleted=${encodeURIComponent(id)}`);
   return data({ intent: 'delete' as const, ok: false, message: deleted.error.message }, { status: deleted.status });
 }

@@ -1,4 +1,4 @@
-import type { ScriptView } from './api-views.ts';
+import type { ScriptView } from '@drydock/core/api-schemas';
 
 /** Where an entry of the catalog lives: scripts and actions have pages of their own. */
 export function entryHref(entry: Pick<ScriptView, 'kind' | 'id'>): string {

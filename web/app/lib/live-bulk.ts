@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { BulkHostView, BulkView } from './api-views.ts';
+import type { BulkHostView, BulkView } from '@drydock/core/api-schemas';
 import { isFinalBulk, mergeHosts } from './bulk-view.ts';
 import type { StreamState } from './live-run.ts';
 

@@ -1,5 +1,5 @@
 import type { LogLineView } from '@drydock/core/api-schemas';
-import type { RunView } from './api-views.ts';
+import type { RunView } from '@drydock/core/api-schemas';
 import { useEffect, useRef, useState } from 'react';
 
 export type StreamState = 'connecting' | 'live' | 'reconnecting' | 'ended' | 'lost';

@@ -1,5 +1,5 @@
 import { LockAcquireBodySchema } from '@drydock/core/host-lock-schemas';
-import type { FieldErrors } from './run-form.ts';
+import { addFieldError, parseErrors, topLevelField, type FieldErrors } from './form-errors.ts';
 
 // The take-a-lock form, read the same way in the browser and on the server (a request may come without JS).
 
@@ -18,16 +18,11 @@ export function acquireBody(form: FormData): Record<string, unknown> {
   };
 }
 
-/** The API's own schema, problems keyed by the form's fields. */
-export function checkAcquire(body: Record<string, unknown>): FieldErrors {
-  const parsed = LockAcquireBodySchema.safeParse(body);
-  const fields: FieldErrors = {};
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const key = String(issue.path[0] ?? '_');
-      if (key === 'ttlSeconds') fields.ttlMinutes = ['a duration from 1 minute to 7 days, in minutes'];
-      else (fields[key] ??= []).push(issue.message);
-    }
-  }
-  return fields;
+/** The API's own schema, problems keyed by the form's fields, and the host the URL of the request needs. */
+export function checkAcquire(form: FormData): FieldErrors {
+  const fields = parseErrors(LockAcquireBodySchema.safeParse(acquireBody(form)), {
+    field: (path) => (topLevelField(path) === 'ttlSeconds' ? 'ttlMinutes' : topLevelField(path)),
+    message: (_issue, field) => (field === 'ttlMinutes' ? 'a duration from 1 minute to 7 days, in minutes' : undefined),
+  });
+  return text(form, 'hostId') ? fields : addFieldError(fields, 'hostId', 'choose a host');
 }

@@ -1,23 +1,19 @@
 import { data, redirect } from 'react-router';
-import { callApi, getFromApi } from './api.server.ts';
-import type { CredentialView, RepositoryDetail, RepositoryView } from './api-views.ts';
+import { type CredentialView, RepositoryBodySchema, type RepositoryDetail, RepositoryPatchSchema, type RepositoryView } from '@drydock/core/api-schemas';
+import { answer, api, result } from './api.server.ts';
 import { checkRepositoryBody, createBody, patchBody, repositoryFormValues, type RepositoryFormFailure, type SyncOutcome } from './repository-form.ts';
-import type { FieldErrors } from './run-form.ts';
-
-export function repositoryPath(id: string): string {
-  return `/api/v1/repositories/${encodeURIComponent(id)}`;
-}
+import type { FieldErrors } from './form-errors.ts';
 
 export async function loadRepositories(request: Request): Promise<RepositoryView[]> {
-  return (await getFromApi<{ repositories: RepositoryView[] }>(request, '/api/v1/repositories')).repositories;
+  return (await answer(api(request).repositories.$get())).repositories;
 }
 
 export async function loadRepository(request: Request, id: string): Promise<RepositoryDetail> {
-  return getFromApi<RepositoryDetail>(request, repositoryPath(id));
+  return answer(api(request).repositories[':id'].$get({ param: { id } }));
 }
 
 export async function loadCredentials(request: Request): Promise<CredentialView[]> {
-  return (await getFromApi<{ credentials: CredentialView[] }>(request, '/api/v1/credentials')).credentials;
+  return (await answer(api(request).credentials.$get())).credentials;
 }
 
 function failure(form: FormData, status: number, message: string, fields: FieldErrors) {
@@ -29,7 +25,8 @@ export async function createRepository(request: Request, form: FormData) {
   const body = createBody(form);
   const fields = checkRepositoryBody(body, 'new');
   if (Object.keys(fields).length > 0) return failure(form, 400, 'Some fields need attention.', fields);
-  const created = await callApi<RepositoryView>(request, '/api/v1/repositories', { method: 'POST', body });
+  // The schema the form was checked with gives the body the type the route takes.
+  const created = await result(api(request).repositories.$post({ json: RepositoryBodySchema.parse(body) }));
   if (created.ok) return redirect(`/repositories/${encodeURIComponent(created.body.id)}`);
   return failure(form, created.status, created.error.message, created.error.fields ?? (created.status === 409 ? { id: [created.error.message] } : {}));
 }
@@ -38,20 +35,20 @@ export async function updateRepository(request: Request, id: string, form: FormD
   const body = patchBody(form);
   const fields = checkRepositoryBody(body, 'edit');
   if (Object.keys(fields).length > 0) return failure(form, 400, 'Some fields need attention.', fields);
-  const updated = await callApi<RepositoryView>(request, repositoryPath(id), { method: 'PATCH', body });
+  const updated = await result(api(request).repositories[':id'].$patch({ param: { id }, json: RepositoryPatchSchema.parse(body) }));
   if (updated.ok) return { intent: 'save' as const, saved: true as const, message: 'Settings saved.' };
   return failure(form, updated.status, updated.error.message, updated.error.fields ?? {});
 }
 
 export async function syncRepository(request: Request, id: string): Promise<SyncOutcome> {
-  const started = await callApi<{ workflowId: string }>(request, `${repositoryPath(id)}/sync`, { method: 'POST', body: {} });
+  const started = await result(api(request).repositories[':id'].sync.$post({ param: { id } }));
   return started.ok
     ? { intent: 'sync', repositoryId: id, ok: true, message: `Sync started (workflow ${started.body.workflowId}).` }
     : { intent: 'sync', repositoryId: id, ok: false, message: started.error.message };
 }
 
 export async function deleteRepository(request: Request, id: string) {
-  const deleted = await callApi<null>(request, repositoryPath(id), { method: 'DELETE' });
+  const deleted = await result(api(request).repositories[':id'].$delete({ param: { id } }));
   if (deleted.ok) return redirect('/repositories');
   return data({ intent: 'delete' as const, message: deleted.error.message }, { status: deleted.status });
 }

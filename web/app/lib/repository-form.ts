@@ -1,5 +1,5 @@
 import { RepositoryBodySchema, RepositoryPatchSchema } from '@drydock/core/api-schemas';
-import type { FieldErrors } from './run-form.ts';
+import { parseErrors, topLevelField, type FieldErrors } from './form-errors.ts';
 
 const FIELDS = ['id', 'name', 'url', 'branch', 'path', 'provider', 'credentialId', 'syncIntervalSeconds'] as const;
 
@@ -64,9 +64,5 @@ export function patchBody(form: FormData): Record<string, unknown> {
 
 /** The API's own body schema, problems keyed by field; the browser and the route action both check with it. */
 export function checkRepositoryBody(body: Record<string, unknown>, mode: 'new' | 'edit'): FieldErrors {
-  const parsed = (mode === 'new' ? RepositoryBodySchema : RepositoryPatchSchema).safeParse(body);
-  if (parsed.success) return {};
-  const fields: FieldErrors = {};
-  for (const issue of parsed.error.issues) (fields[String(issue.path[0] ?? '_')] ??= []).push(issue.message);
-  return fields;
+  return parseErrors((mode === 'new' ? RepositoryBodySchema : RepositoryPatchSchema).safeParse(body), { field: topLevelField });
 }

@@ -1,6 +1,6 @@
 import type { Parameter } from '@drydock/core/manifest';
 import { describe, expect, test } from 'vitest';
-import { checkHost, checkParams, readParamFields } from './run-form.ts';
+import { checkHost, checkParams, checkRunForm, readParamFields } from './run-form.ts';
 
 const parameters: Parameter[] = [
   { name: 'path', type: 'string', title: 'Path', required: true, pattern: '^/' },
@@ -35,6 +35,12 @@ describe('run form', () => {
     expect(result.fields.depth).toEqual(['Depth must be at most 5']);
   });
 
+  test('checks a pattern in linear time, as the API does: ^(a+)+$ against a value that stalls a backtracking engine', () => {
+    const catastrophic: Parameter[] = [{ name: 'word', type: 'string', title: 'Word', required: true, pattern: '^(a+)+$' }];
+    const { result } = checkParams(catastrophic, form({ word: `${'a'.repeat(40)}!` }));
+    expect(result).toEqual({ ok: false, fields: { word: ['Word must match ^(a+)+$'] } });
+  });
+
   test('an empty number field falls back to the default', () => {
     const { result } = checkParams(parameters, form({ path: '/', depth: '', sort: 'size', human: 'true' }));
     expect(result).toEqual({ ok: true, values: { path: '/', depth: 2, human: true, sort: 'size' } });
@@ -57,6 +63,12 @@ describe('run form', () => {
   test('no ticked host is a missing required host list', () => {
     const { result } = checkParams(hostParameters, form({ target: 'web-1' }));
     expect(result.ok ? null : result.fields.peers).toEqual(['Peers is required']);
+  });
+
+  test('a required text left empty is missing, default or not, as the API says', () => {
+    const withDefault: Parameter[] = [{ name: 'message', type: 'string', title: 'Message', required: true, default: 'hello' }];
+    expect(checkRunForm(withDefault, form({ hostId: 'local', message: '' }))).toEqual({ message: ['Message is required'] });
+    expect(checkRunForm(parameters, form({ hostId: 'local', path: '   ', sort: 'size' }))).toEqual({ path: ['Path is required'] });
   });
 
   test('asks for a host when none is chosen', () => {

@@ -1,6 +1,6 @@
 import { coerceFormValues, validateParams, type Parameter, type ParamsResult } from '@drydock/core/manifest';
+import { mergeFieldErrors, type FieldErrors } from './form-errors.ts';
 
-export type FieldErrors = Record<string, string[]>;
 export type RawFields = Record<string, string | string[] | undefined>;
 
 /** What a route action hands back when a run could not start: the form comes back as it was sent, secrets aside. */
@@ -35,4 +35,10 @@ export function checkParams(parameters: readonly Parameter[], form: FormData): {
 export function checkHost(form: FormData): FieldErrors {
   const hostId = form.get('hostId');
   return typeof hostId === 'string' && hostId !== '' ? {} : { hostId: ['Choose a host to run on'] };
+}
+
+/** The checks the route action and the API make: a host, and every parameter by the manifest's validator. */
+export function checkRunForm(parameters: readonly Parameter[], form: FormData): FieldErrors {
+  const { result } = checkParams(parameters, form);
+  return mergeFieldErrors(checkHost(form), result.ok ? {} : result.fields);
 }

@@ -1,13 +1,13 @@
 import { data, redirect } from 'react-router';
-import { callApi, getFromApi } from './api.server.ts';
-import type { HostView, RunView, ScriptView } from './api-views.ts';
-import { checkHost, checkParams, readParamFields, type RawFields, type StartRunFailure } from './run-form.ts';
+import type { HostView, ScriptView } from '@drydock/core/api-schemas';
+import { answer, api, result } from './api.server.ts';
+import { hasFieldErrors } from './form-errors.ts';
+import { checkParams, checkRunForm, readParamFields, type RawFields, type StartRunFailure } from './run-form.ts';
 
-/** The hosts an entry may run on: those carrying every one of its host tags. */
 /** The hosts an entry can run on: those with its host tags, reached the way its runner needs. */
 export async function loadHosts(request: Request, entry: Pick<ScriptView, 'hostTags' | 'runner'>): Promise<HostView[]> {
-  const query = entry.hostTags.length > 0 ? `?tags=${encodeURIComponent(entry.hostTags.join(','))}` : '';
-  const { hosts } = await getFromApi<{ hosts: HostView[] }>(request, `/api/v1/hosts${query}`);
+  const query = entry.hostTags.length > 0 ? { tags: entry.hostTags.join(',') } : {};
+  const { hosts } = await answer(api(request).hosts.$get({ query }));
   return hosts.filter((h) => (entry.runner === 'agent' ? h.transport !== 'docker' : h.transport === entry.runner));
 }
 
@@ -30,11 +30,11 @@ export async function startRun(request: Request, form: FormData, entry: ScriptVi
     data<StartRunFailure>({ intent: 'run', message, fields, values: echoParamFields(entry, form), hostId }, { status });
 
   if (!entry.runnable) return failure(400, entry.notRunnableReason ?? `This ${entry.kind} cannot run.`, {});
-  const { coerced, result } = checkParams(entry.parameters, form);
-  const fields = { ...checkHost(form), ...(result.ok ? {} : result.fields) };
-  if (Object.keys(fields).length > 0) return failure(400, 'Some fields need attention.', fields);
+  const fields = checkRunForm(entry.parameters, form);
+  if (hasFieldErrors(fields)) return failure(400, 'Some fields need attention.', fields);
+  const { coerced } = checkParams(entry.parameters, form);
 
-  const created = await callApi<RunView>(request, '/api/v1/runs', { method: 'POST', body: { ...target, hostId, params: coerced } });
+  const created = await result(api(request).runs.$post({ json: { ...target, hostId, params: coerced } }));
   if (created.ok) return redirect(`/runs/${encodeURIComponent(created.body.id)}`);
   return failure(created.status, created.error.message, created.error.fields ?? {});
 }

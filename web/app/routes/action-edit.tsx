@@ -1,7 +1,7 @@
-import { Link } from 'react-router';
 import type { Route } from './+types/action-edit';
 import { ActionEditor } from '../components/action-editor.tsx';
 import { RouteError } from '../components/route-error.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
 import { loadAction, saveAction } from './action-editor.server.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `Edit ${loaderData?.action.name ?? 'action'} · Drydock` }];
@@ -18,19 +18,12 @@ export default function EditActionPage({ loaderData, actionData }: Route.Compone
   const { action } = loaderData;
   const href = `/actions/${encodeURIComponent(action.id)}`;
   return (
-    <div className="max-w-5xl">
-      <p className="text-xs text-slate-500">
-        <Link to="/actions" className="hover:underline">
-          Actions
-        </Link>{' '}
-        /{' '}
-        <Link to={href} className="hover:underline">
-          {action.name}
-        </Link>{' '}
-        / edit
-      </p>
-      <h1 className="mb-1 text-lg font-semibold">Edit {action.name}</h1>
-      <p className="mb-4 text-xs text-slate-500">Saving makes revision {action.revision + 1}; runs already made keep the revision they ran.</p>
+    <div className="max-w-5xl space-y-4">
+      <PageHeader
+        crumbs={[{ label: 'Actions', to: '/actions' }, { label: action.name, to: href }, { label: 'edit' }]}
+        title={`Edit ${action.name}`}
+        note={`Saving makes revision ${action.revision + 1}; runs already made keep the revision they ran.`}
+      />
       <ActionEditor
         mode="edit"
         draft={actionData?.manifest ?? { ...action.manifest, id: action.id }}

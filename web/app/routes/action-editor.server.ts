@@ -1,8 +1,8 @@
 import { data, redirect } from 'react-router';
 import { checkManifest, manifestFromForm, type ManifestDraft } from '../lib/action-draft.ts';
-import { callApi, getFromApi } from '../lib/api.server.ts';
-import type { ActionView } from '../lib/api-views.ts';
-import type { FieldErrors } from '../lib/run-form.ts';
+import { ActionManifestSchema, type ActionView } from '@drydock/core/api-schemas';
+import { answer, api, result } from '../lib/api.server.ts';
+import { parseErrors, type FieldErrors } from '../lib/form-errors.ts';
 
 export interface SaveActionFailure {
   manifest: ManifestDraft;
@@ -11,7 +11,7 @@ export interface SaveActionFailure {
 }
 
 export async function loadAction(request: Request, id: string): Promise<ActionView> {
-  return getFromApi<ActionView>(request, `/api/v1/actions/${encodeURIComponent(id)}`);
+  return answer(api(request).actions[':id'].$get({ param: { id } }));
 }
 
 /** Checks the manifest as the browser did, then creates the action (no id yet) or replaces its manifest (a new revision). */
@@ -22,10 +22,12 @@ export async function saveAction(request: Request, existingId?: string) {
   if (Object.keys(found).length > 0) {
     return data<SaveActionFailure>({ manifest, fields: found, message: 'Some fields need attention.' }, { status: 400 });
   }
-  const saved = await callApi<ActionView>(request, existingId === undefined ? '/api/v1/actions' : `/api/v1/actions/${encodeURIComponent(existingId)}`, {
-    method: existingId === undefined ? 'POST' : 'PUT',
-    body: manifest,
-  });
+  const actions = api(request).actions;
+  // The route's own schema gives the body its type; what it refuses (a `script`) the API would refuse the same way.
+  const parsed = ActionManifestSchema.safeParse(manifest);
+  if (!parsed.success) return data<SaveActionFailure>({ manifest, fields: parseErrors(parsed), message: 'the action template is invalid' }, { status: 400 });
+  const json = parsed.data;
+  const saved = await result(existingId === undefined ? actions.$post({ json }) : actions[':id'].$put({ param: { id: existingId }, json }));
   if (saved.ok) return redirect(`/actions/${encodeURIComponent(saved.body.id)}`);
   const fields = saved.error.fields ?? (saved.status === 409 ? { id: [saved.error.message] } : {});
   return data<SaveActionFailure>({ manifest, fields, message: saved.error.message }, { status: saved.status });

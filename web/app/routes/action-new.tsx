@@ -1,7 +1,7 @@
-import { Link } from 'react-router';
 import type { Route } from './+types/action-new';
 import { ActionEditor } from '../components/action-editor.tsx';
 import { RouteError } from '../components/route-error.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
 import { BLANK_ACTION } from '../lib/action-draft.ts';
 import { saveAction } from './action-editor.server.ts';
 
@@ -13,14 +13,8 @@ export async function action({ request }: Route.ActionArgs) {
 
 export default function NewActionPage({ actionData }: Route.ComponentProps) {
   return (
-    <div className="max-w-5xl">
-      <p className="text-xs text-slate-500">
-        <Link to="/actions" className="hover:underline">
-          Actions
-        </Link>{' '}
-        / new
-      </p>
-      <h1 className="mb-4 text-lg font-semibold">New action</h1>
+    <div className="max-w-5xl space-y-4">
+      <PageHeader crumbs={[{ label: 'Actions', to: '/actions' }, { label: 'new' }]} title="New action" />
       <ActionEditor mode="new" draft={actionData?.manifest ?? BLANK_ACTION} serverErrors={actionData?.fields ?? {}} message={actionData?.message ?? null} cancelHref="/actions" />
     </div>
   );

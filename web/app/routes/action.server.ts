@@ -1,12 +1,7 @@
 import { data, redirect } from 'react-router';
-import { callApi, getFromApi } from '../lib/api.server.ts';
-import type { ActionValidation } from '../lib/api-views.ts';
+import { answer, api, result } from '../lib/api.server.ts';
 import { loadHosts, startRun } from '../lib/start-run.server.ts';
 import { loadAction } from './action-editor.server.ts';
-
-function actionPath(id: string): string {
-  return `/api/v1/actions/${encodeURIComponent(id)}`;
-}
 
 /** The action, the hosts it may run on and, after Validate (`?validate` in the URL), what the API thinks of its manifest. */
 export async function loadActionPage(request: Request, id: string) {
@@ -14,7 +9,7 @@ export async function loadActionPage(request: Request, id: string) {
   const validate = new URL(request.url).searchParams.has('validate');
   const [hosts, validation] = await Promise.all([
     loadHosts(request, action),
-    validate ? getFromApi<ActionValidation>(request, `${actionPath(id)}/validate`) : null,
+    validate ? answer(api(request).actions[':id'].validate.$get({ param: { id } })) : null,
   ]);
   return { action, hosts, validation };
 }
@@ -29,7 +24,7 @@ export async function actOnAction(request: Request, id: string) {
   const form = await request.formData();
   const intent = form.get('_intent');
   if (intent === 'delete') {
-    const deleted = await callApi<null>(request, actionPath(id), { method: 'DELETE' });
+    const deleted = await result(api(request).actions[':id'].$delete({ param: { id } }));
     if (deleted.ok) return redirect('/actions');
     return data<DeleteFailure>({ intent: 'delete', message: deleted.error.message }, { status: deleted.status });
   }

@@ -5,7 +5,11 @@ import { NotRunnableBadge, KindBadge } from '../components/entry-badges.tsx';
 import { EntryFacts } from '../components/entry-facts.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import { RunForm } from '../components/run-form.tsx';
-import type { ActionValidation, ActionView } from '../lib/api-views.ts';
+import { Button, ButtonLink } from '../components/ui/button.tsx';
+import { Notice } from '../components/ui/notice.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
+import { Panel } from '../components/ui/panel.tsx';
+import type { ActionValidation, ActionView } from '@drydock/core/api-schemas';
 import { formatDateTime } from '../lib/format.ts';
 import { bulkNewHref } from '../lib/links.ts';
 import { actOnAction, loadActionPage } from './action.server.ts';
@@ -25,14 +29,14 @@ function ValidationResult({ validation, action }: { validation: ActionValidation
     const hosts = action.hostTags.length > 0 ? ' A registered host carries all of its host tags.' : '';
     const caveat = action.notRunnableReason ? ` This Drydock still cannot run it: ${action.notRunnableReason}.` : '';
     return (
-      <p role="status" data-testid="validation-result" data-valid="true" className="rounded border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
+      <Notice tone="success" testId="validation-result" data-valid="true">
         The manifest is valid.{hosts}
         {caveat}
-      </p>
+      </Notice>
     );
   }
   return (
-    <div role="alert" data-testid="validation-result" data-valid="false" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+    <Notice tone="warning" as="div" role="alert" testId="validation-result" data-valid="false">
       <p className="font-semibold">
         {validation.problems.length} {validation.problems.length === 1 ? 'problem' : 'problems'} to fix before this action can run
       </p>
@@ -44,7 +48,7 @@ function ValidationResult({ validation, action }: { validation: ActionValidation
           </li>
         ))}
       </ul>
-    </div>
+    </Notice>
   );
 }
 
@@ -55,56 +59,42 @@ export default function ActionPage({ loaderData, actionData }: Route.ComponentPr
   const href = `/actions/${encodeURIComponent(action.id)}`;
   return (
     <div className="space-y-4">
-      <div className="flex flex-wrap items-start justify-between gap-3">
-        <div>
-          <p className="text-xs text-slate-500">
-            <Link to="/actions" className="hover:underline">
-              Actions
-            </Link>{' '}
-            / {action.category}
-          </p>
-          <h1 className="flex items-center gap-2 text-lg font-semibold">
-            {action.name}
+      <PageHeader
+        crumbs={[{ label: 'Actions', to: '/actions' }, { label: action.category }]}
+        title={action.name}
+        badges={
+          <>
             <KindBadge kind="action" />
             {action.runnable ? null : <NotRunnableBadge reason={action.notRunnableReason} />}
-          </h1>
-          {action.description ? <p className="mt-1 max-w-3xl text-sm text-slate-600">{action.description}</p> : null}
-        </div>
-        <div className="flex items-start gap-2">
-          <Link to={bulkNewHref({ kind: 'action', id: action.id })} data-testid="run-on-many" className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100">
-            Run on many hosts
-          </Link>
-          <Form method="get" action={href}>
-            <button
-              type="submit"
-              name="validate"
-              value="1"
-              data-testid="validate-action"
-              className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100"
-            >
-              {validating ? 'Validating…' : 'Validate'}
-            </button>
-          </Form>
-          <Link to={`${href}/edit`} data-testid="edit-action" className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100">
-            Edit
-          </Link>
-          <ConfirmDelete what={`the action ${action.name}`} consequence="It leaves the catalog at once. Past runs stay in the history." />
-        </div>
-      </div>
+          </>
+        }
+        description={action.description || undefined}
+        actions={
+          <>
+            <ButtonLink to={bulkNewHref({ kind: 'action', id: action.id })} testId="run-on-many">
+              Run on many hosts
+            </ButtonLink>
+            <Form method="get" action={href}>
+              <Button type="submit" name="validate" value="1" testId="validate-action">
+                {validating ? 'Validating…' : 'Validate'}
+              </Button>
+            </Form>
+            <ButtonLink to={`${href}/edit`} testId="edit-action">
+              Edit
+            </ButtonLink>
+            <ConfirmDelete what={`the action ${action.name}`} consequence="It leaves the catalog at once. Past runs stay in the history." />
+          </>
+        }
+      />
 
-      {actionData?.intent === 'delete' ? (
-        <p role="alert" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
-          {actionData.message}
-        </p>
-      ) : null}
+      {actionData?.intent === 'delete' ? <Notice tone="error">{actionData.message}</Notice> : null}
       {validation ? <ValidationResult validation={validation} action={action} /> : null}
 
-      <section className="rounded border border-slate-200 bg-white px-4 py-3">
-        <h2 className="mb-1 text-xs font-medium text-slate-500">Command template</h2>
+      <Panel title="Command template">
         <pre className="font-mono text-sm break-all whitespace-pre-wrap" data-testid="command-template">
           {action.commandTemplate}
         </pre>
-      </section>
+      </Panel>
 
       <div className="grid gap-5 lg:grid-cols-[1fr_20rem]">
         <RunForm entry={action} hosts={hosts} failure={actionData?.intent === 'run' ? actionData : undefined} hidden={{}} submitLabel="Run action" />

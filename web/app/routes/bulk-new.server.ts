@@ -1,6 +1,6 @@
 import { data, redirect } from 'react-router';
-import { callApi, getFromApi } from '../lib/api.server.ts';
-import type { ActionView, BulkPreview, BulkView, HostView, ScriptDetail, ScriptView } from '../lib/api-views.ts';
+import type { ActionView, BulkPreview, HostView, ScriptView } from '@drydock/core/api-schemas';
+import { answer, api, result } from '../lib/api.server.ts';
 import { checkBulkForm, fieldsFromApi, readSettings, type BulkFormResult, type BulkTarget } from '../lib/bulk-form.ts';
 import { echoParamFields, loadHosts } from '../lib/start-run.server.ts';
 import { loadAction } from './action-editor.server.ts';
@@ -23,8 +23,7 @@ async function loadEntry(request: Request): Promise<BulkEntry> {
     return { entry: action, target: { actionId: action.id }, olderVersion: null };
   }
   if (scriptId && !actionId) {
-    const path = `/api/v1/scripts/${encodeURIComponent(scriptId)}${version ? `?version=${encodeURIComponent(version)}` : ''}`;
-    const script = await getFromApi<ScriptDetail>(request, path);
+    const script = await answer(api(request).scripts[':id'].$get({ param: { id: scriptId }, query: version ? { version } : {} }));
     return {
       entry: script,
       target: { scriptId: script.id, ...(version ? { version: script.version } : {}) },
@@ -50,26 +49,23 @@ export async function previewOrStart(request: Request) {
   const intent: BulkFormResult['intent'] = sent;
   const { entry, target } = await loadEntry(request);
   const settings = readSettings(form);
-  const answer = (status: number, message: string | null, fields: BulkFormResult['fields'], preview: BulkPreview | null = null) =>
+  const reply = (status: number, message: string | null, fields: BulkFormResult['fields'], preview: BulkPreview | null = null) =>
     data<BulkFormResult>({ intent, message, fields, values: echoParamFields(entry, form), settings, preview }, { status });
 
-  if (!entry.runnable) return answer(400, entry.notRunnableReason ?? `This ${entry.kind} cannot run.`, {});
+  if (!entry.runnable) return reply(400, entry.notRunnableReason ?? `This ${entry.kind} cannot run.`, {});
   const { body, fields } = checkBulkForm(entry.parameters, form, target);
-  if (!body) return answer(400, 'Some fields need attention.', fields);
+  if (!body) return reply(400, 'Some fields need attention.', fields);
 
   const refused = (status: number, error: { message: string; fields?: Record<string, string[]> }) => {
     const apiFields = fieldsFromApi(error.fields ?? {}, settings.selectBy);
-    return answer(status, Object.keys(apiFields).length > 0 ? 'Some fields need attention.' : error.message, apiFields);
+    return reply(status, Object.keys(apiFields).length > 0 ? 'Some fields need attention.' : error.message, apiFields);
   };
 
   if (intent === 'preview') {
-    const preview = await callApi<BulkPreview>(request, '/api/v1/bulk/preview', {
-      method: 'POST',
-      body: { ...target, selector: body.selector, options: body.options },
-    });
-    return preview.ok ? answer(200, null, {}, preview.body) : refused(preview.status, preview.error);
+    const preview = await result(api(request).bulk.preview.$post({ json: { ...target, selector: body.selector, options: body.options } }));
+    return preview.ok ? reply(200, null, {}, preview.body) : refused(preview.status, preview.error);
   }
-  const started = await callApi<BulkView>(request, '/api/v1/bulk', { method: 'POST', body });
+  const started = await result(api(request).bulk.$post({ json: body }));
   if (started.ok) return redirect(`/bulk/${encodeURIComponent(started.body.id)}`);
   return refused(started.status, started.error);
 }

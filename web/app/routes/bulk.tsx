@@ -1,13 +1,17 @@
 import { BULK_HOST_STATES } from '@drydock/core/bulk';
-import { useEffect, type ReactNode } from 'react';
+import { useEffect } from 'react';
 import { Link } from 'react-router';
 import type { Route } from './+types/bulk';
-import { BulkStatusBadge, HOST_STATE_TONES } from '../components/bulk-badges.tsx';
+import { HOST_STATE_TONES } from '../components/bulk-badges.tsx';
 import { BulkGrid } from '../components/bulk-grid.tsx';
 import { BulkControls } from '../components/bulk-controls.tsx';
 import { KindBadge } from '../components/entry-badges.tsx';
 import { RouteError } from '../components/route-error.tsx';
-import type { BulkView } from '../lib/api-views.ts';
+import { BulkStatusBadge } from '../components/status-badge.tsx';
+import { Fact, FactList } from '../components/ui/fact-list.tsx';
+import { Notice, OutcomeNotice } from '../components/ui/notice.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
+import type { BulkView } from '@drydock/core/api-schemas';
 import { describeOptions, describeSelector, finishedHosts, HOST_STATE_LABEL, isFinalBulk } from '../lib/bulk-view.ts';
 import { formatDateTime, formatDuration, shortVersion } from '../lib/format.ts';
 import { entryHref, scriptVersionHref } from '../lib/links.ts';
@@ -26,17 +30,6 @@ export async function loader({ request, params }: Route.LoaderArgs) {
 
 export async function action({ request, params }: Route.ActionArgs) {
   return actOnBulk(request, params.id);
-}
-
-function Fact({ term, children, testId, wrap = false }: { term: string; children: ReactNode; testId?: string; wrap?: boolean }) {
-  return (
-    <div className="min-w-0">
-      <dt className="text-xs text-slate-500">{term}</dt>
-      <dd className={`${wrap ? '' : 'truncate '}text-sm`} data-testid={testId}>
-        {children}
-      </dd>
-    </div>
-  );
 }
 
 function ProgressBar({ bulk }: { bulk: BulkView }) {
@@ -140,49 +133,42 @@ function BulkDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'loa
 
   return (
     <div className="space-y-4">
-      <div className="flex flex-wrap items-start justify-between gap-3">
-        <div>
-          <p className="text-xs text-slate-500">
-            <Link to="/bulk" className="hover:underline">
-              Bulk runs
-            </Link>{' '}
-            / <span className="font-mono">{bulk.id}</span>
+      <div>
+        <PageHeader
+          crumbs={[{ label: 'Bulk runs', to: '/bulk' }, { label: <span className="font-mono">{bulk.id}</span> }]}
+          title={
+            <>
+              <Link to={entryHref({ kind: bulk.source, id: bulk.scriptId })} className="hover:underline">
+                {bulk.scriptName}
+              </Link>
+              {bulk.source === 'action' ? <KindBadge kind="action" /> : null}
+              <span className="text-sm font-normal text-slate-500">on</span>
+              <span data-testid="bulk-total">
+                {bulk.total} {bulk.total === 1 ? 'host' : 'hosts'}
+              </span>
+            </>
+          }
+          badges={<BulkStatusBadge status={bulk.status} testId="bulk-status" />}
+          actions={<BulkControls bulk={bulk} secrets={loaderData.secrets} />}
+        />
+        {active && streamText(stream, degraded) ? (
+          <p className="text-xs text-slate-500" data-testid="bulk-stream" data-stream={stream}>
+            {streamText(stream, degraded)}
           </p>
-          <h1 className="flex flex-wrap items-center gap-2 text-lg font-semibold">
-            <Link to={entryHref({ kind: bulk.source, id: bulk.scriptId })} className="hover:underline">
-              {bulk.scriptName}
-            </Link>
-            {bulk.source === 'action' ? <KindBadge kind="action" /> : null}
-            <span className="text-sm font-normal text-slate-500">on</span>
-            <span data-testid="bulk-total">
-              {bulk.total} {bulk.total === 1 ? 'host' : 'hosts'}
-            </span>
-            <BulkStatusBadge status={bulk.status} testId="bulk-status" />
-          </h1>
-          {active && streamText(stream, degraded) ? (
-            <p className="text-xs text-slate-500" data-testid="bulk-stream" data-stream={stream}>
-              {streamText(stream, degraded)}
-            </p>
-          ) : null}
-        </div>
-        <BulkControls bulk={bulk} secrets={loaderData.secrets} />
+        ) : null}
       </div>
 
-      {actionData ? (
-        <p role={actionData.ok ? 'status' : 'alert'} data-testid="bulk-message" className={`rounded border px-3 py-2 text-sm ${actionData.ok ? 'border-slate-200 bg-white text-slate-700' : 'border-red-200 bg-red-50 text-red-800'}`}>
-          {actionData.message}
-        </p>
-      ) : null}
+      <OutcomeNotice outcome={actionData} testId="bulk-message" />
 
       {bulk.stopReason ? (
-        <p role="status" data-testid="bulk-stop-reason" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+        <Notice tone="warning" testId="bulk-stop-reason">
           <span className="font-medium">Stopped early:</span> {bulk.stopReason}
-        </p>
+        </Notice>
       ) : null}
 
       <section className="space-y-3 rounded border border-slate-200 bg-white px-4 py-3">
         <ProgressBar bulk={bulk} />
-        <dl className="grid grid-cols-2 gap-x-6 gap-y-3 sm:grid-cols-3 lg:grid-cols-6">
+        <FactList framed={false}>
           <Timing bulk={bulk} receivedAt={receivedAt} now={now} />
           <Fact term="Started by" testId="bulk-initiator">
             {bulk.initiator.name}
@@ -208,21 +194,23 @@ function BulkDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'loa
               {bulk.workflowId}
             </span>
           </Fact>
-        </dl>
+        </FactList>
         <details className="border-t border-slate-100 pt-2" data-testid="bulk-options">
           <summary className="cursor-pointer text-sm text-slate-700">Options and parameters</summary>
-          <dl className="mt-2 grid grid-cols-[10rem_1fr] gap-x-3 gap-y-1 text-sm">
-            {describeOptions(bulk.options).map(([term, value]) => (
-              <div key={term} className="contents">
-                <dt className="text-slate-500">{term}</dt>
-                <dd>{value}</dd>
-              </div>
-            ))}
-            <dt className="text-slate-500">Parameters</dt>
-            <dd className="min-w-0 break-all">
-              <ParamsLine params={bulk.params} />
-            </dd>
-          </dl>
+          <div className="mt-2">
+            <FactList layout="rows" termWidth="wide">
+              {describeOptions(bulk.options).map(([term, value]) => (
+                <Fact key={term} term={term}>
+                  {value}
+                </Fact>
+              ))}
+              <Fact term="Parameters">
+                <span className="break-all">
+                  <ParamsLine params={bulk.params} />
+                </span>
+              </Fact>
+            </FactList>
+          </div>
         </details>
       </section>
 

@@ -8,11 +8,10 @@ import {
   WindowsInstallError,
   windowsInstallOptions,
 } from '@drydock/agent/windows';
-import { callApi } from '../lib/api.server.ts';
-import type { AgentInstallView, HostView } from '../lib/api-views.ts';
-import { hostPath } from '../lib/hosts.server.ts';
+import type { HostView } from '@drydock/core/api-schemas';
+import { api, result } from '../lib/api.server.ts';
 import { splitTags } from '../lib/host-form.ts';
-import type { FieldErrors } from '../lib/run-form.ts';
+import { mergeFieldErrors, parseErrors, type FieldErrors } from '../lib/form-errors.ts';
 
 /** Settings whose values let someone register an agent or read workflow payloads. */
 const SECRET_SETTING = /SECRET|TOKEN|PASSWORD|_KEY$/;
@@ -95,15 +94,14 @@ export async function loadAgentInstall(request: Request): Promise<AgentInstallPa
   const hostName = url.searchParams.get('host')?.trim() ?? '';
   const tags = url.searchParams.get('tags')?.trim() ?? '';
 
-  const fields: FieldErrors = {};
   const name = hostName === '' ? null : AgentRegisterBodySchema.shape.hostName.safeParse(hostName);
-  if (name && !name.success) fields.host = name.error.issues.map((i) => i.message);
   const tagList = AgentRegisterBodySchema.shape.tags.safeParse(splitTags(tags));
-  if (!tagList.success) fields.tags = tagList.error.issues.map((i) => i.message);
+  // The page's fields are named after the agent's settings, not the registration body's.
+  const fields: FieldErrors = mergeFieldErrors(name ? parseErrors(name, { field: () => 'host' }) : {}, parseErrors(tagList, { field: () => 'tags' }));
 
   const [install, existing] = await Promise.all([
-    callApi<AgentInstallView>(request, '/api/v1/agents/install'),
-    name?.success ? callApi<HostView>(request, hostPath(hostName)) : null,
+    result(api(request).agents.install.$get()),
+    name?.success ? result(api(request).hosts[':id'].$get({ param: { id: hostName } })) : null,
   ]);
   const os: InstallOs = url.searchParams.get('os') === 'windows' ? 'windows' : 'linux';
   const base = {

@@ -2,7 +2,13 @@ import type { ReactNode } from 'react';
 import { Form, Link, useSearchParams } from 'react-router';
 import type { Route } from './+types/host-install';
 import { CopyButton } from '../components/copy-button.tsx';
+import { NameValueTable } from '../components/name-value-table.tsx';
 import { RouteError } from '../components/route-error.tsx';
+import { Button, ButtonLink } from '../components/ui/button.tsx';
+import { Field } from '../components/ui/field.tsx';
+import { Notice } from '../components/ui/notice.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
+import { Panel } from '../components/ui/panel.tsx';
 import { loadAgentInstall, type AgentInstallPage } from './host-install.server.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Install an agent · Drydock' }];
@@ -37,19 +43,21 @@ RestartSec=5
 WantedBy=multi-user.target
 `;
 
-const fieldClass = 'rounded border border-slate-300 bg-white px-2.5 py-1.5 text-sm shadow-xs focus:border-slate-500 focus:outline-none';
-
 function Step({ n, title, children, testId }: { n: number; title: string; children: ReactNode; testId?: string }) {
   return (
-    <section className="rounded border border-slate-200 bg-white p-4" data-testid={testId}>
-      <h2 className="mb-2 flex items-center gap-2 text-sm font-semibold">
-        <span aria-hidden className="inline-flex size-5 items-center justify-center rounded-full bg-slate-800 text-xs text-white">
-          {n}
+    <Panel
+      testId={testId}
+      title={
+        <span className="flex items-center gap-2">
+          <span aria-hidden className="inline-flex size-5 items-center justify-center rounded-full bg-slate-800 text-xs text-white">
+            {n}
+          </span>
+          {title}
         </span>
-        {title}
-      </h2>
+      }
+    >
       <div className="space-y-2 text-sm text-slate-700">{children}</div>
-    </section>
+    </Panel>
   );
 }
 
@@ -81,49 +89,20 @@ function useInstallHref(changes: Record<string, string | null>): string {
 }
 
 function NameForm({ page }: { page: AgentInstallPage }) {
-  const error = (name: string) =>
-    page.fields[name] ? (
-      <p data-field-error={name} className="mt-1 text-xs font-medium text-red-700">
-        {page.fields[name].join(' ')}
-      </p>
-    ) : null;
+  const setting = (name: string) => <span className="font-mono font-normal text-slate-500">{name}</span>;
   return (
     <Form method="get" key={`${page.hostName}|${page.tags}`} className="flex flex-wrap items-start gap-3" data-testid="agent-name-form">
       {page.showSecrets ? <input type="hidden" name="secrets" value="show" /> : null}
       {page.os === 'windows' ? <input type="hidden" name="os" value="windows" /> : null}
-      <div>
-        <label htmlFor="agent-host" className="mb-1 block text-xs font-medium text-slate-700">
-          Host name <span className="font-mono font-normal text-slate-500">DRYDOCK_AGENT_HOST</span>
-        </label>
-        <input
-          id="agent-host"
-          name="host"
-          defaultValue={page.hostName}
-          placeholder="db-staging-1"
-          spellCheck={false}
-          aria-invalid={page.fields.host ? true : undefined}
-          className={`${fieldClass} w-56 font-mono ${page.fields.host ? 'border-red-400' : ''}`}
-        />
-        {error('host')}
-      </div>
-      <div>
-        <label htmlFor="agent-tags" className="mb-1 block text-xs font-medium text-slate-700">
-          Tags <span className="font-mono font-normal text-slate-500">DRYDOCK_AGENT_TAGS</span>
-        </label>
-        <input
-          id="agent-tags"
-          name="tags"
-          defaultValue={page.tags}
-          placeholder="linux, db"
-          spellCheck={false}
-          aria-invalid={page.fields.tags ? true : undefined}
-          className={`${fieldClass} w-56 ${page.fields.tags ? 'border-red-400' : ''}`}
-        />
-        {error('tags')}
-      </div>
-      <button type="submit" className="mt-5 rounded bg-slate-800 px-3 py-1.5 text-sm text-white hover:bg-slate-700">
+      <Field name="host" id="agent-host" label="Host name" aside={<> {setting('DRYDOCK_AGENT_HOST')}</>} messages={page.fields.host}>
+        {(props) => <input {...props} defaultValue={page.hostName} placeholder="db-staging-1" spellCheck={false} className={`${props.className} w-56 font-mono`} />}
+      </Field>
+      <Field name="tags" id="agent-tags" label="Tags" aside={<> {setting('DRYDOCK_AGENT_TAGS')}</>} messages={page.fields.tags}>
+        {(props) => <input {...props} defaultValue={page.tags} placeholder="linux, db" spellCheck={false} className={`${props.className} w-56`} />}
+      </Field>
+      <Button type="submit" variant="filter" className="mt-5">
         Fill in
-      </button>
+      </Button>
     </Form>
   );
 }
@@ -137,36 +116,21 @@ function ExistingHost({ page }: { page: AgentInstallPage }) {
     </Link>
   );
   return (
-    <p role="status" data-testid="agent-host-exists" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900">
+    <Notice tone="warning" testId="agent-host-exists" className="text-xs">
       {host.transport === 'agent' ? (
         <>A host named {link} already has an agent. Registering this one revokes the earlier agent's token: stop that agent too.</>
       ) : (
         <>{link} is reached over {host.transport === 'winrm' ? 'WinRM' : 'SSH'}, so an agent cannot register under that name. Pick another name, or delete that host first.</>
       )}
-    </p>
+    </Notice>
   );
 }
 
 /** The settings with secret values left out: what the file holds, before anyone asks to see the secrets. */
 function MaskedSettings({ settings }: { settings: AgentInstallPage['settings'] }) {
-  return (
-    <div className="overflow-x-auto rounded border border-slate-200">
-      <table className="w-full text-left text-xs" data-testid="agent-settings">
-        <tbody className="divide-y divide-slate-100">
-          {settings.map((s) => (
-            <tr key={s.name} data-setting={s.name}>
-              <th scope="row" className="w-0 px-3 py-1.5 font-mono font-medium whitespace-nowrap">
-                {s.name}
-              </th>
-              <td className="px-3 py-1.5 font-mono break-all">
-                {s.secret ? <span className="text-slate-500">•••••••• hidden</span> : s.value === '' ? <span className="text-slate-400">(empty)</span> : s.value}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
+  const shown = (s: AgentInstallPage['settings'][number]) =>
+    s.secret ? <span className="text-slate-500">•••••••• hidden</span> : s.value === '' ? <span className="text-slate-400">(empty)</span> : s.value;
+  return <NameValueTable rows={settings.map((s) => [s.name, shown(s)])} testId="agent-settings" rowAttribute="data-setting" framed />;
 }
 
 function SecretsToggle({ page }: { page: AgentInstallPage }) {
@@ -174,16 +138,9 @@ function SecretsToggle({ page }: { page: AgentInstallPage }) {
   const secrets = page.settings.filter((s) => s.secret).map((s) => s.name);
   return (
     <div className="flex items-center gap-3">
-      <Link
-        to={toggle}
-        replace
-        preventScrollReset
-        data-testid="toggle-secrets"
-        data-shown={page.showSecrets}
-        className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm whitespace-nowrap text-slate-700 hover:bg-slate-100"
-      >
+      <ButtonLink to={toggle} replace preventScrollReset testId="toggle-secrets" data-shown={page.showSecrets}>
         {page.showSecrets ? 'Hide secrets' : 'Show secrets'}
-      </Link>
+      </ButtonLink>
       <span className="text-xs text-slate-500">
         {secrets.length > 0 ? `Secret: ${secrets.join(', ')}. ` : ''}
         Anyone who has the registration secret can register an agent and receive scripts to run.
@@ -226,7 +183,7 @@ function EnvironmentFile({ page }: { page: AgentInstallPage }) {
 /** Addresses the API gave that another host cannot reach. */
 function LoopbackWarning({ page }: { page: AgentInstallPage }) {
   return page.loopback.length > 0 ? (
-    <div role="alert" data-testid="agent-loopback" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-xs text-amber-900">
+    <Notice tone="warning" as="div" role="alert" testId="agent-loopback" className="text-xs">
       {page.loopback.map((l) => (
         <p key={l.name}>
           <span className="font-mono">
@@ -239,7 +196,7 @@ function LoopbackWarning({ page }: { page: AgentInstallPage }) {
         Give the API a reachable <code className="font-mono">DRYDOCK_PUBLIC_URL</code> and use a Temporal frontend the host can reach, or put the right addresses in
         the file yourself.
       </p>
-    </div>
+    </Notice>
   ) : null;
 }
 
@@ -303,11 +260,34 @@ function WindowsScript({ page }: { page: AgentInstallPage }) {
           The script, registration secret included, appears once you show secrets.
         </p>
       ) : (
-        <p role="alert" data-testid="windows-script-problem" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-xs whitespace-pre-wrap text-red-800">
+        <Notice tone="error" testId="windows-script-problem" className="text-xs whitespace-pre-wrap">
           {page.windows.problem}
-        </p>
+        </Notice>
       )}
     </>
+  );
+}
+
+/** The last thing a host needs before the agent: to reach Drydock and Temporal. */
+function NetworkNeeds({ apiUrl, temporal }: { apiUrl?: string; temporal?: string }) {
+  return (
+    <li>
+      Network access to Drydock at <code className="font-mono text-xs">{apiUrl || 'DRYDOCK_API_URL'}</code> and to Temporal at{' '}
+      <code className="font-mono text-xs">{temporal || 'TEMPORAL_ADDRESS'}</code>.
+    </li>
+  );
+}
+
+function NameStep({ page }: { page: AgentInstallPage }) {
+  return (
+    <Step n={2} title="Name the host" testId="install-name">
+      <p>
+        The name becomes the host's id in Drydock: lower-case letters, digits and <code className="font-mono">-</code>. Tags say what the host is; a script's{' '}
+        <code className="font-mono">host_tags</code> pick the hosts it may run on.
+      </p>
+      <NameForm page={page} />
+      <ExistingHost page={page} />
+    </Step>
   );
 }
 
@@ -330,22 +310,12 @@ function WindowsSteps({ page, hostName, temporal, apiUrl }: { page: AgentInstall
             The interpreters your scripts use: <code className="font-mono text-xs">powershell</code> (Windows PowerShell, built in), and python, bash or node if they
             need them. Scripts run as the service's account, LocalSystem.
           </li>
-          <li>
-            Network access to Drydock at <code className="font-mono text-xs">{apiUrl || 'DRYDOCK_API_URL'}</code> and to Temporal at{' '}
-            <code className="font-mono text-xs">{temporal || 'TEMPORAL_ADDRESS'}</code>.
-          </li>
+          <NetworkNeeds apiUrl={apiUrl} temporal={temporal} />
         </ul>
         <LoopbackWarning page={page} />
       </Step>
 
-      <Step n={2} title="Name the host" testId="install-name">
-        <p>
-          The name becomes the host's id in Drydock: lower-case letters, digits and <code className="font-mono">-</code>. Tags say what the host is; a script's{' '}
-          <code className="font-mono">host_tags</code> pick the hosts it may run on.
-        </p>
-        <NameForm page={page} />
-        <ExistingHost page={page} />
-      </Step>
+      <NameStep page={page} />
 
       {page.problem ? null : (
         <Step n={3} title={`Save ${w.scriptName}`} testId="windows-script-step">
@@ -381,24 +351,25 @@ export default function InstallAgentPage({ loaderData: page }: Route.ComponentPr
   const hostName = page.hostName !== '' && !page.fields.host ? page.hostName : '<host-name>';
   return (
     <div className="max-w-4xl space-y-4">
-      <div>
-        <p className="text-xs text-slate-500">
-          <Link to="/hosts" className="hover:underline">
-            Hosts
-          </Link>{' '}
-          / install an agent
-        </p>
-        <h1 className="text-lg font-semibold">Install an agent on another host</h1>
-        <p className="text-sm text-slate-600">
-          An agent runs scripts on the host it is installed on. It connects out to Drydock and to Temporal; nothing connects in to it. To run scripts on a machine
-          without installing anything, <Link to="/hosts/new" className="text-blue-700 hover:underline">add it as an SSH host</Link> instead.
-        </p>
-      </div>
+      <PageHeader
+        crumbs={[{ label: 'Hosts', to: '/hosts' }, { label: 'install an agent' }]}
+        title="Install an agent on another host"
+        description={
+          <>
+            An agent runs scripts on the host it is installed on. It connects out to Drydock and to Temporal; nothing connects in to it. To run scripts on a machine
+            without installing anything,{' '}
+            <Link to="/hosts/new" className="text-blue-700 hover:underline">
+              add it as an SSH host
+            </Link>{' '}
+            instead.
+          </>
+        }
+      />
 
       {page.problem ? (
-        <p role="alert" data-testid="agent-install-problem" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+        <Notice tone="error" testId="agent-install-problem">
           {page.problem}
-        </p>
+        </Notice>
       ) : null}
 
       <OsTabs os={page.os} />
@@ -438,22 +409,12 @@ function LinuxSteps({ page, hostName, temporal, apiUrl }: { page: AgentInstallPa
             A system user for the agent; scripts run as this user:{' '}
             <code className="font-mono text-xs">sudo useradd --system --home-dir /var/lib/drydock --shell /usr/sbin/nologin drydock</code>
           </li>
-          <li>
-            Network access to Drydock at <code className="font-mono text-xs">{apiUrl || 'DRYDOCK_API_URL'}</code> and to Temporal at{' '}
-            <code className="font-mono text-xs">{temporal || 'TEMPORAL_ADDRESS'}</code>.
-          </li>
+          <NetworkNeeds apiUrl={apiUrl} temporal={temporal} />
         </ul>
         <LoopbackWarning page={page} />
       </Step>
 
-      <Step n={2} title="Name the host" testId="install-name">
-        <p>
-          The name becomes the host's id in Drydock: lower-case letters, digits and <code className="font-mono">-</code>. Tags say what the host is; a script's{' '}
-          <code className="font-mono">host_tags</code> pick the hosts it may run on.
-        </p>
-        <NameForm page={page} />
-        <ExistingHost page={page} />
-      </Step>
+      <NameStep page={page} />
 
       {page.problem ? null : (
         <Step n={3} title={`Write ${ENV_FILE}`} testId="agent-install">

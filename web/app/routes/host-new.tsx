@@ -2,6 +2,8 @@ import { Link } from 'react-router';
 import type { Route } from './+types/host-new';
 import { HostForm } from '../components/host-form.tsx';
 import { RouteError } from '../components/route-error.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
+import { Panel } from '../components/ui/panel.tsx';
 import { createHost, loadHostCredentials, loadJumpHosts } from '../lib/hosts.server.ts';
 import type { AgentlessTransport } from '../lib/host-form.ts';
 
@@ -21,23 +23,22 @@ export async function action({ request }: Route.ActionArgs) {
 
 export default function NewHostPage({ loaderData, actionData }: Route.ComponentProps) {
   return (
-    <div className="max-w-4xl">
-      <p className="text-xs text-slate-500">
-        <Link to="/hosts" className="hover:underline">
-          Hosts
-        </Link>{' '}
-        / new host
-      </p>
-      <h1 className="mb-1 text-lg font-semibold">Add an SSH or WinRM host</h1>
-      <p className="mb-4 text-sm text-slate-600">
+    <div className="max-w-4xl space-y-4">
+      <PageHeader
+        crumbs={[{ label: 'Hosts', to: '/hosts' }, { label: 'new host' }]}
+        title="Add an SSH or WinRM host"
+        description={
+          <>
         Nothing is installed on it: Drydock's central worker logs in over SSH, writes each script to a private temporary directory there, runs it and removes it. The host needs the interpreters your scripts use. A Windows host is reached over
         WinRM on HTTPS instead and runs PowerShell scripts and command templates. To run scripts from the host itself instead,{' '}
         <Link to="/hosts/install" className="text-blue-700 hover:underline">
           install an agent
         </Link>
         .
-      </p>
-      <div className="rounded border border-slate-200 bg-white p-4">
+          </>
+        }
+      />
+      <Panel>
         <HostForm
           mode="new"
           host={null}
@@ -48,7 +49,7 @@ export default function NewHostPage({ loaderData, actionData }: Route.ComponentP
           errors={actionData?.fields ?? {}}
           message={actionData?.message ?? null}
         />
-      </div>
+      </Panel>
     </div>
   );
 }

@@ -1,12 +1,16 @@
-import type { ReactNode } from 'react';
-import { Form, Link, data, useNavigation } from 'react-router';
+import { Link, data } from 'react-router';
 import type { Route } from './+types/host';
 import { ConfirmDelete } from '../components/confirm-delete.tsx';
 import { HostStateBadge, LastSeen, hostTarget, TransportBadge, WINRM_AUTH_LABEL } from '../components/host-badges.tsx';
 import { HostForm } from '../components/host-form.tsx';
 import { HostMetrics } from '../components/host-metrics.tsx';
 import { RouteError } from '../components/route-error.tsx';
-import type { HostView } from '../lib/api-views.ts';
+import { ActionForm, ButtonLink, IntentButton } from '../components/ui/button.tsx';
+import { Fact, FactList, noValue } from '../components/ui/fact-list.tsx';
+import { Notice, OutcomeNotice } from '../components/ui/notice.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
+import { Panel } from '../components/ui/panel.tsx';
+import type { HostView } from '@drydock/core/api-schemas';
 import { deleteHost, loadHost, loadHostCredentials, loadJumpHosts, resetHostKey, updateHost } from '../lib/hosts.server.ts';
 import { useRevalidateWhile } from '../lib/polling.ts';
 
@@ -37,35 +41,22 @@ export async function action({ request, params }: Route.ActionArgs) {
   }
 }
 
-function Fact({ term, children, testId }: { term: string; children: ReactNode; testId?: string }) {
-  return (
-    <div className="min-w-0">
-      <dt className="text-xs text-slate-500">{term}</dt>
-      <dd className="truncate text-sm" data-testid={testId}>
-        {children}
-      </dd>
-    </div>
-  );
-}
-
-const none = <span className="text-slate-400">—</span>;
-
 function Facts({ host: h, now }: { host: HostView; now: number }) {
   const labels = (
     <>
       <Fact term="Environment" testId="host-environment">
-        {h.environment ?? none}
+        {h.environment ?? noValue}
       </Fact>
       <Fact term="Group" testId="host-group">
-        {h.group ?? none}
+        {h.group ?? noValue}
       </Fact>
       <Fact term="Tags" testId="host-tags">
-        {h.tags.length > 0 ? h.tags.join(', ') : none}
+        {h.tags.length > 0 ? h.tags.join(', ') : noValue}
       </Fact>
     </>
   );
   return (
-    <dl className="grid grid-cols-2 gap-x-6 gap-y-3 rounded border border-slate-200 bg-white px-4 py-3 sm:grid-cols-4" data-testid="host-facts">
+    <FactList columns={4} testId="host-facts">
       {h.transport === 'docker' ? (
         <>
           <Fact term="Engine socket" testId="host-address">
@@ -86,12 +77,12 @@ function Facts({ host: h, now }: { host: HostView; now: number }) {
                 {h.credential.name}
               </Link>
             ) : (
-              none
+              noValue
             )}
           </Fact>
           {h.transport === 'winrm' ? (
             <Fact term="Authentication" testId="host-winrm-auth">
-              {h.winrmAuth ? WINRM_AUTH_LABEL[h.winrmAuth] : none}
+              {h.winrmAuth ? WINRM_AUTH_LABEL[h.winrmAuth] : noValue}
             </Fact>
           ) : (
             <Fact term="Jump host" testId="host-jump">
@@ -125,7 +116,7 @@ function Facts({ host: h, now }: { host: HostView; now: number }) {
         </>
       )}
       {labels}
-    </dl>
+    </FactList>
   );
 }
 
@@ -150,13 +141,10 @@ function LastError({ host: h, now }: { host: HostView; now: number }) {
 }
 
 function HostKeyPanel({ host, outcome }: { host: HostView; outcome: { ok: boolean; message: string } | undefined }) {
-  const navigation = useNavigation();
-  const busy = navigation.state !== 'idle' && navigation.formData?.get('_intent') === 'reset-host-key';
   const winrm = host.transport === 'winrm';
   const key = winrm ? 'certificate' : 'key';
   return (
-    <section className="self-start rounded border border-slate-200 bg-white p-4" data-testid="host-key">
-      <h2 className="mb-2 text-sm font-semibold">{winrm ? 'HTTPS certificate' : 'Host key'}</h2>
+    <Panel title={winrm ? 'HTTPS certificate' : 'Host key'} testId="host-key" className="self-start">
       <p className="flex items-center gap-1.5 text-sm" data-testid="host-key-state" data-pinned={host.hostKeyPinned}>
         {host.hostKeyPinned ? (
           <>
@@ -182,30 +170,19 @@ function HostKeyPanel({ host, outcome }: { host: HostView; outcome: { ok: boolea
           happened, find out why first: a different key can mean the connection is being intercepted.
         </p>
       )}
-      {outcome ? (
-        <p role={outcome.ok ? 'status' : 'alert'} data-testid="host-key-message" className={`mt-2 text-sm ${outcome.ok ? 'text-emerald-800' : 'text-red-700'}`}>
-          {outcome.message}
-        </p>
-      ) : null}
-      <Form method="post" className="mt-3">
-        <input type="hidden" name="_intent" value="reset-host-key" />
-        <button
-          type="submit"
-          disabled={busy}
-          data-testid="reset-host-key"
-          className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100 disabled:opacity-60"
-        >
-          {busy ? 'Resetting…' : winrm ? 'Reset certificate pin' : 'Reset host key'}
-        </button>
-      </Form>
-    </section>
+      <OutcomeNotice outcome={outcome} testId="host-key-message" className="mt-2" />
+      <ActionForm className="mt-3">
+        <IntentButton intent="reset-host-key" variant="secondary" busyLabel="Resetting…" testId="reset-host-key">
+          {winrm ? 'Reset certificate pin' : 'Reset host key'}
+        </IntentButton>
+      </ActionForm>
+    </Panel>
   );
 }
 
 function EnginePanel({ host }: { host: HostView }) {
   return (
-    <section className="self-start rounded border border-slate-200 bg-white p-4 text-sm text-slate-700" data-testid="engine-panel">
-      <h2 className="mb-2 text-sm font-semibold text-slate-900">Docker engine</h2>
+    <Panel title="Docker engine" testId="engine-panel" className="self-start text-sm text-slate-700">
       <p>
         Scripts whose manifest says <code className="font-mono text-xs">runner: docker</code> run here, each in a fresh container of its{' '}
         <code className="font-mono text-xs">runner_image</code>, started by a central worker on <span className="font-mono">{host.address}</span> and removed afterwards.
@@ -213,14 +190,13 @@ function EnginePanel({ host }: { host: HostView }) {
       <p className="mt-2">
         Drydock never pulls images: build or load them on this engine first. A container gets no network unless its manifest asks for it.
       </p>
-    </section>
+    </Panel>
   );
 }
 
 function AgentPanel({ host }: { host: HostView }) {
   return (
-    <section className="self-start rounded border border-slate-200 bg-white p-4 text-sm text-slate-700">
-      <h2 className="mb-2 text-sm font-semibold text-slate-900">Its agent</h2>
+    <Panel title="Its agent" className="self-start text-sm text-slate-700">
       <p>
         The agent on <span className="font-mono">{host.id}</span> runs this host's scripts and sends a heartbeat every 10&nbsp;s; it shows unreachable 30&nbsp;s after the last one,
         unless Temporal still sees it polling its queue.
@@ -234,7 +210,7 @@ function AgentPanel({ host }: { host: HostView }) {
         </Link>{' '}
         shows the settings an agent needs.
       </p>
-    </section>
+    </Panel>
   );
 }
 
@@ -250,67 +226,51 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
 
   return (
     <div className="space-y-5">
-      <div className="flex flex-wrap items-start justify-between gap-3">
-        <div>
-          <p className="text-xs text-slate-500">
-            <Link to="/hosts" className="hover:underline">
-              Hosts
-            </Link>{' '}
-            / <span className="font-mono">{h.id}</span>
-          </p>
-          <h1 className="flex flex-wrap items-center gap-2 text-lg font-semibold">
-            {h.name}
+      <PageHeader
+        crumbs={[{ label: 'Hosts', to: '/hosts' }, { label: <span className="font-mono">{h.id}</span> }]}
+        title={h.name}
+        badges={
+          <>
             <TransportBadge transport={h.transport} />
             <HostStateBadge host={h} />
-          </h1>
-        </div>
-        <div className="flex items-start gap-2">
-          <Link
-            to={`/locks?host=${encodeURIComponent(h.id)}`}
-            data-testid="host-lock"
-            title={h.lock ? `${h.lock.type} lock held by ${h.lock.holder}: ${h.lock.reason}` : "Take this host's lock, or see who waits for it"}
-            className={`rounded border px-3 py-1.5 text-sm whitespace-nowrap ${h.lock ? 'border-amber-300 bg-amber-50 text-amber-900 hover:bg-amber-100' : 'border-slate-300 bg-white text-slate-700 hover:bg-slate-100'}`}
-          >
-            {h.lock ? `Locked · ${h.lock.type}` : 'Lock'}
-          </Link>
-          <Link
-            to={`/runs?host=${encodeURIComponent(h.id)}`}
-            data-testid="host-runs"
-            className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm whitespace-nowrap text-slate-700 hover:bg-slate-100"
-          >
-            Runs here
-          </Link>
-          <Link
-            to={`/?host=${encodeURIComponent(h.id)}`}
-            data-testid="run-script-here"
-            className="rounded bg-blue-700 px-3 py-1.5 text-sm font-medium whitespace-nowrap text-white hover:bg-blue-600"
-          >
-            Run a script here
-          </Link>
-          <ConfirmDelete
-            what={`the host ${h.name}`}
-            consequence={
-              h.transport !== 'agent'
-                ? `Scripts can no longer run on it. Past runs and their logs stay in the history.${h.transport === 'ssh' ? ' A host that jumps through it must be changed first.' : ''}`
-                : "Its agent's token is revoked, so the agent can no longer report. Stop the agent on the host too: started again with the registration secret, it registers the host anew."
-            }
-          />
-        </div>
-      </div>
+          </>
+        }
+        actions={
+          <>
+            <ButtonLink
+              to={`/locks?host=${encodeURIComponent(h.id)}`}
+              variant={h.lock ? 'warning-outline' : 'secondary'}
+              testId="host-lock"
+              title={h.lock ? `${h.lock.type} lock held by ${h.lock.holder}: ${h.lock.reason}` : "Take this host's lock, or see who waits for it"}
+            >
+              {h.lock ? `Locked · ${h.lock.type}` : 'Lock'}
+            </ButtonLink>
+            <ButtonLink to={`/runs?host=${encodeURIComponent(h.id)}`} testId="host-runs">
+              Runs here
+            </ButtonLink>
+            <ButtonLink to={`/?host=${encodeURIComponent(h.id)}`} variant="primary" testId="run-script-here">
+              Run a script here
+            </ButtonLink>
+            <ConfirmDelete
+              what={`the host ${h.name}`}
+              consequence={
+                h.transport !== 'agent'
+                  ? `Scripts can no longer run on it. Past runs and their logs stay in the history.${h.transport === 'ssh' ? ' A host that jumps through it must be changed first.' : ''}`
+                  : "Its agent's token is revoked, so the agent can no longer report. Stop the agent on the host too: started again with the registration secret, it registers the host anew."
+              }
+            />
+          </>
+        }
+      />
 
-      {deleteFailure ? (
-        <p role="alert" data-testid="host-message" className="rounded border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
-          {deleteFailure.message}
-        </p>
-      ) : null}
+      {deleteFailure ? <Notice tone="error" testId="host-message">{deleteFailure.message}</Notice> : null}
 
       <LastError host={h} now={now} />
 
       <Facts host={h} now={now} />
 
       <div className="grid gap-5 lg:grid-cols-[1fr_24rem]">
-        <section className="rounded border border-slate-200 bg-white p-4">
-          <h2 className="mb-3 text-sm font-semibold">{agentless ? 'Settings' : 'Labels'}</h2>
+        <Panel title={agentless ? 'Settings' : 'Labels'}>
           <HostForm
             mode="edit"
             host={h}
@@ -321,7 +281,7 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
             message={save?.message ?? null}
             saved={save !== undefined && failure === undefined}
           />
-        </section>
+        </Panel>
         {h.transport === 'docker' ? <EnginePanel host={h} /> : agentless ? <HostKeyPanel host={h} outcome={reset} /> : <AgentPanel host={h} />}
       </div>
     </div>

@@ -1,7 +1,8 @@
-import { Link } from 'react-router';
 import type { Route } from './+types/repository-new';
 import { RepositoryForm } from '../components/repository-form.tsx';
 import { RouteError } from '../components/route-error.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
+import { Panel } from '../components/ui/panel.tsx';
 import { createRepository, loadCredentials } from '../lib/repositories.server.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Add repository · Drydock' }];
@@ -16,19 +17,18 @@ export async function action({ request }: Route.ActionArgs) {
 
 export default function NewRepositoryPage({ loaderData, actionData }: Route.ComponentProps) {
   return (
-    <div className="max-w-4xl">
-      <p className="text-xs text-slate-500">
-        <Link to="/repositories" className="hover:underline">
-          Repositories
-        </Link>{' '}
-        / new
-      </p>
-      <h1 className="mb-1 text-lg font-semibold">Add a repository</h1>
-      <p className="mb-4 text-sm text-slate-600">
-        Drydock clones the branch, reads every manifest under <code className="font-mono">manifests/</code>, and keeps each script's history so older versions can run
-        again.
-      </p>
-      <div className="rounded border border-slate-200 bg-white p-4">
+    <div className="max-w-4xl space-y-4">
+      <PageHeader
+        crumbs={[{ label: 'Repositories', to: '/repositories' }, { label: 'new' }]}
+        title="Add a repository"
+        description={
+          <>
+            Drydock clones the branch, reads every manifest under <code className="font-mono">manifests/</code>, and keeps each script's history so older versions can run
+            again.
+          </>
+        }
+      />
+      <Panel>
         <RepositoryForm
           mode="new"
           repository={null}
@@ -37,7 +37,7 @@ export default function NewRepositoryPage({ loaderData, actionData }: Route.Comp
           errors={actionData?.fields ?? {}}
           message={actionData?.message ?? null}
         />
-      </div>
+      </Panel>
     </div>
   );
 }

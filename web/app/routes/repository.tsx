@@ -1,14 +1,20 @@
-import type { ReactNode } from 'react';
-import { Link, data } from 'react-router';
+import { data } from 'react-router';
 import type { Route } from './+types/repository';
 import { ConfirmDelete } from '../components/confirm-delete.tsx';
+import { ManifestProblemList } from '../components/manifest-problems.tsx';
 import { RepositoryForm } from '../components/repository-form.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import { SyncStatusBadge } from '../components/status-badge.tsx';
+import { ShortSha } from '../components/short-sha.tsx';
 import { SyncButton } from '../components/sync-button.tsx';
+import { Fact, FactList } from '../components/ui/fact-list.tsx';
+import { Notice } from '../components/ui/notice.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
+import { Panel, Section } from '../components/ui/panel.tsx';
+import { DataTable, type Column } from '../components/ui/table.tsx';
 import { WebhookSetup } from '../components/webhook-setup.tsx';
-import type { RepositoryDetail } from '../lib/api-views.ts';
-import { formatDateTime, formatDuration, shortVersion } from '../lib/format.ts';
+import type { RepositoryDetail } from '@drydock/core/api-schemas';
+import { formatDateTime, formatDuration } from '../lib/format.ts';
 import { useRevalidateWhile } from '../lib/polling.ts';
 import { deleteRepository, loadCredentials, loadRepository, syncRepository, updateRepository } from '../lib/repositories.server.ts';
 
@@ -33,64 +39,52 @@ export async function action({ request, params }: Route.ActionArgs) {
   }
 }
 
-function Fact({ term, children, testId }: { term: string; children: ReactNode; testId?: string }) {
-  return (
-    <div className="min-w-0">
-      <dt className="text-xs text-slate-500">{term}</dt>
-      <dd className="truncate text-sm" data-testid={testId}>
-        {children}
-      </dd>
-    </div>
-  );
-}
-
-function SyncHistory({ syncs }: { syncs: RepositoryDetail['syncs'] }) {
-  if (syncs.length === 0) return <p className="text-sm text-slate-500">No sync has run yet.</p>;
-  return (
-    <div className="overflow-x-auto rounded border border-slate-200 bg-white">
-      <table className="w-full text-left text-sm" data-testid="sync-history">
-        <thead className="border-b border-slate-200 bg-slate-100 text-xs uppercase tracking-wide text-slate-600">
-          <tr>
-            <th className="px-3 py-2 font-medium">Started</th>
-            <th className="px-3 py-2 font-medium">Reason</th>
-            <th className="px-3 py-2 font-medium">Status</th>
-            <th className="px-3 py-2 font-medium">Head</th>
-            <th className="px-3 py-2 font-medium">Changes</th>
-            <th className="px-3 py-2 font-medium">Took</th>
-            <th className="px-3 py-2 font-medium">
-              <span className="sr-only">Workflow</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-slate-100">
-          {syncs.map((s) => (
-            <tr key={s.id} data-testid="sync-row" data-status={s.status} className="align-top">
-              <td className="px-3 py-2 font-mono text-xs whitespace-nowrap">{formatDateTime(s.startedAt)}</td>
-              <td className="px-3 py-2 text-xs">{s.reason}</td>
-              <td className="px-3 py-2">
-                <SyncStatusBadge status={s.status} />
-                {s.error ? <p className="mt-1 max-w-sm text-xs break-words text-red-700">{s.error}</p> : null}
-              </td>
-              <td className="px-3 py-2 font-mono text-xs">{s.head ? <abbr title={s.head} className="no-underline">{shortVersion(s.head)}</abbr> : '—'}</td>
-              <td className="px-3 py-2 text-xs whitespace-nowrap">
-                <span className="text-emerald-700">+{s.added}</span> <span className="text-blue-700">~{s.updated}</span> <span className="text-red-700">−{s.removed}</span>
-                {s.problems > 0 ? <span className="ml-2 text-amber-800">{s.problems} problems</span> : null}
-              </td>
-              <td className="px-3 py-2 text-xs whitespace-nowrap tabular-nums">
-                {s.finishedAt ? formatDuration(new Date(s.finishedAt).getTime() - new Date(s.startedAt).getTime()) : 'running'}
-              </td>
-              <td className="px-3 py-2 text-right whitespace-nowrap">
-                <a href={s.temporalUrl} target="_blank" rel="noreferrer" data-testid="sync-temporal-link" title={s.workflowId} className="text-xs text-blue-700 hover:underline">
-                  Open in Temporal Web ↗
-                </a>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
+const SYNC_COLUMNS: Column<RepositoryDetail['syncs'][number]>[] = [
+  { key: 'started', header: 'Started', mono: true, nowrap: true, cell: (s) => formatDateTime(s.startedAt) },
+  { key: 'reason', header: 'Reason', className: 'text-xs', cell: (s) => s.reason },
+  {
+    key: 'status',
+    header: 'Status',
+    cell: (s) => (
+      <>
+        <SyncStatusBadge status={s.status} />
+        {s.error ? <p className="mt-1 max-w-sm text-xs break-words text-red-700">{s.error}</p> : null}
+      </>
+    ),
+  },
+  { key: 'head', header: 'Head', mono: true, cell: (s) => <ShortSha sha={s.head} /> },
+  {
+    key: 'changes',
+    header: 'Changes',
+    nowrap: true,
+    className: 'text-xs',
+    cell: (s) => (
+      <>
+        <span className="text-emerald-700">+{s.added}</span> <span className="text-blue-700">~{s.updated}</span> <span className="text-red-700">−{s.removed}</span>
+        {s.problems > 0 ? <span className="ml-2 text-amber-800">{s.problems} problems</span> : null}
+      </>
+    ),
+  },
+  {
+    key: 'took',
+    header: 'Took',
+    nowrap: true,
+    className: 'text-xs tabular-nums',
+    cell: (s) => (s.finishedAt ? formatDuration(new Date(s.finishedAt).getTime() - new Date(s.startedAt).getTime()) : 'running'),
+  },
+  {
+    key: 'workflow',
+    header: 'Workflow',
+    hidden: true,
+    align: 'right',
+    nowrap: true,
+    cell: (s) => (
+      <a href={s.temporalUrl} target="_blank" rel="noreferrer" data-testid="sync-temporal-link" title={s.workflowId} className="text-xs text-blue-700 hover:underline">
+        Open in Temporal Web ↗
+      </a>
+    ),
+  },
+];
 
 export default function RepositoryPage({ loaderData, actionData }: Route.ComponentProps) {
   const { repository: r, credentials } = loaderData;
@@ -101,46 +95,23 @@ export default function RepositoryPage({ loaderData, actionData }: Route.Compone
 
   return (
     <div className="space-y-5">
-      <div className="flex flex-wrap items-start justify-between gap-3">
-        <div>
-          <p className="text-xs text-slate-500">
-            <Link to="/repositories" className="hover:underline">
-              Repositories
-            </Link>{' '}
-            / <span className="font-mono">{r.id}</span>
-          </p>
-          <h1 className="flex items-center gap-2 text-lg font-semibold">
-            {r.name}
-            <SyncStatusBadge status={r.status} testId="repository-status" />
-          </h1>
-        </div>
-        <div className="flex items-start gap-2">
-          <SyncButton repositoryId={r.id} syncing={r.status === 'syncing'} large />
-          <ConfirmDelete
-            what={`the repository ${r.name}`}
-            consequence={`Its ${r.scriptCount} scripts leave the catalog. Past runs and their logs stay in the history.`}
-          />
-        </div>
-      </div>
+      <PageHeader
+        crumbs={[{ label: 'Repositories', to: '/repositories' }, { label: <span className="font-mono">{r.id}</span> }]}
+        title={r.name}
+        badges={<SyncStatusBadge status={r.status} testId="repository-status" />}
+        actions={
+          <>
+            <SyncButton repositoryId={r.id} syncing={r.status === 'syncing'} large />
+            <ConfirmDelete what={`the repository ${r.name}`} consequence={`Its ${r.scriptCount} scripts leave the catalog. Past runs and their logs stay in the history.`} />
+          </>
+        }
+      />
 
-      {notice ? (
-        <p
-          role={'ok' in notice && notice.ok ? 'status' : 'alert'}
-          className={`rounded border px-3 py-2 text-sm ${'ok' in notice && notice.ok ? 'border-slate-200 bg-white text-slate-700' : 'border-red-200 bg-red-50 text-red-800'}`}
-        >
-          {notice.message}
-        </p>
-      ) : null}
+      {notice ? <Notice tone={'ok' in notice && notice.ok ? 'neutral' : 'error'}>{notice.message}</Notice> : null}
 
-      <dl className="grid grid-cols-2 gap-x-6 gap-y-3 rounded border border-slate-200 bg-white px-4 py-3 sm:grid-cols-3 lg:grid-cols-6">
+      <FactList>
         <Fact term="Head" testId="repository-head">
-          {r.head ? (
-            <abbr title={r.head} className="font-mono no-underline">
-              {shortVersion(r.head)}
-            </abbr>
-          ) : (
-            '—'
-          )}
+          <ShortSha sha={r.head} />
         </Fact>
         <Fact term="Branch">
           <span className="font-mono">{r.kind === 'git' ? r.branch : 'directory'}</span>
@@ -153,16 +124,15 @@ export default function RepositoryPage({ loaderData, actionData }: Route.Compone
           {r.problemCount}
         </Fact>
         <Fact term="Credential">{r.credential?.name ?? 'none'}</Fact>
-      </dl>
+      </FactList>
       {r.lastSyncError ? (
-        <pre role="alert" data-testid="repository-error" className="overflow-auto rounded border border-red-200 bg-red-50 px-3 py-2 font-mono text-xs whitespace-pre-wrap text-red-900">
+        <Notice tone="error" as="pre" testId="repository-error">
           {r.lastSyncError}
-        </pre>
+        </Notice>
       ) : null}
 
       <div className="grid gap-5 lg:grid-cols-[1fr_24rem]">
-        <section className="rounded border border-slate-200 bg-white p-4">
-          <h2 className="mb-3 text-sm font-semibold">Settings</h2>
+        <Panel title="Settings">
           <RepositoryForm
             mode="edit"
             repository={r}
@@ -172,38 +142,34 @@ export default function RepositoryPage({ loaderData, actionData }: Route.Compone
             message={save?.message ?? null}
             saved={save !== undefined && failure === undefined}
           />
-        </section>
-        <section className="self-start rounded border border-slate-200 bg-white p-4">
-          <h2 className="mb-3 text-sm font-semibold">Webhook</h2>
+        </Panel>
+        <Panel title="Webhook" className="self-start">
           <WebhookSetup repository={r} />
-        </section>
+        </Panel>
       </div>
 
-      <section>
-        <h2 className="mb-2 text-sm font-semibold">Syncs</h2>
-        <SyncHistory syncs={r.syncs} />
-      </section>
+      <Section title="Syncs">
+        <DataTable
+          rows={r.syncs}
+          columns={SYNC_COLUMNS}
+          rowKey={(s) => s.id}
+          row={(s) => ({ 'data-testid': 'sync-row', 'data-status': s.status })}
+          testId="sync-history"
+          empty="No sync has run yet."
+        />
+      </Section>
 
-      <section>
-        <h2 className="mb-2 text-sm font-semibold">Manifest problems at the current head</h2>
+      <Section title="Manifest problems at the current head">
         {r.problems.length === 0 ? (
           <p className="text-sm text-slate-500" data-testid="repository-no-problems">
             None: every manifest parsed.
           </p>
         ) : (
-          <ul className="space-y-1 rounded border border-amber-300 bg-amber-50 px-4 py-3 font-mono text-xs text-amber-900" data-testid="repository-problem-list">
-            {r.problems.map((p, i) => (
-              <li key={`${p.file}:${p.line ?? ''}:${i}`} data-testid="repository-problem">
-                <span className="font-semibold">
-                  {p.file}
-                  {p.line !== undefined ? `:${p.line}` : ''}
-                </span>{' '}
-                — {p.message}
-              </li>
-            ))}
-          </ul>
+          <div className="rounded border border-amber-300 bg-amber-50 px-4 py-3">
+            <ManifestProblemList problems={r.problems} testId="repository-problem-list" itemTestId="repository-problem" />
+          </div>
         )}
-      </section>
+      </Section>
     </div>
   );
 }

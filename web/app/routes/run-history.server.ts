@@ -1,17 +1,10 @@
-import { RunListQuerySchema } from '@drydock/core/api-schemas';
+import { type RunPage, RunListQuerySchema } from '@drydock/core/api-schemas';
 import { data } from 'react-router';
-import { callApi } from '../lib/api.server.ts';
+import { api, result } from '../lib/api.server.ts';
 import { localInputToIso } from '../lib/format.ts';
-import type { HostView, RunView, ScriptView } from '../lib/api-views.ts';
 
 export const FILTER_KEYS = ['script', 'host', 'status', 'initiator', 'from', 'to'] as const;
 export type Filters = Record<(typeof FILTER_KEYS)[number], string>;
-
-interface RunPage {
-  runs: RunView[];
-  nextCursor: string | null;
-  total: number;
-}
 
 export interface RunHistory extends RunPage {
   filters: Filters;
@@ -23,10 +16,8 @@ export interface RunHistory extends RunPage {
 }
 
 async function suggestions(request: Request): Promise<RunHistory['suggestions']> {
-  const [scripts, hosts] = await Promise.all([
-    callApi<{ scripts: ScriptView[] }>(request, '/api/v1/scripts'),
-    callApi<{ hosts: HostView[] }>(request, '/api/v1/hosts'),
-  ]);
+  const client = api(request);
+  const [scripts, hosts] = await Promise.all([result(client.scripts.$get({ query: {} })), result(client.hosts.$get({ query: {} }))]);
   return {
     scripts: scripts.ok ? scripts.body.scripts.map((s) => ({ id: s.id, name: s.name })) : [],
     hosts: hosts.ok ? hosts.body.hosts.map((h) => h.id) : [],
@@ -65,9 +56,7 @@ export async function loadRunHistory(request: Request): Promise<RunHistory> {
     return { filters, sort, order, cursor, suggestions: await hints, ...empty, problem: [...problems, ...issues].join('; ') };
   }
 
-  const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(parsed.data)) if (v !== undefined) search.set(k, String(v));
-  const [page, suggested] = await Promise.all([callApi<RunPage>(request, `/api/v1/runs?${search}`), hints]);
+  const [page, suggested] = await Promise.all([result(api(request).runs.$get({ query: parsed.data })), hints]);
   const base = { filters, sort, order, cursor, suggestions: suggested };
   if (page.ok) return { ...base, ...page.body, problem: null };
   if (page.status === 400) return { ...base, ...empty, problem: page.error.message };

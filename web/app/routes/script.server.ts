@@ -1,5 +1,5 @@
-import { callApi, getFromApi } from '../lib/api.server.ts';
-import type { HostView, ScriptDetail, ScriptVersionView } from '../lib/api-views.ts';
+import type { HostView, ScriptDetail, ScriptVersionView } from '@drydock/core/api-schemas';
+import { answer, api, result } from '../lib/api.server.ts';
 import { loadHosts, startRun } from '../lib/start-run.server.ts';
 
 export interface ScriptPageData {
@@ -10,17 +10,16 @@ export interface ScriptPageData {
   hosts: HostView[];
 }
 
-function scriptPath(id: string, version?: string): string {
-  const path = `/api/v1/scripts/${encodeURIComponent(id)}`;
-  return version ? `${path}?version=${encodeURIComponent(version)}` : path;
+function loadScript(request: Request, id: string, version: string | undefined) {
+  return answer(api(request).scripts[':id'].$get({ param: { id }, query: version ? { version } : {} }));
 }
 
 /** The script at the version in the URL (`?version=`, a SHA or its prefix; the current one when absent). */
 export async function loadScriptPage(request: Request, id: string): Promise<ScriptPageData> {
   const version = new URL(request.url).searchParams.get('version')?.trim() || undefined;
   const [script, history] = await Promise.all([
-    getFromApi<ScriptDetail>(request, scriptPath(id, version)),
-    callApi<{ versions: ScriptVersionView[] }>(request, `/api/v1/scripts/${encodeURIComponent(id)}/versions`),
+    loadScript(request, id, version),
+    result(api(request).scripts[':id'].versions.$get({ param: { id } })),
   ]);
   const hosts = await loadHosts(request, script);
   return {
@@ -35,6 +34,6 @@ export async function loadScriptPage(request: Request, id: string): Promise<Scri
 export async function runScript(request: Request, id: string) {
   const form = await request.formData();
   const version = String(form.get('scriptVersion') ?? '') || undefined;
-  const script = await getFromApi<ScriptDetail>(request, scriptPath(id, version));
+  const script = await loadScript(request, id, version);
   return startRun(request, form, script, { scriptId: script.id, ...(version ? { version: script.version } : {}) });
 }

@@ -4,9 +4,14 @@ import { EntryFacts } from '../components/entry-facts.tsx';
 import { NotRunnableBadge } from '../components/entry-badges.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import { RunForm } from '../components/run-form.tsx';
+import { OlderVersionNotice } from '../components/older-version-notice.tsx';
+import { ButtonLink } from '../components/ui/button.tsx';
+import { Notice } from '../components/ui/notice.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
+import { Section } from '../components/ui/panel.tsx';
 import { VersionHistory } from '../components/version-history.tsx';
-import type { ScriptDetail, ScriptVersionView } from '../lib/api-views.ts';
-import { formatDateTime, shortVersion } from '../lib/format.ts';
+import type { ScriptDetail, ScriptVersionView } from '@drydock/core/api-schemas';
+import { shortVersion } from '../lib/format.ts';
 import { bulkNewHref } from '../lib/links.ts';
 import { loadScriptPage, runScript } from './script.server.ts';
 
@@ -20,20 +25,9 @@ export async function action({ request, params }: Route.ActionArgs) {
   return runScript(request, params.id);
 }
 
-function OlderVersionNotice({ script, versions }: { script: ScriptDetail; versions: ScriptVersionView[] | null }) {
+function OlderVersion({ script, versions }: { script: ScriptDetail; versions: ScriptVersionView[] | null }) {
   const committed = versions?.find((v) => v.version === script.version)?.committedAt;
-  return (
-    <div role="status" data-testid="version-banner" className="mb-3 rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
-      You are about to run version{' '}
-      <abbr title={script.version} className="font-mono font-semibold no-underline">
-        {shortVersion(script.version)}
-      </abbr>
-      {committed ? ` from ${formatDateTime(committed)} UTC` : ''}, not the current one.{' '}
-      <Link to={`/scripts/${encodeURIComponent(script.id)}`} className="underline">
-        Back to the current version
-      </Link>
-    </div>
-  );
+  return <OlderVersionNotice version={script.version} committedAt={committed} current={{ to: `/scripts/${encodeURIComponent(script.id)}`, label: 'Back to the current version' }} />;
 }
 
 export default function ScriptPage({ loaderData, actionData }: Route.ComponentProps) {
@@ -41,28 +35,17 @@ export default function ScriptPage({ loaderData, actionData }: Route.ComponentPr
   const older = !script.current;
   return (
     <div className="space-y-6">
-      <div className="flex flex-wrap items-start justify-between gap-3">
-        <div>
-          <p className="text-xs text-slate-500">
-            <Link to="/" className="hover:underline">
-              Catalog
-            </Link>{' '}
-            / {script.category}
-          </p>
-          <h1 className="flex items-center gap-2 text-lg font-semibold">
-            {script.name}
-            {script.runnable ? null : <NotRunnableBadge reason={script.notRunnableReason} />}
-          </h1>
-          {script.description ? <p className="mt-1 max-w-3xl text-sm text-slate-600">{script.description}</p> : null}
-        </div>
-        <Link
-          to={bulkNewHref({ kind: 'script', id: script.id }, older ? script.version : undefined)}
-          data-testid="run-on-many"
-          className="rounded border border-slate-300 bg-white px-3 py-1.5 text-sm text-slate-700 hover:bg-slate-100"
-        >
-          Run on many hosts
-        </Link>
-      </div>
+      <PageHeader
+        crumbs={[{ label: 'Catalog', to: '/' }, { label: script.category }]}
+        title={script.name}
+        badges={script.runnable ? null : <NotRunnableBadge reason={script.notRunnableReason} />}
+        description={script.description || undefined}
+        actions={
+          <ButtonLink to={bulkNewHref({ kind: 'script', id: script.id }, older ? script.version : undefined)} testId="run-on-many">
+            Run on many hosts
+          </ButtonLink>
+        }
+      />
 
       <div className="grid gap-5 lg:grid-cols-[1fr_20rem]">
         <RunForm
@@ -71,7 +54,7 @@ export default function ScriptPage({ loaderData, actionData }: Route.ComponentPr
           hosts={hosts}
           failure={actionData}
           hidden={older ? { scriptVersion: script.version } : {}}
-          notice={older ? <OlderVersionNotice script={script} versions={versions} /> : null}
+          notice={older ? <OlderVersion script={script} versions={versions} /> : null}
           submitLabel={older ? `Run version ${shortVersion(script.version)}` : 'Run script'}
         />
         <EntryFacts
@@ -85,16 +68,13 @@ export default function ScriptPage({ loaderData, actionData }: Route.ComponentPr
         />
       </div>
 
-      <section>
-        <h2 className="mb-2 text-sm font-semibold">Version history</h2>
+      <Section title="Version history">
         {versions ? (
           <VersionHistory scriptId={script.id} versions={versions} viewing={script.version} />
         ) : (
-          <p role="status" className="rounded border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900">
-            The version history could not be read: {versionsProblem}
-          </p>
+          <Notice tone="warning">The version history could not be read: {versionsProblem}</Notice>
         )}
-      </section>
+      </Section>
 
       {script.scriptContent !== null ? (
         <details className="rounded border border-slate-200 bg-white" data-testid="script-source">

@@ -1,7 +1,6 @@
-import { Hono } from 'hono';
 import { sql } from 'kysely';
-import { databaseUnavailable } from '@drydock/core';
-import type { ApiDeps, ApiEnv } from '../context.ts';
+import { databaseUnavailable, type Health } from '@drydock/core';
+import type { ApiDeps } from './context.ts';
 
 /** Each dependency gets this long to answer: the health check must answer even when one of them hangs. */
 const DEADLINE_MS = 2_000;
@@ -36,17 +35,15 @@ async function check(where: string, probe: () => Promise<unknown>): Promise<stri
   }
 }
 
-/** `/health`: the API, its database and Temporal; 503 "degraded" with the reason when one does not answer. */
-export function healthRoutes(deps: ApiDeps) {
+/** The API, its database and Temporal: 'degraded' with the reason when one does not answer, never slower than the deadline. */
+export async function checkHealth(deps: ApiDeps): Promise<Health> {
   const database = deps.config.DATABASE_URL ? new URL(deps.config.DATABASE_URL).host : 'DATABASE_URL';
   const temporal = deps.config.temporalAddress;
-  return new Hono<ApiEnv>().get('/', async (c) => {
-    const [db, tp] = await Promise.all([
-      check(database, () => sql`select 1`.execute(deps.db)),
-      check(temporal, () => deps.temporal.connection.withDeadline(Date.now() + DEADLINE_MS, () => deps.temporal.connection.workflowService.getSystemInfo({}))),
-    ]);
-    const failing = Object.entries({ database: db, temporal: tp }).filter(([, state]) => state !== 'ok');
-    if (failing.length === 0) return c.json({ status: 'ok', database: db, temporal: tp }, 200);
-    return c.json({ status: 'degraded', database: db, temporal: tp, reason: failing.map(([name, state]) => `${name}: ${state}`).join('; ') }, 503);
-  });
+  const [db, tp] = await Promise.all([
+    check(database, () => sql`select 1`.execute(deps.db)),
+    check(temporal, () => deps.temporal.connection.withDeadline(Date.now() + DEADLINE_MS, () => deps.temporal.connection.workflowService.getSystemInfo({}))),
+  ]);
+  const failing = Object.entries({ database: db, temporal: tp }).filter(([, state]) => state !== 'ok');
+  if (failing.length === 0) return { status: 'ok', database: db, temporal: tp };
+  return { status: 'degraded', database: db, temporal: tp, reason: failing.map(([name, state]) => `${name}: ${state}`).join('; ') };
 }

@@ -1,0 +1,11 @@
+export type DiscoveryRefusal = 'bad_range' | 'too_large' | 'public' | 'forbidden' | 'bad_options';
+
+/** A scan refused before any packet is sent; `message` says what to change. */
+export class DiscoveryRefusedError extends Error {
+  readonly reason: DiscoveryRefusal;
+  constructor(reason: DiscoveryRefusal, message: string) {
+    super(message);
+    this.name = 'DiscoveryRefusedError';
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,67 @@
+import { describeScript, scriptMismatch } from '@drydock/activities/job-execution';
+import type { AgentScriptJob, ScriptRef } from '@drydock/core/run-contract';
+
+/** Fetches the content a job's script reference names; rejects with a message for the run's log. */
+export type ScriptFetch = (runId: string, ref: ScriptRef, signal: AbortSignal) => Promise<string>;
+
+export interface ScriptFetcherOptions {
+  apiUrl: string;
+  /** The agent's token, read at every request: a rotated token takes effect at once. */
+  token: () => string;
+  /**
+   * Tries when the API cannot be reached or answers 5xx or 429; unbounded unless given, so an API that restarts
+   * delays the run instead of failing it. The attempt's signal (its cancel or timeout) ends the waiting.
+   */
+  tries?: number;
+}
+
+/** `GET /api/v1/agent/runs/:runId/script`, checked against the reference: the agent runs exactly what the run was validated against. */
+export function scriptFetcher(options: ScriptFetcherOptions): ScriptFetch {
+  const tries = options.tries ?? Number.POSITIVE_INFINITY;
+  return async (runId, ref, signal) => {
+    const url = `${options.apiUrl}/api/v1/agent/runs/${encodeURIComponent(runId)}/script`;
+    let last = '';
+    for (let i = 0; i < tries; i++) {
+      if (i > 0) await abortableDelay(Math.min(500 * 2 ** (i - 1), 5_000), signal);
+      signal.throwIfAborted();
+      let res: Response;
+      try {
+        res = await fetch(url, { headers: { authorization: `Bearer ${options.token()}` }, signal });
+      } catch (err) {
+        if (signal.aborted) throw err;
+        last = `could not reach the API at ${options.apiUrl}: ${(err as Error).message}`;
+        continue;
+      }
+      if (!res.ok) {
+        const text = await res.text().catch(() => '');
+        last = `the API answered HTTP ${res.status}${text ? `: ${text.slice(0, 300)}` : ''}`;
+        if (res.status < 500 && res.status !== 429) break;
+        continue;
+      }
+      const content = await res.text();
+      const mismatch = scriptMismatch(ref, content);
+      if (mismatch) throw new Error(mismatch);
+      return content;
+    }
+    throw new Error(`could not fetch ${describeScript(ref)}: ${last}`);
+  };
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The script a job runs: fetched by its reference, or carried inline by a job of an older run. */
+export async function jobScript(job: AgentScriptJob, fetchScript: ScriptFetch | undefined, signal: AbortSignal): Promise<string | null> {
+  if (!job.script) return job.content ?? null;
+  if (!fetchScript) throw new Error(`this agent cannot fetch ${describeScript(job.script)}: it was started without the API's address`);
+  return fetchScript(job.runId, job.script, signal);
+}

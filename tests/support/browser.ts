@@ -1,0 +1,42 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { expect, test as base } from 'vitest';
+import { REPO_ROOT } from '@drydock/core';
+import { startTestStack, type TestStack } from './stack.ts';
+
+// Debian's Chromium, driven by playwright-core: never a browser download.
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+/** Where the tests leave their screenshots, for a person to look at. */
+export const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'browser');
+
+/**
+ * The browser tests' fixtures. Per file: a whole Drydock with its web UI (`stack`, once its local agent has
+ * registered) and one Chromium (`browser`). Per test: a `page` of 1280×900, closed afterwards, and `screenshot(name)`
+ * of that page into test-output/browser/. Tests that need more (a fleet of agents, a credential) extend this.
+ */
+export const test = base
+  .extend('stack', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const stack = await startTestStack({ processes: ['api', 'worker', 'agent', 'web'] });
+    onCleanup(() => stack.teardown());
+    await expect
+      .poll(async () => (await stack.api('/api/v1/hosts/local')).status, { timeout: 30_000, interval: 250, message: 'the local agent registers within 30 s of the start' })
+      .toBe(200);
+    return stack;
+  })
+  .extend('browser', { scope: 'file' }, async ({}, { onCleanup }) => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    onCleanup(() => browser.close());
+    return browser;
+  })
+  .extend('page', async ({ browser }, { onCleanup }) => {
+    const page: Page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    onCleanup(() => page.close());
+    return page;
+  })
+  .extend('screenshot', async ({ page }) => (name: string, { fullPage = true }: { fullPage?: boolean } = {}) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage }).then(() => undefined));
+
+export type { TestStack };
+export { expect };
