@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '@drydock/core';
+import { databaseUnavailable, type Db } from '@drydock/core';
 import type { LogSink } from './job-execution.ts';
 
 export const LOG_CHANNEL = 'drydock_run_logs';
@@ -49,7 +49,8 @@ export class DbLogSink implements LogSink {
         await sql`select pg_notify(${LOG_CHANNEL}, ${this.runId})`.execute(this.db);
         return;
       } catch (err) {
-        if (attempt >= 20) throw err;
+        // A database that is away is waited for (the activity heartbeats meanwhile); any other error is given 20 tries.
+        if (attempt >= 20 && !databaseUnavailable(err)) throw err;
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2_000)));
       }
     }

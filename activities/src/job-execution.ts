@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { renderCommand } from '@drydock/core/manifest';
-import { type AgentScriptJob, type AgentScriptResult, SCRIPT_FAILED, SCRIPT_TIMED_OUT, type ScriptFailureDetails, type ScriptRef } from '@drydock/core/run-contract';
+import {
+  type AgentScriptJob,
+  type AgentScriptResult,
+  type AttemptOutcome,
+  SCRIPT_FAILED,
+  SCRIPT_TIMED_OUT,
+  type ScriptFailureDetails,
+  type ScriptRef,
+} from '@drydock/core/run-contract';
 import type { OperationResult } from '@drydock/core/operations';
 import { unmetCriteria } from '@drydock/core/success-criteria';
 import { secretMasker } from '@drydock/core/job-data';
@@ -47,12 +55,7 @@ function quoteWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : JSON.stringify(word);
 }
 
-/**
- * One attempt of a job inside an activity, the same on every transport: numbered log lines, heartbeats
- * (which also carry cancellation), the success criteria judged on the output, and the Temporal failure
- * types the workflow turns into a run's outcome.
- */
-export async function executeJob(options: {
+export interface AttemptOptions {
   job: AgentScriptJob;
   hostId: string;
   sink: LogSink;
@@ -64,10 +67,42 @@ export async function executeJob(options: {
    * the log closes, so heartbeats go on meanwhile. It reports by system lines and never fails the attempt.
    */
   capture?: (exit: ProcessExit, log: (line: string) => void, signal: AbortSignal) => Promise<void>;
-}): Promise<AgentScriptResult> {
+  /** The attempt's number; Temporal's own count when the workflow does not pass one. */
+  attempt?: number;
+  /** Stops the script; the activity's cancellation unless the caller decides when an attempt is given up. */
+  signal?: AbortSignal;
+  /** Told the outcome as soon as it is known, before the log is closed: an agent keeps it on disk. */
+  onOutcome?: (outcome: AttemptOutcome) => Promise<void>;
+}
+
+/**
+ * One attempt of a job inside an activity, the same on every transport: numbered log lines, heartbeats
+ * (which also carry cancellation), the success criteria judged on the output, and the Temporal failure
+ * types the workflow turns into a run's outcome.
+ */
+export async function executeJob(options: AttemptOptions): Promise<AgentScriptResult> {
+  return settleAttempt(await runAttempt(options));
+}
+
+/** The attempt's outcome as the activity reports it to Temporal: a result, or the failure the workflow reads. */
+export async function settleAttempt(outcome: AttemptOutcome): Promise<AgentScriptResult> {
+  if (outcome.state === 'succeeded') return outcome.result;
+  if (outcome.state === 'cancelled') {
+    const ctx = Context.current();
+    // Rethrow the SDK's own cancellation so Temporal records the activity as cancelled.
+    if (ctx.cancellationSignal.aborted) throw await ctx.cancelled.catch((e: unknown) => e);
+    throw new CancelledFailure('cancelled');
+  }
+  const { type, message, nonRetryable, details } = outcome.failure;
+  throw ApplicationFailure.create({ type, message, nonRetryable, details: details ? [details] : undefined });
+}
+
+/** Runs one attempt and says how it ended, as data; only a bug throws. */
+export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
   const { job, sink } = options;
   const ctx = Context.current();
-  const attempt = ctx.info.attempt;
+  const attempt = options.attempt ?? ctx.info.attempt;
+  const signal = options.signal ?? ctx.cancellationSignal;
   let seq = 0;
   const mask = secretMasker(job);
   // PostgreSQL text cannot hold a NUL, and the API refuses one: a script that prints one gets ␀ in its log.
@@ -84,6 +119,16 @@ export async function executeJob(options: {
   const missing = new Set(criteria.output_contains);
   const forbidden: string[] = [];
   const heartbeat = setInterval(() => ctx.heartbeat({ attempt, seq }), options.heartbeatIntervalMs ?? 1_000);
+  // Heartbeats go on while the last lines are delivered, so a slow log store is not mistaken for a dead host.
+  const finish = async (outcome: AttemptOutcome): Promise<AttemptOutcome> => {
+    try {
+      await options.onOutcome?.(outcome);
+      await sink.close();
+    } finally {
+      clearInterval(heartbeat);
+    }
+    return outcome;
+  };
 
   let exit: ProcessExit;
   try {
@@ -91,14 +136,12 @@ export async function executeJob(options: {
       push(l.stream, l.line, l.ts);
       for (const needle of missing) if (l.line.includes(needle)) missing.delete(needle);
       for (const needle of criteria.output_not_contains) if (l.line.includes(needle) && !forbidden.includes(needle)) forbidden.push(needle);
-    }, ctx.cancellationSignal);
+    }, signal);
   } catch (err) {
     // A failure message travels to the run record and Temporal: it must not carry a secret a transport echoed.
     const message = mask(err instanceof Error ? err.message : String(err));
     push('system', message);
-    await sink.close().catch(() => {});
-    clearInterval(heartbeat);
-    throw ApplicationFailure.nonRetryable(message, 'TransportError');
+    return finish({ state: 'failed', failure: { type: 'TransportError', message, nonRetryable: true } });
   }
 
   const seconds = (exit.durationMs / 1000).toFixed(1);
@@ -115,24 +158,19 @@ export async function executeJob(options: {
   const wanted = job.capture !== undefined && (job.capture.environment_snapshot || job.capture.artifacts.length > 0);
   if (wanted && !exit.cancelled) {
     if (options.capture) {
-      await options.capture(exit, (line) => push('system', line), ctx.cancellationSignal).catch((err: unknown) => {
+      await options.capture(exit, (line) => push('system', line), signal).catch((err: unknown) => {
         push('system', mask(`capture failed: ${err instanceof Error ? err.message : String(err)}`));
       });
     } else {
       push('system', `nothing captured: runs${options.via ? ` ${options.via}` : ' on this transport'} cannot capture environment snapshots or artifacts yet`);
     }
   }
-  // Heartbeats go on while the last lines are delivered, so a slow log store is not mistaken for a dead host.
-  try {
-    await sink.close();
-  } finally {
-    clearInterval(heartbeat);
-  }
+  return finish(judgeExit(job, exit, attempt, [...missing], forbidden));
+}
 
-  if (exit.cancelled) {
-    // Rethrow the SDK's own cancellation so Temporal records the activity as cancelled.
-    throw await ctx.cancelled.catch((e: unknown) => e);
-  }
+function judgeExit(job: AgentScriptJob, exit: ProcessExit, attempt: number, missing: string[], forbidden: string[]): AttemptOutcome {
+  if (exit.cancelled) return { state: 'cancelled' };
+  const criteria = job.successCriteria;
   const details: ScriptFailureDetails = {
     exitCode: exit.exitCode,
     durationMs: exit.durationMs,
@@ -141,23 +179,23 @@ export async function executeJob(options: {
     attempt,
     ...(exit.operation ? { operation: exit.operation } : {}),
   };
-  if (exit.timedOut) {
-    throw ApplicationFailure.create({ type: SCRIPT_TIMED_OUT, message: `timed out after ${job.timeoutSeconds} s`, details: [details] });
-  }
-  if (exit.exitCode === null) {
-    throw ApplicationFailure.create({ type: SCRIPT_FAILED, message: `killed by ${exit.signal}`, details: [details] });
-  }
+  const failed = (type: string, message: string): AttemptOutcome => ({ state: 'failed', failure: { type, message, nonRetryable: false, details } });
+  if (exit.timedOut) return failed(SCRIPT_TIMED_OUT, `timed out after ${job.timeoutSeconds} s`);
+  if (exit.exitCode === null) return failed(SCRIPT_FAILED, `killed by ${exit.signal}`);
   if (exit.operation && !exit.operation.ok) {
-    const failed = exit.operation.checks.filter((c) => !c.ok).map((c) => c.name);
-    throw ApplicationFailure.create({ type: SCRIPT_FAILED, message: `checks failed: ${failed.join(', ')}`, details: [details] });
+    const names = exit.operation.checks.filter((c) => !c.ok).map((c) => c.name);
+    return failed(SCRIPT_FAILED, `checks failed: ${names.join(', ')}`);
   }
-  const unmet = unmetCriteria(criteria, exit.exitCode, exit.durationMs, [...missing], forbidden);
+  const unmet = unmetCriteria(criteria, exit.exitCode, exit.durationMs, missing, forbidden);
   if (unmet.length > 0) {
     const expected = criteria.exit_codes.join(', ');
     const message = criteria.exit_codes.includes(exit.exitCode)
       ? `exited with code ${exit.exitCode}, but the success criteria were not met: ${unmet.join('; ')}`
       : `exited with code ${exit.exitCode}${expected === '0' ? '' : ` (success means ${expected})`}${unmet.length > 1 ? `; also ${unmet.slice(1).join('; ')}` : ''}`;
-    throw ApplicationFailure.create({ type: SCRIPT_FAILED, message, details: [details] });
+    return failed(SCRIPT_FAILED, message);
   }
-  return { attempt, exitCode: exit.exitCode, durationMs: exit.durationMs, stderrTail: exit.stderrTail, ...(exit.operation ? { operation: exit.operation } : {}) };
+  return {
+    state: 'succeeded',
+    result: { attempt, exitCode: exit.exitCode, durationMs: exit.durationMs, stderrTail: exit.stderrTail, ...(exit.operation ? { operation: exit.operation } : {}) },
+  };
 }

@@ -1,9 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
-import { executeJob, type LogSink } from '@drydock/activities/job-execution';
-import type { AgentActivities, AgentScriptJob, AgentScriptResult } from '@drydock/core/run-contract';
+import { ApplicationFailure } from '@temporalio/common';
+import { runAttempt, settleAttempt } from '@drydock/activities/job-execution';
+import type { AgentActivities, AgentScriptJob, AgentScriptResult, AttemptOutcome, AttemptRecovery } from '@drydock/core/run-contract';
 import { runJobOperation } from '@drydock/activities/operations';
+import type { AttemptJournal } from './attempt-journal.ts';
 import { checkJob, type JobPolicy, jobTimeout } from './job-policy.ts';
 import { explainExit } from './resource-limits.ts';
 import { type ArtifactUpload, captureAttempt, type CaptureLimits } from './capture.ts';
@@ -16,8 +18,8 @@ const CAPTURE_BUDGET_MS = 45_000;
 export interface AgentActivityDeps {
   hostId: string;
   workDir: string;
-  /** Where an attempt's log lines go: the API, through a RunLogStream, in the agent. */
-  logSink: (runId: string, attempt: number) => LogSink;
+  /** Each attempt's log lines and outcome, kept on disk until the API and Temporal have them. */
+  journal: AttemptJournal;
   policy: JobPolicy;
   /** Counts the jobs running now, for the heartbeat. */
   jobs?: { running: number };
@@ -28,21 +30,66 @@ export interface AgentActivityDeps {
   capture?: { upload: ArtifactUpload; limits: CaptureLimits };
 }
 
+/** An attempt running in this process, whichever activity (the run, or Temporal asking after it) waits for it. */
+interface RunningAttempt {
+  done: Promise<AttemptOutcome>;
+  stop(): void;
+}
+
+/**
+ * The reasons Temporal gives up on an activity while its host is still at work: it could not hear the
+ * heartbeats (an outage) and timed the attempt out. The script goes on; the workflow asks recoverAttempt.
+ */
+function temporalLostSight(ctx: Context): boolean {
+  const details = ctx.cancellationDetails;
+  if (details) return (details.notFound || details.timedOut) && !details.cancelRequested && !details.workerShutdown && !details.reset && !details.paused;
+  const reason = (ctx.cancellationSignal.reason as Error | undefined)?.message;
+  return reason === 'NOT_FOUND' || reason === 'TIMED_OUT';
+}
+
+/** Heartbeats `ctx` while `work` runs: an activity that waits for another's attempt must look alive. */
+async function heartbeating<T>(ctx: Context, intervalMs: number, work: Promise<T>): Promise<T> {
+  const timer = setInterval(() => ctx.heartbeat(), intervalMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function createAgentActivities(deps: AgentActivityDeps): AgentActivities {
-  return {
-    async runScript(asked: AgentScriptJob): Promise<AgentScriptResult> {
-      const attempt = Context.current().info.attempt;
-      const timeout = jobTimeout(asked, deps.policy);
-      const job = { ...asked, timeoutSeconds: timeout.seconds };
-      const workDir = join(deps.workDir, `${job.runId}-${attempt}`);
-      const extraEnv = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, DRYDOCK_HOST_ID: deps.hostId, DRYDOCK_ATTEMPT: String(attempt) };
-      const wanted = job.capture && (job.capture.environment_snapshot || job.capture.artifacts.length > 0) ? job.capture : undefined;
+  const running = new Map<string, RunningAttempt>();
+  /** Attempts the workflow was told this agent never started: their task, should it still come, is refused. */
+  const abandoned = new Set<string>();
+  const beat = deps.heartbeatIntervalMs ?? 1_000;
+  const appearing = async (key: string, withinMs: number, signal: AbortSignal): Promise<RunningAttempt | undefined> => {
+    const until = Date.now() + withinMs;
+    while (!running.has(key) && Date.now() < until && !signal.aborted) await new Promise((r) => setTimeout(r, 100));
+    return running.get(key);
+  };
+
+  const start = (asked: AgentScriptJob, attempt: number): RunningAttempt => {
+    const timeout = jobTimeout(asked, deps.policy);
+    const job = { ...asked, timeoutSeconds: timeout.seconds };
+    const workDir = join(deps.workDir, `${job.runId}-${attempt}`);
+    const extraEnv = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, DRYDOCK_HOST_ID: deps.hostId, DRYDOCK_ATTEMPT: String(attempt) };
+    const wanted = job.capture && (job.capture.environment_snapshot || job.capture.artifacts.length > 0) ? job.capture : undefined;
+    const stopped = new AbortController();
+    const done = (async (): Promise<AttemptOutcome> => {
       if (deps.jobs) deps.jobs.running++;
       try {
-        return await executeJob({
+        const journaled = await deps.journal.begin(job.runId, attempt);
+        return await runAttempt({
           job,
           hostId: deps.hostId,
-          sink: deps.logSink(job.runId, attempt),
+          attempt,
+          signal: stopped.signal,
+          sink: journaled.sink,
+          onOutcome: async (outcome) => {
+            // The script and capture are done: the work directory goes now, not once the API has taken the log.
+            await rm(workDir, { recursive: true, force: true }).catch(() => {});
+            await journaled.recordOutcome(outcome);
+          },
           heartbeatIntervalMs: deps.heartbeatIntervalMs,
           capture: wanted
             ? async (_exit, log, cancelled) => {
@@ -89,9 +136,76 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
           },
         });
       } finally {
-        if (wanted) await rm(workDir, { recursive: true, force: true }).catch(() => {});
+        // However the attempt ended (refused, not started, failed, captured), nothing of it stays in the work directory.
+        await rm(workDir, { recursive: true, force: true }).catch(() => {});
         if (deps.jobs) deps.jobs.running--;
       }
+    })();
+    return { done, stop: () => stopped.abort() };
+  };
+
+  return {
+    async runScript(job: AgentScriptJob): Promise<AgentScriptResult> {
+      const ctx = Context.current();
+      const attempt = job.attempt ?? ctx.info.attempt;
+      const key = `${job.runId}/${attempt}`;
+      if (abandoned.has(key)) {
+        throw ApplicationFailure.nonRetryable(`attempt ${attempt} of run ${job.runId} reached this agent after the run gave it up; it was not started`, 'TransportError');
+      }
+      const attemptRun = start(job, attempt);
+      running.set(key, attemptRun);
+      const onCancel = () => {
+        if (!temporalLostSight(ctx)) attemptRun.stop();
+      };
+      ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+      try {
+        return await settleAttempt(await attemptRun.done);
+      } finally {
+        ctx.cancellationSignal.removeEventListener('abort', onCancel);
+        if (running.get(key) === attemptRun) running.delete(key);
+      }
+    },
+
+    async recoverAttempt({ runId, attempt }): Promise<AttemptRecovery> {
+      const ctx = Context.current();
+      const key = `${runId}/${attempt}`;
+      let attemptRun = running.get(key);
+      if (!attemptRun && !(await deps.journal.read(runId, attempt)).record) {
+        // The task may have reached this process without having started yet (a busy agent): it gets the heartbeat timeout to show up.
+        attemptRun = await heartbeating(ctx, beat, appearing(key, ctx.info.heartbeatTimeoutMs ?? 10_000, ctx.cancellationSignal));
+      }
+      if (attemptRun) {
+        // Still running here: Temporal lost sight of it during an outage. Wait for it, as its run would have.
+        const onCancel = () => {
+          if (!temporalLostSight(ctx)) attemptRun.stop();
+        };
+        ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+        try {
+          const outcome = await heartbeating(ctx, beat, attemptRun.done);
+          // Cancelled by this question's own cancel: Temporal records it as cancelled, as it would the run's.
+          if (outcome.state === 'cancelled' && ctx.cancellationSignal.aborted) await settleAttempt(outcome);
+          return outcome;
+        } finally {
+          ctx.cancellationSignal.removeEventListener('abort', onCancel);
+        }
+      }
+      const { record, outcome } = await deps.journal.read(runId, attempt);
+      if (outcome) {
+        // It ended, but Temporal did not hear it: its lines go first, so the run's log is whole once the run is final.
+        await heartbeating(ctx, beat, deps.journal.deliver(runId, attempt));
+        return outcome;
+      }
+      if (!record) {
+        // The workflow goes on without it: should its task still arrive here, it must not start the script now.
+        abandoned.add(key);
+        return { state: 'unknown', reason: `this agent has no record of attempt ${attempt} of run ${runId}` };
+      }
+      // The agent process that ran it is gone, and its script with it (each start ends what a dead predecessor left running).
+      const reason = `the agent process that ran attempt ${attempt} (pid ${record.pid}) ended before the attempt did`;
+      await heartbeating(ctx, beat, deps.journal.deliver(runId, attempt, { stream: 'system', line: `${reason}; its script was ended`, ts: new Date().toISOString() }));
+      const verdict: AttemptRecovery = { state: 'unknown', reason };
+      await deps.journal.recordVerdict(runId, attempt, verdict);
+      return verdict;
     },
   };
 }

@@ -1,9 +1,12 @@
 import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '@drydock/core';
 import type { AgentHeartbeat } from '@drydock/core/run-contract';
 import { agentQueue, dataConverterFromConfig } from '@drydock/temporal';
 import { createAgentActivities } from './activities.ts';
+import { apiLink } from './api-link.ts';
+import { AttemptJournal } from './attempt-journal.ts';
 import { reapOrphans } from './script-runner.ts';
 import { captureLimits } from './capture.ts';
 import { artifactUploader } from './capture-upload.ts';
@@ -13,7 +16,6 @@ import type { AgentLog } from './agent-log.ts';
 import { hostMetrics } from './host-metrics.ts';
 import { AGENT_VERSION, type AgentIdentity, obtainIdentity, refusal, rotateToken } from './identity.ts';
 import { jobPolicy } from './job-policy.ts';
-import { RunLogStream } from './log-shipper.ts';
 import { hasProcessLimits, locatePrlimit } from './resource-limits.ts';
 
 
@@ -58,6 +60,12 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
   const jobs = { running: 0 };
   let stopReason: string | undefined;
   let rotating: Promise<void> | undefined;
+  const link = apiLink(settings.apiUrl, log);
+  const journal = new AttemptJournal({
+    dir: journalDir(settings.stateFile, hostId),
+    shipping: { apiUrl: settings.apiUrl, token: () => current.token, log: log.warn, onUnauthorized: (token) => void confirmAccess(token), stop: refused.signal, link },
+    log,
+  });
 
   const connection = await NativeConnection.connect({ address: settings.temporalAddress });
   const worker = await Worker.create({
@@ -72,12 +80,7 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
       jobs,
       fetchScript: scriptFetcher({ apiUrl: settings.apiUrl, token: () => current.token }),
       capture: { upload: artifactUploader({ apiUrl: settings.apiUrl, token: () => current.token }), limits: captureLimits(config) },
-      logSink: (runId, attempt) =>
-        new RunLogStream(
-          { apiUrl: settings.apiUrl, token: () => current.token, log: log.warn, onUnauthorized: (token) => void confirmAccess(token), stop: refused.signal },
-          runId,
-          attempt,
-        ),
+      journal,
     }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentJobs,
     // Polls grow with job slots, slowly: Temporal's frontend allows 1,200 per namespace, shared by every agent.
@@ -119,9 +122,16 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
       });
     } catch (err) {
       // The API is down; Temporal keeps the runs going and the next beat reports liveness again.
-      log.debug(`heartbeat failed: ${(err as Error).message}`);
+      link.unreachable((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
       return;
     }
+    if (res.status >= 500) {
+      // The API is up but cannot serve (starting, or its database is away): the same outage as no answer.
+      await res.body?.cancel();
+      link.unreachable(`HTTP ${res.status}`);
+      return;
+    }
+    link.reached();
     if (res.status === 401) return onRefused(token, await refusal(res));
     if (res.status === 400 && !liveOnly) {
       // An API older than this agent knows no host metrics: liveness matters more than figures.
@@ -169,6 +179,11 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
     rotateToken: rotate,
     shutdown,
     async run() {
+      const resumed = await journal.resume().catch((err: Error) => {
+        log.warn(`could not read the attempt journal in ${journal.dir}: ${err.message}`);
+        return [];
+      });
+      if (resumed.length > 0) log.info(`sending the log lines of ${resumed.length} attempt(s) that a previous agent process could not deliver`);
       const running = worker.run();
       let stopped = false;
       let beatTimer: NodeJS.Timeout | undefined;
@@ -178,14 +193,21 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
       };
       void loop();
       const rotation = settings.tokenRotationMs ? setInterval(() => void rotate(), settings.tokenRotationMs) : undefined;
+      const sweep = setInterval(() => void journal.sweep().catch(() => {}), 3_600_000);
       try {
         await running;
       } finally {
         stopped = true;
         clearTimeout(beatTimer);
         clearInterval(rotation);
+        clearInterval(sweep);
         await connection.close();
       }
     },
   };
+}
+
+/** Where an agent keeps its attempts' journal: beside its state file, which outlives reboots, unlike temp_dir. */
+export function journalDir(stateFile: string, hostId: string): string {
+  return join(dirname(stateFile), 'journal', hostId);
 }

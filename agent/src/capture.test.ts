@@ -8,10 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
+import type { LogBatchBody } from '@drydock/core/api-schemas';
 import { SECRET_MASK } from '@drydock/core/manifest';
 import { type AgentScriptJob, ENVIRONMENT_SNAPSHOT_NAME, type EnvironmentSnapshot } from '@drydock/core/run-contract';
 import { describe, expect, test as baseTest } from 'vitest';
 import { createAgentActivities } from './activities.ts';
+import { AttemptJournal } from './attempt-journal.ts';
 import { captureAttempt, type CaptureLimits, environmentSnapshot, findArtifacts, maskEnvironment } from './capture.ts';
 import { artifactUploader } from './capture-upload.ts';
 import { agentScriptJob } from '@drydock/core/testing';
@@ -32,6 +34,8 @@ interface ApiStandIn {
   received: Received[];
   /** The next answers, in order, before it goes back to storing: a status and an error message. */
   answers: { status: number; message: string }[];
+  /** Log lines the agent sent, as the log endpoint takes them. */
+  lines: { stream: string; line: string }[];
 }
 
 interface Fixtures {
@@ -46,11 +50,15 @@ const test = baseTest
     return dir;
   })
   .extend('api', async ({}, { onCleanup }): Promise<Fixtures['api']> => {
-    const state: ApiStandIn = { url: '', received: [], answers: [] };
+    const state: ApiStandIn = { url: '', received: [], answers: [], lines: [] };
     const server = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const body = Buffer.concat(chunks);
+      if (req.url?.endsWith('/logs')) {
+        state.lines.push(...(JSON.parse(body.toString('utf8')) as LogBatchBody).lines.map((l) => ({ stream: l.stream, line: l.line })));
+        return void res.writeHead(204).end();
+      }
       const answer = state.answers.shift();
       if (answer) {
         res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'http', message: answer.message } }));
@@ -64,6 +72,10 @@ const test = baseTest
     onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
     return state;
   });
+
+/** The agent's real journal, sending its log lines to the stand-in. */
+const journal = (dir: string, api: ApiStandIn) =>
+  new AttemptJournal({ dir: join(dir, 'journal'), shipping: { apiUrl: api.url, token: 'dda_test', flushIntervalMs: 10 }, log: { info() {}, warn() {} } });
 
 const LIMITS: CaptureLimits = { maxFileBytes: 1024 * 1024, maxRunBytes: 3 * 1024 * 1024 };
 
@@ -260,12 +272,11 @@ describe('the environment snapshot', () => {
 
 describe('the agent activity with capture', () => {
   test('captures after the process ends, before its work directory goes; a refused file leaves the run succeeded', async ({ dir, api }) => {
-    const lines: { stream: string; line: string }[] = [];
     const workDir = join(dir, 'work');
     const activities = createAgentActivities({
       hostId: 'local',
       workDir,
-      logSink: () => ({ push: (l) => void lines.push({ stream: l.stream, line: l.line }), close: async () => {} }),
+      journal: journal(dir, api),
       policy: { forbiddenPaths: [], defaultTimeoutSeconds: 300, sourceOf: () => 'test' },
       capture: { upload: artifactUploader({ apiUrl: api.url, token: () => 'dda_test' }), limits: { maxFileBytes: 1024 * 1024, maxRunBytes: 10 * 1024 * 1024 } },
     });
@@ -275,7 +286,7 @@ describe('the agent activity with capture', () => {
       job({ content: script, capture: { environment_snapshot: true, artifacts: ['out/*.txt', 'out/big.bin'] } }),
     );
     expect(result).toMatchObject({ exitCode: 0 });
-    const system = lines.filter((l) => l.stream === 'system').map((l) => l.line);
+    const system = api.lines.filter((l) => l.stream === 'system').map((l) => l.line);
     const exited = system.findIndex((l) => l.startsWith('exited with code 0'));
     expect(exited).toBeGreaterThan(0);
     expect(system.slice(exited + 1)).toEqual([
@@ -293,7 +304,7 @@ describe('the agent activity with capture', () => {
     const activities = createAgentActivities({
       hostId: 'local',
       workDir,
-      logSink: () => ({ push: () => {}, close: async () => {} }),
+      journal: journal(dir, api),
       policy: { forbiddenPaths: [], defaultTimeoutSeconds: 300, sourceOf: () => 'test' },
       capture: { upload: artifactUploader({ apiUrl: api.url, token: () => 'dda_test' }), limits: LIMITS },
     });

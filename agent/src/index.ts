@@ -2,6 +2,8 @@ export * from './agent.ts';
 export * from './agent-config.ts';
 export * from './agent-log.ts';
 export * from './activities.ts';
+export * from './api-link.ts';
+export * from './attempt-journal.ts';
 export * from './host-metrics.ts';
 export * from './identity.ts';
 export * from './job-policy.ts';

@@ -1,5 +1,8 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@drydock/core';
 import type { LogBatchBody } from '@drydock/core/api-schemas';
@@ -25,7 +28,13 @@ interface FakeApi {
   accepted(): number[];
 }
 
-const test = baseTest.extend('api', async ({}, { onCleanup }): Promise<FakeApi> => {
+const test = baseTest
+  .extend('spool', async ({}, { onCleanup }) => {
+    const dir = await mkdtemp(join(tmpdir(), 'drydock-spool-'));
+    onCleanup(() => rm(dir, { recursive: true, force: true }));
+    return { dir, file: join(dir, 'lines.jsonl'), at: (delivered = 0) => ({ lines: join(dir, 'lines.jsonl'), delivered }) };
+  })
+  .extend('api', async ({}, { onCleanup }): Promise<FakeApi> => {
   const api: FakeApi = {
     url: '',
     requests: [],
@@ -72,8 +81,8 @@ function lines(count: number, from = 0): LogLine[] {
 const seqs = (count: number) => Array.from({ length: count }, (_, i) => i);
 
 describe('RunLogStream', () => {
-  test('delivers lines in order, in batches, to the run’s endpoint with the agent token', async ({ api }) => {
-    const stream = new RunLogStream({ apiUrl: await api.start(), token: 'dda_agent_token', maxBatch: 100 }, 'run-42', 2);
+  test('delivers lines in order, in batches, to the run’s endpoint with the agent token', async ({ api, spool }) => {
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 'dda_agent_token', maxBatch: 100 }, 'run-42', 2, spool.at());
     const sent = lines(250);
     for (const line of sent) stream.push(line);
     await stream.close();
@@ -91,8 +100,8 @@ describe('RunLogStream', () => {
     expect(api.requests.flatMap((r) => r.body.lines)).toEqual(sent);
   });
 
-  test('sends lines while the script is still running, without waiting for close', async ({ api }) => {
-    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', flushIntervalMs: 20 }, 'run-1', 1);
+  test('sends lines while the script is still running, without waiting for close', async ({ api, spool }) => {
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', flushIntervalMs: 20 }, 'run-1', 1, spool.at());
     for (const line of lines(3)) stream.push(line);
     await vi.waitFor(() => expect(api.accepted()).toEqual([0, 1, 2]));
     for (const line of lines(2, 3)) stream.push(line);
@@ -101,9 +110,9 @@ describe('RunLogStream', () => {
     expect(api.accepted()).toEqual([0, 1, 2, 3, 4]);
   });
 
-  test('keeps retrying while the API answers 503, then delivers every line once, in order', async ({ api }) => {
+  test('keeps retrying while the API answers 503, then delivers every line once, in order', async ({ api, spool }) => {
     api.respond = (n) => (n < 3 ? 503 : 204);
-    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', maxBatch: 4, flushIntervalMs: 10 }, 'run-1', 1);
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', maxBatch: 4, flushIntervalMs: 10 }, 'run-1', 1, spool.at());
     for (const line of lines(10)) stream.push(line);
     await stream.close();
 
@@ -111,9 +120,9 @@ describe('RunLogStream', () => {
     expect(api.accepted()).toEqual(seqs(10));
   });
 
-  test('waits for an API that is not listening yet', async ({ api }) => {
+  test('waits for an API that is not listening yet', async ({ api, spool }) => {
     const port = await freePort();
-    const stream = new RunLogStream({ apiUrl: `http://127.0.0.1:${port}`, token: 't', flushIntervalMs: 10 }, 'run-1', 1);
+    const stream = new RunLogStream({ apiUrl: `http://127.0.0.1:${port}`, token: 't', flushIntervalMs: 10 }, 'run-1', 1, spool.at());
     for (const line of lines(5)) stream.push(line);
     await sleep(300);
     expect(api.requests).toEqual([]);
@@ -124,21 +133,21 @@ describe('RunLogStream', () => {
     expect(api.accepted()).toEqual(seqs(10));
   });
 
-  test('close() resolves only once the API has taken every line', async ({ api }) => {
+  test('close() resolves only once the API has taken every line', async ({ api, spool }) => {
     api.respond = async () => {
       await sleep(100);
       return 204;
     };
-    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', maxBatch: 3 }, 'run-1', 1);
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', maxBatch: 3 }, 'run-1', 1, spool.at());
     for (const line of lines(7)) stream.push(line);
     await stream.close();
     expect(api.accepted()).toEqual(seqs(7));
   });
 
-  test('drops a batch the API refuses with 400, says so, and goes on with the next', async ({ api }) => {
+  test('drops a batch the API refuses with 400, says so, and goes on with the next', async ({ api, spool }) => {
     api.respond = (n) => (n === 0 ? 400 : 204);
     const log = vi.fn();
-    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', maxBatch: 2, log }, 'run-1', 1);
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', maxBatch: 2, log }, 'run-1', 1, spool.at());
     for (const line of lines(6)) stream.push(line);
     await stream.close();
 
@@ -151,7 +160,7 @@ describe('RunLogStream', () => {
     expect(log).toHaveBeenCalledWith(expect.stringContaining('refused 2 log lines of run run-1 (HTTP 400)'));
   });
 
-  test('on a 401 tells the agent which token was refused, and sends later batches with the current token', async ({ api }) => {
+  test('on a 401 tells the agent which token was refused, and sends later batches with the current token', async ({ api, spool }) => {
     let token = 'dda_old';
     const refused: string[] = [];
     api.respond = (n) => (n === 0 ? 401 : 204);
@@ -167,6 +176,7 @@ describe('RunLogStream', () => {
       },
       'run-1',
       1,
+      spool.at(),
     );
     for (const line of lines(3)) stream.push(line);
     await stream.close();
@@ -178,23 +188,55 @@ describe('RunLogStream', () => {
     expect(api.accepted()).toEqual([0, 1, 2]);
   });
 
-  test('once the agent knows its token is revoked, close() gives up at once, saying why', async ({ api }) => {
+  test('once the agent knows its token is revoked, close() gives up at once, saying why and where the lines stay', async ({ api, spool }) => {
     const revoked = new AbortController();
     api.respond = () => 401;
     const stream = new RunLogStream(
       { apiUrl: await api.start(), token: 'dda_revoked', flushIntervalMs: 10, onUnauthorized: () => revoked.abort(), stop: revoked.signal },
       'run-1',
       1,
+      spool.at(),
     );
     for (const line of lines(4)) stream.push(line);
-    await expect(stream.close()).rejects.toThrow("4 log lines of run run-1 could not be delivered: the API no longer accepts this agent's token");
+    await expect(stream.close()).rejects.toThrow(`4 log lines of run run-1 could not be delivered: the API no longer accepts this agent's token; they stay in ${spool.file}`);
     expect(api.requests).toHaveLength(1);
   });
 
-  test('close() gives up after its deadline, saying how many lines were not delivered', async ({ api }) => {
-    api.respond = () => 503;
-    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't' }, 'run-1', 1);
+  test('while the API is away every line waits on disk, and close() waits for it however long it takes', async ({ api, spool }) => {
+    let away = true;
+    api.respond = () => (away ? 503 : 204);
+    const outage: string[] = [];
+    const link = { unreachable: (why: string) => void outage.push(`down: ${why}`), reached: () => void outage.push('up') };
+    const stream = new RunLogStream({ apiUrl: await api.start(), token: 't', flushIntervalMs: 10, link }, 'run-1', 1, spool.at());
     for (const line of lines(5)) stream.push(line);
-    await expect(stream.close(300)).rejects.toThrow(`5 log lines of run run-1 could not be delivered to ${api.url}`);
+    let closed = false;
+    const closing = stream.close().then(() => (closed = true));
+    await vi.waitFor(() => expect(api.requests.length).toBeGreaterThan(3), { timeout: 10_000 });
+    expect(closed).toBe(false);
+    const onDisk = (await readFile(spool.file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as LogLine);
+    expect(onDisk).toEqual(lines(5));
+    away = false;
+    await closing;
+    expect(api.accepted()).toEqual(seqs(5));
+    expect(outage[0]).toBe('down: HTTP 503 from the log endpoint');
+    expect(outage.at(-1)).toBe('up');
+  });
+
+  test('a later stream on the same file sends only what was not delivered, then what it adds', async ({ api, spool }) => {
+    // What a process that died left: six lines on disk, the first three of them stored by the API.
+    const text = lines(6).map((l) => `${JSON.stringify(l)}\n`);
+    await writeFile(spool.file, text.join(''));
+    const delivered = text.slice(0, 3).join('').length;
+
+    const next = new RunLogStream({ apiUrl: await api.start(), token: 't', flushIntervalMs: 10 }, 'run-1', 1, {
+      ...spool.at(delivered),
+      written: text.join('').length,
+      unsent: 3,
+    });
+    expect(next.pending).toBe(3);
+    next.push({ seq: 6, stream: 'system', ts: new Date().toISOString(), line: 'added by the next process' });
+    await next.close();
+    expect(api.accepted()).toEqual([3, 4, 5, 6]);
+    expect(next.pending).toBe(0);
   });
 });

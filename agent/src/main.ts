@@ -13,7 +13,7 @@ try {
   const { settings, notes } = await loadAgentSettings(config);
   const log = createAgentLog(settings.logLevel);
   for (const note of notes) log.warn(note);
-  installWorkerRuntime({ ...config, DRYDOCK_LOG_LEVEL: settings.logLevel });
+  installWorkerRuntime({ ...config, DRYDOCK_LOG_LEVEL: settings.logLevel }, { temporalAddress: settings.temporalAddress });
 
   const agent = await createAgent(config, settings, log);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => agent.shutdown());

@@ -172,9 +172,11 @@ export async function scriptOfRun(deps: ApiDeps, agent: AgentPrincipal, runId: s
 /** Stores a batch of a run's log lines (a line already stored is skipped) and wakes the run's live logs. */
 export async function storeLogBatch(deps: ApiDeps, agent: AgentPrincipal, runId: string, body: LogBatchBody): Promise<void> {
   if (!isId(runId)) throw new NotFoundError('run', runId);
-  const run = await deps.db.selectFrom('runs').select(['id', 'host_id']).where('id', '=', runId).executeTakeFirst();
+  const run = await deps.db.selectFrom('runs').select(['id', 'host_id', 'status']).where('id', '=', runId).executeTakeFirst();
   // An agent writes the logs of its own host's runs only.
   if (!run || run.host_id !== agent.hostId) throw new NotFoundError('run', runId);
+  // A final run's log is whole (the SSE stream promises it): lines a dead agent's successor sends late are refused.
+  if (FINAL_STATUSES.includes(run.status)) throw new ConflictError(`run ${runId} has ended (${run.status}); its log takes no more lines`);
   await deps.db
     .insertInto('run_logs')
     .values(body.lines.map((l) => ({ run_id: runId, attempt: body.attempt, seq: l.seq, stream: l.stream, ts: l.ts, line: l.line })))

@@ -1,5 +1,5 @@
 import { HTTPException } from 'hono/http-exception';
-import { ConflictError, DrydockError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '@drydock/core';
+import { ConflictError, databaseUnavailable, DrydockError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '@drydock/core';
 import { codecFromConfig } from '@drydock/temporal';
 import { auditMiddleware } from './audit.ts';
 import { authMiddleware } from './auth.ts';
@@ -40,6 +40,12 @@ export function createApp(deps: ApiDeps) {
       // The route declares a JSON body; anything else is refused before it is read.
       const message = err.status === 415 ? 'send the body as JSON, with content-type: application/json' : err.message;
       return c.json({ error: { code: 'http', message } }, err.status);
+    }
+    const unavailable = databaseUnavailable(err);
+    if (unavailable) {
+      // An outage, not a bug: said once in the API's log; callers (agents included) retry on 503.
+      deps.databaseOutage?.down(unavailable);
+      return c.json({ error: { code: 'unavailable', message: 'the database does not answer; try again shortly' } }, 503);
     }
     const requestId = c.get('requestId');
     console.error(`request ${requestId}: ${c.req.method} ${new URL(c.req.url).pathname} failed:`, err);

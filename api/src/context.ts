@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { AgentPrincipal, CatalogStore, Config, Db, SecretBox, User } from '@drydock/core';
+import type { AgentPrincipal, CatalogStore, Config, Db, OutageWatch, SecretBox, User } from '@drydock/core';
 import type { LogBus } from './log-bus.ts';
 
 export interface ApiDeps {
@@ -11,6 +11,8 @@ export interface ApiDeps {
   logBus: LogBus;
   /** The signed-in user in local mode; identity providers replace this later. */
   localUser: User;
+  /** Says once in the API's log when the database stops answering, and once when it is back. */
+  databaseOutage?: OutageWatch;
 }
 
 export type { AgentPrincipal };

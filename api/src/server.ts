@@ -1,5 +1,16 @@
 import { serve } from '@hono/node-server';
-import { assertPortFree, CatalogStore, type Config, ensureLocalAdmin, migrateToLatest, openDatabase, secretBoxFromConfig } from '@drydock/core';
+import { sql } from 'kysely';
+import {
+  assertPortFree,
+  CatalogStore,
+  type Config,
+  ensureLocalAdmin,
+  migrateToLatest,
+  openDatabase,
+  outageWatch,
+  secretBoxFromConfig,
+  untilDatabaseAnswers,
+} from '@drydock/core';
 import { connectClient, ensureSearchAttributes } from '@drydock/temporal';
 import { createApp } from './app.ts';
 import { createLogBus } from './log-bus.ts';
@@ -12,29 +23,62 @@ export interface ApiServer {
 
 export async function startApiServer(config: Config, databaseUrl: string): Promise<ApiServer> {
   await assertPortFree(config.DRYDOCK_API_PORT, config.DRYDOCK_API_HOST, 'the API', 'DRYDOCK_API_PORT');
-  const database = openDatabase(databaseUrl);
-  await migrateToLatest(database.db);
-  const localUser = await ensureLocalAdmin(database.db, config.DRYDOCK_TEAM, config.DRYDOCK_LOCAL_ADMIN_EMAIL);
-  const temporal = await connectClient(config);
-  // Runs are started with Drydock's search attributes; a namespace without them would refuse every start.
-  await ensureSearchAttributes(temporal.connection, config.TEMPORAL_NAMESPACE);
-  const logBus = await createLogBus(database.sql);
-  const deps = {
-    config,
-    db: database.db,
-    temporal: temporal.client,
-    catalog: new CatalogStore(database.db),
-    secrets: secretBoxFromConfig(config),
-    logBus,
-    localUser,
-  };
-  await ensureLocalCatalog(deps);
-  const app = createApp(deps);
-  const server = serve({ fetch: app.fetch, hostname: config.DRYDOCK_API_HOST, port: config.DRYDOCK_API_PORT });
+  // Until it is ready the API answers anyway: /health says what it waits for, every other route 503, so a
+  // monitor or an agent sees "starting", not a refused connection, while the database is away.
+  let waitingFor = 'the API is starting';
+  let app: ReturnType<typeof createApp> | undefined;
+  const server = serve({
+    fetch: (req, env) => {
+      if (app) return app.fetch(req, env);
+      const health = new URL(req.url).pathname === '/health';
+      return Response.json(health ? { status: 'degraded', reason: waitingFor } : { error: { code: 'unavailable', message: `${waitingFor}; try again shortly` } }, { status: 503 });
+    },
+    hostname: config.DRYDOCK_API_HOST,
+    port: config.DRYDOCK_API_PORT,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', () => resolve());
     server.once('error', reject);
   });
+  const database = openDatabase(databaseUrl);
+  const where = new URL(databaseUrl).host;
+  let temporal: Awaited<ReturnType<typeof connectClient>> | undefined;
+  let logBus: Awaited<ReturnType<typeof createLogBus>> | undefined;
+  const databaseOutage = outageWatch({ what: `the database at ${where}`, probe: () => sql`select 1`.execute(database.db), say: (line) => console.error(line) });
+  try {
+    await untilDatabaseAnswers(() => sql`select 1`.execute(database.db), {
+      where,
+      say: (line) => console.error(line),
+      onWait: (reason) => (waitingFor = `the API is starting: the database at ${where} does not answer (${reason})`),
+    });
+    waitingFor = 'the API is starting';
+    await migrateToLatest(database.db);
+    const localUser = await ensureLocalAdmin(database.db, config.DRYDOCK_TEAM, config.DRYDOCK_LOCAL_ADMIN_EMAIL);
+    temporal = await connectClient(config);
+    // Runs are started with Drydock's search attributes; a namespace without them would refuse every start.
+    await ensureSearchAttributes(temporal.connection, config.TEMPORAL_NAMESPACE);
+    logBus = await createLogBus(database.sql, databaseUrl);
+    const deps = {
+      config,
+      db: database.db,
+      temporal: temporal.client,
+      catalog: new CatalogStore(database.db),
+      secrets: secretBoxFromConfig(config),
+      logBus,
+      localUser,
+      databaseOutage,
+    };
+    await ensureLocalCatalog(deps);
+    app = createApp(deps);
+  } catch (err) {
+    server.close();
+    await logBus?.close().catch(() => {});
+    await temporal?.close().catch(() => {});
+    await database.close().catch(() => {});
+    throw err;
+  }
+  const bus = logBus;
+  const client = temporal;
   let closing: Promise<void> | undefined;
   const close = async () => {
     await new Promise<void>((resolve) => {
@@ -43,8 +87,9 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
     // Postgres may be going down at the same moment (Ctrl-C signals every process): closing is best effort.
-    await logBus.close().catch(() => {});
-    await temporal.close().catch(() => {});
+    databaseOutage.stop();
+    await bus.close().catch(() => {});
+    await client.close().catch(() => {});
     await database.close().catch(() => {});
   };
   // Idempotent: Ctrl-C reaches the process directly and again through the launcher.

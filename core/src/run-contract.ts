@@ -55,6 +55,8 @@ export interface AgentScriptJob {
   successCriteria: SuccessCriteria;
   /** The manifest's `capture`: what the agent keeps of the attempt once its process has ended. Absent: nothing. */
   capture?: JobCapture;
+  /** Which attempt of the run this is, counted by the workflow; absent in jobs whose attempts Temporal counts. */
+  attempt?: number;
 }
 
 /** Which script a run executes, exactly: its catalog version and the SHA-256 of its content. */
@@ -190,9 +192,23 @@ export const SCRIPT_TIMED_OUT = 'ScriptTimedOut';
 /** The failure type a failed or timed-out run's workflow ends with; its first detail is the RunOutcome. */
 export const RUN_FAILED = 'RunFailed';
 
+/** How one attempt ended on its host, as data: what the activity reports, and what the agent keeps on disk until Temporal has it. */
+export type AttemptOutcome =
+  | { state: 'succeeded'; result: AgentScriptResult }
+  | { state: 'failed'; failure: { type: string; message: string; nonRetryable: boolean; details?: ScriptFailureDetails } }
+  | { state: 'cancelled' };
+
+/** The agent's answer to "what became of attempt N?": its outcome, or unknown when no process of this agent saw it end. */
+export type AttemptRecovery = AttemptOutcome | { state: 'unknown'; reason: string };
+
 /** Activities served by an agent on `agent-<hostId>`; the agent implements them, workflows call them. */
 export interface AgentActivities {
   runScript(job: AgentScriptJob): Promise<AgentScriptResult>;
+  /**
+   * Asked when Temporal lost sight of an attempt (no heartbeat for a while): the attempt's log lines are
+   * delivered first, then its outcome is told, waiting for it while it still runs in this agent.
+   */
+  recoverAttempt(attempt: { runId: string; attempt: number }): Promise<AttemptRecovery>;
 }
 
 /**

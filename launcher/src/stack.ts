@@ -1,10 +1,13 @@
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { assertPortFree, type Config, loadConfig, REPO_ROOT } from '@drydock/core';
-import { type DevServer, ensureNamespace, ensureSearchAttributes, provisionTemporalBinary, startDevServer } from '@drydock/temporal';
+import { type DevServerOptions, ensureNamespace, ensureSearchAttributes, provisionTemporalBinary, startDevServer } from '@drydock/temporal';
 import { ManagedProcess } from './managed-process.ts';
-import { ensureDatabase, type PostgresHandle, startEmbeddedPostgres } from './postgres.ts';
+import { APP_ROLE, ensureAppDatabase, startEmbeddedPostgres } from './postgres.ts';
+import { loadOrCreateLocalSecrets } from './secrets.ts';
+import { SupervisedService } from './supervised-service.ts';
 
 export const PROCESS_NAMES = ['api', 'worker', 'agent', 'web'] as const;
 export type ProcessName = (typeof PROCESS_NAMES)[number];
@@ -30,8 +33,10 @@ export interface Stack {
   databaseUrl: string;
   temporalAddress: string;
   processes: Partial<Record<ProcessName, ManagedProcess>>;
-  devServer: DevServer | undefined;
-  postgres: PostgresHandle | undefined;
+  /** The Temporal dev server, when the stack started one (no TEMPORAL_ADDRESS). */
+  devServer: SupervisedService | undefined;
+  /** Embedded PostgreSQL, when the stack started it (no DATABASE_URL). */
+  postgres: SupervisedService | undefined;
   stop(): Promise<void>;
 }
 
@@ -58,27 +63,46 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    let pg: PostgresHandle | undefined;
+    let pg: SupervisedService | undefined;
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
+      // Its passwords are local secrets, like the codec key: made on the first start, kept in .data/secrets.json.
+      const secrets = await loadOrCreateLocalSecrets(join(config.DRYDOCK_DATA_DIR, 'secrets.json'));
+      const dir = join(config.DRYDOCK_DATA_DIR, 'postgres');
       log(`starting embedded PostgreSQL on 127.0.0.1:${config.DRYDOCK_PG_PORT}`);
-      pg = await startEmbeddedPostgres({ dir: join(config.DRYDOCK_DATA_DIR, 'postgres'), port: config.DRYDOCK_PG_PORT });
+      let serverUrl = '';
+      pg = new SupervisedService({
+        name: 'postgres',
+        address: `127.0.0.1:${config.DRYDOCK_PG_PORT}`,
+        restart: options.restart,
+        say: options.log,
+        start: async () => {
+          const handle = await startEmbeddedPostgres({ dir, port: config.DRYDOCK_PG_PORT, password: secrets.postgresPassword });
+          serverUrl = handle.serverUrl;
+          return handle;
+        },
+      });
+      await pg.start();
       started.push(pg);
-      databaseUrl = await ensureDatabase(pg.serverUrl, 'drydock');
+      databaseUrl = await ensureAppDatabase(serverUrl, { database: 'drydock', role: APP_ROLE, password: secrets.postgresAppPassword });
     }
 
-    let devServer: DevServer | undefined;
+    let devServer: SupervisedService | undefined;
     if (!config.TEMPORAL_ADDRESS) {
       const bin = await provisionTemporalBinary({ configured: config.DRYDOCK_TEMPORAL_BIN, dataDir: config.DRYDOCK_DATA_DIR, log });
       log(`starting the Temporal dev server (${bin}) on ${config.temporalAddress}`);
-      devServer = await startDevServer({
+      const dbFile = join(config.DRYDOCK_DATA_DIR, 'temporal.db');
+      const serverOptions: DevServerOptions = {
         bin,
-        dbFile: join(config.DRYDOCK_DATA_DIR, 'temporal.db'),
+        dbFile,
+        partitions: await taskQueuePartitions(dbFile),
         port: config.DRYDOCK_TEMPORAL_PORT,
         uiPort: config.DRYDOCK_TEMPORAL_UI_PORT,
         namespace: config.TEMPORAL_NAMESPACE,
         codecEndpoint: config.DRYDOCK_CODEC_KEY ? `${config.apiUrl}/api/v1/codec` : undefined,
-      });
+      };
+      devServer = new SupervisedService({ name: 'temporal', address: config.temporalAddress, restart: options.restart, say: options.log, start: () => startDevServer(serverOptions) });
+      await devServer.start();
       started.push(devServer);
     }
     const connection = await Connection.connect({ address: config.temporalAddress });
@@ -139,4 +163,21 @@ async function localCatalogSynced(apiUrl: string, log: (line: string) => void): 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * One partition per task queue (see DevServerOptions.partitions). A temporal.db from before ran four, and
+ * tasks waiting in partitions 1 to 3 would never be read with one: the first start after the upgrade writes
+ * to one partition and still reads four, so those drain; the starts after it read one.
+ */
+async function taskQueuePartitions(dbFile: string): Promise<{ read: number; write: number }> {
+  const marker = `${dbFile}.partitions`;
+  const state = await readFile(marker, 'utf8').then((s) => s.trim(), () => undefined);
+  if (state === '1' || !existsSync(dbFile)) {
+    if (state !== '1') await writeFile(marker, '1\n');
+    return { read: 1, write: 1 };
+  }
+  // An older temporal.db: this start drains the other partitions; the next one reads only the first.
+  await writeFile(marker, '1\n');
+  return { read: 4, write: 1 };
 }

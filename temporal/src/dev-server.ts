@@ -84,6 +84,11 @@ export interface DevServerOptions {
   namespace?: string;
   codecEndpoint?: string;
   onOutput?: (line: string) => void;
+  /**
+   * Partitions of every task queue. One, unless a data file from before must drain: an agent's queue has one
+   * consumer, and with several partitions a task can wait a minute for polls parked on other partitions.
+   */
+  partitions?: { read: number; write: number };
 }
 
 export interface DevServer {
@@ -106,6 +111,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.codecEndpoint) args.push('--ui-codec-endpoint', options.codecEndpoint);
   for (const flag of SEARCH_ATTRIBUTE_FLAGS) args.push('--search-attribute', flag);
   args.push('--dynamic-config-value', 'frontend.enableServerVersionCheck=false');
+  const partitions = options.partitions ?? { read: 1, write: 1 };
+  args.push('--dynamic-config-value', `matching.numTaskqueueReadPartitions=${partitions.read}`);
+  args.push('--dynamic-config-value', `matching.numTaskqueueWritePartitions=${partitions.write}`);
 
   const child = spawn(options.bin, args, {
     env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
@@ -130,7 +138,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     if (early !== 'waiting') {
       throw new Error(`Temporal dev server exited with code ${String(early)}:\n${output.slice(-10).join('\n')}`);
     }
-    if (await reachable(address)) break;
+    if (await temporalAnswers(address)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`Temporal dev server did not answer on ${address} within 60 s:\n${output.slice(-10).join('\n')}`);
@@ -150,7 +158,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 }
 
-async function reachable(address: string): Promise<boolean> {
+/** Whether a Temporal frontend answers at `address` (host:port): a gRPC call, not just an open port. */
+export async function temporalAnswers(address: string): Promise<boolean> {
   try {
     const connection = await Connection.connect({ address, connectTimeout: 1_000 });
     try {

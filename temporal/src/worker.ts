@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createCentralActivities } from '@drydock/activities';
-import { type Config, migrateToLatest, openDatabase, secretBoxFromConfig } from '@drydock/core';
+import { type Config, migrateToLatest, openDatabase, secretBoxFromConfig, untilDatabaseAnswers } from '@drydock/core';
 import { dataConverterFromConfig } from './codec.ts';
 import { CENTRAL_QUEUE } from './names.ts';
 
@@ -15,6 +15,7 @@ export interface CentralWorker {
 /** Workflows plus central activities on the `central` queue. Run as many of these as load needs. */
 export async function createCentralWorker(config: Config, databaseUrl: string): Promise<CentralWorker> {
   const database = openDatabase(databaseUrl);
+  await untilDatabaseAnswers(() => database.sql`select 1`, { where: new URL(databaseUrl).host, say: (line) => console.error(line) });
   await migrateToLatest(database.db);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await Worker.create({

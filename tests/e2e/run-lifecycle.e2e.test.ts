@@ -120,7 +120,8 @@ describe('a run started over HTTP', () => {
     // An expected outcome is one line in each process's output, never a stack trace.
     for (const name of ['agent', 'worker'] as const) {
       const output = stack.processes[name]!.output;
-      expect(output.filter((line) => line.includes(run.id)), name).toHaveLength(1);
+      // The run row is final a moment before the processes say so.
+      await expect.poll(() => output.filter((line) => line.includes(run.id)), { timeout: 10_000 }).toHaveLength(1);
       expect(output.filter((line) => /^\s+at /.test(line)), name).toEqual([]);
     }
   });

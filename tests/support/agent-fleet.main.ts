@@ -9,6 +9,8 @@ import {
   AGENT_VERSION,
   type AgentIdentity,
   type AgentSettings,
+  apiLink,
+  AttemptJournal,
   createAgentActivities,
   createAgentLog,
   hasProcessLimits,
@@ -17,9 +19,9 @@ import {
   loadAgentSettings,
   locatePrlimit,
   obtainIdentity,
+  journalDir,
   reapOrphans,
   refusal,
-  RunLogStream,
 } from '@drydock/agent';
 import { captureLimits } from '../../agent/src/capture.ts';
 import { artifactUploader } from '../../agent/src/capture-upload.ts';
@@ -50,6 +52,7 @@ interface FleetHost {
   identity: AgentIdentity;
   jobs: { running: number };
   refused: AbortController;
+  journal?: AttemptJournal;
   worker?: Worker;
   beat(): Promise<void>;
 }
@@ -68,6 +71,8 @@ Runtime.install({
   }),
 });
 const prlimit = hasProcessLimits(base.limits) ? await locatePrlimit() : undefined;
+// One process, one network path to the API: an outage is said once for the fleet, not once per host.
+const link = apiLink(base.apiUrl, log);
 
 /** In the spec's order, whatever order the registrations finished in. */
 const hosts: FleetHost[] = [];
@@ -117,9 +122,15 @@ await eachLimited(spec.hosts, spec.registerConcurrency, async (h, index) => {
           signal: AbortSignal.timeout(5_000),
         });
       } catch (err) {
-        log.debug(`${h.id}: heartbeat failed: ${(err as Error).message}`);
+        link.unreachable((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
         return;
       }
+      if (res.status >= 500) {
+        await res.body?.cancel();
+        link.unreachable(`HTTP ${res.status}`);
+        return;
+      }
+      link.reached();
       if (res.status === 401 && !host.refused.signal.aborted) {
         log.error(`the API refused the token of host ${h.id} (${await refusal(res)}); this host takes no more runs`);
         host.refused.abort();
@@ -142,6 +153,12 @@ const dataConverter = dataConverterFromConfig(config);
 const limits = captureLimits(config);
 await eachLimited(hosts, spec.registerConcurrency, async (host) => {
   const { settings, identity } = host;
+  host.journal = new AttemptJournal({
+    dir: journalDir(settings.stateFile, identity.hostId),
+    shipping: { apiUrl: settings.apiUrl, token: identity.token, log: log.warn, onUnauthorized: () => void host.beat(), stop: host.refused.signal, link },
+    log,
+  });
+  await host.journal.resume();
   host.worker = await Worker.create({
     connection,
     namespace: settings.temporalNamespace,
@@ -154,12 +171,7 @@ await eachLimited(hosts, spec.registerConcurrency, async (host) => {
       jobs: host.jobs,
       fetchScript: scriptFetcher({ apiUrl: settings.apiUrl, token: () => identity.token }),
       capture: { upload: artifactUploader({ apiUrl: settings.apiUrl, token: () => identity.token }), limits },
-      logSink: (runId, attempt) =>
-        new RunLogStream(
-          { apiUrl: settings.apiUrl, token: identity.token, log: log.warn, onUnauthorized: () => void host.beat(), stop: host.refused.signal },
-          runId,
-          attempt,
-        ),
+      journal: host.journal,
     }),
     maxConcurrentActivityTaskExecutions: settings.maxConcurrentJobs,
     // SDK 1.24 ignores maxConcurrentActivityTaskPolls; without this each host holds min(10, jobs) long polls, and

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -25,18 +25,39 @@ export interface TestStack extends Stack {
 
 export const FINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 
-/** A whole Drydock (API, central worker, agent, optionally web) on the shared Temporal and Postgres, isolated by namespace and database. */
-export async function startTestStack(options: { processes?: ProcessName[]; env?: Record<string, string> } = {}): Promise<TestStack> {
+export interface TestStackOptions {
+  processes?: ProcessName[];
+  env?: Record<string, string>;
+  /** A Temporal dev server of its own, on a SQLite file in the stack's data dir, as `npm start` runs it: one a test may kill. */
+  ownTemporal?: boolean;
+  /** An embedded PostgreSQL of its own, as `npm start` runs it, instead of a database on the shared server. */
+  ownPostgres?: boolean;
+  /** Restart whatever dies, as `npm start` does; otherwise a killed process stays down until the test starts it. */
+  restart?: boolean;
+  /** The launcher's own lines ([temporal] exited …), for the test to read. */
+  log?: (line: string) => void;
+}
+
+/**
+ * A whole Drydock (API, central worker, agent, optionally web) on the shared Temporal and Postgres, isolated by
+ * namespace and database; or, for tests that kill them, on a Temporal and a PostgreSQL of its own.
+ */
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const suffix = randomBytes(4).toString('hex');
-  const database = `drydock_t_${suffix}`;
   const serverUrl = inject('postgresServerUrl');
-  const databaseUrl = await ensureDatabase(serverUrl, database);
+  const database = options.ownPostgres ? 'drydock' : `drydock_t_${suffix}`;
   const dataDir = await mkdtemp(join(tmpdir(), 'drydock-test-'));
+  // As root, an embedded Postgres runs as the `postgres` user, which must be able to reach its data directory.
+  if (options.ownPostgres) await chmod(dataDir, 0o755);
+  const databaseUrl = options.ownPostgres ? undefined : await ensureDatabase(serverUrl, database);
   const env: Record<string, string | undefined> = {
     ...process.env,
     DRYDOCK_DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    ...(options.ownPostgres ? { DRYDOCK_PG_PORT: String(await freePort()) } : {}),
+    ...(options.ownTemporal
+      ? { TEMPORAL_ADDRESS: undefined, DRYDOCK_TEMPORAL_BIN: inject('temporalBin'), DRYDOCK_TEMPORAL_PORT: String(await freePort()), DRYDOCK_TEMPORAL_UI_PORT: String(await freePort()) }
+      : { TEMPORAL_ADDRESS: inject('temporalAddress') }),
     TEMPORAL_NAMESPACE: `t-${suffix}`,
     DRYDOCK_TEMPORAL_UI_URL: 'http://localhost:8233',
     DRYDOCK_API_PORT: String(await freePort()),
@@ -49,12 +70,14 @@ export async function startTestStack(options: { processes?: ProcessName[]; env?:
     DRYDOCK_AGENT_HEARTBEAT_TIMEOUT: '10',
     ...options.env,
   };
-  const stack = await startStack({ env, processes: options.processes ?? ['api', 'worker', 'agent'] });
+  const stack = await startStack({ env, processes: options.processes ?? ['api', 'worker', 'agent'], restart: options.restart, log: options.log });
   const base = stack.config.apiUrl;
 
   const api: TestStack['api'] = (path, init = {}) => {
     const { json, ...rest } = init;
     return fetch(`${base}${path}`, {
+      // A request the API never answers fails the test with its path, not with the test's own timeout.
+      signal: AbortSignal.timeout(30_000),
       ...rest,
       ...(json === undefined ? {} : { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...rest.headers } }),
     });
@@ -74,9 +97,10 @@ export async function startTestStack(options: { processes?: ProcessName[]; env?:
     async waitForRun(id, until = (r) => FINAL.includes(r.status), timeoutMs = 45_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const run = await getRun(id);
-        if (until(run)) return run;
-        if (Date.now() > deadline) throw new Error(`run ${id} is still ${run.status} after ${timeoutMs} ms`);
+        // A fault test may have the API restarting: no answer is "not yet".
+        const run = await getRun(id).catch(() => undefined);
+        if (run && until(run)) return run;
+        if (Date.now() > deadline) throw new Error(`run ${id} is still ${run?.status ?? 'unknown (the API does not answer)'} after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
@@ -93,7 +117,7 @@ export async function startTestStack(options: { processes?: ProcessName[]; env?:
     },
     async teardown() {
       await stack.stop();
-      await dropDatabase(serverUrl, database).catch(() => {});
+      if (!options.ownPostgres) await dropDatabase(serverUrl, database).catch(() => {});
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -55,7 +55,21 @@ async function failedOutcome(result: Promise<RunOutcome>): Promise<RunOutcome> {
   return (cause as ApplicationFailure).details?.[0] as RunOutcome;
 }
 
-function harness(agent: AgentActivities | undefined, script: Partial<ScriptForRun> | Error = {}) {
+/** An agent that never had to answer for a lost attempt: it knows nothing of any. */
+const unknownAttempts: Pick<AgentActivities, 'recoverAttempt'> = {
+  async recoverAttempt({ attempt }) {
+    return { state: 'unknown', reason: `no record of attempt ${attempt}` };
+  },
+};
+
+/** An attempt whose agent stops heartbeating, as when Temporal is away: it ends only when its worker shuts down. */
+async function silentAttempt(): Promise<never> {
+  await Context.current().cancelled;
+  throw new Error('unreachable');
+}
+
+function harness(agentActivities: Partial<AgentActivities> | undefined, script: Partial<ScriptForRun> | Error = {}, heartbeatTimeoutMs = 5_000) {
+  const agent = agentActivities ? { ...unknownAttempts, ...agentActivities } : undefined;
   const id = randomBytes(4).toString('hex');
   const recorded: { started: number; finished: RunOutcome[] } = { started: 0, finished: [] };
   // Only what a run on an agent host calls: other central activities are not registered, so a stray call fails the test.
@@ -79,14 +93,22 @@ function harness(agent: AgentActivities | undefined, script: Partial<ScriptForRu
     params: {},
     initiator: { id: 'u', name: 'tester' },
     offlineTimeoutMs: 1_500,
-    heartbeatTimeoutMs: 5_000,
+    heartbeatTimeoutMs,
   };
   const taskQueue = `wf-test-${id}`;
   const run = async <T>(body: () => Promise<T>): Promise<T> => {
     const workers = [
       await Worker.create({ connection: native, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: central }),
       ...(agent
-        ? [await Worker.create({ connection: native, taskQueue: agentQueue(input.hostId), activities: agent, maxHeartbeatThrottleInterval: '200ms' })]
+        ? [
+            await Worker.create({
+              connection: native,
+              taskQueue: agentQueue(input.hostId),
+              activities: agent,
+              maxHeartbeatThrottleInterval: '200ms',
+              shutdownGraceTime: '100ms',
+            }),
+          ]
         : []),
     ];
     const running = body();
@@ -110,7 +132,7 @@ describe('scriptRunWorkflow', () => {
     const h = harness({
       async runScript(job) {
         jobs.push(job);
-        const attempt = Context.current().info.attempt;
+        const attempt = job.attempt!;
         if (attempt === 1) throw failure('exited with code 7', attempt);
         return { attempt, exitCode: 0, durationMs: 5, stderrTail: '' };
       },
@@ -119,12 +141,14 @@ describe('scriptRunWorkflow', () => {
     expect(outcome).toEqual({ status: 'succeeded', exitCode: 0, error: null, attempts: 2, result: null });
     expect(h.recorded).toEqual({ started: 1, finished: [outcome] });
     expect(jobs[0]).toMatchObject({ runId: h.input.runId, interpreter: 'sh', content: 'exit 0', timeoutSeconds: 30 });
+    // The workflow numbers the attempts; each is a separate activity that Temporal does not retry.
+    expect(jobs.map((j) => j.attempt)).toEqual([1, 2]);
   });
 
   test('fails with the exit code and stderr tail when every attempt fails', async () => {
     const h = harness({
-      async runScript() {
-        throw failure('exited with code 7', Context.current().info.attempt);
+      async runScript(job) {
+        throw failure('exited with code 7', job.attempt!);
       },
     });
     const outcome = await h.run(async () => failedOutcome((await h.start()).result()));
@@ -180,5 +204,59 @@ describe('scriptRunWorkflow', () => {
     expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     expect(agentSawCancel).toBe(true);
     expect(h.recorded.finished).toEqual([{ status: 'cancelled', exitCode: null, error: 'cancelled by request', attempts: 0 }]);
+  });
+
+  test('an attempt Temporal lost sight of is asked about, and the host\'s answer is the run\'s outcome', async () => {
+    const asked: { runId: string; attempt: number }[] = [];
+    let runs = 0;
+    const h = harness(
+      {
+        async runScript() {
+          runs++;
+          return silentAttempt();
+        },
+        async recoverAttempt(question) {
+          asked.push(question);
+          return { state: 'succeeded', result: { attempt: question.attempt, exitCode: 0, durationMs: 8_000, stderrTail: '' } };
+        },
+      },
+      {},
+      1_500,
+    );
+    const outcome = await h.run(async () => (await h.start()).result());
+    expect(outcome).toEqual({ status: 'succeeded', exitCode: 0, error: null, attempts: 1, result: null });
+    expect(asked).toEqual([{ runId: h.input.runId, attempt: 1 }]);
+    // The script ran once: no second attempt was started before the host was asked.
+    expect(runs).toBe(1);
+  });
+
+  test('a failure the host reports after the loss is the run\'s failure, retried as the manifest allows', async () => {
+    const jobs: number[] = [];
+    const h = harness(
+      {
+        async runScript(job) {
+          jobs.push(job.attempt!);
+          if (job.attempt === 1) return silentAttempt();
+          return { attempt: job.attempt!, exitCode: 0, durationMs: 5, stderrTail: '' };
+        },
+        async recoverAttempt({ attempt }) {
+          return {
+            state: 'failed',
+            failure: { type: SCRIPT_FAILED, message: 'exited with code 3', nonRetryable: false, details: { exitCode: 3, durationMs: 5, stderrTail: '', timedOut: false, attempt } },
+          };
+        },
+      },
+      { retries: 1 },
+      1_500,
+    );
+    const outcome = await h.run(async () => (await h.start()).result());
+    expect(outcome).toEqual({ status: 'succeeded', exitCode: 0, error: null, attempts: 2, result: null });
+    expect(jobs).toEqual([1, 2]);
+  });
+
+  test('when the host knows nothing of the lost attempt (its agent died), the run fails as a lost host', async () => {
+    const h = harness({ runScript: silentAttempt }, { retries: 0 }, 1_500);
+    const outcome = await h.run(async () => failedOutcome((await h.start()).result()));
+    expect(outcome).toMatchObject({ status: 'failed', error: `host ${h.input.hostId} stopped responding mid-run (no heartbeat from its agent or SSH session)` });
   });
 });

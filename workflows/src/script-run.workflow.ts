@@ -3,11 +3,14 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   defineQuery,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  sleep,
   TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
@@ -16,6 +19,8 @@ import type { CentralActivities } from '@drydock/activities';
 import {
   type AgentActivities,
   type AgentScriptJob,
+  type AgentScriptResult,
+  type AttemptRecovery,
   RUN_FAILED,
   type RunOutcome,
   SCRIPT_FAILED,
@@ -137,6 +142,8 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
   } else if (script.transport === 'docker') {
     if (!script.container) throw ApplicationFailure.nonRetryable(`host ${input.hostId} is a Docker engine; it runs manifests with runner docker only`, 'Unsupported');
     result = await proxyActivities<CentralActivities>(options).runScriptInDocker({ job, hostId: input.hostId, container: script.container });
+  } else if (patched(AGENT_ATTEMPTS_IN_WORKFLOW)) {
+    result = await runOnAgent(input, job, options.startToCloseTimeout, script.retries + 1, options.retry.initialInterval);
   } else {
     const agent = proxyActivities<AgentActivities>({
       ...options,
@@ -147,6 +154,79 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     result = await agent.runScript(job);
   }
   return { status: 'succeeded', exitCode: result.exitCode, error: null, attempts: result.attempt, result: result.operation ?? null };
+}
+
+/** Runs whose attempts on an agent host are counted by the workflow; older histories replay Temporal's count. */
+const AGENT_ATTEMPTS_IN_WORKFLOW = 'agent-attempts-in-workflow';
+
+/**
+ * The attempts of a run on an agent host. The workflow counts them, not Temporal: when Temporal loses sight of
+ * an attempt (no heartbeat through an outage), it must ask the host what became of it before it starts
+ * another, and a Temporal retry would start the next one (running the script again) before it could ask.
+ */
+async function runOnAgent(input: ScriptRunInput, job: AgentScriptJob, startToCloseMs: number, attempts: number, retryDelayMs: number): Promise<AgentScriptResult> {
+  const queue = agentQueue(input.hostId);
+  const agent = proxyActivities<AgentActivities>({
+    taskQueue: queue,
+    startToCloseTimeout: startToCloseMs,
+    heartbeatTimeout: input.heartbeatTimeoutMs,
+    // No agent polling the host's queue within this bound means the host is offline.
+    scheduleToStartTimeout: input.offlineTimeoutMs,
+    // A cancelled run ends only once the host has killed the process tree.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { maximumAttempts: 1 },
+  });
+  const recovery = proxyActivities<AgentActivities>({
+    taskQueue: queue,
+    // Delivering the log lines that waited may take as long as the API was away: heartbeats say the agent is alive.
+    startToCloseTimeout: '7 days',
+    heartbeatTimeout: input.heartbeatTimeoutMs,
+    scheduleToStartTimeout: input.offlineTimeoutMs,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    // The question is safe to ask again: another outage while it is answered is not the host's fault.
+    retry: { maximumAttempts: 5, initialInterval: '1 second' },
+  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await attemptOnAgent(agent, recovery, { ...job, attempt });
+    } catch (err) {
+      if (isCancellation(err) || attempt >= attempts || !retryable(err)) throw err;
+      await sleep(retryDelayMs);
+    }
+  }
+}
+
+async function attemptOnAgent(agent: AgentActivities, recovery: AgentActivities, job: AgentScriptJob & { attempt: number }): Promise<AgentScriptResult> {
+  try {
+    return await agent.runScript(job);
+  } catch (err) {
+    const timeout = err instanceof ActivityFailure && err.cause instanceof TimeoutFailure ? err.cause.timeoutType : undefined;
+    if (timeout !== 'HEARTBEAT' && timeout !== 'START_TO_CLOSE') throw err;
+    // Temporal did not hear from the host for a while; the host may have finished meanwhile. Ask it.
+    let answer: AttemptRecovery;
+    try {
+      answer = await recovery.recoverAttempt({ runId: job.runId, attempt: job.attempt });
+    } catch (asked) {
+      if (isCancellation(asked)) throw asked;
+      throw err;
+    }
+    if (answer.state === 'succeeded') return answer.result;
+    if (answer.state === 'failed') {
+      const { type, message, nonRetryable, details } = answer.failure;
+      throw ApplicationFailure.create({ type, message, nonRetryable, details: details ? [details] : undefined });
+    }
+    if (answer.state === 'cancelled') throw new CancelledFailure('the attempt was cancelled on the host');
+    // Unknown: the agent process that ran it died. The loss of the host is what happened.
+    throw err;
+  }
+}
+
+/** What Temporal's retry policy retried: script failures and lost hosts, not refusals or an offline host. */
+function retryable(err: unknown): boolean {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof TimeoutFailure) return cause.timeoutType !== 'SCHEDULE_TO_START';
+  if (cause instanceof ApplicationFailure) return !cause.nonRetryable;
+  return true;
 }
 
 function describeFailure(err: unknown, hostId: string): RunOutcome {

@@ -119,7 +119,7 @@ const logs = createRoute({
   description: 'Each batch wakes the run\'s live logs. Runs on SSH, WinRM and Docker hosts send none: the central worker writes their lines itself.',
   security: CALLER.agent,
   request: { params: RunParams, body: jsonBody(LogBatchBodySchema) },
-  responses: { 204: { description: 'Stored' }, ...errors(400, badToken, [404, "No such run on the agent's host"]) },
+  responses: { 204: { description: 'Stored' }, ...errors(400, badToken, [404, "No such run on the agent's host"], [409, 'The run has ended: its log takes no more lines']) },
 });
 
 /** `/api/v1/agents`: registration (the one agent call made with the secret instead of a token), and admins' calls on agents. */

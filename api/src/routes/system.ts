@@ -1,16 +1,16 @@
 import { createRoute } from '@hono/zod-openapi';
-import { sql } from 'kysely';
 import { z } from 'zod';
 import { HealthSchema, ManifestSchema, UserViewSchema } from '@drydock/core';
 import type { ApiDeps } from '../context.ts';
 import { CALLER, json, resourceRouter } from '../contract.ts';
+import { checkHealth } from '../health-service.ts';
 
 const health = createRoute({
   method: 'get',
   path: '/health',
   tags: ['system'],
   summary: 'Liveness of the API, its database and Temporal',
-  description: 'Checks `select 1` on Postgres and `GetSystemInfo` on Temporal.',
+  description: 'Checks `select 1` on Postgres and `GetSystemInfo` on Temporal, each within 2 s: a dependency that hangs makes the answer `degraded`, never slow.',
   security: CALLER.anyone,
   responses: { 200: json(HealthSchema, 'Healthy'), 503: json(HealthSchema, 'A dependency is down: `status` is `degraded`') },
 });
@@ -40,12 +40,8 @@ export function manifestJsonSchema() {
 export function systemRoutes(deps: ApiDeps) {
   return resourceRouter()
     .openapi(health, async (c) => {
-      const [database, temporal] = await Promise.all([
-        sql`select 1`.execute(deps.db).then(() => 'ok', (e: Error) => `down: ${e.message}`),
-        deps.temporal.connection.workflowService.getSystemInfo({}).then(() => 'ok', (e: Error) => `down: ${e.message}`),
-      ]);
-      const ok = database === 'ok' && temporal === 'ok';
-      return ok ? c.json({ status: 'ok' as const, database, temporal }, 200) : c.json({ status: 'degraded' as const, database, temporal }, 503);
+      const health = await checkHealth(deps);
+      return health.status === 'ok' ? c.json(health, 200) : c.json(health, 503);
     })
     .openapi(me, (c) => {
       const u = c.get('user')!;

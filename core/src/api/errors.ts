@@ -6,7 +6,7 @@ export const ErrorBodySchema = z
     error: z.object({
       code: z.string().meta({
         description:
-          '`invalid` (400), `http` (400 malformed JSON, 413, 415), `unauthorized` (401), `forbidden` (403, also a cross-site write), `not_found` (404), `conflict` (409), `misdirected` (421, a host name the API does not answer for) or `internal` (500)',
+          '`invalid` (400), `http` (400 malformed JSON, 413, 415), `unauthorized` (401), `forbidden` (403, also a cross-site write), `not_found` (404), `conflict` (409), `misdirected` (421, a host name the API does not answer for), `internal` (500) or `unavailable` (503, the database does not answer)',
         example: 'invalid',
       }),
       message: z.string().meta({ description: 'What went wrong and what to do, in words for a person', example: 'parameters of echo-params are invalid' }),

@@ -5,10 +5,12 @@ import { z } from 'zod';
 export const HealthSchema = z
   .object({
     status: z.enum(['ok', 'degraded']),
-    database: z.string().meta({ description: '`ok`, or `down: <error>`', example: 'ok' }),
-    temporal: z.string().meta({ description: '`ok`, or `down: <error>`', example: 'ok' }),
+    database: z.string().meta({ description: '`ok`, or `unreachable at <host> (<why>)`', example: 'ok' }),
+    temporal: z.string().meta({ description: '`ok`, or `unreachable at <address> (<why>)`', example: 'ok' }),
+    reason: z.string().optional().meta({ description: 'When degraded: what does not answer and why', example: 'temporal: unreachable at 127.0.0.1:7233 (no answer within 2 s)' }),
   })
   .meta({ id: 'Health' });
+export type Health = z.infer<typeof HealthSchema>;
 
 export const UserViewSchema = z
   .object({
