@@ -26,6 +26,7 @@ import {
   ValidationError,
 } from '@drydock/core';
 import { bulkHostWorkflowId, bulkWorkflowId, CENTRAL_QUEUE, SearchAttr, temporalWebUrl } from '@drydock/temporal';
+import { bulkExecutionWorkflowRef, pauseSignal, resumeSignal } from '@drydock/workflows/messages';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 import { ONLINE_WINDOW_MS } from './host-status.ts';
@@ -176,7 +177,7 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
     ...(locked ? { lock: { ttlSeconds: runLockTtlSeconds(perHost, deps.config), waitTimeoutMs: deps.config.DRYDOCK_LOCK_WAIT_TIMEOUT * 1000 } } : {}),
   };
   try {
-    const handle = await deps.temporal.workflow.start('bulkExecutionWorkflow', {
+    const handle = await deps.temporal.workflow.start(bulkExecutionWorkflowRef, {
       taskQueue: CENTRAL_QUEUE,
       workflowId: bulkWorkflowId(bulkId),
       args: [input],
@@ -301,14 +302,14 @@ async function signalled(deps: ApiDeps, row: BulkExecution, send: () => Promise<
 export async function pauseBulk(deps: ApiDeps, teamId: string, id: string): Promise<BulkExecution> {
   const row = await getBulk(deps, teamId, id);
   const handle = await live(deps, row);
-  await signalled(deps, row, () => handle.signal('pause'));
+  await signalled(deps, row, () => handle.signal(pauseSignal));
   return row;
 }
 
 export async function resumeBulk(deps: ApiDeps, teamId: string, id: string): Promise<BulkExecution> {
   const row = await getBulk(deps, teamId, id);
   const handle = await live(deps, row);
-  await signalled(deps, row, () => handle.signal('resume'));
+  await signalled(deps, row, () => handle.signal(resumeSignal));
   return row;
 }
 

@@ -24,6 +24,7 @@ import {
 } from '@drydock/core';
 import { operationRefusal } from '@drydock/core/operations';
 import { CENTRAL_QUEUE, runWorkflowId, SearchAttr, temporalWebUrl } from '@drydock/temporal';
+import { scriptRunWorkflowRef } from '@drydock/workflows/messages';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 
@@ -109,7 +110,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
     ...(manifest.requires_lock ? { lock: { ttlSeconds: runLockTtlSeconds(manifest, deps.config), waitTimeoutMs: deps.config.DRYDOCK_LOCK_WAIT_TIMEOUT * 1000 } } : {}),
   };
   try {
-    const handle = await deps.temporal.workflow.start('scriptRunWorkflow', {
+    const handle = await deps.temporal.workflow.start(scriptRunWorkflowRef, {
       taskQueue: CENTRAL_QUEUE,
       workflowId,
       args: [input],

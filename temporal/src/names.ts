@@ -31,17 +31,4 @@ export function temporalWebUrl(uiUrl: string, namespace: string, workflowId: str
 export const syncWorkflowId = (repositoryId: string): string => `sync/${repositoryId}`;
 export const syncScheduleId = (repositoryId: string): string => `sync-schedule/${repositoryId}`;
 
-export const HOST_LOCK_WORKFLOW = 'hostLockWorkflow';
 export const lockWorkflowId = (hostId: string): string => `lock/${hostId}`;
-/** hostLockWorkflow's messages by name: the API and the central activity that starts it send them by name. */
-export const LockMessage = {
-  acquireUpdate: 'acquire',
-  acquireSignal: 'acquireSignal',
-  releaseSignal: 'release',
-  extendUpdate: 'extend',
-  forceReleaseUpdate: 'forceRelease',
-  stateQuery: 'lockState',
-  /** Sent by the lock to a requesting workflow. */
-  grantedSignal: 'lockGranted',
-  revokedSignal: 'lockRevoked',
-} as const;

@@ -4,8 +4,6 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   isCancellation,
   ParentClosePolicy,
   proxyLocalActivities,
@@ -19,16 +17,13 @@ import type { CentralActivities } from '@drydock/activities';
 import type { BulkExecutionInput, BulkProgress, BulkStatus } from '@drydock/core/bulk';
 import type { RunOutcome, ScriptRunInput } from '@drydock/core/run-contract';
 import { bulkHostWorkflowId, CENTRAL_QUEUE, SearchAttr } from '@drydock/temporal/names';
+import { pauseSignal, progressQuery, resumeSignal } from './bulk-execution.messages.ts';
 import { RUN_FAILED, scriptRunWorkflow } from './script-run.workflow.ts';
 
 const central = proxyLocalActivities<CentralActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
 });
-
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const progressQuery = defineQuery<BulkProgress>('progress');
 
 /**
  * Children started by one run of the workflow before it continues as new. Each child costs about eight

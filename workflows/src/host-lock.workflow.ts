@@ -3,9 +3,6 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   getExternalWorkflowHandle,
   log,
   proxyLocalActivities,
@@ -25,18 +22,8 @@ import {
   type LockRevocation,
   MAX_LOCK_QUEUE,
 } from '@drydock/core/host-lock';
-import { LockMessage, SearchAttr } from '@drydock/temporal/names';
-
-export const acquireUpdate = defineUpdate<AcquireResult, [LockRequest]>(LockMessage.acquireUpdate);
-/** For workflow requesters, which cannot send updates: the grant comes back as lockGrantedSignal. */
-export const acquireSignal = defineSignal<[LockRequest]>(LockMessage.acquireSignal);
-/** Releases the lease if it holds the lock, withdraws it if it waits; a stale or unknown lease id changes nothing. */
-export const releaseSignal = defineSignal<[{ leaseId: string; reason?: string }]>(LockMessage.releaseSignal);
-export const extendUpdate = defineUpdate<LockLease, [{ leaseId: string }]>(LockMessage.extendUpdate);
-export const forceReleaseUpdate = defineUpdate<LockLease | null, [{ by: string; reason: string }]>(LockMessage.forceReleaseUpdate);
-export const lockStateQuery = defineQuery<Pick<HostLockState, 'holder' | 'queue'>>(LockMessage.stateQuery);
-export const lockGrantedSignal = defineSignal<[LockGrant]>(LockMessage.grantedSignal);
-export const lockRevokedSignal = defineSignal<[LockRevocation]>(LockMessage.revokedSignal);
+import { SearchAttr } from '@drydock/temporal/names';
+import { acquireSignal, acquireUpdate, extendUpdate, forceReleaseUpdate, lockGrantedSignal, lockRevokedSignal, lockStateQuery, releaseSignal } from './host-lock.messages.ts';
 
 export interface HostLockInput {
   hostId: string;

@@ -4,7 +4,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
-  defineQuery,
   isCancellation,
   patched,
   proxyActivities,
@@ -30,6 +29,7 @@ import {
 } from '@drydock/core/run-contract';
 import { agentQueue, SearchAttr } from '@drydock/temporal/names';
 import { withHostLock } from './host-lock-client.ts';
+import { outcomeQuery } from './script-run.messages.ts';
 
 // Short database steps run as local activities, in the workflow's own worker: no task-queue round trip.
 // They are idempotent, so replaying one after a worker crash is harmless.
@@ -37,8 +37,6 @@ const central = proxyLocalActivities<CentralActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
 });
-
-export const outcomeQuery = defineQuery<RunOutcome | null>('outcome');
 
 export { RUN_FAILED };
 
