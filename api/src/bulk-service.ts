@@ -25,7 +25,7 @@ import {
   validateParams,
   ValidationError,
 } from '@drydock/core';
-import { bulkHostWorkflowId, bulkWorkflowId, CENTRAL_QUEUE, SearchAttr, temporalWebUrl } from '@drydock/temporal';
+import { bulkHostWorkflowId, bulkWorkflowId, CENTRAL_QUEUE, searchAttributes, temporalWebUrl } from '@drydock/temporal';
 import { bulkExecutionWorkflowRef, pauseSignal, resumeSignal } from '@drydock/workflows/messages';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
@@ -181,13 +181,7 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
       taskQueue: CENTRAL_QUEUE,
       workflowId: bulkWorkflowId(bulkId),
       args: [input],
-      typedSearchAttributes: [
-        { key: SearchAttr.Kind, value: 'bulk-execution' },
-        { key: SearchAttr.Script, value: manifest.id },
-        { key: SearchAttr.Initiator, value: user.email },
-        { key: SearchAttr.Team, value: user.team_id },
-        { key: SearchAttr.Status, value: 'running' },
-      ],
+      typedSearchAttributes: searchAttributes({ kind: 'bulk-execution', script: manifest.id, initiator: user.email, team: user.team_id, status: 'running' }),
     });
     await deps.db.updateTable('bulk_executions').set({ workflow_run_id: handle.firstExecutionRunId }).where('id', '=', bulkId).execute();
   } catch (err) {

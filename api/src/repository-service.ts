@@ -14,7 +14,7 @@ import {
   type User,
   ValidationError,
 } from '@drydock/core';
-import { CENTRAL_QUEUE, SearchAttr, syncScheduleId, syncWorkflowId, temporalWebUrl } from '@drydock/temporal';
+import { CENTRAL_QUEUE, searchAttributes, syncScheduleId, syncWorkflowId, temporalWebUrl } from '@drydock/temporal';
 import { repositorySyncWorkflowRef, syncRequestedSignal } from '@drydock/workflows/messages';
 import type { ApiDeps } from './context.ts';
 
@@ -87,10 +87,7 @@ export async function requestSync(deps: ApiDeps, repo: { id: string; team_id: st
     args: [{ repositoryId: repo.id, reason }],
     signal: syncRequestedSignal,
     signalArgs: [{ reason }],
-    typedSearchAttributes: [
-      { key: SearchAttr.Kind, value: 'repository-sync' },
-      { key: SearchAttr.Team, value: repo.team_id },
-    ],
+    typedSearchAttributes: searchAttributes({ kind: 'repository-sync', team: repo.team_id }),
   });
   return workflowId;
 }
@@ -113,10 +110,7 @@ export async function upsertSyncSchedule(deps: ApiDeps, repo: { id: string; team
         taskQueue: CENTRAL_QUEUE,
         workflowId: syncWorkflowId(repo.id),
         args: [{ repositoryId: repo.id, reason: 'schedule' }],
-        typedSearchAttributes: [
-          { key: SearchAttr.Kind, value: 'repository-sync' },
-          { key: SearchAttr.Team, value: repo.team_id },
-        ],
+        typedSearchAttributes: searchAttributes({ kind: 'repository-sync', team: repo.team_id }),
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     });
