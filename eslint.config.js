@@ -1,6 +1,22 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const processEnvRule = { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'read settings from the Config that core/src/config.ts parses once' };
+
+const named = "[arguments.0.type=/^(Literal|TemplateLiteral)$/]";
+const byObject = 'pass the definition from @drydock/workflows/messages (or the workflow reference), not its name';
+const temporalNameRules = [
+  { selector: `CallExpression[callee.property.name=/^(signal|executeUpdate|startUpdate|signalWithStart|executeUpdateWithStart|startUpdateWithStart)$/]${named}`, message: byObject },
+  { selector: `CallExpression[callee.property.name='query'][callee.object.name=/andle$/]${named}`, message: byObject },
+  { selector: `CallExpression[callee.property.name='query'][callee.object.callee.property.name='getHandle']${named}`, message: byObject },
+  { selector: `CallExpression[callee.object.property.name='workflow'][callee.property.name=/^(start|execute)$/]${named}`, message: byObject },
+  { selector: `CallExpression[callee.name=/^(startChild|executeChild)$/]${named}`, message: byObject },
+  { selector: `NewExpression[callee.name='WithStartWorkflowOperation']${named}`, message: byObject },
+  { selector: "Property[key.name='workflowType'][value.type=/^(Literal|TemplateLiteral)$/]", message: byObject },
+  { selector: "CallExpression[callee.property.name='signalWithStart'] Property[key.name='signal'][value.type=/^(Literal|TemplateLiteral)$/]", message: byObject },
+  { selector: "CallExpression[callee.name=/^define(Signal|Query|Update)$/]", message: "define a workflow's messages in the *.messages.ts beside it, so clients import them without workflow code" },
+];
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', 'web/build/**', 'web/.react-router/**', '.data/**', 'test-output/**'] },
   js.configs.recommended,
@@ -14,11 +30,14 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      'no-restricted-syntax': [
-        'error',
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'read settings from the Config that core/src/config.ts parses once' },
-      ],
+      'no-restricted-syntax': ['error', processEnvRule],
     },
+  },
+  {
+    // Workflows, signals, queries and updates are named once, in the *.messages.ts beside their workflow (decision 024).
+    files: ['api/src/**/*.ts', 'activities/src/**/*.ts', 'temporal/src/**/*.ts', 'workflows/src/**/*.ts'],
+    ignores: ['**/*.messages.ts', '**/*.test-workflows.ts'],
+    rules: { 'no-restricted-syntax': ['error', processEnvRule, ...temporalNameRules] },
   },
   {
     // Settings are read from the environment in one place; launchers and tests hand environments to children.

@@ -25,7 +25,8 @@ import {
   validateParams,
   ValidationError,
 } from '@drydock/core';
-import { bulkHostWorkflowId, bulkWorkflowId, CENTRAL_QUEUE, SearchAttr, temporalWebUrl } from '@drydock/temporal';
+import { bulkHostWorkflowId, bulkWorkflowId, CENTRAL_QUEUE, searchAttributes, temporalWebUrl } from '@drydock/temporal';
+import { bulkExecutionWorkflowRef, pauseSignal, resumeSignal } from '@drydock/workflows/messages';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 import { ONLINE_WINDOW_MS } from './host-status.ts';
@@ -176,17 +177,11 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
     ...(locked ? { lock: { ttlSeconds: runLockTtlSeconds(perHost, deps.config), waitTimeoutMs: deps.config.DRYDOCK_LOCK_WAIT_TIMEOUT * 1000 } } : {}),
   };
   try {
-    const handle = await deps.temporal.workflow.start('bulkExecutionWorkflow', {
+    const handle = await deps.temporal.workflow.start(bulkExecutionWorkflowRef, {
       taskQueue: CENTRAL_QUEUE,
       workflowId: bulkWorkflowId(bulkId),
       args: [input],
-      typedSearchAttributes: [
-        { key: SearchAttr.Kind, value: 'bulk-execution' },
-        { key: SearchAttr.Script, value: manifest.id },
-        { key: SearchAttr.Initiator, value: user.email },
-        { key: SearchAttr.Team, value: user.team_id },
-        { key: SearchAttr.Status, value: 'running' },
-      ],
+      typedSearchAttributes: searchAttributes({ kind: 'bulk-execution', script: manifest.id, initiator: user.email, team: user.team_id, status: 'running' }),
     });
     await deps.db.updateTable('bulk_executions').set({ workflow_run_id: handle.firstExecutionRunId }).where('id', '=', bulkId).execute();
   } catch (err) {
@@ -301,14 +296,14 @@ async function signalled(deps: ApiDeps, row: BulkExecution, send: () => Promise<
 export async function pauseBulk(deps: ApiDeps, teamId: string, id: string): Promise<BulkExecution> {
   const row = await getBulk(deps, teamId, id);
   const handle = await live(deps, row);
-  await signalled(deps, row, () => handle.signal('pause'));
+  await signalled(deps, row, () => handle.signal(pauseSignal));
   return row;
 }
 
 export async function resumeBulk(deps: ApiDeps, teamId: string, id: string): Promise<BulkExecution> {
   const row = await getBulk(deps, teamId, id);
   const handle = await live(deps, row);
-  await signalled(deps, row, () => handle.signal('resume'));
+  await signalled(deps, row, () => handle.signal(resumeSignal));
   return row;
 }
 

@@ -1,5 +1,5 @@
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure, type Workflow } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import {
   type AcquireResult,
@@ -22,7 +22,8 @@ import {
   type User,
   ValidationError,
 } from '@drydock/core';
-import { CENTRAL_QUEUE, HOST_LOCK_WORKFLOW, LockMessage, lockWorkflowId } from '@drydock/temporal';
+import { CENTRAL_QUEUE, lockWorkflowId } from '@drydock/temporal';
+import { acquireUpdate, extendUpdate, forceReleaseUpdate, hostLockWorkflowRef, lockStateQuery, releaseSignal } from '@drydock/workflows/messages';
 import type { ApiDeps } from './context.ts';
 
 // The API side of host locks: decisions go to lock/<hostId> in Temporal; lists come from its Postgres mirror.
@@ -72,7 +73,7 @@ async function liveState(deps: ApiDeps, hostId: string): Promise<LockState | nul
   try {
     const { status } = await handle.describe();
     if (status.name !== 'RUNNING') return null;
-    return await handle.query<LockState>(LockMessage.stateQuery);
+    return await handle.query(lockStateQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return null;
     throw err;
@@ -98,10 +99,10 @@ export async function acquireLock(deps: ApiDeps, user: User, hostId: string, bod
   // An idle lock may complete just as the request arrives; the next attempt starts it again.
   for (let attempt = 1; answer === undefined; attempt++) {
     try {
-      answer = await deps.temporal.workflow.executeUpdateWithStart<Workflow, AcquireResult, [LockRequest]>(LockMessage.acquireUpdate, {
+      answer = await deps.temporal.workflow.executeUpdateWithStart(acquireUpdate, {
         args: [request],
         updateId: request.leaseId,
-        startWorkflowOperation: new WithStartWorkflowOperation(HOST_LOCK_WORKFLOW, {
+        startWorkflowOperation: new WithStartWorkflowOperation(hostLockWorkflowRef, {
           workflowId: lockWorkflowId(hostId),
           taskQueue: CENTRAL_QUEUE,
           args: [{ hostId }],
@@ -139,7 +140,7 @@ export async function extendLock(deps: ApiDeps, user: User, hostId: string, leas
   const { held } = await ownLease(deps, user, hostId, leaseId);
   if (!held) throw new ConflictError(`lease ${leaseId} is still waiting for the lock of host ${hostId}; only a held lease extends`);
   try {
-    const lease = await deps.temporal.workflow.getHandle(lockWorkflowId(hostId)).executeUpdate<LockLease, [{ leaseId: string }]>(LockMessage.extendUpdate, { args: [{ leaseId }] });
+    const lease = await deps.temporal.workflow.getHandle(lockWorkflowId(hostId)).executeUpdate(extendUpdate, { args: [{ leaseId }] });
     return toLeaseView(lease, null);
   } catch (err) {
     return fromLockFailure(err);
@@ -149,7 +150,7 @@ export async function extendLock(deps: ApiDeps, user: User, hostId: string, leas
 /** Releases a held lease or withdraws a waiting one; sent as a signal, which the lock treats idempotently. */
 export async function releaseLock(deps: ApiDeps, user: User, hostId: string, leaseId: string): Promise<{ released: LockLeaseView; wasHolder: boolean }> {
   const { lease, held } = await ownLease(deps, user, hostId, leaseId);
-  await deps.temporal.workflow.getHandle(lockWorkflowId(hostId)).signal(LockMessage.releaseSignal, { leaseId, reason: `released by ${user.email}` });
+  await deps.temporal.workflow.getHandle(lockWorkflowId(hostId)).signal(releaseSignal, { leaseId, reason: `released by ${user.email}` });
   return { released: toLeaseView(lease, null), wasHolder: held };
 }
 
@@ -162,7 +163,7 @@ export async function forceReleaseLock(deps: ApiDeps, user: User, hostId: string
   try {
     released = await deps.temporal.workflow
       .getHandle(lockWorkflowId(hostId))
-      .executeUpdate<LockLease | null, [{ by: string; reason: string }]>(LockMessage.forceReleaseUpdate, { args: [{ by: user.email, reason }] });
+      .executeUpdate(forceReleaseUpdate, { args: [{ by: user.email, reason }] });
   } catch (err) {
     return fromLockFailure(err);
   }

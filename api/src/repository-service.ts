@@ -14,7 +14,8 @@ import {
   type User,
   ValidationError,
 } from '@drydock/core';
-import { CENTRAL_QUEUE, SearchAttr, syncScheduleId, syncWorkflowId, temporalWebUrl } from '@drydock/temporal';
+import { CENTRAL_QUEUE, searchAttributes, syncScheduleId, syncWorkflowId, temporalWebUrl } from '@drydock/temporal';
+import { repositorySyncWorkflowRef, syncRequestedSignal } from '@drydock/workflows/messages';
 import type { ApiDeps } from './context.ts';
 
 export async function repositoryViews(deps: ApiDeps, teamId: string, id?: string): Promise<RepositoryView[]> {
@@ -80,16 +81,13 @@ export async function syncHistory(deps: ApiDeps, id: string): Promise<Repository
 /** Starts `sync/<id>`, or signals it when a sync is already waiting or running: bursts coalesce. */
 export async function requestSync(deps: ApiDeps, repo: { id: string; team_id: string }, reason: string): Promise<string> {
   const workflowId = syncWorkflowId(repo.id);
-  await deps.temporal.workflow.signalWithStart('repositorySyncWorkflow', {
+  await deps.temporal.workflow.signalWithStart(repositorySyncWorkflowRef, {
     taskQueue: CENTRAL_QUEUE,
     workflowId,
     args: [{ repositoryId: repo.id, reason }],
-    signal: 'syncRequested',
+    signal: syncRequestedSignal,
     signalArgs: [{ reason }],
-    typedSearchAttributes: [
-      { key: SearchAttr.Kind, value: 'repository-sync' },
-      { key: SearchAttr.Team, value: repo.team_id },
-    ],
+    typedSearchAttributes: searchAttributes({ kind: 'repository-sync', team: repo.team_id }),
   });
   return workflowId;
 }
@@ -108,14 +106,11 @@ export async function upsertSyncSchedule(deps: ApiDeps, repo: { id: string; team
       spec,
       action: {
         type: 'startWorkflow',
-        workflowType: 'repositorySyncWorkflow',
+        workflowType: repositorySyncWorkflowRef,
         taskQueue: CENTRAL_QUEUE,
         workflowId: syncWorkflowId(repo.id),
         args: [{ repositoryId: repo.id, reason: 'schedule' }],
-        typedSearchAttributes: [
-          { key: SearchAttr.Kind, value: 'repository-sync' },
-          { key: SearchAttr.Team, value: repo.team_id },
-        ],
+        typedSearchAttributes: searchAttributes({ kind: 'repository-sync', team: repo.team_id }),
       },
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
     });

@@ -23,7 +23,8 @@ import {
   ValidationError,
 } from '@drydock/core';
 import { operationRefusal } from '@drydock/core/operations';
-import { CENTRAL_QUEUE, runWorkflowId, SearchAttr, temporalWebUrl } from '@drydock/temporal';
+import { CENTRAL_QUEUE, runWorkflowId, searchAttributes, temporalWebUrl } from '@drydock/temporal';
+import { scriptRunWorkflowRef } from '@drydock/workflows/messages';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 
@@ -109,18 +110,18 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
     ...(manifest.requires_lock ? { lock: { ttlSeconds: runLockTtlSeconds(manifest, deps.config), waitTimeoutMs: deps.config.DRYDOCK_LOCK_WAIT_TIMEOUT * 1000 } } : {}),
   };
   try {
-    const handle = await deps.temporal.workflow.start('scriptRunWorkflow', {
+    const handle = await deps.temporal.workflow.start(scriptRunWorkflowRef, {
       taskQueue: CENTRAL_QUEUE,
       workflowId,
       args: [input],
-      typedSearchAttributes: [
-        { key: SearchAttr.Kind, value: source === 'action' ? 'action-run' : 'script-run' },
-        { key: SearchAttr.Script, value: manifest.id },
-        { key: SearchAttr.Hosts, value: [host.id] },
-        { key: SearchAttr.Initiator, value: user.email },
-        { key: SearchAttr.Team, value: user.team_id },
-        { key: SearchAttr.Status, value: 'queued' },
-      ],
+      typedSearchAttributes: searchAttributes({
+        kind: source === 'action' ? 'action-run' : 'script-run',
+        script: manifest.id,
+        hosts: [host.id],
+        initiator: user.email,
+        team: user.team_id,
+        status: 'queued',
+      }),
     });
     await deps.db.updateTable('runs').set({ workflow_run_id: handle.firstExecutionRunId }).where('id', '=', runId).execute();
   } catch (err) {

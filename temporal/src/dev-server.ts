@@ -3,7 +3,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { SEARCH_ATTRIBUTE_FLAGS } from './names.ts';
+import { SEARCH_ATTRIBUTE_FLAGS } from './search-attributes.ts';
 
 /** The last tag whose `go install` works: later tags carry a replace directive that `go install` refuses. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';

@@ -1,4 +1,5 @@
 export * from './names.ts';
+export * from './search-attributes.ts';
 export * from './codec.ts';
 export * from './client.ts';
 export * from './dev-server.ts';

@@ -2,7 +2,7 @@ import Long from 'long';
 import type { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { SearchAttr } from './names.ts';
+import { SEARCH_ATTRIBUTE_KEYS } from './search-attributes.ts';
 
 const { IndexedValueType } = proto.temporal.api.enums.v1;
 
@@ -34,7 +34,7 @@ export async function ensureNamespace(connection: Connection, namespace: string,
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
   const existing = await untilNamespaceKnown(() => connection.operatorService.listSearchAttributes({ namespace }));
   const missing: Record<string, proto.temporal.api.enums.v1.IndexedValueType> = {};
-  for (const key of Object.values(SearchAttr)) {
+  for (const key of SEARCH_ATTRIBUTE_KEYS) {
     if (existing.customAttributes?.[key.name] !== undefined) continue;
     missing[key.name] = key.type === SearchAttributeType.KEYWORD_LIST ? IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST : IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
   }

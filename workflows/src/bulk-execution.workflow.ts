@@ -4,8 +4,6 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   isCancellation,
   ParentClosePolicy,
   proxyLocalActivities,
@@ -18,17 +16,15 @@ import {
 import type { CentralActivities } from '@drydock/activities';
 import type { BulkExecutionInput, BulkProgress, BulkStatus } from '@drydock/core/bulk';
 import type { RunOutcome, ScriptRunInput } from '@drydock/core/run-contract';
-import { bulkHostWorkflowId, CENTRAL_QUEUE, SearchAttr } from '@drydock/temporal/names';
+import { bulkHostWorkflowId, CENTRAL_QUEUE } from '@drydock/temporal/names';
+import { searchAttributes } from '@drydock/temporal/search-attributes';
+import { pauseSignal, progressQuery, resumeSignal } from './bulk-execution.messages.ts';
 import { RUN_FAILED, scriptRunWorkflow } from './script-run.workflow.ts';
 
 const central = proxyLocalActivities<CentralActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
 });
-
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const progressQuery = defineQuery<BulkProgress>('progress');
 
 /**
  * Children started by one run of the workflow before it continues as new. Each child costs about eight
@@ -100,14 +96,14 @@ export async function bulkExecutionWorkflow(input: BulkExecutionInput): Promise<
       args: [child],
       // A host's run belongs to its execution: it ends with it.
       parentClosePolicy: ParentClosePolicy.TERMINATE,
-      typedSearchAttributes: [
-        { key: SearchAttr.Kind, value: 'bulk-host-run' },
-        { key: SearchAttr.Script, value: input.scriptId },
-        { key: SearchAttr.Hosts, value: [host.hostId] },
-        { key: SearchAttr.Initiator, value: input.initiator.name },
-        { key: SearchAttr.Team, value: input.teamId },
-        { key: SearchAttr.Status, value: 'queued' },
-      ],
+      typedSearchAttributes: searchAttributes({
+        kind: 'bulk-host-run',
+        script: input.scriptId,
+        hosts: [host.hostId],
+        initiator: input.initiator.name,
+        team: input.teamId,
+        status: 'queued',
+      }),
     }).then((handle) => handle.result());
     done.then(settled, (err: unknown) => {
       // A failed run, a child cancelled with its parent, or one that could not start (its run row says why) ends this host.
@@ -146,10 +142,10 @@ export async function bulkExecutionWorkflow(input: BulkExecutionInput): Promise<
       progress.stopReason ??= 'cancelled by request';
       await central.finishBulk({ bulkId: input.bulkId, status: 'cancelled', stopReason: progress.stopReason, unstartedAs: 'cancelled' });
     });
-    upsertSearchAttributes([{ key: SearchAttr.Status, value: 'cancelled' }]);
+    upsertSearchAttributes(searchAttributes({ status: 'cancelled' }));
     throw err;
   }
   await central.finishBulk({ bulkId: input.bulkId, status: outcome, stopReason: progress.stopReason, unstartedAs: 'skipped' });
-  upsertSearchAttributes([{ key: SearchAttr.Status, value: outcome }]);
+  upsertSearchAttributes(searchAttributes({ status: outcome }));
   return progress;
 }

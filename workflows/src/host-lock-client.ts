@@ -11,8 +11,8 @@ import {
 } from '@temporalio/workflow';
 import type { CentralActivities } from '@drydock/activities';
 import { DEFAULT_MAX_EXTENSIONS, describeHolder, type LockGrant, type LockHolder, type LockLease, type LockRequest, type LockRevocation, type LockType } from '@drydock/core/host-lock';
-import { CENTRAL_QUEUE, HOST_LOCK_WORKFLOW, LockMessage, lockWorkflowId } from '@drydock/temporal/names';
-import { lockGrantedSignal, lockRevokedSignal, releaseSignal } from './host-lock.workflow.ts';
+import { CENTRAL_QUEUE, lockWorkflowId } from '@drydock/temporal/names';
+import { acquireUpdate, hostLockWorkflowRef, lockGrantedSignal, lockRevokedSignal, releaseSignal } from './host-lock.messages.ts';
 
 const { acquireHostLock } = proxyActivities<CentralActivities>({
   startToCloseTimeout: '30 seconds',
@@ -108,7 +108,8 @@ export async function withHostLock<T>(hostId: string, options: HostLockOptions, 
     // Not cancellable: a release sent while the request is still in flight could overtake it.
     const answer = await CancellationScope.nonCancellable(() =>
       acquireHostLock({
-        lock: { hostId, workflowType: HOST_LOCK_WORKFLOW, workflowId: lockWorkflowId(hostId), taskQueue: CENTRAL_QUEUE, acquireUpdate: LockMessage.acquireUpdate },
+        // The activity addresses the lock by name: @drydock/activities cannot import the workflows that import it.
+        lock: { hostId, workflowType: hostLockWorkflowRef.name, workflowId: lockWorkflowId(hostId), taskQueue: CENTRAL_QUEUE, acquireUpdate: acquireUpdate.name },
         request,
       }),
     );

@@ -9,7 +9,8 @@ import type { AcquireResult, LockLease, LockRequest } from '@drydock/core';
 import { CENTRAL_QUEUE, ensureNamespace, ensureSearchAttributes, lockWorkflowId } from '@drydock/temporal';
 import { HOST_LOCK_BUSY, HOST_LOCK_LOST, HOST_LOCK_TIMEOUT } from './host-lock-client.ts';
 import { finishSignal, lockHoldingWorkflow } from './host-lock.test-workflows.ts';
-import { acquireSignal, acquireUpdate, extendUpdate, forceReleaseUpdate, hostLockWorkflow, type HostLockInput, lockStateQuery, releaseSignal } from './host-lock.workflow.ts';
+import { acquireSignal, acquireUpdate, extendUpdate, forceReleaseUpdate, lockStateQuery, releaseSignal } from './host-lock.messages.ts';
+import { hostLockWorkflow, type HostLockInput } from './host-lock.workflow.ts';
 
 // The lock against a real Temporal dev server, in a namespace of its own so its worker can poll `central`.
 // Requesting workflows take the lock through the real acquireHostLock activity; the Postgres mirror is a recorder.

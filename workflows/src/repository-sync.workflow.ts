@@ -1,5 +1,6 @@
-import { ApplicationFailure, condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { CentralActivities, SyncResult } from '@drydock/activities';
+import { syncRequestedSignal } from './repository-sync.messages.ts';
 
 const { syncRepository } = proxyActivities<CentralActivities>({
   startToCloseTimeout: '10 minutes',
@@ -10,8 +11,6 @@ export interface RepositorySyncInput {
   repositoryId: string;
   reason: string;
 }
-
-export const syncRequestedSignal = defineSignal<[{ reason: string }]>('syncRequested');
 
 /** A burst of pushes is one sync: the sync starts once no new request has arrived for this long. */
 const QUIET_MS = 1_500;

@@ -4,7 +4,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
-  defineQuery,
   isCancellation,
   patched,
   proxyActivities,
@@ -28,8 +27,10 @@ import {
   type ScriptFailureDetails,
   type ScriptRunInput,
 } from '@drydock/core/run-contract';
-import { agentQueue, SearchAttr } from '@drydock/temporal/names';
+import { agentQueue } from '@drydock/temporal/names';
+import { searchAttributes } from '@drydock/temporal/search-attributes';
 import { withHostLock } from './host-lock-client.ts';
+import { outcomeQuery } from './script-run.messages.ts';
 
 // Short database steps run as local activities, in the workflow's own worker: no task-queue round trip.
 // They are idempotent, so replaying one after a worker crash is harmless.
@@ -37,8 +38,6 @@ const central = proxyLocalActivities<CentralActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '10 seconds' },
 });
-
-export const outcomeQuery = defineQuery<RunOutcome | null>('outcome');
 
 export { RUN_FAILED };
 
@@ -63,7 +62,7 @@ export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutco
   await CancellationScope.nonCancellable(async () => {
     await central.recordRunFinished({ runId: input.runId, outcome: final });
   });
-  upsertSearchAttributes([{ key: SearchAttr.Status, value: final.status }]);
+  upsertSearchAttributes(searchAttributes({ status: final.status }));
   // Rethrowing the cancellation ends the workflow as Cancelled in Temporal too, after the run row says so.
   if (cancellation) throw cancellation;
   // A failed run is Failed in Temporal Web too; the outcome travels as the failure's details.
@@ -85,7 +84,7 @@ function executeLocked(input: ScriptRunInput, lock: NonNullable<ScriptRunInput['
       holder: { kind: 'run', id: input.runId, name: `${input.scriptId} by ${input.initiator.name}` },
       onWaiting: async () => {
         await central.markRunWaitingForLock({ runId: input.runId });
-        upsertSearchAttributes([{ key: SearchAttr.Status, value: 'waiting_for_lock' }]);
+        upsertSearchAttributes(searchAttributes({ status: 'waiting_for_lock' }));
       },
     },
     () => execute(input),
@@ -102,7 +101,7 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     hostId: input.hostId,
     workflowRunId: workflowInfo().runId,
   });
-  upsertSearchAttributes([{ key: SearchAttr.Status, value: 'running' }]);
+  upsertSearchAttributes(searchAttributes({ status: 'running' }));
   if (input.overrides?.timeoutSeconds !== undefined) script.timeoutSeconds = input.overrides.timeoutSeconds;
   if (input.overrides?.retries !== undefined) script.retries = input.overrides.retries;
 
