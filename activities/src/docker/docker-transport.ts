@@ -203,7 +203,7 @@ async function createContainer(engine: DockerEngine, options: DockerRunOptions, 
 }
 
 /** The work directory, owned by whoever the container runs as, with the script in it. */
-function workDirArchive(invocation: Invocation, owner: Owner): Buffer {
+function workDirArchive(invocation: Invocation, owner: Owner): Promise<Buffer> {
   const entries: TarInput[] = [{ name: 'run', type: 'directory', mode: 0o700, ...owner }];
   if (invocation.script) {
     entries.push({ name: `run/${invocation.script.name}`, type: 'file', mode: 0o700, ...owner, content: Buffer.from(invocation.script.content, 'utf8') });
@@ -245,7 +245,7 @@ export async function runInDocker(options: DockerRunOptions): Promise<DockerRunR
   const id = await createContainer(engine, options, image, invocation);
   try {
     const owner = await containerOwner(engine, id, image.user);
-    await engine.expect({ method: 'PUT', path: `/containers/${id}/archive?path=${encodeURIComponent(VOLUME_DIR)}`, tar: workDirArchive(invocation, owner) }, 'copying the script into the container');
+    await engine.expect({ method: 'PUT', path: `/containers/${id}/archive?path=${encodeURIComponent(VOLUME_DIR)}`, tar: await workDirArchive(invocation, owner) }, 'copying the script into the container');
     signal.throwIfAborted();
     const exit = await runContainer(engine, id, options, invocation, mask, system);
     const globs = job.capture?.artifacts ?? [];
