@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
-import { paramEnvName } from '@drydock/core/job-data';
-import type { AgentScriptJob } from '@drydock/core/run-contract';
+import { type CaptureLimits, formatBytes, MAX_ARTIFACT_FILES, paramEnvName } from '@drydock/core/job-data';
+
+export { type CaptureLimits, formatBytes, MAX_ARTIFACT_FILES };
+import type { AgentScriptJob, ArtifactKind } from '@drydock/core/run-contract';
 
 // What a central worker's capture shares, whatever the transport (SSH, WinRM): the agent's limits and words.
-
-const MB = 1024 * 1024;
 
 /** The Drydock version of this worker, which a snapshot taken from here names where an agent names its own. */
 export const DRYDOCK_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -12,30 +12,22 @@ export const DRYDOCK_VERSION = (createRequire(import.meta.url)('../package.json'
 /** Capture gives up after this long, as on an agent, well within the minute the workflow leaves an attempt past its timeout. */
 export const CAPTURE_BUDGET_MS = 45_000;
 
-/** DRYDOCK_ARTIFACT_MAX_FILE_MB and DRYDOCK_ARTIFACT_MAX_RUN_MB, in bytes. */
-export interface CaptureLimits {
-  maxFileBytes: number;
-  /** All of one attempt's files together, the snapshot included. */
-  maxRunBytes: number;
-}
-
-/** A glob that matches more files than this captures the first ones only, so `**` cannot flood the blob store. */
-export const MAX_ARTIFACT_FILES = 1_000;
-
-/** `12 B`, `3.4 kB`, `2.0 MB`: sizes as the log and the limits name them (the agent's words). */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < MB) return `${(n / 1024).toFixed(1)} kB`;
-  const mb = n / MB;
-  return Number.isInteger(mb) ? `${mb} MB` : `${mb.toFixed(1)} MB`;
-}
-
 /** The DRYDOCK_* variables a job's script gets on every transport: the run's names, then one per parameter. */
 export function jobVariables(job: AgentScriptJob, extraEnv: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };
   for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = Array.isArray(value) ? value.join(',') : String(value);
   return env;
 }
+
+/** A captured file on its way to the blob store. */
+export interface CapturedContent {
+  name: string;
+  kind: ArtifactKind;
+  contentType: string;
+  content: Uint8Array;
+}
+
+export type StoreCaptured = (file: CapturedContent) => Promise<Stored>;
 
 export interface Stored {
   size: number;

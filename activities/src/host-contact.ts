@@ -1,7 +1,5 @@
 import type { Db } from '@drydock/core';
-import { DockerError } from './docker/docker-error.ts';
-import { SshError } from './ssh/ssh-error.ts';
-import { WinrmError } from './winrm/winrm-error.ts';
+import { HostTransportError } from './transport/transport-error.ts';
 
 /**
  * Why a central attempt could not reach or keep its host, when the cause is the transport (refused, unreachable,
@@ -9,9 +7,7 @@ import { WinrmError } from './winrm/winrm-error.ts';
  * at the host for (a script's own error, a bad parameter, a missing image, a cancellation).
  */
 export function transportFailure(err: unknown): string | null {
-  if (err instanceof SshError || err instanceof WinrmError) return err.reason === 'other' ? null : err.message;
-  if (err instanceof DockerError) return err.reason === 'engine_unavailable' ? err.message : null;
-  return null;
+  return err instanceof HostTransportError && err.unreachable ? err.message : null;
 }
 
 /** The host answered: it is reached now, and whatever failed before no longer stands. */

@@ -5,24 +5,17 @@ import { arch, cpus, freemem, hostname, loadavg, machine, release, totalmem, typ
 import { join, sep } from 'node:path';
 import type { Config } from '@drydock/core';
 import { type AgentScriptJob, type ArtifactKind, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture } from '@drydock/core/run-contract';
-import { contentTypeOf, maskEnvironment } from '@drydock/core/job-data';
+import { type CaptureLimits, contentTypeOf, formatBytes, MAX_ARTIFACT_FILES, maskEnvironment } from '@drydock/core/job-data';
 import { artifactMatchers } from '@drydock/core/artifact-glob';
 import { hostInventory, type InventoryHost } from './host-inventory.ts';
 import { AGENT_VERSION } from './identity.ts';
 import { INTERPRETER_COMMAND } from './script-runner.ts';
 
-export { contentTypeOf, maskEnvironment };
+export { type CaptureLimits, contentTypeOf, formatBytes, MAX_ARTIFACT_FILES, maskEnvironment };
 
-/** A glob that matches more files than this captures the first ones only, so `**` cannot flood the API. */
-export const MAX_ARTIFACT_FILES = 1_000;
 const VERSION_TIMEOUT_MS = 5_000;
 const MB = 1024 * 1024;
 
-export interface CaptureLimits {
-  maxFileBytes: number;
-  /** All of one attempt's files together, the snapshot included. */
-  maxRunBytes: number;
-}
 
 export function captureLimits(config: Pick<Config, 'DRYDOCK_ARTIFACT_MAX_FILE_MB' | 'DRYDOCK_ARTIFACT_MAX_RUN_MB'>): CaptureLimits {
   return { maxFileBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_FILE_MB * MB), maxRunBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_RUN_MB * MB) };
@@ -40,13 +33,6 @@ export interface ArtifactFile {
 export type UploadOutcome = { ok: true; size: number; sha256: string } | { ok: false; message: string };
 export type ArtifactUpload = (runId: string, attempt: number, file: ArtifactFile, signal: AbortSignal) => Promise<UploadOutcome>;
 
-/** `12 B`, `3.4 kB`, `2.0 MB`: sizes as the log and the limits name them. */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < MB) return `${(n / 1024).toFixed(1)} kB`;
-  const mb = n / MB;
-  return Number.isInteger(mb) ? `${mb} MB` : `${mb.toFixed(1)} MB`;
-}
 
 async function distribution(): Promise<Record<string, string> | null> {
   for (const file of ['/etc/os-release', '/usr/lib/os-release']) {

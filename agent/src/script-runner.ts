@@ -10,20 +10,9 @@ import { lineSplitter, paramEnvName, secretMasker, stderrTail } from '@drydock/c
 export { paramEnvName, secretMasker };
 import { type ProcessLimits, prlimitArgs } from './resource-limits.ts';
 
-export interface ScriptLine {
-  stream: 'stdout' | 'stderr' | 'system';
-  line: string;
-  ts: Date;
-}
+import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 
-export interface ScriptExit {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  cancelled: boolean;
-  durationMs: number;
-  stderrTail: string;
-}
+export type { ScriptExit, ScriptLine };
 
 /** Starts a process as child_process.spawn does; tests pass their own to see what would be started and ended. */
 export type Spawner = (command: string, args: readonly string[], options: SpawnOptions) => ChildProcess;

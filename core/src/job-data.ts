@@ -151,3 +151,43 @@ export function contentTypeOf(name: string): string {
   const ext = dot > name.lastIndexOf('/') ? name.slice(dot).toLowerCase() : '';
   return CONTENT_TYPES[ext] ?? 'application/octet-stream';
 }
+
+/** One line of a job's output as every executor reports it: the agent, SSH, WinRM and Docker. */
+export interface ScriptLine {
+  stream: 'stdout' | 'stderr' | 'system';
+  line: string;
+  ts: Date;
+}
+
+/** How a job's process ended, whatever ran it. */
+export interface ScriptExit {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  durationMs: number;
+  stderrTail: string;
+}
+
+const MB = 1024 * 1024;
+
+/** DRYDOCK_ARTIFACT_MAX_FILE_MB and DRYDOCK_ARTIFACT_MAX_RUN_MB, in bytes. */
+export interface CaptureLimits {
+  maxFileBytes: number;
+  /** All of one attempt's files together, the snapshot included. */
+  maxRunBytes: number;
+}
+
+/** The defaults of DRYDOCK_ARTIFACT_MAX_FILE_MB and DRYDOCK_ARTIFACT_MAX_RUN_MB. */
+export const DEFAULT_CAPTURE_LIMITS: CaptureLimits = { maxFileBytes: 50 * MB, maxRunBytes: 200 * MB };
+
+/** A glob that matches more files than this captures the first ones only, so `**` cannot flood the blob store. */
+export const MAX_ARTIFACT_FILES = 1_000;
+
+/** `12 B`, `3.4 kB`, `2.0 MB`: sizes as the log and the limits name them. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < MB) return `${(n / 1024).toFixed(1)} kB`;
+  const mb = n / MB;
+  return Number.isInteger(mb) ? `${mb} MB` : `${mb.toFixed(1)} MB`;
+}

@@ -1,37 +1,21 @@
 import { posix } from 'node:path';
 import { ENVIRONMENT_SNAPSHOT_NAME } from '@drydock/core/run-contract';
 import { artifactMatchers } from '@drydock/core/artifact-glob';
+import { type CaptureLimits, DEFAULT_CAPTURE_LIMITS, formatBytes, MAX_ARTIFACT_FILES } from '@drydock/core/job-data';
+
+export { type CaptureLimits, DEFAULT_CAPTURE_LIMITS, MAX_ARTIFACT_FILES };
 import { type DockerEngine, engineMessage } from './docker-engine.ts';
 import { type TarEntry, tarEntries } from './tar-archive.ts';
 
 /** The run's work directory inside the container: the script's cwd, the root of the artifact globs. */
 export const RUN_DIR = '/drydock/run';
-/** As the agent caps it (agent/src/capture.ts): a glob matching more files than this keeps the first ones. */
-export const MAX_ARTIFACT_FILES = 1_000;
 /** Symlink hops followed before a chain counts as a loop, as Linux counts them. */
 const MAX_SYMLINK_HOPS = 40;
-const MB = 1024 * 1024;
-
-export interface CaptureLimits {
-  maxFileBytes: number;
-  /** All of one attempt's files together. */
-  maxRunBytes: number;
-}
-
-/** The defaults of DRYDOCK_ARTIFACT_MAX_FILE_MB and DRYDOCK_ARTIFACT_MAX_RUN_MB. */
-export const DEFAULT_CAPTURE_LIMITS: CaptureLimits = { maxFileBytes: 50 * MB, maxRunBytes: 200 * MB };
 
 export interface Artifact {
   /** Relative to the work directory, with `/` separators. */
   name: string;
   content: Buffer;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < MB) return `${(n / 1024).toFixed(1)} kB`;
-  const mb = n / MB;
-  return Number.isInteger(mb) ? `${mb} MB` : `${mb.toFixed(1)} MB`;
 }
 
 /** A path relative to the work directory that names something inside it, or null. */

@@ -35,7 +35,7 @@ async function imageExists(engine: DockerEngine, image: string): Promise<boolean
 
 /** `POST /build` of a context held in memory; the engine's progress messages are checked for an error. */
 async function build(engine: DockerEngine, tag: string, files: { name: string; content: Buffer; mode?: number }[]): Promise<void> {
-  const context = tarArchive(files.map((f) => ({ name: f.name, type: 'file' as const, mode: f.mode ?? 0o644, uid: 0, gid: 0, content: f.content })));
+  const context = await tarArchive(files.map((f) => ({ name: f.name, type: 'file' as const, mode: f.mode ?? 0o644, uid: 0, gid: 0, content: f.content })));
   const reply = await engine.call({ method: 'POST', path: `/build?t=${encodeURIComponent(tag)}&rm=1&forcerm=1`, tar: context, timeoutMs: 300_000 });
   const text = reply.body.toString('utf8');
   if (reply.status !== 200) throw new Error(`building ${tag} failed: ${engineMessage(reply.body)}`);

@@ -2,17 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
-import { type Interpreter, type ParamValue, renderCommand } from '@drydock/core/manifest';
-import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '../ssh/script-output.ts';
-import type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
+import { type ParamValue, renderCommand } from '@drydock/core/manifest';
+import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '@drydock/core/job-data';
+import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 import { type Artifact, type CaptureLimits, containerDistribution, copyArtifacts, DEFAULT_CAPTURE_LIMITS, RUN_DIR } from './container-artifacts.ts';
 import { containerOwner, type Owner } from './container-user.ts';
 import { demultiplexer, DockerEngine, engineMessage } from './docker-engine.ts';
 import { DockerError } from './docker-error.ts';
+import { POSIX_INTERPRETERS } from '../transport/interpreters.ts';
 import { type TarInput, tarArchive } from './tar-archive.ts';
 import { paramEnvName } from '@drydock/core/job-data';
 
-export type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
+export type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 export type { Artifact, CaptureLimits } from './container-artifacts.ts';
 export { DockerError, type DockerErrorReason } from './docker-error.ts';
 export { DEFAULT_SOCKET_PATH } from './docker-engine.ts';
@@ -62,13 +63,7 @@ async function engineVersion(engine: DockerEngine): Promise<ContainerFacts['engi
   return { version: v.Version ?? null, apiVersion: v.ApiVersion ?? null, os: v.Os ?? null, arch: v.Arch ?? null, kernel: v.KernelVersion ?? null };
 }
 
-const INTERPRETER_COMMAND: Record<Interpreter, { command: string; args: string[]; extension: string }> = {
-  bash: { command: 'bash', args: [], extension: '.sh' },
-  sh: { command: 'sh', args: [], extension: '.sh' },
-  python: { command: 'python3', args: [], extension: '.py' },
-  powershell: { command: 'pwsh', args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File'], extension: '.ps1' },
-  node: { command: 'node', args: [], extension: '.mjs' },
-};
+const INTERPRETER_COMMAND = POSIX_INTERPRETERS;
 
 /** The volume that holds the work directory, so it stays writable when the image is mounted read-only. */
 const VOLUME_DIR = '/drydock';
@@ -203,7 +198,7 @@ async function createContainer(engine: DockerEngine, options: DockerRunOptions, 
 }
 
 /** The work directory, owned by whoever the container runs as, with the script in it. */
-function workDirArchive(invocation: Invocation, owner: Owner): Buffer {
+function workDirArchive(invocation: Invocation, owner: Owner): Promise<Buffer> {
   const entries: TarInput[] = [{ name: 'run', type: 'directory', mode: 0o700, ...owner }];
   if (invocation.script) {
     entries.push({ name: `run/${invocation.script.name}`, type: 'file', mode: 0o700, ...owner, content: Buffer.from(invocation.script.content, 'utf8') });
@@ -245,7 +240,7 @@ export async function runInDocker(options: DockerRunOptions): Promise<DockerRunR
   const id = await createContainer(engine, options, image, invocation);
   try {
     const owner = await containerOwner(engine, id, image.user);
-    await engine.expect({ method: 'PUT', path: `/containers/${id}/archive?path=${encodeURIComponent(VOLUME_DIR)}`, tar: workDirArchive(invocation, owner) }, 'copying the script into the container');
+    await engine.expect({ method: 'PUT', path: `/containers/${id}/archive?path=${encodeURIComponent(VOLUME_DIR)}`, tar: await workDirArchive(invocation, owner) }, 'copying the script into the container');
     signal.throwIfAborted();
     const exit = await runContainer(engine, id, options, invocation, mask, system);
     const globs = job.capture?.artifacts ?? [];

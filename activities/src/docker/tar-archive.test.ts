@@ -32,7 +32,7 @@ async function readAll(data: Buffer): Promise<{ entry: Omit<TarEntry, 'mode'>; c
 describe('tar archives', () => {
   test('what tarArchive writes, GNU tar extracts with its names, modes and owners', async ({ tmp }) => {
     const long = `${'deep/'.repeat(30)}file.txt`;
-    const archive = tarArchive([
+    const archive = await tarArchive([
       { name: 'run', type: 'directory', mode: 0o700, uid: 1000, gid: 1001 },
       { name: 'run/script.sh', type: 'file', mode: 0o700, uid: 1000, gid: 1001, content: Buffer.from('echo "é 🚀"\n') },
       { name: `run/${long}`, type: 'file', mode: 0o644, uid: 0, gid: 0, content: Buffer.alloc(1500, 'x') },
@@ -77,7 +77,7 @@ describe('tar archives', () => {
   });
 
   test('a corrupt or cut archive is an error, not a short listing', async () => {
-    const archive = tarArchive([{ name: 'a.txt', type: 'file', mode: 0o644, uid: 0, gid: 0, content: Buffer.alloc(2000, 'a') }]);
+    const archive = await tarArchive([{ name: 'a.txt', type: 'file', mode: 0o644, uid: 0, gid: 0, content: Buffer.alloc(2000, 'a') }]);
     const corrupt = Buffer.from(archive);
     corrupt[0] = 'b'.charCodeAt(0);
     await expect(readAll(corrupt)).rejects.toThrow('bad checksum');

@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
 import type { SFTPWrapper, Stats } from 'ssh2';
 import { contentTypeOf, maskEnvironment } from '@drydock/core/job-data';
-import { type AgentScriptJob, type ArtifactKind, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture, type PackageFact, type ServiceFact } from '@drydock/core/run-contract';
+import { type AgentScriptJob, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture, type PackageFact, type ServiceFact } from '@drydock/core/run-contract';
 import { artifactMatchers } from '@drydock/core/artifact-glob';
-import { captureBudget, type CaptureBudget, type CaptureLimits, DRYDOCK_VERSION, formatBytes, MAX_ARTIFACT_FILES, type Stored } from '../central-capture.ts';
+import { captureBudget, type CaptureBudget, type CaptureLimits, DRYDOCK_VERSION, formatBytes, MAX_ARTIFACT_FILES, type StoreCaptured } from '../central-capture.ts';
+export type { CapturedContent, StoreCaptured } from '../central-capture.ts';
 import {
   inventoryNameAllowed,
   NO_SERVICE_MANAGER,
@@ -22,15 +23,6 @@ import { REMOVE_WORK_DIR_PROGRAM, SNAPSHOT_PROGRAM } from './operation-programs.
 import { type ProgramRun, runRemoteProgram } from './ssh-operations.ts';
 import { INTERPRETER_COMMAND, type SshSession } from './ssh-transport.ts';
 
-/** A captured file on its way to the blob store. */
-export interface CapturedContent {
-  name: string;
-  kind: ArtifactKind;
-  contentType: string;
-  content: Uint8Array;
-}
-
-export type StoreCaptured = (file: CapturedContent) => Promise<Stored>;
 
 /** A walk of the work directory looks at no more entries than this, so a huge tree cannot hold the attempt. */
 export const MAX_WALK_ENTRIES = 10_000;

@@ -1,12 +1,12 @@
+import { HostTransportError } from '../transport/transport-error.ts';
+
 export type SshErrorReason = 'unreachable' | 'auth' | 'host_key_changed' | 'host_key_unknown' | 'timeout' | 'other';
 
 /** Reaching or using an SSH host failed; `message` names the host and says what to do, never a credential. */
-export class SshError extends Error {
-  readonly reason: SshErrorReason;
-  constructor(reason: SshErrorReason, message: string) {
-    super(message);
-    this.name = 'SshError';
-    this.reason = reason;
+export class SshError extends HostTransportError<SshErrorReason> {
+  override name = 'SshError';
+  get unreachable(): boolean {
+    return this.reason !== 'other';
   }
 }
 

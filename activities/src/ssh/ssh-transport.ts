@@ -1,32 +1,20 @@
 import { constants } from 'node:os';
 import type { ClientChannel } from 'ssh2';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
-import { type Interpreter, type ParamValue, renderCommand } from '@drydock/core/manifest';
+import { type ParamValue, renderCommand } from '@drydock/core/manifest';
 import { DIR_MARKER, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, invocationRecords, type RemoteInvocation } from './remote-wrapper.ts';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from './script-output.ts';
 import { hostPort, openSession, type SshSession, type SshTarget } from './ssh-connection.ts';
 import { SshError } from './ssh-error.ts';
-import { paramEnvName } from '@drydock/core/job-data';
+import { POSIX_INTERPRETERS } from '../transport/interpreters.ts';
+import { paramEnvName, type ScriptExit, type ScriptLine } from '@drydock/core/job-data';
 
 export type { SshSession, SshTarget } from './ssh-connection.ts';
 export type { RemoteInvocation } from './remote-wrapper.ts';
 export { SshError, type SshErrorReason } from './ssh-error.ts';
 
-/** The agent's ScriptLine and ScriptExit (agent/src/script-runner.ts), so callers treat both runners alike. */
-export interface ScriptLine {
-  stream: 'stdout' | 'stderr' | 'system';
-  line: string;
-  ts: Date;
-}
-
-export interface ScriptExit {
-  exitCode: number | null;
-  signal: NodeJS.Signals | null;
-  timedOut: boolean;
-  cancelled: boolean;
-  durationMs: number;
-  stderrTail: string;
-}
+/** The agent's ScriptLine and ScriptExit, from core, so callers treat every runner alike. */
+export type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 
 export interface RunOverSshOptions {
   target: SshTarget;
@@ -64,13 +52,7 @@ export interface SshRunResult {
   jumpHostKey: string | null;
 }
 
-export const INTERPRETER_COMMAND: Record<Interpreter, { command: string; args: string[]; extension: '.sh' | '.py' | '.ps1' | '.mjs' }> = {
-  bash: { command: 'bash', args: [], extension: '.sh' },
-  sh: { command: 'sh', args: [], extension: '.sh' },
-  python: { command: 'python3', args: [], extension: '.py' },
-  powershell: { command: 'pwsh', args: ['-NoLogo', '-NoProfile', '-NonInteractive', '-File'], extension: '.ps1' },
-  node: { command: 'node', args: [], extension: '.mjs' },
-};
+export const INTERPRETER_COMMAND = POSIX_INTERPRETERS;
 
 /** How long after asking the host to stop the script (and its grace period) the connection is given up. */
 const STOP_WAIT_MS = 10_000;

@@ -1,8 +1,7 @@
 import { maskEnvironment } from '@drydock/core/job-data';
 import { type AgentScriptJob, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture } from '@drydock/core/run-contract';
-import { captureBudget, type CaptureLimits, DRYDOCK_VERSION } from '../central-capture.ts';
+import { captureBudget, type CaptureLimits, DRYDOCK_VERSION, type StoreCaptured } from '../central-capture.ts';
 import { windowsInventory, windowsInventoryEnv } from '../operations/inventory-answers.ts';
-import type { StoreCaptured } from '../ssh/ssh-capture.ts';
 import { SNAPSHOT_PROGRAM } from './operation-programs.ts';
 import { type RunWinrmInvocation, runWinrmProgram, type WinrmProgramRun } from './winrm-operations.ts';
 

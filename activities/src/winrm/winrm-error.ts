@@ -1,12 +1,12 @@
+import { HostTransportError } from '../transport/transport-error.ts';
+
 export type WinrmErrorReason = 'unreachable' | 'auth' | 'cert_changed' | 'timeout' | 'protocol' | 'other';
 
 /** Reaching or using a WinRM host failed; `message` names the host and says what to do, never a credential. */
-export class WinrmError extends Error {
-  readonly reason: WinrmErrorReason;
-  constructor(reason: WinrmErrorReason, message: string) {
-    super(message);
-    this.name = 'WinrmError';
-    this.reason = reason;
+export class WinrmError extends HostTransportError<WinrmErrorReason> {
+  override name = 'WinrmError';
+  get unreachable(): boolean {
+    return this.reason !== 'other';
   }
 }
 

@@ -7,7 +7,7 @@ import type { OperationContext, OperationExecutor } from '../operations/run-oper
 import { BODY_READ_LIMIT, describeHttpFailure, type HttpExchange, judgeHttp } from '../operations/service-health.ts';
 import { commandLine, DEFAULT_COMMAND_TIMEOUT_SECONDS, judgeCommand, NOT_STARTED } from '../operations/shell-command.ts';
 import { judgeServiceState, noSuchService, WINDOWS_SERVICE_STATES, type WindowsServiceState } from '../operations/windows-service.ts';
-import type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
+import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, WINDOWS_SERVICE_PROGRAM } from './operation-programs.ts';
 import type { WinrmInvocation } from './powershell-wrapper.ts';
 import { runWinrmInvocation, type WinrmRunResult, type WinrmTarget } from './winrm-transport.ts';

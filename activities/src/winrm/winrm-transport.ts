@@ -1,8 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { type ParamValue, renderCommand } from '@drydock/core/manifest';
-import type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
-import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '../ssh/script-output.ts';
+import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
+import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '@drydock/core/job-data';
 import { encodeJobDocument, ENV_NAME, FAILED_MARKER, READY_MARKER, type WinrmInvocation, WRAPPER_ARGUMENTS, WRAPPER_COMMAND } from './powershell-wrapper.ts';
 import { hostPort, WinrmError } from './winrm-error.ts';
 import { WsmanClient, WsmanFaultError } from './wsman-client.ts';
@@ -21,7 +21,7 @@ import {
 } from './wsman-messages.ts';
 import { paramEnvName } from '@drydock/core/job-data';
 
-export type { ScriptExit, ScriptLine } from '../ssh/ssh-transport.ts';
+export type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 export type { WinrmInvocation } from './powershell-wrapper.ts';
 export { WinrmError, type WinrmErrorReason } from './winrm-error.ts';
 

@@ -1,7 +1,9 @@
+import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
+
 /**
- * The little XML the WS-Management client needs: a namespace-aware reader for SOAP envelopes (elements are
- * matched by namespace URI and local name, whatever prefixes the server chose) and escaping for writing them.
- * No DTDs: a document that declares one is refused, so no entity expansion can be smuggled in.
+ * The little XML the WS-Management client needs, read with @xmldom/xmldom: elements are matched by namespace
+ * URI and local name, whatever prefixes the server chose, and escaping for writing them. No DTDs: a document
+ * that declares one is refused, so no entity expansion can be smuggled in.
  */
 
 export interface XmlElement {
@@ -22,134 +24,56 @@ export class XmlError extends Error {
   }
 }
 
-const XML_NS = 'http://www.w3.org/XML/1998/namespace';
-const NAME = /^[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?/;
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
 
-function decodeEntities(raw: string): string {
-  return raw.replace(/&(#x[0-9A-Fa-f]+|#[0-9]+|[a-z]+);/g, (match, ref: string) => {
-    if (ref.startsWith('#x')) return String.fromCodePoint(Number.parseInt(ref.slice(2), 16));
-    if (ref.startsWith('#')) return String.fromCodePoint(Number.parseInt(ref.slice(1), 10));
-    const named = ENTITIES[ref];
-    if (named === undefined) throw new XmlError(`unknown entity ${match}`);
-    return named;
-  });
+/** The first prefix used in a tag or attribute that no `xmlns:` declares; only for the error message. */
+function undeclaredPrefix(source: string): string | null {
+  const declared = new Set(['xml', 'xmlns', ...[...source.matchAll(/xmlns:([A-Za-z_][\w.-]*)\s*=/g)].map((m) => m[1]!)]);
+  for (const m of source.matchAll(/[<\s]\/?([A-Za-z_][\w.-]*):[A-Za-z_]/g)) if (!declared.has(m[1]!)) return m[1]!;
+  return null;
+}
+
+function toElement(node: Element): XmlElement {
+  const attributes: Record<string, string> = {};
+  for (let i = 0; i < node.attributes.length; i++) {
+    const attr = node.attributes.item(i)!;
+    if (attr.namespaceURI === XMLNS_NS || attr.name === 'xmlns') continue;
+    attributes[attr.localName ?? attr.name] = attr.value;
+  }
+  const children: XmlElement[] = [];
+  let text = '';
+  for (let child: Node | null = node.firstChild; child !== null; child = child.nextSibling) {
+    if (child.nodeType === ELEMENT_NODE) children.push(toElement(child as Element));
+    else if (child.nodeType === TEXT_NODE || child.nodeType === CDATA_SECTION_NODE) text += child.nodeValue ?? '';
+  }
+  return { ns: node.namespaceURI ?? '', name: node.localName ?? node.nodeName, attributes, children, text };
 }
 
 export function parseXml(source: string): XmlElement {
-  let at = 0;
-  const stack: { element: XmlElement; scope: Map<string, string>; qname: string }[] = [];
-  let root: XmlElement | null = null;
-
-  const fail = (why: string): never => {
-    throw new XmlError(`${why} at offset ${at}`);
-  };
-  const resolve = (prefix: string, scope: Map<string, string>): string => {
-    if (prefix === 'xml') return XML_NS;
-    const ns = scope.get(prefix);
-    if (ns === undefined) return prefix === '' ? '' : fail(`undeclared namespace prefix ${prefix}`);
-    return ns;
-  };
-
-  if (source.charCodeAt(0) === 0xfeff) at = 1;
-  while (at < source.length) {
-    const lt = source.indexOf('<', at);
-    const textEnd = lt === -1 ? source.length : lt;
-    if (textEnd > at) {
-      const text = source.slice(at, textEnd);
-      const top = stack.at(-1);
-      if (top) top.element.text += decodeEntities(text);
-      else if (text.trim() !== '') fail('text outside the root element');
-    }
-    if (lt === -1) break;
-    at = lt;
-
-    if (source.startsWith('<?', at)) {
-      const end = source.indexOf('?>', at);
-      if (end === -1) fail('unterminated processing instruction');
-      at = end + 2;
-    } else if (source.startsWith('<!--', at)) {
-      const end = source.indexOf('-->', at);
-      if (end === -1) fail('unterminated comment');
-      at = end + 3;
-    } else if (source.startsWith('<![CDATA[', at)) {
-      const end = source.indexOf(']]>', at);
-      if (end === -1) fail('unterminated CDATA section');
-      const top = stack.at(-1) ?? fail('CDATA outside the root element');
-      top.element.text += source.slice(at + 9, end);
-      at = end + 3;
-    } else if (source.startsWith('<!', at)) {
-      fail('document type declarations are not accepted');
-    } else if (source.startsWith('</', at)) {
-      const end = source.indexOf('>', at);
-      if (end === -1) fail('unterminated end tag');
-      const qname = source.slice(at + 2, end).trim();
-      const open = stack.pop() ?? fail(`end tag </${qname}> without a start tag`);
-      if (open.qname !== qname) fail(`end tag </${qname}> does not match <${open.qname}>`);
-      at = end + 1;
-    } else {
-      at += 1;
-      const qname = NAME.exec(source.slice(at, at + 256))?.[0] ?? fail('malformed start tag');
-      at += qname.length;
-      const raw: [string, string][] = [];
-      let selfClosing = false;
-      for (;;) {
-        while (/\s/.test(source[at] ?? '')) at += 1;
-        if (source.startsWith('/>', at)) {
-          selfClosing = true;
-          at += 2;
-          break;
-        }
-        if (source[at] === '>') {
-          at += 1;
-          break;
-        }
-        const attr = NAME.exec(source.slice(at, at + 256))?.[0] ?? fail(`malformed attribute in <${qname}>`);
-        at += attr.length;
-        while (/\s/.test(source[at] ?? '')) at += 1;
-        if (source[at] !== '=') fail(`attribute ${attr} has no value`);
-        at += 1;
-        while (/\s/.test(source[at] ?? '')) at += 1;
-        const quote = source[at];
-        if (quote !== '"' && quote !== "'") fail(`attribute ${attr} is not quoted`);
-        const end = source.indexOf(quote as string, at + 1);
-        if (end === -1) fail(`unterminated value of attribute ${attr}`);
-        raw.push([attr, decodeEntities(source.slice(at + 1, end))]);
-        at = end + 1;
-      }
-
-      const parentScope = stack.at(-1)?.scope ?? new Map<string, string>();
-      let scope = parentScope;
-      for (const [attr, value] of raw) {
-        if (attr === 'xmlns' || attr.startsWith('xmlns:')) {
-          if (scope === parentScope) scope = new Map(parentScope);
-          scope.set(attr === 'xmlns' ? '' : attr.slice(6), value);
-        }
-      }
-      const attributes: Record<string, string> = {};
-      for (const [attr, value] of raw) {
-        if (attr === 'xmlns' || attr.startsWith('xmlns:')) continue;
-        const colon = attr.indexOf(':');
-        if (colon !== -1) resolve(attr.slice(0, colon), scope);
-        attributes[colon === -1 ? attr : attr.slice(colon + 1)] = value;
-      }
-      const colon = qname.indexOf(':');
-      const element: XmlElement = {
-        ns: resolve(colon === -1 ? '' : qname.slice(0, colon), scope),
-        name: colon === -1 ? qname : qname.slice(colon + 1),
-        attributes,
-        children: [],
-        text: '',
-      };
-      const parent = stack.at(-1);
-      if (parent) parent.element.children.push(element);
-      else if (root) fail('a second root element');
-      else root = element;
-      if (!selfClosing) stack.push({ element, scope, qname });
-    }
+  const refuseDoctype = () => new XmlError('document type declarations are not accepted');
+  const parser = new DOMParser({
+    onError: (level, message) => {
+      if (level === 'warning') return;
+      throw new XmlError(message);
+    },
+  });
+  let document;
+  try {
+    document = parser.parseFromString(source, 'text/xml');
+  } catch (err) {
+    // A DTD's entities are never declared to the parser, so it fails on their use: say why the document is refused.
+    if (source.includes('<!DOCTYPE')) throw refuseDoctype();
+    const message = err instanceof Error ? err.message : String(err);
+    const prefix = /NamespaceError/.test(message) ? undeclaredPrefix(source) : null;
+    throw new XmlError(prefix !== null ? `undeclared namespace prefix ${prefix}` : message.replace(/^Reporting \w+ "(.*)" caused .*$/s, '$1'));
   }
-  if (stack.length > 0) fail(`<${stack.at(-1)?.qname}> is not closed`);
-  return root ?? fail('no root element');
+  if (document.doctype !== null) throw refuseDoctype();
+  const root = document.documentElement;
+  if (root === null) throw new XmlError('no root element');
+  return toElement(root);
 }
 
 /** The first child of `element` with this namespace and local name. */
