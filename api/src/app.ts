@@ -86,7 +86,7 @@ export function createApp(deps: ApiDeps) {
     .route('/api/v1/agent/runs', agentArtifactRoutes(deps))
     .route('/api/v1/audit', auditRoutes(deps));
   const codec = codecFromConfig(deps.config);
-  if (codec) app.route('/api/v1/codec', codecRoutes(codec, deps.config.temporalUiUrl, deps.config.DRYDOCK_CODEC_KEY_ID));
+  if (codec) app.route('/api/v1/codec', codecRoutes(deps, codec));
   serveDocument(app);
   return routes;
 }
