@@ -13,6 +13,7 @@ import { auditRoutes } from './routes/audit.ts';
 import { bulkRoutes } from './routes/bulk.ts';
 import { codecRoutes, temporalWebOrigins } from './routes/codec.ts';
 import { hostRoutes } from './routes/hosts.ts';
+import { identityRoutes } from './routes/identity.ts';
 import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
 import { actionRoutes } from './routes/actions.ts';
@@ -71,6 +72,7 @@ export function createApp(deps: ApiDeps) {
   // Chained, so AppType carries every route's inputs and answers for typed clients (hc<AppType>).
   const routes = app
     .route('/', systemRoutes(deps))
+    .route('/api/v1', identityRoutes(deps))
     .route('/api/v1/scripts', scriptRoutes(deps))
     .route('/api/v1/actions', actionRoutes(deps))
     .route('/api/v1/repositories', repositoryRoutes(deps))

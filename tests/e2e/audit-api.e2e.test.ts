@@ -157,3 +157,32 @@ describe('the audit trail over HTTP', () => {
     expect(broken.teams[0]?.firstBreak).toMatchObject({ kind: 'changed', rowId: target!.id, seq: 3 });
   });
 });
+
+describe('who may read the audit trail', () => {
+  const tokenOf = async (role: string, scopes: string[]) => {
+    const account = await stack.api('/api/v1/service-accounts', { method: 'POST', json: { name: `audit-${role}-${scopes.join('-')}`, role } });
+    expect(account.status, await account.clone().text()).toBe(201);
+    const { id } = (await account.json()) as { id: string };
+    const token = await stack.api(`/api/v1/service-accounts/${id}/tokens`, { method: 'POST', json: { name: 'audit test', scopes } });
+    expect(token.status).toBe(201);
+    return ((await token.json()) as { token: string }).token;
+  };
+
+  test("a team's admins only; a viewer or an operator gets a 403 that says what is needed, and no row", async () => {
+    for (const role of ['viewer', 'operator', 'maintainer']) {
+      const token = await tokenOf(role, ['read']);
+      for (const path of ['/api/v1/audit', '/api/v1/audit/export.csv', '/api/v1/audit/export.json', '/api/v1/audit/verify']) {
+        const res = await stack.api(path, { headers: { authorization: `Bearer ${token}` } });
+        expect(res.status, `${role} ${path}`).toBe(403);
+        const text = await res.text();
+        expect(JSON.parse(text)).toMatchObject({ error: { message: expect.stringContaining('this needs the admin role in team default') } });
+        expect(text).not.toContain('ops@example.com');
+      }
+    }
+    const admin = await tokenOf('admin', ['read']);
+    const res = await stack.api('/api/v1/audit?limit=1', { headers: { authorization: `Bearer ${admin}` } });
+    expect(res.status).toBe(200);
+    // Creating those accounts was audited, under the person who did it.
+    expect(((await res.json()) as AuditPage).rows[0]).toMatchObject({ action: expect.stringMatching(/token|service/), actor: { name: 'admin@drydock.local' } });
+  });
+});

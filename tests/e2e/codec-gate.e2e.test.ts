@@ -110,3 +110,23 @@ describe('the codec gate', () => {
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
+
+describe('the codec with accounts on', () => {
+  let accounts: TestStack;
+  beforeAll(async () => {
+    accounts = await startTestStack({ processes: ['api'], env: { DRYDOCK_AUTH_MODE: 'accounts' } });
+  });
+  afterAll(async () => {
+    await accounts?.teardown();
+  });
+
+  test('an anonymous caller, or one with a session that does not exist, gets 401 and nothing decoded', async () => {
+    const codec = codecFromConfig({ DRYDOCK_CODEC_KEY: CODEC_KEY, DRYDOCK_CODEC_KEY_ID: accounts.config.DRYDOCK_CODEC_KEY_ID })!;
+    const [sealed] = await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"anyone?"') }]);
+    for (const headers of [{}, { cookie: 'drydock_session=forged' }, { authorization: 'Bearer ddp_forged' }]) {
+      const res = await accounts.api('/api/v1/codec/decode', { method: 'POST', json: { payloads: [wire(sealed!)] }, headers: { origin: 'http://localhost:8233', ...headers } });
+      expect(res.status, JSON.stringify(headers)).toBe(401);
+      expect(await res.text()).not.toContain('anyone?');
+    }
+  });
+});

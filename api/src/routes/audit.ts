@@ -2,11 +2,11 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
-import { AuditChainReportSchema, AuditExportQuerySchema, AuditRowViewSchema, AuditPageSchema, AuditQuerySchema, ForbiddenError, type User } from '@drydock/core';
+import { AuditChainReportSchema, AuditExportQuerySchema, AuditPageSchema, AuditQuerySchema, AuditRowViewSchema } from '@drydock/core';
 import { verifyAuditChain } from '../audit/chain.ts';
 import { CSV_COLUMNS, csvRecord, exportAudit, listAudit } from '../audit/service.ts';
 import type { ApiDeps, ApiEnv } from '../context.ts';
-import { errors, json, resourceRouter } from '../contract.ts';
+import { access, errors, json, resourceRouter } from '../contract.ts';
 
 const ADMIN_ONLY = 'Admins of the team only; the rows are the caller’s team’s.';
 
@@ -14,6 +14,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['audit'],
+  ...access('admin', 'read'),
   summary: "The team's audit rows, newest first, filtered and paged",
   description: ADMIN_ONLY,
   request: { query: AuditQuerySchema },
@@ -24,6 +25,7 @@ const exportCsv = createRoute({
   method: 'get',
   path: '/export.csv',
   tags: ['audit'],
+  ...access('admin', 'read'),
   summary: 'Every matching audit row as a CSV download, streamed',
   description: `${ADMIN_ONLY} RFC 4180: CRLF line ends, a header row, newest first. A cell starting with \`=\`, \`+\`, \`-\`, \`@\`, a tab or a carriage return is prefixed with \`'\` so that spreadsheets show it as text.`,
   request: { query: AuditExportQuerySchema },
@@ -34,6 +36,7 @@ const exportJson = createRoute({
   method: 'get',
   path: '/export.json',
   tags: ['audit'],
+  ...access('admin', 'read'),
   summary: 'Every matching audit row as a JSON download, streamed',
   description: `${ADMIN_ONLY} One array of rows, newest first, each as \`GET /audit\` shows it.`,
   request: { query: AuditExportQuerySchema },
@@ -44,16 +47,15 @@ const verify = createRoute({
   method: 'get',
   path: '/verify',
   tags: ['audit'],
+  ...access('admin', 'read'),
   summary: "Walks the team's audit hash chain and names the first changed, deleted or reordered row",
   description: `${ADMIN_ONLY} \`npm run audit:verify\` checks every team's chain from the server.`,
   responses: { 200: json(AuditChainReportSchema, 'The chain, checked; `ok` is false when a row does not hold'), ...errors(403) },
 });
 
-/** The audit trail is for the team's admins. */
-function requireAdmin(c: Context<ApiEnv>): User {
-  const user = c.get('user')!;
-  if (user.role !== 'admin') throw new ForbiddenError('the audit trail is for admins of the team; ask one of them');
-  return user;
+/** The caller's team: the routes above let only its admins in. */
+function teamOf(c: Context<ApiEnv>): string {
+  return c.get('principal')!.teamId;
 }
 
 function downloadHeaders(c: Context<ApiEnv>, format: 'csv' | 'json'): void {
@@ -65,9 +67,9 @@ function downloadHeaders(c: Context<ApiEnv>, format: 'csv' | 'json'): void {
 
 export function auditRoutes(deps: ApiDeps) {
   return resourceRouter()
-    .openapi(list, async (c) => c.json(await listAudit(deps.db, requireAdmin(c).team_id, c.req.valid('query')), 200))
+    .openapi(list, async (c) => c.json(await listAudit(deps.db, teamOf(c), c.req.valid('query')), 200))
     .openapi(verify, async (c) => {
-      const report = await verifyAuditChain(deps.db, { teamId: requireAdmin(c).team_id });
+      const report = await verifyAuditChain(deps.db, { teamId: teamOf(c) });
       return c.json(
         {
           ok: report.ok,
@@ -82,7 +84,7 @@ export function auditRoutes(deps: ApiDeps) {
       );
     })
     .openapi(exportCsv, (c) => {
-      const teamId = requireAdmin(c).team_id;
+      const teamId = teamOf(c);
       const q = c.req.valid('query');
       downloadHeaders(c, 'csv');
       return stream(c, async (out) => {
@@ -94,7 +96,7 @@ export function auditRoutes(deps: ApiDeps) {
       });
     })
     .openapi(exportJson, (c) => {
-      const teamId = requireAdmin(c).team_id;
+      const teamId = teamOf(c);
       const q = c.req.valid('query');
       downloadHeaders(c, 'json');
       // Streamed, so not through c.json: the typed answer is the document's, the bytes are written here.

@@ -2,10 +2,10 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { cors } from 'hono/cors';
 import type { Payload } from '@temporalio/common';
-import { type CodecPayloads, CodecPayloadsSchema, ForbiddenError, UnauthorizedError, type User, ValidationError } from '@drydock/core';
+import { type CodecPayloads, CodecPayloadsSchema, type Db, ForbiddenError, type Principal, UnauthorizedError, ValidationError } from '@drydock/core';
 import { type EncryptionCodec, SearchAttr } from '@drydock/temporal';
 import type { ApiDeps, ApiEnv } from '../context.ts';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 
 function fromJson(body: CodecPayloads): Payload[] {
   return body.payloads.map((p) => ({
@@ -49,10 +49,27 @@ function workflowTeams(deps: ApiDeps) {
 }
 
 /** The signed-in caller; the codec has no anonymous use. */
-function caller(c: Context<ApiEnv>): User {
-  const user = c.get('user');
-  if (!user) throw new UnauthorizedError('sign in to Drydock first: the codec decodes only for a signed-in member of the workflow’s team');
-  return user;
+function caller(c: Context<ApiEnv>): Principal {
+  const principal = c.get('principal');
+  if (!principal) throw new UnauthorizedError('sign in to Drydock first: the codec decodes only for a signed-in member of the workflow’s team');
+  return principal;
+}
+
+/** A member of `team`: the team the caller acts in, or (for a person) any team they belong to. */
+async function memberOf(db: Db, principal: Principal, team: string | null): Promise<boolean> {
+  if (team === null) return false;
+  if (team === principal.teamId) return true;
+  if (!principal.userId) return false;
+  const membership = await db.selectFrom('memberships').select('team_id').where('user_id', '=', principal.userId).where('team_id', '=', team).executeTakeFirst();
+  return membership !== undefined;
+}
+
+interface DecodeContext {
+  db: Db;
+  codec: EncryptionCodec;
+  keyId: string;
+  teamOf: (workflowId: string) => Promise<string | null>;
+  firstTeam: string;
 }
 
 /**
@@ -60,20 +77,20 @@ function caller(c: Context<ApiEnv>): User {
  * which workflow it belongs to: it is shown only to a member of that workflow's team. Payloads sealed before
  * they carried one belong to the install's first team (`DRYDOCK_TEAM`), which owned every workflow then.
  */
-async function decodeFor(user: User, payloads: Payload[], codec: EncryptionCodec, keyId: string, teamOf: (workflowId: string) => Promise<string | null>, firstTeam: string): Promise<Payload[]> {
+async function decodeFor(principal: Principal, payloads: Payload[], ctx: DecodeContext): Promise<Payload[]> {
   const out: Payload[] = [];
   for (const [index, payload] of payloads.entries()) {
     let opened: ReturnType<EncryptionCodec['open']>;
     try {
-      opened = codec.open(payload);
+      opened = ctx.codec.open(payload);
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
-      throw new ValidationError(`payload ${index} cannot be decrypted with this key (DRYDOCK_CODEC_KEY, id ${keyId}): ${why}`, {
+      throw new ValidationError(`payload ${index} cannot be decrypted with this key (DRYDOCK_CODEC_KEY, id ${ctx.keyId}): ${why}`, {
         [`payloads.${index}`]: ['cannot be decrypted with this key: it was encrypted with another key, or changed since'],
       });
     }
-    const team = opened.workflowId === null ? firstTeam : await teamOf(opened.workflowId);
-    if (team !== user.team_id) {
+    const team = opened.workflowId === null ? ctx.firstTeam : await ctx.teamOf(opened.workflowId);
+    if (!(await memberOf(ctx.db, principal, team))) {
       throw new ForbiddenError(`payload ${index} belongs to a workflow of a team you are not a member of; sign in as a member of that team to read it`);
     }
     out.push(opened.payload);
@@ -86,6 +103,7 @@ const codecRoute = <Direction extends 'decode' | 'encode'>(direction: Direction,
     method: 'post',
     path: `/${direction}` as `/${Direction}`,
     tags: ['codec'],
+    ...access('viewer', 'read'),
     summary,
     description:
       'Only when the API has `DRYDOCK_CODEC_KEY`, and only for a signed-in user (session cookie or token). CORS allows `POST` with credentials from `DRYDOCK_TEMPORAL_UI_URL` only.' +
@@ -105,12 +123,13 @@ export function codecRoutes(deps: ApiDeps, codec: EncryptionCodec) {
   router.use(cors({ origin: temporalWebOrigins(config.temporalUiUrl), allowHeaders: ['content-type', 'x-namespace', 'authorization'], allowMethods: ['POST'], credentials: true }));
   return router
     .openapi(decode, async (c) => {
-      const user = caller(c);
+      const principal = caller(c);
       const namespace = c.req.header('x-namespace');
       if (namespace !== undefined && namespace !== config.TEMPORAL_NAMESPACE) {
         throw new ForbiddenError(`this codec serves namespace ${config.TEMPORAL_NAMESPACE}, not ${namespace}`);
       }
-      return c.json(toJson(await decodeFor(user, fromJson(c.req.valid('json')), codec, config.DRYDOCK_CODEC_KEY_ID, teamOf, config.DRYDOCK_TEAM)), 200);
+      const ctx = { db: deps.db, codec, keyId: config.DRYDOCK_CODEC_KEY_ID, teamOf, firstTeam: config.DRYDOCK_TEAM };
+      return c.json(toJson(await decodeFor(principal, fromJson(c.req.valid('json')), ctx)), 200);
     })
     .openapi(encode, async (c) => {
       caller(c);

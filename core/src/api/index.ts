@@ -7,4 +7,5 @@ export * from './locks.ts';
 export * from './repositories.ts';
 export * from './runs.ts';
 export * from './system.ts';
+export * from './identity.ts';
 export * from './audit.ts';
