@@ -9,6 +9,7 @@ import { serveDocument } from './openapi.ts';
 import { apiSecurityHeaders, crossSiteGuard, hostGuard, inputGuard, requestIdMiddleware } from './request-guards.ts';
 import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
 import { agentArtifactRoutes, runArtifactRoutes } from './routes/artifacts.ts';
+import { auditRoutes } from './routes/audit.ts';
 import { bulkRoutes } from './routes/bulk.ts';
 import { codecRoutes, temporalWebOrigins } from './routes/codec.ts';
 import { hostRoutes } from './routes/hosts.ts';
@@ -84,9 +85,10 @@ export function createApp(deps: ApiDeps) {
     .route('/api/v1/runs', runArtifactRoutes(deps))
     .route('/api/v1/agents', agentRegistrationRoutes(deps))
     .route('/api/v1/agent', agentRoutes(deps))
-    .route('/api/v1/agent/runs', agentArtifactRoutes(deps));
+    .route('/api/v1/agent/runs', agentArtifactRoutes(deps))
+    .route('/api/v1/audit', auditRoutes(deps));
   const codec = codecFromConfig(deps.config);
-  if (codec) app.route('/api/v1/codec', codecRoutes(codec, deps.config.temporalUiUrl, deps.config.DRYDOCK_CODEC_KEY_ID));
+  if (codec) app.route('/api/v1/codec', codecRoutes(deps, codec));
   serveDocument(app);
   return routes;
 }

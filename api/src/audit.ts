@@ -24,7 +24,10 @@ export function clientIp(c: Context<ApiEnv>): string | null {
   return (loopback && forwarded) || remote || null;
 }
 
-/** Every mutating call leaves a row: who, what, on which resource, from where, and how it ended. */
+/**
+ * Every mutating call leaves a row: who, what, on which resource, from where, and how it ended. The database
+ * chains it (migration 018): this writer only says what happened.
+ */
 export function auditMiddleware(deps: ApiDeps) {
   return createMiddleware<ApiEnv>(async (c, next) => {
     await next();
@@ -47,6 +50,7 @@ export function auditMiddleware(deps: ApiDeps) {
         user_agent: c.req.header('user-agent') ?? null,
         result: c.res.status,
         detail,
+        request_id: c.get('requestId') ?? null,
       })
       .execute();
   });

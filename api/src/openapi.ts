@@ -27,6 +27,7 @@ export const TAGS = [
   { name: 'artifacts', title: 'Artifacts' },
   { name: 'agents', title: 'Agents' },
   { name: 'codec', title: 'Codec' },
+  { name: 'audit', title: 'Audit' },
 ] as const;
 
 function guide(name: string): string {

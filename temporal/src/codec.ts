@@ -1,10 +1,15 @@
 import { fileURLToPath } from 'node:url';
-import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
+import type { DataConverter, Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { openBytes, sealBytes } from '@drydock/core';
 
 const { temporal } = proto;
 const ENCODING = 'binary/encrypted';
+/**
+ * The workflow a payload belongs to, sealed inside it: the codec endpoint reads it after decrypting, so it can
+ * check the workflow's team, and nobody can relabel a payload without the key.
+ */
+const OWNER = 'drydock-workflow-id';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -23,10 +28,12 @@ export class EncryptionCodec implements PayloadCodec {
     if (!current || current.length !== 32) throw new Error(`codec key ${currentKeyId} must be 32 bytes`);
   }
 
-  async encode(payloads: Payload[]): Promise<Payload[]> {
+  async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
     const key = this.keys.get(this.currentKeyId)!;
+    const owner = context?.workflowId;
     return payloads.map((payload) => {
-      const data = sealBytes(key, temporal.api.common.v1.Payload.encode(payload).finish());
+      const labelled = owner ? { ...payload, metadata: { ...payload.metadata, [OWNER]: encoder.encode(owner) } } : payload;
+      const data = sealBytes(key, temporal.api.common.v1.Payload.encode(labelled).finish());
       return {
         metadata: { encoding: encoder.encode(ENCODING), 'encryption-key-id': encoder.encode(this.currentKeyId) },
         data,
@@ -35,13 +42,21 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
-    return payloads.map((payload) => {
-      if (!payload.metadata || decoder.decode(payload.metadata.encoding) !== ENCODING) return payload;
-      const keyId = decoder.decode(payload.metadata['encryption-key-id']);
-      const key = this.keys.get(keyId);
-      if (!key) throw new Error(`no codec key with id ${keyId}; add it to decrypt older payloads`);
-      return temporal.api.common.v1.Payload.decode(openBytes(key, payload.data ?? new Uint8Array()));
-    });
+    return payloads.map((payload) => this.open(payload).payload);
+  }
+
+  /** One payload decrypted, with the workflow it was sealed for (null: sealed without one, or never encrypted). */
+  open(payload: Payload): { payload: Payload; workflowId: string | null } {
+    if (!payload.metadata || decoder.decode(payload.metadata.encoding) !== ENCODING) return { payload, workflowId: null };
+    const keyId = decoder.decode(payload.metadata['encryption-key-id']);
+    const key = this.keys.get(keyId);
+    if (!key) throw new Error(`no codec key with id ${keyId}; add it to decrypt older payloads`);
+    const inner = temporal.api.common.v1.Payload.decode(openBytes(key, payload.data ?? new Uint8Array()));
+    const label = inner.metadata?.[OWNER];
+    if (!label) return { payload: inner, workflowId: null };
+    const metadata = { ...inner.metadata };
+    delete metadata[OWNER];
+    return { payload: { metadata, data: inner.data }, workflowId: decoder.decode(label) };
   }
 }
 

@@ -8,3 +8,4 @@ export * from './repositories.ts';
 export * from './runs.ts';
 export * from './system.ts';
 export * from './identity.ts';
+export * from './audit.ts';

@@ -16,6 +16,7 @@ import * as hostSlots from './migrations/011-host-slots.ts';
 import * as hostStatus from './migrations/012-host-status.ts';
 import * as webhookDeliveries from './migrations/013-webhook-deliveries.ts';
 import * as identity from './migrations/016-identity.ts';
+import * as auditChain from './migrations/018-audit-chain.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '012-host-status': hostStatus,
   '013-webhook-deliveries': webhookDeliveries,
   '016-identity': identity,
+  '018-audit-chain': auditChain,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

@@ -242,7 +242,13 @@ export interface AuditTable {
   user_agent: string | null;
   result: number;
   detail: Json<Record<string, unknown>> | null;
+  /** The request that caused the row (`x-request-id`), to find it in the API's log. */
+  request_id: ColumnType<string | null, string | null | undefined, never>;
   created_at: CreatedAt;
+  /** The chain (migration 018): set by the database's trigger on insert, never by the writer; bigint as text. */
+  team_seq: ColumnType<string, never, never>;
+  prev_hash: ColumnType<string | null, never, never>;
+  hash: ColumnType<string, never, never>;
 }
 
 export interface CredentialTable {
