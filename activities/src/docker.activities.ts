@@ -10,12 +10,15 @@ import { type CaptureLimits, type DockerRunResult, runInDocker } from './docker/
 import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { withScriptContent } from './script-content.ts';
+import { type RunSecretSource, withRunSecrets } from './run-secrets.ts';
 import { executeJob } from './job-execution.ts';
 import { unrecorded } from './operations/inventory-answers.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
 
 export interface DockerActivityDeps {
   db: Db;
+  /** Where a job's secret parameters are resolved (sealed rows, Vault); without it a job that has some fails. */
+  runSecrets?: RunSecretSource;
   /** Where captured files go: the same blob store the API serves downloads from. */
   blobDir: string;
   captureLimits: CaptureLimits;
@@ -23,7 +26,7 @@ export interface DockerActivityDeps {
   agentlessMaxConcurrentJobs: number;
 }
 
-export function createDockerActivities({ db, blobDir, captureLimits, agentlessMaxConcurrentJobs }: DockerActivityDeps) {
+export function createDockerActivities({ db, runSecrets, blobDir, captureLimits, agentlessMaxConcurrentJobs }: DockerActivityDeps) {
   const storeFile = runArtifactWriter(db, directoryBlobStore(blobDir));
 
   async function engineOf(hostId: string): Promise<string> {
@@ -39,7 +42,7 @@ export function createDockerActivities({ db, blobDir, captureLimits, agentlessMa
     /** One attempt of a `runner: docker` run: a fresh container on the host's engine, from a central worker. */
     async runScriptInDocker(input: { job: AgentScriptJob; hostId: string; container: { image: string } & ContainerOptions }): Promise<AgentScriptResult> {
       const { hostId, container } = input;
-      const job = await withScriptContent(db, input.job);
+      const job = await withRunSecrets(runSecrets, await withScriptContent(db, input.job));
       const info = Context.current().info;
       const attempt = info.attempt;
       const socketPath = await engineOf(hostId);

@@ -14,6 +14,7 @@ export * from './winrm.activities.ts';
 export * from './host-lock.activities.ts';
 export * from './docker.activities.ts';
 export * from './bulk.activities.ts';
+export * from './run-secrets.ts';
 
 /** Everything the central worker serves on the `central` queue. */
 export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & DockerActivityDeps) {

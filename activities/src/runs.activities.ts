@@ -108,6 +108,11 @@ export function createRunActivities({ db }: RunActivityDeps) {
         })
         .where('id', '=', input.runId)
         .execute();
+      // The run's secrets go with it, and so do those of runs lost without ending, once their bound has passed.
+      await db
+        .deleteFrom('run_secrets')
+        .where((eb) => eb.or([eb('run_id', '=', input.runId), eb('expires_at', '<', new Date())]))
+        .execute();
       await notifyRun(db, input.runId);
     },
   };

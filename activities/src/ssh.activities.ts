@@ -8,6 +8,7 @@ import { DbLogSink } from './db-log-sink.ts';
 import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { withScriptContent } from './script-content.ts';
+import { type RunSecretSource, withRunSecrets } from './run-secrets.ts';
 import { executeJob } from './job-execution.ts';
 import { runJobOperation } from './operations/job-operation.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
@@ -18,6 +19,8 @@ import { runJobInSession, type SshSession, type SshTarget } from './ssh/ssh-tran
 
 export interface SshActivityDeps {
   db: Db;
+  /** Where a job's secret parameters are resolved (sealed rows, Vault); without it a job that has some fails. */
+  runSecrets?: RunSecretSource;
   secrets: SecretBox;
   /** Where captured files go (the blob store the API serves downloads from) and how much may go; without them nothing is captured. */
   blobDir?: string;
@@ -26,7 +29,7 @@ export interface SshActivityDeps {
   agentlessMaxConcurrentJobs?: number;
 }
 
-export function createSshActivities({ db, secrets, blobDir, captureLimits, agentlessMaxConcurrentJobs = 4 }: SshActivityDeps) {
+export function createSshActivities({ db, secrets, runSecrets, blobDir, captureLimits, agentlessMaxConcurrentJobs = 4 }: SshActivityDeps) {
   const capture = blobDir !== undefined && captureLimits !== undefined ? { store: runArtifactWriter(db, directoryBlobStore(blobDir)), limits: captureLimits } : null;
   async function targetOf(teamId: string | undefined, hostId: string): Promise<Omit<SshTarget, 'jump'> & { jumpHostId: string | null }> {
     let q = db.selectFrom('hosts').selectAll().where('id', '=', hostId);
@@ -65,7 +68,7 @@ export function createSshActivities({ db, secrets, blobDir, captureLimits, agent
     /** One attempt of a run on an agentless host, from a central worker, over SSH. */
     async runScriptOverSsh(input: { job: AgentScriptJob; hostId: string }): Promise<AgentScriptResult> {
       const { hostId } = input;
-      const job = await withScriptContent(db, input.job);
+      const job = await withRunSecrets(runSecrets, await withScriptContent(db, input.job));
       const info = Context.current().info;
       const attempt = info.attempt;
       const cap = await hostSlotCap(db, input.hostId, agentlessMaxConcurrentJobs);

@@ -8,6 +8,7 @@ import { DbLogSink } from './db-log-sink.ts';
 import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { withScriptContent } from './script-content.ts';
+import { type RunSecretSource, withRunSecrets } from './run-secrets.ts';
 import { executeJob } from './job-execution.ts';
 import { runJobOperation } from './operations/job-operation.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
@@ -18,6 +19,8 @@ import { runOverWinrm, runWinrmInvocation, type WinrmTarget } from './winrm/winr
 
 export interface WinrmActivityDeps {
   db: Db;
+  /** Where a job's secret parameters are resolved (sealed rows, Vault); without it a job that has some fails. */
+  runSecrets?: RunSecretSource;
   secrets: SecretBox;
   /** Where captured files go (the blob store the API serves downloads from) and how much may go; without them nothing is captured. */
   blobDir?: string;
@@ -26,7 +29,7 @@ export interface WinrmActivityDeps {
   agentlessMaxConcurrentJobs?: number;
 }
 
-export function createWinrmActivities({ db, secrets, blobDir, captureLimits, agentlessMaxConcurrentJobs = 4 }: WinrmActivityDeps) {
+export function createWinrmActivities({ db, secrets, runSecrets, blobDir, captureLimits, agentlessMaxConcurrentJobs = 4 }: WinrmActivityDeps) {
   const capture = blobDir !== undefined && captureLimits !== undefined ? { store: runArtifactWriter(db, directoryBlobStore(blobDir)), limits: captureLimits } : null;
   async function targetOf(hostId: string): Promise<WinrmTarget> {
     const host = await db.selectFrom('hosts').selectAll().where('id', '=', hostId).executeTakeFirst();
@@ -57,7 +60,7 @@ export function createWinrmActivities({ db, secrets, blobDir, captureLimits, age
     /** One attempt of a run on a Windows host without an agent, from a central worker, over WinRM (HTTPS). */
     async runScriptOverWinrm(input: { job: AgentScriptJob; hostId: string }): Promise<AgentScriptResult> {
       const { hostId } = input;
-      const job = await withScriptContent(db, input.job);
+      const job = await withRunSecrets(runSecrets, await withScriptContent(db, input.job));
       const info = Context.current().info;
       const attempt = info.attempt;
       const cap = await hostSlotCap(db, input.hostId, agentlessMaxConcurrentJobs);
