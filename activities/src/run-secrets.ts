@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Db, SecretBox } from '@drydock/core';
+import { type Db, isVaultReference, type SecretBox } from '@drydock/core';
 import { type AgentScriptJob, SECRET_UNAVAILABLE, type SecretRefs } from '@drydock/core/run-contract';
 import { type VaultClient, VaultError } from './vault/index.ts';
 
@@ -61,6 +61,37 @@ async function openRow(source: RunSecretSource, name: string, row: { value_enc: 
   } catch (err) {
     // A process without the master key the value was sealed with cannot help; no retry will either.
     throw new RunSecretError(`the secret parameter ${name} cannot be opened here: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A stored credential's value: sealed with the master key, and when what was sealed is a vault: reference,
+ * the value it names, read from Vault now. `what` names the credential in messages ("the credential of host x").
+ */
+export async function openCredentialValue(source: Pick<RunSecretSource, 'secrets' | 'vault'>, sealed: string, what: string): Promise<string> {
+  let stored: string;
+  try {
+    stored = source.secrets.open(sealed);
+  } catch (err) {
+    throw new RunSecretError(`${what} cannot be opened here: ${(err as Error).message}`);
+  }
+  if (!isVaultReference(stored)) return stored;
+  if (!source.vault) throw new RunSecretError(`${what} is ${stored.trim()}, but Drydock has no Vault to ask: set DRYDOCK_VAULT_ADDR and a token or an AppRole`);
+  try {
+    return await source.vault.resolve(stored.trim());
+  } catch (err) {
+    if (!(err instanceof VaultError)) throw err;
+    throw new RunSecretError(`${what} (${stored.trim()}) could not be read from Vault: ${err.message}`, err.reason === 'unavailable');
+  }
+}
+
+/** openCredentialValue for an activity: a failure is the attempt's, as a Temporal failure that says why. */
+export async function credentialForActivity(source: Pick<RunSecretSource, 'secrets' | 'vault'>, sealed: string, what: string): Promise<string> {
+  try {
+    return await openCredentialValue(source, sealed, what);
+  } catch (err) {
+    if (!(err instanceof RunSecretError)) throw err;
+    throw ApplicationFailure.create({ type: 'CredentialUnavailable', message: err.message, nonRetryable: !err.retryable });
   }
 }
 

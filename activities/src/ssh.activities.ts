@@ -8,7 +8,7 @@ import { DbLogSink } from './db-log-sink.ts';
 import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { withScriptContent } from './script-content.ts';
-import { type RunSecretSource, withRunSecrets } from './run-secrets.ts';
+import { credentialForActivity, type RunSecretSource, withRunSecrets } from './run-secrets.ts';
 import { executeJob } from './job-execution.ts';
 import { runJobOperation } from './operations/job-operation.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
@@ -41,13 +41,8 @@ export function createSshActivities({ db, secrets, runSecrets, blobDir, captureL
     }
     const cred = await db.selectFrom('credentials').selectAll().where('id', '=', host.credential_id).executeTakeFirst();
     if (!cred) throw ApplicationFailure.nonRetryable(`the credential of host ${hostId} no longer exists; choose another`, 'NotFound');
-    let secret: string;
-    try {
-      secret = secrets.open(cred.secret_enc);
-    } catch (err) {
-      // A worker without the master key the credential was sealed with cannot help; no retry will either.
-      throw ApplicationFailure.nonRetryable(`the credential of host ${hostId} cannot be opened on this worker: ${(err as Error).message}`, 'CredentialUnavailable');
-    }
+    // Sealed with the master key; a vault: reference is read from Vault here.
+    const secret = await credentialForActivity({ secrets, vault: runSecrets?.vault }, cred.secret_enc, `the credential of host ${hostId}`);
     return {
       host: host.address,
       port: host.port ?? 22,

@@ -8,7 +8,7 @@ import { DbLogSink } from './db-log-sink.ts';
 import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { withScriptContent } from './script-content.ts';
-import { type RunSecretSource, withRunSecrets } from './run-secrets.ts';
+import { credentialForActivity, type RunSecretSource, withRunSecrets } from './run-secrets.ts';
 import { executeJob } from './job-execution.ts';
 import { runJobOperation } from './operations/job-operation.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
@@ -39,12 +39,8 @@ export function createWinrmActivities({ db, secrets, runSecrets, blobDir, captur
     }
     const cred = await db.selectFrom('credentials').selectAll().where('id', '=', host.credential_id).executeTakeFirst();
     if (!cred || cred.kind !== 'password') throw ApplicationFailure.nonRetryable(`host ${hostId} needs a password credential for WinRM`, 'NotFound');
-    let password: string;
-    try {
-      password = secrets.open(cred.secret_enc);
-    } catch (err) {
-      throw ApplicationFailure.nonRetryable(`the credential of host ${hostId} cannot be opened on this worker: ${(err as Error).message}`, 'CredentialUnavailable');
-    }
+    // Sealed with the master key; a vault: reference is read from Vault here.
+    const password = await credentialForActivity({ secrets, vault: runSecrets?.vault }, cred.secret_enc, `the credential of host ${hostId}`);
     return {
       host: host.address,
       port: host.port ?? 5986,

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -214,6 +214,41 @@ describe.each([
     } finally {
       vault.sealed = false;
     }
+  });
+});
+
+describe('a credential kept in Vault', () => {
+  test('an SSH host whose key is a vault: reference is reached with the key Vault holds; a malformed reference is a 400', async () => {
+    vault.putSecret('secret', 'app/ssh', { private_key: await readFile(fleet.privateKeyPath, 'utf8') });
+    const bad = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'bad-ref', kind: 'ssh_key', secret: 'vault:secret/app/ssh' } });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain('name the key after');
+
+    const cred = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'vault-key', kind: 'ssh_key', secret: 'vault:secret/app/ssh#private_key' } });
+    expect(cred.status).toBe(201);
+    const credentialId = ((await cred.json()) as { id: string }).id;
+    const host = await stack.api('/api/v1/hosts', {
+      method: 'POST',
+      json: { id: 'vault-keyed', transport: 'ssh', address: '127.0.0.1', port: fleet.hosts[0]!.port, username: fleet.username, credentialId },
+    });
+    expect(host.status).toBe(201);
+    const token = `tok-${randomBytes(12).toString('hex')}`;
+    const run = await start('show-secret', { token }, 'vault-keyed');
+    const final = await stack.waitForRun(run.id);
+    expect(final).toMatchObject({ status: 'succeeded' });
+    expect((await stack.lines(run.id)).map((l) => l.line)).toContain(`token sha256=${sha256(token)}`);
+
+    // A key the secret lacks fails the run, naming the credential and the reference.
+    const wrong = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: 'wrong-key', kind: 'ssh_key', secret: 'vault:secret/app/ssh#nokey' } });
+    const wrongId = ((await wrong.json()) as { id: string }).id;
+    const other = await stack.api('/api/v1/hosts', {
+      method: 'POST',
+      json: { id: 'vault-nokey', transport: 'ssh', address: '127.0.0.1', port: fleet.hosts[0]!.port, username: fleet.username, credentialId: wrongId },
+    });
+    expect(other.status).toBe(201);
+    const failed = await stack.waitForRun((await start('show-secret', {}, 'vault-nokey')).id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/the credential of host vault-nokey \(vault:secret\/app\/ssh#nokey\) could not be read from Vault: .*has no key "nokey"/);
   });
 });
 
