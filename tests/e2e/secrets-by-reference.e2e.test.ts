@@ -217,6 +217,36 @@ describe.each([
   });
 });
 
+describe('a bulk execution with a secret parameter', () => {
+  test('every host (an agent, an SSH host) sees the value; the execution and its runs hold references; the sealed rows go when it ends', async () => {
+    const token = `tok-${randomBytes(12).toString('hex')}`;
+    const res = await stack.api('/api/v1/bulk', { method: 'POST', json: { scriptId: 'show-secret', selector: { hostIds: ['local', sshHost] }, params: { token } } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const bulk = (await res.json()) as { id: string; workflowId: string };
+    const [held] = await sql`select count(*)::int as n from run_secrets where bulk_id = ${bulk.id}`;
+    expect(held!.n).toBe(1);
+    let status = '';
+    for (let i = 0; i < 600 && !['succeeded', 'failed', 'cancelled'].includes(status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = ((await (await stack.api(`/api/v1/bulk/${bulk.id}`)).json()) as { status: string }).status;
+    }
+    expect(status).toBe('succeeded');
+    const hosts = ((await (await stack.api(`/api/v1/bulk/${bulk.id}/hosts`)).json()) as { hosts: { hostId: string; runId: string }[] }).hosts;
+    expect(hosts.map((h) => h.hostId).sort()).toEqual(['local', sshHost].sort());
+    for (const host of hosts) {
+      const lines = (await stack.lines(host.runId)).map((l) => l.line);
+      expect(lines).toContain(`token sha256=${sha256(token)}`);
+      const { raw, decoded } = await history(await stack.run(host.runId));
+      expect(raw + decoded).not.toContain(token);
+      expect(decoded).toContain('"secretRefs":{"token":{"secretRef":');
+    }
+    const { raw, decoded } = await history({ workflowId: bulk.workflowId } as RunView);
+    expect(raw + decoded).not.toContain(token);
+    const [gone] = await sql`select count(*)::int as n from run_secrets where bulk_id = ${bulk.id}`;
+    expect(gone!.n).toBe(0);
+  });
+});
+
 describe('a credential kept in Vault', () => {
   test('an SSH host whose key is a vault: reference is reached with the key Vault holds; a malformed reference is a 400', async () => {
     vault.putSecret('secret', 'app/ssh', { private_key: await readFile(fleet.privateKeyPath, 'utf8') });
