@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -135,6 +135,18 @@ async function start(scriptId: string, params: Record<string, unknown>, hostId: 
   return (await res.json()) as RunView;
 }
 
+/** Files under `dir` (the stack's data directory: the agent's state and attempt journal among them) whose bytes hold `text`. */
+async function filesHolding(dir: string, text: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const bytes = await readFile(path).catch(() => Buffer.alloc(0));
+    if (bytes.includes(text)) found.push(path);
+  }
+  return found;
+}
+
 async function heldSecrets(runId: string): Promise<number> {
   const [row] = await sql`select count(*)::int as n from run_secrets where run_id = ${runId}`;
   return row!.n as number;
@@ -168,6 +180,8 @@ describe.each([
     expect(decoded).toMatch(/"secretRefs":\{"token":\{"secretRef":"[0-9a-f-]{36}"\}\}/);
 
     expect(await heldSecrets(run.id)).toBe(0);
+    // The agent held the value in memory only: nothing it keeps on disk (state, journal) has it.
+    expect(await filesHolding(stack.config.DRYDOCK_DATA_DIR, token)).toEqual([]);
   });
 
   test('a vault: reference resolves through AppRole; history holds the reference, never the value', async () => {
