@@ -27,6 +27,19 @@ parameters:
     type: integer
     default: 0
 `,
+  'retry-secret': `id: retry-secret
+name: Fails its first attempt
+script: scripts/retry-secret.sh
+interpreter: bash
+retries: 1
+retry_delay: 0
+parameters:
+  - name: token
+    type: secret
+  - name: marker
+    type: string
+    required: true
+`,
   'vault-secret': `id: vault-secret
 name: Reads a password from Vault
 script: scripts/show-secret.sh
@@ -49,6 +62,13 @@ printf 'token sha256=%s\\n' "$(printf %s "\${DRYDOCK_PARAM_TOKEN-}" | sha256sum 
 printf 'db_password sha256=%s\\n' "$(printf %s "\${DRYDOCK_PARAM_DB_PASSWORD-}" | sha256sum | cut -d' ' -f1)"
 echo "token echoed: \${DRYDOCK_PARAM_TOKEN-}"
 sleep "\${DRYDOCK_PARAM_HOLD}"
+`;
+
+// The first attempt leaves a marker and fails; the next one finds it and succeeds.
+const RETRY_SCRIPT = `#!/usr/bin/env bash
+set -euo pipefail
+printf 'token sha256=%s\\n' "$(printf %s "\${DRYDOCK_PARAM_TOKEN-}" | sha256sum | cut -d' ' -f1)"
+if [ ! -e "\${DRYDOCK_PARAM_MARKER}" ]; then touch "\${DRYDOCK_PARAM_MARKER}"; exit 1; fi
 `;
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -74,6 +94,7 @@ beforeAll(async () => {
   await mkdir(join(catalogDir, 'scripts'));
   for (const [id, text] of Object.entries(MANIFESTS)) await writeFile(join(catalogDir, 'manifests', `${id}.yaml`), text);
   await writeFile(join(catalogDir, 'scripts', 'show-secret.sh'), SCRIPT);
+  await writeFile(join(catalogDir, 'scripts', 'retry-secret.sh'), RETRY_SCRIPT);
 
   stack = await startTestStack({
     env: {
@@ -86,7 +107,7 @@ beforeAll(async () => {
   sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });
   for (let i = 0; i < 200; i++) {
     const res = await stack.api('/api/v1/scripts');
-    if (res.ok && ((await res.json()) as { scripts: unknown[] }).scripts.length >= 2) break;
+    if (res.ok && ((await res.json()) as { scripts: unknown[] }).scripts.length >= 3) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   fleet = await startSshdFleet(stack, { count: 1, prefix: 'vault' });
@@ -182,6 +203,17 @@ describe.each([
     expect(await heldSecrets(run.id)).toBe(0);
     // The agent held the value in memory only: nothing it keeps on disk (state, journal) has it.
     expect(await filesHolding(stack.config.DRYDOCK_DATA_DIR, token)).toEqual([]);
+  });
+
+  test('a retry within the run finds the sealed value again', async () => {
+    const token = `tok-${randomBytes(12).toString('hex')}`;
+    const marker = join(catalogDir, `marker-${randomBytes(4).toString('hex')}`);
+    const run = await start('retry-secret', { token, marker }, hostOf());
+    const final = await stack.waitForRun(run.id);
+    expect(final).toMatchObject({ status: 'succeeded', attempts: 2 });
+    const seen = (await stack.lines(run.id)).filter((l) => l.line === `token sha256=${sha256(token)}`).map((l) => l.attempt);
+    expect(seen.sort()).toEqual([1, 2]);
+    expect(await heldSecrets(run.id)).toBe(0);
   });
 
   test('a vault: reference resolves through AppRole; history holds the reference, never the value', async () => {
