@@ -73,7 +73,7 @@ export async function openCredentialValue(source: Pick<RunSecretSource, 'secrets
   try {
     stored = source.secrets.open(sealed);
   } catch (err) {
-    throw new RunSecretError(`${what} cannot be opened here: ${(err as Error).message}`);
+    throw new RunSecretError(`${what} cannot be opened on this worker: ${(err as Error).message}`);
   }
   if (!isVaultReference(stored)) return stored;
   if (!source.vault) throw new RunSecretError(`${what} is ${stored.trim()}, but Drydock has no Vault to ask: set DRYDOCK_VAULT_ADDR and a token or an AppRole`);
