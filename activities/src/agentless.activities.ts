@@ -10,6 +10,7 @@ import { noteHostReached, withContactNoted } from './host-contact.ts';
 import { cancelledWhileWaiting, hostSlotCap, withHostSlot } from './host-slots.ts';
 import { executeJob } from './job-execution.ts';
 import { runArtifactWriter } from './run-artifacts.ts';
+import { type RunSecretSource, withRunSecrets } from './run-secrets.ts';
 import { withScriptContent } from './script-content.ts';
 import type { ContainerRequest, HostTransport } from './transport/host-transport.ts';
 import { HOST_TRANSPORTS } from './transport/transports.ts';
@@ -17,6 +18,8 @@ import { HOST_TRANSPORTS } from './transport/transports.ts';
 export interface AgentlessActivityDeps {
   db: Db;
   secrets: SecretBox;
+  /** Where a job's secret parameters are resolved (sealed rows, Vault); without it a job that has some fails. */
+  runSecrets?: RunSecretSource;
   /** Where captured files go (the blob store the API serves downloads from) and how much may go; without them nothing is captured. */
   blobDir?: string;
   captureLimits?: CaptureLimits;
@@ -36,7 +39,7 @@ export interface AgentlessAttemptInput {
  * row says which (transport/transports.ts). The body is the same for all: the script's content, a slot on
  * the host, the log into Postgres, contact noted on the host, the capture into the blob store.
  */
-export function createAgentlessActivities({ db, secrets, blobDir, captureLimits, agentlessMaxConcurrentJobs = 4 }: AgentlessActivityDeps) {
+export function createAgentlessActivities({ db, secrets, runSecrets, blobDir, captureLimits, agentlessMaxConcurrentJobs = 4 }: AgentlessActivityDeps) {
   const store = blobDir !== undefined && captureLimits !== undefined ? runArtifactWriter(db, directoryBlobStore(blobDir)) : null;
 
   async function transportOf(hostId: string, container: ContainerRequest | undefined): Promise<HostTransport> {
@@ -50,7 +53,7 @@ export function createAgentlessActivities({ db, secrets, blobDir, captureLimits,
 
   async function runAgentless(input: AgentlessAttemptInput): Promise<AgentScriptResult> {
     const { hostId } = input;
-    const job = await withScriptContent(db, input.job);
+    const job = await withRunSecrets(runSecrets, await withScriptContent(db, input.job));
     const info = Context.current().info;
     const attempt = info.attempt;
     const transport = await transportOf(hostId, input.container);
@@ -60,6 +63,7 @@ export function createAgentlessActivities({ db, secrets, blobDir, captureLimits,
     const contact = await transport.open({
       db,
       secrets,
+      vault: runSecrets?.vault,
       hostId,
       job,
       attempt,

@@ -43,6 +43,8 @@ export function createBulkActivities({ db }: { db: Db }) {
           .where('id', '=', input.bulkId)
           .where('finished_at', 'is', null)
           .execute();
+        // Every host's run has ended: the secrets they shared go.
+        await tx.deleteFrom('run_secrets').where('bulk_id', '=', input.bulkId).execute();
       });
       await notifyBulk(db, input.bulkId);
     },

@@ -19,10 +19,13 @@ import {
   type TreeReader,
 } from '@drydock/core';
 import { fetchMirror, fileHistory, type GitAuth, listTree, readFile } from './git/git-repository.ts';
+import { openCredentialValue, type RunSecretSource } from './run-secrets.ts';
 
 export interface CatalogSyncDeps {
   db: Db;
   secrets: SecretBox;
+  /** Where a vault: reference stored as a credential is read from. */
+  runSecrets?: RunSecretSource;
   /** Bare mirrors live under `<dataDir>/mirrors`; pinned SSH host keys in `<dataDir>/known_hosts`. */
   dataDir: string;
 }
@@ -208,7 +211,7 @@ export function createCatalogSyncActivities(deps: CatalogSyncDeps) {
       if (repo.credential_id) {
         const cred = await conn.selectFrom('credentials').selectAll().where('id', '=', repo.credential_id).executeTakeFirst();
         if (!cred) throw new Error(`credential of repository ${repo.id} no longer exists; choose another`);
-        auth = authFor(cred.kind, cred.username, deps.secrets.open(cred.secret_enc));
+        auth = authFor(cred.kind, cred.username, await openCredentialValue({ secrets: deps.secrets, vault: deps.runSecrets?.vault }, cred.secret_enc, `the credential of repository ${repo.id}`));
       }
       const mirror = join(deps.dataDir, 'mirrors', `${repo.id}.git`);
       ({ headSha: head } = await fetchMirror({

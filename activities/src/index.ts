@@ -10,6 +10,7 @@ export * from './db-log-sink.ts';
 export * from './agentless.activities.ts';
 export * from './host-lock.activities.ts';
 export * from './bulk.activities.ts';
+export * from './run-secrets.ts';
 
 /** Everything the central worker serves on the `central` queue. */
 export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & AgentlessActivityDeps) {

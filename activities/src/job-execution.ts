@@ -8,6 +8,7 @@ import {
   type AttemptOutcome,
   SCRIPT_FAILED,
   SCRIPT_TIMED_OUT,
+  SECRET_UNAVAILABLE,
   type ScriptFailureDetails,
   type ScriptRef,
 } from '@drydock/core/run-contract';
@@ -59,7 +60,14 @@ export interface AttemptOptions {
   job: AgentScriptJob;
   hostId: string;
   sink: LogSink;
-  run: (onLine: (line: OutputLine) => void, signal: AbortSignal) => Promise<ProcessExit>;
+  /** Runs the job; `job` is the one with its secrets resolved, when resolveSecrets gave it. */
+  run: (onLine: (line: OutputLine) => void, signal: AbortSignal, job: AgentScriptJob) => Promise<ProcessExit>;
+  /**
+   * Gives the job its secret parameters' values just before it runs (an agent asks the API), so they are masked
+   * in the log and never pass through Temporal. A rejection fails the attempt with its message; one with
+   * `retryable: true` lets the run's retries try again.
+   */
+  resolveSecrets?: (job: AgentScriptJob, signal: AbortSignal) => Promise<AgentScriptJob>;
   via?: string;
   heartbeatIntervalMs?: number;
   /**
@@ -99,12 +107,13 @@ export async function settleAttempt(outcome: AttemptOutcome): Promise<AgentScrip
 
 /** Runs one attempt and says how it ended, as data; only a bug throws. */
 export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcome> {
-  const { job, sink } = options;
+  const { sink } = options;
+  let job = options.job;
   const ctx = Context.current();
   const attempt = options.attempt ?? ctx.info.attempt;
   const signal = options.signal ?? ctx.cancellationSignal;
   let seq = 0;
-  const mask = secretMasker(job);
+  let mask = secretMasker(job);
   // PostgreSQL text cannot hold a NUL, and the API refuses one: a script that prints one gets ␀ in its log.
   const push = (stream: OutputLine['stream'], line: string, ts = new Date()) => sink.push({ seq: seq++, stream, line: line.replaceAll('\0', '\u2400'), ts: ts.toISOString() });
 
@@ -130,13 +139,26 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
     return outcome;
   };
 
+  if (options.resolveSecrets) {
+    try {
+      job = await options.resolveSecrets(job, signal);
+    } catch (err) {
+      if (signal.aborted) return finish({ state: 'cancelled' });
+      const message = err instanceof Error ? err.message : String(err);
+      push('system', message);
+      const retryable = (err as { retryable?: unknown }).retryable === true;
+      return finish({ state: 'failed', failure: { type: SECRET_UNAVAILABLE, message, nonRetryable: !retryable } });
+    }
+    mask = secretMasker(job);
+  }
+
   let exit: ProcessExit;
   try {
     exit = await options.run((l) => {
       push(l.stream, l.line, l.ts);
       for (const needle of missing) if (l.line.includes(needle)) missing.delete(needle);
       for (const needle of criteria.output_not_contains) if (l.line.includes(needle) && !forbidden.includes(needle)) forbidden.push(needle);
-    }, signal);
+    }, signal, job);
   } catch (err) {
     // A failure message travels to the run record and Temporal: it must not carry a secret a transport echoed.
     const message = mask(err instanceof Error ? err.message : String(err));

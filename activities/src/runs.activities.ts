@@ -95,6 +95,11 @@ export function createRunActivities({ db }: RunActivityDeps) {
 
     async recordRunFinished(input: { runId: string; outcome: RunOutcome }): Promise<void> {
       const { outcome } = input;
+      // The run's secrets go before it reads as ended, and so do those of runs lost without ending, once past their bound.
+      await db
+        .deleteFrom('run_secrets')
+        .where((eb) => eb.or([eb('run_id', '=', input.runId), eb('expires_at', '<', new Date())]))
+        .execute();
       await db
         .updateTable('runs')
         .set({

@@ -11,6 +11,7 @@ import { explainExit } from './resource-limits.ts';
 import { type ArtifactUpload, captureAttempt, type CaptureLimits } from './capture.ts';
 import { runScriptProcess, scriptEnvironment } from './script-runner.ts';
 import { jobScript, type ScriptFetch } from './script-fetch.ts';
+import type { SecretFetch } from './secret-fetch.ts';
 
 /** Capture gives up after this long, well within the minute the workflow leaves an attempt past its timeout. */
 const CAPTURE_BUDGET_MS = 45_000;
@@ -26,8 +27,15 @@ export interface AgentActivityDeps {
   heartbeatIntervalMs?: number;
   /** Where a job's script comes from when the job carries its reference (the API). */
   fetchScript?: ScriptFetch;
+  /** Where a job's secret parameters come from when it carries references (the API); held in memory for the attempt only. */
+  fetchSecrets?: SecretFetch;
   /** Where captured files go (the API) and how much may go; without it, jobs that ask for capture run and say nothing was captured. */
   capture?: { upload: ArtifactUpload; limits: CaptureLimits };
+}
+
+function resolveSecrets(fetchSecrets: SecretFetch | undefined, job: AgentScriptJob, signal: AbortSignal): Promise<AgentScriptJob> {
+  if (!fetchSecrets) return Promise.reject(new Error(`this agent cannot fetch the secret parameters of run ${job.runId}: it was started without the API's address`));
+  return fetchSecrets(job, signal);
 }
 
 /** An attempt running in this process, whichever activity (the run, or Temporal asking after it) waits for it. */
@@ -91,6 +99,7 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
             await journaled.recordOutcome(outcome);
           },
           heartbeatIntervalMs: deps.heartbeatIntervalMs,
+          resolveSecrets: job.secretRefs && Object.keys(job.secretRefs).length > 0 ? (asking, signal) => resolveSecrets(deps.fetchSecrets, asking, signal) : undefined,
           capture: wanted
             ? async (_exit, log, cancelled) => {
                 if (!deps.capture) {
@@ -110,7 +119,7 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
                 });
               }
             : undefined,
-          run: async (onLine, signal) => {
+          run: async (onLine, signal, job) => {
             if (timeout.note) onLine({ stream: 'system', line: timeout.note, ts: new Date() });
             // Said in every run's log, not only the agent's: whoever reads the run must not assume the limits held.
             if (deps.policy.notEnforced && !job.operation) onLine({ stream: 'system', line: deps.policy.notEnforced, ts: new Date() });

@@ -11,6 +11,7 @@ import { reapOrphans } from './script-runner.ts';
 import { captureLimits } from './capture.ts';
 import { artifactUploader } from './capture-upload.ts';
 import { scriptFetcher } from './script-fetch.ts';
+import { secretFetcher } from './secret-fetch.ts';
 import { type AgentSettings, agentPolls } from './agent-config.ts';
 import type { AgentLog } from './agent-log.ts';
 import { hostMetrics } from './host-metrics.ts';
@@ -79,6 +80,7 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
       policy,
       jobs,
       fetchScript: scriptFetcher({ apiUrl: settings.apiUrl, token: () => current.token }),
+      fetchSecrets: secretFetcher({ apiUrl: settings.apiUrl, token: () => current.token }),
       capture: { upload: artifactUploader({ apiUrl: settings.apiUrl, token: () => current.token }), limits: captureLimits(config) },
       journal,
     }),

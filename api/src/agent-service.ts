@@ -14,6 +14,7 @@ import {
   UnauthorizedError,
   type User,
 } from '@drydock/core';
+import { openRunSecrets } from '@drydock/activities/run-secrets';
 import { hashToken, newAgentToken, secretsEqual } from './auth.ts';
 import type { ApiDeps } from './context.ts';
 import { LOG_CHANNEL } from './log-bus.ts';
@@ -167,6 +168,18 @@ export async function scriptOfRun(deps: ApiDeps, agent: AgentPrincipal, runId: s
     throw new NotFoundError('script of run', runId);
   }
   return script.content;
+}
+
+/**
+ * A run's secret parameters in clear, for the agent of its host only, and only while the run may still run: the
+ * agent of host B asking for a run of host A, or for an ended run, learns nothing but 404. Vault references are
+ * resolved here, so agents need neither Vault credentials nor a way to reach Vault (decision 019).
+ */
+export async function secretsOfRun(deps: ApiDeps, agent: AgentPrincipal, runId: string): Promise<Record<string, string>> {
+  if (!isId(runId)) throw new NotFoundError('run', runId);
+  const run = await deps.db.selectFrom('runs').select(['host_id', 'team_id', 'status']).where('id', '=', runId).executeTakeFirst();
+  if (!run || run.host_id !== agent.hostId || run.team_id !== agent.teamId || FINAL_STATUSES.includes(run.status)) throw new NotFoundError('run', runId);
+  return openRunSecrets({ db: deps.db, secrets: deps.secrets, vault: deps.vault }, runId);
 }
 
 /** Stores a batch of a run's log lines (a line already stored is skipped) and wakes the run's live logs. */

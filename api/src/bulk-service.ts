@@ -20,6 +20,7 @@ import {
   NotFoundError,
   planWaves,
   redactParams,
+  sealRunSecrets,
   type StartBulkBody,
   type User,
   validateParams,
@@ -30,7 +31,7 @@ import { bulkExecutionWorkflowRef, pauseSignal, resumeSignal } from '@drydock/wo
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 import { ONLINE_WINDOW_MS } from './host-status.ts';
-import { checkHostParams, hostRefusal, runLockTtlSeconds } from './run-service.ts';
+import { checkHostParams, hostRefusal, runLockTtlSeconds, runSecretsExpiry } from './run-service.ts';
 
 const INSERT_CHUNK = 1_000;
 
@@ -106,6 +107,9 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
   const waves = planWaves(hosts.length, options);
   const bulkId = newId();
   const params = redactParams(manifest.parameters, checked.values);
+  // Sealed once for the execution, before anything is written; every wave's runs resolve the same rows.
+  const perHost = { ...manifest, timeout: options.timeoutSeconds ?? manifest.timeout, retries: options.retries ?? manifest.retries };
+  const sealed = sealRunSecrets(deps.secrets, manifest.parameters, checked.values, { teamId: user.team_id, bulkId }, runSecretsExpiry(perHost, deps.config, waves.length));
   const waveOf: number[] = waves.flatMap((size, w) => Array<number>(size).fill(w));
   const members = hosts.map((h) => ({ hostId: h.id, runId: newId() }));
 
@@ -155,17 +159,18 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
         )
         .execute();
     }
+    if (sealed.rows.length > 0) await tx.insertInto('run_secrets').values(sealed.rows).execute();
   });
 
   const locked = manifest.requires_lock || options.takeLocks;
-  const perHost = { ...manifest, timeout: options.timeoutSeconds ?? manifest.timeout, retries: options.retries ?? manifest.retries };
   const input: BulkExecutionInput = {
     bulkId,
     teamId: user.team_id,
     source: entry.source,
     scriptId: manifest.id,
     version: entry.entry.version,
-    params: checked.values,
+    params: sealed.params,
+    ...(sealed.rows.length > 0 ? { secretRefs: sealed.secretRefs } : {}),
     initiator: { id: user.id, name: user.email },
     hosts: members,
     waves,
@@ -189,6 +194,7 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
     const now = new Date();
     await deps.db.updateTable('runs').set({ status: 'failed', error: message, finished_at: now }).where('bulk_id', '=', bulkId).execute();
     await deps.db.updateTable('bulk_executions').set({ status: 'failed', stop_reason: message, finished_at: now }).where('id', '=', bulkId).execute();
+    await deps.db.deleteFrom('run_secrets').where('bulk_id', '=', bulkId).execute();
     throw err;
   }
   return getBulk(deps, user.team_id, bulkId);

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { AgentPrincipal, CatalogStore, Config, Db, OutageWatch, Principal, SecretBox, User } from '@drydock/core';
+import type { VaultClient } from '@drydock/activities/vault';
 import type { LogBus } from './log-bus.ts';
 
 export interface ApiDeps {
@@ -8,6 +9,8 @@ export interface ApiDeps {
   temporal: Client;
   catalog: CatalogStore;
   secrets: SecretBox;
+  /** Resolves vault: references of runs on agent hosts; absent when no Vault is configured. */
+  vault?: VaultClient | undefined;
   logBus: LogBus;
   /** Who a request without credentials acts as in the local mode (DRYDOCK_AUTH_MODE=local). */
   localUser?: User;

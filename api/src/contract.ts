@@ -41,6 +41,8 @@ const ERROR_DESCRIPTIONS = {
   404: 'Not found',
   409: 'Conflicts with the current state',
   413: 'Too large',
+  502: 'A service the API asked (Vault) failed; the message says what it answered',
+  503: 'A service the API needs does not answer; try again shortly',
 } as const;
 type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
 

@@ -13,6 +13,8 @@ import {
   type ScriptRepository,
   type User,
   ValidationError,
+  isVaultReference,
+  VaultReferenceSchema,
 } from '@drydock/core';
 import { CENTRAL_QUEUE, searchAttributes, syncScheduleId, syncWorkflowId, temporalWebUrl } from '@drydock/temporal';
 import { repositorySyncWorkflowRef, syncRequestedSignal } from '@drydock/workflows/messages';
@@ -254,6 +256,11 @@ export async function addCredential(
 ): Promise<CredentialView> {
   const existing = await deps.db.selectFrom('credentials').select('id').where('team_id', '=', user.team_id).where('name', '=', body.name).executeTakeFirst();
   if (existing) throw new ConflictError(`a credential named ${body.name} already exists`);
+  // A vault: reference is stored as the reference (sealed like any value) and read from Vault where it is used.
+  if (isVaultReference(body.secret)) {
+    const parsed = VaultReferenceSchema.safeParse(body.secret);
+    if (!parsed.success) throw new ValidationError('the credential names a Vault reference that is not one', { secret: parsed.error.issues.map((i) => i.message) });
+  }
   const row = await deps.db
     .insertInto('credentials')
     .values({ id: newId(), team_id: user.team_id, name: body.name, kind: body.kind, username: body.username ?? null, secret_enc: deps.secrets.seal(body.secret) })

@@ -14,6 +14,7 @@ import {
   type ParamValues,
   redactParams,
   type Run,
+  sealRunSecrets,
   type RunListQuery,
   type RunView,
   type ScriptRunInput,
@@ -78,6 +79,8 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
 
   const runId = newId();
   const workflowId = runWorkflowId(runId);
+  // Sealed before anything is written: a malformed vault: reference or a missing master key leaves no run behind.
+  const sealed = sealRunSecrets(deps.secrets, manifest.parameters, checked.values, { teamId: user.team_id, runId }, runSecretsExpiry(manifest, deps.config));
   await deps.db
     .insertInto('runs')
     .values({
@@ -95,6 +98,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
       workflow_id: workflowId,
     })
     .execute();
+  if (sealed.rows.length > 0) await deps.db.insertInto('run_secrets').values(sealed.rows).execute();
 
   const input: ScriptRunInput = {
     runId,
@@ -103,7 +107,8 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
     scriptId: manifest.id,
     version: entry.version,
     hostId: host.id,
-    params: checked.values,
+    params: sealed.params,
+    ...(sealed.rows.length > 0 ? { secretRefs: sealed.secretRefs } : {}),
     initiator: { id: user.id, name: user.email },
     offlineTimeoutMs: deps.config.DRYDOCK_AGENT_OFFLINE_TIMEOUT * 1000,
     heartbeatTimeoutMs: deps.config.DRYDOCK_AGENT_HEARTBEAT_TIMEOUT * 1000,
@@ -127,6 +132,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
   } catch (err) {
     const message = `could not start the run in Temporal: ${err instanceof Error ? err.message : String(err)}`;
     await deps.db.updateTable('runs').set({ status: 'failed', error: message, finished_at: new Date() }).where('id', '=', runId).execute();
+    await deps.db.deleteFrom('run_secrets').where('run_id', '=', runId).execute();
     throw err;
   }
   return getRun(deps, user.team_id, runId);
@@ -140,6 +146,17 @@ export function runLockTtlSeconds(manifest: Manifest, config: ApiDeps['config'])
   const attempts = manifest.retries + 1;
   const worst = attempts * (manifest.timeout + 60) + manifest.retries * manifest.retry_delay + config.DRYDOCK_AGENT_OFFLINE_TIMEOUT + 300;
   return Math.min(Math.ceil(worst), MAX_LOCK_TTL_SECONDS);
+}
+
+/**
+ * When sealed secrets are swept if their run never ends (its workflow terminated or lost): the worst case of
+ * `runsInSeries` runs one after another (a bulk execution's waves), each with every attempt and the waits for an
+ * agent and a lock, and a day to spare. A run that ends deletes its secrets at once.
+ */
+export function runSecretsExpiry(manifest: Pick<Manifest, 'retries' | 'timeout' | 'retry_delay'>, config: ApiDeps['config'], runsInSeries = 1): Date {
+  const attempts = manifest.retries + 1;
+  const worst = attempts * (manifest.timeout + 60) + manifest.retries * manifest.retry_delay + config.DRYDOCK_AGENT_OFFLINE_TIMEOUT + config.DRYDOCK_LOCK_WAIT_TIMEOUT;
+  return new Date(Date.now() + (runsInSeries * worst + 86_400) * 1000);
 }
 
 /** Why this host cannot run the entry, in words for the person choosing hosts; null when it can. */

@@ -12,6 +12,7 @@ import {
   untilDatabaseAnswers,
 } from '@drydock/core';
 import { connectClient, ensureSearchAttributes } from '@drydock/temporal';
+import { createVaultClient } from '@drydock/activities/vault';
 import { createApp } from './app.ts';
 import { announceSetupLink } from './identity-service.ts';
 import { createLogBus } from './log-bus.ts';
@@ -65,6 +66,7 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
       temporal: temporal.client,
       catalog: new CatalogStore(database.db),
       secrets: secretBoxFromConfig(config),
+      vault: config.vault ? createVaultClient(config.vault) : undefined,
       logBus,
       localUser,
       databaseOutage,

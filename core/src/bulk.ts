@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ENVIRONMENTS } from './api/hosts.ts';
 import type { RunStatus } from './db/schema.ts';
 import type { ParamValues } from './manifest.ts';
+import type { SecretRefs } from './run-contract.ts';
 
 // Bulk executions: one script or action on many hosts, `bulk/<id>` fanning out to `bulk/<id>/<hostId>`.
 
@@ -133,7 +134,7 @@ export interface BulkProgress {
   stopReason: string | null;
 }
 
-/** Input of bulkExecutionWorkflow (`bulk/<bulkId>`). Params travel encrypted by the payload codec. */
+/** Input of bulkExecutionWorkflow (`bulk/<bulkId>`). Params travel encrypted by the payload codec; secret ones only as references. */
 export interface BulkExecutionInput {
   bulkId: string;
   teamId: string;
@@ -141,6 +142,8 @@ export interface BulkExecutionInput {
   scriptId: string;
   version: string;
   params: ParamValues;
+  /** The secret parameters, as references to values sealed for the execution: every host's run resolves the same ones. */
+  secretRefs?: SecretRefs;
   initiator: { id: string; name: string };
   /** In the order they start; each host's run row is written before the workflow starts. */
   hosts: { hostId: string; runId: string }[];

@@ -12,6 +12,7 @@ export * from './catalog-store.ts';
 export * from './secret-box.ts';
 export * from './aes-gcm.ts';
 export * from './run-contract.ts';
+export * from './run-secrets.ts';
 export * from './bootstrap.ts';
 export * from './db/schema.ts';
 export * from './db/database.ts';

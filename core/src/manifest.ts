@@ -3,6 +3,7 @@ import { PLACEHOLDER } from './placeholder.ts';
 import { SECRET_MASK } from './secret-mask.ts';
 import { OperationSchema } from './operations/operation-schema.ts';
 import { linearPattern } from './linear-pattern.ts';
+import { isVaultReference, VaultReferenceSchema } from './vault-reference.ts';
 import { artifactGlob, GLOB_OUTSIDE } from './artifact-glob.ts';
 import { OutputDeclarationsSchema } from './jobs/output-declaration.ts';
 
@@ -34,6 +35,16 @@ const ParameterBase = {
   required: z.boolean().default(false),
 };
 
+/** A secret's default is a vault: reference or nothing: a value would sit in clear in the repository. */
+const CheckedSecretDefault = z.string().superRefine((text, ctx) => {
+  if (!isVaultReference(text)) {
+    ctx.addIssue({ code: 'custom', message: 'a secret parameter\'s default can only be a Vault reference, like vault:secret/app/db#password: a value would sit in clear in the repository' });
+    return;
+  }
+  const parsed = VaultReferenceSchema.safeParse(text);
+  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
+});
+
 const CheckedPattern = z.string().superRefine((p, ctx) => {
   const compiled = linearPattern(p);
   if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.reason });
@@ -57,7 +68,7 @@ function parameterSchema(checked: boolean) {
   return z.discriminatedUnion('type', [
     z.strictObject({ ...StringLike, type: z.literal('string') }),
     z.strictObject({ ...StringLike, type: z.literal('multiline') }),
-    z.strictObject({ ...ParameterBase, type: z.literal('secret'), min_length: z.number().int().min(0).optional() }),
+    z.strictObject({ ...ParameterBase, type: z.literal('secret'), default: (checked ? CheckedSecretDefault : z.string()).optional(), min_length: z.number().int().min(0).optional() }),
     z.strictObject({
       ...ParameterBase,
       type: z.literal('integer'),

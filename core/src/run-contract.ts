@@ -2,7 +2,19 @@ import type { Interpreter, ParamValues, SuccessCriteria } from './manifest.ts';
 import type { Operation, OperationResult } from './operations/index.ts';
 import type { RunStatus } from './db/schema.ts';
 
-/** Input of scriptRunWorkflow (`run/<runId>`). Params travel encrypted by the payload codec. */
+/**
+ * A secret parameter's value as workflow inputs and jobs carry it: the id of its sealed row in `run_secrets`,
+ * never the value. Whoever executes the run (a central worker, or the agent through the API) resolves it, and
+ * only for the run the row belongs to.
+ */
+export interface SecretRef {
+  secretRef: string;
+}
+
+/** Secret parameters by name, as references. */
+export type SecretRefs = Record<string, SecretRef>;
+
+/** Input of scriptRunWorkflow (`run/<runId>`). Params travel encrypted by the payload codec; secret ones only as references. */
 export interface ScriptRunInput {
   runId: string;
   teamId: string;
@@ -12,7 +24,10 @@ export interface ScriptRunInput {
   /** The exact version the parameters were validated against: a commit SHA, content hash or action revision. */
   version: string;
   hostId: string;
+  /** Every parameter but the secret ones (those are in secretRefs); in runs started before references, the secret ones too. */
   params: ParamValues;
+  /** The secret parameters, as references to their sealed values. */
+  secretRefs?: SecretRefs;
   initiator: { id: string; name: string };
   /** How long the run waits for the host's agent before it fails as offline. */
   offlineTimeoutMs: number;
@@ -49,6 +64,11 @@ export interface AgentScriptJob {
   /** ...or a structured host operation, whose checks become the run's result. */
   operation: Operation | null;
   params: ParamValues;
+  /**
+   * The secret parameters as references: the executor resolves them into `params` just before the attempt runs,
+   * so a job with values never travels through Temporal. Absent in jobs of runs started before references.
+   */
+  secretRefs?: SecretRefs;
   /** Parameter names that are secrets: passed by environment only, never argv, masked in the log. */
   secretNames: string[];
   timeoutSeconds: number;
@@ -188,6 +208,8 @@ export interface RunOutcome {
 }
 
 export const SCRIPT_FAILED = 'ScriptFailed';
+/** The failure type of an attempt whose secret parameters could not be had; its message names the parameter and reference, never a value. */
+export const SECRET_UNAVAILABLE = 'SecretUnavailable';
 export const SCRIPT_TIMED_OUT = 'ScriptTimedOut';
 /** The failure type a failed or timed-out run's workflow ends with; its first detail is the RunOutcome. */
 export const RUN_FAILED = 'RunFailed';

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createCentralActivities } from '@drydock/activities';
+import { createVaultClient } from '@drydock/activities/vault';
 import { type Config, migrateToLatest, openDatabase, secretBoxFromConfig, untilDatabaseAnswers } from '@drydock/core';
 import { dataConverterFromConfig } from './codec.ts';
 import { CENTRAL_QUEUE } from './names.ts';
@@ -18,6 +19,7 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
   await untilDatabaseAnswers(() => database.sql`select 1`, { where: new URL(databaseUrl).host, say: (line) => console.error(line) });
   await migrateToLatest(database.db);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const secrets = secretBoxFromConfig(config);
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -25,7 +27,8 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
     workflowsPath: WORKFLOWS_PATH,
     activities: createCentralActivities({
       db: database.db,
-      secrets: secretBoxFromConfig(config),
+      secrets,
+      runSecrets: { db: database.db, secrets, vault: config.vault ? createVaultClient(config.vault) : undefined },
       dataDir: config.DRYDOCK_DATA_DIR,
       blobDir: config.blobDir,
       agentlessMaxConcurrentJobs: config.DRYDOCK_AGENTLESS_MAX_CONCURRENT_JOBS,

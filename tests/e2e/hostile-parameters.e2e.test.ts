@@ -247,6 +247,16 @@ describe('secrets in odd shapes', () => {
       // Without the codec, as anyone with access to Temporal's database would read it.
       const raw = await new Client({ connection, namespace: stack.config.TEMPORAL_NAMESPACE }).workflow.getHandle(run.workflowId).fetchHistory();
       noSecret(texts(raw).join('\n'));
+      // Decoded through the codec, the run's input carries the secrets as references to their sealed rows.
+      const started = raw.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+      const b64in = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('base64');
+      const decodedInput = await stack.api('/api/v1/codec/decode', {
+        method: 'POST',
+        json: { payloads: [{ metadata: Object.fromEntries(Object.entries(started?.metadata ?? {}).map(([k, v]) => [k, b64in(v)])), data: b64in(started?.data) }] },
+      });
+      const inputText = Buffer.from(((await decodedInput.json()) as { payloads: { data: string }[] }).payloads[0]!.data, 'base64').toString('utf8');
+      noSecret(inputText);
+      expect(Object.keys((JSON.parse(inputText) as { secretRefs: Record<string, unknown> }).secretRefs).sort()).toEqual(['key', 'token']);
       const found = failures(raw);
       expect(found.length).toBeGreaterThan(0);
       for (const f of found) {

@@ -79,7 +79,7 @@ describe('a run started over HTTP', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  test('a secret never appears in clear in the log, the run record, the audit log or Temporal history', async () => {
+  test('a secret never appears in clear in the log, the run record, the audit log or Temporal history, decoded or not', async () => {
     const secret = `s3cr3t-${randomBytes(6).toString('hex')}`;
     const run = await stack.startRun('echo-params', { token: secret });
     expect(run.params.token).toBe('••••••');
@@ -94,6 +94,9 @@ describe('a run started over HTTP', () => {
     expect(row!.p).not.toContain(secret);
     const audit = await sql`select coalesce(detail::text, '') || resource as t from audit_log`;
     expect(audit.map((a) => a.t).join('\n')).not.toContain(secret);
+    // Its sealed value went with the run.
+    const [held] = await sql`select count(*)::int as n from run_secrets where run_id = ${run.id}`;
+    expect(held!.n).toBe(0);
 
     // The payload codec encrypts workflow and activity inputs: the raw history holds no clear secret.
     const connection = await Connection.connect({ address: stack.temporalAddress });
@@ -106,6 +109,18 @@ describe('a run started over HTTP', () => {
       for (const p of payloads) expect(Buffer.from(p.data ?? []).toString('latin1')).not.toContain(secret);
       const started = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
       expect(Buffer.from(started?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
+      // Decoded, as Temporal Web shows it through the codec: the input names the sealed secret, never its value.
+      const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('base64');
+      const res = await stack.api('/api/v1/codec/decode', {
+        method: 'POST',
+        json: { payloads: payloads.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])), data: b64(p.data) })) },
+      });
+      expect(res.status).toBe(200);
+      const decoded = ((await res.json()) as { payloads: { data?: string }[] }).payloads.map((p) => Buffer.from(p.data ?? '', 'base64').toString('utf8'));
+      expect(decoded.join('\n')).not.toContain(secret);
+      const input = JSON.parse(decoded[0]!) as { params: Record<string, unknown>; secretRefs: Record<string, { secretRef: string }> };
+      expect(input.params).not.toHaveProperty('token');
+      expect(input.secretRefs.token?.secretRef).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       await connection.close();
     }

@@ -82,6 +82,7 @@ export async function bulkExecutionWorkflow(input: BulkExecutionInput): Promise<
       version: input.version,
       hostId: host.hostId,
       params: input.params,
+      ...(input.secretRefs ? { secretRefs: input.secretRefs } : {}),
       initiator: input.initiator,
       offlineTimeoutMs: input.offlineTimeoutMs,
       heartbeatTimeoutMs: input.heartbeatTimeoutMs,

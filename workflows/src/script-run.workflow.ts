@@ -127,6 +127,7 @@ async function execute(input: ScriptRunInput): Promise<RunOutcome> {
     commandTemplate: script.commandTemplate,
     operation: script.operation,
     params: input.params,
+    ...(input.secretRefs ? { secretRefs: input.secretRefs } : {}),
     secretNames: script.secretNames,
     timeoutSeconds: script.timeoutSeconds,
     successCriteria: script.successCriteria,

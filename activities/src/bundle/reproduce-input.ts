@@ -16,7 +16,7 @@ export interface ReproduceInput {
   /** Drydock's address for the API mode; `DRYDOCK_URL` overrides it when the script runs. */
   apiUrl: string;
   /** Secret parameters' values are never read: the scripts ask for them by environment variable. */
-  job: Pick<AgentScriptJob, 'scriptId' | 'interpreter' | 'commandTemplate' | 'operation' | 'params' | 'secretNames'>;
+  job: Pick<AgentScriptJob, 'scriptId' | 'interpreter' | 'commandTemplate' | 'operation' | 'params' | 'secretNames' | 'secretRefs'>;
   /** The script inside the bundle, relative to the reproduce script (`script/deploy.sh`); null for a command template or an operation. */
   scriptFile: string | null;
 }
@@ -86,7 +86,8 @@ export function reproducePlan(input: ReproduceInput): ReproducePlan {
   if (input.scriptFile !== null && !BUNDLE_PATH.test(input.scriptFile)) throw new ReproduceError(`${JSON.stringify(input.scriptFile)} is not a path inside the bundle`);
 
   // A secret the run was not given (an optional one) is not asked for.
-  const secrets = job.secretNames.filter((name) => Object.hasOwn(job.params, name));
+  // Runs since decision 019 carry their secrets as references, older ones in params.
+  const secrets = job.secretNames.filter((name) => Object.hasOwn(job.params, name) || Object.hasOwn(job.secretRefs ?? {}, name));
   const values = Object.entries(job.params).filter(([name]) => !job.secretNames.includes(name));
   const nonSecret: ParamValues = Object.fromEntries(values);
   let local: ReproducePlan['local'];

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { credentialForActivity } from '../run-secrets.ts';
 import type { AttemptContext } from './host-transport.ts';
 
 /**
@@ -6,7 +7,7 @@ import type { AttemptContext } from './host-transport.ts';
  * failure that says what to complete: no retry helps a host defined half-way or a credential this worker
  * cannot open.
  */
-export async function hostWithCredential(ctx: Pick<AttemptContext, 'db' | 'secrets'>, hostId: string, transport: 'ssh' | 'winrm', label: string) {
+export async function hostWithCredential(ctx: Pick<AttemptContext, 'db' | 'secrets' | 'vault'>, hostId: string, transport: 'ssh' | 'winrm', label: string) {
   const host = await ctx.db.selectFrom('hosts').selectAll().where('id', '=', hostId).executeTakeFirst();
   if (!host) throw ApplicationFailure.nonRetryable(`host ${hostId} no longer exists`, 'NotFound');
   if (host.transport !== transport || !host.address || !host.username || !host.credential_id) {
@@ -14,12 +15,7 @@ export async function hostWithCredential(ctx: Pick<AttemptContext, 'db' | 'secre
   }
   const credential = await ctx.db.selectFrom('credentials').selectAll().where('id', '=', host.credential_id).executeTakeFirst();
   if (!credential) throw ApplicationFailure.nonRetryable(`the credential of host ${hostId} no longer exists; choose another`, 'NotFound');
-  let secret: string;
-  try {
-    secret = ctx.secrets.open(credential.secret_enc);
-  } catch (err) {
-    // A worker without the master key the credential was sealed with cannot help; no retry will either.
-    throw ApplicationFailure.nonRetryable(`the credential of host ${hostId} cannot be opened on this worker: ${(err as Error).message}`, 'CredentialUnavailable');
-  }
+  // Sealed with the master key; a vault: reference is read from Vault here.
+  const secret = await credentialForActivity(ctx, credential.secret_enc, `the credential of host ${hostId}`);
   return { host: { ...host, address: host.address, username: host.username }, credentialKind: credential.kind, secret };
 }

@@ -4,6 +4,7 @@ import type { ContainerOptions } from '@drydock/core/manifest';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import type { StoreCaptured } from '../central-capture.ts';
 import type { ProcessExit } from '../job-execution.ts';
+import type { VaultClient } from '../vault/index.ts';
 
 /**
  * One way a central worker reaches a host without an agent (SSH, WinRM, a Docker engine). The activity body
@@ -24,6 +25,8 @@ export type ContainerRequest = { image: string } & ContainerOptions;
 export interface AttemptContext {
   db: Db;
   secrets: SecretBox;
+  /** Resolves credentials stored as vault: references; absent when no Vault is configured. */
+  vault?: VaultClient | undefined;
   hostId: string;
   /** The job with its script's content. */
   job: AgentScriptJob;

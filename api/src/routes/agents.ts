@@ -9,8 +9,10 @@ import {
   AgentTokenSchema,
   HeartbeatBodySchema,
   LogBatchBodySchema,
+  RunSecretsSchema,
 } from '@drydock/core';
-import { agentInstallView, recordHeartbeat, registerAgent, revokeAgent, rotateAgentToken, rotateOwnToken, scriptOfRun, storeLogBatch } from '../agent-service.ts';
+import { RunSecretError } from '@drydock/activities/run-secrets';
+import { agentInstallView, recordHeartbeat, registerAgent, revokeAgent, rotateAgentToken, rotateOwnToken, scriptOfRun, secretsOfRun, storeLogBatch } from '../agent-service.ts';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
 import { access, CALLER, errors, json, jsonBody, resourceRouter } from '../contract.ts';
@@ -114,6 +116,21 @@ const script = createRoute({
   },
 });
 
+const secrets = createRoute({
+  method: 'get',
+  path: '/runs/{runId}/secrets',
+  tags: ['agents'],
+  summary: "The secret parameters of a run on the agent's host, resolved (Vault references included) while the run may still run",
+  description:
+    "Workflow inputs carry only references to a run's secrets; the agent asks here when an attempt starts and keeps the values in memory. Another host's run, or one that has ended, answers 404.",
+  security: CALLER.agent,
+  request: { params: RunParams },
+  responses: {
+    200: json(RunSecretsSchema, 'The values by parameter name'),
+    ...errors(badToken, [404, "Not a run of the agent's host that may still run"], [502, 'Vault refused or lacks a referenced secret'], [503, 'Vault does not answer']),
+  },
+});
+
 const logs = createRoute({
   method: 'post',
   path: '/runs/{runId}/logs',
@@ -169,6 +186,14 @@ export function agentRoutes(deps: ApiDeps) {
       return c.json(rotated, 201);
     })
     .openapi(script, async (c) => c.text(await scriptOfRun(deps, c.get('agent')!, c.req.valid('param').runId), 200, { 'cache-control': 'no-store' }))
+    .openapi(secrets, async (c) => {
+      try {
+        return c.json({ secrets: await secretsOfRun(deps, c.get('agent')!, c.req.valid('param').runId) }, 200, { 'cache-control': 'no-store' });
+      } catch (err) {
+        if (!(err instanceof RunSecretError)) throw err;
+        return c.json({ error: { code: err.retryable ? 'vault_unavailable' : 'secret_unavailable', message: err.message } }, err.retryable ? 503 : 502);
+      }
+    })
     .openapi(logs, async (c) => {
       await storeLogBatch(deps, c.get('agent')!, c.req.valid('param').runId, c.req.valid('json'));
       return c.body(null, 204);

@@ -71,6 +71,12 @@ export const AgentRotationSchema = AgentTokenSchema.extend({
   revokedTokens: z.number().int().meta({ description: 'Tokens of the host that were still active' }),
 }).meta({ id: 'AgentRotation' });
 
+export const RunSecretsSchema = z
+  .object({
+    secrets: z.record(z.string(), z.string()).meta({ description: "The run's secret parameters by name, in clear: held in the agent's memory for the attempt, never stored" }),
+  })
+  .meta({ id: 'RunSecrets', description: "A run's secret parameters, for the agent that executes it." });
+
 export const AgentRevocationSchema = z.object({ hostId: z.string(), revokedTokens: z.number().int() }).meta({ id: 'AgentRevocation' });
 
 export const AgentInstallViewSchema = z

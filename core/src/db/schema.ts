@@ -364,6 +364,22 @@ export interface WebhookDeliveryTable {
   received_at: CreatedAt;
 }
 
+/** A secret parameter's value for one run (or every run of a bulk execution), sealed until the run ends. */
+export interface RunSecretTable {
+  id: string;
+  team_id: string;
+  run_id: string | null;
+  bulk_id: string | null;
+  name: string;
+  /** The value sealed by the SecretBox; null when the value is a Vault reference. */
+  value_enc: string | null;
+  /** `vault:<mount>/<path>#<key>`, resolved when the run executes; null when the value is sealed here. */
+  vault_ref: string | null;
+  created_at: CreatedAt;
+  /** When the sweep deletes the row of a run that never ended. */
+  expires_at: Date;
+}
+
 export interface Database {
   credentials: CredentialTable;
   script_repositories: ScriptRepositoryTable;
@@ -389,6 +405,7 @@ export interface Database {
   audit_log: AuditTable;
   host_locks: HostLockTable;
   webhook_deliveries: WebhookDeliveryTable;
+  run_secrets: RunSecretTable;
 }
 
 export type Run = Selectable<RunTable>;
