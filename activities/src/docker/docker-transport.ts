@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
-import { type ParamValue, renderCommand } from '@drydock/core/manifest';
+import { renderCommand } from '@drydock/core/manifest';
+import { MAX_TIMER_MS, paramText } from '../transport/job-words.ts';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '@drydock/core/job-data';
 import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 import { type Artifact, type CaptureLimits, containerDistribution, copyArtifacts, DEFAULT_CAPTURE_LIMITS, RUN_DIR } from './container-artifacts.ts';
@@ -71,16 +72,11 @@ const VOLUME_DIR = '/drydock';
 const KILL_GRACE_MS = 3_000;
 /** After the container exits, output the engine still holds gets this long to arrive. */
 const DRAIN_MS = 5_000;
-/** setTimeout's largest delay; a longer timeout would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const MB = 1024 * 1024;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `name[:tag][@digest]` or an image id, with nothing that could step to another API path. */
 const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,511}$/;
 
-function asText(value: ParamValue): string {
-  return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : String(value);
-}
 
 
 interface Invocation {
@@ -97,7 +93,7 @@ interface Invocation {
  */
 function containerInvocation(job: AgentScriptJob, extraEnv: Record<string, string>): Invocation {
   const vars: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };
-  for (const [name, value] of Object.entries(job.params)) vars[paramEnvName(name)] = asText(value);
+  for (const [name, value] of Object.entries(job.params)) vars[paramEnvName(name)] = paramText(value);
   for (const [name, value] of Object.entries(vars)) {
     if (!ENV_NAME.test(name)) throw new DockerError('other', `environment variable ${name} cannot be passed: names are letters, digits and _, not starting with a digit`);
     if (value.includes('\0')) throw new DockerError('other', `environment variable ${name} cannot be passed: its value contains a NUL byte`);
@@ -121,7 +117,7 @@ function containerInvocation(job: AgentScriptJob, extraEnv: Record<string, strin
   const cmd = [interpreter.command, ...interpreter.args, `${RUN_DIR}/${name}`];
   for (const [param, value] of Object.entries(job.params)) {
     if (job.secretNames.includes(param)) continue;
-    const word = `--${param}=${asText(value)}`;
+    const word = `--${param}=${paramText(value)}`;
     if (word.includes('\0')) throw new DockerError('other', `parameter ${param} contains a NUL byte`);
     cmd.push(word);
   }

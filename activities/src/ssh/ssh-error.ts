@@ -1,4 +1,4 @@
-import { HostTransportError } from '../transport/transport-error.ts';
+import { HostTransportError, SOCKET_FAILURES } from '../transport/transport-error.ts';
 
 export type SshErrorReason = 'unreachable' | 'auth' | 'host_key_changed' | 'host_key_unknown' | 'timeout' | 'other';
 
@@ -12,13 +12,7 @@ export class SshError extends HostTransportError<SshErrorReason> {
 
 const UNREACHABLE_CODES: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is sshd running on that port?)',
-  EHOSTUNREACH: 'no route to the host',
-  ENETUNREACH: 'the network is unreachable',
-  ENOTFOUND: 'the host name does not resolve',
-  EAI_AGAIN: 'the host name could not be resolved right now',
-  ETIMEDOUT: 'the connection timed out',
-  ECONNRESET: 'the connection was reset',
-  EPIPE: 'the connection was closed',
+  ...SOCKET_FAILURES,
 };
 
 interface Ssh2Error extends Error {

@@ -12,8 +12,9 @@ import { judgeUnitState, SYSTEMD_NOT_BOOTED, unitStateUnknown } from '../operati
 import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, SYSTEMD_PROGRAM } from './operation-programs.ts';
 import { ENV_NAME } from './remote-wrapper.ts';
 import { SshError } from './ssh-error.ts';
-import { type InvocationExit, runInvocation, type ScriptLine, type SshSession } from './ssh-transport.ts';
+import { type InvocationExit, runInvocation, type SshSession } from './ssh-transport.ts';
 import { complaints, fact, httpCheckEnv } from '../operations/fact-programs.ts';
+import { factReader, type HostProgram } from '../transport/program-facts.ts';
 
 /** A remote program's facts (`<tag> key value` lines, in order) and everything else it printed. */
 export interface ProgramRun {
@@ -21,17 +22,8 @@ export interface ProgramRun {
   exit: InvocationExit;
 }
 
-export interface RemoteProgram {
-  program: string;
-  /** Names are DRYDOCK_OP_ followed by A-Z, 0-9 and _; the tag is added. */
-  env: Record<string, string>;
+export interface RemoteProgram extends HostProgram {
   argv?: string[];
-  timeoutSeconds: number;
-  /** Output that is not a fact: a command's own lines, or a tool's complaint. */
-  onOutput?: (line: ScriptLine) => void;
-  /** The fact after which every line is output, never a fact: shell_command's `start`, once the command runs. */
-  factsEndAt?: string;
-  what: string;
 }
 
 /** How long the programs that only look (file, systemd) may take; an HTTP check gets its own timeout on top. */
@@ -46,9 +38,7 @@ export async function runRemoteProgram(session: SshSession, where: string, spec:
     if (!ENV_NAME.test(name)) throw new SshError('other', `${name} cannot be passed to the host: names are DRYDOCK_ followed by A-Z, 0-9 and _`);
     if (value.includes('\0')) throw new SshError('other', `a value for ${spec.what} contains a NUL byte and cannot be passed to the host`);
   }
-  const facts: [string, string][] = [];
-  let factsOver = false;
-  const prefix = `${tag} `;
+  const reader = factReader(tag, spec);
   const exit = await runInvocation(
     session,
     { workDirBase: '/tmp', env, script: { extension: '.sh', content: spec.program }, argv: ['sh', null, ...(spec.argv ?? [])] },
@@ -58,20 +48,10 @@ export async function runRemoteProgram(session: SshSession, where: string, spec:
       mask: NO_SECRETS,
       signal,
       what: spec.what,
-      onLine: (line) => {
-        if (!factsOver && line.stream === 'stdout' && line.line.startsWith(prefix)) {
-          const rest = line.line.slice(prefix.length);
-          const space = rest.indexOf(' ');
-          const fact: [string, string] = space === -1 ? [rest, ''] : [rest.slice(0, space), rest.slice(space + 1)];
-          facts.push(fact);
-          if (fact[0] === spec.factsEndAt) factsOver = true;
-          return;
-        }
-        spec.onOutput?.(line);
-      },
+      onLine: reader.onLine,
     },
   );
-  return { facts, exit };
+  return { facts: reader.facts, exit };
 }
 
 /** Why a look-only program gave no facts: cancelled, too slow, or killed. */

@@ -1,7 +1,8 @@
 import { constants } from 'node:os';
 import type { ClientChannel } from 'ssh2';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
-import { type ParamValue, renderCommand } from '@drydock/core/manifest';
+import { renderCommand } from '@drydock/core/manifest';
+import { MAX_TIMER_MS, paramText } from '../transport/job-words.ts';
 import { DIR_MARKER, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, invocationRecords, type RemoteInvocation } from './remote-wrapper.ts';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from './script-output.ts';
 import { hostPort, openSession, type SshSession, type SshTarget } from './ssh-connection.ts';
@@ -60,12 +61,7 @@ const STOP_WAIT_MS = 10_000;
 const DRAIN_IDLE_MS = 5_000;
 /** How much of the wrapper's input is written at a time. */
 const FEED_SLICE = 64 * 1024;
-/** setTimeout's largest delay; a longer timeout would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function asText(value: ParamValue): string {
-  return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : String(value);
-}
 
 
 /**
@@ -74,7 +70,7 @@ function asText(value: ParamValue): string {
  */
 export function remoteInvocation(job: AgentScriptJob, workDirBase: string, extraEnv: Record<string, string>): RemoteInvocation {
   const env: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };
-  for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = asText(value);
+  for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = paramText(value);
   for (const [name, value] of Object.entries(env)) {
     if (!ENV_NAME.test(name)) throw new SshError('other', `environment variable ${name} cannot be passed: names are DRYDOCK_ followed by A-Z, 0-9 and _`);
     if (value.includes('\0')) throw new SshError('other', `environment variable ${name} cannot be passed: its value contains a NUL byte`);
@@ -96,7 +92,7 @@ export function remoteInvocation(job: AgentScriptJob, workDirBase: string, extra
   const argv: (string | null)[] = [interpreter.command, ...interpreter.args, null];
   for (const [name, value] of Object.entries(job.params)) {
     if (job.secretNames.includes(name)) continue;
-    const word = `--${name}=${asText(value)}`;
+    const word = `--${name}=${paramText(value)}`;
     if (word.includes('\0')) throw new SshError('other', `parameter ${name} contains a NUL byte`);
     argv.push(word);
   }

@@ -15,3 +15,14 @@ export abstract class HostTransportError<Reason extends string = string> extends
    */
   abstract get unreachable(): boolean;
 }
+
+/** What a socket error means to a person, for every transport's "unreachable" message; each adds its own ECONNREFUSED hint. */
+export const SOCKET_FAILURES: Readonly<Record<string, string>> = {
+  EHOSTUNREACH: 'no route to the host',
+  ENETUNREACH: 'the network is unreachable',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be resolved right now',
+  ETIMEDOUT: 'the connection timed out',
+  ECONNRESET: 'the connection was reset',
+  EPIPE: 'the connection was closed',
+};

@@ -1,4 +1,4 @@
-import { HostTransportError } from '../transport/transport-error.ts';
+import { HostTransportError, SOCKET_FAILURES } from '../transport/transport-error.ts';
 
 export type WinrmErrorReason = 'unreachable' | 'auth' | 'cert_changed' | 'timeout' | 'protocol' | 'other';
 
@@ -16,13 +16,7 @@ export function hostPort(target: { host: string; port: number }): string {
 
 const UNREACHABLE_CODES: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is the WinRM HTTPS listener on that port? It is 5986 by default)',
-  EHOSTUNREACH: 'no route to the host',
-  ENETUNREACH: 'the network is unreachable',
-  ENOTFOUND: 'the host name does not resolve',
-  EAI_AGAIN: 'the host name could not be resolved right now',
-  ETIMEDOUT: 'the connection timed out',
-  ECONNRESET: 'the connection was reset',
-  EPIPE: 'the connection was closed',
+  ...SOCKET_FAILURES,
 };
 
 /** Maps an error of the connection to `where` (host:port) to a WinrmError; WinrmErrors pass through. */

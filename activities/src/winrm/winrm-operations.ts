@@ -7,11 +7,12 @@ import type { OperationContext, OperationExecutor } from '../operations/run-oper
 import { BODY_READ_LIMIT, describeHttpFailure, type HttpExchange, judgeHttp } from '../operations/service-health.ts';
 import { commandLine, DEFAULT_COMMAND_TIMEOUT_SECONDS, judgeCommand, NOT_STARTED } from '../operations/shell-command.ts';
 import { judgeServiceState, noSuchService, WINDOWS_SERVICE_STATES, type WindowsServiceState } from '../operations/windows-service.ts';
-import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
+import type { ScriptExit } from '@drydock/core/job-data';
 import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, WINDOWS_SERVICE_PROGRAM } from './operation-programs.ts';
 import type { WinrmInvocation } from './powershell-wrapper.ts';
 import { runWinrmInvocation, type WinrmRunResult, type WinrmTarget } from './winrm-transport.ts';
 import { complaints, fact, httpCheckEnv } from '../operations/fact-programs.ts';
+import { factReader, type HostProgram } from '../transport/program-facts.ts';
 
 /** A program's facts (`<tag> key value` lines, in order) and how it ended. */
 export interface WinrmProgramRun {
@@ -19,17 +20,7 @@ export interface WinrmProgramRun {
   exit: ScriptExit;
 }
 
-export interface WinrmProgram {
-  program: string;
-  /** Names are DRYDOCK_OP_ followed by A-Z, 0-9 and _; the tag is added. */
-  env: Record<string, string>;
-  timeoutSeconds: number;
-  /** Output that is not a fact: a program's own lines, or PowerShell's complaint. */
-  onOutput?: (line: ScriptLine) => void;
-  /** The fact after which every line is output: shell_command's `start`. */
-  factsEndAt?: string;
-  what: string;
-}
+export type WinrmProgram = HostProgram;
 
 /** Runs a program over WinRM; tests replace it to answer as a Windows host would. */
 export type RunWinrmInvocation = (invocation: WinrmInvocation, context: Parameters<typeof runWinrmInvocation>[2]) => Promise<WinrmRunResult>;
@@ -44,27 +35,15 @@ export function programInvocation(spec: Pick<WinrmProgram, 'program' | 'env'>, t
 
 export async function runWinrmProgram(run: RunWinrmInvocation, spec: WinrmProgram, signal: AbortSignal): Promise<WinrmProgramRun> {
   const tag = randomBytes(8).toString('hex');
-  const facts: [string, string][] = [];
-  const prefix = `${tag} `;
-  let factsOver = false;
+  const reader = factReader(tag, spec);
   const ran = await run(programInvocation(spec, tag), {
     timeoutSeconds: spec.timeoutSeconds,
     mask: NO_SECRETS,
     signal,
     what: spec.what,
-    onLine: (line) => {
-      if (!factsOver && line.stream === 'stdout' && line.line.startsWith(prefix)) {
-        const rest = line.line.slice(prefix.length);
-        const space = rest.indexOf(' ');
-        const fact: [string, string] = space === -1 ? [rest, ''] : [rest.slice(0, space), rest.slice(space + 1)];
-        facts.push(fact);
-        if (fact[0] === spec.factsEndAt) factsOver = true;
-        return;
-      }
-      spec.onOutput?.(line);
-    },
+    onLine: reader.onLine,
   });
-  return { facts, exit: ran.exit };
+  return { facts: reader.facts, exit: ran.exit };
 }
 
 /** A fact the program sent as base64 of UTF-8 (free text: names, messages). */

@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
-import { type ParamValue, renderCommand } from '@drydock/core/manifest';
+import { renderCommand } from '@drydock/core/manifest';
+import { MAX_TIMER_MS, paramText } from '../transport/job-words.ts';
 import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '@drydock/core/job-data';
 import { encodeJobDocument, ENV_NAME, FAILED_MARKER, READY_MARKER, type WinrmInvocation, WRAPPER_ARGUMENTS, WRAPPER_COMMAND } from './powershell-wrapper.ts';
@@ -68,12 +69,7 @@ const DELETE_TIMEOUT_MS = 15_000;
 const STOP_WAIT_MS = 10_000;
 /** Raw stdin bytes per Send: base64 of it plus the envelope stays under the default 150 KiB MaxEnvelopeSize. */
 const SEND_CHUNK_BYTES = 96 * 1024;
-/** setTimeout's largest delay; a longer timeout would fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function asText(value: ParamValue): string {
-  return Array.isArray(value) ? value.join(',') : typeof value === 'string' ? value : String(value);
-}
 
 
 function errorMessage(err: unknown): string {
@@ -83,7 +79,7 @@ function errorMessage(err: unknown): string {
 /** What the wrapper runs: the same environment and arguments the agent builds for a local run. */
 export function winrmInvocation(job: AgentScriptJob, extraEnv: Record<string, string>): WinrmInvocation {
   const env: Record<string, string> = { DRYDOCK_RUN_ID: job.runId, DRYDOCK_SCRIPT_ID: job.scriptId, ...extraEnv };
-  for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = asText(value);
+  for (const [name, value] of Object.entries(job.params)) env[paramEnvName(name)] = paramText(value);
   for (const [name, value] of Object.entries(env)) {
     if (!ENV_NAME.test(name)) throw new WinrmError('other', `environment variable ${name} cannot be passed: names are DRYDOCK_ followed by A-Z, 0-9 and _`);
     if (value.includes('\0')) throw new WinrmError('other', `environment variable ${name} cannot be passed: its value contains a NUL byte`);
@@ -103,7 +99,7 @@ export function winrmInvocation(job: AgentScriptJob, extraEnv: Record<string, st
   const argv: string[] = [];
   for (const [name, value] of Object.entries(job.params)) {
     if (job.secretNames.includes(name)) continue;
-    const word = `--${name}=${asText(value)}`;
+    const word = `--${name}=${paramText(value)}`;
     if (word.includes('\0')) throw new WinrmError('other', `parameter ${name} contains a NUL byte`);
     argv.push(word);
   }
