@@ -1,3 +1,4 @@
+import { createApprovalActivities } from './approval.activities.ts';
 import { createBulkActivities } from './bulk.activities.ts';
 import { type CatalogSyncDeps, createCatalogSyncActivities } from './catalog-sync.activities.ts';
 import { createDockerActivities, type DockerActivityDeps } from './docker.activities.ts';
@@ -14,6 +15,7 @@ export * from './winrm.activities.ts';
 export * from './host-lock.activities.ts';
 export * from './docker.activities.ts';
 export * from './bulk.activities.ts';
+export * from './approval.activities.ts';
 
 /** Everything the central worker serves on the `central` queue. */
 export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & DockerActivityDeps) {
@@ -25,6 +27,7 @@ export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps 
     ...createWinrmActivities(deps),
     ...createDockerActivities(deps),
     ...createBulkActivities(deps),
+    ...createApprovalActivities(deps),
   };
 }
 

@@ -29,7 +29,7 @@ import { bulkHostWorkflowId, bulkWorkflowId, CENTRAL_QUEUE, SearchAttr, temporal
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 import { ONLINE_WINDOW_MS } from './host-status.ts';
-import { checkHostParams, hostRefusal, runLockTtlSeconds } from './run-service.ts';
+import { approvalRequest, approvalView, checkApprover, checkHostParams, hostRefusal, runLockTtlSeconds, sendDecision } from './run-service.ts';
 
 const INSERT_CHUNK = 1_000;
 
@@ -107,6 +107,7 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
   const params = redactParams(manifest.parameters, checked.values);
   const waveOf: number[] = waves.flatMap((size, w) => Array<number>(size).fill(w));
   const members = hosts.map((h) => ({ hostId: h.id, runId: newId() }));
+  const approval = await approvalRequest(deps, user, hosts.flatMap((h) => (h.environment ? [h.environment] : [])));
 
   await deps.db.transaction().execute(async (tx) => {
     await tx
@@ -118,7 +119,9 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
         script_id: manifest.id,
         script_name: manifest.name,
         script_version: entry.entry.version,
-        status: 'running',
+        status: approval ? 'waiting_for_approval' : 'running',
+        approval_environment: approval?.environment ?? null,
+        approval_expires_at: approval ? new Date(approval.expiresAt) : null,
         selector: body.selector,
         options,
         params,
@@ -174,6 +177,7 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
     offlineTimeoutMs: deps.config.DRYDOCK_AGENT_OFFLINE_TIMEOUT * 1000,
     heartbeatTimeoutMs: deps.config.DRYDOCK_AGENT_HEARTBEAT_TIMEOUT * 1000,
     ...(locked ? { lock: { ttlSeconds: runLockTtlSeconds(perHost, deps.config), waitTimeoutMs: deps.config.DRYDOCK_LOCK_WAIT_TIMEOUT * 1000 } } : {}),
+    ...(approval ? { approval } : {}),
   };
   try {
     const handle = await deps.temporal.workflow.start('bulkExecutionWorkflow', {
@@ -185,7 +189,7 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
         { key: SearchAttr.Script, value: manifest.id },
         { key: SearchAttr.Initiator, value: user.email },
         { key: SearchAttr.Team, value: user.team_id },
-        { key: SearchAttr.Status, value: 'running' },
+        { key: SearchAttr.Status, value: approval ? 'waiting_for_approval' : 'running' },
       ],
     });
     await deps.db.updateTable('bulk_executions').set({ workflow_run_id: handle.firstExecutionRunId }).where('id', '=', bulkId).execute();
@@ -246,6 +250,7 @@ export function toBulkView(row: BulkExecution, counts: BulkCounts, deps: Pick<Ap
     // The pace so far, over the hosts still to go; paused executions have none.
     etaMs: row.finished_at ? 0 : finished > 0 && row.status !== 'paused' ? Math.round((elapsedMs / finished) * left) : null,
     rerunOf: row.rerun_of,
+    approval: approvalView(row),
     workflowId: row.workflow_id,
     temporalUrl: temporalWebUrl(deps.config.temporalUiUrl, deps.config.TEMPORAL_NAMESPACE, row.workflow_id, row.workflow_run_id ?? undefined),
   };
@@ -346,4 +351,19 @@ export async function rerunFailed(deps: ApiDeps, user: User, id: string, params:
     options: row.options,
   };
   return startBulk(deps, user, body, row.id);
+}
+
+/** One decision for the whole execution: approved, its hosts start; rejected, none does. */
+export async function decideBulk(deps: ApiDeps, user: User | undefined, id: string, decision: 'approved' | 'rejected', comment: string | null): Promise<BulkExecution> {
+  const row = await getBulk(deps, user?.team_id ?? '', id);
+  const approver = checkApprover(user, row.initiator_id, 'bulk execution');
+  if (row.status !== 'waiting_for_approval') throw new ConflictError(`bulk execution ${id} is not waiting for approval (it is ${row.status})`);
+  await sendDecision(deps, row.workflow_id, { decision, by: { id: approver.id, name: approver.email }, comment }, `bulk execution ${id}`);
+  return getBulk(deps, approver.team_id, id);
+}
+
+export async function bulkWaitingForApproval(deps: ApiDeps, teamId: string): Promise<BulkView[]> {
+  const rows = await deps.db.selectFrom('bulk_executions').selectAll().where('team_id', '=', teamId).where('status', '=', 'waiting_for_approval').orderBy('created_at').limit(500).execute();
+  const counts = await bulkCounts(deps, rows.map((r) => r.id));
+  return rows.map((r) => toBulkView(r, counts.get(r.id)!, deps));
 }

@@ -19,6 +19,8 @@ import type { CentralActivities } from '@drydock/activities';
 import type { BulkExecutionInput, BulkProgress, BulkStatus } from '@drydock/core/bulk';
 import type { RunOutcome, ScriptRunInput } from '@drydock/core/run-contract';
 import { bulkHostWorkflowId, CENTRAL_QUEUE, SearchAttr } from '@drydock/temporal/names';
+import { approvalEndReason } from '@drydock/core/approval';
+import { awaitApproval } from './approval.ts';
 import { RUN_FAILED, scriptRunWorkflow } from './script-run.workflow.ts';
 
 const central = proxyLocalActivities<CentralActivities>({
@@ -115,6 +117,18 @@ export async function bulkExecutionWorkflow(input: BulkExecutionInput): Promise<
       else if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure && err.cause.type === RUN_FAILED) settled(err.cause.details?.[0] as RunOutcome);
       else settled({ status: 'failed', exitCode: null, error: err instanceof Error ? err.message : String(err), attempts: 0 });
     });
+  }
+
+  // One decision for the whole execution, before any host starts; a continued run has had it already.
+  if (input.approval && !input.progress) {
+    const approval = await awaitApproval('bulk', input.bulkId, input.approval);
+    if (approval.decision !== 'approved') {
+      const status = approval.decision === 'expired' ? 'expired' : 'rejected';
+      progress.stopReason = approvalEndReason(approval, input.approval);
+      await central.finishBulk({ bulkId: input.bulkId, status, stopReason: progress.stopReason, unstartedAs: 'skipped' });
+      upsertSearchAttributes([{ key: SearchAttr.Status, value: status }]);
+      return progress;
+    }
   }
 
   const waveStart = (w: number) => input.waves.slice(0, w).reduce((a, b) => a + b, 0);

@@ -15,6 +15,8 @@ import * as bulkExecutions from './migrations/010-bulk-executions.ts';
 import * as hostSlots from './migrations/011-host-slots.ts';
 import * as hostStatus from './migrations/012-host-status.ts';
 import * as webhookDeliveries from './migrations/013-webhook-deliveries.ts';
+import * as environments from './migrations/020-environments.ts';
+import * as approvals from './migrations/021-approvals.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -46,11 +48,14 @@ const migrations: Record<string, Migration> = {
   '011-host-slots': hostSlots,
   '012-host-status': hostStatus,
   '013-webhook-deliveries': webhookDeliveries,
+  '020-environments': environments,
+  '021-approvals': approvals,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */
 export async function migrateToLatest(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // Numbers are reserved per piece of work, so a database may have run a later number before an earlier one lands.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
