@@ -21,5 +21,6 @@ export default [
   route('hosts/install', 'routes/host-install.tsx'),
   route('hosts/:id', 'routes/host.tsx'),
   route('locks', 'routes/locks.tsx'),
+  route('environments', 'routes/environments.tsx'),
   route('*', 'routes/not-found.tsx'),
 ] satisfies RouteConfig;

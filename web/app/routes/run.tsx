@@ -3,6 +3,7 @@ import type { RunSnapshot } from '@drydock/core/run-contract';
 import { useEffect, useRef, useState } from 'react';
 import { Link, data, useRevalidator } from 'react-router';
 import type { Route } from './+types/run';
+import { ApprovalPanel, decisionNotice } from '../components/approval-panel.tsx';
 import { KindBadge } from '../components/entry-badges.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import { RunArtifacts } from '../components/run-artifacts.tsx';
@@ -39,10 +40,19 @@ export async function loader({ request, params }: Route.LoaderArgs) {
 
 export async function action({ request, params }: Route.ActionArgs) {
   const form = await request.formData();
-  if (form.get('_intent') !== 'cancel') throw data({ code: 'invalid', message: 'This form does not do that.' }, { status: 400 });
-  const cancelled = await result(api(request).runs[':id'].cancel.$post({ param: { id: params.id } }));
-  if (!cancelled.ok) return data({ cancelled: false, message: cancelled.error.message }, { status: cancelled.status });
-  return { cancelled: true, message: 'Cancellation requested.' };
+  const intent = form.get('_intent');
+  const runs = api(request).runs[':id'];
+  if (intent === 'approve' || intent === 'reject') {
+    const comment = String(form.get('comment') ?? '').trim();
+    const json = comment ? { comment } : {};
+    const decided = await result(intent === 'approve' ? runs.approve.$post({ param: { id: params.id }, json }) : runs.reject.$post({ param: { id: params.id }, json }));
+    const notice = decisionNotice(intent, decided.ok, decided.ok ? undefined : decided.error.message);
+    return data({ done: notice.ok, message: notice.message }, { status: decided.status });
+  }
+  if (intent !== 'cancel') throw data({ code: 'invalid', message: 'This form does not do that.' }, { status: 400 });
+  const cancelled = await result(runs.cancel.$post({ param: { id: params.id } }));
+  if (!cancelled.ok) return data({ done: false, message: cancelled.error.message }, { status: cancelled.status });
+  return { done: true, message: 'Cancellation requested.' };
 }
 
 /** A newer snapshot wins, except that a run never goes back from a final status. */
@@ -127,8 +137,8 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
         }
       />
 
-      {actionData && (active || !actionData.cancelled) ? (
-        <Notice tone={actionData.cancelled ? 'neutral' : 'error'} role="status">
+      {actionData && (active || !actionData.done || run.approval?.decision) ? (
+        <Notice tone={actionData.done ? 'neutral' : 'error'} role="status" testId="run-action-message">
           {actionData.message}
         </Notice>
       ) : null}
@@ -167,6 +177,8 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
           {formatDateTime(run.finishedAt)}
         </Fact>
       </FactList>
+
+      <ApprovalPanel approval={run.approval} waiting={run.status === 'waiting_for_approval'} what="run" />
 
       {run.status === 'waiting_for_lock' ? (
         <Notice tone="violet" testId="run-waiting-for-lock">
