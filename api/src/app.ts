@@ -14,6 +14,7 @@ import { codecRoutes, temporalWebOrigins } from './routes/codec.ts';
 import { approvalRoutes } from './routes/approvals.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { hostRoutes } from './routes/hosts.ts';
+import { identityRoutes } from './routes/identity.ts';
 import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
 import { actionRoutes } from './routes/actions.ts';
@@ -72,6 +73,7 @@ export function createApp(deps: ApiDeps) {
   // Chained, so AppType carries every route's inputs and answers for typed clients (hc<AppType>).
   const routes = app
     .route('/', systemRoutes(deps))
+    .route('/api/v1', identityRoutes(deps))
     .route('/api/v1/scripts', scriptRoutes(deps))
     .route('/api/v1/actions', actionRoutes(deps))
     .route('/api/v1/repositories', repositoryRoutes(deps))

@@ -11,7 +11,7 @@ export function noteAudit(c: Context<ApiEnv>, note: AuditNote): void {
   c.set('audit', note);
 }
 
-function clientIp(c: Context<ApiEnv>): string | null {
+export function clientIp(c: Context<ApiEnv>): string | null {
   let remote: string | undefined;
   try {
     remote = getConnInfo(c).remote.address;
@@ -32,6 +32,9 @@ export function auditMiddleware(deps: ApiDeps) {
     const note = c.get('audit');
     const user = c.get('user');
     const agent = c.get('agent');
+    const principal = c.get('principal');
+    // A token's use on a mutating route names the token, so a leaked one can be traced.
+    const detail = principal?.tokenId ? { ...note?.detail, auth: 'token', tokenId: principal.tokenId } : (note?.detail ?? null);
     await deps.db
       .insertInto('audit_log')
       .values({
@@ -43,7 +46,7 @@ export function auditMiddleware(deps: ApiDeps) {
         ip: clientIp(c),
         user_agent: c.req.header('user-agent') ?? null,
         result: c.res.status,
-        detail: note?.detail ?? null,
+        detail,
       })
       .execute();
   });

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { AgentPrincipal, CatalogStore, Config, Db, OutageWatch, SecretBox, User } from '@drydock/core';
+import type { AgentPrincipal, CatalogStore, Config, Db, OutageWatch, Principal, SecretBox, User } from '@drydock/core';
 import type { LogBus } from './log-bus.ts';
 
 export interface ApiDeps {
@@ -9,8 +9,8 @@ export interface ApiDeps {
   catalog: CatalogStore;
   secrets: SecretBox;
   logBus: LogBus;
-  /** The signed-in user in local mode; identity providers replace this later. */
-  localUser: User;
+  /** Who a request without credentials acts as in the local mode (DRYDOCK_AUTH_MODE=local). */
+  localUser?: User;
   /** Says once in the API's log when the database stops answering, and once when it is back. */
   databaseOutage?: OutageWatch;
 }
@@ -27,6 +27,8 @@ export type ApiEnv = {
   Variables: {
     /** Names the request in the response (`x-request-id`) and in every log line about it. */
     requestId: string;
+    /** Who is calling, set by the gate (auth.ts); `user` is the same caller as the routes have always read it. */
+    principal: Principal | undefined;
     user: User | undefined;
     agent: AgentPrincipal | undefined;
     audit: AuditNote | undefined;

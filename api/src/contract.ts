@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { z } from 'zod';
-import { ErrorBodySchema, ValidationError } from '@drydock/core';
+import { type AccessNeed, ErrorBodySchema, type TeamRole, type TokenScope, ValidationError } from '@drydock/core';
+import { requireAccess } from './auth.ts';
 import type { ApiEnv } from './context.ts';
 
 // The building blocks every route declaration uses: bodies, answers, the one error shape, who may call.
@@ -55,14 +56,27 @@ export function errors<const S extends ErrorStatus>(...answers: (S | readonly [S
 }
 
 /**
- * Who may call. User routes declare nothing and take the document's default requirement: none in local mode,
- * sessions and API tokens once identity arrives (they register their schemes in openapi.ts and the default there).
+ * Who may call. User routes declare what they need with `access(role, scope)` and take the document's default
+ * requirement (a session cookie or an API token, openapi.ts); the others declare their callers here.
  */
 type SecurityRequirement = Record<string, string[]>;
 export const CALLER: Record<'anyone' | 'agent' | 'gitProvider', SecurityRequirement[]> = {
-  /** No credential: health, this document, the manifest schema, agent registration (its secret is in the body). */
+  /** No credential: health, this document, the manifest schema, agent registration (its secret is in the body), sign-in. */
   anyone: [],
   agent: [{ agentToken: [] }],
   /** Any one of the providers' proofs over the body, checked with the repository's webhook secret. */
   gitProvider: [{ githubSignature: [] }, { gitlabToken: [] }, { bitbucketSignature: [] }],
 };
+
+/** The OpenAPI extension that states a user route's need: `{ role, scope }`. */
+export const ACCESS_EXTENSION = 'x-drydock-access';
+
+/**
+ * What a user route needs: at least `role` in the caller's team, and `scope` when the caller is an API token
+ * (read: reading; run: runs, bulk executions, locks; manage: everything else that changes something).
+ * Spread into the route's declaration: the gate checks it and the OpenAPI document states it.
+ */
+export function access(role: TeamRole, scope: TokenScope) {
+  const need: AccessNeed = { role, scope };
+  return { middleware: requireAccess(need), [ACCESS_EXTENSION]: need };
+}

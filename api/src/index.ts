@@ -2,4 +2,3 @@ export * from './app.ts';
 export * from './server.ts';
 export * from './openapi.ts';
 export * from './auth.ts';
-export * from './log-bus.ts';

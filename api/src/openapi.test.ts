@@ -13,6 +13,7 @@ type Operation = {
   summary?: string;
   tags?: string[];
   security?: Record<string, string[]>[];
+  'x-drydock-access'?: { role: string; scope: string };
   parameters?: { name: string; in: string }[];
   responses: Record<string, { description: string; content?: Media }>;
 };
@@ -60,19 +61,33 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it('declares who may call: agent tokens on agent routes, signatures on webhooks, nothing on public routes, the default on user routes', () => {
-    expect(Object.keys(document.components?.securitySchemes ?? {}).sort()).toEqual(['agentToken', 'bitbucketSignature', 'githubSignature', 'gitlabToken']);
-    // Local mode issues no user credential, so the document claims none.
-    expect(document.security).toBeUndefined();
+  it('declares who may call: agent tokens on agent routes, signatures on webhooks, nothing on public routes, a role and a scope on user routes', () => {
+    expect(Object.keys(document.components?.securitySchemes ?? {}).sort()).toEqual(['agentToken', 'apiToken', 'bitbucketSignature', 'githubSignature', 'gitlabToken', 'sessionCookie']);
+    // User routes take the document's default: a session or an API token.
+    expect(document.security).toEqual([{ sessionCookie: [] }, { apiToken: [] }]);
     for (const { route, path, op } of operations) {
       if (path.startsWith('/api/v1/agent/')) expect(op.security, route).toEqual([{ agentToken: [] }]);
       else if (path.startsWith('/api/v1/webhooks/')) expect(op.security?.flatMap((r) => Object.keys(r)), route).toEqual(['githubSignature', 'gitlabToken', 'bitbucketSignature']);
-      else if (op.security === undefined) expect(Object.keys(op.responses), route).toEqual(expect.arrayContaining(['401', '403']));
-      else expect(op.security, route).toEqual([]);
+      else if (op.security === undefined) {
+        expect(Object.keys(op.responses), route).toEqual(expect.arrayContaining(['401', '403']));
+        expect(op['x-drydock-access'], route).toEqual({ role: expect.stringMatching(/^(viewer|operator|maintainer|admin)$/), scope: expect.stringMatching(/^(read|run|manage)$/) });
+        // Reading is the read scope, but for the agents' registration secret, which is the manage scope's.
+        if (route.startsWith('GET ') && route !== 'GET /api/v1/agents/install') expect(op['x-drydock-access']?.scope, route).toBe('read');
+      } else expect(op.security, route).toEqual([]);
     }
     const anyone = operations.filter((o) => o.op.security?.length === 0).map((o) => o.route);
     expect(anyone.sort()).toEqual(
-      ['GET /api/v1/docs', 'GET /api/v1/openapi.json', 'GET /api/v1/schemas/manifest.json', 'GET /health', 'POST /api/v1/agents/register'].sort(),
+      [
+        'GET /api/v1/docs',
+        'GET /api/v1/openapi.json',
+        'GET /api/v1/schemas/manifest.json',
+        'GET /health',
+        'POST /api/v1/agents/register',
+        'GET /api/v1/auth/status',
+        'POST /api/v1/auth/sign-in',
+        'POST /api/v1/auth/setup',
+        'POST /api/v1/auth/reset',
+      ].sort(),
     );
   });
 

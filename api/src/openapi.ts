@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { ApiEnv } from './context.ts';
-import { CALLER, json } from './contract.ts';
+import { ACCESS_EXTENSION, CALLER, json } from './contract.ts';
 
 // The OpenAPI document is generated from the routes' declarations; this module adds what is the API's as a
 // whole (its guide, tags, security schemes) and serves the document and an interactive reference of it.
@@ -15,6 +15,7 @@ export const REFERENCE_PATH = '/api/v1/docs';
 /** The document's sections, in reading order; each has its guide in reference/<name>.md. */
 export const TAGS = [
   { name: 'system', title: 'System' },
+  { name: 'identity', title: 'Sign-in, tokens and members' },
   { name: 'catalog', title: 'Catalog' },
   { name: 'actions', title: 'Actions' },
   { name: 'repositories', title: 'Repositories and credentials' },
@@ -37,11 +38,17 @@ type Document = ReturnType<OpenAPIHono['getOpenAPI31Document']>;
 const documents = new WeakMap<object, Document>();
 
 const errorBody = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } };
-/** What the one gate (auth.ts) answers on every route it opens to users; the routes themselves declare the rest. */
+/** What the one gate (auth.ts) and a route's `access()` answer on every user route; the routes declare the rest. */
 const GATE_ANSWERS = {
-  401: { description: 'A bearer token this API does not know', content: errorBody },
-  403: { description: 'An agent token: agent tokens open agent routes only', content: errorBody },
+  401: { description: 'No session and no API token, or one that is unknown, expired, revoked or signed out', content: errorBody },
+  403: {
+    description: "An agent token; a role below the route's `x-drydock-access` role in the caller's team; a token without its scope; a session call that changes something without its `x-csrf-token`",
+    content: errorBody,
+  },
 };
+
+/** The credentials a user route takes: the web UI's session cookie, or an API token. */
+const USER_SECURITY: Record<string, string[]>[] = [{ sessionCookie: [] }, { apiToken: [] }];
 
 function withGateAnswers(document: Document): Document {
   for (const item of Object.values(document.paths ?? {})) {
@@ -50,6 +57,8 @@ function withGateAnswers(document: Document): Document {
       // Routes that declare their own callers are not user routes.
       if (!operation || operation.security !== undefined) continue;
       operation.responses = { ...GATE_ANSWERS, ...operation.responses };
+      const need = (operation as Record<string, unknown>)[ACCESS_EXTENSION] as { role: string; scope: string } | undefined;
+      if (need) operation.description = [operation.description, `Needs: the **${need.role}** role in the current team; an API token also needs the **${need.scope}** scope.`].filter(Boolean).join('\n\n');
     }
   }
   return document;
@@ -65,12 +74,24 @@ export function openApiDocument(app: OpenAPIHono<ApiEnv>): Document {
     // Relative: the document is served by the API and, through its proxy, by the web server; calls go where it came from.
     servers: [{ url: '/' }],
     tags: TAGS.map((t) => ({ name: t.name, description: guide(t.name), 'x-displayName': t.title })),
+    security: USER_SECURITY,
   }));
   documents.set(app, document);
   return document;
 }
 
 const SECURITY_SCHEMES = {
+  sessionCookie: {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'drydock_session',
+    description: 'The session of a signed-in user (`POST /api/v1/auth/sign-in`). A call that changes something also sends the session\'s CSRF token as `x-csrf-token`.',
+  },
+  apiToken: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An API token (`ddp_…`) from `POST /api/v1/tokens`, or a service account\'s: `Authorization: Bearer $DRYDOCK_TOKEN`.',
+  },
   agentToken: {
     type: 'http',
     scheme: 'bearer',

@@ -13,6 +13,7 @@ import {
 } from '@drydock/core';
 import { connectClient, ensureSearchAttributes } from '@drydock/temporal';
 import { createApp } from './app.ts';
+import { announceSetupLink } from './identity-service.ts';
 import { createLogBus } from './log-bus.ts';
 import { ensureLocalCatalog } from './repository-service.ts';
 
@@ -53,7 +54,7 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
     });
     waitingFor = 'the API is starting';
     await migrateToLatest(database.db);
-    const localUser = await ensureLocalAdmin(database.db, config.DRYDOCK_TEAM, config.DRYDOCK_LOCAL_ADMIN_EMAIL);
+    const localUser = config.DRYDOCK_AUTH_MODE === 'local' ? await ensureLocalAdmin(database.db, config.DRYDOCK_TEAM, config.DRYDOCK_LOCAL_ADMIN_EMAIL) : undefined;
     temporal = await connectClient(config);
     // Runs are started with Drydock's search attributes; a namespace without them would refuse every start.
     await ensureSearchAttributes(temporal.connection, config.TEMPORAL_NAMESPACE);
@@ -69,6 +70,7 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
       databaseOutage,
     };
     await ensureLocalCatalog(deps);
+    if (config.DRYDOCK_AUTH_MODE === 'accounts') await announceSetupLink(deps);
     app = createApp(deps);
   } catch (err) {
     server.close();

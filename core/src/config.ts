@@ -72,7 +72,14 @@ export const ConfigSchema = z.object({
 
   /** A directory served as the "Local catalog" repository; npm start and the tests point it at examples/. */
   DRYDOCK_CATALOG_DIR: z.string().optional(),
-  DRYDOCK_AUTH_MODE: z.enum(['local']).default('local'),
+  /**
+   * accounts: every user route needs a session or an API token, and the first start prints a one-time setup link.
+   * local: a request without credentials acts as the local admin (the single-user mode, until the web UI signs in).
+   */
+  DRYDOCK_AUTH_MODE: z.enum(['local', 'accounts']).default('local'),
+  /** A session ends after this long without a request, and after DRYDOCK_SESSION_MAX_DAYS whatever happens. */
+  DRYDOCK_SESSION_IDLE_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
+  DRYDOCK_SESSION_MAX_DAYS: z.coerce.number().positive().max(365).default(7),
   DRYDOCK_LOCAL_ADMIN_EMAIL: z.email().default('admin@drydock.local'),
 
   DRYDOCK_AGENT_REGISTRATION_SECRET: z.string().min(16).optional(),

@@ -23,3 +23,4 @@ export * from './host-lock.ts';
 export * from './host-lock-schemas.ts';
 export * from './group-map.ts';
 export * from './vault-reference.ts';
+export * from './identity/index.ts';

@@ -19,8 +19,6 @@ beforeAll(async () => {
   viewer = await asAnotherUser(stack, 'viewer');
 });
 afterAll(async () => {
-  await operator?.close();
-  await viewer?.close();
   await sql?.end();
   await stack?.teardown();
 });
@@ -70,7 +68,7 @@ describe('environments of a team', () => {
     const inUse = await body<{ error: { message: string } }>(await stack.api('/api/v1/environments/perf', { method: 'DELETE' }), 409);
     expect(inUse.error.message).toMatch(/still has 1 host; move them/);
     const denied = await body<{ error: { message: string } }>(await operator.api('/api/v1/environments/perf', { method: 'PATCH', json: { requiresApproval: true } }), 403);
-    expect(denied.error.message).toMatch(/takes the maintainer role/);
+    expect(denied.error.message).toMatch(/needs the maintainer role/);
 
     await unprotect();
     await body(await stack.api('/api/v1/environments/perf', { method: 'DELETE' }), 204);
@@ -91,7 +89,7 @@ describe('a run on a host of a protected environment', () => {
     const own = await body<{ error: { message: string } }>(await stack.api(`/api/v1/runs/${run.id}/approve`, { method: 'POST', json: {} }), 403);
     expect(own.error.message).toMatch(/you requested this run, so you cannot approve or reject it/);
     const byViewer = await body<{ error: { message: string } }>(await viewer.api(`/api/v1/runs/${run.id}/approve`, { method: 'POST', json: {} }), 403);
-    expect(byViewer.error.message).toMatch(/takes the operator role/);
+    expect(byViewer.error.message).toMatch(/needs the operator role/);
     // Nothing has reached the host meanwhile.
     expect(await stack.run(run.id)).toMatchObject({ status: 'waiting_for_approval', startedAt: null });
     expect(await stack.lines(run.id)).toEqual([]);

@@ -1,50 +1,38 @@
-import { CatalogStore, newId, openDatabase, secretBoxFromConfig, type User } from '@drydock/core';
-import { createApp, createLogBus } from '@drydock/api';
-import { connectClient } from '@drydock/temporal';
+import { newId } from '@drydock/core';
 import type { TestStack } from './stack.ts';
 
 export interface UserApi {
-  user: User;
+  user: { id: string; email: string };
+  /** Calls the stack's API with this person's API token. */
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
-  close(): Promise<void>;
+}
+
+async function expectOk(res: Response, what: string): Promise<unknown> {
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${what} failed: HTTP ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
 }
 
 /**
- * Another person of the stack's team, calling the real API code as that person. Local mode signs every request
- * in as the local admin, so until sign-in exists this serves the same routes in-process with this user signed in,
- * on the stack's own database and Temporal namespace.
+ * Another member of the stack's team with `role`, as a person becomes one: the admin adds them, they set a
+ * password through their link (which signs them in), and they create an API token for their calls.
  */
-export async function asAnotherUser(stack: TestStack, role: 'operator' | 'viewer' | 'admin', email = `${role}-${newId().slice(-8)}@drydock.test`): Promise<UserApi> {
-  const database = openDatabase(stack.databaseUrl, { max: 3 });
-  const user = await database.db
-    .insertInto('users')
-    .values({ id: newId(), team_id: stack.config.DRYDOCK_TEAM, email, name: email, role })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  const temporal = await connectClient(stack.config);
-  const logBus = await createLogBus(database.sql, stack.databaseUrl);
-  const app = createApp({
-    config: stack.config,
-    db: database.db,
-    temporal: temporal.client,
-    catalog: new CatalogStore(database.db),
-    secrets: secretBoxFromConfig(stack.config),
-    logBus,
-    localUser: user,
-  });
-  const origin = new URL(stack.config.apiUrl).origin;
+export async function asAnotherUser(stack: TestStack, role: 'viewer' | 'operator' | 'maintainer' | 'admin'): Promise<UserApi> {
+  const email = `${role}-${newId().slice(-8)}@drydock.test`;
+  const added = (await expectOk(await stack.api('/api/v1/members', { method: 'POST', json: { email, name: email, role } }), `adding ${email}`)) as {
+    member: { userId: string };
+    link: { url: string } | null;
+  };
+  const token = new URL(added.link!.url).searchParams.get('token');
+  const reset = await stack.api('/api/v1/auth/reset', { method: 'POST', json: { token, password: 'a long password for tests 42' } });
+  const me = (await expectOk(reset, `setting the password of ${email}`)) as { csrfToken: string };
+  const cookie = (reset.headers.getSetCookie().find((c) => c.startsWith('drydock_session=')) ?? '').split(';')[0]!;
+  const created = (await expectOk(
+    await stack.api('/api/v1/tokens', { method: 'POST', headers: { cookie, 'x-csrf-token': me.csrfToken }, json: { name: 'tests', scopes: ['read', 'run', 'manage'] } }),
+    `creating a token for ${email}`,
+  )) as { token: string };
   return {
-    user,
-    api: async (path, init = {}) => {
-      const { json, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      if (json !== undefined) headers.set('content-type', 'application/json');
-      return app.request(`${origin}${path}`, { ...rest, headers, ...(json === undefined ? {} : { body: JSON.stringify(json) }) });
-    },
-    async close() {
-      await logBus.close();
-      await temporal.close();
-      await database.close();
-    },
+    user: { id: added.member.userId, email },
+    api: (path, init = {}) => stack.api(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${created.token}` } }),
   };
 }

@@ -4,7 +4,7 @@ import { ActionListSchema, ActionManifestSchema, ActionValidationSchema, ActionV
 import { actionView, createAction, deleteAction, invalidAction, listActions, replaceAction, validateAction } from '../action-service.ts';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 
 const ActionParams = z.object({ id: z.string().meta({ description: 'The action id' }) });
 const invalidTemplate = [400, 'The manifest fails its schema, or has a `script`: `the action template is invalid`, one entry per field'] as const;
@@ -13,6 +13,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['actions'],
+  ...access('viewer', 'read'),
   summary: 'Action templates',
   responses: { 200: json(ActionListSchema, 'Every action template, by id') },
 });
@@ -21,6 +22,7 @@ const create = createRoute({
   method: 'post',
   path: '/',
   tags: ['actions'],
+  ...access('maintainer', 'manage'),
   summary: 'Create an action template (a manifest with a command template or a host operation)',
   request: { body: jsonBody(ActionManifestSchema) },
   responses: { 201: json(ActionViewSchema, 'Created, revision 1'), ...errors(invalidTemplate, [409, 'An action with this id exists']) },
@@ -30,6 +32,7 @@ const read = createRoute({
   method: 'get',
   path: '/{id}',
   tags: ['actions'],
+  ...access('viewer', 'read'),
   summary: 'One action template',
   request: { params: ActionParams },
   responses: { 200: json(ActionViewSchema, 'The action'), ...errors(404) },
@@ -39,6 +42,7 @@ const replace = createRoute({
   method: 'put',
   path: '/{id}',
   tags: ['actions'],
+  ...access('maintainer', 'manage'),
   summary: 'Replace an action template; its revision goes up by one',
   description: 'The whole manifest is replaced; its id cannot change (400 `the id of an action cannot change`).',
   request: { params: ActionParams, body: jsonBody(ActionManifestSchema) },
@@ -49,6 +53,7 @@ const remove = createRoute({
   method: 'delete',
   path: '/{id}',
   tags: ['actions'],
+  ...access('maintainer', 'manage'),
   summary: 'Delete an action template',
   request: { params: ActionParams },
   responses: { 204: { description: 'Deleted' }, ...errors(404) },
@@ -58,6 +63,7 @@ const validate = createRoute({
   method: 'get',
   path: '/{id}/validate',
   tags: ['actions'],
+  ...access('viewer', 'read'),
   summary: 'What is wrong with a stored action template',
   request: { params: ActionParams },
   responses: { 200: json(ActionValidationSchema, 'Whether it is valid, and its problems'), ...errors(404) },

@@ -13,7 +13,7 @@ import {
 import { agentInstallView, recordHeartbeat, registerAgent, revokeAgent, rotateAgentToken, rotateOwnToken, scriptOfRun, storeLogBatch } from '../agent-service.ts';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
-import { CALLER, errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, CALLER, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 
 const HostParams = z.object({ hostId: z.string().meta({ description: 'An agent host' }) });
 const RunParams = z.object({ runId: z.string().meta({ description: "A run on the agent's own host" }) });
@@ -25,6 +25,7 @@ const install = createRoute({
   method: 'get',
   path: '/install',
   tags: ['agents'],
+  ...access('admin', 'manage'),
   summary: 'Settings to install an agent on another host, secrets included (admins only)',
   description: '`DRYDOCK_API_URL` is `DRYDOCK_PUBLIC_URL`; the codec settings are left out when the API has no codec key.',
   responses: { 200: json(AgentInstallViewSchema, 'The settings and an environment file'), ...errors(notAdmin, [409, 'The API has no registration secret']) },
@@ -53,6 +54,7 @@ const rotate = createRoute({
   method: 'post',
   path: '/hosts/{hostId}/rotate',
   tags: ['agents'],
+  ...access('admin', 'manage'),
   summary: "Issue a host's agent a new token (shown once) and revoke its others (admins only)",
   description: 'The running agent is refused at its next call and stops; the new token goes into its config file (`token:`) or `DRYDOCK_AGENT_TOKEN`. Rotating lifts a revocation.',
   request: { params: HostParams },
@@ -63,6 +65,7 @@ const revoke = createRoute({
   method: 'post',
   path: '/hosts/{hostId}/revoke',
   tags: ['agents'],
+  ...access('admin', 'manage'),
   summary: "Revoke a host's agent tokens; the agent stops and may not register again until rotated (admins only)",
   request: { params: HostParams },
   responses: { 200: json(AgentRevocationSchema, 'Revoked'), ...errors(notAdmin, 404, notAgentHost) },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { BulkViewSchema, RunViewSchema } from '@drydock/core';
 import { bulkWaitingForApproval } from '../bulk-service.ts';
 import type { ApiDeps } from '../context.ts';
-import { json, resourceRouter } from '../contract.ts';
+import { access, json, resourceRouter } from '../contract.ts';
 import { runsWaitingForApproval, toRunView } from '../run-service.ts';
 
 const ApprovalQueueSchema = z
@@ -17,6 +17,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['environments'],
+  ...access('viewer', 'read'),
   summary: "What waits for approval in the caller's team: runs and bulk executions on hosts of protected environments",
   responses: { 200: json(ApprovalQueueSchema, 'Oldest first; at most 500 of each') },
 });

@@ -8,7 +8,7 @@ import { checkBlobKey } from '@drydock/core/blob-store';
 import { ArtifactTooLargeError, artifactStore } from '../artifact-service.ts';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
-import { CALLER, errors, json, resourceRouter } from '../contract.ts';
+import { access, CALLER, errors, json, resourceRouter } from '../contract.ts';
 
 const MAX_NAME = 512;
 
@@ -85,6 +85,7 @@ const list = createRoute({
   method: 'get',
   path: '/{id}/artifacts',
   tags: ['artifacts'],
+  ...access('viewer', 'read'),
   summary: 'What a run captured, per attempt: its environment snapshot and artifact files',
   description: 'A run that captured nothing (SSH and WinRM runs capture no files) answers an empty list.',
   request: { params: RunParams },
@@ -95,6 +96,7 @@ const download = createRoute({
   method: 'get',
   path: '/{id}/artifacts/{artifactId}',
   tags: ['artifacts'],
+  ...access('viewer', 'read'),
   summary: 'Download one captured file as an attachment',
   description:
     'Served with `Content-Disposition: attachment`, `ETag: "<sha256>"`, `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox`: whatever a script wrote is downloaded, never shown as a page of this origin.',

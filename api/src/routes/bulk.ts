@@ -17,7 +17,7 @@ import {
 import { noteAudit } from '../audit.ts';
 import { bulkHosts, bulkView, cancelBulk, decideBulk, getBulk, listBulk, pauseBulk, previewBulk, rerunFailed, resumeBulk, startBulk } from '../bulk-service.ts';
 import type { ApiDeps } from '../context.ts';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 import { logStreamFailure } from '../request-guards.ts';
 
 const KEEPALIVE_MS = 15_000;
@@ -31,6 +31,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['bulk'],
+  ...access('viewer', 'read'),
   summary: 'Bulk executions, newest first, with counts per host state',
   request: { query: BulkListQuerySchema },
   responses: { 200: json(BulkListSchema, 'The executions'), ...errors(400) },
@@ -40,6 +41,7 @@ const preview = createRoute({
   method: 'post',
   path: '/preview',
   tags: ['bulk'],
+  ...access('operator', 'run'),
   summary: 'The hosts an execution would run on, those left out and why, and its waves; nothing starts',
   request: { body: jsonBody(BulkPreviewBodySchema) },
   responses: { 200: json(BulkPreviewSchema, 'The preview'), ...errors(400, 404) },
@@ -49,6 +51,7 @@ const start = createRoute({
   method: 'post',
   path: '/',
   tags: ['bulk'],
+  ...access('operator', 'run'),
   summary: 'Start a script or action on many hosts, named or selected by environment, group and tags',
   description: 'Each selected host is checked as a single run\'s host is; hosts that fail the checks are left out (see the preview). A start with no eligible host answers 400 `no selected host can run <entry>`.',
   request: { body: jsonBody(StartBulkBodySchema) },
@@ -59,6 +62,7 @@ const read = createRoute({
   method: 'get',
   path: '/{id}',
   tags: ['bulk'],
+  ...access('viewer', 'read'),
   summary: 'One execution: status, counts, elapsed, estimated time left',
   request: { params: BulkParams },
   responses: { 200: json(BulkViewSchema, 'The execution'), ...errors(404) },
@@ -68,6 +72,7 @@ const hosts = createRoute({
   method: 'get',
   path: '/{id}/hosts',
   tags: ['bulk'],
+  ...access('viewer', 'read'),
   summary: "Every host's state, run and timing, in start order",
   request: { params: BulkParams },
   responses: { 200: json(BulkHostListSchema, 'The hosts'), ...errors(404) },
@@ -77,6 +82,7 @@ const events = createRoute({
   method: 'get',
   path: '/{id}/events',
   tags: ['bulk'],
+  ...access('viewer', 'read'),
   summary: 'The live grid (server-sent events) until the execution ends',
   description:
     'Events: `snapshot` (`{ bulk, hosts }`, every host), then `hosts` with only the hosts that changed (changes within 100 ms travel together) or the execution itself changed, then `end` with the final `bulk`. A client that reconnects gets a new snapshot.',
@@ -89,6 +95,7 @@ const control = <Verb extends string>(verb: Verb, summary: string) =>
     method: 'post',
     path: `/{id}/${verb}` as `/{id}/${Verb}`,
     tags: ['bulk'],
+    ...access('operator', 'run'),
     summary,
     request: { params: BulkParams },
     responses: { 202: json(BulkViewSchema, 'Requested: the execution'), ...errors(404, ended) },
@@ -102,6 +109,7 @@ const decide = <Verb extends 'approve' | 'reject'>(verb: Verb, summary: string) 
     method: 'post',
     path: `/{id}/${verb}` as `/{id}/${Verb}`,
     tags: ['bulk'],
+    ...access('operator', 'run'),
     summary,
     description: 'One decision for the whole execution, taken by an operator of the team other than the requester; the optional `comment` goes on the execution and into the audit trail.',
     request: { params: BulkParams, body: { content: { 'application/json': { schema: ApprovalBodySchema } }, required: false } },
@@ -117,6 +125,7 @@ const rerun = createRoute({
   method: 'post',
   path: '/{id}/rerun-failed',
   tags: ['bulk'],
+  ...access('operator', 'run'),
   summary: 'A new execution on the hosts that failed or timed out, with the same options and parameters (secrets given again)',
   request: { params: BulkParams, body: jsonBody(RerunFailedBodySchema) },
   responses: { 201: json(BulkViewSchema, 'The new execution; `rerunOf` names this one'), ...errors(400, 404, [409, 'No host failed']) },

@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { type CodecPayloads, CodecPayloadsSchema, ValidationError } from '@drydock/core';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 
 function fromJson(body: CodecPayloads): Payload[] {
   return body.payloads.map((p) => ({
@@ -47,6 +47,7 @@ const codecRoute = <Direction extends 'decode' | 'encode'>(direction: Direction,
     method: 'post',
     path: `/${direction}` as `/${Direction}`,
     tags: ['codec'],
+    ...access('viewer', 'read'),
     summary,
     description: 'Only when the API has `DRYDOCK_CODEC_KEY`. CORS allows `POST` from `DRYDOCK_TEMPORAL_UI_URL` only.',
     request: { body: jsonBody(CodecPayloadsSchema) },

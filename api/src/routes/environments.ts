@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { EnvironmentListSchema, EnvironmentPatchSchema, EnvironmentViewSchema, NewEnvironmentBodySchema } from '@drydock/core';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 import { changeEnvironment, createEnvironment, getEnvironment, listEnvironments, removeEnvironment } from '../environment-service.ts';
 
 const EnvironmentParams = z.object({ name: z.string().meta({ description: 'The environment name' }) });
@@ -12,6 +12,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['environments'],
+  ...access('viewer', 'read'),
   summary: "The team's environments, with their colours, whether they are protected and how many hosts each has",
   responses: { 200: json(EnvironmentListSchema, 'By name') },
 });
@@ -20,6 +21,7 @@ const add = createRoute({
   method: 'post',
   path: '/',
   tags: ['environments'],
+  ...access('maintainer', 'manage'),
   summary: 'Create an environment (maintainers)',
   description: 'With `requiresApproval`, every run and bulk execution on its hosts waits until another operator of the team approves it.',
   request: { body: jsonBody(NewEnvironmentBodySchema) },
@@ -33,6 +35,7 @@ const read = createRoute({
   method: 'get',
   path: '/{name}',
   tags: ['environments'],
+  ...access('viewer', 'read'),
   summary: 'One environment',
   request: { params: EnvironmentParams },
   responses: { 200: json(EnvironmentViewSchema, 'The environment'), ...errors(404) },
@@ -42,6 +45,7 @@ const change = createRoute({
   method: 'patch',
   path: '/{name}',
   tags: ['environments'],
+  ...access('maintainer', 'manage'),
   summary: 'Change its colour, description or protection (maintainers)',
   description: 'A change of protection applies to runs requested after it; a run already waiting keeps its request.',
   request: { params: EnvironmentParams, body: jsonBody(EnvironmentPatchSchema) },
@@ -52,6 +56,7 @@ const remove = createRoute({
   method: 'delete',
   path: '/{name}',
   tags: ['environments'],
+  ...access('maintainer', 'manage'),
   summary: 'Remove an environment that has no hosts (maintainers)',
   request: { params: EnvironmentParams },
   responses: { 204: { description: 'Removed' }, ...errors([403, 'The caller is not a maintainer of the team'], 404, [409, 'Hosts are still in it']) },

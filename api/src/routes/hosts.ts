@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HostListQuerySchema, HostListSchema, HostPatchSchema, HostViewSchema, NewHostBodySchema } from '@drydock/core';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 import { addHost, changeHost, hostView, hostViews, removeHost } from '../host-service.ts';
 
 const HostParams = z.object({ id: z.string().meta({ description: 'The host id' }) });
@@ -12,6 +12,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['hosts'],
+  ...access('viewer', 'read'),
   summary: 'Hosts, filtered by tags, environment, transport, status and when last seen, with liveness, running runs, last error and lock',
   request: { query: HostListQuerySchema },
   responses: { 200: json(HostListSchema, 'The hosts that match'), ...errors(400) },
@@ -21,6 +22,7 @@ const add = createRoute({
   method: 'post',
   path: '/',
   tags: ['hosts'],
+  ...access('maintainer', 'manage'),
   summary: 'Add an SSH or WinRM host (with a stored credential), or a Docker engine',
   description: 'Nothing connects when a host is added: the first run connects and pins the host key, or a WinRM host\'s certificate fingerprint.',
   request: { body: jsonBody(NewHostBodySchema) },
@@ -34,6 +36,7 @@ const read = createRoute({
   method: 'get',
   path: '/{id}',
   tags: ['hosts'],
+  ...access('viewer', 'read'),
   summary: 'One host',
   request: { params: HostParams },
   responses: { 200: json(HostViewSchema, 'The host'), ...errors(404) },
@@ -43,6 +46,7 @@ const change = createRoute({
   method: 'patch',
   path: '/{id}',
   tags: ['hosts'],
+  ...access('maintainer', 'manage'),
   summary: 'Change a host; `resetHostKey` forgets its pinned SSH host key or WinRM certificate',
   description:
     'A new `address` forgets the pinned key too; a new `port` does not. On an agent host only `name`, `environment`, `group` and `tags` change (tags until its next heartbeat).',
@@ -57,6 +61,7 @@ const remove = createRoute({
   method: 'delete',
   path: '/{id}',
   tags: ['hosts'],
+  ...access('maintainer', 'manage'),
   summary: "Remove a host and its agent's tokens; its runs stay",
   request: { params: HostParams },
   responses: { 204: { description: 'Removed' }, ...errors(404, [409, 'Another host reaches its target through this one']) },

@@ -14,7 +14,7 @@ import {
 } from '@drydock/core';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 import { acquireLock, extendLock, forceReleaseLock, getLock, listLocks, releaseLock } from '../lock-service.ts';
 
 const LockParams = z.object({ hostId: z.string().meta({ description: 'The host whose lock it is' }) });
@@ -24,6 +24,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['locks'],
+  ...access('viewer', 'read'),
   summary: "Hosts whose lock is held or waited for, with holder, expiry and queue (from the locks' mirror), filtered by host and type",
   request: { query: LockListQuerySchema },
   responses: { 200: json(HostLockListSchema, 'The locks, by host name'), ...errors(400) },
@@ -33,6 +34,7 @@ const read = createRoute({
   method: 'get',
   path: '/{hostId}',
   tags: ['locks'],
+  ...access('viewer', 'read'),
   summary: "One host's lock as Temporal has it now: holder and queue in grant order",
   request: { params: LockParams },
   responses: { 200: json(HostLockViewSchema, 'The lock; `updatedAt` is `null`'), ...errors(404) },
@@ -42,6 +44,7 @@ const acquire = createRoute({
   method: 'post',
   path: '/{hostId}',
   tags: ['locks'],
+  ...access('operator', 'run'),
   summary: "Take a host's lock, or queue for it; maintenance and emergency locks are for admins",
   description: 'A queued lease shows in the queue until it is granted; read the lock to see when `holder` becomes it.',
   request: { params: LockParams, body: jsonBody(LockAcquireBodySchema) },
@@ -56,6 +59,7 @@ const extend = createRoute({
   method: 'post',
   path: '/{hostId}/extend',
   tags: ['locks'],
+  ...access('operator', 'run'),
   summary: 'Extend your held lease by its TTL, up to its maximum number of extensions',
   request: { params: LockParams, body: jsonBody(LockLeaseBodySchema) },
   responses: {
@@ -68,6 +72,7 @@ const release = createRoute({
   method: 'post',
   path: '/{hostId}/release',
   tags: ['locks'],
+  ...access('operator', 'run'),
   summary: 'Release your held lease, or withdraw your waiting one',
   request: { params: LockParams, body: jsonBody(LockLeaseBodySchema) },
   responses: { 200: json(LockReleasedSchema, 'Released'), ...errors(400, notYours, [404, 'No such lease (it may have expired or been released)']) },
@@ -77,6 +82,7 @@ const forceRelease = createRoute({
   method: 'post',
   path: '/{hostId}/force-release',
   tags: ['locks'],
+  ...access('admin', 'manage'),
   summary: 'Take the lock away from its holder (admins only; audited with the reason); a holding run is stopped',
   request: { params: LockParams, body: jsonBody(LockForceReleaseBodySchema) },
   responses: {

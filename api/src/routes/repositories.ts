@@ -13,7 +13,7 @@ import {
 } from '@drydock/core';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 import {
   addCredential,
   addRepository,
@@ -34,6 +34,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['repositories'],
+  ...access('viewer', 'read'),
   summary: 'Scripts repositories and their sync state',
   responses: { 200: json(RepositoryListSchema, 'The repositories') },
 });
@@ -42,6 +43,7 @@ const add = createRoute({
   method: 'post',
   path: '/',
   tags: ['repositories'],
+  ...access('maintainer', 'manage'),
   summary: 'Add a git repository; its schedule is created and its first sync starts at once',
   request: { body: jsonBody(RepositoryBodySchema) },
   responses: { 201: json(RepositoryViewSchema, 'Added, `status` new'), ...errors(badReference, [409, 'A repository with this id exists']) },
@@ -51,6 +53,7 @@ const read = createRoute({
   method: 'get',
   path: '/{id}',
   tags: ['repositories'],
+  ...access('viewer', 'read'),
   summary: 'One repository, its last 50 syncs and its current manifest problems',
   request: { params: RepositoryParams },
   responses: { 200: json(RepositoryDetailSchema, 'The repository'), ...errors(404) },
@@ -60,6 +63,7 @@ const change = createRoute({
   method: 'patch',
   path: '/{id}',
   tags: ['repositories'],
+  ...access('maintainer', 'manage'),
   summary: 'Change a repository; a new URL, branch, path or credential syncs at once',
   description: '`webhookSecret: null` removes the secret and `credentialId: null` the credential; a new `syncIntervalSeconds` updates the schedule.',
   request: { params: RepositoryParams, body: jsonBody(RepositoryPatchSchema) },
@@ -70,6 +74,7 @@ const remove = createRoute({
   method: 'delete',
   path: '/{id}',
   tags: ['repositories'],
+  ...access('maintainer', 'manage'),
   summary: 'Remove a repository: its schedule, scripts, versions, problems and sync history; runs of its scripts stay',
   request: { params: RepositoryParams },
   responses: { 204: { description: 'Removed' }, ...errors(404) },
@@ -79,6 +84,7 @@ const sync = createRoute({
   method: 'post',
   path: '/{id}/sync',
   tags: ['repositories'],
+  ...access('maintainer', 'manage'),
   summary: 'Sync now; requests close together become one sync',
   request: { params: RepositoryParams },
   responses: { 202: json(SyncRequestedSchema, 'Requested, with reason `sync now by <email>`'), ...errors(404) },
@@ -117,6 +123,7 @@ const credentialList = createRoute({
   method: 'get',
   path: '/',
   tags: ['repositories'],
+  ...access('maintainer', 'read'),
   summary: 'Stored credentials, without their secrets',
   responses: { 200: json(CredentialListSchema, 'The credentials') },
 });
@@ -125,6 +132,7 @@ const credentialAdd = createRoute({
   method: 'post',
   path: '/',
   tags: ['repositories'],
+  ...access('maintainer', 'manage'),
   summary: 'Store an HTTPS token, an SSH key or a password, sealed with AES-256-GCM under the master key',
   request: { body: jsonBody(CredentialBodySchema) },
   responses: {
@@ -137,6 +145,7 @@ const credentialRemove = createRoute({
   method: 'delete',
   path: '/{id}',
   tags: ['repositories'],
+  ...access('maintainer', 'manage'),
   summary: 'Delete a credential that no repository or host uses',
   request: { params: z.object({ id: z.string().meta({ description: 'The credential id' }) }) },
   responses: { 204: { description: 'Deleted' }, ...errors(404, [409, 'A repository or a host uses it: the message names it']) },

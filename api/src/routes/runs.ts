@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ApprovalBodySchema, FINAL_STATUSES, RunLinesSchema, RunListQuerySchema, RunPageSchema, RunViewSchema, StartRunBodySchema } from '@drydock/core';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 import { cancelRun, decideRun, getRun, listRuns, logLinesAfter, startRun, toRunView } from '../run-service.ts';
 import { logStreamFailure } from '../request-guards.ts';
 
@@ -17,6 +17,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['runs'],
+  ...access('viewer', 'read'),
   summary: 'Run history: filters, sort, cursor pages',
   description: 'Keyset pages over `(sort column, id)`: a deep page costs as much as the first. The cursor is opaque; a cursor the API cannot read answers 400 `cursor is not one this API handed out`.',
   request: { query: RunListQuerySchema },
@@ -27,6 +28,7 @@ const start = createRoute({
   method: 'post',
   path: '/',
   tags: ['runs'],
+  ...access('operator', 'run'),
   summary: 'Start a run of a script or an action on a host',
   description: 'Nothing is written until the request passes every check. The run records the exact version it was validated against, and the worker runs that version even if the catalog moves on.',
   request: { body: jsonBody(StartRunBodySchema) },
@@ -43,6 +45,7 @@ const read = createRoute({
   method: 'get',
   path: '/{id}',
   tags: ['runs'],
+  ...access('viewer', 'read'),
   summary: 'One run',
   request: { params: RunParams },
   responses: { 200: json(RunViewSchema, 'The run'), ...errors(404) },
@@ -52,6 +55,7 @@ const cancel = createRoute({
   method: 'post',
   path: '/{id}/cancel',
   tags: ['runs'],
+  ...access('operator', 'run'),
   summary: 'Cancel a run; its process tree is killed',
   description: 'Only requests the cancel: poll the run, or follow its log, until it says `cancelled`.',
   request: { params: RunParams },
@@ -66,6 +70,7 @@ const decide = <Verb extends 'approve' | 'reject'>(verb: Verb, summary: string) 
     method: 'post',
     path: `/{id}/${verb}` as `/{id}/${Verb}`,
     tags: ['runs'],
+    ...access('operator', 'run'),
     summary,
     description: 'Taken by an operator of the team other than the requester; the optional `comment` goes on the run and into the audit trail.',
     request: { params: RunParams, body: { content: { 'application/json': { schema: ApprovalBodySchema } }, required: false } },
@@ -86,6 +91,7 @@ const lines = createRoute({
   method: 'get',
   path: '/{id}/lines',
   tags: ['runs'],
+  ...access('viewer', 'read'),
   summary: 'Every log line so far',
   request: { params: RunParams },
   responses: { 200: json(RunLinesSchema, 'The lines, by `(attempt, seq)`'), ...errors(404) },
@@ -95,6 +101,7 @@ const log = createRoute({
   method: 'get',
   path: '/{id}/log',
   tags: ['runs'],
+  ...access('viewer', 'read'),
   summary: 'The live log (server-sent events) until the run ends',
   description: [
     'Events: `log` (id `<attempt>:<seq>`, data a `LogLineView`) for each line after the cursor; `status` (data a `RunView`) when the stream opens on a run that has not ended and at each change of status; `end` (data the final `RunView`), after which the server closes the stream.',

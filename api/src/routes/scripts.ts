@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CatalogViewSchema, paramsSchema, ScriptDetailSchema, ScriptListQuerySchema, ScriptVersionListSchema, ScriptVersionQuerySchema } from '@drydock/core';
 import { toScriptView } from '../catalog-views.ts';
 import type { ApiDeps } from '../context.ts';
-import { errors, json, resourceRouter } from '../contract.ts';
+import { access, errors, json, resourceRouter } from '../contract.ts';
 
 const ScriptParams = z.object({ id: z.string().meta({ description: 'The script id' }) });
 
@@ -11,6 +11,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['catalog'],
+  ...access('viewer', 'read'),
   summary: 'The catalog (scripts and actions), searchable by words, tag and category, with manifest problems and facets',
   request: { query: ScriptListQuerySchema },
   responses: { 200: json(CatalogViewSchema, 'The entries that match, every problem and the facets'), ...errors(400) },
@@ -20,6 +21,7 @@ const read = createRoute({
   method: 'get',
   path: '/{id}',
   tags: ['catalog'],
+  ...access('viewer', 'read'),
   summary: 'One script at its current version, or at `?version=`, with its text and its parameters as JSON Schema',
   description: 'Scripts only: an action is at `/actions/{id}`.',
   request: { params: ScriptParams, query: ScriptVersionQuerySchema },
@@ -30,6 +32,7 @@ const versions = createRoute({
   method: 'get',
   path: '/{id}/versions',
   tags: ['catalog'],
+  ...access('viewer', 'read'),
   summary: "A script's versions by commit: author, message, what changed",
   request: { params: ScriptParams },
   responses: { 200: json(ScriptVersionListSchema, 'Every stored version, newest commit first'), ...errors([404, 'The script is not in the catalog now']) },

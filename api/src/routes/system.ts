@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { HealthSchema, ManifestSchema, UserViewSchema } from '@drydock/core';
+import { HealthSchema, ManifestSchema } from '@drydock/core';
 import type { ApiDeps } from '../context.ts';
 import { CALLER, json, resourceRouter } from '../contract.ts';
 import { checkHealth } from '../health-service.ts';
@@ -13,14 +13,6 @@ const health = createRoute({
   description: 'Checks `select 1` on Postgres and `GetSystemInfo` on Temporal, each within 2 s: a dependency that hangs makes the answer `degraded`, never slow.',
   security: CALLER.anyone,
   responses: { 200: json(HealthSchema, 'Healthy'), 503: json(HealthSchema, 'A dependency is down: `status` is `degraded`') },
-});
-
-const me = createRoute({
-  method: 'get',
-  path: '/api/v1/me',
-  tags: ['system'],
-  summary: 'The signed-in user',
-  responses: { 200: json(UserViewSchema, 'The user') },
 });
 
 const manifestSchema = createRoute({
@@ -42,10 +34,6 @@ export function systemRoutes(deps: ApiDeps) {
     .openapi(health, async (c) => {
       const health = await checkHealth(deps);
       return health.status === 'ok' ? c.json(health, 200) : c.json(health, 503);
-    })
-    .openapi(me, (c) => {
-      const u = c.get('user')!;
-      return c.json({ id: u.id, name: u.name, email: u.email, role: u.role, teamId: u.team_id }, 200);
     })
     .openapi(manifestSchema, (c) => c.json(manifestJsonSchema() as Record<string, unknown>, 200));
 }

@@ -17,7 +17,7 @@ export const UserViewSchema = z
     id: z.uuid(),
     name: z.string(),
     email: z.string(),
-    role: z.enum(['admin', 'operator', 'viewer']),
+    role: z.enum(['admin', 'maintainer', 'operator', 'viewer']),
     teamId: z.string(),
   })
   .meta({ id: 'UserView', description: 'The signed-in user.' });

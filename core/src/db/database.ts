@@ -15,6 +15,7 @@ import * as bulkExecutions from './migrations/010-bulk-executions.ts';
 import * as hostSlots from './migrations/011-host-slots.ts';
 import * as hostStatus from './migrations/012-host-status.ts';
 import * as webhookDeliveries from './migrations/013-webhook-deliveries.ts';
+import * as identity from './migrations/016-identity.ts';
 import * as environments from './migrations/020-environments.ts';
 import * as approvals from './migrations/021-approvals.ts';
 import type { Database } from './schema.ts';
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '011-host-slots': hostSlots,
   '012-host-status': hostStatus,
   '013-webhook-deliveries': webhookDeliveries,
+  '016-identity': identity,
   '020-environments': environments,
   '021-approvals': approvals,
 };

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { BulkOptions, BulkSelector, BulkStatus } from '../bulk.ts';
+import type { TeamRole } from '../group-map.ts';
 import type { LockLease, LockType } from '../host-lock.ts';
 import type { OperationResult } from '../operations/index.ts';
 
@@ -59,13 +60,83 @@ export interface TeamTable {
   created_at: CreatedAt;
 }
 
+export const TOKEN_SCOPES = ['read', 'run', 'manage'] as const;
+/** What an API token may do on top of its owner's role: read (GET), run (runs, bulk, locks), manage (the rest). */
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
 export interface UserTable {
   id: string;
+  /** The team the user was created in; memberships say where they belong and with which role. */
   team_id: string;
   email: string;
   name: string;
-  role: 'admin' | 'operator' | 'viewer';
+  role: TeamRole;
+  /** argon2id in PHC form; null: no local password (not set yet, or signs in through a provider). */
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  disabled: ColumnType<boolean, boolean | undefined, boolean>;
+  failed_attempts: ColumnType<number, number | undefined, number>;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
+}
+
+export interface MembershipTable {
+  user_id: string;
+  team_id: string;
+  role: TeamRole;
+  created_at: CreatedAt;
+}
+
+export interface SessionTable {
+  /** SHA-256 of the cookie's value. */
+  id_hash: string;
+  user_id: string;
+  /** The team the session acts in now; switching teams changes it. */
+  team_id: string;
+  csrf_secret: string;
+  created_at: CreatedAt;
+  last_seen_at: Timestamp;
+  idle_expires_at: Timestamp;
+  absolute_expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ServiceAccountTable {
+  id: string;
+  team_id: string;
+  name: string;
+  role: TeamRole;
+  created_by: string | null;
+  created_at: CreatedAt;
+  disabled: ColumnType<boolean, boolean | undefined, boolean>;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  team_id: string;
+  user_id: string | null;
+  service_account_id: string | null;
+  name: string;
+  scopes: TokenScope[];
+  token_hash: string;
+  /** The first characters of the token, so its owner can tell tokens apart. */
+  prefix: string;
+  created_by: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface OneTimeLinkTable {
+  id: string;
+  kind: 'setup' | 'reset';
+  token_hash: string;
+  user_id: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
 }
 
 export interface HostTable {
@@ -339,6 +410,11 @@ export interface Database {
   action_templates: ActionTemplateTable;
   teams: TeamTable;
   users: UserTable;
+  memberships: MembershipTable;
+  sessions: SessionTable;
+  service_accounts: ServiceAccountTable;
+  api_tokens: ApiTokenTable;
+  one_time_links: OneTimeLinkTable;
   hosts: HostTable;
   agents: AgentTable;
   runs: RunTable;
@@ -361,5 +437,7 @@ export type RunArtifact = Selectable<RunArtifactTable>;
 export type Host = Selectable<HostTable>;
 export type User = Selectable<UserTable>;
 export type Environment = Selectable<EnvironmentTable>;
+export type Session = Selectable<SessionTable>;
+export type ApiToken = Selectable<ApiTokenTable>;
 export type ScriptRepository = Selectable<ScriptRepositoryTable>;
 export type ScriptVersion = Selectable<ScriptVersionTable>;
