@@ -7,6 +7,7 @@ import {
   type CreatedToken,
   ForbiddenError,
   hashPassword,
+  isId,
   type Me,
   type MemberView,
   newId,
@@ -302,6 +303,7 @@ export async function listPersonalTokens(deps: ApiDeps, principal: Principal): P
 
 /** Its owner revokes a token, and so does an admin of its team; for anyone else it does not exist. */
 export async function revokeToken(deps: ApiDeps, principal: Principal, id: string): Promise<TokenView> {
+  if (!isId(id)) throw new NotFoundError('token', id);
   const row = await deps.db.selectFrom('api_tokens').select(['id', 'team_id', 'user_id', 'revoked_at']).where('id', '=', id).where('team_id', '=', principal.teamId).executeTakeFirst();
   const mine = row?.user_id !== null && row?.user_id === principal.userId;
   if (!row || (!mine && principal.role !== 'admin')) throw new NotFoundError('token', id);
@@ -330,6 +332,7 @@ export async function listServiceAccounts(deps: ApiDeps, principal: Principal) {
 }
 
 export async function createServiceAccountToken(deps: ApiDeps, principal: Principal, accountId: string, body: { name: string; scopes: TokenScope[]; expiresInDays?: number | undefined }): Promise<CreatedToken> {
+  if (!isId(accountId)) throw new NotFoundError('service account', accountId);
   const account = await deps.db.selectFrom('service_accounts').select('id').where('id', '=', accountId).where('team_id', '=', principal.teamId).where('disabled', '=', false).executeTakeFirst();
   if (!account) throw new NotFoundError('service account', accountId);
   return issueToken(deps, { userId: null, serviceAccountId: accountId }, principal.teamId, principal.actorId, body);
@@ -353,6 +356,7 @@ export async function listMembers(deps: ApiDeps, teamId: string): Promise<Member
 }
 
 async function member(deps: ApiDeps, teamId: string, userId: string): Promise<MemberView> {
+  if (!isId(userId)) throw new NotFoundError('member', userId);
   const row = await memberRows(deps, teamId).where('u.id', '=', userId).executeTakeFirst();
   if (!row) throw new NotFoundError('member', userId);
   return memberView(row);

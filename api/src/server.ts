@@ -69,8 +69,9 @@ export async function startApiServer(config: Config, databaseUrl: string): Promi
       localUser,
       databaseOutage,
     };
-    await ensureLocalCatalog(deps);
+    // Before the catalog: the link's team is the one the local catalog belongs to.
     if (config.DRYDOCK_AUTH_MODE === 'accounts') await announceSetupLink(deps);
+    await ensureLocalCatalog(deps);
     app = createApp(deps);
   } catch (err) {
     server.close();
