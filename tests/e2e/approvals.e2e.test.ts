@@ -109,7 +109,7 @@ describe('a run on a host of a protected environment', () => {
       [operator.user.email, 'run.approve', 200],
       [operator.user.email, 'run.reject', 409],
     ]);
-    expect(audit[2]?.detail).toEqual({ comment: 'change CHG-42' });
+    expect(audit[2]?.detail).toMatchObject({ comment: 'change CHG-42' });
   });
 
   test('rejected, it ends without touching the host, saying who and why', async () => {
