@@ -293,6 +293,11 @@ async function live(deps: ApiDeps, row: BulkExecution) {
   return deps.temporal.workflow.getHandle(row.workflow_id);
 }
 
+/** Nothing runs before the decision: pausing or resuming it would say otherwise on the page. */
+function notWaitingForApproval(row: BulkExecution): void {
+  if (row.status === 'waiting_for_approval') throw new ConflictError(`bulk execution ${row.id} waits for approval: no host has started; approve, reject or cancel it`);
+}
+
 async function signalled(deps: ApiDeps, row: BulkExecution, send: () => Promise<void>): Promise<void> {
   try {
     await send();
@@ -305,6 +310,7 @@ async function signalled(deps: ApiDeps, row: BulkExecution, send: () => Promise<
 /** Pause: no host starts until resumed; hosts already running finish. */
 export async function pauseBulk(deps: ApiDeps, teamId: string, id: string): Promise<BulkExecution> {
   const row = await getBulk(deps, teamId, id);
+  notWaitingForApproval(row);
   const handle = await live(deps, row);
   await signalled(deps, row, () => handle.signal('pause'));
   return row;
@@ -312,6 +318,7 @@ export async function pauseBulk(deps: ApiDeps, teamId: string, id: string): Prom
 
 export async function resumeBulk(deps: ApiDeps, teamId: string, id: string): Promise<BulkExecution> {
   const row = await getBulk(deps, teamId, id);
+  notWaitingForApproval(row);
   const handle = await live(deps, row);
   await signalled(deps, row, () => handle.signal('resume'));
   return row;

@@ -135,6 +135,8 @@ describe('a run on a host of a protected environment', () => {
     const queue = await body<{ bulk: BulkView[] }>(await operator.api('/api/v1/approvals'), 200);
     expect(queue.bulk.map((b) => b.id)).toContain(started.id);
     await body(await stack.api(`/api/v1/bulk/${started.id}/approve`, { method: 'POST', json: {} }), 403);
+    const paused = await body<{ error: { message: string } }>(await stack.api(`/api/v1/bulk/${started.id}/pause`, { method: 'POST' }), 409);
+    expect(paused.error.message).toMatch(/waits for approval: no host has started/);
 
     const approved = await body<BulkView>(await operator.api(`/api/v1/bulk/${started.id}/approve`, { method: 'POST', json: {} }), 200);
     expect(approved.approval).toMatchObject({ decision: 'approved', decidedBy: { name: operator.user.email } });
