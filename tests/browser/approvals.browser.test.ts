@@ -30,6 +30,7 @@ test('protect an environment, see a run on it wait on its page, the requester re
   await page.goto(`${stack.config.webUrl}/runs/${run.id}`);
   expect(await page.getByTestId('run-status').getAttribute('data-status')).toBe('waiting_for_approval');
   expect(await page.getByTestId('approval-request').textContent()).toContain('environment perf is protected');
+  expect(await page.getByTestId('run-environment').textContent()).toBe('perf');
   await screenshot('run-waiting-for-approval');
   await page.getByTestId('approve').click();
   await expect.poll(() => page.getByTestId('run-action-message').textContent(), { timeout: 15_000 }).toContain('you requested this run, so you cannot approve or reject it');
