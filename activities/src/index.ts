@@ -1,3 +1,4 @@
+import { createApprovalActivities } from './approval.activities.ts';
 import { createBulkActivities } from './bulk.activities.ts';
 import { type CatalogSyncDeps, createCatalogSyncActivities } from './catalog-sync.activities.ts';
 import { type AgentlessActivityDeps, createAgentlessActivities } from './agentless.activities.ts';
@@ -11,6 +12,7 @@ export * from './agentless.activities.ts';
 export * from './host-lock.activities.ts';
 export * from './bulk.activities.ts';
 export * from './run-secrets.ts';
+export * from './approval.activities.ts';
 
 /** Everything the central worker serves on the `central` queue. */
 export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & AgentlessActivityDeps) {
@@ -20,6 +22,7 @@ export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps 
     ...createCatalogSyncActivities(deps),
     ...createAgentlessActivities(deps),
     ...createBulkActivities(deps),
+    ...createApprovalActivities(deps),
   };
 }
 

@@ -12,6 +12,8 @@ import { agentArtifactRoutes, runArtifactRoutes } from './routes/artifacts.ts';
 import { auditRoutes } from './routes/audit.ts';
 import { bulkRoutes } from './routes/bulk.ts';
 import { codecRoutes, temporalWebOrigins } from './routes/codec.ts';
+import { approvalRoutes } from './routes/approvals.ts';
+import { environmentRoutes } from './routes/environments.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { lockRoutes } from './routes/locks.ts';
@@ -78,6 +80,8 @@ export function createApp(deps: ApiDeps) {
     .route('/api/v1/repositories', repositoryRoutes(deps))
     .route('/api/v1/credentials', credentialRoutes(deps))
     .route('/api/v1/webhooks', webhookRoutes(deps))
+    .route('/api/v1/environments', environmentRoutes(deps))
+    .route('/api/v1/approvals', approvalRoutes(deps))
     .route('/api/v1/hosts', hostRoutes(deps))
     .route('/api/v1/locks', lockRoutes(deps))
     .route('/api/v1/runs', runRoutes(deps))

@@ -31,7 +31,7 @@ import { bulkExecutionWorkflowRef, pauseSignal, resumeSignal } from '@drydock/wo
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 import { ONLINE_WINDOW_MS } from './host-status.ts';
-import { checkHostParams, hostRefusal, runLockTtlSeconds, runSecretsExpiry } from './run-service.ts';
+import { approvalRequest, approvalView, checkApprover, checkHostParams, hostRefusal, runLockTtlSeconds, runSecretsExpiry, sendDecision } from './run-service.ts';
 
 const INSERT_CHUNK = 1_000;
 
@@ -112,6 +112,7 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
   const sealed = sealRunSecrets(deps.secrets, manifest.parameters, checked.values, { teamId: user.team_id, bulkId }, runSecretsExpiry(perHost, deps.config, waves.length));
   const waveOf: number[] = waves.flatMap((size, w) => Array<number>(size).fill(w));
   const members = hosts.map((h) => ({ hostId: h.id, runId: newId() }));
+  const approval = await approvalRequest(deps, user, hosts.flatMap((h) => (h.environment ? [h.environment] : [])));
 
   await deps.db.transaction().execute(async (tx) => {
     await tx
@@ -123,7 +124,9 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
         script_id: manifest.id,
         script_name: manifest.name,
         script_version: entry.entry.version,
-        status: 'running',
+        status: approval ? 'waiting_for_approval' : 'running',
+        approval_environment: approval?.environment ?? null,
+        approval_expires_at: approval ? new Date(approval.expiresAt) : null,
         selector: body.selector,
         options,
         params,
@@ -180,13 +183,14 @@ export async function startBulk(deps: ApiDeps, user: User, body: StartBulkBody, 
     offlineTimeoutMs: deps.config.DRYDOCK_AGENT_OFFLINE_TIMEOUT * 1000,
     heartbeatTimeoutMs: deps.config.DRYDOCK_AGENT_HEARTBEAT_TIMEOUT * 1000,
     ...(locked ? { lock: { ttlSeconds: runLockTtlSeconds(perHost, deps.config), waitTimeoutMs: deps.config.DRYDOCK_LOCK_WAIT_TIMEOUT * 1000 } } : {}),
+    ...(approval ? { approval } : {}),
   };
   try {
     const handle = await deps.temporal.workflow.start(bulkExecutionWorkflowRef, {
       taskQueue: CENTRAL_QUEUE,
       workflowId: bulkWorkflowId(bulkId),
       args: [input],
-      typedSearchAttributes: searchAttributes({ kind: 'bulk-execution', script: manifest.id, initiator: user.email, team: user.team_id, status: 'running' }),
+      typedSearchAttributes: searchAttributes({ kind: 'bulk-execution', script: manifest.id, initiator: user.email, team: user.team_id, status: approval ? 'waiting_for_approval' : 'running' }),
     });
     await deps.db.updateTable('bulk_executions').set({ workflow_run_id: handle.firstExecutionRunId }).where('id', '=', bulkId).execute();
   } catch (err) {
@@ -247,6 +251,7 @@ export function toBulkView(row: BulkExecution, counts: BulkCounts, deps: Pick<Ap
     // The pace so far, over the hosts still to go; paused executions have none.
     etaMs: row.finished_at ? 0 : finished > 0 && row.status !== 'paused' ? Math.round((elapsedMs / finished) * left) : null,
     rerunOf: row.rerun_of,
+    approval: approvalView(row),
     workflowId: row.workflow_id,
     temporalUrl: temporalWebUrl(deps.config.temporalUiUrl, deps.config.TEMPORAL_NAMESPACE, row.workflow_id, row.workflow_run_id ?? undefined),
   };
@@ -289,6 +294,11 @@ async function live(deps: ApiDeps, row: BulkExecution) {
   return deps.temporal.workflow.getHandle(row.workflow_id);
 }
 
+/** Nothing runs before the decision: pausing or resuming it would say otherwise on the page. */
+function notWaitingForApproval(row: BulkExecution): void {
+  if (row.status === 'waiting_for_approval') throw new ConflictError(`bulk execution ${row.id} waits for approval: no host has started; approve, reject or cancel it`);
+}
+
 async function signalled(deps: ApiDeps, row: BulkExecution, send: () => Promise<void>): Promise<void> {
   try {
     await send();
@@ -301,6 +311,7 @@ async function signalled(deps: ApiDeps, row: BulkExecution, send: () => Promise<
 /** Pause: no host starts until resumed; hosts already running finish. */
 export async function pauseBulk(deps: ApiDeps, teamId: string, id: string): Promise<BulkExecution> {
   const row = await getBulk(deps, teamId, id);
+  notWaitingForApproval(row);
   const handle = await live(deps, row);
   await signalled(deps, row, () => handle.signal(pauseSignal));
   return row;
@@ -308,6 +319,7 @@ export async function pauseBulk(deps: ApiDeps, teamId: string, id: string): Prom
 
 export async function resumeBulk(deps: ApiDeps, teamId: string, id: string): Promise<BulkExecution> {
   const row = await getBulk(deps, teamId, id);
+  notWaitingForApproval(row);
   const handle = await live(deps, row);
   await signalled(deps, row, () => handle.signal(resumeSignal));
   return row;
@@ -347,4 +359,19 @@ export async function rerunFailed(deps: ApiDeps, user: User, id: string, params:
     options: row.options,
   };
   return startBulk(deps, user, body, row.id);
+}
+
+/** One decision for the whole execution: approved, its hosts start; rejected, none does. */
+export async function decideBulk(deps: ApiDeps, user: User | undefined, id: string, decision: 'approved' | 'rejected', comment: string | null): Promise<BulkExecution> {
+  const row = await getBulk(deps, user?.team_id ?? '', id);
+  const approver = checkApprover(user, row.initiator_id, 'bulk execution');
+  if (row.status !== 'waiting_for_approval') throw new ConflictError(`bulk execution ${id} is not waiting for approval (it is ${row.status})`);
+  await sendDecision(deps, row.workflow_id, { decision, by: { id: approver.id, name: approver.email }, comment }, `bulk execution ${id}`);
+  return getBulk(deps, approver.team_id, id);
+}
+
+export async function bulkWaitingForApproval(deps: ApiDeps, teamId: string): Promise<BulkView[]> {
+  const rows = await deps.db.selectFrom('bulk_executions').selectAll().where('team_id', '=', teamId).where('status', '=', 'waiting_for_approval').orderBy('created_at').limit(500).execute();
+  const counts = await bulkCounts(deps, rows.map((r) => r.id));
+  return rows.map((r) => toBulkView(r, counts.get(r.id)!, deps));
 }

@@ -12,6 +12,7 @@ import {
 } from '@drydock/core';
 import { agentQueue } from '@drydock/temporal';
 import type { ApiDeps } from './context.ts';
+import { requireEnvironment } from './environment-service.ts';
 import { hostLiveness } from './host-status.ts';
 
 // Hosts: what the hosts list shows of each, and adding, changing and removing SSH, WinRM and Docker hosts.
@@ -143,7 +144,14 @@ export async function hostView(deps: ApiDeps, teamId: string, id: string): Promi
 }
 
 /** The credential, name and jump host a body names: of the team, of the right kind, one hop. */
-async function checkRefs(deps: ApiDeps, teamId: string, body: { credentialId?: string; jumpHostId?: string | null; name?: string }, transport: HostView['transport'], self?: string) {
+async function checkRefs(
+  deps: ApiDeps,
+  teamId: string,
+  body: { credentialId?: string; jumpHostId?: string | null; name?: string; environment?: string | null },
+  transport: HostView['transport'],
+  self?: string,
+) {
+  if (body.environment) await requireEnvironment(deps, teamId, body.environment);
   if (body.credentialId) {
     const cred = await deps.db.selectFrom('credentials').select('kind').where('team_id', '=', teamId).where('id', '=', body.credentialId).executeTakeFirst();
     if (!cred) throw new ValidationError('unknown credential', { credentialId: [`credential ${body.credentialId} does not exist`] });
@@ -180,7 +188,7 @@ export async function addHost(deps: ApiDeps, teamId: string, body: NewHostBody):
     tags: body.tags,
   };
   if (body.transport === 'docker') {
-    await checkRefs(deps, teamId, { name }, 'docker');
+    await checkRefs(deps, teamId, { name, environment: body.environment ?? null }, 'docker');
     // An engine's address is its socket on the central workers' machine.
     await deps.db.insertInto('hosts').values({ ...common, transport: 'docker', address: body.socketPath }).execute();
   } else {

@@ -3,6 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import {
+  ensureDefaultEnvironments,
   ConflictError,
   type CreatedToken,
   ForbiddenError,
@@ -463,6 +464,7 @@ export async function completeSetup(deps: ApiDeps, body: { token: string; email:
   await takeLink(deps, 'setup', body.token);
   const team = deps.config.DRYDOCK_TEAM;
   await deps.db.insertInto('teams').values({ id: team, name: team }).onConflict((oc) => oc.column('id').doNothing()).execute();
+  await ensureDefaultEnvironments(deps.db, team);
   const user = await deps.db
     .insertInto('users')
     .values({ id: newId(), team_id: team, email: body.email, name: body.name, role: 'admin', password_hash: passwordHash })
@@ -487,6 +489,7 @@ export async function completeSetup(deps: ApiDeps, body: { token: string; email:
 export async function announceSetupLink(deps: ApiDeps): Promise<void> {
   const team = deps.config.DRYDOCK_TEAM;
   await deps.db.insertInto('teams').values({ id: team, name: team }).onConflict((oc) => oc.column('id').doNothing()).execute();
+  await ensureDefaultEnvironments(deps.db, team);
   const url = await issueSetupLink(deps);
   const file = join(deps.config.DRYDOCK_DATA_DIR, SETUP_LINK_FILE);
   if (!url) {

@@ -20,6 +20,7 @@ export const TAGS = [
   { name: 'actions', title: 'Actions' },
   { name: 'repositories', title: 'Repositories and credentials' },
   { name: 'webhooks', title: 'Webhooks' },
+  { name: 'environments', title: 'Environments and approvals' },
   { name: 'hosts', title: 'Hosts' },
   { name: 'locks', title: 'Locks' },
   { name: 'bulk', title: 'Bulk executions' },

@@ -1,6 +1,11 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { sql } from 'kysely';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Selectable, sql } from 'kysely';
 import {
+  type ApprovalColumns,
+  type ApprovalDecisionInput,
+  type ApprovalRequest,
+  type ApprovalView,
+  ForbiddenError,
   ConflictError,
   FINAL_STATUSES,
   isId,
@@ -26,8 +31,10 @@ import {
 import { operationRefusal } from '@drydock/core/operations';
 import { CENTRAL_QUEUE, runWorkflowId, searchAttributes, temporalWebUrl } from '@drydock/temporal';
 import { scriptRunWorkflowRef } from '@drydock/workflows/messages';
+import { decideApprovalUpdate } from '@drydock/workflows/approval';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
+import { requireRole } from './environment-service.ts';
 
 export function toRunView(run: Run, deps: Pick<ApiDeps, 'config'>): RunView {
   return {
@@ -49,7 +56,21 @@ export function toRunView(run: Run, deps: Pick<ApiDeps, 'config'>): RunView {
     durationMs: run.duration_ms,
     workflowId: run.workflow_id,
     temporalUrl: temporalWebUrl(deps.config.temporalUiUrl, deps.config.TEMPORAL_NAMESPACE, run.workflow_id, run.workflow_run_id ?? undefined),
+    approval: approvalView(run),
     result: run.result,
+  };
+}
+
+/** The request for approval on a run or bulk execution, and its decision; null where none was asked. */
+export function approvalView(row: Selectable<ApprovalColumns>): ApprovalView | null {
+  if (!row.approval_environment || !row.approval_expires_at) return null;
+  return {
+    environment: row.approval_environment,
+    expiresAt: row.approval_expires_at.toISOString(),
+    decision: row.approval_decision,
+    decidedBy: row.approval_by_id && row.approval_by_name ? { id: row.approval_by_id, name: row.approval_by_name } : null,
+    decidedAt: row.approval_decided_at?.toISOString() ?? null,
+    comment: row.approval_comment,
   };
 }
 
@@ -68,7 +89,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
   const reason = notRunnableReason(manifest);
   if (reason) throw new ValidationError(`${manifest.name} cannot run here: ${reason}`);
 
-  const host = await deps.db.selectFrom('hosts').select(['id', 'tags', 'transport']).where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
+  const host = await deps.db.selectFrom('hosts').select(['id', 'tags', 'transport', 'environment']).where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
   if (!host) throw new NotFoundError('host', body.hostId);
   const refusal = hostRefusal(manifest, host, source);
   if (refusal) throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [refusal] });
@@ -77,6 +98,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
   const hostFields = await checkHostParams(deps, user.team_id, manifest.parameters, checked.values, manifest.host_tags);
   if (Object.keys(hostFields).length > 0) throw new ValidationError(`parameters of ${manifest.id} name hosts that cannot be used`, hostFields);
 
+  const approval = await approvalRequest(deps, user, host.environment ? [host.environment] : []);
   const runId = newId();
   const workflowId = runWorkflowId(runId);
   // Sealed before anything is written: a malformed vault: reference or a missing master key leaves no run behind.
@@ -91,11 +113,13 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
       script_name: manifest.name,
       script_version: entry.version,
       host_id: host.id,
-      status: 'queued',
+      status: approval ? 'waiting_for_approval' : 'queued',
       initiator_id: user.id,
       initiator_name: user.email,
       params: redactParams(manifest.parameters, checked.values),
       workflow_id: workflowId,
+      approval_environment: approval?.environment ?? null,
+      approval_expires_at: approval ? new Date(approval.expiresAt) : null,
     })
     .execute();
   if (sealed.rows.length > 0) await deps.db.insertInto('run_secrets').values(sealed.rows).execute();
@@ -113,6 +137,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
     offlineTimeoutMs: deps.config.DRYDOCK_AGENT_OFFLINE_TIMEOUT * 1000,
     heartbeatTimeoutMs: deps.config.DRYDOCK_AGENT_HEARTBEAT_TIMEOUT * 1000,
     ...(manifest.requires_lock ? { lock: { ttlSeconds: runLockTtlSeconds(manifest, deps.config), waitTimeoutMs: deps.config.DRYDOCK_LOCK_WAIT_TIMEOUT * 1000 } } : {}),
+    ...(approval ? { approval } : {}),
   };
   try {
     const handle = await deps.temporal.workflow.start(scriptRunWorkflowRef, {
@@ -125,7 +150,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
         hosts: [host.id],
         initiator: user.email,
         team: user.team_id,
-        status: 'queued',
+        status: approval ? 'waiting_for_approval' : 'queued',
       }),
     });
     await deps.db.updateTable('runs').set({ workflow_run_id: handle.firstExecutionRunId }).where('id', '=', runId).execute();
@@ -275,4 +300,61 @@ export async function logLinesAfter(deps: ApiDeps, runId: string, after: { attem
     .limit(limit)
     .execute();
   return rows.map((r) => ({ attempt: r.attempt, seq: r.seq, stream: r.stream, ts: r.ts.toISOString(), line: r.line }));
+}
+
+/**
+ * The request for approval that the given environments call for, or null when none is protected. Several
+ * protected ones (a bulk execution's hosts) make one request, expiring with the shortest of their expiries.
+ */
+export async function approvalRequest(deps: ApiDeps, user: User, environments: string[]): Promise<ApprovalRequest | null> {
+  if (environments.length === 0) return null;
+  const protectedOnes = await deps.db
+    .selectFrom('environments')
+    .select(['name', 'approval_expiry_seconds'])
+    .where('team_id', '=', user.team_id)
+    .where('name', 'in', [...new Set(environments)])
+    .where('requires_approval', '=', true)
+    .orderBy('name')
+    .execute();
+  if (protectedOnes.length === 0) return null;
+  const seconds = Math.min(...protectedOnes.map((e) => e.approval_expiry_seconds));
+  return {
+    environment: protectedOnes.map((e) => e.name).join(', '),
+    expiresAt: new Date(Date.now() + seconds * 1000).toISOString(),
+    requester: { id: user.id, name: user.email },
+  };
+}
+
+/** Who may decide on a request: an operator of the team who did not make it. */
+export function checkApprover(user: User | undefined, initiatorId: string, what: string): User {
+  const approver = requireRole(user, 'operator', `approving or rejecting ${what}`);
+  if (approver.id === initiatorId) {
+    throw new ForbiddenError(`you requested this ${what}, so you cannot approve or reject it; another operator of team ${approver.team_id} must decide`);
+  }
+  return approver;
+}
+
+/** Sends the decision to the waiting workflow, which records it; a decision it refuses is a 409 with its reason. */
+export async function sendDecision(deps: ApiDeps, workflowId: string, input: ApprovalDecisionInput, what: string): Promise<void> {
+  try {
+    await deps.temporal.workflow.getHandle(workflowId).executeUpdate(decideApprovalUpdate, { args: [input] });
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new ConflictError(`${what} has no live workflow waiting for a decision`);
+    if (err instanceof WorkflowUpdateFailedError) throw new ConflictError(`${what} cannot be ${input.decision}: ${err.cause?.message ?? err.message}`);
+    throw err;
+  }
+}
+
+export async function decideRun(deps: ApiDeps, user: User | undefined, id: string, decision: ApprovalDecisionInput['decision'], comment: string | null): Promise<Run> {
+  const run = await getRun(deps, user?.team_id ?? '', id);
+  const approver = checkApprover(user, run.initiator_id, 'run');
+  if (run.bulk_id) throw new ConflictError(`run ${id} belongs to bulk execution ${run.bulk_id}; approve or reject the execution (POST /api/v1/bulk/${run.bulk_id}/${decision === 'approved' ? 'approve' : 'reject'})`);
+  if (run.status !== 'waiting_for_approval') throw new ConflictError(`run ${id} is not waiting for approval (it is ${run.status})`);
+  await sendDecision(deps, run.workflow_id, { decision, by: { id: approver.id, name: approver.email }, comment }, `run ${id}`);
+  return getRun(deps, approver.team_id, id);
+}
+
+/** Runs of the team waiting for a decision, oldest first: what an approver works through. */
+export async function runsWaitingForApproval(deps: ApiDeps, teamId: string): Promise<Run[]> {
+  return deps.db.selectFrom('runs').selectAll().where('team_id', '=', teamId).where('status', '=', 'waiting_for_approval').where('bulk_id', 'is', null).orderBy('created_at').limit(500).execute();
 }

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { ENVIRONMENTS } from './api/hosts.ts';
+import { EnvironmentName } from './api/environments.ts';
 import type { RunStatus } from './db/schema.ts';
 import type { ParamValues } from './manifest.ts';
 import type { SecretRefs } from './run-contract.ts';
+import type { ApprovalRequest } from './approval.ts';
 
 // Bulk executions: one script or action on many hosts, `bulk/<id>` fanning out to `bulk/<id>/<hostId>`.
 
@@ -16,7 +17,7 @@ const Slug = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'an 
 export const BulkSelectorSchema = z
   .strictObject({
     hostIds: z.array(Slug).min(1).max(MAX_BULK_HOSTS).optional(),
-    environment: z.enum(ENVIRONMENTS).optional(),
+    environment: EnvironmentName.optional(),
     group: z.string().min(1).max(100).optional(),
     /** Hosts carrying every one of these tags. */
     tags: z.array(z.string().min(1).max(64)).max(20).optional(),
@@ -74,7 +75,12 @@ export type BulkHostState = (typeof BULK_HOST_STATES)[number];
 export function bulkHostState(status: RunStatus): BulkHostState {
   switch (status) {
     case 'queued':
+    case 'waiting_for_approval':
       return 'pending';
+    // The execution was never approved: its hosts did not start.
+    case 'rejected':
+    case 'expired':
+      return 'skipped';
     case 'timed_out':
       return 'failed';
     default:
@@ -82,9 +88,9 @@ export function bulkHostState(status: RunStatus): BulkHostState {
   }
 }
 
-export const BULK_STATUSES = ['running', 'paused', 'stopping', 'succeeded', 'failed', 'cancelled'] as const;
+export const BULK_STATUSES = ['waiting_for_approval', 'running', 'paused', 'stopping', 'succeeded', 'failed', 'cancelled', 'rejected', 'expired'] as const;
 export type BulkStatus = (typeof BULK_STATUSES)[number];
-export const FINAL_BULK_STATUSES: readonly BulkStatus[] = ['succeeded', 'failed', 'cancelled'];
+export const FINAL_BULK_STATUSES: readonly BulkStatus[] = ['succeeded', 'failed', 'cancelled', 'rejected', 'expired'];
 
 export type BulkCounts = Record<BulkHostState, number>;
 
@@ -155,6 +161,8 @@ export interface BulkExecutionInput {
   heartbeatTimeoutMs: number;
   /** Every host's run holds that host's execution lock (takeLocks, or a requires_lock manifest). */
   lock?: { ttlSeconds: number; waitTimeoutMs: number };
+  /** Hosts in a protected environment: the whole execution waits for one decision before any host starts. */
+  approval?: ApprovalRequest;
   /** Hosts started before the workflow continues as new (DRYDOCK_BULK_HOSTS_PER_RUN); default 500. */
   hostsPerRun?: number;
   /** Present when the workflow continued as new. */

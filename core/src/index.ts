@@ -6,6 +6,7 @@ export * from './ids.ts';
 export * from './manifest.ts';
 export * from './manifest-diff.ts';
 export * from './api-schemas.ts';
+export * from './approval.ts';
 export * from './bulk.ts';
 export * from './catalog.ts';
 export * from './catalog-store.ts';

@@ -1,6 +1,7 @@
 import type { Interpreter, ParamValues, SuccessCriteria } from './manifest.ts';
 import type { Operation, OperationResult } from './operations/index.ts';
 import type { RunStatus } from './db/schema.ts';
+import type { ApprovalRequest } from './approval.ts';
 
 /**
  * A secret parameter's value as workflow inputs and jobs carry it: the id of its sealed row in `run_secrets`,
@@ -39,6 +40,8 @@ export interface ScriptRunInput {
     /** How long the run waits for the lock before it fails, naming who keeps it. */
     waitTimeoutMs: number;
   };
+  /** The host's environment is protected: the run waits for another person's decision before anything else. */
+  approval?: ApprovalRequest;
   /** A bulk execution's per-host timeout and retries, in place of the manifest's. */
   overrides?: { timeoutSeconds?: number; retries?: number };
 }

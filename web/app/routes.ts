@@ -22,5 +22,6 @@ export default [
   route('hosts/:id', 'routes/host.tsx'),
   route('locks', 'routes/locks.tsx'),
   route('audit', 'routes/audit.tsx'),
+  route('environments', 'routes/environments.tsx'),
   route('*', 'routes/not-found.tsx'),
 ] satisfies RouteConfig;

@@ -19,6 +19,8 @@ import type { RunOutcome, ScriptRunInput } from '@drydock/core/run-contract';
 import { bulkHostWorkflowId, CENTRAL_QUEUE } from '@drydock/temporal/names';
 import { searchAttributes } from '@drydock/temporal/search-attributes';
 import { pauseSignal, progressQuery, resumeSignal } from './bulk-execution.messages.ts';
+import { approvalEndReason } from '@drydock/core/approval';
+import { awaitApproval } from './approval.ts';
 import { RUN_FAILED, scriptRunWorkflow } from './script-run.workflow.ts';
 
 const central = proxyLocalActivities<CentralActivities>({
@@ -112,6 +114,18 @@ export async function bulkExecutionWorkflow(input: BulkExecutionInput): Promise<
       else if (err instanceof ChildWorkflowFailure && err.cause instanceof ApplicationFailure && err.cause.type === RUN_FAILED) settled(err.cause.details?.[0] as RunOutcome);
       else settled({ status: 'failed', exitCode: null, error: err instanceof Error ? err.message : String(err), attempts: 0 });
     });
+  }
+
+  // One decision for the whole execution, before any host starts; a continued run has had it already.
+  if (input.approval && !input.progress) {
+    const approval = await awaitApproval('bulk', input.bulkId, input.approval);
+    if (approval.decision !== 'approved') {
+      const status = approval.decision === 'expired' ? 'expired' : 'rejected';
+      progress.stopReason = approvalEndReason(approval, input.approval);
+      await central.finishBulk({ bulkId: input.bulkId, status, stopReason: progress.stopReason, unstartedAs: 'skipped' });
+      upsertSearchAttributes(searchAttributes({ status }));
+      return progress;
+    }
   }
 
   const waveStart = (w: number) => input.waves.slice(0, w).reduce((a, b) => a + b, 0);

@@ -4,3 +4,4 @@ export * from './script-run.messages.ts';
 export * from './bulk-execution.messages.ts';
 export * from './repository-sync.messages.ts';
 export * from './host-lock.messages.ts';
+export * from './approval.messages.ts';

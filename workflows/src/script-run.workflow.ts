@@ -29,6 +29,8 @@ import {
 } from '@drydock/core/run-contract';
 import { agentQueue } from '@drydock/temporal/names';
 import { searchAttributes } from '@drydock/temporal/search-attributes';
+import { approvalEndReason } from '@drydock/core/approval';
+import { awaitApproval } from './approval.ts';
 import { withHostLock } from './host-lock-client.ts';
 import { outcomeQuery } from './script-run.messages.ts';
 
@@ -48,7 +50,13 @@ export async function scriptRunWorkflow(input: ScriptRunInput): Promise<RunOutco
 
   let cancellation: unknown;
   try {
-    outcome = input.lock ? await executeLocked(input, input.lock) : await execute(input);
+    // A protected environment's run waits for its decision before it takes any lock or touches the host.
+    const approval = input.approval ? await awaitApproval('run', input.runId, input.approval) : null;
+    if (approval && input.approval && approval.decision !== 'approved') {
+      outcome = { status: approval.decision === 'expired' ? 'expired' : 'rejected', exitCode: null, error: approvalEndReason(approval, input.approval), attempts: 0 };
+    } else {
+      outcome = input.lock ? await executeLocked(input, input.lock) : await execute(input);
+    }
   } catch (err) {
     if (isCancellation(err)) {
       cancellation = err;

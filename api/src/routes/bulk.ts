@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import {
+  ApprovalBodySchema,
   BulkHostListSchema,
   type BulkHostView,
   BulkListQuerySchema,
@@ -14,7 +15,7 @@ import {
   StartBulkBodySchema,
 } from '@drydock/core';
 import { noteAudit } from '../audit.ts';
-import { bulkHosts, bulkView, cancelBulk, getBulk, listBulk, pauseBulk, previewBulk, rerunFailed, resumeBulk, startBulk } from '../bulk-service.ts';
+import { bulkHosts, bulkView, cancelBulk, decideBulk, getBulk, listBulk, pauseBulk, previewBulk, rerunFailed, resumeBulk, startBulk } from '../bulk-service.ts';
 import type { ApiDeps } from '../context.ts';
 import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 import { logStreamFailure } from '../request-guards.ts';
@@ -103,6 +104,23 @@ const pause = control('pause', 'Start no more hosts until resumed; running hosts
 const resume = control('resume', 'Start hosts again');
 const cancel = control('cancel', 'Cancel running hosts (their process trees are killed) and start no more');
 
+const decide = <Verb extends 'approve' | 'reject'>(verb: Verb, summary: string) =>
+  createRoute({
+    method: 'post',
+    path: `/{id}/${verb}` as `/{id}/${Verb}`,
+    tags: ['bulk'],
+    ...access('operator', 'run'),
+    summary,
+    description: 'One decision for the whole execution, taken by an operator of the team other than the requester; the optional `comment` goes on the execution and into the audit trail.',
+    request: { params: BulkParams, body: { content: { 'application/json': { schema: ApprovalBodySchema } }, required: false } },
+    responses: {
+      200: json(BulkViewSchema, 'Decided: the execution, `approval` saying who, when and why'),
+      ...errors(400, [403, 'The caller requested the execution, or is not an operator of the team'], 404, [409, 'The execution is not waiting for approval (decided already, expired, or never protected)']),
+    },
+  });
+const approve = decide('approve', 'Approve an execution waiting for approval: its hosts start');
+const reject = decide('reject', 'Reject an execution waiting for approval: no host starts, it ends `rejected`');
+
 const rerun = createRoute({
   method: 'post',
   path: '/{id}/rerun-failed',
@@ -145,6 +163,18 @@ export function bulkRoutes(deps: ApiDeps) {
       const { id } = c.req.valid('param');
       noteAudit(c, { action: 'bulk.cancel', resource: `bulk:${id}` });
       return c.json(await bulkView(deps, await cancelBulk(deps, c.get('user')!.team_id, id)), 202);
+    })
+    .openapi(approve, async (c) => {
+      const { id } = c.req.valid('param');
+      const comment = c.req.valid('json')?.comment ?? null;
+      noteAudit(c, { action: 'bulk.approve', resource: `bulk:${id}`, detail: { comment } });
+      return c.json(await bulkView(deps, await decideBulk(deps, c.get('user'), id, 'approved', comment)), 200);
+    })
+    .openapi(reject, async (c) => {
+      const { id } = c.req.valid('param');
+      const comment = c.req.valid('json')?.comment ?? null;
+      noteAudit(c, { action: 'bulk.reject', resource: `bulk:${id}`, detail: { comment } });
+      return c.json(await bulkView(deps, await decideBulk(deps, c.get('user'), id, 'rejected', comment)), 200);
     })
     .openapi(rerun, async (c) => {
       const { id } = c.req.valid('param');

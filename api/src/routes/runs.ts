@@ -1,11 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
-import { FINAL_STATUSES, RunLinesSchema, RunListQuerySchema, RunPageSchema, RunViewSchema, StartRunBodySchema } from '@drydock/core';
+import { ApprovalBodySchema, FINAL_STATUSES, RunLinesSchema, RunListQuerySchema, RunPageSchema, RunViewSchema, StartRunBodySchema } from '@drydock/core';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
 import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
-import { cancelRun, getRun, listRuns, logLinesAfter, startRun, toRunView } from '../run-service.ts';
+import { cancelRun, decideRun, getRun, listRuns, logLinesAfter, startRun, toRunView } from '../run-service.ts';
 import { logStreamFailure } from '../request-guards.ts';
 
 const PAGE = 1_000;
@@ -65,6 +65,28 @@ const cancel = createRoute({
   },
 });
 
+const decide = <Verb extends 'approve' | 'reject'>(verb: Verb, summary: string) =>
+  createRoute({
+    method: 'post',
+    path: `/{id}/${verb}` as `/{id}/${Verb}`,
+    tags: ['runs'],
+    ...access('operator', 'run'),
+    summary,
+    description: 'Taken by an operator of the team other than the requester; the optional `comment` goes on the run and into the audit trail.',
+    request: { params: RunParams, body: { content: { 'application/json': { schema: ApprovalBodySchema } }, required: false } },
+    responses: {
+      200: json(RunViewSchema, 'Decided: the run, `approval` saying who, when and why'),
+      ...errors(
+        400,
+        [403, 'The caller requested the run, or is not an operator of the team'],
+        404,
+        [409, 'The run is not waiting for approval (decided already, expired, never protected), or belongs to a bulk execution'],
+      ),
+    },
+  });
+const approve = decide('approve', 'Approve a run waiting for approval: it goes on to its lock and its host');
+const reject = decide('reject', 'Reject a run waiting for approval: it ends `rejected` without touching its host');
+
 const lines = createRoute({
   method: 'get',
   path: '/{id}/lines',
@@ -121,6 +143,18 @@ export function runRoutes(deps: ApiDeps) {
       noteAudit(c, { action: 'run.cancel', resource: `run:${id}` });
       const run = await cancelRun(deps, c.get('user')!, id);
       return c.json(toRunView(run, deps), 202);
+    })
+    .openapi(approve, async (c) => {
+      const { id } = c.req.valid('param');
+      const comment = c.req.valid('json')?.comment ?? null;
+      noteAudit(c, { action: 'run.approve', resource: `run:${id}`, detail: { comment } });
+      return c.json(toRunView(await decideRun(deps, c.get('user'), id, 'approved', comment), deps), 200);
+    })
+    .openapi(reject, async (c) => {
+      const { id } = c.req.valid('param');
+      const comment = c.req.valid('json')?.comment ?? null;
+      noteAudit(c, { action: 'run.reject', resource: `run:${id}`, detail: { comment } });
+      return c.json(toRunView(await decideRun(deps, c.get('user'), id, 'rejected', comment), deps), 200);
     })
     .openapi(lines, async (c) => {
       const run = await getRun(deps, c.get('user')!.team_id, c.req.valid('param').id);

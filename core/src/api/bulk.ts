@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApprovalViewSchema } from './environments.ts';
 import { BULK_HOST_STATES, BULK_STATUSES, BulkOptionsSchema, BulkSelectorSchema } from '../bulk.ts';
 import { HOST_TRANSPORTS } from './hosts.ts';
 
@@ -57,6 +58,7 @@ export const BulkViewSchema = z
       .nullable()
       .meta({ description: 'Elapsed time per finished host times the hosts left; `null` until one finished, or while paused' }),
     rerunOf: z.uuid().nullable().meta({ description: 'The execution whose failed hosts this one runs again' }),
+    approval: ApprovalViewSchema.nullable().meta({ description: 'One request for the whole execution when a selected host is in a protected environment' }),
     workflowId: z.string().meta({ description: '`bulk/<id>`' }),
     temporalUrl: z.url(),
   })

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { LOCK_TYPES } from '../host-lock.ts';
+import { EnvironmentName } from './environments.ts';
 import { HostId, Slug } from './ids.ts';
 
 // The hosts resource: /api/v1/hosts.
 
+/** The environments every team starts with; each team defines its own (/api/v1/environments). */
 export const ENVIRONMENTS = ['dev', 'staging', 'uat', 'preprod'] as const;
 export const HOST_TRANSPORTS = ['agent', 'ssh', 'winrm', 'docker'] as const;
 
@@ -16,7 +18,7 @@ const HostFields = {
   winrmAuth: z.enum(['basic', 'ntlm']),
   credentialId: z.uuid(),
   jumpHostId: Slug.nullable(),
-  environment: z.enum(ENVIRONMENTS).nullable(),
+  environment: EnvironmentName.nullable().meta({ description: "One of the team's environments (`GET /api/v1/environments`), or `null`" }),
   group: z.string().min(1).max(100).nullable(),
   tags: z.array(z.string().min(1).max(64)).max(50),
   /** SSH, WinRM and Docker hosts: jobs at once, from single runs and bulk executions together; null: the default. */
@@ -132,7 +134,7 @@ export const HostViewSchema = z
     os: z.string().nullable().meta({ description: 'From the agent (`Linux 6.1.0`); `null` for other transports' }),
     agentVersion: z.string().nullable(),
     tags: z.array(z.string()).meta({ description: "Agent host: the agent's tags, replaced by every heartbeat; other hosts: as set through this API" }),
-    environment: z.string().nullable().meta({ description: '`dev`, `staging`, `uat`, `preprod` or `null`' }),
+    environment: z.string().nullable().meta({ description: "One of the team's environments, or `null`" }),
     group: z.string().nullable(),
     address: z.string().nullable().meta({ description: 'SSH or WinRM address, or a Docker engine socket path; `null` for an agent host' }),
     port: z.number().int().nullable(),

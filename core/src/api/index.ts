@@ -1,6 +1,7 @@
 export * from './agents.ts';
 export * from './bulk.ts';
 export * from './catalog.ts';
+export * from './environments.ts';
 export * from './errors.ts';
 export * from './hosts.ts';
 export * from './locks.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { orNull } from './nullable.ts';
 import { RUN_STATUSES } from '../db/schema.ts';
+import { ApprovalViewSchema } from './environments.ts';
 import type { OperationResult } from '../operations/operation-result.ts';
 import { ARTIFACT_KINDS } from '../run-contract.ts';
 import { Slug } from './ids.ts';
@@ -75,7 +76,10 @@ export const RunViewSchema = z
     scriptName: z.string(),
     scriptVersion: z.string().meta({ description: 'The exact version the run executes: a full commit SHA, a content hash, or an action revision' }),
     hostId: z.string(),
-    status: z.enum(RUN_STATUSES).meta({ description: "`waiting_for_lock`: a `requires_lock` run queued behind its host's lock" }),
+    status: z.enum(RUN_STATUSES).meta({
+      description:
+        "`waiting_for_approval`: its host's environment is protected and nobody has decided yet; `waiting_for_lock`: a `requires_lock` run queued behind its host's lock; `rejected` and `expired`: the request for approval was refused or went unanswered, and nothing ran",
+    }),
     initiator: z.object({ id: z.string(), name: z.string().meta({ description: "The user's email" }) }),
     params: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]))
@@ -89,6 +93,7 @@ export const RunViewSchema = z
     durationMs: z.number().nullable().meta({ description: 'From start (or creation) to finish' }),
     workflowId: z.string().meta({ description: '`run/<id>`' }),
     temporalUrl: z.url().meta({ description: 'The workflow in Temporal Web' }),
+    approval: ApprovalViewSchema.nullable(),
     result: orNull(OperationResultSchema).meta({
       description:
         "A host operation's outcome, when it succeeded or its checks failed; `null` for scripts and command templates, and for an operation that timed out, was cancelled or could not start",

@@ -16,7 +16,9 @@ import * as hostSlots from './migrations/011-host-slots.ts';
 import * as hostStatus from './migrations/012-host-status.ts';
 import * as webhookDeliveries from './migrations/013-webhook-deliveries.ts';
 import * as identity from './migrations/016-identity.ts';
+import * as approvals from './migrations/021-approvals.ts';
 import * as auditChain from './migrations/018-audit-chain.ts';
+import * as environments from './migrations/020-environments.ts';
 import * as runSecrets from './migrations/024-run-secrets.ts';
 import type { Database } from './schema.ts';
 
@@ -51,12 +53,15 @@ const migrations: Record<string, Migration> = {
   '013-webhook-deliveries': webhookDeliveries,
   '016-identity': identity,
   '018-audit-chain': auditChain,
+  '020-environments': environments,
+  '021-approvals': approvals,
   '024-run-secrets': runSecrets,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */
 export async function migrateToLatest(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  // Numbers are reserved per piece of work, so a database may have run a later number before an earlier one lands.
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -8,9 +8,51 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, T, T>;
 
-export const RUN_STATUSES = ['queued', 'waiting_for_lock', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'] as const;
+export const RUN_STATUSES = [
+  'waiting_for_approval',
+  'queued',
+  'waiting_for_lock',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'skipped',
+  'rejected',
+  'expired',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
-export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped'];
+export const FINAL_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'skipped', 'rejected', 'expired'];
+
+export const APPROVAL_DECISIONS = ['approved', 'rejected', 'expired'] as const;
+export type ApprovalDecision = (typeof APPROVAL_DECISIONS)[number];
+
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
+
+/** A request for approval and its decision, on the run or bulk execution that waits for it. */
+export interface ApprovalColumns {
+  /** The protected environment that asked for approval; null when none did. */
+  approval_environment: Nullable<string>;
+  approval_expires_at: Nullable<Date>;
+  approval_decision: Nullable<ApprovalDecision>;
+  approval_by_id: Nullable<string>;
+  approval_by_name: Nullable<string>;
+  approval_comment: Nullable<string>;
+  approval_decided_at: Nullable<Date>;
+}
+
+export interface EnvironmentTable {
+  team_id: string;
+  name: string;
+  /** `#rrggbb`. */
+  colour: ColumnType<string, string | undefined, string>;
+  description: ColumnType<string, string | undefined, string>;
+  requires_approval: ColumnType<boolean, boolean | undefined, boolean>;
+  /** How long a request for approval waits before the run ends as expired. */
+  approval_expiry_seconds: ColumnType<number, number | undefined, number>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
 
 export interface TeamTable {
   id: string;
@@ -149,7 +191,7 @@ export interface AgentTable {
   revoked_reason: ColumnType<AgentRevokedReason | null, AgentRevokedReason | null | undefined, AgentRevokedReason | null>;
 }
 
-export interface RunTable {
+export interface RunTable extends ApprovalColumns {
   id: string;
   team_id: string;
   script_id: string;
@@ -184,7 +226,7 @@ export interface HostSlotTable {
   expires_at: Timestamp;
 }
 
-export interface BulkExecutionTable {
+export interface BulkExecutionTable extends ApprovalColumns {
   id: string;
   team_id: string;
   source: 'script' | 'action';
@@ -406,6 +448,7 @@ export interface Database {
   host_locks: HostLockTable;
   webhook_deliveries: WebhookDeliveryTable;
   run_secrets: RunSecretTable;
+  environments: EnvironmentTable;
 }
 
 export type Run = Selectable<RunTable>;
@@ -416,6 +459,7 @@ export type RunLog = Selectable<RunLogTable>;
 export type RunArtifact = Selectable<RunArtifactTable>;
 export type Host = Selectable<HostTable>;
 export type User = Selectable<UserTable>;
+export type Environment = Selectable<EnvironmentTable>;
 export type Session = Selectable<SessionTable>;
 export type ApiToken = Selectable<ApiTokenTable>;
 export type ScriptRepository = Selectable<ScriptRepositoryTable>;

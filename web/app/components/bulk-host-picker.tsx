@@ -1,4 +1,3 @@
-import { ENVIRONMENTS } from '@drydock/core/api-schemas';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import type { HostView } from '@drydock/core/api-schemas';
@@ -106,7 +105,7 @@ function HostLabels({ hosts, settings, errors }: { hosts: HostView[]; settings: 
         <Field name="hostEnvironment" id="bulk-hostEnvironment" label="Environment" size="sm" messages={errors.hostEnvironment}>
           {(props) => (
             <select {...props} defaultValue={settings.hostEnvironment}>
-              <Options choices={ENVIRONMENTS} empty="any" />
+              <Options choices={[...new Set(hosts.flatMap((h) => (h.environment ? [h.environment] : [])))].sort()} empty="any" />
             </select>
           )}
         </Field>

@@ -1,4 +1,3 @@
-import { ENVIRONMENTS } from '@drydock/core/api-schemas';
 import { useState } from 'react';
 import { Form, Link } from 'react-router';
 import type { CredentialView, HostView } from '@drydock/core/api-schemas';
@@ -52,6 +51,8 @@ function TransportChoice({ value, onChange, errors }: { value: string; onChange:
 
 interface HostFormProps {
   mode: 'new' | 'edit';
+  /** The team's environment names, the choices a host may be in. */
+  environments: readonly string[];
   /** The stored host when editing; an agent host offers its labels only, as its agent reports the rest. */
   host: HostView | null;
   /** What was sent, when the server sent the form back. */
@@ -66,7 +67,7 @@ interface HostFormProps {
 }
 
 /** An SSH or WinRM host's connection and labels, checked with the API's own schema before anything is sent. */
-export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors: serverErrors, message, saved, defaultTransport = 'ssh' }: HostFormProps) {
+export function HostForm({ mode, environments, host, submitted, credentials, jumpHosts, errors: serverErrors, message, saved, defaultTransport = 'ssh' }: HostFormProps) {
   const before = host ? settingsOf(host) : null;
   // A new host's transport is chosen here; a stored host keeps its own.
   const [chosen, setChosen] = useState<string>(submitted?.transport || defaultTransport);
@@ -214,7 +215,7 @@ export function HostForm({ mode, host, submitted, credentials, jumpHosts, errors
         <Field {...field('environment')} label="Environment" optional>
           {(props) => (
             <select {...props} defaultValue={initial('environment')}>
-              <Options choices={ENVIRONMENTS} empty="none" />
+              <Options choices={environments} empty="none" />
             </select>
           )}
         </Field>

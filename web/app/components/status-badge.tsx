@@ -4,6 +4,7 @@ import type { RunStatus } from '../lib/run-status.ts';
 import { StatusBadge, type StatusLook } from './ui/badge.tsx';
 
 const RUN: Record<RunStatus, StatusLook> = {
+  waiting_for_approval: { tone: 'orange', title: "Its host's environment is protected: another operator of the team must approve it" },
   queued: { tone: 'neutral' },
   waiting_for_lock: { tone: 'violet', title: "Waits for its host's lock: the Locks page shows who holds it and who else waits" },
   running: { tone: 'info', pulse: true },
@@ -12,6 +13,8 @@ const RUN: Record<RunStatus, StatusLook> = {
   cancelled: { tone: 'muted' },
   timed_out: { tone: 'warning' },
   skipped: { tone: 'stone', title: 'Never started: its bulk execution stopped before this host (failure threshold)' },
+  rejected: { tone: 'danger', title: 'An approver rejected it; nothing ran' },
+  expired: { tone: 'stone', title: 'Nobody approved it in time; nothing ran' },
 };
 
 export function RunStatusBadge({ status, testId }: { status: RunStatus; testId?: string }) {
@@ -32,12 +35,15 @@ export function SyncStatusBadge({ status, testId }: { status: RepositoryView['st
 }
 
 const BULK: Record<BulkStatus, StatusLook> = {
+  waiting_for_approval: { tone: 'orange', title: 'A host is in a protected environment: another operator of the team must approve the execution' },
   running: { tone: 'info', pulse: true },
   paused: { tone: 'warning', title: 'No new host starts until it is resumed; hosts already running finish' },
   stopping: { tone: 'orange', title: 'No new host starts; it ends once the hosts still running finish' },
   succeeded: { tone: 'success' },
   failed: { tone: 'danger' },
   cancelled: { tone: 'muted' },
+  rejected: { tone: 'danger', title: 'An approver rejected it; no host ran' },
+  expired: { tone: 'stone', title: 'Nobody approved it in time; no host ran' },
 };
 
 export function BulkStatusBadge({ status, testId }: { status: BulkStatus; testId?: string }) {

@@ -2,7 +2,7 @@ import { FINAL_BULK_STATUSES, type BulkCounts, type BulkHostState, type BulkHost
 import { formatSeconds } from './format.ts';
 
 /** What the execution page's buttons ask the API for. */
-export const BULK_INTENTS = ['pause', 'resume', 'cancel', 'rerun-failed'] as const;
+export const BULK_INTENTS = ['pause', 'resume', 'cancel', 'rerun-failed', 'approve', 'reject'] as const;
 export type BulkIntent = (typeof BULK_INTENTS)[number];
 
 export function isFinalBulk(status: BulkStatus): boolean {

@@ -1,6 +1,7 @@
 import {
   type CredentialView,
-  ENVIRONMENTS,
+  EnvironmentName,
+  type EnvironmentView,
   HOST_SEEN_WINDOWS,
   HOST_STATUSES,
   type HostListQuery,
@@ -36,7 +37,7 @@ export function readHostFilters(url: URL): HostFilters {
   const environment = get('environment');
   const seen = get('seen');
   return {
-    environment: (ENVIRONMENTS as readonly string[]).includes(environment) ? environment : '',
+    environment: EnvironmentName.safeParse(environment).success ? environment : '',
     transport: transport === 'agent' || transport === 'ssh' || transport === 'winrm' || transport === 'docker' ? transport : '',
     tags: get('tags'),
     status: (HOST_STATUSES as readonly string[]).includes(status) ? (status as HostStatus) : '',
@@ -129,4 +130,10 @@ export async function deleteHost(request: Request, id: string) {
   const deleted = await result(api(request).hosts[':id'].$delete({ param: { id } }));
   if (deleted.ok) return redirect(`/hosts?deleted=${encodeURIComponent(id)}`);
   return data({ intent: 'delete' as const, ok: false, message: deleted.error.message }, { status: deleted.status });
+}
+
+/** The team's environments: the hosts' filter offers them, and each shows in its colour. */
+export async function loadEnvironments(request: Request): Promise<EnvironmentView[]> {
+  const { environments } = await answer(api(request).environments.$get());
+  return environments;
 }

@@ -21,6 +21,8 @@ export async function loadBulk(request: Request, id: string) {
 
 
 const DONE: Record<Exclude<BulkIntent, 'rerun-failed'>, string> = {
+  approve: 'Approved: its hosts start now.',
+  reject: 'Rejected: no host starts.',
   pause: 'Pause requested: no new host starts until you resume; hosts already running carry on.',
   resume: 'Resumed: hosts start again.',
   cancel: 'Cancellation requested.',
@@ -32,7 +34,7 @@ export interface BulkActionResult {
   message: string;
 }
 
-/** Pause, resume, cancel; re-running the failed hosts is a new execution, whose page opens. */
+/** Approve, reject, pause, resume, cancel; re-running the failed hosts is a new execution, whose page opens. */
 export async function actOnBulk(request: Request, id: string) {
   const form = await request.formData();
   const intent = form.get('_intent');
@@ -49,6 +51,10 @@ export async function actOnBulk(request: Request, id: string) {
       if (typeof value === 'string' && value !== '') params[p.name] = value;
     }
     done = await result(execution['rerun-failed'].$post({ param, json: { params } }));
+  } else if (known === 'approve' || known === 'reject') {
+    const comment = String(form.get('comment') ?? '').trim();
+    const json = comment ? { comment } : {};
+    done = await result(known === 'approve' ? execution.approve.$post({ param, json }) : execution.reject.$post({ param, json }));
   } else {
     done = await result(execution[known].$post({ param }));
   }

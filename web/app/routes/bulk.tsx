@@ -2,6 +2,7 @@ import { BULK_HOST_STATES } from '@drydock/core/bulk';
 import { useEffect } from 'react';
 import { Link } from 'react-router';
 import type { Route } from './+types/bulk';
+import { ApprovalPanel } from '../components/approval-panel.tsx';
 import { HOST_STATE_TONES } from '../components/bulk-badges.tsx';
 import { BulkGrid } from '../components/bulk-grid.tsx';
 import { BulkControls } from '../components/bulk-controls.tsx';
@@ -119,7 +120,7 @@ function BulkDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'loa
   useRevalidateWhile(active && degraded, 2_000);
   // The stream speaks when hosts change; a pause or resume alone changes no host, so read the status until it shows.
   const asked = actionData?.ok ? actionData.intent : null;
-  const settling = (asked === 'pause' && bulk.status === 'running') || (asked === 'resume' && bulk.status === 'paused') || (asked === 'cancel' && active);
+  const settling = (asked === 'approve' && bulk.status === 'waiting_for_approval') || (asked === 'pause' && bulk.status === 'running') || (asked === 'resume' && bulk.status === 'paused') || (asked === 'cancel' && active);
   useRevalidateWhile(settling, 1_000);
   const now = useNow(active);
   const version =
@@ -159,6 +160,8 @@ function BulkDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'loa
       </div>
 
       <OutcomeNotice outcome={actionData} testId="bulk-message" />
+
+      <ApprovalPanel approval={bulk.approval} waiting={bulk.status === 'waiting_for_approval'} what="bulk execution" />
 
       {bulk.stopReason ? (
         <Notice tone="warning" testId="bulk-stop-reason">

@@ -4,17 +4,17 @@ import { HostForm } from '../components/host-form.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel } from '../components/ui/panel.tsx';
-import { createHost, loadHostCredentials, loadJumpHosts } from '../lib/hosts.server.ts';
+import { createHost, loadEnvironments, loadHostCredentials, loadJumpHosts } from '../lib/hosts.server.ts';
 import type { AgentlessTransport } from '../lib/host-form.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Add a host · Drydock' }];
 
 export async function loader({ request }: Route.LoaderArgs) {
-  const [credentials, jumpHosts] = await Promise.all([loadHostCredentials(request), loadJumpHosts(request)]);
+  const [credentials, jumpHosts, environments] = await Promise.all([loadHostCredentials(request), loadJumpHosts(request), loadEnvironments(request)]);
   // `?transport=winrm` (or docker) opens the form on WinRM, so a link (or a page without JS) can start there.
   const asked = new URL(request.url).searchParams.get('transport');
   const transport: AgentlessTransport = asked === 'winrm' || asked === 'docker' ? asked : 'ssh';
-  return { credentials, jumpHosts, transport };
+  return { credentials, jumpHosts, transport, environments: environments.map((e) => e.name) };
 }
 
 export async function action({ request }: Route.ActionArgs) {
@@ -41,6 +41,7 @@ export default function NewHostPage({ loaderData, actionData }: Route.ComponentP
       <Panel>
         <HostForm
           mode="new"
+          environments={loaderData.environments}
           host={null}
           submitted={actionData?.values}
           credentials={loaderData.credentials}

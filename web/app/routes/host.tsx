@@ -11,7 +11,7 @@ import { Notice, OutcomeNotice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel } from '../components/ui/panel.tsx';
 import type { HostView } from '@drydock/core/api-schemas';
-import { deleteHost, loadHost, loadHostCredentials, loadJumpHosts, resetHostKey, updateHost } from '../lib/hosts.server.ts';
+import { deleteHost, loadEnvironments, loadHost, loadHostCredentials, loadJumpHosts, resetHostKey, updateHost } from '../lib/hosts.server.ts';
 import { useRevalidateWhile } from '../lib/polling.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData?.host.name ?? 'Host'} · Drydock` }];
@@ -24,7 +24,8 @@ export async function loader({ request, params }: Route.LoaderArgs) {
       : host.transport === 'winrm'
         ? [await loadHostCredentials(request), []]
         : [[], []];
-  return { host, credentials, jumpHosts, now: Date.now() };
+  const environments = (await loadEnvironments(request)).map((e) => e.name);
+  return { host, credentials, jumpHosts, environments, now: Date.now() };
 }
 
 export async function action({ request, params }: Route.ActionArgs) {
@@ -273,6 +274,7 @@ export default function HostPage({ loaderData, actionData }: Route.ComponentProp
         <Panel title={agentless ? 'Settings' : 'Labels'}>
           <HostForm
             mode="edit"
+            environments={loaderData.environments}
             host={h}
             submitted={failure?.values}
             credentials={credentials}

@@ -1,7 +1,8 @@
-import { ENVIRONMENTS, HOST_STATUSES, type HostStatus } from '@drydock/core/api-schemas';
+import { type EnvironmentView, HOST_STATUSES, type HostStatus } from '@drydock/core/api-schemas';
 import { Link } from 'react-router';
 import type { Route } from './+types/hosts';
 import { HostStateBadge, LastSeen, hostTarget, TransportBadge, WINRM_AUTH_LABEL } from '../components/host-badges.tsx';
+import { EnvironmentSwatch } from '../components/environment-swatch.tsx';
 import { HostMetrics } from '../components/host-metrics.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import { ButtonLink } from '../components/ui/button.tsx';
@@ -12,7 +13,7 @@ import { PageHeader } from '../components/ui/page-header.tsx';
 import { DataTable, RowLink, type Column } from '../components/ui/table.tsx';
 import { TagList } from '../components/ui/tag-list.tsx';
 import type { HostView } from '@drydock/core/api-schemas';
-import { loadHostList, readHostFilters, type HostFilters } from '../lib/hosts.server.ts';
+import { loadEnvironments, loadHostList, readHostFilters, type HostFilters } from '../lib/hosts.server.ts';
 import { useRevalidateWhile } from '../lib/polling.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Hosts · Drydock' }];
@@ -20,8 +21,8 @@ export const meta: Route.MetaFunction = () => [{ title: 'Hosts · Drydock' }];
 export async function loader({ request }: Route.LoaderArgs) {
   const url = new URL(request.url);
   const filters = readHostFilters(url);
-  const hosts = await loadHostList(request, filters);
-  return { filters, hosts, now: Date.now(), deleted: url.searchParams.get('deleted') };
+  const [hosts, environments] = await Promise.all([loadHostList(request, filters), loadEnvironments(request)]);
+  return { filters, hosts, environments, now: Date.now(), deleted: url.searchParams.get('deleted') };
 }
 
 /** The status filter's choices as the select names them; each badge's title says more. */
@@ -55,10 +56,10 @@ function isFiltered(filters: HostFilters): boolean {
   return Object.values(filters).some((v) => v !== '');
 }
 
-function Filters({ filters }: { filters: HostFilters }) {
+function Filters({ filters, environments }: { filters: HostFilters; environments: EnvironmentView[] }) {
   return (
     <FilterBar key={JSON.stringify(filters)} action="/hosts" filtered={isFiltered(filters)} testId="host-filters">
-      <FilterSelect label="Environment" name="environment" value={filters.environment} anyLabel="any" options={ENVIRONMENTS.map((e) => [e, e])} autoApply />
+      <FilterSelect label="Environment" name="environment" value={filters.environment} anyLabel="any" options={environments.map((e) => [e.name, e.name])} autoApply />
       <FilterSelect label="Transport" name="transport" value={filters.transport} anyLabel="any" options={TRANSPORT_OPTIONS} autoApply />
       <FilterSelect label="Status" name="status" value={filters.status} anyLabel="any" options={HOST_STATUSES.map((status) => [status, STATUS_OPTION[status]])} autoApply />
       <FilterSelect label="Last seen" name="seen" value={filters.seen} anyLabel="any time" options={SEEN_OPTIONS} autoApply testId="host-seen-filter" />
@@ -89,7 +90,7 @@ function KeyPinned({ host: h }: { host: HostView }) {
   );
 }
 
-function columns(now: number): Column<HostView>[] {
+function columns(now: number, colours: Map<string, string>): Column<HostView>[] {
   return [
     { key: 'host', header: 'Host', cell: (h) => <RowLink to={`/hosts/${encodeURIComponent(h.id)}`} id={h.name !== h.id ? h.id : undefined}>{h.name}</RowLink> },
     { key: 'transport', header: 'Transport', cell: (h) => <TransportBadge transport={h.transport} /> },
@@ -102,7 +103,7 @@ function columns(now: number): Column<HostView>[] {
       cell: (h) =>
         h.environment ? (
           <Link to={`/hosts?environment=${encodeURIComponent(h.environment)}`} className="hover:underline">
-            {h.environment}
+            <EnvironmentSwatch name={h.environment} colour={colours.get(h.environment)} />
           </Link>
         ) : (
           noValue
@@ -147,7 +148,8 @@ function columns(now: number): Column<HostView>[] {
 }
 
 export default function HostsPage({ loaderData }: Route.ComponentProps) {
-  const { filters, hosts, now, deleted } = loaderData;
+  const { filters, hosts, environments, now, deleted } = loaderData;
+  const colours = new Map(environments.map((e) => [e.name, e.colour]));
   // Agents turn unreachable within 30 s of their last heartbeat and runs come and go; keep the column honest.
   useRevalidateWhile(true, 10_000);
   const filtered = isFiltered(filters);
@@ -174,10 +176,10 @@ export default function HostsPage({ loaderData }: Route.ComponentProps) {
           Host <span className="font-mono">{deleted}</span> deleted.
         </Notice>
       ) : null}
-      <Filters filters={filters} />
+      <Filters filters={filters} environments={environments} />
       <DataTable
         rows={hosts}
-        columns={columns(now)}
+        columns={columns(now, colours)}
         rowKey={(h) => h.id}
         row={(h) => ({ 'data-testid': 'host-row', 'data-host-id': h.id, 'data-transport': h.transport, 'data-online': h.online, 'data-status': h.status })}
         testId="host-list"

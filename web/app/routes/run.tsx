@@ -3,7 +3,9 @@ import type { RunSnapshot } from '@drydock/core/run-contract';
 import { useEffect, useRef, useState } from 'react';
 import { Link, data, useRevalidator } from 'react-router';
 import type { Route } from './+types/run';
+import { ApprovalPanel, decisionNotice } from '../components/approval-panel.tsx';
 import { KindBadge } from '../components/entry-badges.tsx';
+import { EnvironmentSwatch } from '../components/environment-swatch.tsx';
 import { RouteError } from '../components/route-error.tsx';
 import { RunArtifacts } from '../components/run-artifacts.tsx';
 import { RunLog } from '../components/run-log.tsx';
@@ -27,22 +29,40 @@ export const meta: Route.MetaFunction = ({ loaderData }) => [
 export async function loader({ request, params }: Route.LoaderArgs) {
   const runs = api(request).runs[':id'];
   const param = { id: params.id };
-  const [run, { lines }, { artifacts }] = await Promise.all([answer(runs.$get({ param })), answer(runs.lines.$get({ param })), answer(runs.artifacts.$get({ param }))]);
+  const v1 = api(request);
+  const [run, { lines }, { artifacts }, { environments }] = await Promise.all([
+    answer(runs.$get({ param })),
+    answer(runs.lines.$get({ param })),
+    answer(runs.artifacts.$get({ param })),
+    answer(v1.environments.$get()),
+  ]);
+  // The host's environment now, in its colour; a host deleted since has none.
+  const host = await result(v1.hosts[':id'].$get({ param: { id: run.hostId } }));
+  const environment = host.ok && host.body.environment ? (environments.find((e) => e.name === host.body.environment) ?? null) : null;
   // The latest attempt's snapshot is shown on the page; a snapshot that cannot be read is still listed for download.
   const latest = artifacts.filter((a) => a.kind === 'environment').at(-1);
   const download = latest ? await runs.artifacts[':artifactId'].$get({ param: { ...param, artifactId: latest.id } }) : null;
   // A file's bytes are whatever the agent captured; the snapshot's are the agent's JSON.
   const content = download?.ok ? ((await download.json().catch(() => null)) as RunSnapshot | null) : null;
   const snapshot = latest && content ? { attempt: latest.attempt, content } : null;
-  return { run, lines, artifacts, snapshot };
+  return { run, lines, artifacts, snapshot, environment };
 }
 
 export async function action({ request, params }: Route.ActionArgs) {
   const form = await request.formData();
-  if (form.get('_intent') !== 'cancel') throw data({ code: 'invalid', message: 'This form does not do that.' }, { status: 400 });
-  const cancelled = await result(api(request).runs[':id'].cancel.$post({ param: { id: params.id } }));
-  if (!cancelled.ok) return data({ cancelled: false, message: cancelled.error.message }, { status: cancelled.status });
-  return { cancelled: true, message: 'Cancellation requested.' };
+  const intent = form.get('_intent');
+  const runs = api(request).runs[':id'];
+  if (intent === 'approve' || intent === 'reject') {
+    const comment = String(form.get('comment') ?? '').trim();
+    const json = comment ? { comment } : {};
+    const decided = await result(intent === 'approve' ? runs.approve.$post({ param: { id: params.id }, json }) : runs.reject.$post({ param: { id: params.id }, json }));
+    const notice = decisionNotice(intent, decided.ok, decided.ok ? undefined : decided.error.message);
+    return data({ done: notice.ok, message: notice.message }, { status: decided.status });
+  }
+  if (intent !== 'cancel') throw data({ code: 'invalid', message: 'This form does not do that.' }, { status: 400 });
+  const cancelled = await result(runs.cancel.$post({ param: { id: params.id } }));
+  if (!cancelled.ok) return data({ done: false, message: cancelled.error.message }, { status: cancelled.status });
+  return { done: true, message: 'Cancellation requested.' };
 }
 
 /** A newer snapshot wins, except that a run never goes back from a final status. */
@@ -108,6 +128,11 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
             </Link>
             <span className="text-sm font-normal text-slate-500">on</span>
             <span className="font-mono text-base">{run.hostId}</span>
+            {loaderData.environment ? (
+              <span className="text-sm font-normal" title={`Host ${run.hostId} is in environment ${loaderData.environment.name}`}>
+                <EnvironmentSwatch name={loaderData.environment.name} colour={loaderData.environment.colour} testId="run-environment" />
+              </span>
+            ) : null}
           </>
         }
         badges={<RunStatusBadge status={run.status} testId="run-status" />}
@@ -127,8 +152,8 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
         }
       />
 
-      {actionData && (active || !actionData.cancelled) ? (
-        <Notice tone={actionData.cancelled ? 'neutral' : 'error'} role="status">
+      {actionData && (active || !actionData.done || run.approval?.decision) ? (
+        <Notice tone={actionData.done ? 'neutral' : 'error'} role="status" testId="run-action-message">
           {actionData.message}
         </Notice>
       ) : null}
@@ -167,6 +192,8 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
           {formatDateTime(run.finishedAt)}
         </Fact>
       </FactList>
+
+      <ApprovalPanel approval={run.approval} waiting={run.status === 'waiting_for_approval'} what="run" />
 
       {run.status === 'waiting_for_lock' ? (
         <Notice tone="violet" testId="run-waiting-for-lock">
