@@ -2,6 +2,8 @@ import { type RouteConfig, index, route } from '@react-router/dev/routes';
 
 export default [
   index('routes/catalog.tsx'),
+  route('sign-in', 'routes/sign-in.tsx'),
+  route('sign-out', 'routes/sign-out.tsx'),
   route('scripts/:id', 'routes/script.tsx'),
   route('actions', 'routes/actions.tsx'),
   route('actions/new', 'routes/action-new.tsx'),
