@@ -8,11 +8,33 @@ import { startTestStack, type TestStack } from '../support/stack.ts';
 const test = base.extend('accounts', { scope: 'file' }, async ({}, { onCleanup }) => {
   const stack: TestStack = await startTestStack({ processes: ['api', 'web'], env: { DRYDOCK_AUTH_MODE: 'accounts' } });
   onCleanup(() => stack.teardown());
-  const link = (await readFile(join(stack.config.DRYDOCK_DATA_DIR, 'setup-link'), 'utf8')).trim();
-  const token = new URL(link).searchParams.get('token');
-  const setup = await stack.api('/api/v1/auth/setup', { method: 'POST', json: { token, email: 'ada@example.com', name: 'Ada Lovelace', password: 'analytical engine 1843' } });
-  expect(setup.status).toBe(200);
   return stack;
+});
+
+test('the setup link the API printed opens a page that creates the first admin and signs them in, once', async ({ accounts, page, screenshot }) => {
+  const link = (await readFile(join(accounts.config.DRYDOCK_DATA_DIR, 'setup-link'), 'utf8')).trim();
+  expect(link.startsWith(`${accounts.config.webUrl}/setup?token=`)).toBe(true);
+  await page.goto(link);
+  const form = page.getByTestId('password-form');
+  await form.locator('input[name="email"]').fill('ada@example.com');
+  await form.locator('input[name="name"]').fill('Ada Lovelace');
+  await form.locator('input[name="password"]').fill('too short');
+  await form.locator('button[type="submit"]').click();
+  await expect.poll(() => form.locator('[data-field-error="password"]').textContent()).toBe('use at least 12 characters');
+  await screenshot('setup-refused');
+  await form.locator('input[name="password"]').fill('analytical engine 1843');
+  await form.locator('button[type="submit"]').click();
+  await page.waitForURL(`${accounts.config.webUrl}/`);
+  await expect.poll(() => page.getByTestId('signed-in-user').textContent()).toContain('Ada Lovelace · admin');
+  await page.getByTestId('sign-out').click();
+  await page.waitForURL(/\/sign-in$/);
+
+  await page.goto(link);
+  await form.locator('input[name="email"]').fill('mallory@example.com');
+  await form.locator('input[name="name"]').fill('Mallory');
+  await form.locator('input[name="password"]').fill('a second admin please');
+  await form.locator('button[type="submit"]').click();
+  await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/setup is done/);
 });
 
 test('a page asks for sign-in, a wrong password is refused, the right one returns to the page; sign-out ends the session', async ({ accounts, page, screenshot }) => {
@@ -31,7 +53,7 @@ test('a page asks for sign-in, a wrong password is refused, the right one return
   await form.locator('input[name="password"]').fill('analytical engine 1843');
   await form.locator('button[type="submit"]').click();
   await page.waitForURL(`${web}/runs?status=failed`);
-  expect(await page.getByTestId('signed-in-user').textContent()).toContain('Ada Lovelace · admin');
+  await expect.poll(() => page.getByTestId('signed-in-user').textContent()).toContain('Ada Lovelace · admin');
   const cookies = await page.context().cookies();
   expect(cookies.find((c) => c.name === 'drydock_session')).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
 

@@ -23,7 +23,7 @@ function pageOf(url: URL): { pathname: string; search: string } {
 }
 
 /** Pages a person reaches before signing in. */
-const OPEN_PAGES = new Set(['/sign-in']);
+const OPEN_PAGES = new Set(['/sign-in', '/setup', '/reset-password']);
 
 export async function loader({ request }: Route.LoaderArgs) {
   const me = await result(api(request).me.$get());

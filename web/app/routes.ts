@@ -4,6 +4,8 @@ export default [
   index('routes/catalog.tsx'),
   route('sign-in', 'routes/sign-in.tsx'),
   route('sign-out', 'routes/sign-out.tsx'),
+  route('setup', 'routes/setup.tsx', { id: 'setup' }),
+  route('reset-password', 'routes/setup.tsx', { id: 'reset-password' }),
   route('scripts/:id', 'routes/script.tsx'),
   route('actions', 'routes/actions.tsx'),
   route('actions/new', 'routes/action-new.tsx'),

@@ -29,6 +29,18 @@ export async function signInPost(request: Request, body: { email: string; passwo
   return { ok: false, status: res.status, message: await messageOf(res) };
 }
 
+/** The first admin's setup, or a reset (invitation) link: a password set, and the person signed in. */
+export async function linkPost(
+  request: Request,
+  kind: 'setup' | 'reset',
+  body: Record<string, string>,
+): Promise<{ ok: true; headers: Headers } | { ok: false; status: number; message: string; fields: Record<string, string[]> }> {
+  const res = await fetch(`${apiUrl}/api/v1/auth/${kind}`, { method: 'POST', headers: forwarded(request, { 'content-type': 'application/json' }), body: JSON.stringify(body) });
+  if (res.ok) return { ok: true, headers: cookiesOf(res) };
+  const error = ((await res.json().catch(() => null)) as { error?: { message?: string; fields?: Record<string, string[]> } } | null)?.error;
+  return { ok: false, status: res.status, message: error?.message ?? `The API answered ${res.status}`, fields: error?.fields ?? {} };
+}
+
 export async function signOutPost(request: Request, everywhere: boolean): Promise<Headers> {
   const csrf = /(?:^|;\s*)drydock_csrf=([^;]+)/.exec(request.headers.get('cookie') ?? '')?.[1];
   const res = await fetch(`${apiUrl}/api/v1/auth/${everywhere ? 'sign-out-everywhere' : 'sign-out'}`, { method: 'POST', headers: forwarded(request, csrf ? { 'x-csrf-token': csrf } : {}) });
