@@ -17,6 +17,7 @@ import * as hostStatus from './migrations/012-host-status.ts';
 import * as webhookDeliveries from './migrations/013-webhook-deliveries.ts';
 import * as identity from './migrations/016-identity.ts';
 import * as auditChain from './migrations/018-audit-chain.ts';
+import * as oidcSignIn from './migrations/019-oidc-sign-in.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -50,6 +51,7 @@ const migrations: Record<string, Migration> = {
   '013-webhook-deliveries': webhookDeliveries,
   '016-identity': identity,
   '018-audit-chain': auditChain,
+  '019-oidc-sign-in': oidcSignIn,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */
