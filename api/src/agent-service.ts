@@ -43,6 +43,8 @@ async function agentHost(deps: ApiDeps, teamId: string, hostId: string) {
 /** What an admin needs to install an agent on another host: the settings its environment file takes. */
 export function agentInstallView(deps: ApiDeps, user: User | undefined): AgentInstallView {
   if (user?.role !== 'admin') throw new ForbiddenError('only admins see agent installation secrets');
+  // The secret registers agents into DRYDOCK_TEAM, and the codec key opens every team's payloads.
+  if (user.team_id !== deps.config.DRYDOCK_TEAM) throw new ForbiddenError(`agents register into team ${deps.config.DRYDOCK_TEAM}; only its admins see agent installation secrets`);
   const secret = deps.config.DRYDOCK_AGENT_REGISTRATION_SECRET;
   if (!secret) throw new ConflictError('this Drydock has no DRYDOCK_AGENT_REGISTRATION_SECRET, so agents cannot register; set one and restart the API');
   const settings: Record<string, string> = {
