@@ -1,6 +1,6 @@
 import './lib/zod-jitless.ts';
 import type { ReactNode } from 'react';
-import { Link, Links, Meta, NavLink, Outlet, Scripts, ScrollRestoration, useLocation, useRouteLoaderData, type ShouldRevalidateFunctionArgs } from 'react-router';
+import { Form, Link, Links, Meta, NavLink, Outlet, redirect, Scripts, ScrollRestoration, useLocation, useRouteLoaderData, type ShouldRevalidateFunctionArgs } from 'react-router';
 import type { Route } from './+types/root';
 import { RouteError } from './components/route-error.tsx';
 import { api, result } from './lib/api.server.ts';
@@ -13,13 +13,32 @@ export const links: Route.LinksFunction = () => [
   { rel: 'icon', href: ICON },
 ];
 
+/** The page a request is for: a client-side navigation asks for `<page>.data` (`/_root.data` for `/`). */
+function pageOf(url: URL): { pathname: string; search: string } {
+  const pathname = url.pathname === '/_root.data' ? '/' : url.pathname.replace(/\.data$/, '');
+  const search = new URLSearchParams(url.search);
+  search.delete('_routes');
+  const query = search.toString();
+  return { pathname, search: query ? `?${query}` : '' };
+}
+
+/** Pages a person reaches before signing in. */
+const OPEN_PAGES = new Set(['/sign-in', '/setup', '/reset-password']);
+
 export async function loader({ request }: Route.LoaderArgs) {
   const me = await result(api(request).me.$get());
+  // Not signed in (DRYDOCK_AUTH_MODE=accounts): to the sign-in page, and back here after it.
+  if (!me.ok && me.status === 401) {
+    const page = pageOf(new URL(request.url));
+    if (!OPEN_PAGES.has(page.pathname)) throw redirect(`/sign-in?returnTo=${encodeURIComponent(page.pathname + page.search)}`);
+  }
   return { me: me.ok ? me.body : null };
 }
 
-// Who is signed in does not change between navigations; refetch it only after a form submission.
-export function shouldRevalidate({ formMethod, defaultShouldRevalidate }: ShouldRevalidateFunctionArgs) {
+// Who is signed in changes only by signing in or out; otherwise refetch it only after a form submission.
+export function shouldRevalidate({ formMethod, defaultShouldRevalidate, currentUrl, nextUrl }: ShouldRevalidateFunctionArgs) {
+  // Into or out of the sign-in page (signing in, signing out): who it is has changed.
+  if (OPEN_PAGES.has(currentUrl.pathname) || OPEN_PAGES.has(nextUrl.pathname)) return true;
   return formMethod !== undefined && formMethod !== 'GET' ? defaultShouldRevalidate : false;
 }
 
@@ -58,8 +77,20 @@ function TopNav() {
         </div>
         <div className="ml-auto text-xs text-slate-400" data-testid="signed-in-user">
           {rootData === undefined ? null : rootData.me ? (
-            <span title={rootData.me.email}>
-              <span className="text-slate-200">{rootData.me.name}</span> · {rootData.me.role}
+            <span className="flex items-center gap-2">
+              <span title={rootData.me.email}>
+                <span className="text-slate-200">{rootData.me.name}</span> · {rootData.me.role}
+              </span>
+              {rootData.me.auth === 'session' ? (
+                <Form method="post" action="/sign-out" className="flex items-center gap-1">
+                  <button type="submit" className="rounded px-1.5 py-0.5 text-slate-300 hover:bg-slate-800 hover:text-white" data-testid="sign-out">
+                    Sign out
+                  </button>
+                  <button type="submit" name="everywhere" value="yes" className="rounded px-1.5 py-0.5 text-slate-400 hover:bg-slate-800 hover:text-white" data-testid="sign-out-everywhere">
+                    everywhere
+                  </button>
+                </Form>
+              ) : null}
             </span>
           ) : (
             <span>not signed in</span>

@@ -2,6 +2,10 @@ import { type RouteConfig, index, route } from '@react-router/dev/routes';
 
 export default [
   index('routes/catalog.tsx'),
+  route('sign-in', 'routes/sign-in.tsx'),
+  route('sign-out', 'routes/sign-out.tsx'),
+  route('setup', 'routes/setup.tsx', { id: 'setup' }),
+  route('reset-password', 'routes/setup.tsx', { id: 'reset-password' }),
   route('scripts/:id', 'routes/script.tsx'),
   route('actions', 'routes/actions.tsx'),
   route('actions/new', 'routes/action-new.tsx'),

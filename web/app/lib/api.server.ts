@@ -6,6 +6,13 @@ import { loadConfig } from '@drydock/core';
 import type { ErrorBody } from '@drydock/core/api-schemas';
 
 const { apiUrl } = loadConfig();
+export { apiUrl };
+
+function csrfTokenOf(request: Request): string | undefined {
+  const cookie = request.headers.get('cookie') ?? '';
+  const match = /(?:^|;\s*)drydock_csrf=([^;]+)/.exec(cookie);
+  return match?.[1];
+}
 
 export type ApiErrorBody = ErrorBody['error'];
 export type ApiResult<T> = { ok: true; status: number; body: T } | { ok: false; status: number; error: ApiErrorBody };
@@ -24,6 +31,10 @@ export function api(request: Request) {
     const value = request.headers.get(name);
     if (value) headers[name] = value;
   }
+  // The session's CSRF token, from its cookie: this server takes same-origin form posts only (its cross-site
+  // guard refuses the rest), so a call it makes for a form is one the person's own page sent.
+  const csrf = csrfTokenOf(request);
+  if (csrf) headers['x-csrf-token'] = csrf;
   return hc<AppType>(apiUrl, {
     headers,
     fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
