@@ -10,6 +10,8 @@ import { apiSecurityHeaders, crossSiteGuard, hostGuard, inputGuard, requestIdMid
 import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
 import { agentArtifactRoutes, runArtifactRoutes } from './routes/artifacts.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { oidcRoutes } from './auth/oidc-routes.ts';
+import { oidcFromConfig } from './auth/oidc-sign-in.ts';
 import { bulkRoutes } from './routes/bulk.ts';
 import { codecRoutes, temporalWebOrigins } from './routes/codec.ts';
 import { approvalRoutes } from './routes/approvals.ts';
@@ -93,6 +95,8 @@ export function createApp(deps: ApiDeps) {
     .route('/api/v1/audit', auditRoutes(deps));
   const codec = codecFromConfig(deps.config);
   if (codec) app.route('/api/v1/codec', codecRoutes(deps, codec));
+  const oidc = oidcFromConfig(deps.config);
+  if (oidc) app.route('/api/v1/auth/oidc', oidcRoutes(deps, oidc));
   serveDocument(app);
   return routes;
 }

@@ -127,7 +127,8 @@ export interface NewSession {
   principal: Principal;
 }
 
-async function startSession(deps: ApiDeps, userId: string, email: string, meta: RequestMeta): Promise<NewSession> {
+/** A session for a user who has proved who they are (a password, a setup link, an OpenID provider). */
+export async function startSession(deps: ApiDeps, userId: string, email: string, meta: RequestMeta): Promise<NewSession> {
   const member = await deps.db
     .selectFrom('memberships')
     .select(['team_id', 'role'])

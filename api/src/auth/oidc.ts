@@ -196,7 +196,8 @@ export function createOidcSignIn(options: OidcSignInOptions): OidcSignIn {
         {
           execute: issuer.protocol === 'http:' ? [client.allowInsecureRequests] : [],
           timeout: Math.ceil((options.timeoutMs ?? 10_000) / 1000),
-          ...(options.fetch ? { [client.customFetch]: options.fetch } : {}),
+          // Typed through openid-client's own fetch signature: the web's DOM typings of fetch differ from Node's.
+          ...(options.fetch ? { [client.customFetch]: options.fetch as unknown as client.CustomFetch } : {}),
         },
       )
       .catch((err: unknown) => {

@@ -20,6 +20,7 @@ import * as approvals from './migrations/021-approvals.ts';
 import * as auditChain from './migrations/018-audit-chain.ts';
 import * as environments from './migrations/020-environments.ts';
 import * as runSecrets from './migrations/024-run-secrets.ts';
+import * as oidcSignIn from './migrations/019-oidc-sign-in.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -56,6 +57,7 @@ const migrations: Record<string, Migration> = {
   '020-environments': environments,
   '021-approvals': approvals,
   '024-run-secrets': runSecrets,
+  '019-oidc-sign-in': oidcSignIn,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

@@ -293,6 +293,23 @@ export interface AuditTable {
   hash: ColumnType<string, never, never>;
 }
 
+export interface ExternalIdentityTable {
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: CreatedAt;
+  last_sign_in_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+export interface OidcSignInTable {
+  /** SHA-256 of the sign-in cookie's value. */
+  id_hash: string;
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  expires_at: Date;
+}
+
 export interface CredentialTable {
   id: string;
   team_id: string;
@@ -445,6 +462,8 @@ export interface Database {
   run_logs: RunLogTable;
   run_artifacts: RunArtifactTable;
   audit_log: AuditTable;
+  external_identities: ExternalIdentityTable;
+  oidc_sign_ins: OidcSignInTable;
   host_locks: HostLockTable;
   webhook_deliveries: WebhookDeliveryTable;
   run_secrets: RunSecretTable;

@@ -1,11 +1,12 @@
 import { Form, data, redirect, useNavigation } from 'react-router';
 import type { Route } from './+types/sign-in';
 import { RouteError } from '../components/route-error.tsx';
-import { Button } from '../components/ui/button.tsx';
+import { Button, buttonClass } from '../components/ui/button.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel } from '../components/ui/panel.tsx';
 import { signInPost } from '../lib/session.server.ts';
+import { oidcProvider } from './sign-in-oidc.server.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Sign in · Drydock' }];
 
@@ -16,7 +17,7 @@ export function returnPath(value: FormDataEntryValue | string | null): string {
 }
 
 export function loader({ request }: Route.LoaderArgs) {
-  return { returnTo: returnPath(new URL(request.url).searchParams.get('returnTo')) };
+  return { returnTo: returnPath(new URL(request.url).searchParams.get('returnTo')), provider: oidcProvider() };
 }
 
 export async function action({ request }: Route.ActionArgs) {
@@ -49,6 +50,11 @@ export default function SignIn({ loaderData, actionData }: Route.ComponentProps)
             {busy ? 'Signing in…' : 'Sign in'}
           </Button>
         </Form>
+        {loaderData.provider ? (
+          <a href={loaderData.provider.startUrl} className={buttonClass('secondary', 'md', 'mt-3 w-full justify-center')} data-testid="sign-in-oidc">
+            Sign in with {loaderData.provider.name}
+          </a>
+        ) : null}
       </Panel>
     </div>
   );
