@@ -3,6 +3,7 @@ import { type CatalogSyncDeps, createCatalogSyncActivities } from './catalog-syn
 import { createDockerActivities, type DockerActivityDeps } from './docker.activities.ts';
 import { createHostLockActivities } from './host-lock.activities.ts';
 import { createRunActivities, type RunActivityDeps } from './runs.activities.ts';
+import { createScheduleActivities } from './schedules.activities.ts';
 import { createSshActivities } from './ssh.activities.ts';
 import { createWinrmActivities } from './winrm.activities.ts';
 
@@ -14,6 +15,7 @@ export * from './winrm.activities.ts';
 export * from './host-lock.activities.ts';
 export * from './docker.activities.ts';
 export * from './bulk.activities.ts';
+export * from './schedules.activities.ts';
 
 /** Everything the central worker serves on the `central` queue. */
 export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & DockerActivityDeps) {
@@ -25,6 +27,7 @@ export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps 
     ...createWinrmActivities(deps),
     ...createDockerActivities(deps),
     ...createBulkActivities(deps),
+    ...createScheduleActivities(deps),
   };
 }
 

@@ -7,3 +7,4 @@ export * from './locks.ts';
 export * from './repositories.ts';
 export * from './runs.ts';
 export * from './system.ts';
+export * from './schedules.ts';

@@ -15,6 +15,7 @@ import * as bulkExecutions from './migrations/010-bulk-executions.ts';
 import * as hostSlots from './migrations/011-host-slots.ts';
 import * as hostStatus from './migrations/012-host-status.ts';
 import * as webhookDeliveries from './migrations/013-webhook-deliveries.ts';
+import * as schedulesAndBlackouts from './migrations/022-schedules-and-blackouts.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -46,6 +47,7 @@ const migrations: Record<string, Migration> = {
   '011-host-slots': hostSlots,
   '012-host-status': hostStatus,
   '013-webhook-deliveries': webhookDeliveries,
+  '022-schedules-and-blackouts': schedulesAndBlackouts,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */
