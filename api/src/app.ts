@@ -15,6 +15,7 @@ import { hostRoutes } from './routes/hosts.ts';
 import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
+import { blackoutRoutes } from './routes/blackouts.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { credentialRoutes, repositoryRoutes } from './routes/repositories.ts';
 import { scriptRoutes } from './routes/scripts.ts';
@@ -81,6 +82,7 @@ export function createApp(deps: ApiDeps) {
     .route('/api/v1/runs', runRoutes(deps))
     .route('/api/v1/bulk', bulkRoutes(deps))
     .route('/api/v1/schedules', scheduleRoutes(deps))
+    .route('/api/v1/blackouts', blackoutRoutes(deps))
     .route('/api/v1/runs', runArtifactRoutes(deps))
     .route('/api/v1/agents', agentRegistrationRoutes(deps))
     .route('/api/v1/agent', agentRoutes(deps))

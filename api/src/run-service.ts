@@ -24,6 +24,7 @@ import {
 } from '@drydock/core';
 import { operationRefusal } from '@drydock/core/operations';
 import { CENTRAL_QUEUE, runWorkflowId, SearchAttr, temporalWebUrl } from '@drydock/temporal';
+import { blackoutInForce } from './blackout-service.ts';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 
@@ -59,17 +60,25 @@ export async function getRun(deps: ApiDeps, teamId: string, id: string): Promise
 }
 
 /** Validates everything before anything starts: a bad request never leaves a run behind. */
-export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): Promise<Run> {
+/** `onBlackoutOverride` hears the name of the blackout window a run overrides, for the audit row. */
+export async function startRun(deps: ApiDeps, user: User, body: StartRunBody, onBlackoutOverride?: (windowName: string) => void): Promise<Run> {
   const source = body.actionId !== undefined ? 'action' : 'script';
   const entry = await deps.catalog.get(user.team_id, source, (body.actionId ?? body.scriptId)!, body.version);
   const manifest = entry.manifest;
   const reason = notRunnableReason(manifest);
   if (reason) throw new ValidationError(`${manifest.name} cannot run here: ${reason}`);
 
-  const host = await deps.db.selectFrom('hosts').select(['id', 'tags', 'transport']).where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
+  const host = await deps.db.selectFrom('hosts').select(['id', 'tags', 'transport', 'environment']).where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
   if (!host) throw new NotFoundError('host', body.hostId);
   const refusal = hostRefusal(manifest, host, source);
   if (refusal) throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [refusal] });
+  const blackout = await blackoutInForce(deps, user.team_id, host.environment, new Date());
+  if (blackout && body.overrideBlackout !== true) {
+    throw new ValidationError(`${host.environment} is inside blackout window "${blackout.name}" until ${blackout.end}`, {
+      overrideBlackout: [`send overrideBlackout: true to run on ${host.id} during blackout window "${blackout.name}" anyway; the override is audited`],
+    });
+  }
+  if (blackout) onBlackoutOverride?.(blackout.name);
   const checked = validateParams(manifest.parameters, body.params);
   if (!checked.ok) throw new ValidationError(`parameters of ${manifest.id} are invalid`, checked.fields);
   const hostFields = await checkHostParams(deps, user.team_id, manifest.parameters, checked.values, manifest.host_tags);

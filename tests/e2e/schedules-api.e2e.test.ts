@@ -1,3 +1,4 @@
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ScheduleFiringView, ScheduleView } from '@drydock/core';
 import { startTestStack, type TestStack } from '../support/stack.ts';
@@ -5,11 +6,14 @@ import { startTestStack, type TestStack } from '../support/stack.ts';
 // Schedules through the API on one real stack: Temporal Schedules on the dev server, a central worker, the local agent.
 
 let stack: TestStack;
+let sql: postgres.Sql;
 
 beforeAll(async () => {
   stack = await startTestStack();
+  sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });
 }, 120_000);
 afterAll(async () => {
+  await sql?.end();
   await stack?.teardown();
 });
 
@@ -102,5 +106,40 @@ describe('schedules', () => {
     expect(await refused({ params: { count: 1000 }, spec: daily('UTC') })).toHaveProperty(['params.count']);
     const taken = await stack.api('/api/v1/schedules', { method: 'POST', json: { name: 'echo now', scriptId: 'true', hostId: 'local', spec: daily('UTC') } });
     expect(taken.status).toBe(409);
+  });
+});
+
+describe('blackout windows', () => {
+  test('a firing inside a window of the host\'s environment is skipped with its name; a manual run needs an audited override', async () => {
+    expect((await stack.api('/api/v1/hosts/local', { method: 'PATCH', json: { environment: 'staging' } })).status).toBe(200);
+    const now = Date.now();
+    const releaseDay = { type: 'once', name: 'release day', scope: { environment: 'staging' }, start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 3_600_000).toISOString() };
+    const created = await stack.api('/api/v1/blackouts', { method: 'POST', json: releaseDay });
+    expect(created.status).toBe(201);
+    const window = (await created.json()) as { id: string; activeNow: unknown };
+    expect(window.activeNow).not.toBeNull();
+
+    const overlapping = await stack.api('/api/v1/blackouts', {
+      method: 'POST',
+      json: { type: 'weekly', name: 'every day', scope: { environment: 'staging' }, timeZone: 'Europe/Berlin', from: { day: 'mon', time: '00:00' }, to: { day: 'sun', time: '23:59' } },
+    });
+    expect(overlapping.status).toBe(400);
+    expect(((await overlapping.json()) as { error: { message: string } }).error.message).toContain('overlapping blackout definitions: "release day" and "every day"');
+
+    const schedule = await create({ name: 'during release', scriptId: 'true', hostId: 'local', spec: daily('UTC'), paused: true, note: 'n' });
+    await stack.api(`/api/v1/schedules/${schedule.id}/trigger`, { method: 'POST' });
+    await expect.poll(async () => (await firings(schedule.id))[0], { timeout: 30_000 }).toMatchObject({ outcome: 'skipped', blackoutName: 'release day', runId: null });
+
+    const refused = await stack.api('/api/v1/runs', { method: 'POST', json: { scriptId: 'true', hostId: 'local' } });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { fields: { overrideBlackout: [expect.stringContaining('send overrideBlackout: true')] } } });
+    const overridden = await stack.api('/api/v1/runs', { method: 'POST', json: { scriptId: 'true', hostId: 'local', overrideBlackout: true } });
+    expect(overridden.status).toBe(201);
+    const run = (await overridden.json()) as { id: string };
+    const [audit] = await sql`select detail from audit_log where action = 'run.start' and resource = ${`run:${run.id}`}`;
+    expect(audit!.detail).toMatchObject({ blackoutOverridden: 'release day' });
+
+    expect((await stack.api(`/api/v1/blackouts/${window.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await stack.api('/api/v1/runs', { method: 'POST', json: { scriptId: 'true', hostId: 'local' } })).status).toBe(201);
   });
 });

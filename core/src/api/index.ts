@@ -8,3 +8,4 @@ export * from './repositories.ts';
 export * from './runs.ts';
 export * from './system.ts';
 export * from './schedules.ts';
+export * from './blackouts.ts';
