@@ -35,6 +35,7 @@ const SECTIONS: { to: string; label: string; also?: (pathname: string) => boolea
   { to: '/bulk', label: 'Bulk runs' },
   { to: '/hosts', label: 'Hosts' },
   { to: '/locks', label: 'Locks' },
+  { to: '/schedules', label: 'Schedules' },
   { to: '/repositories', label: 'Repositories', also: (p) => p.startsWith('/repositories') || p.startsWith('/credentials') },
 ];
 

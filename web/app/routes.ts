@@ -21,5 +21,8 @@ export default [
   route('hosts/install', 'routes/host-install.tsx'),
   route('hosts/:id', 'routes/host.tsx'),
   route('locks', 'routes/locks.tsx'),
+  route('schedules', 'routes/schedules.tsx'),
+  route('schedules/new', 'routes/schedule-new.tsx'),
+  route('schedules/:id', 'routes/schedule.tsx'),
   route('*', 'routes/not-found.tsx'),
 ] satisfies RouteConfig;
