@@ -47,6 +47,7 @@ export function toRunView(run: Run, deps: Pick<ApiDeps, 'config'>): RunView {
     finishedAt: run.finished_at?.toISOString() ?? null,
     durationMs: run.duration_ms,
     workflowId: run.workflow_id,
+    scheduleId: run.schedule_id,
     temporalUrl: temporalWebUrl(deps.config.temporalUiUrl, deps.config.TEMPORAL_NAMESPACE, run.workflow_id, run.workflow_run_id ?? undefined),
     result: run.result,
   };

@@ -40,7 +40,7 @@ describe('schedules', () => {
     await expect.poll(async () => (await firings(schedule.id)).map((f) => f.outcome), { timeout: 30_000 }).toEqual(['started']);
     const [firing] = await firings(schedule.id);
     const run = await stack.waitForRun(firing!.runId!);
-    expect(run).toMatchObject({ status: 'succeeded', scriptId: 'echo-params', params: { message: 'from a schedule', count: 3 }, workflowId: `run/${firing!.runId}` });
+    expect(run).toMatchObject({ status: 'succeeded', scriptId: 'echo-params', params: { message: 'from a schedule', count: 3 }, workflowId: `run/${firing!.runId}`, scheduleId: schedule.id });
     await stack.waitForLine(run.id, /from a schedule/);
     await expect.poll(async () => (await firings(schedule.id))[0]!.runStatus).toBe('succeeded');
 

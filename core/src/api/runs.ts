@@ -92,6 +92,7 @@ export const RunViewSchema = z
     finishedAt: IsoTime.nullable(),
     durationMs: z.number().nullable().meta({ description: 'From start (or creation) to finish' }),
     workflowId: z.string().meta({ description: '`run/<id>`' }),
+    scheduleId: z.uuid().nullable().meta({ description: 'The schedule whose firing started the run; `null` for a run started by hand or by a bulk execution' }),
     temporalUrl: z.url().meta({ description: 'The workflow in Temporal Web' }),
     result: orNull(OperationResultSchema).meta({
       description:
