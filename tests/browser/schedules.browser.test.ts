@@ -42,3 +42,23 @@ test('create a schedule in Europe/Berlin, see its next fire times in its zone an
     await page.close();
   }
 });
+
+test('add a weekly blackout window to an environment, and see an overlapping one refused with both names', async ({ stack, page }) => {
+  await page.goto(`${stack.config.webUrl}/schedules`);
+  await page.getByTestId('blackouts-link').click();
+  await page.waitForURL(/\/schedules\/blackouts$/);
+  expect(await page.getByTestId('no-blackouts').textContent()).toBe('No blackout window.');
+  const form = page.getByTestId('blackout-form');
+  const add = async (name: string) => {
+    await form.getByLabel('Name').fill(name);
+    await form.getByLabel('Environment').selectOption('staging');
+    await form.getByLabel('Time zone').selectOption('Europe/Berlin');
+    await page.getByTestId('add-blackout').click();
+  };
+  await add('weekend freeze');
+  await expect.poll(() => page.getByTestId('blackout-message').textContent()).toBe('Added "weekend freeze".');
+  expect(await page.getByTestId('blackout-row').textContent()).toContain('every week, fri 18:00 to mon 06:00 Europe/Berlin');
+  await add('second freeze');
+  await expect.poll(() => page.getByTestId('blackout-message').textContent()).toContain('overlapping blackout definitions: "weekend freeze" and "second freeze"');
+  expect(await page.getByTestId('blackout-row').count()).toBe(1);
+});

@@ -23,6 +23,7 @@ export default [
   route('locks', 'routes/locks.tsx'),
   route('schedules', 'routes/schedules.tsx'),
   route('schedules/new', 'routes/schedule-new.tsx'),
+  route('schedules/blackouts', 'routes/blackouts.tsx'),
   route('schedules/:id', 'routes/schedule.tsx'),
   route('*', 'routes/not-found.tsx'),
 ] satisfies RouteConfig;

@@ -17,7 +17,15 @@ export default function Schedules({ loaderData }: Route.ComponentProps) {
   const { schedules, scripts } = loaderData;
   return (
     <div className="space-y-4">
-      <PageHeader title="Schedules" description="Scripts that run on their own, at times read in each schedule's time zone." />
+      <PageHeader
+        title="Schedules"
+        description="Scripts that run on their own, at times read in each schedule's time zone."
+        actions={
+          <Link to="/schedules/blackouts" className="text-sm text-blue-700 hover:underline" data-testid="blackouts-link">
+            Blackout windows
+          </Link>
+        }
+      />
       <Form method="get" action="/schedules/new" className="flex items-end gap-2 rounded border border-slate-200 bg-white px-4 py-3">
         <label className="text-sm">
           <span className="block text-xs font-medium text-slate-600">Schedule a script</span>
