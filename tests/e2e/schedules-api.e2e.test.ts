@@ -48,6 +48,15 @@ describe('schedules', () => {
     expect(listed.schedules.find((s) => s.id === schedule.id)?.lastFiring).toMatchObject({ outcome: 'started', runId: run.id });
   });
 
+  test('the spec itself fires: an interval that ends a few seconds from now starts runs, then nothing is next', async () => {
+    const endAt = new Date(Date.now() + 6_000).toISOString();
+    const schedule = await create({ name: 'every 2 s', scriptId: 'true', hostId: 'local', spec: { intervals: [{ every: '2s' }], endAt, overlap: 'skip' } });
+    await expect.poll(async () => (await firings(schedule.id)).filter((f) => f.outcome === 'started').length, { timeout: 30_000 }).toBeGreaterThan(0);
+    const [firing] = await firings(schedule.id);
+    expect((await stack.waitForRun(firing!.runId!)).status).toBe('succeeded');
+    await expect.poll(async () => ((await (await stack.api(`/api/v1/schedules/${schedule.id}`)).json()) as ScheduleView).nextFireTimes, { timeout: 30_000 }).toEqual([]);
+  });
+
   test('next fire times through the API follow Temporal across the spring DST change in Berlin', async () => {
     // 2027-03-28 02:00 CET jumps to 03:00 CEST: 02:30 does not exist that day and Temporal skips it (decision 013).
     const schedule = await create({ name: 'berlin nightly', scriptId: 'true', hostId: 'local', spec: daily('Europe/Berlin', { startAt: '2027-03-25T12:00:00Z' }), paused: true, note: 'n' });
