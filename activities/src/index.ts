@@ -4,6 +4,7 @@ import { type CatalogSyncDeps, createCatalogSyncActivities } from './catalog-syn
 import { type AgentlessActivityDeps, createAgentlessActivities } from './agentless.activities.ts';
 import { createHostLockActivities } from './host-lock.activities.ts';
 import { createRunActivities, type RunActivityDeps } from './runs.activities.ts';
+import { createScheduleActivities } from './schedules.activities.ts';
 
 export * from './runs.activities.ts';
 export * from './catalog-sync.activities.ts';
@@ -13,6 +14,7 @@ export * from './host-lock.activities.ts';
 export * from './bulk.activities.ts';
 export * from './run-secrets.ts';
 export * from './approval.activities.ts';
+export * from './schedules.activities.ts';
 
 /** Everything the central worker serves on the `central` queue. */
 export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & AgentlessActivityDeps) {
@@ -23,6 +25,7 @@ export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps 
     ...createAgentlessActivities(deps),
     ...createBulkActivities(deps),
     ...createApprovalActivities(deps),
+    ...createScheduleActivities(deps),
   };
 }
 

@@ -25,6 +25,7 @@ export const TAGS = [
   { name: 'locks', title: 'Locks' },
   { name: 'bulk', title: 'Bulk executions' },
   { name: 'runs', title: 'Runs' },
+  { name: 'schedules', title: 'Schedules' },
   { name: 'artifacts', title: 'Artifacts' },
   { name: 'agents', title: 'Agents' },
   { name: 'codec', title: 'Codec' },

@@ -32,6 +32,7 @@ import { operationRefusal } from '@drydock/core/operations';
 import { CENTRAL_QUEUE, runWorkflowId, searchAttributes, temporalWebUrl } from '@drydock/temporal';
 import { scriptRunWorkflowRef } from '@drydock/workflows/messages';
 import { decideApprovalUpdate } from '@drydock/workflows/approval';
+import { blackoutInForce } from './blackout-service.ts';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 import { requireRole } from './environment-service.ts';
@@ -55,6 +56,7 @@ export function toRunView(run: Run, deps: Pick<ApiDeps, 'config'>): RunView {
     finishedAt: run.finished_at?.toISOString() ?? null,
     durationMs: run.duration_ms,
     workflowId: run.workflow_id,
+    scheduleId: run.schedule_id,
     temporalUrl: temporalWebUrl(deps.config.temporalUiUrl, deps.config.TEMPORAL_NAMESPACE, run.workflow_id, run.workflow_run_id ?? undefined),
     approval: approvalView(run),
     result: run.result,
@@ -82,7 +84,8 @@ export async function getRun(deps: ApiDeps, teamId: string, id: string): Promise
 }
 
 /** Validates everything before anything starts: a bad request never leaves a run behind. */
-export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): Promise<Run> {
+/** `onBlackoutOverride` hears the name of the blackout window a run overrides, for the audit row. */
+export async function startRun(deps: ApiDeps, user: User, body: StartRunBody, onBlackoutOverride?: (windowName: string) => void): Promise<Run> {
   const source = body.actionId !== undefined ? 'action' : 'script';
   const entry = await deps.catalog.get(user.team_id, source, (body.actionId ?? body.scriptId)!, body.version);
   const manifest = entry.manifest;
@@ -93,6 +96,13 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody): P
   if (!host) throw new NotFoundError('host', body.hostId);
   const refusal = hostRefusal(manifest, host, source);
   if (refusal) throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [refusal] });
+  const blackout = await blackoutInForce(deps, user.team_id, host.environment, new Date());
+  if (blackout && body.overrideBlackout !== true) {
+    throw new ValidationError(`${host.environment} is inside blackout window "${blackout.name}" until ${blackout.end}`, {
+      overrideBlackout: [`send overrideBlackout: true to run on ${host.id} during blackout window "${blackout.name}" anyway; the override is audited`],
+    });
+  }
+  if (blackout) onBlackoutOverride?.(blackout.name);
   const checked = validateParams(manifest.parameters, body.params);
   if (!checked.ok) throw new ValidationError(`parameters of ${manifest.id} are invalid`, checked.fields);
   const hostFields = await checkHostParams(deps, user.team_id, manifest.parameters, checked.values, manifest.host_tags);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENVIRONMENTS } from './api-schemas.ts';
+import { ENVIRONMENTS } from './api/hosts.ts';
 import { ValidationError } from './errors.ts';
 import { addDays, type LocalDateTime, localDateTime, TimeZoneSchema, zonedInstant } from './time-zone.ts';
 

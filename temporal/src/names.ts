@@ -4,6 +4,8 @@ export const CENTRAL_QUEUE = 'central';
 export const agentQueue = (hostId: string): string => `agent-${hostId}`;
 export const runWorkflowId = (runId: string): string => `run/${runId}`;
 export const bulkWorkflowId = (bulkId: string): string => `bulk/${bulkId}`;
+/** A schedule's Temporal Schedule, and the prefix of its firings' workflow ids (Temporal appends the fire time). */
+export const scheduleWorkflowId = (scheduleId: string): string => `schedule/${scheduleId}`;
 export const bulkHostWorkflowId = (bulkId: string, hostId: string): string => `bulk/${bulkId}/${hostId}`;
 
 export { SEARCH_ATTRIBUTE_FLAGS, SearchAttr } from './search-attributes.ts';
@@ -11,6 +13,10 @@ export { SEARCH_ATTRIBUTE_FLAGS, SearchAttr } from './search-attributes.ts';
 export function temporalWebUrl(uiUrl: string, namespace: string, workflowId: string, runId?: string): string {
   const base = `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
+}
+
+export function temporalScheduleUrl(uiUrl: string, namespace: string, scheduleId: string): string {
+  return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/schedules/${encodeURIComponent(scheduleId)}`;
 }
 
 export const syncWorkflowId = (repositoryId: string): string => `sync/${repositoryId}`;

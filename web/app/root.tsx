@@ -55,6 +55,7 @@ const SECTIONS: { to: string; label: string; also?: (pathname: string) => boolea
   { to: '/hosts', label: 'Hosts' },
   { to: '/locks', label: 'Locks' },
   { to: '/environments', label: 'Environments' },
+  { to: '/schedules', label: 'Schedules' },
   { to: '/repositories', label: 'Repositories', also: (p) => p.startsWith('/repositories') || p.startsWith('/credentials') },
   { to: '/audit', label: 'Audit' },
 ];

@@ -27,5 +27,9 @@ export default [
   route('locks', 'routes/locks.tsx'),
   route('audit', 'routes/audit.tsx'),
   route('environments', 'routes/environments.tsx'),
+  route('schedules', 'routes/schedules.tsx'),
+  route('schedules/new', 'routes/schedule-new.tsx'),
+  route('schedules/blackouts', 'routes/blackouts.tsx'),
+  route('schedules/:id', 'routes/schedule.tsx'),
   route('*', 'routes/not-found.tsx'),
 ] satisfies RouteConfig;

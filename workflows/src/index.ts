@@ -2,3 +2,4 @@ export * from './script-run.workflow.ts';
 export * from './repository-sync.workflow.ts';
 export * from './host-lock.workflow.ts';
 export * from './bulk-execution.workflow.ts';
+export * from './scheduled-run.workflow.ts';

@@ -5,3 +5,4 @@ export * from './bulk-execution.messages.ts';
 export * from './repository-sync.messages.ts';
 export * from './host-lock.messages.ts';
 export * from './approval.messages.ts';
+export * from './scheduled-run.messages.ts';

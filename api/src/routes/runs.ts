@@ -133,8 +133,9 @@ export function runRoutes(deps: ApiDeps) {
     .openapi(start, async (c) => {
       const body = c.req.valid('json');
       noteAudit(c, { action: 'run.start', resource: body.actionId ? `action:${body.actionId}` : `script:${body.scriptId}`, detail: { hostId: body.hostId } });
-      const run = await startRun(deps, c.get('user')!, body);
-      noteAudit(c, { action: 'run.start', resource: `run:${run.id}`, detail: { scriptId: run.script_id, hostId: run.host_id } });
+      let overridden: string | undefined;
+      const run = await startRun(deps, c.get('user')!, body, (name) => (overridden = name));
+      noteAudit(c, { action: 'run.start', resource: `run:${run.id}`, detail: { scriptId: run.script_id, hostId: run.host_id, ...(overridden ? { blackoutOverridden: overridden } : {}) } });
       return c.json(toRunView(run, deps), 201);
     })
     .openapi(read, async (c) => c.json(toRunView(await getRun(deps, c.get('user')!.team_id, c.req.valid('param').id), deps), 200))

@@ -10,3 +10,5 @@ export * from './runs.ts';
 export * from './system.ts';
 export * from './identity.ts';
 export * from './audit.ts';
+export * from './schedules.ts';
+export * from './blackouts.ts';

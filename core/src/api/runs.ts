@@ -24,6 +24,10 @@ export const StartRunBodySchema = z
       }),
     hostId: Slug.meta({ description: 'The registered host to run on' }),
     params: z.record(z.string(), z.unknown()).default({}).meta({ description: "The parameters, by name, checked against the manifest's" }),
+    overrideBlackout: z
+      .boolean()
+      .optional()
+      .meta({ description: "Run although a blackout window of the host's environment is in force; refused with 400 otherwise. Audited with the window's name" }),
   })
   .refine((b) => (b.scriptId === undefined) !== (b.actionId === undefined), { error: 'give scriptId or actionId, not both', path: ['scriptId'] })
   .refine((b) => b.version === undefined || b.scriptId !== undefined, { error: 'version applies to scripts only', path: ['version'] })
@@ -92,6 +96,7 @@ export const RunViewSchema = z
     finishedAt: IsoTime.nullable(),
     durationMs: z.number().nullable().meta({ description: 'From start (or creation) to finish' }),
     workflowId: z.string().meta({ description: '`run/<id>`' }),
+    scheduleId: z.uuid().nullable().meta({ description: 'The schedule whose firing started the run; `null` for a run started by hand or by a bulk execution' }),
     temporalUrl: z.url().meta({ description: 'The workflow in Temporal Web' }),
     approval: ApprovalViewSchema.nullable(),
     result: orNull(OperationResultSchema).meta({

@@ -15,12 +15,13 @@ import * as bulkExecutions from './migrations/010-bulk-executions.ts';
 import * as hostSlots from './migrations/011-host-slots.ts';
 import * as hostStatus from './migrations/012-host-status.ts';
 import * as webhookDeliveries from './migrations/013-webhook-deliveries.ts';
-import * as identity from './migrations/016-identity.ts';
 import * as approvals from './migrations/021-approvals.ts';
 import * as auditChain from './migrations/018-audit-chain.ts';
 import * as environments from './migrations/020-environments.ts';
-import * as runSecrets from './migrations/024-run-secrets.ts';
+import * as identity from './migrations/016-identity.ts';
 import * as oidcSignIn from './migrations/019-oidc-sign-in.ts';
+import * as runSecrets from './migrations/024-run-secrets.ts';
+import * as schedulesAndBlackouts from './migrations/022-schedules-and-blackouts.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -54,10 +55,11 @@ const migrations: Record<string, Migration> = {
   '013-webhook-deliveries': webhookDeliveries,
   '016-identity': identity,
   '018-audit-chain': auditChain,
+  '019-oidc-sign-in': oidcSignIn,
   '020-environments': environments,
   '021-approvals': approvals,
+  '022-schedules-and-blackouts': schedulesAndBlackouts,
   '024-run-secrets': runSecrets,
-  '019-oidc-sign-in': oidcSignIn,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */

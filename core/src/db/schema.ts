@@ -217,6 +217,49 @@ export interface RunTable extends ApprovalColumns {
   bulk_id: ColumnType<string | null, string | null | undefined, string | null>;
   bulk_position: ColumnType<number | null, number | null | undefined, number | null>;
   bulk_wave: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Set on a run a schedule's firing started. */
+  schedule_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface ScheduleTable {
+  id: string;
+  team_id: string;
+  name: string;
+  source: 'script' | 'action';
+  script_id: string;
+  host_id: string;
+  params: Json<Record<string, string | number | boolean | string[]>>;
+  /** The spec as the user gave it (ScheduleSpecInput). */
+  spec: Json<Record<string, unknown>>;
+  time_zone: string;
+  created_by_id: string;
+  created_by_name: string;
+  created_at: CreatedAt;
+}
+
+export type FiringOutcome = 'started' | 'skipped' | 'failed';
+
+export interface ScheduleFiringTable {
+  id: string;
+  schedule_id: string;
+  team_id: string;
+  workflow_id: string;
+  scheduled_at: Timestamp;
+  fired_at: CreatedAt;
+  outcome: FiringOutcome;
+  reason: string | null;
+  blackout_name: string | null;
+  run_id: string | null;
+}
+
+export interface BlackoutWindowTable {
+  id: string;
+  team_id: string;
+  name: string;
+  environment: string;
+  definition: Json<Record<string, unknown>>;
+  created_by_name: string;
+  created_at: CreatedAt;
 }
 
 export interface HostSlotTable {
@@ -468,7 +511,14 @@ export interface Database {
   webhook_deliveries: WebhookDeliveryTable;
   run_secrets: RunSecretTable;
   environments: EnvironmentTable;
+  schedules: ScheduleTable;
+  schedule_firings: ScheduleFiringTable;
+  blackout_windows: BlackoutWindowTable;
 }
+
+export type Schedule = Selectable<ScheduleTable>;
+export type ScheduleFiring = Selectable<ScheduleFiringTable>;
+export type BlackoutWindowRow = Selectable<BlackoutWindowTable>;
 
 export type Run = Selectable<RunTable>;
 export type BulkExecution = Selectable<BulkExecutionTable>;

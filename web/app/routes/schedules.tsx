@@ -1,0 +1,92 @@
+import { Form, Link } from 'react-router';
+import type { Route } from './+types/schedules';
+import { RouteError } from '../components/route-error.tsx';
+import { EmptyState } from '../components/ui/empty-state.tsx';
+import { PageHeader } from '../components/ui/page-header.tsx';
+import { RowLink, Table, TableBody, TableHead, Td, Th } from '../components/ui/table.tsx';
+import { formatInZone } from '../lib/zoned-time.ts';
+import { loadSchedules } from './schedules.server.ts';
+
+export const meta: Route.MetaFunction = () => [{ title: 'Schedules · Drydock' }];
+
+export async function loader({ request }: Route.LoaderArgs) {
+  return loadSchedules(request);
+}
+
+export default function Schedules({ loaderData }: Route.ComponentProps) {
+  const { schedules, scripts } = loaderData;
+  return (
+    <div className="space-y-4">
+      <PageHeader
+        title="Schedules"
+        description="Scripts that run on their own, at times read in each schedule's time zone."
+        actions={
+          <Link to="/schedules/blackouts" className="text-sm text-blue-700 hover:underline" data-testid="blackouts-link">
+            Blackout windows
+          </Link>
+        }
+      />
+      <Form method="get" action="/schedules/new" className="flex items-end gap-2 rounded border border-slate-200 bg-white px-4 py-3">
+        <label className="text-sm">
+          <span className="block text-xs font-medium text-slate-600">Schedule a script</span>
+          <select name="script" className="mt-1 rounded border border-slate-300 px-2 py-1 text-sm" data-testid="new-schedule-script">
+            {scripts.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.name} ({s.id})
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" className="rounded bg-blue-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-blue-800" data-testid="new-schedule">
+          New schedule…
+        </button>
+      </Form>
+      {schedules.length === 0 ? (
+        <EmptyState testId="no-schedules">No schedule yet: pick a script above.</EmptyState>
+      ) : (
+        <Table testId="schedule-list">
+          <TableHead>
+            <Th>Schedule</Th>
+            <Th>Runs</Th>
+            <Th>On host</Th>
+            <Th>Time zone</Th>
+            <Th>Last firing</Th>
+          </TableHead>
+          <TableBody>
+            {schedules.map((s) => (
+              <tr key={s.id}>
+                <Td>
+                  <RowLink to={`/schedules/${s.id}`}>{s.name}</RowLink>
+                </Td>
+                <Td mono>{s.scriptId}</Td>
+                <Td mono>{s.hostId}</Td>
+                <Td>{s.timeZone}</Td>
+                <Td>
+                  {s.lastFiring ? (
+                    <span>
+                      {formatInZone(s.lastFiring.firedAt, s.timeZone)} · {s.lastFiring.outcome}
+                      {s.lastFiring.runId ? (
+                        <>
+                          {' '}
+                          <Link to={`/runs/${s.lastFiring.runId}`} className="text-blue-700 hover:underline">
+                            run
+                          </Link>
+                        </>
+                      ) : null}
+                    </span>
+                  ) : (
+                    <span className="text-slate-400">never</span>
+                  )}
+                </Td>
+              </tr>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+    </div>
+  );
+}
+
+export function ErrorBoundary({ error }: Route.ErrorBoundaryProps) {
+  return <RouteError error={error} />;
+}
