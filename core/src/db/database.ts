@@ -15,13 +15,13 @@ import * as bulkExecutions from './migrations/010-bulk-executions.ts';
 import * as hostSlots from './migrations/011-host-slots.ts';
 import * as hostStatus from './migrations/012-host-status.ts';
 import * as webhookDeliveries from './migrations/013-webhook-deliveries.ts';
-import * as approvals from './migrations/021-approvals.ts';
-import * as auditChain from './migrations/018-audit-chain.ts';
-import * as environments from './migrations/020-environments.ts';
 import * as identity from './migrations/016-identity.ts';
+import * as auditChain from './migrations/018-audit-chain.ts';
 import * as oidcSignIn from './migrations/019-oidc-sign-in.ts';
-import * as runSecrets from './migrations/024-run-secrets.ts';
+import * as environments from './migrations/020-environments.ts';
+import * as approvals from './migrations/021-approvals.ts';
 import * as schedulesAndBlackouts from './migrations/022-schedules-and-blackouts.ts';
+import * as runSecrets from './migrations/024-run-secrets.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
