@@ -2,25 +2,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
 import { BULK_CHANNEL } from './bulk.activities.ts';
 import { CatalogStore, type Db, NotFoundError, type RunOutcome } from '@drydock/core';
-import type { ContainerOptions, Interpreter, SuccessCriteria } from '@drydock/core/manifest';
-import { type Operation, operationRefusal } from '@drydock/core/operations';
-import type { JobCapture, ScriptRef } from '@drydock/core/run-contract';
+import type { ContainerOptions, SuccessCriteria } from '@drydock/core/manifest';
+import { operationRefusal } from '@drydock/core/operations';
+import type { AgentScriptJob, JobCapture } from '@drydock/core/run-contract';
 
 export interface RunActivityDeps {
   db: Db;
 }
 
-export interface ScriptForRun {
+/** What `beginRun` resolves a run to: what runs, as the job carries it, and the manifest's settings around it. */
+export interface ScriptForRun extends Pick<AgentScriptJob, 'interpreter' | 'scriptPath' | 'script' | 'content' | 'commandTemplate' | 'operation'> {
   name: string;
   version: string;
-  interpreter: Interpreter | null;
-  scriptPath: string | null;
-  /** The script file by identity; its executor fetches the content. */
-  script?: ScriptRef | null;
-  /** Inline content: only in results recorded before scripts went by reference. */
-  content?: string | null;
-  commandTemplate: string | null;
-  operation: Operation | null;
   timeoutSeconds: number;
   retries: number;
   retryDelaySeconds: number;

@@ -5,7 +5,7 @@ import type { Config } from '@drydock/core';
 import type { AgentHeartbeat } from '@drydock/core/run-contract';
 import { agentQueue, dataConverterFromConfig } from '@drydock/temporal';
 import { createAgentActivities } from './activities.ts';
-import { apiLink } from './api-link.ts';
+import { apiLink, postHeartbeat } from './api-link.ts';
 import { AttemptJournal } from './attempt-journal.ts';
 import { reapOrphans } from './script-runner.ts';
 import { captureLimits } from './capture.ts';
@@ -114,26 +114,8 @@ export async function createAgent(config: Config, settings: AgentSettings, log: 
     const token = current.token;
     const metrics = liveOnly ? {} : await hostMetrics(settings.workDir, jobs.running).catch(() => ({}));
     const body: AgentHeartbeat = { tags: settings.tags, ...metrics };
-    let res: Response;
-    try {
-      res = await fetch(`${settings.apiUrl}/api/v1/agent/heartbeat`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(5_000),
-      });
-    } catch (err) {
-      // The API is down; Temporal keeps the runs going and the next beat reports liveness again.
-      link.unreachable((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
-      return;
-    }
-    if (res.status >= 500) {
-      // The API is up but cannot serve (starting, or its database is away): the same outage as no answer.
-      await res.body?.cancel();
-      link.unreachable(`HTTP ${res.status}`);
-      return;
-    }
-    link.reached();
+    const res = await postHeartbeat(settings.apiUrl, token, body, link);
+    if (!res) return;
     if (res.status === 401) return onRefused(token, await refusal(res));
     if (res.status === 400 && !liveOnly) {
       // An API older than this agent knows no host metrics: liveness matters more than figures.

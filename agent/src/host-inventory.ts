@@ -1,31 +1,7 @@
 import { execFile, type ExecFileException } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import type { JobCapture, PackageFact, ServiceFact } from '@drydock/core/run-contract';
-import {
-  APK_DATABASE,
-  apkVersion,
-  INVENTORY_BUDGET_SECONDS,
-  inventoryNameAllowed,
-  LOOKUP_TIMEOUT_SECONDS,
-  NO_SERVICE_MANAGER,
-  NOT_LOOKED_UP,
-  OPENRC_RUNTIME_DIR,
-  PACKAGE_TOOLS,
-  packageArgv,
-  packageFact,
-  type PackageTool,
-  readDpkg,
-  readRpm,
-  REFUSED_NAME,
-  serviceArgv,
-  serviceFact,
-  SYSTEMD_RUNTIME_DIR,
-  type ToolAnswer,
-  unrecorded,
-  WINDOWS_INVENTORY_FRAGMENT,
-  windowsInventory,
-  windowsInventoryEnv,
-} from '@drydock/activities/operations';
+import { APK_DATABASE, apkVersion, INVENTORY_BUDGET_SECONDS, inventoryNameAllowed, LOOKUP_TIMEOUT_SECONDS, NO_SERVICE_MANAGER, NOT_LOOKED_UP, OPENRC_RUNTIME_DIR, PACKAGE_TOOLS, packageArgv, packageFact, type PackageTool, readDpkg, readRpm, REFUSED_NAME, serviceArgv, serviceFact, SYSTEMD_RUNTIME_DIR, type ToolAnswer, unrecorded, WINDOWS_INVENTORY_FRAGMENT, windowsInventory, windowsInventoryEnv } from '@drydock/activities/operations';
 
 export type Inventory = { packages: PackageFact[]; services: ServiceFact[] };
 type Argv = [string, ...string[]];

@@ -1,7 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { REGISTRATION_SECRET, startTestStack, type TestStack } from '../support/stack.ts';
+import { eventually, REGISTRATION_SECRET, startTestStack, type TestStack } from '../support/stack.ts';
 
 // The API answers as its OpenAPI document says: every route it documents is served, answers with a status it
 // documents and a body that validates against the schema documented for that status, and lets in whom it says.
@@ -52,11 +52,7 @@ beforeAll(async () => {
   stack = await startTestStack();
   document = (await (await stack.api('/api/v1/openapi.json')).json()) as Document;
   ajv.addSchema(document as object, 'openapi.json');
-  const deadline = Date.now() + 30_000;
-  while ((await stack.api('/api/v1/hosts/local')).status !== 200) {
-    if (Date.now() > deadline) throw new Error('the local agent has not registered 30 s after start');
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await eventually(async () => (await stack.api('/api/v1/hosts/local')).status, (status) => status === 200, { interval: 250, message: 'the local agent has not registered 30 s after start' });
 });
 afterAll(async () => {
   await stack?.teardown();

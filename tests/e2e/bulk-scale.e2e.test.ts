@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { BulkHostView, BulkView } from '@drydock/core/bulk';
 import { type AgentFleet, startAgentFleet } from '../support/agent-fleet.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { eventually, startTestStack, type TestStack } from '../support/stack.ts';
 
 // The issue's fault case at its size: a 200-host execution survives kill -9 of the central worker and of the
 // API, in turn, with every host run exactly once and the counts right.
@@ -26,15 +26,9 @@ afterAll(async () => {
 
 const view = async (id: string) => (await (await stack.api(`/api/v1/bulk/${id}`)).json()) as BulkView;
 
-async function waitFor(id: string, until: (b: BulkView) => boolean, timeoutMs: number): Promise<BulkView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const b = await view(id).catch(() => null);
-    if (b && until(b)) return b;
-    if (Date.now() > deadline) throw new Error(`bulk ${id} is ${b?.status} ${JSON.stringify(b?.counts)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+// The API is killed mid-test: an answer that does not come is "not yet".
+const waitFor = (id: string, until: (b: BulkView) => boolean, timeoutMs: number) =>
+  eventually(() => view(id).catch(() => null), (b) => b !== null && until(b), { timeout: timeoutMs, interval: 250, message: `bulk ${id}` }).then((b) => b as BulkView);
 
 test('kill -9 of the central worker, then of the API, during a 200-host execution: nothing lost, nothing run twice', async () => {
   const res = await stack.api('/api/v1/bulk', { method: 'POST', json: { scriptId: 'true', selector: { tags: ['scale'] }, options: { maxParallel: 40 } } });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { BulkHostView, BulkPreview, BulkView } from '@drydock/core/bulk';
 import type { LogLineView } from '@drydock/core';
 import { type AgentFleet, startAgentFleet } from '../support/agent-fleet.ts';
-import { readSse, startTestStack, type TestStack } from '../support/stack.ts';
+import { eventually, readSse, startTestStack, type TestStack } from '../support/stack.ts';
 
 // Bulk executions end to end: a real stack, and one real process serving 24 agent hosts on their own queues.
 
@@ -71,15 +71,7 @@ async function start(body: Record<string, unknown>): Promise<BulkView> {
 const view = async (id: string) => (await (await stack.api(`/api/v1/bulk/${id}`)).json()) as BulkView;
 const hostsOf = async (id: string) => ((await (await stack.api(`/api/v1/bulk/${id}/hosts`)).json()) as { hosts: BulkHostView[] }).hosts;
 
-async function waitFor(id: string, until: (b: BulkView) => boolean, timeoutMs = 90_000): Promise<BulkView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const b = await view(id);
-    if (until(b)) return b;
-    if (Date.now() > deadline) throw new Error(`bulk ${id} is ${b.status} ${JSON.stringify(b.counts)} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const waitFor = (id: string, until: (b: BulkView) => boolean, timeoutMs = 90_000) => eventually(() => view(id), until, { timeout: timeoutMs, message: `bulk ${id}` });
 const final = (b: BulkView) => ['succeeded', 'failed', 'cancelled'].includes(b.status);
 
 /** The most hosts running at one moment, from the run rows' start and end times. */

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort, type RunView, type ScriptView } from '@drydock/core';
-import { REGISTRATION_SECRET, startTestStack, type TestStack } from '../support/stack.ts';
+import { eventually, REGISTRATION_SECRET, startTestStack, type TestStack } from '../support/stack.ts';
 
 // A team's scripts repository as a real git repository: a bare repo over file://, pushed to from a clone.
 
@@ -52,13 +52,8 @@ async function repository(id: string) {
   };
 }
 
-async function syncedTo(id: string, head: string) {
-  for (let i = 0; i < 300; i++) {
-    const repo = await repository(id);
-    if (repo.head === head && repo.status === 'ok') return repo;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`repository ${id} never synced to ${head}: ${JSON.stringify(await repository(id))}`);
+function syncedTo(id: string, head: string) {
+  return eventually(() => repository(id), (repo) => repo.head === head && repo.status === 'ok', { interval: 100, message: `repository ${id} never synced to ${head}` });
 }
 
 function github(body: string, secret = SECRET, event = 'push') {
@@ -238,21 +233,15 @@ describe('a git repository as the catalog', () => {
   test('an unreachable repository fails the sync with the reason and keeps the catalog', async () => {
     const before = (await scripts()).map((s) => `${s.id}@${s.version}`).sort();
     await stack.api('/api/v1/repositories/team-scripts', { method: 'PATCH', json: { url: `file://${dir}/does-not-exist.git` } });
-    for (let i = 0; i < 300; i++) {
-      const repo = await repository('team-scripts');
-      if (repo.status === 'failed') {
-        expect(repo.lastSyncError).toMatch(/does-not-exist\.git/);
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const failed = await eventually(() => repository('team-scripts'), (repo) => repo.status === 'failed', { interval: 100 });
+    expect(failed.lastSyncError).toMatch(/does-not-exist\.git/);
     expect((await repository('team-scripts')).status).toBe('failed');
     expect((await scripts()).map((s) => `${s.id}@${s.version}`).sort()).toEqual(before);
     await stack.api('/api/v1/repositories/team-scripts', { method: 'PATCH', json: { url: `file://${bare}` } });
 
     // A wrong sub-directory is a misconfiguration, not an empty catalog.
     await stack.api('/api/v1/repositories/team-scripts', { method: 'PATCH', json: { path: 'not-here' } });
-    for (let i = 0; i < 300 && (await repository('team-scripts')).lastSyncError?.includes('not-here') !== true; i++) await new Promise((r) => setTimeout(r, 100));
+    await expect.poll(async () => (await repository('team-scripts')).lastSyncError, { timeout: 30_000, interval: 100 }).toContain('not-here');
     expect((await repository('team-scripts')).lastSyncError).toMatch(/^no manifests in not-here\/manifests\/ at commit [0-9a-f]{12}; check the repository's path and branch$/);
     expect((await scripts()).map((s) => `${s.id}@${s.version}`).sort()).toEqual(before);
     const restored = await stack.api('/api/v1/repositories/team-scripts', { method: 'PATCH', json: { path: '' } });
@@ -263,16 +252,14 @@ describe('a git repository as the catalog', () => {
     const port = await freePort();
     const daemon = spawn('git', ['daemon', '--reuseaddr', `--base-path=${dir}`, '--export-all', `--port=${port}`, '--listen=127.0.0.1', dir], { stdio: 'ignore' });
     try {
-      for (let i = 0; i < 100; i++) {
-        const open = await new Promise<boolean>((resolve) => {
+      const accepts = () =>
+        new Promise<boolean>((resolve) => {
           const socket = connect(port, '127.0.0.1', () => {
             socket.end();
             resolve(true);
           }).on('error', () => resolve(false));
         });
-        if (open) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await expect.poll(accepts, { timeout: 10_000, interval: 100, message: 'git daemon listens' }).toBe(true);
       const res = await stack.api('/api/v1/repositories', {
         method: 'POST',
         json: { id: 'daemon-scripts', name: 'Over git daemon', url: `git://127.0.0.1:${port}/scripts.git`, branch: 'main', syncIntervalSeconds: 3600 },

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { HostLockView, HostView, LockLeaseView } from '@drydock/core';
-import { REGISTRATION_SECRET, startTestStack, type TestStack } from '../support/stack.ts';
+import { eventually, REGISTRATION_SECRET, startTestStack, type TestStack } from '../support/stack.ts';
 
 // Host locks through the API on a real stack: runs that require the lock, people who take it, and faults.
 
@@ -33,15 +33,6 @@ async function get<T>(path: string): Promise<T> {
 const lockOf = (hostId = 'local') => get<HostLockView>(`/api/v1/locks/${hostId}`);
 const listed = async (query = '') => (await get<{ locks: (HostLockView & { hostName: string })[] }>(`/api/v1/locks${query}`)).locks;
 
-async function eventually<T>(check: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`still not there after ${timeoutMs} ms: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const free = () => eventually(lockOf, (l) => l.holder === null && l.queue.length === 0);
 

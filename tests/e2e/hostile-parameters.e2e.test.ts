@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { freePort, type RunView } from '@drydock/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { keyPair, type Sshd, startSshd } from '../../activities/src/ssh/sshd-fixtures.ts';
-import { startTestStack, type TestStack } from '../support/stack.ts';
+import { eventually, startTestStack, type TestStack } from '../support/stack.ts';
 
 // A catalog of its own: a catastrophic pattern, a script that prints its secrets in awkward shapes, a 20 MB
 // script, and manifests the linear engine and the calendar refuse.
@@ -114,11 +114,11 @@ beforeAll(async () => {
   await writeFile(join(catalogDir, 'scripts', 'big.sh'), bigScript(BIG_SCRIPT_BYTES));
   stack = await startTestStack({ env: { DRYDOCK_CATALOG_DIR: catalogDir } });
   // The Local catalog syncs once the API is up; wait for its entries.
-  for (let i = 0; i < 200; i++) {
+  const listed = async () => {
     const res = await stack.api('/api/v1/scripts');
-    if (res.ok && ((await res.json()) as { scripts: unknown[] }).scripts.length >= 3) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return res.ok ? ((await res.json()) as { scripts: unknown[] }).scripts.length : 0;
+  };
+  await eventually(listed, (count) => count >= 3, { timeout: 20_000, interval: 100, message: 'the Local catalog lists fewer than 3 scripts' });
 }, 180_000);
 afterAll(async () => {
   await sshd?.stop();

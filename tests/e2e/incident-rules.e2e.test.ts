@@ -1,38 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkHypotheses, proposeFromRules } from '@drydock/core/incidents';
-import { ensureNamespace } from '@drydock/temporal';
 import { catalog, evidenceWith, goodHypotheses, incident } from '../../activities/src/incidents/llm/llm-fixtures.ts';
+import { startSandboxWorker, type SandboxWorker } from '../support/sandbox-worker.ts';
 import { incidentRulesWorkflow } from '../support/incident-rules.test-workflows.ts';
 
 // @drydock/core/incidents run by a real worker inside Temporal's workflow sandbox: the rule engine, the hypothesis
 // checks and Alertmanager's grouping give there what they give outside, so incidentWorkflow can use them.
 
-const namespace = `incidents-${randomBytes(4).toString('hex')}`;
-const taskQueue = 'incident-rules-test';
-let connection: Connection;
-let native: NativeConnection;
-let client: Client;
-let worker: Worker;
-let running: Promise<void>;
+let sandbox: SandboxWorker;
 
 beforeAll(async () => {
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  await ensureNamespace(connection, namespace, 1);
-  client = new Client({ connection, namespace });
-  native = await NativeConnection.connect({ address: inject('temporalAddress') });
-  worker = await Worker.create({ connection: native, namespace, taskQueue, workflowsPath: createRequire(import.meta.url).resolve('../support/incident-rules.test-workflows.ts') });
-  running = worker.run();
+  sandbox = await startSandboxWorker('incident-rules', createRequire(import.meta.url).resolve('../support/incident-rules.test-workflows.ts'));
 });
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await native?.close();
-  await connection?.close();
-});
+afterAll(() => sandbox?.stop());
 
 const notification = (status: 'firing' | 'resolved') => ({
   version: '4',
@@ -51,9 +33,9 @@ describe('the incident modules inside the workflow sandbox', () => {
   it('propose, check and group as they do outside it', async () => {
     const evidence = evidenceWith();
     const reply = [goodHypotheses[0]!, { ...goodHypotheses[1]!, evidenceIds: ['made-up'] }];
-    const result = await client.workflow.execute(incidentRulesWorkflow, {
+    const result = await sandbox.client.workflow.execute(incidentRulesWorkflow, {
       args: [{ evidence, incident, catalog, reply, notifications: [notification('firing'), notification('firing'), notification('resolved')], now: Date.parse('2026-03-02T10:31:00Z') }],
-      taskQueue,
+      taskQueue: sandbox.taskQueue,
       workflowId: `incident-rules-${randomBytes(4).toString('hex')}`,
     });
     expect(result.proposal).toEqual(proposeFromRules(evidence, incident));

@@ -1,37 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManifestSchema } from '@drydock/core';
 import type { JobValidationContext } from '@drydock/core/jobs';
-import { ensureNamespace } from '@drydock/temporal';
+import { startSandboxWorker, type SandboxWorker } from '../support/sandbox-worker.ts';
 import { jobPlanWorkflow } from '../support/job-plan.test-workflows.ts';
 
 // @drydock/core/jobs is meant for jobRunWorkflow: here a real worker bundles it and runs it in the workflow sandbox.
 
-const namespace = `jobs-${randomBytes(4).toString('hex')}`;
-const taskQueue = 'job-plan-test';
-let connection: Connection;
-let native: NativeConnection;
-let client: Client;
-let worker: Worker;
-let running: Promise<void>;
+let sandbox: SandboxWorker;
 
 beforeAll(async () => {
-  connection = await Connection.connect({ address: inject('temporalAddress') });
-  await ensureNamespace(connection, namespace, 1);
-  client = new Client({ connection, namespace });
-  native = await NativeConnection.connect({ address: inject('temporalAddress') });
-  worker = await Worker.create({ connection: native, namespace, taskQueue, workflowsPath: createRequire(import.meta.url).resolve('../support/job-plan.test-workflows.ts') });
-  running = worker.run();
+  sandbox = await startSandboxWorker('job-plan', createRequire(import.meta.url).resolve('../support/job-plan.test-workflows.ts'));
 });
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await native?.close();
-  await connection?.close();
-});
+afterAll(() => sandbox?.stop());
 
 const context: JobValidationContext = {
   catalog: [
@@ -53,7 +35,7 @@ const job = {
   rollback: { undo: [{ id: 'restore', script: 'migrate', params: { from: 'backup' }, targets: { host: 'web-1' } }] },
 };
 const execute = (failing: string | null, input: unknown = job) =>
-  client.workflow.execute(jobPlanWorkflow, { args: [input, context, failing, 'version<<EOF\n2.4\nEOF\n'], taskQueue, workflowId: `job-plan-${randomBytes(4).toString('hex')}` });
+  sandbox.client.workflow.execute(jobPlanWorkflow, { args: [input, context, failing, 'version<<EOF\n2.4\nEOF\n'], taskQueue: sandbox.taskQueue, workflowId: `job-plan-${randomBytes(4).toString('hex')}` });
 
 describe('the job model in the workflow sandbox', () => {
   it('checks, plans and drives a job, reading outputs as a worker would', async () => {

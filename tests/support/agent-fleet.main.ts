@@ -19,6 +19,7 @@ import {
   loadAgentSettings,
   locatePrlimit,
   obtainIdentity,
+  postHeartbeat,
   journalDir,
   reapOrphans,
   refusal,
@@ -113,24 +114,8 @@ await eachLimited(spec.hosts, spec.registerConcurrency, async (h, index) => {
     // The agent's heartbeat: liveness, tags and the machine's figures; a 401 stops this host as it stops an agent.
     async beat() {
       const body: AgentHeartbeat = { tags: settings.tags, ...(await hostMetrics(settings.workDir, host.jobs.running).catch(() => ({}))) };
-      let res: Response;
-      try {
-        res = await fetch(`${settings.apiUrl}/api/v1/agent/heartbeat`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${identity.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(5_000),
-        });
-      } catch (err) {
-        link.unreachable((err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message);
-        return;
-      }
-      if (res.status >= 500) {
-        await res.body?.cancel();
-        link.unreachable(`HTTP ${res.status}`);
-        return;
-      }
-      link.reached();
+      const res = await postHeartbeat(settings.apiUrl, identity.token, body, link);
+      if (!res) return;
       if (res.status === 401 && !host.refused.signal.aborted) {
         log.error(`the API refused the token of host ${h.id} (${await refusal(res)}); this host takes no more runs`);
         host.refused.abort();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inject } from 'vitest';
+import { inject, vi } from 'vitest';
 import type { LogLineView, RunView } from '@drydock/core';
 import { freePort, REPO_ROOT } from '@drydock/core';
 import { dropDatabase, ensureDatabase, type ProcessName, type Stack, startStack } from '@drydock/launcher';
@@ -10,6 +10,22 @@ import { dropDatabase, ensureDatabase, type ProcessName, type Stack, startStack 
 export const REGISTRATION_SECRET = 'test-registration-secret-0123456789';
 export const CODEC_KEY = randomBytes(32).toString('base64');
 export const MASTER_KEY = randomBytes(32).toString('base64');
+
+/**
+ * Polls `check` with vitest's `vi.waitFor` (which, unlike `expect.poll`, also works in `beforeAll`) until `ok` holds
+ * for its value, and returns that value. A check that throws (a process restarting, say) counts as "not yet"; on
+ * timeout the failure shows the last value seen.
+ */
+export function eventually<T>(check: () => Promise<T>, ok: (value: T) => boolean, options: { timeout?: number; interval?: number; message?: string } = {}): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await check();
+      if (!ok(value)) throw new Error(`${options.message ?? 'still not there'}: ${JSON.stringify(value)}`);
+      return value;
+    },
+    { timeout: options.timeout ?? 30_000, interval: options.interval ?? 200 },
+  );
+}
 
 export interface TestStack extends Stack {
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;

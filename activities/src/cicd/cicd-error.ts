@@ -1,51 +1,33 @@
+import { isRetryableServiceReason, ReasonError, type ServiceErrorReason } from '@drydock/core/errors';
 import type { CicdProviderKind } from './provider.ts';
 
+/** `rate_limited` comes as a `CicdRateLimitedError` with `retryAfterMs`; `permission_denied` names what is `missing`. */
 export type CicdErrorReason =
-  /** No connection: refused, reset, DNS, timeout. Worth trying again. */
-  | 'unreachable'
-  /** The provider answered 5xx (a proxy's 502, maintenance): worth trying again. */
-  | 'unavailable'
-  /** 429, or GitHub's rate limit: wait `retryAfterMs`, then try again. */
-  | 'rate_limited'
-  /** Something answered, but not the provider's API: the URL is wrong. */
-  | 'wrong_url'
-  /** 401: the token or password is wrong, expired or revoked. */
-  | 'bad_credentials'
-  /** 403: the credentials work but may not do this; `missing` names what they lack. */
-  | 'permission_denied'
-  /** 404: no such job, workflow, project or build (or the credentials may not see it). */
-  | 'not_found'
+  | ServiceErrorReason
   /** A parameter the job does not define: refused before the trigger request. */
   | 'undefined_parameter'
   /** A value the job's definition refuses (not one of the choices, not a number, a required one missing). */
   | 'invalid_parameter'
   /** A disabled job or workflow, a folder. */
-  | 'not_buildable'
-  /** The provider refused the request for another reason; the message quotes it. */
-  | 'rejected';
-
-const RETRYABLE: ReadonlySet<CicdErrorReason> = new Set(['unreachable', 'unavailable', 'rate_limited']);
+  | 'not_buildable';
 
 /** A CI/CD provider call failed; `message` says what to fix and never holds a token, password or secret. */
-export class CicdError extends Error {
-  readonly reason: CicdErrorReason;
+export class CicdError extends ReasonError<CicdErrorReason> {
   readonly provider: CicdProviderKind;
   /** What the credentials lack, as the provider names it (`actions:write`, `Job/Build`, `api`). */
   readonly missing: string[];
   /** Parameter names, for `undefined_parameter` and `invalid_parameter`. */
   readonly parameters: string[];
   constructor(provider: CicdProviderKind, reason: CicdErrorReason, message: string, extra: { missing?: string[]; parameters?: string[] } = {}) {
-    super(message);
-    this.name = 'CicdError';
+    super(reason, message);
     this.provider = provider;
-    this.reason = reason;
     this.missing = extra.missing ?? [];
     this.parameters = extra.parameters ?? [];
   }
 
   /** The same call may succeed later: the workflow waits (durably) and asks again. */
   get retryable(): boolean {
-    return RETRYABLE.has(this.reason);
+    return isRetryableServiceReason(this.reason);
   }
 }
 
@@ -56,7 +38,6 @@ export class CicdRateLimitedError extends CicdError {
   readonly resetAt?: Date;
   constructor(provider: CicdProviderKind, message: string, retryAfterMs: number, resetAt?: Date) {
     super(provider, 'rate_limited', message);
-    this.name = 'CicdRateLimitedError';
     this.retryAfterMs = retryAfterMs;
     if (resetAt) this.resetAt = resetAt;
   }
@@ -140,4 +121,21 @@ export function providerSaid(body: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   return plain.slice(0, 300);
+}
+
+/** Wraps a provider's calls so whatever they throw becomes the provider's `CicdError` for `what` was asked. */
+export function callsThrough(failure: (err: unknown, what: string) => CicdError) {
+  return async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      throw failure(err, what);
+    }
+  };
+}
+
+/** A refusal that names nothing missing names `permission`: the check that got it knows what it needed. */
+export function lacking(err: CicdError, permission: string): CicdError {
+  if (err.reason === 'permission_denied' && err.missing.length === 0) err.missing.push(permission);
+  return err;
 }

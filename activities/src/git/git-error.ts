@@ -1,14 +1,9 @@
+import { ReasonError } from '@drydock/core/errors';
+
 export type GitErrorReason = 'unreachable' | 'auth' | 'branch_missing' | 'not_a_repository' | 'timeout' | 'other';
 
 /** A git operation failed; `message` says what to do about it and never carries a credential. */
-export class GitError extends Error {
-  readonly reason: GitErrorReason;
-  constructor(reason: GitErrorReason, message: string) {
-    super(message);
-    this.name = 'GitError';
-    this.reason = reason;
-  }
-}
+export class GitError extends ReasonError<GitErrorReason> {}
 
 /** What a fetch failure message needs to name the remote; `hostPort` only for ssh remotes. */
 export interface FetchTarget {

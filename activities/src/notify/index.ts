@@ -1,3 +1,11 @@
+// @drydock/activities/notify: notification channels (docs/notifications.md). `NotificationChannel.send` makes one
+// attempt and returns a `DeliveryResult` for the delivery log (delivered, retryable or permanent with a reason, the
+// status, the first KiB of the answer, the target without secrets); `deliveryFailure(result)` is the
+// ApplicationFailure an activity throws (non-retryable when permanent, Retry-After as the next delay). One folder
+// per channel (email, slack, teams, webhook); `createNotificationChannel` picks one from `ChannelSettingsSchema`.
+// The three HTTP channels post through `http-post.ts` (no redirects, a fresh connection, one timeout) behind the
+// SSRF guard of `url-guard.ts`, which checks a URL when it is saved and every resolved address again at connect
+// time. Nothing sends through them yet (issue 10's feature work).
 export { type ChannelSettings, ChannelSettingsSchema, type NotificationChannel } from './channel.ts';
 export {
   type ChannelKind,

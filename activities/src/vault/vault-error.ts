@@ -1,3 +1,5 @@
+import { ReasonError } from '@drydock/core/errors';
+
 export type VaultErrorReason =
   /** The reference is not `vault:<mount>/<path>#<key>`: nothing was asked of Vault. */
   | 'malformed_reference'
@@ -13,14 +15,7 @@ export type VaultErrorReason =
   | 'rejected';
 
 /** Reading a secret from Vault failed; `message` says what to fix and never holds a secret value, token or secret id. */
-export class VaultError extends Error {
-  readonly reason: VaultErrorReason;
-  constructor(reason: VaultErrorReason, message: string) {
-    super(message);
-    this.name = 'VaultError';
-    this.reason = reason;
-  }
-}
+export class VaultError extends ReasonError<VaultErrorReason> {}
 
 /** Vault's `errors` as one line; its multi-error text ("1 error occurred:\n\t* permission denied\n\n") reduced to the errors. */
 export function vaultErrorText(body: unknown): string {

@@ -1,3 +1,4 @@
+import { unreachableReason } from '../cicd/cicd-error.ts';
 import { VaultError, vaultErrorText } from './vault-error.ts';
 
 export interface VaultHttpOptions {
@@ -17,25 +18,6 @@ export interface VaultResponse {
 }
 
 export type VaultHttp = (method: 'GET' | 'POST', path: string, options?: { token?: string; body?: unknown }) => Promise<VaultResponse>;
-
-const UNREACHABLE: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'the connection was reset',
-  ENOTFOUND: 'the host name does not resolve',
-  EAI_AGAIN: 'the host name could not be resolved right now',
-  EHOSTUNREACH: 'no route to the host',
-  ENETUNREACH: 'the network is unreachable',
-  ETIMEDOUT: 'the connection timed out',
-  UND_ERR_SOCKET: 'the connection was closed',
-};
-
-function unreachableReason(err: unknown): string {
-  const error = err as Error & { cause?: { code?: string; message?: string } };
-  if (error.name === 'TimeoutError') return 'no answer in time';
-  const code = error.cause?.code;
-  if (code && code in UNREACHABLE) return UNREACHABLE[code]!;
-  return error.cause?.message ?? error.message;
-}
 
 /** One HTTP round trip to Vault's API: JSON in and out; a failure to reach Vault is a VaultError('unavailable'). */
 export function vaultHttp(options: VaultHttpOptions): VaultHttp {

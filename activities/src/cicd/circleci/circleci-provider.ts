@@ -2,23 +2,7 @@ import { parse } from 'yaml';
 import { CicdError } from '../cicd-error.ts';
 import { cicdHttp, jsonBody, type CicdHttpRequest } from '../cicd-http.ts';
 import { checkParameters } from '../parameters.ts';
-import type {
-  CicdBuildHandle,
-  CicdBuildState,
-  CicdBuildStatus,
-  CicdConnectionReport,
-  CicdHeaders,
-  CicdJobDescription,
-  CicdJobRef,
-  CicdLogChunk,
-  CicdParameterDefinition,
-  CicdParams,
-  CicdProvider,
-  CicdStage,
-  CicdTriggerOptions,
-  CicdWebhookVerdict,
-  CircleciJobRef,
-} from '../provider.ts';
+import type { CicdBuildHandle, CicdBuildState, CicdBuildStatus, CicdConnectionReport, CicdHeaders, CicdJobDescription, CicdJobRef, CicdLogChunk, CicdParameterDefinition, CicdParams, CicdProvider, CicdStage, CicdTriggerOptions, CicdWebhookVerdict, CircleciJobRef } from '../provider.ts';
 import { connectionReport } from '../connection-report.ts';
 import { headerValue, hmacSha256Hex, jsonObject, sameSecret } from '../webhook-signature.ts';
 

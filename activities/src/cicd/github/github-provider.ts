@@ -1,22 +1,7 @@
 import { Octokit } from '@octokit/rest';
-import { CicdError, providerSaid, rateLimitFailure, unreachable } from '../cicd-error.ts';
+import { callsThrough, CicdError, lacking, providerSaid, rateLimitFailure, unreachable } from '../cicd-error.ts';
 import { checkParameters } from '../parameters.ts';
-import type {
-  CicdBuildHandle,
-  CicdBuildState,
-  CicdBuildStatus,
-  CicdConnectionReport,
-  CicdHeaders,
-  CicdJobDescription,
-  CicdJobRef,
-  CicdLogChunk,
-  CicdParams,
-  CicdProvider,
-  CicdStage,
-  CicdTriggerOptions,
-  CicdWebhookVerdict,
-  GithubJobRef,
-} from '../provider.ts';
+import type { CicdBuildHandle, CicdBuildState, CicdBuildStatus, CicdConnectionReport, CicdHeaders, CicdJobDescription, CicdJobRef, CicdLogChunk, CicdParams, CicdProvider, CicdStage, CicdTriggerOptions, CicdWebhookVerdict, GithubJobRef } from '../provider.ts';
 import { connectionReport } from '../connection-report.ts';
 import { headerValue, hmacSha256Hex, jsonObject, sameSecret } from '../webhook-signature.ts';
 import { readWorkflowFile, TRIGGER_ID_INPUT } from './workflow-file.ts';
@@ -132,13 +117,7 @@ export function createGithubProvider(connection: GithubConnection, options: Gith
     return new CicdError('github', 'rejected', `GitHub refused the request for ${what} (HTTP ${err.status}${detail})`);
   };
 
-  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw failure(err, what);
-    }
-  };
+  const call = callsThrough(failure);
 
   const me = (): Promise<string> => {
     login ??= call('the authenticated user', () => octokit.rest.users.getAuthenticated()).then(
@@ -371,9 +350,7 @@ export function createGithubProvider(connection: GithubConnection, options: Gith
         await octokit.rest.actions.cancelWorkflowRun({ owner: ref.owner, repo: ref.repo, run_id: 0 });
       } catch (err) {
         if (isHttpError(err) && (err.status === 404 || err.status === 409 || err.status === 422)) return 'allowed';
-        const e = failure(err, `the Actions runs of ${where(ref)}`);
-        if (e.reason === 'permission_denied' && e.missing.length === 0) e.missing.push('actions:write');
-        throw e;
+        throw lacking(failure(err, `the Actions runs of ${where(ref)}`), 'actions:write');
       }
       return 'allowed';
     });

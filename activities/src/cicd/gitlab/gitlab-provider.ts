@@ -1,24 +1,8 @@
 import { Gitlab } from '@gitbeaker/rest';
 import { parseAllDocuments } from 'yaml';
-import { CicdError, providerSaid, rateLimitFailure, unreachable } from '../cicd-error.ts';
+import { callsThrough, CicdError, providerSaid, rateLimitFailure, unreachable } from '../cicd-error.ts';
 import { checkParameters, TRIGGER_ID_PARAMETER } from '../parameters.ts';
-import type {
-  CicdBuildHandle,
-  CicdBuildState,
-  CicdBuildStatus,
-  CicdConnectionReport,
-  CicdHeaders,
-  CicdJobDescription,
-  CicdJobRef,
-  CicdLogChunk,
-  CicdParameterDefinition,
-  CicdParams,
-  CicdProvider,
-  CicdStage,
-  CicdTriggerOptions,
-  CicdWebhookVerdict,
-  GitlabJobRef,
-} from '../provider.ts';
+import type { CicdBuildHandle, CicdBuildState, CicdBuildStatus, CicdConnectionReport, CicdHeaders, CicdJobDescription, CicdJobRef, CicdLogChunk, CicdParameterDefinition, CicdParams, CicdProvider, CicdStage, CicdTriggerOptions, CicdWebhookVerdict, GitlabJobRef } from '../provider.ts';
 import { connectionReport } from '../connection-report.ts';
 import { headerValue, jsonObject, sameSecret } from '../webhook-signature.ts';
 import { GitlabHttpError, gitlabRequester, GitlabUnreachableError } from './gitlab-requester.ts';
@@ -167,13 +151,7 @@ export function createGitlabProvider(connection: GitlabConnection, options: Gitl
     return new CicdError('gitlab', 'rejected', `GitLab refused the request for ${what} (HTTP ${err.status}${detail})`);
   };
 
-  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      throw failure(err, what);
-    }
-  };
+  const call = callsThrough(failure);
 
   let username: Promise<string> | undefined;
   const me = (): Promise<string> => {

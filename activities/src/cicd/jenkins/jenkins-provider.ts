@@ -1,22 +1,6 @@
-import { CicdError } from '../cicd-error.ts';
+import { CicdError, lacking } from '../cicd-error.ts';
 import { checkParameters, isTriggerIdParameter, TRIGGER_ID_PARAMETER } from '../parameters.ts';
-import type {
-  CicdBuildHandle,
-  CicdBuildState,
-  CicdBuildStatus,
-  CicdConnectionReport,
-  CicdHeaders,
-  CicdJobDescription,
-  CicdJobRef,
-  CicdLogChunk,
-  CicdParameterDefinition,
-  CicdParams,
-  CicdProvider,
-  CicdStage,
-  CicdTriggerOptions,
-  CicdWebhookVerdict,
-  JenkinsJobRef,
-} from '../provider.ts';
+import type { CicdBuildHandle, CicdBuildState, CicdBuildStatus, CicdConnectionReport, CicdHeaders, CicdJobDescription, CicdJobRef, CicdLogChunk, CicdParameterDefinition, CicdParams, CicdProvider, CicdStage, CicdTriggerOptions, CicdWebhookVerdict, JenkinsJobRef } from '../provider.ts';
 import { connectionReport } from '../connection-report.ts';
 import { headerValue, jsonObject, sameSecret } from '../webhook-signature.ts';
 import { JenkinsClient, jobPathFromUrl, jobUrlPath, type JenkinsClientOptions, type JenkinsConnection } from './jenkins-client.ts';
@@ -346,9 +330,7 @@ export function createJenkinsProvider(connection: JenkinsConnection, options: Je
         await checks.check('read the job configuration', async () => {
           const res = await client.get(`/${jobUrlPath(ref.path)}/config.xml`);
           if (res.status !== 200) {
-            const err = client.failure(res, `the configuration of ${ref.path}`);
-            if (err.reason === 'permission_denied' && err.missing.length === 0) err.missing.push('Job/ExtendedRead');
-            throw err;
+            throw lacking(client.failure(res, `the configuration of ${ref.path}`), 'Job/ExtendedRead');
           }
           return 'config.xml can be read (needed to show a diff before Drydock updates the job)';
         });
