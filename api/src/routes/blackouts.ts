@@ -4,7 +4,7 @@ import { BlackoutListSchema, BlackoutViewSchema, CreateBlackoutBodySchema } from
 import { noteAudit } from '../audit.ts';
 import { createBlackout, deleteBlackout, listBlackouts } from '../blackout-service.ts';
 import type { ApiDeps } from '../context.ts';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 
 const BlackoutParams = z.object({ id: z.string().meta({ description: 'The blackout window id (UUIDv7)' }) });
 
@@ -12,6 +12,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['schedules'],
+  ...access('viewer', 'read'),
   summary: "The team's blackout windows by environment, each saying whether it is in force now",
   responses: { 200: json(BlackoutListSchema, 'The windows') },
 });
@@ -20,6 +21,7 @@ const create = createRoute({
   method: 'post',
   path: '/',
   tags: ['schedules'],
+  ...access('maintainer', 'manage'),
   summary: 'Add a blackout window to an environment: scheduled firings inside it are skipped, manual runs need an override',
   request: { body: jsonBody(CreateBlackoutBodySchema) },
   responses: { 201: json(BlackoutViewSchema, 'The window'), ...errors([400, 'Invalid window, a name taken in the environment, or a window overlapping another of the environment']) },
@@ -29,6 +31,7 @@ const remove = createRoute({
   method: 'delete',
   path: '/{id}',
   tags: ['schedules'],
+  ...access('maintainer', 'manage'),
   summary: 'Remove a blackout window',
   request: { params: BlackoutParams },
   responses: { 204: { description: 'Deleted' }, ...errors(404) },

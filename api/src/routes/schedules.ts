@@ -12,7 +12,7 @@ import {
 } from '@drydock/core';
 import { noteAudit } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
-import { errors, json, jsonBody, resourceRouter } from '../contract.ts';
+import { access, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 import {
   backfillSchedule,
   createSchedule,
@@ -31,6 +31,7 @@ const list = createRoute({
   method: 'get',
   path: '/',
   tags: ['schedules'],
+  ...access('viewer', 'read'),
   summary: "The team's schedules by name, each with its last firing",
   responses: { 200: json(ScheduleListSchema, 'The schedules') },
 });
@@ -39,6 +40,7 @@ const create = createRoute({
   method: 'post',
   path: '/',
   tags: ['schedules'],
+  ...access('maintainer', 'manage'),
   summary: 'Schedule a script or an action template on a host: a Temporal Schedule with the spec, its parameters checked as a manual run\'s are',
   request: { body: jsonBody(CreateScheduleBodySchema) },
   responses: {
@@ -51,6 +53,7 @@ const read = createRoute({
   method: 'get',
   path: '/{id}',
   tags: ['schedules'],
+  ...access('viewer', 'read'),
   summary: 'One schedule with its state (paused, note) and next ten fire times, as Temporal has them now',
   request: { params: ScheduleParams },
   responses: { 200: json(ScheduleViewSchema, 'The schedule'), ...errors(404) },
@@ -60,6 +63,7 @@ const firings = createRoute({
   method: 'get',
   path: '/{id}/firings',
   tags: ['schedules'],
+  ...access('viewer', 'read'),
   summary: "The schedule's past firings, newest first: the runs they started, and those skipped or failed with the reason",
   request: { params: ScheduleParams },
   responses: { 200: json(ScheduleFiringListSchema, 'The firings'), ...errors(404) },
@@ -69,6 +73,7 @@ const pause = createRoute({
   method: 'post',
   path: '/{id}/pause',
   tags: ['schedules'],
+  ...access('maintainer', 'manage'),
   summary: 'Pause the schedule with a note saying why; nothing fires until it is unpaused',
   request: { params: ScheduleParams, body: jsonBody(SchedulePauseBodySchema) },
   responses: { 200: json(ScheduleViewSchema, 'The paused schedule'), ...errors([400, 'No note'], 404) },
@@ -78,6 +83,7 @@ const unpause = createRoute({
   method: 'post',
   path: '/{id}/unpause',
   tags: ['schedules'],
+  ...access('maintainer', 'manage'),
   summary: 'Unpause the schedule, optionally with a note',
   request: { params: ScheduleParams, body: jsonBody(ScheduleUnpauseBodySchema) },
   responses: { 200: json(ScheduleViewSchema, 'The schedule'), ...errors(400, 404) },
@@ -87,6 +93,7 @@ const trigger = createRoute({
   method: 'post',
   path: '/{id}/trigger',
   tags: ['schedules'],
+  ...access('operator', 'run'),
   summary: 'Fire once now, paused or not; the overlap policy still applies',
   request: { params: ScheduleParams },
   responses: { 202: json(ScheduleActionDoneSchema, 'Asked of Temporal: the firing shows in the firings list'), ...errors(404) },
@@ -96,6 +103,7 @@ const backfill = createRoute({
   method: 'post',
   path: '/{id}/backfill',
   tags: ['schedules'],
+  ...access('maintainer', 'manage'),
   summary: 'Fire every time the spec names in a past range, now, under the schedule\'s overlap policy',
   request: { params: ScheduleParams, body: jsonBody(ScheduleBackfillBodySchema) },
   responses: { 202: json(ScheduleActionDoneSchema, 'Asked of Temporal: the firings show in the firings list'), ...errors([400, 'A range that ends before it starts'], 404) },
@@ -105,6 +113,7 @@ const remove = createRoute({
   method: 'delete',
   path: '/{id}',
   tags: ['schedules'],
+  ...access('maintainer', 'manage'),
   summary: 'Delete the schedule and its Temporal Schedule; its runs stay',
   request: { params: ScheduleParams },
   responses: { 204: { description: 'Deleted' }, ...errors(404) },
