@@ -120,7 +120,7 @@ describe('sign-in and secret settings', () => {
       issuerUrl: 'https://login.example.com/realms/corp',
       clientId: 'drydock',
       clientSecret: 's3cret-value',
-      redirectUri: 'https://drydock.example.com/auth/oidc/callback',
+      redirectUri: 'https://drydock.example.com/api/v1/auth/oidc/callback',
       scopes: ['openid', 'email', 'profile', 'groups'],
       groupsClaim: 'groups',
       groupMap: { 'drydock-admins': [{ team: 'platform', role: 'admin' }] },

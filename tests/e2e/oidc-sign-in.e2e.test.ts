@@ -149,4 +149,21 @@ describe('single sign-on with OpenID Connect', () => {
     expect(res.status).toBe(401);
     expect(cookieOf(res, 'drydock_session')).toBeUndefined();
   });
+
+  // Last: it stops the provider. The sign-in that reaches it no more answers 503 with the reason, not 500.
+  test('an unreachable provider answers 503 that says so, not 500', async () => {
+    const { location, cookie } = await start();
+    const { callbackUrl } = await provider.browser().signIn(location, { redirectUri, login: 'alice', password: 'alice-password' });
+    await provider.stop();
+    const res = await callback(callbackUrl, cookie);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string; reason: string; message: string } }).error).toEqual({
+      code: 'oidc_provider',
+      reason: 'unreachable',
+      message: `the OpenID provider ${provider.issuer} is unreachable: connection refused`,
+    });
+    expect(cookieOf(res, 'drydock_session')).toBeUndefined();
+    const [failed] = await sql`select result, detail from audit_log where action = 'auth.oidc.sign-in.failed' and result = 503`;
+    expect(failed).toMatchObject({ detail: { reason: 'unreachable' } });
+  });
 });
