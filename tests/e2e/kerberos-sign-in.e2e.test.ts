@@ -13,6 +13,8 @@ let kdc: TestKdc;
 let stack: TestStack;
 /** A Drydock with no keytab: the route says Kerberos is not configured. */
 let plain: TestStack;
+/** A Drydock whose keytab lacks its service principal: the route says why it cannot sign anyone in. */
+let broken: TestStack;
 let sql: postgres.Sql;
 
 interface ErrorAnswer {
@@ -22,12 +24,13 @@ interface ErrorAnswer {
 beforeAll(async () => {
   kdc = await startKdc({
     users: { alice: 'alice-password', bob: 'bob-password', mallory: 'mallory-password', dora: 'dora-password' },
-    services: ['HTTP/localhost'],
+    services: ['HTTP/localhost', 'HTTP/elsewhere.localhost'],
   });
   const keytab = await kdc.keytab(['HTTP/localhost'], 'drydock.keytab');
+  const otherKeytab = await kdc.keytab(['HTTP/elsewhere.localhost'], 'other.keytab');
   // The test process is the Kerberos client: it finds the realm through the KDC's krb5.conf.
   process.env.KRB5_CONFIG = kdc.krb5Config;
-  [stack, plain] = await Promise.all([
+  [stack, plain, broken] = await Promise.all([
     startTestStack({
       processes: ['api'],
       env: {
@@ -41,6 +44,10 @@ beforeAll(async () => {
       },
     }),
     startTestStack({ processes: ['api'], env: { DRYDOCK_AUTH_MODE: 'accounts' } }),
+    startTestStack({
+      processes: ['api'],
+      env: { DRYDOCK_AUTH_MODE: 'accounts', ...kdc.env, DRYDOCK_KERBEROS_KEYTAB: otherKeytab, DRYDOCK_KERBEROS_SERVICE: 'HTTP@localhost', DRYDOCK_KERBEROS_REALMS: 'DRYDOCK.TEST' },
+    }),
   ]);
   sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} });
   // Users an admin created: alice by the realm's mail domain, bob by the configured one, dora disabled.
@@ -57,7 +64,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sql?.end();
-  await Promise.all([stack?.teardown(), plain?.teardown()]);
+  await Promise.all([stack?.teardown(), plain?.teardown(), broken?.teardown()]);
   await kdc?.stop();
 });
 
@@ -158,5 +165,14 @@ describe('Kerberos sign-in with a real KDC', () => {
       code: 'not_configured',
       message: 'Kerberos sign-in is not configured on this Drydock: an operator sets DRYDOCK_KERBEROS_KEYTAB and DRYDOCK_KERBEROS_REALMS (docs/operators.md, "Kerberos sign-in")',
     });
+  });
+
+  test('a keytab without the service principal: 503 with the reason, not a sign-in', async () => {
+    const res = await negotiate(broken, `Negotiate ${(await tokenOf('alice')).token}`);
+    expect(res.status).toBe(503);
+    expect(sessionOf(res)).toBeUndefined();
+    expect(((await res.json()) as ErrorAnswer).error.message).toMatch(
+      /^Kerberos sign-in cannot start: the keytab \S+other\.keytab cannot verify tickets for HTTP\/localhost \(DRYDOCK_KERBEROS_SERVICE\): .+; fix the setting and restart the API$/,
+    );
   });
 });

@@ -150,6 +150,23 @@ describe('single sign-on with OpenID Connect', () => {
     expect(cookieOf(res, 'drydock_session')).toBeUndefined();
   });
 
+  test('a provider that does not answer at all: the start answers 503 that says so', async () => {
+    // Nothing listens at this issuer: discovery, the start's first step, finds no provider.
+    const issuer = `http://127.0.0.1:${await freePort()}/oidc`;
+    const down = await startTestStack({ processes: ['api'], env: { DRYDOCK_AUTH_MODE: 'accounts', DRYDOCK_OIDC_ISSUER: issuer, DRYDOCK_OIDC_CLIENT_ID: 'drydock' } });
+    try {
+      const res = await down.api('/api/v1/auth/oidc/start', { redirect: 'manual' });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string; reason: string; message: string } }).error).toEqual({
+        code: 'oidc_provider',
+        reason: 'unreachable',
+        message: `the OpenID provider ${issuer} is unreachable: connection refused`,
+      });
+    } finally {
+      await down.teardown();
+    }
+  });
+
   // Last: it stops the provider. The sign-in that reaches it no more answers 503 with the reason, not 500.
   test('an unreachable provider answers 503 that says so, not 500', async () => {
     const { location, cookie } = await start();
