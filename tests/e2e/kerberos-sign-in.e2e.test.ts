@@ -131,13 +131,15 @@ describe('Kerberos sign-in with a real KDC', () => {
     );
     expect(await sql`select count(*)::int as n from users where email like 'mallory%'`).toEqual([{ n: 0 }]);
     const [row] = await sql`select actor_name, result, detail from audit_log where action = 'auth.kerberos.sign-in.failed' and result = 403`;
-    expect(row).toMatchObject({ actor_name: 'mallory@DRYDOCK.TEST', detail: { principal: 'mallory@DRYDOCK.TEST' } });
+    expect(row).toMatchObject({ actor_name: 'mallory@DRYDOCK.TEST', detail: { reason: 'no_user', principal: 'mallory@DRYDOCK.TEST' } });
   });
 
   test('a disabled user gets 403', async () => {
     const res = await negotiate(stack, `Negotiate ${(await tokenOf('dora')).token}`);
     expect(res.status).toBe(403);
     expect(((await res.json()) as ErrorAnswer).error.message).toContain('this user is disabled');
+    const [row] = await sql`select detail from audit_log where action = 'auth.kerberos.sign-in.failed' and actor_name = 'dora@DRYDOCK.TEST'`;
+    expect(row).toMatchObject({ detail: { reason: 'disabled' } });
   });
 
   test('a garbage token gets 401 with the reason, and a failed sign-in row', async () => {

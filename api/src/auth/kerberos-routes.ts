@@ -1,10 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { DrydockError, ForbiddenError } from '@drydock/core';
+import { ForbiddenError } from '@drydock/core';
 import { clientIp } from '../audit.ts';
 import type { ApiDeps } from '../context.ts';
 import { CALLER, errors, resourceRouter } from '../contract.ts';
 import { startSession } from '../identity-service.ts';
-import { type KerberosSignIn, userOfPrincipal } from './kerberos-sign-in.ts';
+import { type KerberosSignIn, KerberosUserRefused, userOfPrincipal } from './kerberos-sign-in.ts';
 import { auditSignIn, setSessionCookies } from './sign-in-common.ts';
 import { type KerberosUser, type NegotiateResult, SpnegoError, type SpnegoVerifier, userFromPrincipal } from './spnego.ts';
 
@@ -49,7 +49,7 @@ export function kerberosRoutes(deps: ApiDeps, kerberos: KerberosSignIn | undefin
     const failed = (actor: string, result: number, detail: Record<string, unknown>) =>
       auditSignIn(deps, c, { team: deps.config.DRYDOCK_TEAM, actorId: null, actor, action: 'auth.kerberos.sign-in.failed', result, detail });
 
-    let negotiated: NegotiateResult;
+    let negotiated: NegotiateResult | undefined;
     let user: KerberosUser;
     try {
       negotiated = await verifier.verify(c.req.header('authorization'));
@@ -57,7 +57,10 @@ export function kerberosRoutes(deps: ApiDeps, kerberos: KerberosSignIn | undefin
     } catch (err) {
       if (!(err instanceof SpnegoError)) throw err;
       // A missing header is the first step of every negotiation, not a failure worth a row.
-      if (err.reason !== 'missing') await failed('anonymous', 401, { reason: err.reason });
+      if (err.reason !== 'missing') {
+        // A principal Kerberos proved but Drydock refuses (another realm, a service) is named; a bad token has none.
+        await failed(negotiated?.principal ?? 'anonymous', 401, { reason: err.reason, ...(negotiated ? { principal: negotiated.principal } : {}) });
+      }
       c.header('WWW-Authenticate', 'Negotiate');
       const body = { error: { code: err.code, reason: err.reason, message: err.message } };
       return c.json(body, 401);
@@ -77,8 +80,8 @@ export function kerberosRoutes(deps: ApiDeps, kerberos: KerberosSignIn | undefin
         detail: { principal: user.principal, ...(found.linked ? { linked: true } : {}) },
       });
     } catch (err) {
-      if (err instanceof ForbiddenError) await failed(user.principal, 403, { reason: 'no_user', principal: user.principal });
-      else if (err instanceof DrydockError) await failed(user.principal, 500, { reason: err.code, principal: user.principal });
+      // startSession refuses a user in no team.
+      if (err instanceof ForbiddenError) await failed(user.principal, 403, { reason: err instanceof KerberosUserRefused ? err.reason : 'no_team', principal: user.principal });
       throw err;
     }
     // Mutual authentication: the client checks that it spoke to the service its ticket was for.

@@ -19,6 +19,17 @@ export function kerberosFromConfig(config: Config): KerberosSignIn | undefined {
   return { settings, verifier };
 }
 
+export type KerberosRefusal = 'no_user' | 'ambiguous' | 'disabled';
+
+/** A proved principal Drydock will not sign in: a 403, audited with the reason. */
+export class KerberosUserRefused extends ForbiddenError {
+  readonly reason: KerberosRefusal;
+  constructor(reason: KerberosRefusal, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
 /** The issuer under which a realm's principals are linked to users (external_identities), next to OpenID providers' issuers. */
 export const kerberosIssuer = (realm: string) => `kerberos:${realm}`;
 
@@ -43,13 +54,14 @@ export async function userOfPrincipal(deps: ApiDeps, user: KerberosUser, setting
       const emails = candidateEmails(user, settings);
       const matches = await tx.selectFrom('users').select(['id', 'email', 'disabled']).where(sql<string>`lower(email)`, 'in', emails).execute();
       if (matches.length === 0) {
-        throw new ForbiddenError(
+        throw new KerberosUserRefused(
+          'no_user',
           `no Drydock user matches the Kerberos principal ${user.principal}: an admin creates a user with the email ${emails.join(' or ')}` +
             (settings.emailDomain ? '' : ' (or sets DRYDOCK_KERBEROS_EMAIL_DOMAIN when mail addresses use another domain than the realm)'),
         );
       }
       if (matches.length > 1) {
-        throw new ForbiddenError(`the Kerberos principal ${user.principal} matches more than one Drydock user (${matches.map((m) => m.email).join(', ')}); an admin gives only one of them such an email`);
+        throw new KerberosUserRefused('ambiguous', `the Kerberos principal ${user.principal} matches more than one Drydock user (${matches.map((m) => m.email).join(', ')}); an admin gives only one of them such an email`);
       }
       found = matches[0]!;
       await tx.insertInto('external_identities').values({ issuer, subject: user.username, user_id: found.id }).execute();
@@ -57,7 +69,7 @@ export async function userOfPrincipal(deps: ApiDeps, user: KerberosUser, setting
     } else {
       await tx.updateTable('external_identities').set({ last_sign_in_at: new Date() }).where('issuer', '=', issuer).where('subject', '=', user.username).execute();
     }
-    if (found.disabled) throw new ForbiddenError('this user is disabled; an admin of the team can enable them');
+    if (found.disabled) throw new KerberosUserRefused('disabled', 'this user is disabled; an admin of the team can enable them');
     return { id: found.id, email: found.email, linked };
   });
 }
