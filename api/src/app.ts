@@ -10,6 +10,8 @@ import { apiSecurityHeaders, crossSiteGuard, hostGuard, inputGuard, requestIdMid
 import { agentRegistrationRoutes, agentRoutes } from './routes/agents.ts';
 import { agentArtifactRoutes, runArtifactRoutes } from './routes/artifacts.ts';
 import { auditRoutes } from './routes/audit.ts';
+import { kerberosRoutes } from './auth/kerberos-routes.ts';
+import { kerberosFromConfig } from './auth/kerberos-sign-in.ts';
 import { oidcRoutes } from './auth/oidc-routes.ts';
 import { oidcFromConfig } from './auth/oidc-sign-in.ts';
 import { bulkRoutes } from './routes/bulk.ts';
@@ -101,6 +103,7 @@ export function createApp(deps: ApiDeps) {
   if (codec) app.route('/api/v1/codec', codecRoutes(deps, codec));
   const oidc = oidcFromConfig(deps.config);
   if (oidc) app.route('/api/v1/auth/oidc', oidcRoutes(deps, oidc));
+  app.route('/api/v1/auth', kerberosRoutes(deps, kerberosFromConfig(deps.config)));
   serveDocument(app);
   return routes;
 }

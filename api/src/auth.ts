@@ -8,7 +8,7 @@ import { principalOfSession, principalOfToken } from './identity-service.ts';
 
 export const AGENT_ROUTES = '/api/v1/agent/';
 /** Sign-in, first-admin setup and password reset: the caller has no credential yet; each route checks its own proof. */
-export const SIGN_IN_ROUTES = new Set(['/api/v1/auth/sign-in', '/api/v1/auth/setup', '/api/v1/auth/reset', '/api/v1/auth/status', '/api/v1/auth/oidc/start', '/api/v1/auth/oidc/callback']);
+export const SIGN_IN_ROUTES = new Set(['/api/v1/auth/sign-in', '/api/v1/auth/setup', '/api/v1/auth/reset', '/api/v1/auth/status', '/api/v1/auth/oidc/start', '/api/v1/auth/oidc/callback', '/api/v1/auth/negotiate']);
 const PUBLIC_ROUTES = new Set(['/health', '/api/v1/openapi.json', '/api/v1/schemas/manifest.json', '/api/v1/agents/register', '/api/v1/docs', ...SIGN_IN_ROUTES]);
 /** The API reference page's scripts and styles. */
 const PUBLIC_PREFIX = '/api/v1/docs/';

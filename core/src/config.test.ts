@@ -120,7 +120,7 @@ describe('sign-in and secret settings', () => {
       issuerUrl: 'https://login.example.com/realms/corp',
       clientId: 'drydock',
       clientSecret: 's3cret-value',
-      redirectUri: 'https://drydock.example.com/auth/oidc/callback',
+      redirectUri: 'https://drydock.example.com/api/v1/auth/oidc/callback',
       scopes: ['openid', 'email', 'profile', 'groups'],
       groupsClaim: 'groups',
       groupMap: { 'drydock-admins': [{ team: 'platform', role: 'admin' }] },
@@ -155,11 +155,13 @@ describe('sign-in and secret settings', () => {
     expect(loadConfig({ DRYDOCK_KERBEROS_KEYTAB: '/k', DRYDOCK_KERBEROS_REALMS: 'A', DRYDOCK_KERBEROS_SERVICE: 'HTTP/drydock.internal' }).kerberos?.service).toBe(
       'HTTP@drydock.internal',
     );
+    expect(loadConfig({ DRYDOCK_KERBEROS_KEYTAB: '/k', DRYDOCK_KERBEROS_REALMS: 'A', DRYDOCK_KERBEROS_EMAIL_DOMAIN: 'Example.COM' }).kerberos?.emailDomain).toBe('example.com');
   });
 
   it('wants the realms a keytab serves, and a service principal without a realm', () => {
     expect(configError({ DRYDOCK_KERBEROS_KEYTAB: '/k' }).message).toMatch(/^\s*DRYDOCK_KERBEROS_REALMS: name the realms/m);
     expect(configError({ DRYDOCK_KERBEROS_SERVICE: 'HTTP/drydock@CORP.EXAMPLE.COM' }).message).toMatch(/^\s*DRYDOCK_KERBEROS_SERVICE: write the service principal/m);
+    expect(configError({ DRYDOCK_KERBEROS_EMAIL_DOMAIN: '@example.com' }).message).toMatch(/^\s*DRYDOCK_KERBEROS_EMAIL_DOMAIN: write a mail domain such as example.com, without @/m);
   });
 
   it('signs in to Vault with a token or with an AppRole', () => {

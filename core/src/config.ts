@@ -139,7 +139,7 @@ export const ConfigSchema = z.object({
   DRYDOCK_OIDC_CLIENT_ID: optionalText,
   /** Unset for a public client, which then relies on PKCE alone. */
   DRYDOCK_OIDC_CLIENT_SECRET: optionalText,
-  /** Where the provider sends the browser back; `<DRYDOCK_PUBLIC_URL>/auth/oidc/callback` unless given. */
+  /** Where the provider sends the browser back; `<DRYDOCK_PUBLIC_URL>/api/v1/auth/oidc/callback` (the callback route) unless given. */
   DRYDOCK_OIDC_REDIRECT_URI: optionalUrl,
   DRYDOCK_OIDC_SCOPES: z
     .string()
@@ -158,6 +158,11 @@ export const ConfigSchema = z.object({
     .optional(),
   /** Comma-separated realms whose users may sign in; Kerberos writes them in upper case. */
   DRYDOCK_KERBEROS_REALMS: commaList,
+  /** The mail domain of Kerberos users when it is not the realm's: `alice@CORP.EXAMPLE.COM` is the user `alice@<this>`. */
+  DRYDOCK_KERBEROS_EMAIL_DOMAIN: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, { error: 'write a mail domain such as example.com, without @' })
+    .optional(),
 
   /** Vault, for `vault:<mount>/<path>#<key>` references: its address, and a token or an AppRole to sign in with. */
   DRYDOCK_VAULT_ADDR: optionalUrl,
@@ -235,6 +240,8 @@ export interface KerberosSettings {
   /** `HTTP@host`, the form GSS-API imports as a host-based service name. */
   service: string;
   realms: string[];
+  /** Lower case; absent: the realm, in lower case, is the mail domain. */
+  emailDomain?: string;
 }
 
 export type VaultAuth = { method: 'token'; token: string } | { method: 'approle'; roleId: string; secretId: string; mount: string };
@@ -416,7 +423,7 @@ function oidcSettings(c: RawConfig, publicUrl: string, problems: string[]): Oidc
     issuerUrl: c.DRYDOCK_OIDC_ISSUER,
     clientId: c.DRYDOCK_OIDC_CLIENT_ID,
     ...(c.DRYDOCK_OIDC_CLIENT_SECRET ? { clientSecret: c.DRYDOCK_OIDC_CLIENT_SECRET } : {}),
-    redirectUri: c.DRYDOCK_OIDC_REDIRECT_URI ?? `${publicUrl}/auth/oidc/callback`,
+    redirectUri: c.DRYDOCK_OIDC_REDIRECT_URI ?? `${publicUrl}/api/v1/auth/oidc/callback`,
     scopes: c.DRYDOCK_OIDC_SCOPES,
     groupsClaim: c.DRYDOCK_OIDC_GROUPS_CLAIM,
     groupMap: c.DRYDOCK_OIDC_GROUP_MAP,
@@ -433,6 +440,7 @@ function kerberosSettings(c: RawConfig, publicUrl: string, problems: string[]): 
     keytab: resolve(c.DRYDOCK_KERBEROS_KEYTAB),
     service: c.DRYDOCK_KERBEROS_SERVICE?.replace('/', '@') ?? `HTTP@${new URL(publicUrl).hostname}`,
     realms: c.DRYDOCK_KERBEROS_REALMS.map((r) => r.toUpperCase()),
+    ...(c.DRYDOCK_KERBEROS_EMAIL_DOMAIN ? { emailDomain: c.DRYDOCK_KERBEROS_EMAIL_DOMAIN.toLowerCase() } : {}),
   };
 }
 

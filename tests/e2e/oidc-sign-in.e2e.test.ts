@@ -149,4 +149,38 @@ describe('single sign-on with OpenID Connect', () => {
     expect(res.status).toBe(401);
     expect(cookieOf(res, 'drydock_session')).toBeUndefined();
   });
+
+  test('a provider that does not answer at all: the start answers 503 that says so', async () => {
+    // Nothing listens at this issuer: discovery, the start's first step, finds no provider.
+    const issuer = `http://127.0.0.1:${await freePort()}/oidc`;
+    const down = await startTestStack({ processes: ['api'], env: { DRYDOCK_AUTH_MODE: 'accounts', DRYDOCK_OIDC_ISSUER: issuer, DRYDOCK_OIDC_CLIENT_ID: 'drydock' } });
+    try {
+      const res = await down.api('/api/v1/auth/oidc/start', { redirect: 'manual' });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string; reason: string; message: string } }).error).toEqual({
+        code: 'oidc_provider',
+        reason: 'unreachable',
+        message: `the OpenID provider ${issuer} is unreachable: connection refused`,
+      });
+    } finally {
+      await down.teardown();
+    }
+  });
+
+  // Last: it stops the provider. The sign-in that reaches it no more answers 503 with the reason, not 500.
+  test('an unreachable provider answers 503 that says so, not 500', async () => {
+    const { location, cookie } = await start();
+    const { callbackUrl } = await provider.browser().signIn(location, { redirectUri, login: 'alice', password: 'alice-password' });
+    await provider.stop();
+    const res = await callback(callbackUrl, cookie);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { code: string; reason: string; message: string } }).error).toEqual({
+      code: 'oidc_provider',
+      reason: 'unreachable',
+      message: `the OpenID provider ${provider.issuer} is unreachable: connection refused`,
+    });
+    expect(cookieOf(res, 'drydock_session')).toBeUndefined();
+    const [failed] = await sql`select result, detail from audit_log where action = 'auth.oidc.sign-in.failed' and result = 503`;
+    expect(failed).toMatchObject({ detail: { reason: 'unreachable' } });
+  });
 });

@@ -2,13 +2,20 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { clientIp } from '../audit.ts';
-import { CSRF_COOKIE, SESSION_COOKIE } from '../auth.ts';
 import type { ApiDeps, ApiEnv } from '../context.ts';
 import { CALLER, errors, resourceRouter } from '../contract.ts';
 import { beginOidcSignIn, finishOidcSignIn, OIDC_COOKIE } from './oidc-sign-in.ts';
-import { type OidcSignIn, OidcSignInError } from './oidc.ts';
+import { OidcProviderError, type OidcSignIn, OidcSignInError } from './oidc.ts';
+import { auditSignIn as audit, secureCookies as secure, setSessionCookies } from './sign-in-common.ts';
 
 const redirect = (description: string) => ({ description, headers: z.object({ location: z.string() }) });
+
+/** The provider, not the user, is the trouble: it does not answer (503), or answers wrongly or refuses Drydock's client (502). */
+const providerErrors = errors([502, 'The OpenID provider answered wrongly, or refused Drydock’s client: the message says what to fix'], [503, 'The OpenID provider does not answer; try again shortly']);
+
+function providerFailure(c: Context<ApiEnv>, err: OidcProviderError) {
+  return c.json({ error: { code: err.code, reason: err.reason, message: err.message } }, err.reason === 'unreachable' ? 503 : 502);
+}
 
 const start = createRoute({
   method: 'get',
@@ -17,7 +24,7 @@ const start = createRoute({
   summary: 'Sign in with the OpenID provider: sends the browser to it',
   description: 'Only when `DRYDOCK_OIDC_ISSUER` is set. Authorization code flow with PKCE (S256), state and nonce; the checks wait ten minutes for the callback, under an HttpOnly cookie.',
   security: CALLER.anyone,
-  responses: { 302: redirect("The provider's sign-in page") },
+  responses: { 302: redirect("The provider's sign-in page"), ...providerErrors },
 });
 
 const callback = createRoute({
@@ -36,37 +43,22 @@ const callback = createRoute({
       error: z.string().optional().meta({ description: 'The provider ended the sign-in instead (the user cancelled, or may not use Drydock)' }),
     }),
   },
-  responses: { 303: redirect('Signed in: to the web UI, with the session cookie set'), ...errors([401, 'A check failed; sign in again'], [403, 'Your groups give no team, or the user is disabled']) },
+  responses: { 303: redirect('Signed in: to the web UI, with the session cookie set'), ...errors([401, 'A check failed; sign in again'], [403, 'Your groups give no team, or the user is disabled']), ...providerErrors },
 });
-
-function secure(deps: ApiDeps, c: Context<ApiEnv>): boolean {
-  return deps.config.publicUrl.startsWith('https:') || c.req.header('x-forwarded-proto') === 'https';
-}
-
-async function audit(deps: ApiDeps, c: Context<ApiEnv>, row: { team: string; actorId: string | null; actor: string; action: string; result: number; detail: Record<string, unknown> }) {
-  await deps.db
-    .insertInto('audit_log')
-    .values({
-      team_id: row.team,
-      actor_id: row.actorId,
-      actor_name: row.actor,
-      action: row.action,
-      resource: null,
-      ip: clientIp(c),
-      user_agent: c.req.header('user-agent') ?? null,
-      result: row.result,
-      detail: row.detail,
-      request_id: c.get('requestId') ?? null,
-    })
-    .execute();
-}
 
 /** `/api/v1/auth/oidc`: single sign-on through the configured OpenID provider, ending in a normal session. */
 export function oidcRoutes(deps: ApiDeps, oidc: OidcSignIn) {
   const cookiePath = '/api/v1/auth/oidc';
   return resourceRouter()
     .openapi(start, async (c) => {
-      const { url, cookie } = await beginOidcSignIn(deps, oidc);
+      let begun: { url: URL; cookie: string };
+      try {
+        begun = await beginOidcSignIn(deps, oidc);
+      } catch (err) {
+        if (err instanceof OidcProviderError) return providerFailure(c, err);
+        throw err;
+      }
+      const { url, cookie } = begun;
       setCookie(c, OIDC_COOKIE, cookie, { path: cookiePath, httpOnly: true, sameSite: 'Lax', secure: secure(deps, c), maxAge: 600 });
       return c.redirect(url.href, 302);
     })
@@ -76,15 +68,16 @@ export function oidcRoutes(deps: ApiDeps, oidc: OidcSignIn) {
       const meta = { ip: clientIp(c), userAgent: c.req.header('user-agent') ?? null };
       try {
         const { session, identity, firstAdmin } = await finishOidcSignIn(deps, oidc, c.req.url, cookie, meta);
-        const options = { path: '/', sameSite: 'Lax', secure: secure(deps, c), expires: session.absoluteExpiresAt } as const;
-        setCookie(c, SESSION_COOKIE, session.cookie, { ...options, httpOnly: true });
-        setCookie(c, CSRF_COOKIE, session.csrfToken, options);
+        setSessionCookies(deps, c, session);
         const p = session.principal;
         await audit(deps, c, { team: p.teamId, actorId: p.actorId, actor: p.name, action: 'auth.oidc.sign-in', result: 303, detail: { issuer: identity.issuer, subject: identity.subject, groups: identity.groups, ...(firstAdmin ? { firstAdmin: true } : {}) } });
         return c.redirect(deps.config.publicUrl, 303);
       } catch (err) {
-        const reason = err instanceof OidcSignInError ? err.reason : err instanceof Error ? err.name : 'error';
-        await audit(deps, c, { team: deps.config.DRYDOCK_TEAM, actorId: null, actor: 'anonymous', action: 'auth.oidc.sign-in.failed', result: err instanceof OidcSignInError ? 401 : 403, detail: { reason } });
+        const reason = err instanceof OidcSignInError || err instanceof OidcProviderError ? err.reason : err instanceof Error ? err.name : 'error';
+        const provider = err instanceof OidcProviderError;
+        const result = provider ? (err.reason === 'unreachable' ? 503 : 502) : err instanceof OidcSignInError ? 401 : 403;
+        await audit(deps, c, { team: deps.config.DRYDOCK_TEAM, actorId: null, actor: 'anonymous', action: 'auth.oidc.sign-in.failed', result, detail: { reason } });
+        if (provider) return providerFailure(c, err);
         throw err;
       }
     });
