@@ -1,6 +1,7 @@
 import './lib/zod-jitless.ts';
 import type { ReactNode } from 'react';
-import { Form, Link, Links, Meta, NavLink, Outlet, redirect, Scripts, ScrollRestoration, useLocation, useRouteLoaderData, type ShouldRevalidateFunctionArgs } from 'react-router';
+import { Form, Link, Links, Meta, NavLink, Outlet, redirect, Scripts, ScrollRestoration, useLocation, useRouteLoaderData, useSubmit, type ShouldRevalidateFunctionArgs } from 'react-router';
+import type { Me } from '@drydock/core/api-schemas';
 import type { Route } from './+types/root';
 import { RouteError } from './components/route-error.tsx';
 import { api, result } from './lib/api.server.ts';
@@ -60,6 +61,37 @@ const SECTIONS: { to: string; label: string; also?: (pathname: string) => boolea
   { to: '/audit', label: 'Audit' },
 ];
 
+/** The teams of the person signed in: choosing one moves the session there and loads the page again in it. */
+function TeamSwitcher({ me }: { me: Me }) {
+  const submit = useSubmit();
+  const { pathname, search } = useLocation();
+  // A token acts in its own team only; one team leaves nothing to switch to.
+  if (me.auth !== 'session' || me.teams.length < 2) {
+    const team = me.teams.find((t) => t.id === me.teamId);
+    return <span data-testid="current-team">{team?.name ?? me.teamId}</span>;
+  }
+  return (
+    <Form method="post" action="/team" className="flex items-center gap-1" onChange={(event) => submit(event.currentTarget)} data-testid="team-switcher">
+      <input type="hidden" name="returnTo" value={pathname + search} />
+      <label className="sr-only" htmlFor="team-select">
+        Team
+      </label>
+      <select id="team-select" name="teamId" defaultValue={me.teamId} key={me.teamId} className="rounded border border-slate-700 bg-slate-800 px-1.5 py-0.5 text-xs text-slate-100" data-testid="current-team">
+        {me.teams.map((t) => (
+          <option key={t.id} value={t.id}>
+            {t.name} ({t.role})
+          </option>
+        ))}
+      </select>
+      <noscript>
+        <button type="submit" className="rounded px-1.5 py-0.5 text-slate-300 hover:bg-slate-800 hover:text-white">
+          Switch
+        </button>
+      </noscript>
+    </Form>
+  );
+}
+
 function TopNav() {
   // Undefined when the root loader did not run or failed (the API is down): then who is signed in is not known.
   const rootData = useRouteLoaderData<typeof loader>('root');
@@ -80,9 +112,18 @@ function TopNav() {
         <div className="ml-auto text-xs text-slate-400" data-testid="signed-in-user">
           {rootData === undefined ? null : rootData.me ? (
             <span className="flex items-center gap-2">
+              <TeamSwitcher me={rootData.me} />
               <span title={rootData.me.email}>
                 <span className="text-slate-200">{rootData.me.name}</span> · {rootData.me.role}
               </span>
+              <NavLink to="/settings/tokens" className={({ isActive }) => navClass({ isActive })} data-testid="nav-tokens">
+                Tokens
+              </NavLink>
+              {rootData.me.role === 'admin' ? (
+                <NavLink to="/admin/members" className={({ isActive }) => navClass({ isActive })} data-testid="nav-members">
+                  Members
+                </NavLink>
+              ) : null}
               {rootData.me.auth === 'session' ? (
                 <Form method="post" action="/sign-out" className="flex items-center gap-1">
                   <button type="submit" className="rounded px-1.5 py-0.5 text-slate-300 hover:bg-slate-800 hover:text-white" data-testid="sign-out">
