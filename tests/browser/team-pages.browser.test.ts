@@ -148,6 +148,10 @@ test('an admin adds a viewer who sees no way to run a script; made an operator, 
     expect(await gracePage.getByTestId('run-on-many').count()).toBe(0);
     expect(await gracePage.getByTestId('nav-members').count()).toBe(0);
     await gracePage.screenshot({ path: join(SCREENSHOTS, 'viewer-script.png'), fullPage: true });
+    // Typed in by hand, the page for many hosts has no form either.
+    await gracePage.goto(`${web}/bulk/new?scriptId=echo-params`);
+    expect(await gracePage.getByTestId('run-not-allowed').textContent()).toContain('an operator or above can run this script on many hosts');
+    expect(await gracePage.getByTestId('preview-bulk').count()).toBe(0);
 
     // The admin makes her an operator on the members page.
     await grace.getByTestId('member-role-select').selectOption('operator');
@@ -157,7 +161,7 @@ test('an admin adds a viewer who sees no way to run a script; made an operator, 
     const members = (await (await asAdmin('/api/v1/members')).json()) as { members: { email: string; role: string }[] };
     expect(members.members.find((m) => m.email === 'grace@example.com')?.role).toBe('operator');
 
-    await gracePage.reload();
+    await gracePage.goto(`${web}/scripts/echo-params`);
     await expect.poll(() => gracePage.getByTestId('signed-in-user').textContent()).toContain('Grace Hopper · operator');
     expect(await gracePage.getByTestId('run-form').count()).toBe(1);
     expect(await gracePage.getByTestId('run-on-many').count()).toBe(1);
