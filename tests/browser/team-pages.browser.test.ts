@@ -175,3 +175,38 @@ test('an admin adds a viewer who sees no way to run a script; made an operator, 
     await graceContext.close();
   }
 }, 120_000);
+
+test('an admin issues a reset link that sets a member password once, and gives a new service account a working token', async ({ accounts, page, screenshot }) => {
+  const { stack, asAdmin } = accounts;
+  const web = stack.config.webUrl;
+  const added = await asAdmin('/api/v1/members', { method: 'POST', json: { email: 'alan@example.com', name: 'Alan Turing', role: 'operator' } });
+  expect(added.status).toBe(201);
+  await signIn(page, web, ADMIN.email, ADMIN.password);
+  await page.goto(`${web}/admin/members`);
+
+  const alan = page.locator('[data-testid="member-row"][data-email="alan@example.com"]');
+  await alan.getByTestId('member-reset-link').click();
+  const secret = page.getByTestId('member-secret');
+  await expect.poll(() => secret.inputValue()).toContain('/reset-password?token=');
+  const link = await secret.inputValue();
+  const token = new URL(link).searchParams.get('token');
+  expect((await stack.api('/api/v1/auth/reset', { method: 'POST', json: { token, password: 'a machine that thinks' } })).status).toBe(200);
+  expect((await stack.api('/api/v1/auth/sign-in', { method: 'POST', json: { email: 'alan@example.com', password: 'a machine that thinks' } })).status).toBe(200);
+  const again = await stack.api('/api/v1/auth/reset', { method: 'POST', json: { token, password: 'another password, please' } });
+  expect(again.status).toBe(401);
+  expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/unknown, used or expired/);
+
+  const form = page.getByTestId('account-form');
+  await form.locator('input[name="name"]').fill('ci');
+  await form.locator('select[name="role"]').selectOption('operator');
+  await form.getByTestId('account-add').click();
+  await expect.poll(() => page.getByTestId('member-message').textContent()).toBe('Service account “ci” created as operator; give it a token next.');
+  const ci = page.locator('[data-testid="account-row"][data-name="ci"]');
+  await ci.getByTestId('account-token').click();
+  await expect.poll(() => secret.inputValue()).toMatch(/^ddp_/);
+  const bearer = await secret.inputValue();
+  await screenshot('service-account-token');
+  const me = await stack.api('/api/v1/me', { headers: { authorization: `Bearer ${bearer}` } });
+  expect(me.status).toBe(200);
+  expect(await me.json()).toMatchObject({ name: 'service:ci', role: 'operator', auth: 'token' });
+});
