@@ -109,21 +109,26 @@ function TopNav() {
             </NavLink>
           ))}
         </div>
-        <div className="ml-auto text-xs text-slate-400" data-testid="signed-in-user">
+        {rootData?.me ? (
+          // The team and the pages of one's own access, beside who is signed in (kept apart: tests read that as text).
+          <div className="ml-auto flex items-center gap-1 text-xs text-slate-400">
+            <TeamSwitcher me={rootData.me} />
+            <NavLink to="/settings/tokens" className={({ isActive }) => navClass({ isActive })} data-testid="nav-tokens">
+              Tokens
+            </NavLink>
+            {rootData.me.role === 'admin' ? (
+              <NavLink to="/admin/members" className={({ isActive }) => navClass({ isActive })} data-testid="nav-members">
+                Members
+              </NavLink>
+            ) : null}
+          </div>
+        ) : null}
+        <div className={`${rootData?.me ? '' : 'ml-auto'} text-xs text-slate-400`} data-testid="signed-in-user">
           {rootData === undefined ? null : rootData.me ? (
             <span className="flex items-center gap-2">
-              <TeamSwitcher me={rootData.me} />
               <span title={rootData.me.email}>
                 <span className="text-slate-200">{rootData.me.name}</span> · {rootData.me.role}
               </span>
-              <NavLink to="/settings/tokens" className={({ isActive }) => navClass({ isActive })} data-testid="nav-tokens">
-                Tokens
-              </NavLink>
-              {rootData.me.role === 'admin' ? (
-                <NavLink to="/admin/members" className={({ isActive }) => navClass({ isActive })} data-testid="nav-members">
-                  Members
-                </NavLink>
-              ) : null}
               {rootData.me.auth === 'session' ? (
                 <Form method="post" action="/sign-out" className="flex items-center gap-1">
                   <button type="submit" className="rounded px-1.5 py-0.5 text-slate-300 hover:bg-slate-800 hover:text-white" data-testid="sign-out">
