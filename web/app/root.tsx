@@ -44,7 +44,12 @@ export function shouldRevalidate({ formMethod, defaultShouldRevalidate, currentU
 }
 
 function navClass({ isActive }: { isActive: boolean }) {
-  return `rounded px-2.5 py-1 text-sm focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-400 ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
+  return `rounded px-2 py-1 text-sm whitespace-nowrap focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-400 ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
+}
+
+/** The links beside who is signed in: smaller than the sections, so the header keeps to one line. */
+function accountLinkClass({ isActive }: { isActive: boolean }) {
+  return `rounded px-1.5 py-0.5 whitespace-nowrap focus-visible:outline-2 focus-visible:outline-blue-400 ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
 }
 
 /** The sections of the app; `also` marks a section current on pages that live under another path. */
@@ -79,7 +84,7 @@ function TeamSwitcher({ me }: { me: Me }) {
       <select id="team-select" name="teamId" defaultValue={me.teamId} key={me.teamId} className="rounded border border-slate-700 bg-slate-800 px-1.5 py-0.5 text-xs text-slate-100" data-testid="current-team">
         {me.teams.map((t) => (
           <option key={t.id} value={t.id}>
-            {t.name} ({t.role})
+            {t.name}
           </option>
         ))}
       </select>
@@ -98,11 +103,11 @@ function TopNav() {
   const { pathname } = useLocation();
   return (
     <header className="border-b border-slate-800 bg-slate-900">
-      <nav aria-label="Main" className="mx-auto flex h-11 max-w-7xl items-center gap-4 px-4">
+      <nav aria-label="Main" className="mx-auto flex h-11 max-w-7xl items-center gap-3 px-4">
         <Link to="/" className="rounded font-semibold tracking-tight text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-400">
           Drydock
         </Link>
-        <div className="flex items-center gap-1">
+        <div className="flex items-center gap-0.5">
           {SECTIONS.map(({ to, label, also }) => (
             <NavLink key={to} to={to} className={({ isActive }) => navClass({ isActive: also ? also(pathname) : isActive })}>
               {label}
@@ -111,13 +116,13 @@ function TopNav() {
         </div>
         {rootData?.me ? (
           // The team and the pages of one's own access, beside who is signed in (kept apart: tests read that as text).
-          <div className="ml-auto flex items-center gap-1 text-xs text-slate-400">
+          <div className="ml-auto flex shrink-0 items-center gap-1 text-xs text-slate-400">
             <TeamSwitcher me={rootData.me} />
-            <NavLink to="/settings/tokens" className={({ isActive }) => navClass({ isActive })} data-testid="nav-tokens">
+            <NavLink to="/settings/tokens" className={accountLinkClass} title="Your API tokens" data-testid="nav-tokens">
               Tokens
             </NavLink>
             {rootData.me.role === 'admin' ? (
-              <NavLink to="/admin/members" className={({ isActive }) => navClass({ isActive })} data-testid="nav-members">
+              <NavLink to="/admin/members" className={accountLinkClass} title="The team's members and service accounts" data-testid="nav-members">
                 Members
               </NavLink>
             ) : null}
