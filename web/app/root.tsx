@@ -1,6 +1,7 @@
 import './lib/zod-jitless.ts';
 import type { ReactNode } from 'react';
-import { Form, Link, Links, Meta, NavLink, Outlet, redirect, Scripts, ScrollRestoration, useLocation, useRouteLoaderData, type ShouldRevalidateFunctionArgs } from 'react-router';
+import { Form, Link, Links, Meta, NavLink, Outlet, redirect, Scripts, ScrollRestoration, useLocation, useRouteLoaderData, useSubmit, type ShouldRevalidateFunctionArgs } from 'react-router';
+import type { Me } from '@drydock/core/api-schemas';
 import type { Route } from './+types/root';
 import { RouteError } from './components/route-error.tsx';
 import { api, result } from './lib/api.server.ts';
@@ -43,7 +44,12 @@ export function shouldRevalidate({ formMethod, defaultShouldRevalidate, currentU
 }
 
 function navClass({ isActive }: { isActive: boolean }) {
-  return `rounded px-2.5 py-1 text-sm focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-400 ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
+  return `rounded px-2 py-1 text-sm whitespace-nowrap focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-400 ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
+}
+
+/** The links beside who is signed in: smaller than the sections, so the header keeps to one line. */
+function accountLinkClass({ isActive }: { isActive: boolean }) {
+  return `rounded px-1.5 py-0.5 whitespace-nowrap focus-visible:outline-2 focus-visible:outline-blue-400 ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
 }
 
 /** The sections of the app; `also` marks a section current on pages that live under another path. */
@@ -60,24 +66,69 @@ const SECTIONS: { to: string; label: string; also?: (pathname: string) => boolea
   { to: '/audit', label: 'Audit' },
 ];
 
+/** The teams of the person signed in: choosing one moves the session there and loads the page again in it. */
+function TeamSwitcher({ me }: { me: Me }) {
+  const submit = useSubmit();
+  const { pathname, search } = useLocation();
+  // A token acts in its own team only; one team leaves nothing to switch to.
+  if (me.auth !== 'session' || me.teams.length < 2) {
+    const team = me.teams.find((t) => t.id === me.teamId);
+    return <span data-testid="current-team">{team?.name ?? me.teamId}</span>;
+  }
+  return (
+    <Form method="post" action="/team" className="flex items-center gap-1" onChange={(event) => submit(event.currentTarget)} data-testid="team-switcher">
+      <input type="hidden" name="returnTo" value={pathname + search} />
+      <label className="sr-only" htmlFor="team-select">
+        Team
+      </label>
+      <select id="team-select" name="teamId" defaultValue={me.teamId} key={me.teamId} className="rounded border border-slate-700 bg-slate-800 px-1.5 py-0.5 text-xs text-slate-100" data-testid="current-team">
+        {me.teams.map((t) => (
+          <option key={t.id} value={t.id}>
+            {t.name}
+          </option>
+        ))}
+      </select>
+      <noscript>
+        <button type="submit" className="rounded px-1.5 py-0.5 text-slate-300 hover:bg-slate-800 hover:text-white">
+          Switch
+        </button>
+      </noscript>
+    </Form>
+  );
+}
+
 function TopNav() {
   // Undefined when the root loader did not run or failed (the API is down): then who is signed in is not known.
   const rootData = useRouteLoaderData<typeof loader>('root');
   const { pathname } = useLocation();
   return (
     <header className="border-b border-slate-800 bg-slate-900">
-      <nav aria-label="Main" className="mx-auto flex h-11 max-w-7xl items-center gap-4 px-4">
+      <nav aria-label="Main" className="mx-auto flex h-11 max-w-7xl items-center gap-3 px-4">
         <Link to="/" className="rounded font-semibold tracking-tight text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-400">
           Drydock
         </Link>
-        <div className="flex items-center gap-1">
+        <div className="flex items-center gap-0.5">
           {SECTIONS.map(({ to, label, also }) => (
             <NavLink key={to} to={to} className={({ isActive }) => navClass({ isActive: also ? also(pathname) : isActive })}>
               {label}
             </NavLink>
           ))}
         </div>
-        <div className="ml-auto text-xs text-slate-400" data-testid="signed-in-user">
+        {rootData?.me ? (
+          // The team and the pages of one's own access, beside who is signed in (kept apart: tests read that as text).
+          <div className="ml-auto flex shrink-0 items-center gap-1 text-xs text-slate-400">
+            <TeamSwitcher me={rootData.me} />
+            <NavLink to="/settings/tokens" className={accountLinkClass} title="Your API tokens" data-testid="nav-tokens">
+              Tokens
+            </NavLink>
+            {rootData.me.role === 'admin' ? (
+              <NavLink to="/admin/members" className={accountLinkClass} title="The team's members and service accounts" data-testid="nav-members">
+                Members
+              </NavLink>
+            ) : null}
+          </div>
+        ) : null}
+        <div className={`${rootData?.me ? '' : 'ml-auto'} text-xs text-slate-400`} data-testid="signed-in-user">
           {rootData === undefined ? null : rootData.me ? (
             <span className="flex items-center gap-2">
               <span title={rootData.me.email}>

@@ -1,6 +1,7 @@
 import type { Parameter } from '@drydock/core/manifest';
 import type { BulkView } from '@drydock/core/api-schemas';
 import { BULK_INTENTS, finishedHosts, isFinalBulk } from '../lib/bulk-view.ts';
+import { useMayRun } from '../lib/me.ts';
 import { ParameterField } from './parameter-field.tsx';
 import { ActionForm, ExternalButtonLink, IntentButton } from './ui/button.tsx';
 import { ConfirmText, Disclosure } from './ui/disclosure.tsx';
@@ -33,11 +34,16 @@ function Rerun({ failed, secrets, busy }: { failed: number; secrets: Parameter[]
 export function BulkControls({ bulk, secrets }: { bulk: BulkView; secrets: Parameter[] }) {
   const sending = useSendingIntent();
   const busy = BULK_INTENTS.some((i) => i === sending);
+  const temporal = (
+    <ExternalButtonLink href={bulk.temporalUrl} testId="bulk-temporal-link">
+      Open in Temporal Web ↗
+    </ExternalButtonLink>
+  );
+  // A viewer starts and stops nothing: only the link to Temporal Web.
+  if (!useMayRun()) return temporal;
   return (
     <>
-      <ExternalButtonLink href={bulk.temporalUrl} testId="bulk-temporal-link">
-        Open in Temporal Web ↗
-      </ExternalButtonLink>
+      {temporal}
       {bulk.status === 'running' || bulk.status === 'paused' ? (
         <ActionForm>
           {bulk.status === 'running' ? (

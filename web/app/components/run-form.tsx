@@ -2,6 +2,7 @@ import { useState, type ReactNode } from 'react';
 import { Form, Link, useSearchParams } from 'react-router';
 import type { HostView, ScriptView } from '@drydock/core/api-schemas';
 import { formatDateTime } from '../lib/format.ts';
+import { useMayRun } from '../lib/me.ts';
 import { unplacedErrors } from '../lib/form-errors.ts';
 import { checkRunForm, type StartRunFailure } from '../lib/run-form.ts';
 import { transportLabel } from './host-badges.tsx';
@@ -95,7 +96,20 @@ interface RunFormProps {
 }
 
 /** Host, parameters and the Run button; checks with the shared validator before anything is sent. */
-export function RunForm({ entry, hosts, failure, hidden, notice, submitLabel }: RunFormProps) {
+/** The run form, for operators and above; a viewer is told why there is none. */
+export function RunForm(props: RunFormProps) {
+  const mayRun = useMayRun();
+  if (!mayRun) {
+    return (
+      <Notice tone="muted" testId="run-not-allowed">
+        Your role in this team is viewer: you can read this {props.entry.kind} and its runs, and an operator or above can run it.
+      </Notice>
+    );
+  }
+  return <StartRunForm {...props} />;
+}
+
+function StartRunForm({ entry, hosts, failure, hidden, notice, submitLabel }: RunFormProps) {
   const [searchParams] = useSearchParams();
   const { errors, complained, busy, onSubmit, onChange } = useCheckedForm({
     check: (form) => checkRunForm(entry.parameters, form),

@@ -12,6 +12,7 @@ import { Panel } from '../components/ui/panel.tsx';
 import type { ActionValidation, ActionView } from '@drydock/core/api-schemas';
 import { formatDateTime } from '../lib/format.ts';
 import { bulkNewHref } from '../lib/links.ts';
+import { useMayRun } from '../lib/me.ts';
 import { actOnAction, loadActionPage } from './action.server.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData?.action.name ?? 'Action'} · Drydock` }];
@@ -54,6 +55,7 @@ function ValidationResult({ validation, action }: { validation: ActionValidation
 
 export default function ActionPage({ loaderData, actionData }: Route.ComponentProps) {
   const { action, hosts, validation } = loaderData;
+  const mayRun = useMayRun();
   const navigation = useNavigation();
   const validating = navigation.state === 'loading' && navigation.location.search.includes('validate');
   const href = `/actions/${encodeURIComponent(action.id)}`;
@@ -71,9 +73,11 @@ export default function ActionPage({ loaderData, actionData }: Route.ComponentPr
         description={action.description || undefined}
         actions={
           <>
-            <ButtonLink to={bulkNewHref({ kind: 'action', id: action.id })} testId="run-on-many">
-              Run on many hosts
-            </ButtonLink>
+            {mayRun ? (
+              <ButtonLink to={bulkNewHref({ kind: 'action', id: action.id })} testId="run-on-many">
+                Run on many hosts
+              </ButtonLink>
+            ) : null}
             <Form method="get" action={href}>
               <Button type="submit" name="validate" value="1" testId="validate-action">
                 {validating ? 'Validating…' : 'Validate'}

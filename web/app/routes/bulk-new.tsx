@@ -7,6 +7,8 @@ import { RouteError } from '../components/route-error.tsx';
 import { OlderVersionNotice } from '../components/older-version-notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { entryHref, scriptVersionHref } from '../lib/links.ts';
+import { useMayRun } from '../lib/me.ts';
+import { Notice } from '../components/ui/notice.tsx';
 import { loadBulkForm, previewOrStart } from './bulk-new.server.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData ? `${loaderData.entry.name} on many hosts` : 'Run on many hosts'} · Drydock` }];
@@ -21,6 +23,7 @@ export async function action({ request }: Route.ActionArgs) {
 
 export default function NewBulkPage({ loaderData, actionData }: Route.ComponentProps) {
   const { entry, hosts, target, olderVersion } = loaderData;
+  const mayRun = useMayRun();
   const single = olderVersion ? scriptVersionHref(entry.id, olderVersion) : entryHref(entry);
   return (
     <div className="space-y-4">
@@ -47,18 +50,24 @@ export default function NewBulkPage({ loaderData, actionData }: Route.ComponentP
       />
 
       <div className="grid gap-5 lg:grid-cols-[1fr_20rem]">
-        <BulkForm
-          key={entry.version}
-          entry={entry}
-          hosts={hosts}
-          target={target}
-          result={actionData}
-          notice={
-            olderVersion ? (
-              <OlderVersionNotice version={olderVersion} current={{ to: `/bulk/new?scriptId=${encodeURIComponent(entry.id)}`, label: 'Use the current version' }} />
-            ) : null
-          }
-        />
+        {mayRun ? (
+          <BulkForm
+            key={entry.version}
+            entry={entry}
+            hosts={hosts}
+            target={target}
+            result={actionData}
+            notice={
+              olderVersion ? (
+                <OlderVersionNotice version={olderVersion} current={{ to: `/bulk/new?scriptId=${encodeURIComponent(entry.id)}`, label: 'Use the current version' }} />
+              ) : null
+            }
+          />
+        ) : (
+          <Notice tone="muted" testId="run-not-allowed">
+            Your role in this team is viewer: an operator or above can run this {entry.kind} on many hosts.
+          </Notice>
+        )}
         <EntryFacts entry={entry} />
       </div>
     </div>

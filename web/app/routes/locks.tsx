@@ -93,6 +93,8 @@ function ForceRelease({ lock }: { lock: LockRow }) {
 
 function LeaseActions({ lock, lease, me, held }: { lock: LockRow; lease: LockLeaseView; me: LocksPage['me']; held: boolean }) {
   const mine = lease.holder.kind === 'user' && lease.holder.id === me.id;
+  // A viewer starts and stops nothing, not even a lease they took before being made one: the API refuses it.
+  if (me.role === 'viewer') return null;
   const hidden = { hostId: lock.hostId, leaseId: lease.leaseId };
   if (!mine) return held && me.role === 'admin' ? <ForceRelease lock={lock} /> : null;
   return (

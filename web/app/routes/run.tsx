@@ -19,6 +19,7 @@ import { Panel, Section } from '../components/ui/panel.tsx';
 import { answer, api, result } from '../lib/api.server.ts';
 import { formatDateTime, formatDuration, shortVersion } from '../lib/format.ts';
 import { entryHref, scriptVersionHref } from '../lib/links.ts';
+import { useMayRun } from '../lib/me.ts';
 import { useElapsed, useLiveRun } from '../lib/live-run.ts';
 import { attemptsSoFar, isFinal } from '../lib/run-status.ts';
 
@@ -116,6 +117,7 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
   }, [endedLive, revalidate]);
   const elapsed = useElapsed(run.startedAt, run.status === 'running');
   const attempts = attemptsSoFar(run, lines);
+  const mayRun = useMayRun();
 
   return (
     <div className="space-y-4">
@@ -141,7 +143,7 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
             <ExternalButtonLink href={run.temporalUrl} testId="temporal-link">
               Open in Temporal Web ↗
             </ExternalButtonLink>
-            {active ? (
+            {active && mayRun ? (
               <ActionForm>
                 <IntentButton intent="cancel" variant="danger" busyLabel="Cancelling…" testId="cancel-run">
                   Cancel

@@ -13,6 +13,7 @@ import { VersionHistory } from '../components/version-history.tsx';
 import type { ScriptDetail, ScriptVersionView } from '@drydock/core/api-schemas';
 import { shortVersion } from '../lib/format.ts';
 import { bulkNewHref } from '../lib/links.ts';
+import { useMayRun } from '../lib/me.ts';
 import { loadScriptPage, runScript } from './script.server.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData?.script.name ?? 'Script'} · Drydock` }];
@@ -33,6 +34,7 @@ function OlderVersion({ script, versions }: { script: ScriptDetail; versions: Sc
 export default function ScriptPage({ loaderData, actionData }: Route.ComponentProps) {
   const { script, versions, versionsProblem, hosts } = loaderData;
   const older = !script.current;
+  const mayRun = useMayRun();
   return (
     <div className="space-y-6">
       <PageHeader
@@ -41,9 +43,11 @@ export default function ScriptPage({ loaderData, actionData }: Route.ComponentPr
         badges={script.runnable ? null : <NotRunnableBadge reason={script.notRunnableReason} />}
         description={script.description || undefined}
         actions={
-          <ButtonLink to={bulkNewHref({ kind: 'script', id: script.id }, older ? script.version : undefined)} testId="run-on-many">
-            Run on many hosts
-          </ButtonLink>
+          mayRun ? (
+            <ButtonLink to={bulkNewHref({ kind: 'script', id: script.id }, older ? script.version : undefined)} testId="run-on-many">
+              Run on many hosts
+            </ButtonLink>
+          ) : null
         }
       />
 
