@@ -72,9 +72,10 @@ export interface AttemptOptions {
   heartbeatIntervalMs?: number;
   /**
    * What the job's manifest asks to capture, taken once its process has ended (unless cancelled) and before
-   * the log closes, so heartbeats go on meanwhile. It reports by system lines and never fails the attempt.
+   * the log closes, so heartbeats go on meanwhile. It reports by system lines and never fails the attempt;
+   * `job` is the one the script ran with (its secrets resolved).
    */
-  capture?: (exit: ProcessExit, log: (line: string) => void, signal: AbortSignal) => Promise<void>;
+  capture?: (exit: ProcessExit, log: (line: string) => void, signal: AbortSignal, job: AgentScriptJob) => Promise<void>;
   /** The attempt's number; Temporal's own count when the workflow does not pass one. */
   attempt?: number;
   /** Stops the script; the activity's cancellation unless the caller decides when an attempt is given up. */
@@ -180,7 +181,7 @@ export async function runAttempt(options: AttemptOptions): Promise<AttemptOutcom
   const wanted = job.capture !== undefined && (job.capture.environment_snapshot || job.capture.artifacts.length > 0);
   if (wanted && !exit.cancelled) {
     if (options.capture) {
-      await options.capture(exit, (line) => push('system', line), signal).catch((err: unknown) => {
+      await options.capture(exit, (line) => push('system', line), signal, job).catch((err: unknown) => {
         push('system', mask(`capture failed: ${err instanceof Error ? err.message : String(err)}`));
       });
     } else {

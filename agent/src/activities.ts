@@ -101,18 +101,19 @@ export function createAgentActivities(deps: AgentActivityDeps): AgentActivities 
           heartbeatIntervalMs: deps.heartbeatIntervalMs,
           resolveSecrets: job.secretRefs && Object.keys(job.secretRefs).length > 0 ? (asking, signal) => resolveSecrets(deps.fetchSecrets, asking, signal) : undefined,
           capture: wanted
-            ? async (_exit, log, cancelled) => {
+            ? async (_exit, log, cancelled, resolved) => {
                 if (!deps.capture) {
                   log('nothing captured: this agent was started without an artifact uploader');
                   return;
                 }
                 const signal = AbortSignal.any([cancelled, AbortSignal.timeout(CAPTURE_BUDGET_MS)]);
+                // The job with its secrets resolved: the snapshot shows the variables the script had, secrets masked.
                 await captureAttempt({
-                  job,
+                  job: resolved,
                   capture: wanted,
                   attempt,
                   workDir: job.operation ? null : workDir,
-                  env: scriptEnvironment(job, extraEnv),
+                  env: scriptEnvironment(resolved, extraEnv),
                   ...deps.capture,
                   log,
                   signal,
