@@ -297,7 +297,8 @@ describe('Jira connection edge cases', () => {
     }
   });
 
-  test('a large bundle is attached from disk as it is sent: memory does not grow with it', async () => {
+  // Writing, hashing and uploading 160 MiB, with a full collection every 250 ms to sample memory, takes a minute on a busy machine.
+  test('a large bundle is attached from disk as it is sent: memory does not grow with it', { timeout: 180_000 }, async () => {
     const double = await startJiraDouble({ deployment: 'cloud', projects: PROJECTS, users: USERS, attachments: { enabled: true, uploadLimit: 512 * 1024 * 1024 } });
     try {
       const file = join(dir, 'large.tar.gz');
@@ -313,7 +314,7 @@ describe('Jira connection edge cases', () => {
       const jira = createJiraClient(connection(double));
       await jira.createIssue(draft());
       const blob = await openAsBlob(file);
-      const { result: added, peakBytes } = await peakLiveMemory(() => jira.attach('OPS-1', { filename: 'large.tar.gz', file: blob }));
+      const { result: added, peakBytes } = await peakLiveMemory(() => jira.attach('OPS-1', { filename: 'large.tar.gz', file: blob }), 250);
       expect(added.size).toBe(160 * 1024 * 1024);
       expect(double.issues.get('OPS-1')!.attachments[0]!.sha256).toBe(hash.digest('hex'));
       // The double reads the upload in the same process, so this bounds both ends of the wire.

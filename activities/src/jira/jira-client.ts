@@ -9,7 +9,7 @@ export type JiraConnection =
   | { deployment: 'data_center'; url: string; personalAccessToken: string };
 
 export interface JiraClientOptions {
-  /** Per request, for answers and for a stalled upload; default 30 s. */
+  /** Per request; default 30 s. An attachment upload gets this plus its size at 256 KiB/s. */
   timeoutMs?: number;
   /** Attempts at attaching the bundle to an issue just created, for failures worth retrying; default 3. */
   attachmentAttempts?: number;
@@ -205,6 +205,9 @@ interface IssueBody {
   fields?: { summary?: string; labels?: string[]; status?: { name?: string; statusCategory?: { key?: string } } };
 }
 
+/** The slowest upload Drydock waits for before it calls Jira unreachable: 256 KiB/s. */
+const UPLOAD_FLOOR_BYTES_PER_S = 256 * 1024;
+
 export function createJiraClient(connection: JiraConnection, options: JiraClientOptions = {}): JiraClient {
   let base: URL;
   try {
@@ -217,9 +220,11 @@ export function createJiraClient(connection: JiraConnection, options: JiraClient
   // A redirect is answered as a wrong URL rather than followed: following one buffers every request body for replay.
   const baseRequestConfig = { timeout: options.timeoutMs ?? 30_000, maxRedirects: 0 };
   const cloud = connection.deployment === 'cloud';
-  const client: JiraApi = cloud
-    ? new Version3Client({ host, authentication: { basic: { email: connection.email, apiToken: connection.apiToken } }, baseRequestConfig })
-    : new Version2Client({ host, authentication: { oauth2: { accessToken: connection.personalAccessToken } }, baseRequestConfig });
+  const clientWith = (requestConfig: typeof baseRequestConfig): JiraApi =>
+    cloud
+      ? new Version3Client({ host, authentication: { basic: { email: connection.email, apiToken: connection.apiToken } }, baseRequestConfig: requestConfig })
+      : new Version2Client({ host, authentication: { oauth2: { accessToken: connection.personalAccessToken } }, baseRequestConfig: requestConfig });
+  const client = clientWith(baseRequestConfig);
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const attempts = Math.max(1, options.attachmentAttempts ?? 3);
 
@@ -268,10 +273,13 @@ export function createJiraClient(connection: JiraConnection, options: JiraClient
     return { ...ref({ id: created.id ?? '', key: created.key ?? '' }), summary: fields.summary, labels: fields.labels, status: { name: '', category: 'new' } };
   };
 
+  const uploadClient = (bytes: number): JiraApi => clientWith({ ...baseRequestConfig, timeout: baseRequestConfig.timeout + Math.ceil((bytes / UPLOAD_FLOOR_BYTES_PER_S) * 1000) });
+
   const attach = async (key: string, attachment: JiraAttachment): Promise<JiraAttachmentRef> => {
     const k = issueKey(key);
     const added = await call(`the attachment ${attachment.filename} to ${k}`, () =>
-      client.issueAttachments.addAttachment({ issueIdOrKey: k, attachment: { filename: attachment.filename, file: typed(attachment) } }),
+      // A bundle of hundreds of MiB on a slow link outlasts the calls' timeout: an upload gets that plus its size at a floor rate.
+      uploadClient(attachment.file.size).issueAttachments.addAttachment({ issueIdOrKey: k, attachment: { filename: attachment.filename, file: typed(attachment) } }),
     );
     const first = (added as { id?: string; filename?: string; size?: number }[])[0];
     if (!first) throw new JiraError('rejected', `Jira at ${host} answered the attachment to ${k} without the attachment`);
