@@ -57,7 +57,7 @@ export async function obtainIdentity(options: IdentityOptions): Promise<AgentIde
 
   if (!options.registrationSecret) {
     throw new Error(
-      `agent for host ${options.hostName} is not registered: set DRYDOCK_AGENT_REGISTRATION_SECRET (or registration_secret in the config file) to the secret the Drydock UI shows, or token to one an admin issued`,
+      `agent for host ${options.hostName} is not registered: set DRYDOCK_AGENT_REGISTRATION_SECRET (or registration_secret in the config file) to the secret or a registration token of your team from the Drydock install page, or token to one an admin issued`,
     );
   }
   if (candidates.length > 0) options.log('registering again with the registration secret');

@@ -18,6 +18,7 @@ import { openRunSecrets } from '@drydock/activities/run-secrets';
 import { hashToken, newAgentToken, secretsEqual } from './auth.ts';
 import type { ApiDeps } from './context.ts';
 import { LOG_CHANNEL } from './log-bus.ts';
+import { teamOfRegistrationToken } from './team-service.ts';
 
 // Agents: registration with the shared secret, their tokens (rotated by themselves or by admins, revoked by admins),
 // and what they send with a token: heartbeats and log batches.
@@ -41,13 +42,19 @@ async function agentHost(deps: ApiDeps, teamId: string, hostId: string) {
   return host;
 }
 
-/** What an admin needs to install an agent on another host: the settings its environment file takes. */
+/** Where the install settings hold a team's registration token until an admin issues one. */
+export const REGISTRATION_TOKEN_PLACEHOLDER = '<registration-token>';
+
+/**
+ * What an admin needs to install an agent on another host: the settings its environment file takes. The
+ * default team's admins get the global registration secret; another team's get a placeholder for a
+ * registration token of their team (POST /api/v1/agents/registration-tokens).
+ */
 export function agentInstallView(deps: ApiDeps, user: User | undefined): AgentInstallView {
   if (user?.role !== 'admin') throw new ForbiddenError('only admins see agent installation secrets');
-  // The secret registers agents into DRYDOCK_TEAM, and the codec key opens every team's payloads.
-  if (user.team_id !== deps.config.DRYDOCK_TEAM) throw new ForbiddenError(`agents register into team ${deps.config.DRYDOCK_TEAM}; only its admins see agent installation secrets`);
-  const secret = deps.config.DRYDOCK_AGENT_REGISTRATION_SECRET;
-  if (!secret) throw new ConflictError('this Drydock has no DRYDOCK_AGENT_REGISTRATION_SECRET, so agents cannot register; set one and restart the API');
+  const defaultTeam = user.team_id === deps.config.DRYDOCK_TEAM;
+  const secret = defaultTeam ? deps.config.DRYDOCK_AGENT_REGISTRATION_SECRET : REGISTRATION_TOKEN_PLACEHOLDER;
+  if (!secret) throw new ConflictError('this Drydock has no DRYDOCK_AGENT_REGISTRATION_SECRET; issue a registration token for the team instead (POST /api/v1/agents/registration-tokens), or set one and restart the API');
   const settings: Record<string, string> = {
     DRYDOCK_API_URL: deps.config.publicUrl,
     TEMPORAL_ADDRESS: deps.config.temporalAddress,
@@ -56,6 +63,7 @@ export function agentInstallView(deps: ApiDeps, user: User | undefined): AgentIn
     DRYDOCK_AGENT_HOST: '<host-name>',
     DRYDOCK_AGENT_TAGS: '',
     DRYDOCK_AGENT_MAX_CONCURRENT_JOBS: String(deps.config.DRYDOCK_AGENT_MAX_CONCURRENT_JOBS),
+    // Every agent needs the installation's codec key to read its tasks (decision 028 says what that costs).
     ...(deps.config.DRYDOCK_CODEC_KEY ? { DRYDOCK_CODEC_KEY: deps.config.DRYDOCK_CODEC_KEY, DRYDOCK_CODEC_KEY_ID: deps.config.DRYDOCK_CODEC_KEY_ID } : {}),
   };
   return { settings, envFile: Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', command: 'node agent/src/main.ts' };
@@ -69,14 +77,25 @@ export interface Registration {
   agentVersion?: string | undefined;
 }
 
-/** The one agent call made with the registration secret instead of a token: it creates the host and its token. */
-export async function registerAgent(deps: ApiDeps, body: Registration): Promise<{ hostId: string; agentId: string; token: string }> {
-  const expected = deps.config.DRYDOCK_AGENT_REGISTRATION_SECRET;
-  if (!expected || !secretsEqual(body.registrationSecret, expected)) {
-    throw new UnauthorizedError('registration secret does not match; copy it again from the Drydock UI');
-  }
-  const teamId = deps.config.DRYDOCK_TEAM;
-  const existing = await deps.db.selectFrom('hosts').select('transport').where('id', '=', body.hostName).executeTakeFirst();
+/** The team a registration secret registers into: the global secret the default team, a team's token that team. */
+async function registrationTeam(deps: ApiDeps, secret: string): Promise<{ teamId: string; tokenId: string | null }> {
+  const global = deps.config.DRYDOCK_AGENT_REGISTRATION_SECRET;
+  if (global && secretsEqual(secret, global)) return { teamId: deps.config.DRYDOCK_TEAM, tokenId: null };
+  const team = await teamOfRegistrationToken(deps, secret);
+  if (team && 'refused' in team) throw new UnauthorizedError(team.refused);
+  if (!team) throw new UnauthorizedError('registration secret does not match; copy it again from the Drydock UI, or ask an admin of your team for a registration token');
+  return team;
+}
+
+/**
+ * The one agent call made with a registration secret instead of a token: it creates the host, in the team the
+ * secret belongs to, and its token. Host ids are unique across teams: a name another team uses is refused.
+ */
+export async function registerAgent(deps: ApiDeps, body: Registration): Promise<{ hostId: string; agentId: string; token: string; teamId: string }> {
+  const { teamId, tokenId } = await registrationTeam(deps, body.registrationSecret);
+  const existing = await deps.db.selectFrom('hosts').select(['transport', 'team_id']).where('id', '=', body.hostName).executeTakeFirst();
+  // Said without naming the other team: a registration secret gives no window into another team's hosts.
+  if (existing && existing.team_id !== teamId) throw new ConflictError(`the host name ${body.hostName} is taken; register the agent under another name`);
   if (existing && existing.transport !== 'agent') {
     throw new ConflictError(`host ${body.hostName} is reached over ${existing.transport}; register the agent under another name or delete that host first`);
   }
@@ -98,8 +117,11 @@ export async function registerAgent(deps: ApiDeps, body: Registration): Promise<
     // One agent per host: a new registration retires the tokens of any earlier install.
     await tx.updateTable('agents').set({ revoked_at: new Date(), revoked_reason: 'replaced' }).where('host_id', '=', body.hostName).where('revoked_at', 'is', null).execute();
     await tx.insertInto('agents').values({ id: agentId, team_id: teamId, host_id: body.hostName, token_hash: hashToken(token) }).execute();
+    if (tokenId) {
+      await tx.updateTable('agent_registration_tokens').set((eb) => ({ uses: eb('uses', '+', 1), last_used_at: new Date() })).where('id', '=', tokenId).execute();
+    }
   });
-  return { hostId: body.hostName, agentId, token };
+  return { hostId: body.hostName, agentId, token, teamId };
 }
 
 /** An admin issues a host's agent a new token; its other tokens stop working (and a revocation is lifted). */

@@ -20,6 +20,7 @@ import { approvalRoutes } from './routes/approvals.ts';
 import { environmentRoutes } from './routes/environments.ts';
 import { hostRoutes } from './routes/hosts.ts';
 import { identityRoutes } from './routes/identity.ts';
+import { teamRoutes } from './routes/teams.ts';
 import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
@@ -81,6 +82,7 @@ export function createApp(deps: ApiDeps) {
   const routes = app
     .route('/', systemRoutes(deps))
     .route('/api/v1', identityRoutes(deps))
+    .route('/api/v1/teams', teamRoutes(deps))
     .route('/api/v1/scripts', scriptRoutes(deps))
     .route('/api/v1/actions', actionRoutes(deps))
     .route('/api/v1/repositories', repositoryRoutes(deps))

@@ -41,7 +41,7 @@ export function auditMiddleware(deps: ApiDeps) {
     await deps.db
       .insertInto('audit_log')
       .values({
-        team_id: user?.team_id ?? agent?.teamId ?? deps.config.DRYDOCK_TEAM,
+        team_id: note?.teamId ?? user?.team_id ?? agent?.teamId ?? deps.config.DRYDOCK_TEAM,
         actor_id: user?.id ?? agent?.agentId ?? null,
         actor_name: user?.email ?? (agent ? `agent:${agent.hostId}` : 'anonymous'),
         action: note?.action ?? `${c.req.method} ${c.req.routePath}`,

@@ -24,6 +24,8 @@ export interface AuditNote {
   action: string;
   resource?: string;
   detail?: Record<string, unknown>;
+  /** The team the row belongs to when the caller has none yet (an agent registering with a team's token). */
+  teamId?: string;
 }
 
 export type ApiEnv = {

@@ -144,9 +144,13 @@ describe('a member of team B', () => {
     for (const { method, path, route } of userOperations()) {
       if (method !== 'GET') continue;
       const res = await outsider.call(withTeamAIds(path), { signal: AbortSignal.timeout(10_000) });
-      // The agents' installation secrets register into team A and open its payloads: for A's admins only.
+      // Team B's admin installs agents into team B: the settings leave a place for B's registration token, never
+      // the secret that registers into team A.
       if (route === 'GET /api/v1/agents/install') {
-        expect(res.status, route).toBe(403);
+        expect(res.status, route).toBe(200);
+        const view = (await res.json()) as { envFile: string; settings: Record<string, string> };
+        expect(view.settings.DRYDOCK_AGENT_REGISTRATION_SECRET, route).toBe('<registration-token>');
+        expect(view.envFile, route).not.toContain(stack.config.DRYDOCK_AGENT_REGISTRATION_SECRET!);
         continue;
       }
       expect([200, 404], `${route}: ${res.status}`).toContain(res.status);

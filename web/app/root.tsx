@@ -122,9 +122,14 @@ function TopNav() {
               Tokens
             </NavLink>
             {rootData.me.role === 'admin' ? (
-              <NavLink to="/admin/members" className={accountLinkClass} title="The team's members and service accounts" data-testid="nav-members">
-                Members
-              </NavLink>
+              <>
+                <NavLink to="/admin/members" className={accountLinkClass} title="The team's members and service accounts" data-testid="nav-members">
+                  Members
+                </NavLink>
+                <NavLink to="/admin/teams" className={accountLinkClass} title="Your teams; create one" data-testid="nav-teams">
+                  Teams
+                </NavLink>
+              </>
             ) : null}
           </div>
         ) : null}

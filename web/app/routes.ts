@@ -9,6 +9,7 @@ export default [
   route('team', 'routes/team-switch.tsx'),
   route('settings/tokens', 'routes/settings-tokens.tsx'),
   route('admin/members', 'routes/admin-members.tsx'),
+  route('admin/teams', 'routes/admin-teams.tsx'),
   route('scripts/:id', 'routes/script.tsx'),
   route('actions', 'routes/actions.tsx'),
   route('actions/new', 'routes/action-new.tsx'),

@@ -7,13 +7,18 @@ import {
   AgentRevocationSchema,
   AgentRotationSchema,
   AgentTokenSchema,
+  CreatedRegistrationTokenSchema,
   HeartbeatBodySchema,
+  NewRegistrationTokenBodySchema,
+  RegistrationTokenListSchema,
+  RegistrationTokenViewSchema,
   LogBatchBodySchema,
   RunSecretsSchema,
 } from '@drydock/core';
 import { RunSecretError } from '@drydock/activities/run-secrets';
 import { agentInstallView, recordHeartbeat, registerAgent, revokeAgent, rotateAgentToken, rotateOwnToken, scriptOfRun, secretsOfRun, storeLogBatch } from '../agent-service.ts';
 import { noteAudit } from '../audit.ts';
+import { issueRegistrationToken, listRegistrationTokens, revokeRegistrationToken } from '../team-service.ts';
 import type { ApiDeps } from '../context.ts';
 import { access, CALLER, errors, json, jsonBody, resourceRouter } from '../contract.ts';
 
@@ -37,17 +42,18 @@ const register = createRoute({
   method: 'post',
   path: '/register',
   tags: ['agents'],
-  summary: 'Register an agent with the registration secret and get its token',
-  description: "Creates the host, or replaces its `tags`, `os` and `agentVersion`; every earlier token of the host is revoked (reason `replaced`).",
+  summary: "Register an agent with the registration secret or a team's registration token, and get its token",
+  description:
+    "`registrationSecret` is the API's `DRYDOCK_AGENT_REGISTRATION_SECRET` (the host joins the default team) or a team's registration token (`ddr_…`, the host joins that team). Creates the host, or replaces its `tags`, `os` and `agentVersion`; every earlier token of the host is revoked (reason `replaced`).",
   security: CALLER.anyone,
   request: { body: jsonBody(AgentRegisterBodySchema) },
   responses: {
     201: json(AgentTokenSchema, 'Registered: the host id and the agent token, shown this once'),
     ...errors(
       400,
-      [401, 'The registration secret does not match, or the API has none'],
+      [401, 'The registration secret does not match, or the registration token is unknown, expired or revoked'],
       [403, "An admin revoked the host's agent: it may not register until an admin rotates its token"],
-      [409, 'An SSH, WinRM or Docker host has this id'],
+      [409, 'An SSH, WinRM or Docker host has this id, or a host of another team does'],
     ),
   },
 });
@@ -71,6 +77,38 @@ const revoke = createRoute({
   summary: "Revoke a host's agent tokens; the agent stops and may not register again until rotated (admins only)",
   request: { params: HostParams },
   responses: { 200: json(AgentRevocationSchema, 'Revoked'), ...errors(notAdmin, 404, notAgentHost) },
+});
+
+const TokenParams = z.object({ id: z.string().meta({ description: 'A registration token id' }) });
+
+const registrationTokens = createRoute({
+  method: 'get',
+  path: '/registration-tokens',
+  tags: ['agents'],
+  ...access('admin', 'read'),
+  summary: "The current team's agent registration tokens (never their values; admins only)",
+  responses: { 200: json(RegistrationTokenListSchema, 'The tokens, newest first'), ...errors(notAdmin) },
+});
+
+const registrationTokenCreate = createRoute({
+  method: 'post',
+  path: '/registration-tokens',
+  tags: ['agents'],
+  ...access('admin', 'manage'),
+  summary: 'Issue a registration token: agents that register with it join the current team (admins only)',
+  description: 'The token goes into the agent\'s `DRYDOCK_AGENT_REGISTRATION_SECRET`. It registers any number of agents until it expires (7 days unless `expiresInDays` says otherwise, 90 at most) or is revoked.',
+  request: { body: jsonBody(NewRegistrationTokenBodySchema) },
+  responses: { 201: json(CreatedRegistrationTokenSchema, 'Issued: `token` is shown this once'), ...errors(400, notAdmin) },
+});
+
+const registrationTokenRevoke = createRoute({
+  method: 'delete',
+  path: '/registration-tokens/{id}',
+  tags: ['agents'],
+  ...access('admin', 'manage'),
+  summary: 'Revoke a registration token: it registers no more agents; agents it registered keep their own tokens (admins only)',
+  request: { params: TokenParams },
+  responses: { 200: json(RegistrationTokenViewSchema, 'Revoked'), ...errors(notAdmin, 404) },
 });
 
 const me = createRoute({
@@ -149,9 +187,22 @@ export function agentRegistrationRoutes(deps: ApiDeps) {
     .openapi(register, async (c) => {
       const body = c.req.valid('json');
       noteAudit(c, { action: 'agent.register', resource: `host:${body.hostName}` });
-      const registered = await registerAgent(deps, body);
-      noteAudit(c, { action: 'agent.register', resource: `host:${body.hostName}`, detail: { agentId: registered.agentId } });
+      const { teamId, ...registered } = await registerAgent(deps, body);
+      noteAudit(c, { action: 'agent.register', resource: `host:${body.hostName}`, detail: { agentId: registered.agentId }, teamId });
       return c.json(registered, 201);
+    })
+    .openapi(registrationTokens, async (c) => c.json({ tokens: await listRegistrationTokens(deps, c.get('principal')!) }, 200))
+    .openapi(registrationTokenCreate, async (c) => {
+      const body = c.req.valid('json');
+      const issued = await issueRegistrationToken(deps, c.get('principal')!, body);
+      noteAudit(c, { action: 'agent.registration-token.create', resource: `registration-token:${issued.id}`, detail: { name: issued.name, expiresAt: issued.expiresAt } });
+      // The only time the token is shown: it goes into the agent's DRYDOCK_AGENT_REGISTRATION_SECRET.
+      return c.json(issued, 201);
+    })
+    .openapi(registrationTokenRevoke, async (c) => {
+      const { id } = c.req.valid('param');
+      noteAudit(c, { action: 'agent.registration-token.revoke', resource: `registration-token:${id}` });
+      return c.json(await revokeRegistrationToken(deps, c.get('principal')!, id), 200);
     })
     .openapi(rotate, async (c) => {
       const { hostId } = c.req.valid('param');

@@ -57,7 +57,24 @@ export interface EnvironmentTable {
 export interface TeamTable {
   id: string;
   name: string;
+  description: Generated<string>;
   created_at: CreatedAt;
+}
+
+/** A team admin's token that registers agents into that team; stored as its SHA-256 only. */
+export interface AgentRegistrationTokenTable {
+  id: string;
+  team_id: string;
+  name: string;
+  token_hash: string;
+  /** The first characters, to tell tokens apart on the page. */
+  prefix: string;
+  created_by: string;
+  created_at: CreatedAt;
+  expires_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+  uses: Generated<number>;
 }
 
 export const TOKEN_SCOPES = ['read', 'run', 'manage'] as const;
@@ -499,6 +516,7 @@ export interface Database {
   one_time_links: OneTimeLinkTable;
   hosts: HostTable;
   agents: AgentTable;
+  agent_registration_tokens: AgentRegistrationTokenTable;
   runs: RunTable;
   bulk_executions: BulkExecutionTable;
   host_slots: HostSlotTable;

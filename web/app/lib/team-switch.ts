@@ -1,5 +1,5 @@
 /** Pages that show the same thing in every team: the switch comes back to them as they were. */
-const SAME_IN_EVERY_TEAM = new Set(['/settings/tokens', '/admin/members']);
+const SAME_IN_EVERY_TEAM = new Set(['/settings/tokens', '/admin/members', '/admin/teams']);
 
 /**
  * Where the page goes after a team switch. A list page (`/runs?status=failed`) loads again in the new team; a page

@@ -8,10 +8,11 @@ import {
   WindowsInstallError,
   windowsInstallOptions,
 } from '@drydock/agent/windows';
-import type { HostView } from '@drydock/core/api-schemas';
+import { NewRegistrationTokenBodySchema, type CreatedRegistrationToken, type HostView, type RegistrationTokenView } from '@drydock/core/api-schemas';
 import { api, result } from '../lib/api.server.ts';
 import { splitTags } from '../lib/host-form.ts';
-import { mergeFieldErrors, parseErrors, type FieldErrors } from '../lib/form-errors.ts';
+import { hasFieldErrors, mergeFieldErrors, parseErrors, type FieldErrors } from '../lib/form-errors.ts';
+import { checkRegistrationToken, REGISTRATION_TOKEN_PLACEHOLDER, registrationTokenBody } from '../lib/registration-token.ts';
 
 /** Settings whose values let someone register an agent or read workflow payloads. */
 const SECRET_SETTING = /SECRET|TOKEN|PASSWORD|_KEY$/;
@@ -60,7 +61,13 @@ export interface AgentInstallPage {
   existing: Pick<HostView, 'id' | 'transport'> | null;
   windows: WindowsScript;
   windowsInstall: typeof WINDOWS_INSTALL;
+  /** The team's registration tokens (never their values); empty for anyone but the team's admins. */
+  registrationTokens: RegistrationTokenView[];
+  /** The settings hold a placeholder where a registration token of the team goes (any team but the default one). */
+  needsRegistrationToken: boolean;
 }
+
+
 
 function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -99,9 +106,10 @@ export async function loadAgentInstall(request: Request): Promise<AgentInstallPa
   // The page's fields are named after the agent's settings, not the registration body's.
   const fields: FieldErrors = mergeFieldErrors(name ? parseErrors(name, { field: () => 'host' }) : {}, parseErrors(tagList, { field: () => 'tags' }));
 
-  const [install, existing] = await Promise.all([
+  const [install, existing, tokens] = await Promise.all([
     result(api(request).agents.install.$get()),
     name?.success ? result(api(request).hosts[':id'].$get({ param: { id: hostName } })) : null,
+    result(api(request).agents['registration-tokens'].$get()),
   ]);
   const os: InstallOs = url.searchParams.get('os') === 'windows' ? 'windows' : 'linux';
   const base = {
@@ -112,9 +120,19 @@ export async function loadAgentInstall(request: Request): Promise<AgentInstallPa
     fields,
     existing: existing?.ok ? { id: existing.body.id, transport: existing.body.transport } : null,
     windowsInstall: WINDOWS_INSTALL,
+    registrationTokens: tokens.ok ? tokens.body.tokens : [],
   };
   if (!install.ok) {
-    return { ...base, settings: [], envFile: null, command: null, problem: install.error.message, loopback: [], windows: { script: null, missing: 'settings', problem: null } };
+    return {
+      ...base,
+      settings: [],
+      envFile: null,
+      command: null,
+      problem: install.error.message,
+      loopback: [],
+      windows: { script: null, missing: 'settings', problem: null },
+      needsRegistrationToken: false,
+    };
   }
 
   const values: Record<string, string> = { ...install.body.settings };
@@ -132,7 +150,29 @@ export async function loadAgentInstall(request: Request): Promise<AgentInstallPa
     return { name: key, value: secret && !showSecrets ? '' : value, secret };
   });
   const windows = windowsScript(values, { named: name?.success === true, showSecrets });
-  return { ...base, settings, envFile: showSecrets ? envFile : null, command: install.body.command, problem: null, loopback: loopbackSettings(values), windows };
+  const needsRegistrationToken = Object.values(install.body.settings).includes(REGISTRATION_TOKEN_PLACEHOLDER);
+  return { ...base, settings, envFile: showSecrets ? envFile : null, command: install.body.command, problem: null, loopback: loopbackSettings(values), windows, needsRegistrationToken };
+}
+
+export type RegistrationOutcome =
+  | { intent: 'issue'; ok: true; issued: CreatedRegistrationToken }
+  | { intent: 'issue' | 'revoke'; ok: false; message: string; fields: FieldErrors }
+  | { intent: 'revoke'; ok: true; message: string };
+
+/** Issues or revokes a registration token of the team; an issued token is in this answer only, never in a URL. */
+export async function registrationTokenAction(request: Request): Promise<{ outcome: RegistrationOutcome; status: number }> {
+  const form = await request.formData();
+  const v1 = api(request).agents['registration-tokens'];
+  if (form.get('_intent') === 'revoke') {
+    const revoked = await result(v1[':id'].$delete({ param: { id: String(form.get('id') ?? '') } }));
+    if (!revoked.ok) return { outcome: { intent: 'revoke', ok: false, message: revoked.error.message, fields: {} }, status: revoked.status };
+    return { outcome: { intent: 'revoke', ok: true, message: `Registration token “${revoked.body.name}” revoked: it registers no more agents. Agents it registered keep working.` }, status: 200 };
+  }
+  const fields = checkRegistrationToken(form);
+  if (hasFieldErrors(fields)) return { outcome: { intent: 'issue', ok: false, message: 'Some fields need attention.', fields }, status: 400 };
+  const issued = await result(v1.$post({ json: NewRegistrationTokenBodySchema.parse(registrationTokenBody(form)) }));
+  if (!issued.ok) return { outcome: { intent: 'issue', ok: false, message: issued.error.message, fields: issued.error.fields ?? {} }, status: issued.status };
+  return { outcome: { intent: 'issue', ok: true, issued: issued.body }, status: 201 };
 }
 
 /** The script carries the registration secret and names the host: it is rendered only once both are given. */

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Form, Link, useSearchParams } from 'react-router';
+import { Form, Link, data, useSearchParams } from 'react-router';
 import type { Route } from './+types/host-install';
 import { CopyButton } from '../components/copy-button.tsx';
 import { NameValueTable } from '../components/name-value-table.tsx';
@@ -9,7 +9,15 @@ import { Field } from '../components/ui/field.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel } from '../components/ui/panel.tsx';
-import { loadAgentInstall, type AgentInstallPage } from './host-install.server.ts';
+import { ActionForm, IntentButton } from '../components/ui/button.tsx';
+import { useCheckedForm } from '../components/ui/form.ts';
+import { Badge } from '../components/ui/badge.tsx';
+import { DataTable, type Column } from '../components/ui/table.tsx';
+import type { FieldErrors } from '../lib/form-errors.ts';
+import { formatDateTime } from '../lib/format.ts';
+import type { RegistrationTokenView } from '@drydock/core/api-schemas';
+import { checkRegistrationToken, withIssuedToken } from '../lib/registration-token.ts';
+import { loadAgentInstall, registrationTokenAction, type AgentInstallPage, type RegistrationOutcome } from './host-install.server.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Install an agent · Drydock' }];
 
@@ -18,6 +26,11 @@ export const headers: Route.HeadersFunction = () => ({ 'Cache-Control': 'no-stor
 
 export async function loader({ request }: Route.LoaderArgs) {
   return loadAgentInstall(request);
+}
+
+export async function action({ request }: Route.ActionArgs) {
+  const { outcome, status } = await registrationTokenAction(request);
+  return data(outcome, { status });
 }
 
 const ENV_FILE = '/etc/drydock/agent.env';
@@ -177,6 +190,93 @@ function EnvironmentFile({ page }: { page: AgentInstallPage }) {
         line.
       </p>
     </>
+  );
+}
+
+function tokenState(t: RegistrationTokenView): { label: string; tone: 'success' | 'muted' | 'warning' } {
+  if (t.revokedAt) return { label: 'revoked', tone: 'muted' };
+  if (Date.parse(t.expiresAt) <= Date.now()) return { label: 'expired', tone: 'warning' };
+  return { label: 'active', tone: 'success' };
+}
+
+const TOKEN_COLUMNS: Column<RegistrationTokenView>[] = [
+  { key: 'name', header: 'Name', testId: 'registration-token-name', cell: (t) => t.name },
+  { key: 'prefix', header: 'Starts with', mono: true, cell: (t) => `${t.prefix}…` },
+  { key: 'state', header: 'State', testId: 'registration-token-state', cell: (t) => <Badge tone={tokenState(t).tone}>{tokenState(t).label}</Badge> },
+  { key: 'uses', header: 'Agents registered', numeric: true, testId: 'registration-token-uses', cell: (t) => t.uses },
+  { key: 'expires', header: 'Expires (UTC)', mono: true, nowrap: true, cell: (t) => formatDateTime(t.expiresAt) },
+  {
+    key: 'actions',
+    header: 'Actions',
+    hidden: true,
+    align: 'right',
+    cell: (t) =>
+      t.revokedAt ? null : (
+        <ActionForm hidden={{ id: t.id }}>
+          <IntentButton intent="revoke" match={{ id: t.id }} variant="danger-outline" size="xs" busyLabel="Revoking…" testId="registration-token-revoke">
+            Revoke
+          </IntentButton>
+        </ActionForm>
+      ),
+  },
+];
+
+function IssueTokenForm({ errors: serverErrors }: { errors: FieldErrors }) {
+  const { errors, onSubmit, onChange } = useCheckedForm({ check: checkRegistrationToken, serverErrors, intents: ['issue'] });
+  return (
+    <Form method="post" noValidate onSubmit={onSubmit} onChange={onChange} className="flex flex-wrap items-start gap-3" data-testid="registration-token-form">
+      <Field name="name" id="registration-token-name" label="Name" required description="Where it goes: “staging rack”." messages={errors.name}>
+        {(props) => <input {...props} type="text" className={`${props.className} w-56`} />}
+      </Field>
+      <Field name="expiresInDays" id="registration-token-days" label="Expires after (days)" messages={errors.expiresInDays}>
+        {(props) => <input {...props} type="number" min={1} max={90} defaultValue={7} className={`${props.className} w-24`} />}
+      </Field>
+      <IntentButton intent="issue" busyLabel="Issuing…" testId="registration-token-issue" className="mt-5">
+        Issue a registration token
+      </IntentButton>
+    </Form>
+  );
+}
+
+/** A team's own registration tokens: an agent that registers with one joins this team. */
+function RegistrationTokens({ page, outcome }: { page: AgentInstallPage; outcome: RegistrationOutcome | undefined }) {
+  return (
+    <Panel title="Registration tokens of this team" testId="registration-tokens">
+      <div className="space-y-3 text-sm text-slate-700">
+        <p>
+          An agent that registers with one of these tokens joins this team: its host, runs, logs and locks are this team's only. A token registers any number of agents until
+          it expires or is revoked; agents already registered keep their own tokens.
+          {page.needsRegistrationToken ? ' Issue one for the file below: it takes the place of <registration-token>.' : ' The registration secret below registers agents into the default team.'}
+        </p>
+        {outcome?.ok && outcome.intent === 'issue' ? (
+          <Notice tone="success" as="div" testId="registration-token-issued">
+            <p>Registration token “{outcome.issued.name}” issued. Copy it now: it is shown this once, and Drydock keeps only its hash. It is written into the settings below while this page is open.</p>
+            <input
+              readOnly
+              value={outcome.issued.token}
+              aria-label="The new registration token"
+              onFocus={(event) => event.currentTarget.select()}
+              className="mt-2 block w-full rounded border border-emerald-300 bg-white px-2 py-1 font-mono text-sm"
+              data-testid="registration-token-value"
+            />
+          </Notice>
+        ) : outcome ? (
+          <Notice tone={outcome.ok ? 'success' : 'error'} testId="registration-token-message">
+            {outcome.message}
+          </Notice>
+        ) : null}
+        <DataTable
+          rows={page.registrationTokens}
+          columns={TOKEN_COLUMNS}
+          rowKey={(t) => t.id}
+          row={(t) => ({ 'data-testid': 'registration-token-row', 'data-name': t.name })}
+          testId="registration-token-list"
+          label="Registration tokens"
+          empty="No registration tokens yet."
+        />
+        <IssueTokenForm errors={outcome && !outcome.ok && outcome.intent === 'issue' ? outcome.fields : {}} />
+      </div>
+    </Panel>
   );
 }
 
@@ -345,7 +445,9 @@ function WindowsSteps({ page, hostName, temporal, apiUrl }: { page: AgentInstall
   );
 }
 
-export default function InstallAgentPage({ loaderData: page }: Route.ComponentProps) {
+export default function InstallAgentPage({ loaderData, actionData }: Route.ComponentProps) {
+  const outcome = actionData as RegistrationOutcome | undefined;
+  const page = withIssuedToken(loaderData, outcome?.ok && outcome.intent === 'issue' ? outcome.issued.token : undefined);
   const apiUrl = page.settings.find((s) => s.name === 'DRYDOCK_API_URL')?.value;
   const temporal = page.settings.find((s) => s.name === 'TEMPORAL_ADDRESS')?.value;
   const hostName = page.hostName !== '' && !page.fields.host ? page.hostName : '<host-name>';
@@ -371,6 +473,8 @@ export default function InstallAgentPage({ loaderData: page }: Route.ComponentPr
           {page.problem}
         </Notice>
       ) : null}
+
+      {page.problem ? null : <RegistrationTokens page={page} outcome={outcome} />}
 
       <OsTabs os={page.os} />
 
