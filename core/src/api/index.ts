@@ -12,3 +12,4 @@ export * from './identity.ts';
 export * from './audit.ts';
 export * from './schedules.ts';
 export * from './blackouts.ts';
+export * from './notifications.ts';
