@@ -174,13 +174,19 @@ export interface Notifier {
 
 /** A notifier for activity code: it starts delivery workflows with the activity's own Temporal client. */
 export function activityNotifier(deps: NotificationDeps): Notifier {
-  const emit = async (event: NotificationEvent | undefined) => {
-    if (event) await emitNotification(deps.db, deps.starter(Context.current().client), event);
+  // The hooks run inside the run's own (local) activities: a failure to notify is logged, never retried into the run.
+  const emit = async (what: string, event: () => Promise<NotificationEvent | undefined>) => {
+    try {
+      const e = await event();
+      if (e) await emitNotification(deps.db, deps.starter(Context.current().client), e);
+    } catch (err) {
+      console.error(`[worker] could not notify about ${what}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   };
   return {
-    runEnded: async (runId) => emit(await runEndedEvent(deps.db, deps.links, runId)),
-    bulkEnded: async (bulkId) => emit(await bulkEndedEvent(deps.db, deps.links, bulkId)),
-    firingSkipped: async (id) => emit(await firingSkippedEvent(deps.db, deps.links, id)),
+    runEnded: (runId) => emit(`run ${runId}`, () => runEndedEvent(deps.db, deps.links, runId)),
+    bulkEnded: (bulkId) => emit(`bulk execution ${bulkId}`, () => bulkEndedEvent(deps.db, deps.links, bulkId)),
+    firingSkipped: (id) => emit(`firing ${id}`, () => firingSkippedEvent(deps.db, deps.links, id)),
   };
 }
 
@@ -201,7 +207,7 @@ export async function recordAttempt(db: Db, deliveryId: string, result: Delivery
   const status = result.outcome === 'delivered' ? 'delivered' : result.outcome === 'retryable' ? 'retrying' : 'failed';
   await db
     .updateTable('notification_deliveries')
-    .set({ status, attempts: sql`attempts || ${JSON.stringify([attemptRecord(result)])}::jsonb` as unknown as string, updated_at: new Date() })
+    .set({ status, attempts: sql`attempts || ${JSON.stringify([attemptRecord(result)])}::text::jsonb` as unknown as string, updated_at: new Date() })
     .where('id', '=', deliveryId)
     .execute();
 }

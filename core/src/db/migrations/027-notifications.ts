@@ -41,7 +41,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('notification_preferences')
-    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'uuid', (c) => c.notNull().references('users.id').onDelete('cascade'))
     .addColumn('team_id', 'text', (c) => c.notNull())
     .addColumn('event', 'text', (c) => c.notNull())
     .addColumn('mode', 'text', (c) => c.notNull().check(sql`mode in ('mute', 'subscribe')`))
@@ -66,7 +66,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('event_id', 'text', (c) => c.notNull().references('notification_events.id').onDelete('cascade'))
     .addColumn('channel_id', 'uuid', (c) => c.references('notification_channels.id').onDelete('set null'))
     // A personal subscription: an email to this user rather than a team channel.
-    .addColumn('user_id', 'text')
+    .addColumn('user_id', 'uuid')
     .addColumn('channel_name', 'text', (c) => c.notNull())
     .addColumn('channel_kind', 'text', (c) => c.notNull())
     // Email recipients for this delivery when they differ from the channel's: a muted owner left out, a subscriber alone.
