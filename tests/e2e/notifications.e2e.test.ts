@@ -218,6 +218,34 @@ describe('notifications', () => {
     expect(smtp.mails.filter((m) => m.parsed.headers.get('x-drydock-event-id') === eventId && m.envelope.to.includes(muted.user.email))).toEqual([]);
   });
 
+  test('a user who subscribed to successes of their own runs gets an email of their own', async () => {
+    await ok(await muted.api('/api/v1/notifications/preferences', { method: 'PUT', json: { preferences: [{ event: 'run_succeeded', mode: 'subscribe' }] } }), 'subscribe');
+    const started = await ok<{ id: string }>(await muted.api('/api/v1/runs', { method: 'POST', json: { scriptId: 'true', hostId: 'local', params: {} } }), 'run');
+    expect((await stack.waitForRun(started.id)).status).toBe('succeeded');
+    await expect.poll(async () => (await deliveries(`?runId=${started.id}`)).find((d) => d.channelId === null)?.status, { timeout: 60_000 }).toBe('delivered');
+    expect((await deliveries(`?runId=${started.id}`)).find((d) => d.channelId === null)!.channelName).toBe(`personal: ${muted.user.email}`);
+    const mail = smtp.mails.find((m) => m.parsed.headers.get('x-drydock-event-id') === `run_succeeded.${started.id}`)!;
+    expect(mail.envelope.to).toEqual([muted.user.email]);
+    expect(mail.parsed.text).toContain(`/runs/${started.id}`);
+  });
+
+  test('a run waiting for approval in an environment notifies the rule for that environment', async () => {
+    await ok(await stack.api('/api/v1/environments', { method: 'POST', json: { name: 'guarded', requiresApproval: true } }), 'environment');
+    await ok(await stack.api('/api/v1/hosts/local', { method: 'PATCH', json: { environment: 'guarded' } }), 'host');
+    try {
+      await ok(await stack.api('/api/v1/notifications/rules', { method: 'POST', json: { name: 'approvals in guarded', events: ['approval_requested'], environments: ['guarded'], channelIds: [channelIds.slack] } }), 'rule');
+      const run = await stack.startRun('true');
+      expect(run.status).toBe('waiting_for_approval');
+      await expect.poll(async () => (await deliveries(`?runId=${run.id}`)).map((d) => `${d.event}:${d.channelName}:${d.status}`), { timeout: 60_000 }).toEqual(['approval_requested:ops slack:delivered']);
+      const message = slack.requests.at(-1)!.body;
+      expect(message).toContain('asks to run');
+      expect(message).toContain(`/runs/${run.id}`);
+      await ok(await muted.api(`/api/v1/runs/${run.id}/reject`, { method: 'POST', json: {} }), 'reject');
+    } finally {
+      await ok(await stack.api('/api/v1/hosts/local', { method: 'PATCH', json: { environment: null } }), 'host');
+    }
+  });
+
   test('bad input: a metadata-service webhook, an SMTP host with a scheme, an operator managing channels', async () => {
     const metadata = await stack.api('/api/v1/notifications/channels', { method: 'POST', json: { kind: 'slack', name: 'imds', webhookUrl: 'http://169.254.169.254/latest/meta-data' } });
     expect(metadata.status).toBe(400);
