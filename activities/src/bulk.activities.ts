@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '@drydock/core';
 import type { BulkStatus } from '@drydock/core/bulk';
+import type { Notifier } from './notifications.activities.ts';
 
 /** Channel the API listens on to push a bulk execution's changes to its grid: the payload is the execution id. */
 export const BULK_CHANNEL = 'drydock_bulk';
@@ -9,7 +10,7 @@ export async function notifyBulk(db: Db, bulkId: string): Promise<void> {
   await sql`select pg_notify(${BULK_CHANNEL}, ${bulkId})`.execute(db);
 }
 
-export function createBulkActivities({ db }: { db: Db }) {
+export function createBulkActivities({ db, notifier }: { db: Db; notifier?: Notifier | undefined }) {
   return {
     /** The execution's status and wave as the grid shows them; never moves a finished execution back. */
     async recordBulkStatus(input: { bulkId: string; status: BulkStatus; currentWave: number; stopReason: string | null }): Promise<void> {
@@ -47,6 +48,7 @@ export function createBulkActivities({ db }: { db: Db }) {
         await tx.deleteFrom('run_secrets').where('bulk_id', '=', input.bulkId).execute();
       });
       await notifyBulk(db, input.bulkId);
+      await notifier?.bulkEnded(input.bulkId);
     },
   };
 }

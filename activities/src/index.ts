@@ -5,6 +5,7 @@ import { type AgentlessActivityDeps, createAgentlessActivities } from './agentle
 import { createHostLockActivities } from './host-lock.activities.ts';
 import { createRunActivities, type RunActivityDeps } from './runs.activities.ts';
 import { createScheduleActivities } from './schedules.activities.ts';
+import { activityNotifier, createNotificationActivities, type NotificationDeps } from './notifications.activities.ts';
 
 export * from './runs.activities.ts';
 export * from './catalog-sync.activities.ts';
@@ -15,17 +16,21 @@ export * from './bulk.activities.ts';
 export * from './run-secrets.ts';
 export * from './approval.activities.ts';
 export * from './schedules.activities.ts';
+export * from './notifications.activities.ts';
+export type { NotificationDeliveryInput } from './notify/events.ts';
 
 /** Everything the central worker serves on the `central` queue. */
-export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & AgentlessActivityDeps) {
+export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & AgentlessActivityDeps & { notifications: NotificationDeps }) {
+  const notifier = activityNotifier(deps.notifications);
   return {
-    ...createRunActivities(deps),
+    ...createRunActivities({ ...deps, notifier }),
     ...createHostLockActivities(deps),
     ...createCatalogSyncActivities(deps),
     ...createAgentlessActivities(deps),
-    ...createBulkActivities(deps),
+    ...createBulkActivities({ ...deps, notifier }),
     ...createApprovalActivities(deps),
-    ...createScheduleActivities(deps),
+    ...createScheduleActivities({ ...deps, notifier }),
+    ...createNotificationActivities(deps.notifications),
   };
 }
 

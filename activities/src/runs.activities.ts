@@ -5,9 +5,12 @@ import { CatalogStore, type Db, NotFoundError, type RunOutcome } from '@drydock/
 import type { ContainerOptions, SuccessCriteria } from '@drydock/core/manifest';
 import { operationRefusal } from '@drydock/core/operations';
 import type { AgentScriptJob, JobCapture } from '@drydock/core/run-contract';
+import type { Notifier } from './notifications.activities.ts';
 
 export interface RunActivityDeps {
   db: Db;
+  /** Tells the team's notification rules about a run's end; absent, nobody is told. */
+  notifier?: Notifier | undefined;
 }
 
 /** What `beginRun` resolves a run to: what runs, as the job carries it, and the manifest's settings around it. */
@@ -30,7 +33,7 @@ export interface ScriptForRun extends Pick<AgentScriptJob, 'interpreter' | 'scri
 /** Channel the API listens on to push run status changes to SSE clients. */
 export const RUN_CHANNEL = 'drydock_runs';
 
-export function createRunActivities({ db }: RunActivityDeps) {
+export function createRunActivities({ db, notifier }: RunActivityDeps) {
   const catalog = new CatalogStore(db);
   return {
     /** Resolves the exact version the run executes and marks the run as running, in one step. */
@@ -107,6 +110,7 @@ export function createRunActivities({ db }: RunActivityDeps) {
         .where('id', '=', input.runId)
         .execute();
       await notifyRun(db, input.runId);
+      await notifier?.runEnded(input.runId);
     },
   };
 }

@@ -10,6 +10,7 @@ import {
   type ScriptRunInput,
   validateParams,
 } from '@drydock/core';
+import type { Notifier } from './notifications.activities.ts';
 
 /** What a schedule's firing carries: ids and the run settings the API had when it created the schedule, never parameters. */
 export interface ScheduledRunInput {
@@ -39,7 +40,7 @@ function lockTtlSeconds(manifest: { retries: number; timeout: number; retry_dela
   return Math.min(Math.ceil(worst), MAX_LOCK_TTL_SECONDS);
 }
 
-export function createScheduleActivities({ db }: { db: Db }) {
+export function createScheduleActivities({ db, notifier }: { db: Db; notifier?: Notifier | undefined }) {
   const catalog = new CatalogStore(db);
 
   async function decide(input: ScheduledRunInput, now: Date): Promise<Exclude<FiringDecision, { outcome: 'started' }> | Started> {
@@ -117,6 +118,7 @@ export function createScheduleActivities({ db }: { db: Db }) {
           })
           .onConflict((oc) => oc.column('workflow_id').doNothing())
           .execute();
+        if (decision.outcome === 'skipped') await notifier?.firingSkipped(input.workflowId);
         return decision;
       }
       const run: ScriptRunInput = { ...decision.run, runId: recorded?.run_id ?? newId() };

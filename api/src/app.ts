@@ -25,6 +25,7 @@ import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { blackoutRoutes } from './routes/blackouts.ts';
+import { notificationRoutes } from './routes/notifications.ts';
 import { actionRoutes } from './routes/actions.ts';
 import { credentialRoutes, repositoryRoutes } from './routes/repositories.ts';
 import { scriptRoutes } from './routes/scripts.ts';
@@ -96,6 +97,7 @@ export function createApp(deps: ApiDeps) {
     .route('/api/v1/bulk', bulkRoutes(deps))
     .route('/api/v1/schedules', scheduleRoutes(deps))
     .route('/api/v1/blackouts', blackoutRoutes(deps))
+    .route('/api/v1/notifications', notificationRoutes(deps))
     .route('/api/v1/runs', runArtifactRoutes(deps))
     .route('/api/v1/agents', agentRegistrationRoutes(deps))
     .route('/api/v1/agent', agentRoutes(deps))

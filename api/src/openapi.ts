@@ -26,6 +26,7 @@ export const TAGS = [
   { name: 'bulk', title: 'Bulk executions' },
   { name: 'runs', title: 'Runs' },
   { name: 'schedules', title: 'Schedules' },
+  { name: 'notifications', title: 'Notifications' },
   { name: 'artifacts', title: 'Artifacts' },
   { name: 'agents', title: 'Agents' },
   { name: 'codec', title: 'Codec' },

@@ -31,6 +31,7 @@ import {
 import { operationRefusal } from '@drydock/core/operations';
 import { CENTRAL_QUEUE, runWorkflowId, searchAttributes, temporalWebUrl } from '@drydock/temporal';
 import { scriptRunWorkflowRef } from '@drydock/workflows/messages';
+import { notifyApprovalRequested } from './notification-service.ts';
 import { decideApprovalUpdate } from '@drydock/workflows/approval';
 import { blackoutInForce } from './blackout-service.ts';
 import { notRunnableReason } from './catalog-views.ts';
@@ -164,6 +165,7 @@ export async function startRun(deps: ApiDeps, user: User, body: StartRunBody, on
       }),
     });
     await deps.db.updateTable('runs').set({ workflow_run_id: handle.firstExecutionRunId }).where('id', '=', runId).execute();
+    if (approval) await notifyApprovalRequested(deps, runId);
   } catch (err) {
     const message = `could not start the run in Temporal: ${err instanceof Error ? err.message : String(err)}`;
     await deps.db.updateTable('runs').set({ status: 'failed', error: message, finished_at: new Date() }).where('id', '=', runId).execute();

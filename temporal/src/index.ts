@@ -6,3 +6,4 @@ export * from './dev-server.ts';
 export * from './worker.ts';
 export * from './namespace.ts';
 export * from './runtime.ts';
+export * from './notification-delivery.ts';

@@ -23,3 +23,8 @@ export const syncWorkflowId = (repositoryId: string): string => `sync/${reposito
 export const syncScheduleId = (repositoryId: string): string => `sync-schedule/${repositoryId}`;
 
 export const lockWorkflowId = (hostId: string): string => `lock/${hostId}`;
+
+/** A notification's delivery to one channel: `key` is `<eventId>/<channelId>`, the delivery's idempotency key. */
+export const notifyWorkflowId = (key: string): string => `notify/${key}`;
+/** The delivery workflow's type name, for activity code that cannot import workflow references (a package cycle). */
+export const NOTIFICATION_DELIVERY_WORKFLOW = 'notificationDeliveryWorkflow';

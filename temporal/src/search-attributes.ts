@@ -15,7 +15,7 @@ export const SearchAttr = {
 } as const;
 
 /** What a workflow is, for `DrydockKind = '…'` in Temporal Web's filter. */
-export type WorkflowKind = 'script-run' | 'action-run' | 'bulk-execution' | 'bulk-host-run' | 'repository-sync' | 'host-lock' | 'schedule-firing';
+export type WorkflowKind = 'script-run' | 'action-run' | 'bulk-execution' | 'bulk-host-run' | 'repository-sync' | 'host-lock' | 'schedule-firing' | 'notification';
 
 /** Drydock's search attributes by meaning; a field left out is not set (or, in an upsert, left as it is). */
 export interface DrydockSearchAttributes {

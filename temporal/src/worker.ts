@@ -5,6 +5,7 @@ import { createVaultClient } from '@drydock/activities/vault';
 import { type Config, migrateToLatest, openDatabase, secretBoxFromConfig, untilDatabaseAnswers } from '@drydock/core';
 import { dataConverterFromConfig } from './codec.ts';
 import { CENTRAL_QUEUE } from './names.ts';
+import { deliveryStarter } from './notification-delivery.ts';
 
 export const WORKFLOWS_PATH = createRequire(import.meta.url).resolve('@drydock/workflows');
 
@@ -32,6 +33,13 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
       dataDir: config.DRYDOCK_DATA_DIR,
       blobDir: config.blobDir,
       agentlessMaxConcurrentJobs: config.DRYDOCK_AGENTLESS_MAX_CONCURRENT_JOBS,
+      notifications: {
+        db: database.db,
+        secrets,
+        server: { policy: config.notifyTargets, timeoutMs: config.DRYDOCK_NOTIFY_TIMEOUT * 1000, smtp: config.smtp },
+        links: { publicUrl: config.publicUrl, temporalUiUrl: config.temporalUiUrl, namespace: config.TEMPORAL_NAMESPACE },
+        starter: deliveryStarter,
+      },
       captureLimits: { maxFileBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_FILE_MB * 1024 * 1024), maxRunBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_RUN_MB * 1024 * 1024) },
     }),
     dataConverter: dataConverterFromConfig(config),

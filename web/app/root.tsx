@@ -121,6 +121,9 @@ function TopNav() {
             <NavLink to="/settings/tokens" className={accountLinkClass} title="Your API tokens" data-testid="nav-tokens">
               Tokens
             </NavLink>
+            <NavLink to="/settings/notifications" className={accountLinkClass} title="Channels, rules, your preferences and the delivery log" data-testid="nav-notifications">
+              Notifications
+            </NavLink>
             {rootData.me.role === 'admin' ? (
               <>
                 <NavLink to="/admin/members" className={accountLinkClass} title="The team's members and service accounts" data-testid="nav-members">

@@ -8,6 +8,7 @@ export default [
   route('reset-password', 'routes/setup.tsx', { id: 'reset-password' }),
   route('team', 'routes/team-switch.tsx'),
   route('settings/tokens', 'routes/settings-tokens.tsx'),
+  route('settings/notifications', 'routes/settings-notifications.tsx'),
   route('admin/members', 'routes/admin-members.tsx'),
   route('admin/teams', 'routes/admin-teams.tsx'),
   route('scripts/:id', 'routes/script.tsx'),

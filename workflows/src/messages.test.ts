@@ -19,3 +19,8 @@ test('every workflow the worker registers has a reference for clients, under the
 test('a reference is not workflow code: calling it says how to start the workflow', () => {
   expect(() => messages.scriptRunWorkflowRef({} as never)).toThrow('scriptRunWorkflow is a reference for Temporal clients; start it through a client or startChild');
 });
+
+test('activity code starts the delivery workflow by the name the worker registers it under', async () => {
+  const { NOTIFICATION_DELIVERY_WORKFLOW } = await import('@drydock/temporal/names');
+  expect(messages.notificationDeliveryWorkflowRef.name).toBe(NOTIFICATION_DELIVERY_WORKFLOW);
+});

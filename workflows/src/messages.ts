@@ -6,3 +6,4 @@ export * from './repository-sync.messages.ts';
 export * from './host-lock.messages.ts';
 export * from './approval.messages.ts';
 export * from './scheduled-run.messages.ts';
+export * from './notification-delivery.messages.ts';

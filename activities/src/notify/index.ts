@@ -5,7 +5,8 @@
 // per channel (email, slack, teams, webhook); `createNotificationChannel` picks one from `ChannelSettingsSchema`.
 // The three HTTP channels post through `http-post.ts` (no redirects, a fresh connection, one timeout) behind the
 // SSRF guard of `url-guard.ts`, which checks a URL when it is saved and every resolved address again at connect
-// time. Nothing sends through them yet (issue 10's feature work).
+// time. `channel-store.ts` stores a team's channels (secrets sealed); `events.ts` routes an event through the
+// team's rules to one delivery per channel, each sent by `notificationDeliveryWorkflow` (notifications.activities.ts).
 export { type ChannelSettings, ChannelSettingsSchema, type NotificationChannel } from './channel.ts';
 export {
   type ChannelKind,
@@ -25,3 +26,5 @@ export { createTeamsChannel } from './teams/teams-channel.ts';
 export { type AddressClass, checkTargetUrl, classifyAddress, guardedLookup, type LookupFunction, redactUrl, TargetRefusedError } from './url-guard.ts';
 export { createWebhookChannel, type WebhookBody } from './webhook/webhook-channel.ts';
 export { generateWebhookSecret, SIGNATURE_HEADER, signatureHeader, verifySignature } from './webhook/webhook-signature.ts';
+export { channelRecord, type ChannelServerSettings, channelSmtpHost, emailTransport, openChannel, type StoredChannel } from './channel-store.ts';
+export { type DeliveryStarter, emitNotification, type NotificationDeliveryInput, type NotificationEvent, ruleMatches, type RuleRow } from './events.ts';

@@ -12,4 +12,5 @@ export * from './identity.ts';
 export * from './audit.ts';
 export * from './schedules.ts';
 export * from './blackouts.ts';
+export * from './notifications.ts';
 export * from './teams.ts';

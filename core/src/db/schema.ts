@@ -483,6 +483,78 @@ export interface WebhookDeliveryTable {
   received_at: CreatedAt;
 }
 
+export type NotificationChannelKind = 'email' | 'slack' | 'teams' | 'webhook';
+
+/** A team's channel; `sealed` holds its secrets (webhook URLs, signing secret, SMTP password) and is never shown. */
+export interface NotificationChannelTable {
+  id: string;
+  team_id: string;
+  name: string;
+  kind: NotificationChannelKind;
+  config: Json<Record<string, unknown>>;
+  sealed: string | null;
+  target: string;
+  created_by_name: string;
+  created_at: CreatedAt;
+}
+
+/** Which events (and for which scripts, environments, tags; empty matches all) go to which channels. */
+export interface NotificationRuleTable {
+  id: string;
+  team_id: string;
+  name: string;
+  events: string[];
+  scripts: ColumnType<string[], string[] | undefined, string[]>;
+  environments: ColumnType<string[], string[] | undefined, string[]>;
+  tags: ColumnType<string[], string[] | undefined, string[]>;
+  channel_ids: string[];
+  created_by_name: string;
+  created_at: CreatedAt;
+}
+
+/** A user's choice for events of their own runs: muted (left out of emails) or subscribed (an email of their own). */
+export interface NotificationPreferenceTable {
+  user_id: string;
+  team_id: string;
+  event: string;
+  mode: 'mute' | 'subscribe';
+}
+
+export interface NotificationEventTable {
+  id: string;
+  team_id: string;
+  kind: string;
+  notification: Json<Record<string, unknown>>;
+  run_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface DeliveryAttemptRecord {
+  attempt: number;
+  outcome: 'delivered' | 'retryable' | 'permanent';
+  message: string;
+  status?: number;
+  responseExcerpt?: string;
+  startedAt: string;
+  durationMs: number;
+}
+
+export interface NotificationDeliveryTable {
+  id: string;
+  team_id: string;
+  event_id: string;
+  channel_id: string | null;
+  user_id: string | null;
+  channel_name: string;
+  channel_kind: NotificationChannelKind;
+  recipients: string[] | null;
+  idempotency_key: string;
+  status: ColumnType<'pending' | 'retrying' | 'delivered' | 'failed', 'pending' | 'retrying' | 'delivered' | 'failed' | undefined, 'pending' | 'retrying' | 'delivered' | 'failed'>;
+  attempts: ColumnType<DeliveryAttemptRecord[], string | undefined, string>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 /** A secret parameter's value for one run (or every run of a bulk execution), sealed until the run ends. */
 export interface RunSecretTable {
   id: string;
@@ -532,6 +604,11 @@ export interface Database {
   schedules: ScheduleTable;
   schedule_firings: ScheduleFiringTable;
   blackout_windows: BlackoutWindowTable;
+  notification_channels: NotificationChannelTable;
+  notification_rules: NotificationRuleTable;
+  notification_preferences: NotificationPreferenceTable;
+  notification_events: NotificationEventTable;
+  notification_deliveries: NotificationDeliveryTable;
 }
 
 export type Schedule = Selectable<ScheduleTable>;
