@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, test as baseTest } from 'vitest';
 import type { ParamValues } from '@drydock/core/manifest';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { DockerEngine } from './docker-engine.ts';
-import { BUSYBOX_IMAGE, BUSYBOX_UID_IMAGE, BUSYBOX_USER_IMAGE, buildTestImages, dockerUp, ENTRYPOINT_MARKER, leftovers, removeLeftovers } from './docker-fixtures.ts';
+import { BUSYBOX_IMAGE, BUSYBOX_UID_IMAGE, BUSYBOX_USER_IMAGE, buildTestImages, dockerUp, ENTRYPOINT_MARKER, imageExists, leftovers, removeLeftovers } from './docker-fixtures.ts';
 import { DockerError, type DockerRunOptions, runInDocker, type ScriptLine } from './docker-transport.ts';
 
 const engine = new DockerEngine();
@@ -82,7 +82,7 @@ function hostile(marker: string): string {
 
 /** The host's address on the engine's default bridge: its gateway, which the engine makes the subnet's first address. */
 async function bridgeGateway(): Promise<string> {
-  const bridge = await engine.json<{ IPAM: { Config: { Subnet?: string; Gateway?: string }[] } }>({ method: 'GET', path: '/networks/bridge' }, 'inspecting the bridge network');
+  const bridge = (await engine.calls.getNetwork('bridge').inspect()) as { IPAM: { Config: { Subnet?: string; Gateway?: string }[] } };
   const config = bridge.IPAM.Config.find((c) => c.Gateway ?? c.Subnet?.includes('.'));
   if (config?.Gateway) return config.Gateway;
   const [a, b, c, d] = (config?.Subnet ?? '').split('/')[0]!.split('.').map(Number);
@@ -329,7 +329,7 @@ describe('when the container cannot run', () => {
 
     expect(err.reason).toBe('image_missing');
     expect(err.message).toContain(`image ${image} is not on this worker's Docker engine, and Drydock never pulls images`);
-    expect((await engine.call({ method: 'GET', path: `/images/${image.split('/').map(encodeURIComponent).join('/')}/json` })).status).toBe(404);
+    expect(await imageExists(engine, image)).toBe(false);
     expect(await leftovers(engine, runId)).toEqual(nothingLeft);
   });
 
