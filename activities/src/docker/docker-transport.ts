@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { renderCommand } from '@drydock/core/manifest';
-import { MAX_TIMER_MS, paramText } from '../transport/job-words.ts';
+import { paramText, stopWhen } from '../transport/job-words.ts';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '@drydock/core/job-data';
 import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 import { type Artifact, type CaptureLimits, containerDistribution, copyArtifacts, DEFAULT_CAPTURE_LIMITS, RUN_DIR } from './container-artifacts.ts';
@@ -292,8 +292,6 @@ async function runContainer(
   const exited = engine.reach((e) => e.streams.getContainer(id).wait({ condition: 'not-running' }) as Promise<WaitStatus>);
   exited.catch(() => {});
 
-  let timedOut = false;
-  let cancelled = false;
   let stopping = false;
   let killTimer: NodeJS.Timeout | undefined;
   const kill = async (sig: 'SIGTERM' | 'SIGKILL') => {
@@ -311,16 +309,7 @@ async function runContainer(
     void kill('SIGTERM');
     killTimer = setTimeout(() => void kill('SIGKILL'), KILL_GRACE_MS);
   };
-  const timeout = setTimeout(() => {
-    timedOut = true;
-    stop();
-  }, Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS));
-  const onAbort = () => {
-    cancelled = true;
-    stop();
-  };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
+  const triggers = stopWhen(signal, job.timeoutSeconds, stop);
 
   const tail = stderrTail();
   const splitter = (stream: 'stdout' | 'stderr') =>
@@ -376,9 +365,8 @@ async function runContainer(
     stopDrain();
     throw e instanceof DockerError ? e : new DockerError('other', `waiting for the container failed: ${engineMessage(e)}`);
   } finally {
-    clearTimeout(timeout);
+    triggers.dispose();
     clearTimeout(killTimer);
-    signal.removeEventListener('abort', onAbort);
   }
   const durationMs = Date.now() - startedAt;
   if (status.Error?.Message) system(`the Docker engine reports: ${status.Error.Message}`);
@@ -410,5 +398,5 @@ async function runContainer(
     exitSignal = signalName(exitCode - 128);
     if (exitSignal) exitCode = null;
   }
-  return { exitCode, signal: exitSignal, timedOut, cancelled, durationMs, stderrTail: tail.text() };
+  return { exitCode, signal: exitSignal, timedOut: triggers.timedOut, cancelled: triggers.cancelled, durationMs, stderrTail: tail.text() };
 }

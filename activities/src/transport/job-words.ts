@@ -7,3 +7,42 @@ export function paramText(value: ParamValue): string {
 
 /** setTimeout's largest delay; a longer timeout would fire at once. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What ended a job early, once `stopWhen` has stopped it. */
+export interface StopTriggers {
+  readonly timedOut: boolean;
+  readonly cancelled: boolean;
+  /** The job exited: its timeout no longer applies. */
+  disarm(): void;
+  /** The job is over: neither the timeout nor the signal stops it any more. */
+  dispose(): void;
+}
+
+/** Calls `stop` when the job's timeout passes or its signal aborts (at once if it already has). */
+export function stopWhen(signal: AbortSignal, timeoutSeconds: number, stop: () => void): StopTriggers {
+  let timedOut = false;
+  let cancelled = false;
+  const timeout = setTimeout(() => {
+    timedOut = true;
+    stop();
+  }, Math.min(timeoutSeconds * 1000, MAX_TIMER_MS));
+  const onAbort = () => {
+    cancelled = true;
+    stop();
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    get timedOut() {
+      return timedOut;
+    },
+    get cancelled() {
+      return cancelled;
+    },
+    disarm: () => clearTimeout(timeout),
+    dispose() {
+      clearTimeout(timeout);
+      signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
