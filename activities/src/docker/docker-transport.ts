@@ -7,9 +7,9 @@ import type Docker from 'dockerode';
 import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { renderCommand } from '@drydock/core/manifest';
-import { paramText, stopWhen } from '../transport/job-words.ts';
+import { type JobRunOptions, paramText, stopWhen } from '../transport/job-words.ts';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '@drydock/core/job-data';
-import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
+import type { ScriptExit } from '@drydock/core/job-data';
 import { type Artifact, type CaptureLimits, containerDistribution, copyArtifacts, DEFAULT_CAPTURE_LIMITS, RUN_DIR } from './container-artifacts.ts';
 import { containerOwner, type Owner } from './container-user.ts';
 import { DockerEngine, engineMessage, isRefusal } from './docker-engine.ts';
@@ -23,12 +23,9 @@ export type { Artifact, CaptureLimits } from './container-artifacts.ts';
 export { DockerError, type DockerErrorReason } from './docker-error.ts';
 export { DEFAULT_SOCKET_PATH } from './docker-engine.ts';
 
-export interface DockerRunOptions {
+export interface DockerRunOptions extends JobRunOptions {
   /** The manifest's runner_image; it must already be on the engine, which is never asked to pull. */
   image: string;
-  job: AgentScriptJob;
-  onLine: (line: ScriptLine) => void;
-  signal: AbortSignal;
   /** Give the container the engine's default network; without it the container has only loopback. */
   network?: boolean;
   limits?: { memoryMb?: number; cpus?: number; pids?: number };
@@ -36,8 +33,6 @@ export interface DockerRunOptions {
   readOnlyRootFs?: boolean;
   /** Default /var/run/docker.sock. */
   socketPath?: string;
-  /** More variables for the script, such as DRYDOCK_HOST_ID and DRYDOCK_ATTEMPT. */
-  extraEnv?: Record<string, string>;
   /** Caps on the files copied out for `job.capture.artifacts`; default 50 MB a file, 200 MB a run. */
   captureLimits?: CaptureLimits;
 }

@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import type { ClientChannel } from 'ssh2';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { renderCommand } from '@drydock/core/manifest';
-import { paramText, stopWhen } from '../transport/job-words.ts';
+import { type JobRunOptions, paramText, stopWhen } from '../transport/job-words.ts';
 import { DIR_MARKER, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, invocationRecords, type RemoteInvocation } from './remote-wrapper.ts';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from './script-output.ts';
 import { hostPort, openSession, type SshSession, type SshTarget } from './ssh-connection.ts';
@@ -17,15 +17,10 @@ export { SshError, type SshErrorReason } from './ssh-error.ts';
 /** The agent's ScriptLine and ScriptExit, from core, so callers treat every runner alike. */
 export type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 
-export interface RunOverSshOptions {
+export interface RunOverSshOptions extends JobRunOptions {
   target: SshTarget;
-  job: AgentScriptJob;
-  onLine: (line: ScriptLine) => void;
-  signal: AbortSignal;
   /** Remote directory the private work directory is created in; default /tmp. */
   workDirBase?: string;
-  /** More `DRYDOCK_*` variables for the script, such as DRYDOCK_HOST_ID and DRYDOCK_ATTEMPT. */
-  extraEnv?: Record<string, string>;
   /** Keep the script's work directory for capture; `workDir` then names it, and the caller removes it. */
   keepWorkDir?: boolean;
 }

@@ -1,4 +1,6 @@
+import type { ScriptLine } from '@drydock/core/job-data';
 import type { ParamValue } from '@drydock/core/manifest';
+import type { AgentScriptJob } from '@drydock/core/run-contract';
 
 /** A parameter's value as the script reads it, in a variable or a `--name=value` word: lists joined by commas. */
 export function paramText(value: ParamValue): string {
@@ -45,4 +47,13 @@ export function stopWhen(signal: AbortSignal, timeoutSeconds: number, stop: () =
       signal.removeEventListener('abort', onAbort);
     },
   };
+}
+
+/** What every transport's run of a job takes, beside where it runs. */
+export interface JobRunOptions {
+  job: AgentScriptJob;
+  onLine: (line: ScriptLine) => void;
+  signal: AbortSignal;
+  /** More `DRYDOCK_*` variables for the script, such as DRYDOCK_HOST_ID and DRYDOCK_ATTEMPT. */
+  extraEnv?: Record<string, string>;
 }

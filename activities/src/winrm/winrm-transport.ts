@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { renderCommand } from '@drydock/core/manifest';
-import { paramText, stopWhen } from '../transport/job-words.ts';
+import { type JobRunOptions, paramText, stopWhen } from '../transport/job-words.ts';
 import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '@drydock/core/job-data';
 import { encodeJobDocument, ENV_NAME, FAILED_MARKER, READY_MARKER, type WinrmInvocation, WRAPPER_ARGUMENTS, WRAPPER_COMMAND } from './powershell-wrapper.ts';
@@ -40,13 +40,8 @@ export interface WinrmTarget {
   connectTimeoutMs?: number;
 }
 
-export interface RunOverWinrmOptions {
+export interface RunOverWinrmOptions extends JobRunOptions {
   target: WinrmTarget;
-  job: AgentScriptJob;
-  onLine: (line: ScriptLine) => void;
-  signal: AbortSignal;
-  /** More `DRYDOCK_*` variables for the script, such as DRYDOCK_HOST_ID and DRYDOCK_ATTEMPT. */
-  extraEnv?: Record<string, string>;
 }
 
 export interface WinrmRunResult {
