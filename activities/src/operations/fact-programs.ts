@@ -3,6 +3,7 @@ import type { HostProgram } from '../transport/program-facts.ts';
 import { CONTAINS_READ_LIMIT, type FileView } from './file-validation.ts';
 import type { OperationContext } from './run-operation.ts';
 import { type HttpExchange, judgeHttp } from './service-health.ts';
+import { type CommandEnd, DEFAULT_COMMAND_TIMEOUT_SECONDS, judgeCommand, NOT_STARTED } from './shell-command.ts';
 
 // What the SSH and WinRM operation executors share: programs on the host that report tagged facts.
 
@@ -116,4 +117,26 @@ export function httpCheckByProgram<R extends FactRun>(
 export function failedCheck(log: OperationLog, name: string, detail: string): Outcome {
   log.line(`FAILED ${name}: ${detail}`);
   return { checks: [{ name, ok: false, detail }], value: null };
+}
+
+/** shell_command as `program` on the host: the command's own lines go to the log, facts end once it starts. */
+export function commandProgram(op: ShellCommandOperation, context: OperationContext, program: string, env: Record<string, string>): HostProgram {
+  return {
+    program,
+    env,
+    timeoutSeconds: op.timeout_seconds ?? DEFAULT_COMMAND_TIMEOUT_SECONDS,
+    factsEndAt: 'start',
+    what: `the command ${op.command[0]}`,
+    onOutput: (line) => {
+      if (line.stream !== 'system') context.log.line(line.line);
+    },
+  };
+}
+
+/** Judges a shell_command program's run: a refusal it reported before the command started (`own`: a host's own), else the command's end. */
+export function judgeCommandRun(op: ShellCommandOperation, run: FactRun & { exit: CommandEnd }, log: OperationLog, own: Record<string, string>): Outcome {
+  const refusals: Record<string, string> = { nocwd: NOT_STARTED.noWorkingDirectory(op.working_directory ?? ''), noprogram: NOT_STARTED.noProgram(op.command[0]!), ...own };
+  const refusal = run.facts.find(([key]) => key !== 'start')?.[0];
+  if (refusal !== undefined && Object.hasOwn(refusals, refusal)) return judgeCommand(op, { notStarted: refusals[refusal]! }, log);
+  return judgeCommand(op, run.exit, log);
 }

@@ -7,13 +7,13 @@ import { runDatabaseQuery } from '../operations/database-query.ts';
 import { type FileKind, type FileLookup, MISSING, modeText, permissionDetail, validateFile } from '../operations/file-validation.ts';
 import type { OperationContext, OperationExecutor } from '../operations/run-operation.ts';
 import { BODY_READ_LIMIT, describeHttpFailure, type HttpExchange } from '../operations/service-health.ts';
-import { commandLine, DEFAULT_COMMAND_TIMEOUT_SECONDS, judgeCommand, NOT_STARTED } from '../operations/shell-command.ts';
+import { commandLine, NOT_STARTED } from '../operations/shell-command.ts';
 import { judgeUnitState, SYSTEMD_NOT_BOOTED, unitStateUnknown } from '../operations/systemd-unit.ts';
 import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, SYSTEMD_PROGRAM } from './operation-programs.ts';
 import { ENV_NAME } from './remote-wrapper.ts';
 import { SshError } from './ssh-error.ts';
 import { type InvocationExit, runInvocation, type SshSession } from './ssh-transport.ts';
-import { commandEnv, complaints, containsNeedles, fact, factBytes, failedCheck, fileCheckEnv, httpCheckByProgram, needleSearch, programEnded } from '../operations/fact-programs.ts';
+import { commandEnv, commandProgram, complaints, containsNeedles, fact, factBytes, failedCheck, fileCheckEnv, httpCheckByProgram, judgeCommandRun, needleSearch, programEnded } from '../operations/fact-programs.ts';
 import { factReader, type HostProgram } from '../transport/program-facts.ts';
 
 /** A remote program's facts (`<tag> key value` lines, in order) and everything else it printed. */
@@ -83,30 +83,13 @@ export function sshOperations(host: SshOperationHost): OperationExecutor {
 async function shellCommand(host: SshOperationHost, op: ShellCommandOperation, context: OperationContext): Promise<Outcome> {
   const { log } = context;
   log.line(commandLine(op));
-  const env = commandEnv(op);
-  const run = await runRemoteProgram(
-    host.session,
-    host.where,
-    {
-      program: SHELL_COMMAND_PROGRAM,
-      env,
-      argv: op.command,
-      timeoutSeconds: op.timeout_seconds ?? DEFAULT_COMMAND_TIMEOUT_SECONDS,
-      factsEndAt: 'start',
-      what: `the command ${op.command[0]}`,
-      onOutput: (line) => {
-        if (line.stream !== 'system') log.line(line.line);
-      },
-    },
-    context.signal,
-  );
+  const program = { ...commandProgram(op, context, SHELL_COMMAND_PROGRAM, commandEnv(op)), argv: op.command };
+  const run = await runRemoteProgram(host.session, host.where, program, context.signal);
   const command = op.command[0]!;
-  const refusal = run.facts.find(([key]) => key !== 'start')?.[0];
-  if (refusal === 'nocwd') return judgeCommand(op, { notStarted: NOT_STARTED.noWorkingDirectory(op.working_directory ?? '') }, log);
-  if (refusal === 'noprogram') return judgeCommand(op, { notStarted: NOT_STARTED.noProgram(command) }, log);
-  if (refusal === 'noexec') return judgeCommand(op, { notStarted: NOT_STARTED.notExecutable(command) }, log);
-  if (refusal === 'badenv') return judgeCommand(op, { notStarted: `could not start ${command}: an environment name is not letters, digits and _` }, log);
-  return judgeCommand(op, run.exit, log);
+  return judgeCommandRun(op, run, log, {
+    noexec: NOT_STARTED.notExecutable(command),
+    badenv: `could not start ${command}: an environment name is not letters, digits and _`,
+  });
 }
 
 const STAT_KINDS: Record<string, FileKind> = {

@@ -5,13 +5,13 @@ import type { Operation, Outcome } from '@drydock/core/operations';
 import { type FileLookup, MISSING, permissionDetail, validateFile } from '../operations/file-validation.ts';
 import type { OperationContext, OperationExecutor } from '../operations/run-operation.ts';
 import { BODY_READ_LIMIT, describeHttpFailure, type HttpExchange } from '../operations/service-health.ts';
-import { commandLine, DEFAULT_COMMAND_TIMEOUT_SECONDS, judgeCommand, NOT_STARTED } from '../operations/shell-command.ts';
+import { commandLine } from '../operations/shell-command.ts';
 import { judgeServiceState, noSuchService, WINDOWS_SERVICE_STATES, type WindowsServiceState } from '../operations/windows-service.ts';
 import type { ScriptExit } from '@drydock/core/job-data';
 import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, WINDOWS_SERVICE_PROGRAM } from './operation-programs.ts';
 import type { WinrmInvocation } from './powershell-wrapper.ts';
 import { runWinrmInvocation, type WinrmRunResult, type WinrmTarget } from './winrm-transport.ts';
-import { commandEnv, complaints, containsNeedles, fact, factBytes, failedCheck, fileCheckEnv, httpCheckByProgram, needleSearch, programEnded } from '../operations/fact-programs.ts';
+import { commandEnv, commandProgram, complaints, containsNeedles, fact, factBytes, failedCheck, fileCheckEnv, httpCheckByProgram, judgeCommandRun, needleSearch, programEnded } from '../operations/fact-programs.ts';
 import { factReader, type HostProgram } from '../transport/program-facts.ts';
 
 /** A program's facts (`<tag> key value` lines, in order) and how it ended. */
@@ -89,26 +89,10 @@ async function shellCommand(run: RunWinrmInvocation, op: ShellCommandOperation, 
   log.line(commandLine(op));
   const env: Record<string, string> = { DRYDOCK_OP_ARGC: String(op.command.length) };
   op.command.forEach((word, i) => (env[`DRYDOCK_OP_ARG_${i}`] = word));
-  const ran = await runWinrmProgram(
-    run,
-    {
-      program: SHELL_COMMAND_PROGRAM,
-      env: commandEnv(op, env),
-      timeoutSeconds: op.timeout_seconds ?? DEFAULT_COMMAND_TIMEOUT_SECONDS,
-      factsEndAt: 'start',
-      what: `the command ${op.command[0]}`,
-      onOutput: (line) => {
-        if (line.stream !== 'system') log.line(line.line);
-      },
-    },
-    context.signal,
-  );
-  const command = op.command[0]!;
-  const refusal = ran.facts.find(([key]) => key !== 'start')?.[0];
-  if (refusal === 'nocwd') return judgeCommand(op, { notStarted: NOT_STARTED.noWorkingDirectory(op.working_directory ?? '') }, log);
-  if (refusal === 'noprogram') return judgeCommand(op, { notStarted: NOT_STARTED.noProgram(command) }, log);
-  if (refusal === 'batch') return judgeCommand(op, { notStarted: `could not start ${command}: it is a batch file, and cmd.exe would interpret characters in its arguments` }, log);
-  return judgeCommand(op, ran.exit, log);
+  const ran = await runWinrmProgram(run, commandProgram(op, context, SHELL_COMMAND_PROGRAM, commandEnv(op, env)), context.signal);
+  return judgeCommandRun(op, ran, log, {
+    batch: `could not start ${op.command[0]}: it is a batch file, and cmd.exe would interpret characters in its arguments`,
+  });
 }
 
 /** The facts FILE_VALIDATION_PROGRAM reported, as the FileView the checks are judged on. */
