@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { type CaptureLimits, formatBytes, MAX_ARTIFACT_FILES, paramEnvName } from '@drydock/core/job-data';
 
 export { type CaptureLimits, formatBytes, MAX_ARTIFACT_FILES };
-import type { AgentScriptJob, ArtifactKind } from '@drydock/core/run-contract';
+import type { AgentScriptJob, ArtifactKind, JobCapture } from '@drydock/core/run-contract';
 
 // What a central worker's capture shares, whatever the transport (SSH, WinRM): the agent's limits and words.
 
@@ -28,6 +28,19 @@ export interface CapturedContent {
 }
 
 export type StoreCaptured = (file: CapturedContent) => Promise<Stored>;
+
+/** What a central worker's capture of one attempt takes, whatever the transport. */
+export interface CentralCaptureOptions {
+  job: AgentScriptJob;
+  capture: JobCapture;
+  attempt: number;
+  /** The DRYDOCK_* variables the script had. */
+  scriptEnv: Record<string, string>;
+  limits: CaptureLimits;
+  store: StoreCaptured;
+  log: (line: string) => void;
+  signal: AbortSignal;
+}
 
 export interface Stored {
   size: number;

@@ -54,3 +54,66 @@ export async function postHeartbeat(apiUrl: string, token: string, body: AgentHe
   link.reached();
   return res;
 }
+
+export interface RetriedGet {
+  url: string;
+  apiUrl: string;
+  /** The agent's token, read at every request: a rotated token takes effect at once. */
+  token: () => string;
+  /** Tries while the API cannot be reached or answers 5xx or 429. */
+  tries: number;
+  /** The attempt's cancel or timeout: it ends the waiting and the request. */
+  signal: AbortSignal;
+  /** An answer the caller reads itself rather than trying again (a 503 that means Vault, not the API). */
+  final?: (res: Response) => boolean;
+}
+
+/**
+ * `GET` under the agent's token, tried again with a growing pause (up to 5 s) while the API is away. Resolves with
+ * the first answer that is ok or `final`, or with why the last try failed, for the run's log.
+ */
+export async function getWithRetry(o: RetriedGet): Promise<Response | string> {
+  let last = '';
+  for (let i = 0; i < o.tries; i++) {
+    if (i > 0) await abortableDelay(Math.min(500 * 2 ** (i - 1), 5_000), o.signal);
+    o.signal.throwIfAborted();
+    let res: Response;
+    try {
+      res = await fetch(o.url, { headers: { authorization: `Bearer ${o.token()}` }, signal: o.signal });
+    } catch (err) {
+      if (o.signal.aborted) throw err;
+      last = `could not reach the API at ${o.apiUrl}: ${(err as Error).message}`;
+      continue;
+    }
+    if (res.ok || o.final?.(res)) return res;
+    const said = await errorText(res);
+    last = `the API answered HTTP ${res.status}${said ? `: ${said}` : ''}`;
+    if (res.status < 500 && res.status !== 429) break;
+  }
+  return last;
+}
+
+/** What a failed answer says: the message of a JSON error body, or the start of its text. */
+export async function errorText(res: Response): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const message = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.message);
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: the text itself
+  }
+  return text.slice(0, 300);
+}
+
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -270,16 +270,21 @@ describe('the environment snapshot', () => {
   });
 });
 
+/** The agent's activities as a host runs them, capturing into the test's API within `limits`. */
+function capturingActivities(dir: string, api: ApiStandIn, limits: CaptureLimits) {
+  return createAgentActivities({
+    hostId: 'local',
+    workDir: join(dir, 'work'),
+    journal: journal(dir, api),
+    policy: { forbiddenPaths: [], defaultTimeoutSeconds: 300, sourceOf: () => 'test' },
+    capture: { upload: artifactUploader({ apiUrl: api.url, token: () => 'dda_test' }), limits },
+  });
+}
+
 describe('the agent activity with capture', () => {
   test('captures after the process ends, before its work directory goes; a refused file leaves the run succeeded', async ({ dir, api }) => {
     const workDir = join(dir, 'work');
-    const activities = createAgentActivities({
-      hostId: 'local',
-      workDir,
-      journal: journal(dir, api),
-      policy: { forbiddenPaths: [], defaultTimeoutSeconds: 300, sourceOf: () => 'test' },
-      capture: { upload: artifactUploader({ apiUrl: api.url, token: () => 'dda_test' }), limits: { maxFileBytes: 1024 * 1024, maxRunBytes: 10 * 1024 * 1024 } },
-    });
+    const activities = capturingActivities(dir, api, { maxFileBytes: 1024 * 1024, maxRunBytes: 10 * 1024 * 1024 });
     const script = 'mkdir -p out\necho "report of $DRYDOCK_RUN_ID" > out/report.txt\nhead -c 2000000 /dev/zero > out/big.bin\necho done\n';
     const result = await new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') }).run(
       activities.runScript,
@@ -301,13 +306,7 @@ describe('the agent activity with capture', () => {
 
   test('a job without capture uploads nothing and its work directory is gone as before', async ({ dir, api }) => {
     const workDir = join(dir, 'work');
-    const activities = createAgentActivities({
-      hostId: 'local',
-      workDir,
-      journal: journal(dir, api),
-      policy: { forbiddenPaths: [], defaultTimeoutSeconds: 300, sourceOf: () => 'test' },
-      capture: { upload: artifactUploader({ apiUrl: api.url, token: () => 'dda_test' }), limits: LIMITS },
-    });
+    const activities = capturingActivities(dir, api, LIMITS);
     await new MockActivityEnvironment({ attempt: 1 }, { logger: new DefaultLogger('ERROR') }).run(activities.runScript, job({ content: 'mkdir out; echo x > out/a.txt\n' }));
     expect(api.received).toEqual([]);
     expect(existsSync(workDir) ? await readdir(workDir) : []).toEqual([]);

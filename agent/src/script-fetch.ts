@@ -1,5 +1,6 @@
 import { describeScript, scriptMismatch } from '@drydock/activities/job-execution';
 import type { AgentScriptJob, ScriptRef } from '@drydock/core/run-contract';
+import { getWithRetry } from './api-link.ts';
 
 /** Fetches the content a job's script reference names; rejects with a message for the run's log. */
 export type ScriptFetch = (runId: string, ref: ScriptRef, signal: AbortSignal) => Promise<string>;
@@ -20,43 +21,13 @@ export function scriptFetcher(options: ScriptFetcherOptions): ScriptFetch {
   const tries = options.tries ?? Number.POSITIVE_INFINITY;
   return async (runId, ref, signal) => {
     const url = `${options.apiUrl}/api/v1/agent/runs/${encodeURIComponent(runId)}/script`;
-    let last = '';
-    for (let i = 0; i < tries; i++) {
-      if (i > 0) await abortableDelay(Math.min(500 * 2 ** (i - 1), 5_000), signal);
-      signal.throwIfAborted();
-      let res: Response;
-      try {
-        res = await fetch(url, { headers: { authorization: `Bearer ${options.token()}` }, signal });
-      } catch (err) {
-        if (signal.aborted) throw err;
-        last = `could not reach the API at ${options.apiUrl}: ${(err as Error).message}`;
-        continue;
-      }
-      if (!res.ok) {
-        const text = await res.text().catch(() => '');
-        last = `the API answered HTTP ${res.status}${text ? `: ${text.slice(0, 300)}` : ''}`;
-        if (res.status < 500 && res.status !== 429) break;
-        continue;
-      }
-      const content = await res.text();
-      const mismatch = scriptMismatch(ref, content);
-      if (mismatch) throw new Error(mismatch);
-      return content;
-    }
-    throw new Error(`could not fetch ${describeScript(ref)}: ${last}`);
+    const res = await getWithRetry({ url, apiUrl: options.apiUrl, token: options.token, tries, signal });
+    if (typeof res === 'string') throw new Error(`could not fetch ${describeScript(ref)}: ${res}`);
+    const content = await res.text();
+    const mismatch = scriptMismatch(ref, content);
+    if (mismatch) throw new Error(mismatch);
+    return content;
   };
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** The script a job runs: fetched by its reference, or carried inline by a job of an older run. */

@@ -4,7 +4,7 @@ import { artifactMatchers } from '@drydock/core/artifact-glob';
 import { type CaptureLimits, DEFAULT_CAPTURE_LIMITS, formatBytes, MAX_ARTIFACT_FILES } from '@drydock/core/job-data';
 
 export { type CaptureLimits, DEFAULT_CAPTURE_LIMITS, MAX_ARTIFACT_FILES };
-import { type DockerEngine, engineMessage } from './docker-engine.ts';
+import type { DockerEngine } from './docker-engine.ts';
 import { type TarEntry, tarEntries } from './tar-archive.ts';
 
 /** The run's work directory inside the container: the script's cwd, the root of the artifact globs. */
@@ -70,19 +70,10 @@ interface CopyOptions {
   signal: AbortSignal;
 }
 
-/** The archive the engine streams for one path in the container, or null when that path is not there. */
-async function archiveOf(engine: DockerEngine, containerId: string, path: string) {
-  const res = await engine.open({ method: 'GET', path: `/containers/${containerId}/archive?path=${encodeURIComponent(path)}` });
-  if (res.statusCode === 200) return res;
-  const body = await engine.read(res);
-  if (res.statusCode === 404) return null;
-  throw new Error(engineMessage(body));
-}
-
 /** /etc/os-release of a stopped container's image, as its keys say it; null when the image has none. */
 export async function containerDistribution(engine: DockerEngine, containerId: string): Promise<Record<string, string> | null> {
   for (const path of ['/etc/os-release', '/usr/lib/os-release']) {
-    const res = await archiveOf(engine, containerId, path).catch(() => null);
+    const res = await engine.archive(containerId, path).catch(() => null);
     if (res === null) continue;
     for await (const entry of tarEntries(res)) {
       // A symlinked os-release (usual in Debian) is read at its target on the next path.
@@ -133,7 +124,7 @@ export async function copyArtifacts(o: CopyOptions): Promise<Artifact[]> {
 
   const root = posix.basename(RUN_DIR);
   try {
-    const res = await archiveOf(o.engine, o.containerId, RUN_DIR);
+    const res = await o.engine.archive(o.containerId, RUN_DIR);
     if (res === null) {
       log(`no artifacts captured: ${RUN_DIR} is not in the container`);
       return [];
@@ -213,7 +204,7 @@ export async function copyArtifacts(o: CopyOptions): Promise<Artifact[]> {
 /** One file's bytes, fetched by itself: a link's target that no glob matched. Its way holds no symlink. */
 async function fileContent(o: CopyOptions, name: string): Promise<Buffer | null> {
   try {
-    const res = await archiveOf(o.engine, o.containerId, `${RUN_DIR}/${name}`);
+    const res = await o.engine.archive(o.containerId, `${RUN_DIR}/${name}`);
     if (res !== null) {
       for await (const entry of tarEntries(res)) {
         if (entry.type === 'file' && entry.size <= o.limits.maxFileBytes) return await entry.content();

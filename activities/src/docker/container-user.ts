@@ -9,11 +9,11 @@ export interface Owner {
 
 /** `/etc/passwd` or `/etc/group` of a created container, as rows of fields; none when the image has no such file. */
 async function table(engine: DockerEngine, containerId: string, path: string): Promise<string[][]> {
-  const res = await engine.open({ method: 'GET', path: `/containers/${containerId}/archive?path=${encodeURIComponent(path)}` });
-  if (res.statusCode !== 200) {
-    await engine.read(res);
-    return [];
-  }
+  const res = await engine.archive(containerId, path).catch((err: unknown) => {
+    if (err instanceof DockerError) throw err;
+    return null;
+  });
+  if (res === null) return [];
   for await (const entry of tarEntries(res)) {
     if (entry.type !== 'file' || entry.size > 4 * 1024 * 1024) break;
     const text = (await entry.content()).toString('utf8');

@@ -1,4 +1,4 @@
-import { type IncomingMessage, request } from 'node:http';
+import Docker from 'dockerode';
 import { DockerError } from './docker-error.ts';
 
 export const DEFAULT_SOCKET_PATH = '/var/run/docker.sock';
@@ -16,38 +16,39 @@ const UNREACHABLE: Record<string, string> = {
   EPIPE: 'the engine closed the connection',
 };
 
-export interface EngineCall {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** Below the API version, with its query: `/containers/create?name=x`. */
-  path: string;
+/** An engine's refusal as dockerode reports it: the HTTP status, and the body it parsed. */
+interface EngineRefusal extends Error {
+  statusCode: number;
   json?: unknown;
-  tar?: Buffer;
-  /** Socket silence that fails the call; null for long polls and followed streams. Default CALL_TIMEOUT_MS. */
-  timeoutMs?: number | null;
 }
 
-export interface EngineReply {
-  status: number;
-  body: Buffer;
+export function isRefusal(err: unknown, status?: number): err is EngineRefusal {
+  const code = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof code === 'number' && (status === undefined || code === status);
 }
 
-/** The error message the engine put in a failed reply's `{"message": ...}`, or the body as text. */
-export function engineMessage(body: Buffer): string {
-  const text = body.toString('utf8').trim();
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object' && 'message' in parsed && typeof parsed.message === 'string') return parsed.message;
-  } catch {
-    // not JSON: the text itself says it
+/** What the engine said in a refusal (its `{"message": ...}`), or the error's own words. */
+export function engineMessage(err: unknown): string {
+  if (isRefusal(err)) {
+    const body = err.json;
+    if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string') return body.message;
+    if (typeof body === 'string' && body.trim() !== '') return body.trim();
   }
-  return text || 'no reason given';
+  return (err as Error).message || 'no reason given';
 }
 
-/** A few Docker Engine API calls over its unix socket, with plain `node:http`. */
+/**
+ * The Docker engine on a unix socket, through dockerode: `calls` for requests that answer at once (a minute of
+ * silence fails them), `streams` for those that last as long as the container (wait, followed logs, builds).
+ */
 export class DockerEngine {
   readonly socketPath: string;
+  readonly calls: Docker;
+  readonly streams: Docker;
   constructor(socketPath: string = DEFAULT_SOCKET_PATH) {
     this.socketPath = socketPath;
+    this.calls = new Docker({ socketPath, version: API_VERSION, timeout: CALL_TIMEOUT_MS });
+    this.streams = new Docker({ socketPath, version: API_VERSION });
   }
 
   /** An error in reaching the engine, as a user can act on it. */
@@ -57,74 +58,34 @@ export class DockerEngine {
     return new DockerError('engine_unavailable', `the Docker engine is not reachable at ${this.socketPath}: ${why}; start dockerd on this worker or point it at the engine's socket`);
   }
 
-  /** Sends a call and resolves once the reply's headers arrive, leaving its body to be read (or destroyed). */
-  open(call: EngineCall): Promise<IncomingMessage> {
-    return new Promise((resolve, reject) => {
-      const body = call.tar ?? (call.json === undefined ? undefined : Buffer.from(JSON.stringify(call.json)));
-      const headers: Record<string, string | number> = {};
-      if (body !== undefined) {
-        headers['Content-Type'] = call.tar ? 'application/x-tar' : 'application/json';
-        headers['Content-Length'] = body.byteLength;
-      }
-      const req = request({ socketPath: this.socketPath, method: call.method, path: `/${API_VERSION}${call.path}`, headers }, resolve);
-      const timeoutMs = call.timeoutMs === undefined ? CALL_TIMEOUT_MS : call.timeoutMs;
-      if (timeoutMs !== null) {
-        req.setTimeout(timeoutMs, () =>
-          req.destroy(new DockerError('engine_unavailable', `the Docker engine at ${this.socketPath} did not answer ${call.method} ${call.path.split('?')[0]} within ${timeoutMs / 1000} s`)),
-        );
-      }
-      req.on('error', (err) => reject(this.unreachable(err)));
-      req.end(body);
-    });
-  }
-
-  /** Sends a call and reads its whole reply. */
-  async call(call: EngineCall): Promise<EngineReply> {
-    const res = await this.open(call);
-    return { status: res.statusCode ?? 0, body: await this.read(res) };
-  }
-
-  /** Reads a reply's body; a connection lost on the way is the engine's. */
-  async read(res: IncomingMessage): Promise<Buffer> {
-    const chunks: Buffer[] = [];
+  /** Runs a call: not reaching the engine becomes `engine_unavailable`; the engine's refusals stay as they are, for the caller to read. */
+  async reach<T>(call: (engine: DockerEngine) => Promise<T>): Promise<T> {
     try {
-      for await (const chunk of res) chunks.push(chunk as Buffer);
+      return await call(this);
     } catch (err) {
+      if (isRefusal(err)) throw err;
       throw this.unreachable(err as Error);
     }
-    return Buffer.concat(chunks);
   }
 
-  /** A call whose reply must be 2xx; `what` names it in the error ("starting the container"). */
-  async expect(call: EngineCall, what: string): Promise<Buffer> {
-    const reply = await this.call(call);
-    if (reply.status < 200 || reply.status > 299) throw new DockerError('other', `${what} failed: ${engineMessage(reply.body)}`);
-    return reply.body;
-  }
-
-  async json<T>(call: EngineCall, what: string): Promise<T> {
-    const body = await this.expect(call, what);
-    return JSON.parse(body.toString('utf8')) as T;
-  }
-}
-
-/** Frame kinds of the engine's multiplexed stream (non-TTY logs and attach). */
-export type StreamKind = 'stdin' | 'stdout' | 'stderr' | 'system';
-const STREAM_KINDS: StreamKind[] = ['stdin', 'stdout', 'stderr', 'system'];
-
-/**
- * Splits the engine's multiplexed stream into frames: an 8-byte header (kind, three zero bytes, big-endian
- * length) before each payload. Headers and payloads may straddle chunks.
- */
-export function demultiplexer(onFrame: (kind: StreamKind, payload: Buffer) => void): (chunk: Buffer) => void {
-  let pending: Buffer = Buffer.alloc(0);
-  return (chunk) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= 8) {
-      const size = pending.readUInt32BE(4);
-      if (pending.length < 8 + size) break;
-      onFrame(STREAM_KINDS[pending[0]!] ?? 'system', pending.subarray(8, 8 + size));
-      pending = pending.subarray(8 + size);
+  /** A call that must succeed; `what` names it in the error ("copying the script into the container"). */
+  async expect<T>(call: (engine: DockerEngine) => Promise<T>, what: string): Promise<T> {
+    try {
+      return await this.reach(call);
+    } catch (err) {
+      if (isRefusal(err)) throw new DockerError('other', `${what} failed: ${engineMessage(err)}`);
+      throw err;
     }
-  };
+  }
+
+  /** The tar archive of one path in a container, as it streams; null when the path is not there. */
+  async archive(containerId: string, path: string): Promise<AsyncIterable<Uint8Array> | null> {
+    try {
+      return (await this.reach((e) => e.calls.getContainer(containerId).getArchive({ path }))) as AsyncIterable<Uint8Array> & NodeJS.ReadableStream;
+    } catch (err) {
+      if (isRefusal(err, 404)) return null;
+      if (isRefusal(err)) throw new Error(engineMessage(err), { cause: err });
+      throw err;
+    }
+  }
 }

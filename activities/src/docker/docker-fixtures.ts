@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '@drydock/core';
-import { type DockerEngine, engineMessage } from './docker-engine.ts';
+import { type DockerEngine, engineMessage, isRefusal } from './docker-engine.ts';
 import { tarArchive } from './tar-archive.ts';
 
 const exec = promisify(execFile);
@@ -28,22 +29,25 @@ export async function dockerUp(): Promise<void> {
   }
 }
 
-async function imageExists(engine: DockerEngine, image: string): Promise<boolean> {
-  const reply = await engine.call({ method: 'GET', path: `/images/${image.split('/').map(encodeURIComponent).join('/')}/json` });
-  return reply.status === 200;
+export async function imageExists(engine: DockerEngine, image: string): Promise<boolean> {
+  try {
+    await engine.reach((e) => e.calls.getImage(image).inspect());
+    return true;
+  } catch (err) {
+    if (isRefusal(err, 404)) return false;
+    throw err;
+  }
 }
 
 /** `POST /build` of a context held in memory; the engine's progress messages are checked for an error. */
 async function build(engine: DockerEngine, tag: string, files: { name: string; content: Buffer; mode?: number }[]): Promise<void> {
   const context = await tarArchive(files.map((f) => ({ name: f.name, type: 'file' as const, mode: f.mode ?? 0o644, uid: 0, gid: 0, content: f.content })));
-  const reply = await engine.call({ method: 'POST', path: `/build?t=${encodeURIComponent(tag)}&rm=1&forcerm=1`, tar: context, timeoutMs: 300_000 });
-  const text = reply.body.toString('utf8');
-  if (reply.status !== 200) throw new Error(`building ${tag} failed: ${engineMessage(reply.body)}`);
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    const message = JSON.parse(line) as { error?: string };
-    if (message.error) throw new Error(`building ${tag} failed: ${message.error}\n${text}`);
-  }
+  const progress = await engine.reach((e) => e.streams.buildImage(Readable.from([context]), { t: tag, rm: true, forcerm: true })).catch((err: unknown) => {
+    throw new Error(`building ${tag} failed: ${engineMessage(err)}`, { cause: err });
+  });
+  const messages = await new Promise<{ error?: string; stream?: string }[]>((resolve, reject) => engine.streams.modem.followProgress(progress, (err, out) => (err ? reject(err) : resolve(out))));
+  const failed = messages.find((m) => m.error);
+  if (failed) throw new Error(`building ${tag} failed: ${failed.error}\n${messages.map((m) => m.stream ?? m.error ?? '').join('')}`);
 }
 
 /** Builds the test images unless they are already there (they are kept between runs, so reruns are fast). */
@@ -70,22 +74,22 @@ export async function buildTestImages(engine: DockerEngine): Promise<void> {
 
 /** Containers and volumes Drydock labelled with a run id that are still on the engine. */
 export async function leftovers(engine: DockerEngine, runId: string): Promise<{ containers: string[]; volumes: string[] }> {
-  const filters = encodeURIComponent(JSON.stringify({ label: [`drydock.run=${runId}`] }));
-  const containers = await engine.json<{ Id: string }[]>({ method: 'GET', path: `/containers/json?all=1&filters=${filters}` }, 'listing containers');
-  const volumes = await engine.json<{ Volumes: { Name: string }[] | null }>({ method: 'GET', path: `/volumes?filters=${filters}` }, 'listing volumes');
+  const filters = { label: [`drydock.run=${runId}`] };
+  const containers = await engine.expect((e) => e.calls.listContainers({ all: true, filters }), 'listing containers');
+  const volumes = await engine.expect((e) => e.calls.listVolumes({ filters }), 'listing volumes');
   return { containers: containers.map((c) => c.Id), volumes: (volumes.Volumes ?? []).map((v) => v.Name) };
 }
 
 /** Every container labelled `drydock.run`, whatever the run. */
 export async function drydockContainers(engine: DockerEngine): Promise<string[]> {
-  const filters = encodeURIComponent(JSON.stringify({ label: ['drydock.run'] }));
-  const containers = await engine.json<{ Id: string }[]>({ method: 'GET', path: `/containers/json?all=1&filters=${filters}` }, 'listing containers');
+  const containers = await engine.expect((e) => e.calls.listContainers({ all: true, filters: { label: ['drydock.run'] } }), 'listing containers');
   return containers.map((c) => c.Id);
 }
 
 /** After a failed test: removes what it left behind, so the next test starts clean. */
 export async function removeLeftovers(engine: DockerEngine, runId: string): Promise<void> {
   const { containers, volumes } = await leftovers(engine, runId);
-  for (const id of containers) await engine.call({ method: 'DELETE', path: `/containers/${id}?force=1&v=1` });
-  for (const name of volumes) await engine.call({ method: 'DELETE', path: `/volumes/${name}?force=1` });
+  // Whatever is already gone is fine: this only tidies up.
+  for (const id of containers) await engine.calls.getContainer(id).remove({ force: true, v: true }).catch(() => {});
+  for (const name of volumes) await engine.calls.getVolume(name).remove({ force: true }).catch(() => {});
 }

@@ -7,8 +7,9 @@ import { beforeAll, describe, expect, test as baseTest } from 'vitest';
 import type { ParamValues } from '@drydock/core/manifest';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { DockerEngine } from './docker-engine.ts';
-import { BUSYBOX_IMAGE, BUSYBOX_UID_IMAGE, BUSYBOX_USER_IMAGE, buildTestImages, dockerUp, ENTRYPOINT_MARKER, leftovers, removeLeftovers } from './docker-fixtures.ts';
-import { DockerError, type DockerRunOptions, runInDocker, type ScriptLine } from './docker-transport.ts';
+import { BUSYBOX_IMAGE, BUSYBOX_UID_IMAGE, BUSYBOX_USER_IMAGE, buildTestImages, dockerUp, ENTRYPOINT_MARKER, imageExists, leftovers, removeLeftovers } from './docker-fixtures.ts';
+import { DockerError, type DockerRunOptions, runInDocker } from './docker-transport.ts';
+import { type Collecting, collectLines, decode, failure as transportFailure, hostile, transportJob } from '../transport/transport-fixtures.ts';
 
 const engine = new DockerEngine();
 
@@ -31,58 +32,18 @@ const test = baseTest
     return server;
   });
 
-function scriptJob(runId: string, content: string, params: ParamValues = {}, extra: Partial<AgentScriptJob> = {}): AgentScriptJob {
-  return {
-    runId,
-    scriptId: 'script-1',
-    interpreter: 'sh',
-    scriptPath: 'scripts/check.sh',
-    content,
-    commandTemplate: null,
-    operation: null,
-    params,
-    secretNames: [],
-    timeoutSeconds: 60,
-    successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
-    ...extra,
-  };
+const scriptJob = (runId: string, content: string, params: ParamValues = {}, extra: Partial<AgentScriptJob> = {}) => transportJob(content, params, { runId, ...extra });
+
+function run(options: Omit<DockerRunOptions, 'onLine' | 'signal' | 'image'> & { image?: string } & Collecting) {
+  return collectLines(options, (signal, onLine) => runInDocker({ image: BUSYBOX_IMAGE, ...options, signal, onLine }));
 }
 
-async function run(options: Omit<DockerRunOptions, 'onLine' | 'signal' | 'image'> & { image?: string; signal?: AbortSignal; onLine?: (line: ScriptLine) => void }) {
-  const lines: ScriptLine[] = [];
-  const result = await runInDocker({
-    image: BUSYBOX_IMAGE,
-    signal: new AbortController().signal,
-    ...options,
-    onLine: (line) => {
-      lines.push(line);
-      options.onLine?.(line);
-    },
-  });
-  const of = (stream: ScriptLine['stream']) => lines.filter((l) => l.stream === stream).map((l) => l.line);
-  return { ...result, lines, stdout: of('stdout'), stderr: of('stderr'), system: of('system') };
-}
-
-async function failure(promise: Promise<unknown>): Promise<DockerError> {
-  const err = await promise.then(
-    () => new Error('expected the run to fail'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DockerError);
-  return err as DockerError;
-}
-
-const decode = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString('utf8');
+const failure = (promise: Promise<unknown>) => transportFailure(promise, DockerError);
 const nothingLeft = { containers: [], volumes: [] };
-
-/** Values a shell would love to interpret; each would create the marker file if anything ever evaluated it. */
-function hostile(marker: string): string {
-  return `it's "quoted" $(touch ${marker}) \`touch ${marker}\`; touch ${marker} && touch ${marker}\nsecond line\twith  spaces | > ${marker} \${HOME} \\ \\0101 % é 🚀\n\n`;
-}
 
 /** The host's address on the engine's default bridge: its gateway, which the engine makes the subnet's first address. */
 async function bridgeGateway(): Promise<string> {
-  const bridge = await engine.json<{ IPAM: { Config: { Subnet?: string; Gateway?: string }[] } }>({ method: 'GET', path: '/networks/bridge' }, 'inspecting the bridge network');
+  const bridge = (await engine.calls.getNetwork('bridge').inspect()) as { IPAM: { Config: { Subnet?: string; Gateway?: string }[] } };
   const config = bridge.IPAM.Config.find((c) => c.Gateway ?? c.Subnet?.includes('.'));
   if (config?.Gateway) return config.Gateway;
   const [a, b, c, d] = (config?.Subnet ?? '').split('/')[0]!.split('.').map(Number);
@@ -329,7 +290,7 @@ describe('when the container cannot run', () => {
 
     expect(err.reason).toBe('image_missing');
     expect(err.message).toContain(`image ${image} is not on this worker's Docker engine, and Drydock never pulls images`);
-    expect((await engine.call({ method: 'GET', path: `/images/${image.split('/').map(encodeURIComponent).join('/')}/json` })).status).toBe(404);
+    expect(await imageExists(engine, image)).toBe(false);
     expect(await leftovers(engine, runId)).toEqual(nothingLeft);
   });
 

@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:os';
+import type { IncomingMessage } from 'node:http';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import type Docker from 'dockerode';
 import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { renderCommand } from '@drydock/core/manifest';
-import { MAX_TIMER_MS, paramText } from '../transport/job-words.ts';
+import { type JobRunOptions, paramText, stopWhen } from '../transport/job-words.ts';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '@drydock/core/job-data';
-import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
+import type { ScriptExit } from '@drydock/core/job-data';
 import { type Artifact, type CaptureLimits, containerDistribution, copyArtifacts, DEFAULT_CAPTURE_LIMITS, RUN_DIR } from './container-artifacts.ts';
 import { containerOwner, type Owner } from './container-user.ts';
-import { demultiplexer, DockerEngine, engineMessage } from './docker-engine.ts';
+import { DockerEngine, engineMessage, isRefusal } from './docker-engine.ts';
 import { DockerError } from './docker-error.ts';
 import { POSIX_INTERPRETERS } from '../transport/interpreters.ts';
 import { type TarInput, tarArchive } from './tar-archive.ts';
@@ -19,12 +23,9 @@ export type { Artifact, CaptureLimits } from './container-artifacts.ts';
 export { DockerError, type DockerErrorReason } from './docker-error.ts';
 export { DEFAULT_SOCKET_PATH } from './docker-engine.ts';
 
-export interface DockerRunOptions {
+export interface DockerRunOptions extends JobRunOptions {
   /** The manifest's runner_image; it must already be on the engine, which is never asked to pull. */
   image: string;
-  job: AgentScriptJob;
-  onLine: (line: ScriptLine) => void;
-  signal: AbortSignal;
   /** Give the container the engine's default network; without it the container has only loopback. */
   network?: boolean;
   limits?: { memoryMb?: number; cpus?: number; pids?: number };
@@ -32,8 +33,6 @@ export interface DockerRunOptions {
   readOnlyRootFs?: boolean;
   /** Default /var/run/docker.sock. */
   socketPath?: string;
-  /** More variables for the script, such as DRYDOCK_HOST_ID and DRYDOCK_ATTEMPT. */
-  extraEnv?: Record<string, string>;
   /** Caps on the files copied out for `job.capture.artifacts`; default 50 MB a file, 200 MB a run. */
   captureLimits?: CaptureLimits;
 }
@@ -58,9 +57,8 @@ export interface ContainerFacts {
 
 async function engineVersion(engine: DockerEngine): Promise<ContainerFacts['engine']> {
   const none = { version: null, apiVersion: null, os: null, arch: null, kernel: null };
-  const reply = await engine.call({ method: 'GET', path: '/version' }).catch(() => null);
-  if (!reply || reply.status !== 200) return none;
-  const v = JSON.parse(reply.body.toString('utf8')) as { Version?: string; ApiVersion?: string; Os?: string; Arch?: string; KernelVersion?: string };
+  const v = (await engine.calls.version().catch(() => null)) as { Version?: string; ApiVersion?: string; Os?: string; Arch?: string; KernelVersion?: string } | null;
+  if (!v) return none;
   return { version: v.Version ?? null, apiVersion: v.ApiVersion ?? null, os: v.Os ?? null, arch: v.Arch ?? null, kernel: v.KernelVersion ?? null };
 }
 
@@ -78,6 +76,12 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@]{0,511}$/;
 
 
+
+/** The engine's answer to `wait`. */
+interface WaitStatus {
+  StatusCode: number;
+  Error?: { Message?: string } | null;
+}
 
 interface Invocation {
   cmd: string[];
@@ -137,16 +141,19 @@ interface ImageInfo {
 }
 
 async function inspectImage(engine: DockerEngine, image: string): Promise<ImageInfo> {
-  const reply = await engine.call({ method: 'GET', path: `/images/${image.split('/').map(encodeURIComponent).join('/')}/json` });
-  if (reply.status === 404) {
-    throw new DockerError(
-      'image_missing',
-      `image ${image} is not on this worker's Docker engine, and Drydock never pulls images: build or load it there first (docker build, docker load, or docker pull by an operator)`,
-    );
+  try {
+    const info = await engine.reach((e) => e.calls.getImage(image).inspect());
+    return { id: info.Id, user: info.Config?.User ?? '' };
+  } catch (err) {
+    if (isRefusal(err, 404)) {
+      throw new DockerError(
+        'image_missing',
+        `image ${image} is not on this worker's Docker engine, and Drydock never pulls images: build or load it there first (docker build, docker load, or docker pull by an operator)`,
+      );
+    }
+    if (isRefusal(err)) throw new DockerError('other', `looking up image ${image} failed: ${engineMessage(err)}`);
+    throw err;
   }
-  if (reply.status !== 200) throw new DockerError('other', `looking up image ${image} failed: ${engineMessage(reply.body)}`);
-  const info = JSON.parse(reply.body.toString('utf8')) as { Id: string; Config?: { User?: string } | null };
-  return { id: info.Id, user: info.Config?.User ?? '' };
 }
 
 function containerName(runId: string): string {
@@ -185,12 +192,18 @@ async function createContainer(engine: DockerEngine, options: DockerRunOptions, 
       LogConfig: { Type: 'json-file', Config: { 'max-size': '16m', 'max-file': '2' } },
     },
   };
-  const created = await engine.call({ method: 'POST', path: `/containers/create?name=${containerName(job.runId)}`, json: body });
-  if (created.status === 404) {
-    throw new DockerError('image_missing', `image ${options.image} was removed from this worker's Docker engine just before the run; build or load it again`);
+  try {
+    // The name as the query and the definition as the body: dockerode would put the whole definition, secrets
+    // in its environment included, into the URL too.
+    const created = await engine.reach((e) => e.calls.createContainer({ _query: { name: containerName(job.runId) }, _body: body } as Docker.ContainerCreateOptions));
+    return created.id;
+  } catch (err) {
+    if (isRefusal(err, 404)) {
+      throw new DockerError('image_missing', `image ${options.image} was removed from this worker's Docker engine just before the run; build or load it again`);
+    }
+    if (isRefusal(err)) throw new DockerError('other', `creating a container from ${options.image} failed: ${engineMessage(err)}`);
+    throw err;
   }
-  if (created.status !== 201) throw new DockerError('other', `creating a container from ${options.image} failed: ${engineMessage(created.body)}`);
-  return (JSON.parse(created.body.toString('utf8')) as { Id: string }).Id;
 }
 
 /** The work directory, owned by whoever the container runs as, with the script in it. */
@@ -209,10 +222,10 @@ function signalName(signo: number): NodeJS.Signals | null {
 
 async function removeContainer(engine: DockerEngine, id: string, system: (line: string) => void): Promise<void> {
   try {
-    const reply = await engine.call({ method: 'DELETE', path: `/containers/${id}?force=1&v=1` });
-    if (reply.status !== 204 && reply.status !== 404) throw new Error(engineMessage(reply.body));
+    await engine.reach((e) => e.calls.getContainer(id).remove({ force: true, v: true }));
   } catch (err) {
-    system(`could not remove container ${id.slice(0, 12)}: ${(err as Error).message}; remove it with docker rm -f -v ${id.slice(0, 12)}`);
+    if (isRefusal(err, 404)) return;
+    system(`could not remove container ${id.slice(0, 12)}: ${engineMessage(err)}; remove it with docker rm -f -v ${id.slice(0, 12)}`);
   }
 }
 
@@ -236,7 +249,8 @@ export async function runInDocker(options: DockerRunOptions): Promise<DockerRunR
   const id = await createContainer(engine, options, image, invocation);
   try {
     const owner = await containerOwner(engine, id, image.user);
-    await engine.expect({ method: 'PUT', path: `/containers/${id}/archive?path=${encodeURIComponent(VOLUME_DIR)}`, tar: await workDirArchive(invocation, owner) }, 'copying the script into the container');
+    const workDir = await workDirArchive(invocation, owner);
+    await engine.expect((e) => e.calls.getContainer(id).putArchive(workDir, { path: VOLUME_DIR }), 'copying the script into the container');
     signal.throwIfAborted();
     const exit = await runContainer(engine, id, options, invocation, mask, system);
     const globs = job.capture?.artifacts ?? [];
@@ -261,31 +275,27 @@ async function runContainer(
   system: (line: string) => void,
 ): Promise<ScriptExit> {
   const { job, onLine, signal } = options;
-  // Registered before the start, so an exit right after it cannot be missed; the engine answers the headers at once.
-  const waiting = await engine.open({ method: 'POST', path: `/containers/${id}/wait?condition=next-exit`, timeoutMs: null });
-  if (waiting.statusCode !== 200) throw new DockerError('other', `waiting for the container failed: ${engineMessage(await engine.read(waiting))}`);
-  const exited = engine.read(waiting);
-  exited.catch(() => {});
-
-  const started = await engine.call({ method: 'POST', path: `/containers/${id}/start` }).catch((err: unknown) => err as Error);
-  if (started instanceof Error || started.status !== 204) {
-    waiting.destroy();
-    if (started instanceof Error) throw started;
-    throw new DockerError('other', mask(`could not start ${invocation.what} in image ${options.image}: ${engineMessage(started.body)}`));
+  try {
+    await engine.reach((e) => e.calls.getContainer(id).start());
+  } catch (err) {
+    if (isRefusal(err)) throw new DockerError('other', mask(`could not start ${invocation.what} in image ${options.image}: ${engineMessage(err)}`));
+    throw err;
   }
   const startedAt = Date.now();
+  // Asked after the start, for the state the container is in: once start has answered, it is running or has
+  // already exited, and either way this answers with its exit. (`next-exit` asked now could miss an exit that came first.)
+  const exited = engine.reach((e) => e.streams.getContainer(id).wait({ condition: 'not-running' }) as Promise<WaitStatus>);
+  exited.catch(() => {});
 
-  let timedOut = false;
-  let cancelled = false;
   let stopping = false;
   let killTimer: NodeJS.Timeout | undefined;
   const kill = async (sig: 'SIGTERM' | 'SIGKILL') => {
     try {
-      const reply = await engine.call({ method: 'POST', path: `/containers/${id}/kill?signal=${sig}` });
-      // 409: it is no longer running, which is what was asked.
-      if (reply.status !== 204 && reply.status !== 404 && reply.status !== 409) system(`could not send ${sig} to the container: ${engineMessage(reply.body)}`);
+      await engine.reach((e) => e.calls.getContainer(id).kill({ signal: sig }));
     } catch (err) {
-      system(`could not send ${sig} to the container: ${(err as Error).message}`);
+      // 404 and 409: it is no longer running, which is what was asked.
+      if (isRefusal(err, 404) || isRefusal(err, 409)) return;
+      system(`could not send ${sig} to the container: ${engineMessage(err)}`);
     }
   };
   const stop = () => {
@@ -294,16 +304,7 @@ async function runContainer(
     void kill('SIGTERM');
     killTimer = setTimeout(() => void kill('SIGKILL'), KILL_GRACE_MS);
   };
-  const timeout = setTimeout(() => {
-    timedOut = true;
-    stop();
-  }, Math.min(job.timeoutSeconds * 1000, MAX_TIMER_MS));
-  const onAbort = () => {
-    cancelled = true;
-    stop();
-  };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
+  const triggers = stopWhen(signal, job.timeoutSeconds, stop);
 
   const tail = stderrTail();
   const splitter = (stream: 'stdout' | 'stderr') =>
@@ -317,24 +318,30 @@ async function runContainer(
   const err = { split: splitter('stderr'), decoder: new StringDecoder('utf8') };
   let drainStopped = false;
   let stopDrain = () => {};
+  const sink = (s: typeof out) =>
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        s.split.push(s.decoder.write(chunk));
+        done();
+      },
+    });
   const drained = (async () => {
     try {
-      const logs = await engine.open({ method: 'GET', path: `/containers/${id}/logs?follow=1&stdout=1&stderr=1`, timeoutMs: null });
+      let logs: IncomingMessage;
+      try {
+        logs = (await engine.reach((e) => e.streams.getContainer(id).logs({ follow: true, stdout: true, stderr: true }))) as unknown as IncomingMessage;
+      } catch (e) {
+        if (!isRefusal(e)) throw e;
+        system(`the container's output cannot be read: ${engineMessage(e)}`);
+        return;
+      }
       if (drainStopped) {
         logs.destroy();
         return;
       }
-      if (logs.statusCode !== 200) {
-        system(`the container's output cannot be read: ${engineMessage(await engine.read(logs))}`);
-        return;
-      }
-      const demux = demultiplexer((kind, payload) => {
-        if (kind === 'stderr') err.split.push(err.decoder.write(payload));
-        else if (kind === 'system') system(`the Docker engine reports: ${payload.toString('utf8').trim()}`);
-        else out.split.push(out.decoder.write(payload));
-      });
       stopDrain = () => logs.destroy();
-      for await (const chunk of logs) demux(chunk as Buffer);
+      engine.streams.modem.demuxStream(logs, sink(out), sink(err));
+      await finished(logs);
     } catch (e) {
       if (!drainStopped) system(`the container's output stopped: ${(e as Error).message}`);
     } finally {
@@ -345,17 +352,16 @@ async function runContainer(
     }
   })();
 
-  let status: { StatusCode: number; Error?: { Message?: string } | null };
+  let status: WaitStatus;
   try {
-    status = JSON.parse((await exited).toString('utf8')) as typeof status;
+    status = await exited;
   } catch (e) {
     drainStopped = true;
     stopDrain();
-    throw e instanceof DockerError ? e : new DockerError('other', `waiting for the container failed: ${(e as Error).message}`);
+    throw e instanceof DockerError ? e : new DockerError('other', `waiting for the container failed: ${engineMessage(e)}`);
   } finally {
-    clearTimeout(timeout);
+    triggers.dispose();
     clearTimeout(killTimer);
-    signal.removeEventListener('abort', onAbort);
   }
   const durationMs = Date.now() - startedAt;
   if (status.Error?.Message) system(`the Docker engine reports: ${status.Error.Message}`);
@@ -370,10 +376,11 @@ async function runContainer(
     system(`the container exited, but its output did not end within ${DRAIN_MS / 1000} s; the rest of it is lost`);
   }
 
-  const state = await engine
-    .json<{ State?: { OOMKilled?: boolean } }>({ method: 'GET', path: `/containers/${id}/json` }, 'inspecting the container')
-    .catch(() => ({ State: undefined }));
-  const oomKilled = state.State?.OOMKilled === true;
+  const state = await engine.calls
+    .getContainer(id)
+    .inspect()
+    .catch(() => null);
+  const oomKilled = state?.State.OOMKilled === true;
   if (oomKilled) {
     const limit = options.limits?.memoryMb;
     system(`the container ran out of memory${limit === undefined ? '' : ` (its limit is ${limit} MB)`} and the kernel killed the script`);
@@ -386,5 +393,5 @@ async function runContainer(
     exitSignal = signalName(exitCode - 128);
     if (exitSignal) exitCode = null;
   }
-  return { exitCode, signal: exitSignal, timedOut, cancelled, durationMs, stderrTail: tail.text() };
+  return { exitCode, signal: exitSignal, timedOut: triggers.timedOut, cancelled: triggers.cancelled, durationMs, stderrTail: tail.text() };
 }

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test as baseTest } from 'vitest';
 import { resolveInside } from './container-artifacts.ts';
-import { demultiplexer, type StreamKind } from './docker-engine.ts';
 import { type TarEntry, tarArchive, tarEntries } from './tar-archive.ts';
 
 const exec = promisify(execFile);
@@ -115,29 +114,5 @@ describe('following links inside the work directory', () => {
     expect(resolveInside('out/outside', listing)).toBeNull();
     expect(resolveInside('out/sneaky', listing)).toBeNull();
     expect(resolveInside('loop-a', listing)).toBeNull();
-  });
-});
-
-describe("the engine's multiplexed stream", () => {
-  test('frames are split out whatever the chunking, headers included', () => {
-    const frame = (kind: number, text: string) => {
-      const payload = Buffer.from(text);
-      const header = Buffer.alloc(8);
-      header[0] = kind;
-      header.writeUInt32BE(payload.length, 4);
-      return Buffer.concat([header, payload]);
-    };
-    const stream = Buffer.concat([frame(1, 'out one\n'), frame(2, 'err ü\n'), frame(1, ''), frame(1, 'out two\n')]);
-    for (const size of [1, 3, 8, 13, stream.length]) {
-      const frames: [StreamKind, string][] = [];
-      const push = demultiplexer((kind, payload) => frames.push([kind, payload.toString()]));
-      for (let at = 0; at < stream.length; at += size) push(stream.subarray(at, at + size));
-      expect(frames).toEqual([
-        ['stdout', 'out one\n'],
-        ['stderr', 'err ü\n'],
-        ['stdout', ''],
-        ['stdout', 'out two\n'],
-      ]);
-    }
   });
 });

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test as baseTest } from 'vitest';
 import { freePort } from '@drydock/core';
-import type { EnvironmentSnapshot } from '@drydock/core/run-contract';
+import type { AgentScriptJob, EnvironmentSnapshot } from '@drydock/core/run-contract';
 import { agentScriptJob } from '@drydock/core/testing';
 import { NO_SERVICE_MANAGER, NOT_LOOKED_UP, REFUSED_NAME } from '../operations/inventory-answers.ts';
-import { type CapturedContent, captureOverSsh, inventoryEnv, inventoryFromFacts, removeWorkDir } from './ssh-capture.ts';
+import { type CapturedContent, captureOverSsh, type SshCaptureOptions, inventoryEnv, inventoryFromFacts, removeWorkDir } from './ssh-capture.ts';
 import { openSession, type SshSession } from './ssh-connection.ts';
 import { runJobInSession } from './ssh-transport.ts';
 import { keyPair, type Sshd, startSshd } from './sshd-fixtures.ts';
@@ -57,6 +57,11 @@ mkfifo out/pipe.txt
 echo "token is $DRYDOCK_PARAM_API_TOKEN"
 `;
 
+/** Capture of attempt 1 of `job` on the test's host. */
+function captureOn(host: Host, job: AgentScriptJob, o: Pick<SshCaptureOptions, 'workDir' | 'scriptEnv' | 'limits' | 'store' | 'log'>) {
+  return captureOverSsh({ session: host.session, where: host.where, job, capture: job.capture!, attempt: 1, signal: new AbortController().signal, ...o });
+}
+
 async function runAndCapture(host: Host, globs: string[], limits = { maxFileBytes: 2 * MB, maxRunBytes: 200 * MB }) {
   const job = agentScriptJob({
     content: SCRIPT,
@@ -69,12 +74,7 @@ async function runAndCapture(host: Host, globs: string[], limits = { maxFileByte
   expect(exit.workDir).toMatch(new RegExp(`^${host.dir}/drydock-ssh\\.`));
   const stored: CapturedContent[] = [];
   const lines: string[] = [];
-  await captureOverSsh({
-    session: host.session,
-    where: host.where,
-    job,
-    capture: job.capture!,
-    attempt: 1,
+  await captureOn(host, job, {
     workDir: exit.workDir,
     scriptEnv: { DRYDOCK_RUN_ID: 'run-1', DRYDOCK_PARAM_API_TOKEN: 'cap-secret-1234' },
     limits,
@@ -83,7 +83,6 @@ async function runAndCapture(host: Host, globs: string[], limits = { maxFileByte
       return { size: file.content.byteLength, sha256: createHash('sha256').update(file.content).digest('hex') };
     },
     log: (line) => lines.push(line),
-    signal: new AbortController().signal,
   });
   return { workDir: exit.workDir!, stored, lines };
 }
@@ -148,19 +147,7 @@ describe('capture over SSH', () => {
   test('a work directory of a host operation is none, and the clean-up leaves anything else alone', async ({ host }) => {
     const lines: string[] = [];
     const job = agentScriptJob({ operation: { type: 'file_validation', path: '/etc/hostname', checks: ['exists'] }, interpreter: null, content: null, capture: { environment_snapshot: false, artifacts: ['*.log'] } });
-    await captureOverSsh({
-      session: host.session,
-      where: host.where,
-      job,
-      capture: job.capture!,
-      attempt: 1,
-      workDir: null,
-      scriptEnv: {},
-      limits: { maxFileBytes: MB, maxRunBytes: MB },
-      store: async () => ({ size: 0, sha256: '' }),
-      log: (line) => lines.push(line),
-      signal: new AbortController().signal,
-    });
+    await captureOn(host, job, { workDir: null, scriptEnv: {}, limits: { maxFileBytes: MB, maxRunBytes: MB }, store: async () => ({ size: 0, sha256: '' }), log: (line) => lines.push(line) });
     expect(lines).toEqual(['no artifacts captured: a host operation has no work directory to take files from']);
 
     const keep = join(host.dir, 'not-a-run-dir');

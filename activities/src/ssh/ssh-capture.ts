@@ -3,7 +3,7 @@ import type { SFTPWrapper, Stats } from 'ssh2';
 import { contentTypeOf, maskEnvironment } from '@drydock/core/job-data';
 import { type AgentScriptJob, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture, type PackageFact, type ServiceFact } from '@drydock/core/run-contract';
 import { artifactMatchers } from '@drydock/core/artifact-glob';
-import { captureBudget, type CaptureBudget, type CaptureLimits, DRYDOCK_VERSION, formatBytes, MAX_ARTIFACT_FILES, type StoreCaptured } from '../central-capture.ts';
+import { captureBudget, type CaptureBudget, type CentralCaptureOptions, DRYDOCK_VERSION, formatBytes, MAX_ARTIFACT_FILES } from '../central-capture.ts';
 export type { CapturedContent, StoreCaptured } from '../central-capture.ts';
 import {
   inventoryNameAllowed,
@@ -238,20 +238,11 @@ async function readCapped(sftp: SFTPWrapper, path: string, max: number): Promise
   }
 }
 
-export interface SshCaptureOptions {
+export interface SshCaptureOptions extends CentralCaptureOptions {
   session: SshSession;
   where: string;
-  job: AgentScriptJob;
-  capture: JobCapture;
-  attempt: number;
   /** The script's work directory, kept on the host for capture; null for a host operation, which has none. */
   workDir: string | null;
-  /** The DRYDOCK_* variables the script had. */
-  scriptEnv: Record<string, string>;
-  limits: CaptureLimits;
-  store: StoreCaptured;
-  log: (line: string) => void;
-  signal: AbortSignal;
 }
 
 /**

@@ -1,19 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { NO_SECRETS } from '@drydock/core/job-data';
 import type { Duplex } from 'node:stream';
-import { type DatabaseQueryOperation, type FileValidationOperation, parseFileCheck, type ServiceHealthOperation, type ShellCommandOperation } from '@drydock/core/operations';
+import { type DatabaseQueryOperation, type FileValidationOperation, type ServiceHealthOperation, type ShellCommandOperation } from '@drydock/core/operations';
 import type { Operation, Outcome } from '@drydock/core/operations';
 import { runDatabaseQuery } from '../operations/database-query.ts';
-import { CONTAINS_READ_LIMIT, type FileKind, type FileLookup, MISSING, modeText, permissionDetail, validateFile } from '../operations/file-validation.ts';
+import { type FileKind, type FileLookup, MISSING, modeText, permissionDetail, validateFile } from '../operations/file-validation.ts';
 import type { OperationContext, OperationExecutor } from '../operations/run-operation.ts';
-import { BODY_READ_LIMIT, describeHttpFailure, type HttpExchange, judgeHttp } from '../operations/service-health.ts';
-import { commandLine, DEFAULT_COMMAND_TIMEOUT_SECONDS, judgeCommand, NOT_STARTED } from '../operations/shell-command.ts';
+import { BODY_READ_LIMIT, describeHttpFailure, type HttpExchange } from '../operations/service-health.ts';
+import { commandLine, NOT_STARTED } from '../operations/shell-command.ts';
 import { judgeUnitState, SYSTEMD_NOT_BOOTED, unitStateUnknown } from '../operations/systemd-unit.ts';
 import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, SYSTEMD_PROGRAM } from './operation-programs.ts';
 import { ENV_NAME } from './remote-wrapper.ts';
 import { SshError } from './ssh-error.ts';
 import { type InvocationExit, runInvocation, type SshSession } from './ssh-transport.ts';
-import { complaints, fact, httpCheckEnv } from '../operations/fact-programs.ts';
+import { commandEnv, commandProgram, complaints, containsNeedles, fact, factBytes, failedCheck, fileCheckEnv, httpCheckByProgram, judgeCommandRun, needleSearch, programEnded } from '../operations/fact-programs.ts';
 import { factReader, type HostProgram } from '../transport/program-facts.ts';
 
 /** A remote program's facts (`<tag> key value` lines, in order) and everything else it printed. */
@@ -54,13 +54,6 @@ export async function runRemoteProgram(session: SshSession, where: string, spec:
   return { facts: reader.facts, exit };
 }
 
-/** Why a look-only program gave no facts: cancelled, too slow, or killed. */
-function programEnd(run: ProgramRun, what: string): string | null {
-  if (run.exit.cancelled) return 'cancelled';
-  if (run.exit.timedOut) return `${what} gave no answer within ${LOOK_SECONDS} s`;
-  return null;
-}
-
 export interface SshOperationHost {
   session: SshSession;
   /** How messages name the host: `root@10.0.4.12:22`. */
@@ -90,37 +83,13 @@ export function sshOperations(host: SshOperationHost): OperationExecutor {
 async function shellCommand(host: SshOperationHost, op: ShellCommandOperation, context: OperationContext): Promise<Outcome> {
   const { log } = context;
   log.line(commandLine(op));
-  const env: Record<string, string> = {};
-  if (op.working_directory !== undefined) env.DRYDOCK_OP_CWD = op.working_directory;
-  const variables = Object.entries(op.environment ?? {});
-  env.DRYDOCK_OP_ENVS = String(variables.length);
-  variables.forEach(([name, value], i) => {
-    env[`DRYDOCK_OP_ENV_NAME_${i}`] = name;
-    env[`DRYDOCK_OP_ENV_VALUE_${i}`] = value;
-  });
-  const run = await runRemoteProgram(
-    host.session,
-    host.where,
-    {
-      program: SHELL_COMMAND_PROGRAM,
-      env,
-      argv: op.command,
-      timeoutSeconds: op.timeout_seconds ?? DEFAULT_COMMAND_TIMEOUT_SECONDS,
-      factsEndAt: 'start',
-      what: `the command ${op.command[0]}`,
-      onOutput: (line) => {
-        if (line.stream !== 'system') log.line(line.line);
-      },
-    },
-    context.signal,
-  );
+  const program = { ...commandProgram(op, context, SHELL_COMMAND_PROGRAM, commandEnv(op)), argv: op.command };
+  const run = await runRemoteProgram(host.session, host.where, program, context.signal);
   const command = op.command[0]!;
-  const refusal = run.facts.find(([key]) => key !== 'start')?.[0];
-  if (refusal === 'nocwd') return judgeCommand(op, { notStarted: NOT_STARTED.noWorkingDirectory(op.working_directory ?? '') }, log);
-  if (refusal === 'noprogram') return judgeCommand(op, { notStarted: NOT_STARTED.noProgram(command) }, log);
-  if (refusal === 'noexec') return judgeCommand(op, { notStarted: NOT_STARTED.notExecutable(command) }, log);
-  if (refusal === 'badenv') return judgeCommand(op, { notStarted: `could not start ${command}: an environment name is not letters, digits and _` }, log);
-  return judgeCommand(op, run.exit, log);
+  return judgeCommandRun(op, run, log, {
+    noexec: NOT_STARTED.notExecutable(command),
+    badenv: `could not start ${command}: an environment name is not letters, digits and _`,
+  });
 }
 
 const STAT_KINDS: Record<string, FileKind> = {
@@ -158,25 +127,14 @@ export function fileFromFacts(run: ProgramRun, needles: readonly string[]): File
       permission: async (kind) => permissionDetail(kind, fact(run, kind) === 'yes', who, mode),
       async search(needle) {
         if (unreadable !== undefined) return { error: /Permission denied/.test(unreadable) ? 'permission denied' : unreadable.replace(/^\S+: /, '') };
-        const i = needles.indexOf(needle);
-        const found = run.facts.find(([key, value]) => key === 'found' && value.startsWith(`${i} `))?.[1];
-        if (found === undefined) return { error: 'the host did not say' };
-        return { found: found.endsWith(' yes'), complete: length <= CONTAINS_READ_LIMIT, length: Math.min(length, CONTAINS_READ_LIMIT) };
+        return needleSearch(run, needles, needle, length);
       },
     },
   };
 }
 
 async function fileValidation(host: SshOperationHost, op: FileValidationOperation, context: OperationContext): Promise<Outcome> {
-  const needles: string[] = [];
-  for (const check of op.checks) {
-    try {
-      const parsed = parseFileCheck(check);
-      if (parsed.kind === 'contains' && !needles.includes(parsed.needle)) needles.push(parsed.needle);
-    } catch {
-      // validateFile reports a check that does not parse.
-    }
-  }
+  const needles = containsNeedles(op);
   const lineBreak = needles.find((n) => /[\r\n]/.test(n));
   if (lineBreak !== undefined) {
     context.log.line(`file ${op.path}: ${op.checks.join(', ')}`);
@@ -184,32 +142,16 @@ async function fileValidation(host: SshOperationHost, op: FileValidationOperatio
     context.log.line(`FAILED contains: ${detail}`);
     return { checks: op.checks.map((name) => ({ name, ok: false, detail })) };
   }
-  const env: Record<string, string> = { DRYDOCK_OP_PATH: op.path, DRYDOCK_OP_NEEDLES: String(needles.length) };
-  needles.forEach((needle, i) => (env[`DRYDOCK_OP_NEEDLE_${i}`] = needle));
-  const run = await runRemoteProgram(host.session, host.where, { program: FILE_VALIDATION_PROGRAM, env, timeoutSeconds: LOOK_SECONDS, what: 'the file check', onOutput: complaints(context) }, context.signal);
-  const ended = programEnd(run, 'the file check');
+  const run = await runRemoteProgram(host.session, host.where, { program: FILE_VALIDATION_PROGRAM, env: fileCheckEnv(op, needles), timeoutSeconds: LOOK_SECONDS, what: 'the file check', onOutput: complaints(context) }, context.signal);
+  const ended = programEnded(run, 'the file check', LOOK_SECONDS);
   return validateFile(op, context.log, async () => (ended !== null ? { missing: `file cannot be looked at: ${ended}` } : fileFromFacts(run, needles)));
 }
 
 async function serviceHealth(host: SshOperationHost, op: ServiceHealthOperation, context: OperationContext): Promise<Outcome> {
   const { log } = context;
   if (op.http) {
-    const http = op.http;
-    return judgeHttp(http, log, async (timeoutSeconds) => {
-      const run = await runRemoteProgram(
-        host.session,
-        host.where,
-        {
-          program: HTTP_PROGRAM,
-          env: httpCheckEnv(http, timeoutSeconds),
-          timeoutSeconds: timeoutSeconds + HTTP_MARGIN_SECONDS,
-          what: 'the HTTP check',
-          onOutput: complaints(context),
-        },
-        context.signal,
-      );
-      return httpFromFacts(run, http.url, timeoutSeconds);
-    });
+    const program = { program: HTTP_PROGRAM, marginSeconds: HTTP_MARGIN_SECONDS };
+    return httpCheckByProgram(op.http, context, program, (spec) => runRemoteProgram(host.session, host.where, spec, context.signal), httpFromFacts);
   }
   if (op.systemd) {
     const unit = op.systemd;
@@ -219,9 +161,7 @@ async function serviceHealth(host: SshOperationHost, op: ServiceHealthOperation,
     if ('error' in seen) return unitStateUnknown(seen.error, log);
     return judgeUnitState(unit, seen.state, log, seen.note);
   }
-  const detail = `Windows services are checked on Windows hosts, over WinRM or by an agent; ${host.where} is reached over SSH, which runs POSIX sh`;
-  log.line(`FAILED state: ${detail}`);
-  return { checks: [{ name: 'state', ok: false, detail }], value: null };
+  return failedCheck(log, 'state', `Windows services are checked on Windows hosts, over WinRM or by an agent; ${host.where} is reached over SSH, which runs POSIX sh`);
 }
 
 /** curl's exit codes that mean the TLS certificate was not accepted (`man curl`, EXIT CODES). */
@@ -239,13 +179,7 @@ export function httpFromFacts(run: ProgramRun, url: string, timeoutSeconds: numb
   headers.forEach((line, i) => {
     if (/^HTTP\/\S+\s+\d{3}/.test(line)) statusAt = i;
   });
-  const bodyBytes = Buffer.from(
-    run.facts
-      .filter(([key]) => key === 'body')
-      .map(([, value]) => value)
-      .join(''),
-    'base64',
-  );
+  const bodyBytes = factBytes(run, 'body');
   const truncated = bodyBytes.length > BODY_READ_LIMIT;
   if (statusAt === -1) {
     if (rc === 28) return { failure: `no response within ${timeoutSeconds} s` };
@@ -279,7 +213,7 @@ export function httpFromFacts(run: ProgramRun, url: string, timeoutSeconds: numb
 
 /** The facts SYSTEMD_PROGRAM reported: the ActiveState, or why there is none. */
 export function unitFromFacts(run: ProgramRun): { state: string; note?: string } | { error: string } {
-  const ended = programEnd(run, 'systemctl');
+  const ended = programEnded(run, 'systemctl', LOOK_SECONDS);
   if (ended !== null) return { error: ended };
   const noSystemd = fact(run, 'nosystemd');
   if (noSystemd === 'booted') return { error: SYSTEMD_NOT_BOOTED };

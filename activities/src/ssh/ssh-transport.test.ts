@@ -7,7 +7,8 @@ import { freePort } from '@drydock/core';
 import type { ParamValues } from '@drydock/core/manifest';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { dropSessions, type KeyPair, keyPair, killLeftover, processRunning, type Sshd, startSshd } from './sshd-fixtures.ts';
-import { runOverSsh, type RunOverSshOptions, type ScriptLine, SshError, type SshTarget } from './ssh-transport.ts';
+import { runOverSsh, type RunOverSshOptions, SshError, type SshTarget } from './ssh-transport.ts';
+import { type Collecting, collectLines, decode, failure as transportFailure, hostile, transportJob } from '../transport/transport-fixtures.ts';
 
 interface Lab {
   dir: string;
@@ -47,53 +48,15 @@ function target(lab: Lab, port: number, extra: Partial<SshTarget> = {}): SshTarg
   return { host: '127.0.0.1', port, username: 'root', auth: { kind: 'ssh_key', privateKey: lab.client.privateKey }, knownHostKey: null, ...extra };
 }
 
-function scriptJob(content: string, params: ParamValues = {}, extra: Partial<AgentScriptJob> = {}): AgentScriptJob {
-  return {
-    runId: 'run-1',
-    scriptId: 'script-1',
-    interpreter: 'bash',
-    scriptPath: 'scripts/check.sh',
-    content,
-    commandTemplate: null,
-    operation: null,
-    params,
-    secretNames: [],
-    timeoutSeconds: 60,
-    successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
-    ...extra,
-  };
+const scriptJob = (content: string, params: ParamValues = {}, extra: Partial<AgentScriptJob> = {}) => transportJob(content, params, { interpreter: 'bash', ...extra });
+
+function run(options: Omit<RunOverSshOptions, 'onLine' | 'signal'> & Collecting) {
+  return collectLines(options, (signal, onLine) => runOverSsh({ ...options, signal, onLine }));
 }
 
-async function run(options: Omit<RunOverSshOptions, 'onLine' | 'signal'> & { signal?: AbortSignal; onLine?: (line: ScriptLine) => void }) {
-  const lines: ScriptLine[] = [];
-  const result = await runOverSsh({
-    signal: new AbortController().signal,
-    ...options,
-    onLine: (line) => {
-      lines.push(line);
-      options.onLine?.(line);
-    },
-  });
-  const of = (stream: ScriptLine['stream']) => lines.filter((l) => l.stream === stream).map((l) => l.line);
-  return { ...result, lines, stdout: of('stdout'), stderr: of('stderr') };
-}
-
-async function failure(promise: Promise<unknown>): Promise<SshError> {
-  const err = await promise.then(
-    () => new Error('expected the run to fail'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SshError);
-  return err as SshError;
-}
+const failure = (promise: Promise<unknown>) => transportFailure(promise, SshError);
 
 const exists = (path: string) => access(path).then(() => true, () => false);
-const decode = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString('utf8');
-
-/** Values a shell would love to interpret; each names a marker file it would create if it ever did. */
-function hostile(marker: string): string {
-  return `it's "quoted" $(touch ${marker}) \`touch ${marker}\`; touch ${marker} && touch ${marker}\nsecond line\twith  spaces | > ${marker} \${HOME} \\ \\0101 % é 🚀\n\n`;
-}
 
 describe('running a script over ssh', () => {
   test('passes parameters verbatim as environment and argv, masks secrets, and leaves no files behind', async ({ lab, sshd, scratch }) => {

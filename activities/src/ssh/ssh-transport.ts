@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 import type { ClientChannel } from 'ssh2';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { renderCommand } from '@drydock/core/manifest';
-import { MAX_TIMER_MS, paramText } from '../transport/job-words.ts';
+import { type JobRunOptions, paramText, stopWhen } from '../transport/job-words.ts';
 import { DIR_MARKER, ENV_NAME, FAILED_MARKER, KILL_GRACE_SECONDS, READY_MARKER, REMOTE_COMMAND, invocationRecords, type RemoteInvocation } from './remote-wrapper.ts';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from './script-output.ts';
 import { hostPort, openSession, type SshSession, type SshTarget } from './ssh-connection.ts';
@@ -17,15 +17,10 @@ export { SshError, type SshErrorReason } from './ssh-error.ts';
 /** The agent's ScriptLine and ScriptExit, from core, so callers treat every runner alike. */
 export type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 
-export interface RunOverSshOptions {
+export interface RunOverSshOptions extends JobRunOptions {
   target: SshTarget;
-  job: AgentScriptJob;
-  onLine: (line: ScriptLine) => void;
-  signal: AbortSignal;
   /** Remote directory the private work directory is created in; default /tmp. */
   workDirBase?: string;
-  /** More `DRYDOCK_*` variables for the script, such as DRYDOCK_HOST_ID and DRYDOCK_ATTEMPT. */
-  extraEnv?: Record<string, string>;
   /** Keep the script's work directory for capture; `workDir` then names it, and the caller removes it. */
   keepWorkDir?: boolean;
 }
@@ -179,8 +174,6 @@ async function runInSession(session: SshSession, context: InvocationContext, std
     let exitCode: number | null = null;
     let exitSignal: NodeJS.Signals | null = null;
     let exited = false;
-    let timedOut = false;
-    let cancelled = false;
     let stopping = false;
     let settled = false;
     let stopTimer: NodeJS.Timeout | undefined;
@@ -241,16 +234,7 @@ async function runInSession(session: SshSession, context: InvocationContext, std
         finish();
       }, KILL_GRACE_SECONDS * 1000 + STOP_WAIT_MS);
     };
-    const timeout = setTimeout(() => {
-      timedOut = true;
-      stop();
-    }, Math.min(context.timeoutSeconds * 1000, MAX_TIMER_MS));
-    const onAbort = () => {
-      cancelled = true;
-      stop();
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
+    const triggers = stopWhen(signal, context.timeoutSeconds, stop);
 
     session.onLost(() => finish());
 
@@ -258,7 +242,7 @@ async function runInSession(session: SshSession, context: InvocationContext, std
       exited = true;
       exitCode = code;
       exitSignal = code === null ? signalName(sig) : null;
-      clearTimeout(timeout);
+      triggers.disarm();
       armDrain();
     });
     channel.on('close', () => finish());
@@ -266,17 +250,16 @@ async function runInSession(session: SshSession, context: InvocationContext, std
     function finish() {
       if (settled) return;
       settled = true;
-      clearTimeout(timeout);
+      triggers.dispose();
       clearTimeout(stopTimer);
       clearTimeout(drainTimer);
-      signal.removeEventListener('abort', onAbort);
       out.end();
       err.end();
       channel.close();
 
       const lostError = session.lostError();
       const began = ready.stdout || ready.stderr;
-      if (!began && cancelled) return reject(signal.reason);
+      if (!began && triggers.cancelled) return reject(signal.reason);
       if (!began && !stopping) {
         if (failure !== null) return reject(new SshError('other', mask(`could not start ${what} on ${where}: ${failure}`)));
         const reason = lostError ? lostError.message : preamble.at(-1) ?? (exitCode !== null ? `exit code ${exitCode}` : 'no reason given');
@@ -290,8 +273,8 @@ async function runInSession(session: SshSession, context: InvocationContext, std
       resolve({
         exitCode,
         signal: exitSignal,
-        timedOut,
-        cancelled,
+        timedOut: triggers.timedOut,
+        cancelled: triggers.cancelled,
         durationMs: Date.now() - started,
         stderrTail: tail.text(),
         workDir,

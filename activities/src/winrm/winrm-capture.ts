@@ -1,6 +1,6 @@
 import { maskEnvironment } from '@drydock/core/job-data';
 import { type AgentScriptJob, type EnvironmentSnapshot, ENVIRONMENT_SNAPSHOT_NAME, type JobCapture } from '@drydock/core/run-contract';
-import { captureBudget, type CaptureLimits, DRYDOCK_VERSION, type StoreCaptured } from '../central-capture.ts';
+import { captureBudget, type CentralCaptureOptions, DRYDOCK_VERSION } from '../central-capture.ts';
 import { windowsInventory, windowsInventoryEnv } from '../operations/inventory-answers.ts';
 import { SNAPSHOT_PROGRAM } from './operation-programs.ts';
 import { type RunWinrmInvocation, runWinrmProgram, type WinrmProgramRun } from './winrm-operations.ts';
@@ -76,17 +76,8 @@ export function windowsSnapshot(facts: WindowsFacts, job: AgentScriptJob, script
   };
 }
 
-export interface WinrmCaptureOptions {
+export interface WinrmCaptureOptions extends CentralCaptureOptions {
   run: RunWinrmInvocation;
-  job: AgentScriptJob;
-  capture: JobCapture;
-  attempt: number;
-  /** The DRYDOCK_* variables the script had. */
-  scriptEnv: Record<string, string>;
-  limits: CaptureLimits;
-  store: StoreCaptured;
-  log: (line: string) => void;
-  signal: AbortSignal;
 }
 
 /**

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, test as baseTest } from 'vitest';
 import type { Operation, OperationResult } from '@drydock/core/operations';
 import { operationRefusal } from '@drydock/core/operations';
-import type { EnvironmentSnapshot } from '@drydock/core/run-contract';
+import type { AgentScriptJob, EnvironmentSnapshot } from '@drydock/core/run-contract';
 import { agentScriptJob } from '@drydock/core/testing';
+import type { StoreCaptured } from '../central-capture.ts';
 import { runOperation } from '../operations/run-operation.ts';
 import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, SNAPSHOT_PROGRAM, WINDOWS_SERVICE_PROGRAM } from './operation-programs.ts';
 import { WRAPPER_ARGUMENTS, WRAPPER_COMMAND, type WinrmInvocation } from './powershell-wrapper.ts';
@@ -190,6 +191,11 @@ describe('what a Windows host answers, judged as on an agent', () => {
   });
 });
 
+/** Capture of attempt 1 of `job` through `run`, storing with `store`. */
+function captureFor(run: RunWinrmInvocation, job: AgentScriptJob, store: StoreCaptured, log: (line: string) => void = () => {}) {
+  return captureOverWinrm({ run, job, capture: job.capture!, attempt: 1, scriptEnv: {}, limits: { maxFileBytes: 1024 * 1024, maxRunBytes: 1024 * 1024 }, store, log, signal: new AbortController().signal });
+}
+
 describe('capture over WinRM', () => {
   // Shaped as SNAPSHOT_PROGRAM builds it from Win32_OperatingSystem and Win32_Processor on Windows Server 2019.
   const facts = {
@@ -239,19 +245,9 @@ describe('capture over WinRM', () => {
     };
     const job = agentScriptJob({ interpreter: 'powershell', capture: { environment_snapshot: true, artifacts: [], packages: ['Git', 'PostgreSQL'], services: ['W32Time'] } });
     const stored: Uint8Array[] = [];
-    await captureOverWinrm({
-      run,
-      job,
-      capture: job.capture!,
-      attempt: 1,
-      scriptEnv: {},
-      limits: { maxFileBytes: 1024 * 1024, maxRunBytes: 1024 * 1024 },
-      store: async (file) => {
-        stored.push(file.content);
-        return { size: file.content.byteLength, sha256: 'f'.repeat(64) };
-      },
-      log: () => {},
-      signal: new AbortController().signal,
+    await captureFor(run, job, async (file) => {
+      stored.push(file.content);
+      return { size: file.content.byteLength, sha256: 'f'.repeat(64) };
     });
     expect(sent).toMatchObject({ DRYDOCK_OP_PACKAGES: 'Git\nPostgreSQL', DRYDOCK_OP_SERVICES: 'W32Time' });
     expect(SNAPSHOT_PROGRAM).not.toContain('PostgreSQL');
@@ -274,21 +270,16 @@ describe('capture over WinRM', () => {
     const stored: string[] = [];
     const lines: string[] = [];
     const job = agentScriptJob({ interpreter: 'powershell', capture: { environment_snapshot: true, artifacts: ['out/*.log'] } });
-    await captureOverWinrm({
+    await captureFor(
       run,
       job,
-      capture: job.capture!,
-      attempt: 1,
-      scriptEnv: {},
-      limits: { maxFileBytes: 1024 * 1024, maxRunBytes: 1024 * 1024 },
-      store: async (file) => {
+      async (file) => {
         stored.push(file.name);
         expect(windowsFacts({ facts: [['json', json]], exit: { exitCode: 0, signal: null, timedOut: false, cancelled: false, durationMs: 1, stderrTail: '' } }).hostname).toBe('WIN-UAT-1');
         return { size: file.content.byteLength, sha256: 'f'.repeat(64) };
       },
-      log: (line) => lines.push(line),
-      signal: new AbortController().signal,
-    });
+      (line) => lines.push(line),
+    );
     expect(stored).toEqual(['drydock-environment.json']);
     expect(lines[0]).toMatch(/^captured environment snapshot \(.+, sha256 ffffffffffff\)$/);
     expect(lines[1]).toBe(

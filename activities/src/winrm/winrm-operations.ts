@@ -1,17 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { NO_SECRETS } from '@drydock/core/job-data';
-import { type FileValidationOperation, parseFileCheck, type ServiceHealthOperation, type ShellCommandOperation } from '@drydock/core/operations';
+import { type FileValidationOperation, type ServiceHealthOperation, type ShellCommandOperation } from '@drydock/core/operations';
 import type { Operation, Outcome } from '@drydock/core/operations';
-import { CONTAINS_READ_LIMIT, type FileLookup, MISSING, permissionDetail, validateFile } from '../operations/file-validation.ts';
+import { type FileLookup, MISSING, permissionDetail, validateFile } from '../operations/file-validation.ts';
 import type { OperationContext, OperationExecutor } from '../operations/run-operation.ts';
-import { BODY_READ_LIMIT, describeHttpFailure, type HttpExchange, judgeHttp } from '../operations/service-health.ts';
-import { commandLine, DEFAULT_COMMAND_TIMEOUT_SECONDS, judgeCommand, NOT_STARTED } from '../operations/shell-command.ts';
+import { BODY_READ_LIMIT, describeHttpFailure, type HttpExchange } from '../operations/service-health.ts';
+import { commandLine } from '../operations/shell-command.ts';
 import { judgeServiceState, noSuchService, WINDOWS_SERVICE_STATES, type WindowsServiceState } from '../operations/windows-service.ts';
 import type { ScriptExit } from '@drydock/core/job-data';
 import { FILE_VALIDATION_PROGRAM, HTTP_PROGRAM, SHELL_COMMAND_PROGRAM, WINDOWS_SERVICE_PROGRAM } from './operation-programs.ts';
 import type { WinrmInvocation } from './powershell-wrapper.ts';
 import { runWinrmInvocation, type WinrmRunResult, type WinrmTarget } from './winrm-transport.ts';
-import { complaints, fact, httpCheckEnv } from '../operations/fact-programs.ts';
+import { commandEnv, commandProgram, complaints, containsNeedles, fact, factBytes, failedCheck, fileCheckEnv, httpCheckByProgram, judgeCommandRun, needleSearch, programEnded } from '../operations/fact-programs.ts';
 import { factReader, type HostProgram } from '../transport/program-facts.ts';
 
 /** A program's facts (`<tag> key value` lines, in order) and how it ended. */
@@ -52,12 +52,6 @@ function text(run: WinrmProgramRun, key: string): string | undefined {
   return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8').trim();
 }
 
-function ended(run: WinrmProgramRun, what: string, seconds: number): string | null {
-  if (run.exit.cancelled) return 'cancelled';
-  if (run.exit.timedOut) return `${what} gave no answer within ${seconds} s`;
-  return null;
-}
-
 export interface WinrmOperationHost {
   target: WinrmTarget;
   /** How messages name the host: `LAB\deployer@10.0.5.20:5986`. */
@@ -82,9 +76,9 @@ export function winrmOperations(host: WinrmOperationHost): OperationExecutor {
       case 'service_health':
         return serviceHealth(run, host.where, op, context);
       case 'database_query': {
-        const detail = `database_query does not run over WinRM (a WinRM shell cannot carry a database connection); run it through an agent on ${host.where}, or over SSH`;
-        context.log.line(`FAILED query: ${detail}`);
-        return Promise.resolve({ checks: [{ name: 'query', ok: false, detail }], value: null });
+        return Promise.resolve(
+          failedCheck(context.log, 'query', `database_query does not run over WinRM (a WinRM shell cannot carry a database connection); run it through an agent on ${host.where}, or over SSH`),
+        );
       }
     }
   };
@@ -95,33 +89,10 @@ async function shellCommand(run: RunWinrmInvocation, op: ShellCommandOperation, 
   log.line(commandLine(op));
   const env: Record<string, string> = { DRYDOCK_OP_ARGC: String(op.command.length) };
   op.command.forEach((word, i) => (env[`DRYDOCK_OP_ARG_${i}`] = word));
-  if (op.working_directory !== undefined) env.DRYDOCK_OP_CWD = op.working_directory;
-  const variables = Object.entries(op.environment ?? {});
-  env.DRYDOCK_OP_ENVS = String(variables.length);
-  variables.forEach(([name, value], i) => {
-    env[`DRYDOCK_OP_ENV_NAME_${i}`] = name;
-    env[`DRYDOCK_OP_ENV_VALUE_${i}`] = value;
+  const ran = await runWinrmProgram(run, commandProgram(op, context, SHELL_COMMAND_PROGRAM, commandEnv(op, env)), context.signal);
+  return judgeCommandRun(op, ran, log, {
+    batch: `could not start ${op.command[0]}: it is a batch file, and cmd.exe would interpret characters in its arguments`,
   });
-  const ran = await runWinrmProgram(
-    run,
-    {
-      program: SHELL_COMMAND_PROGRAM,
-      env,
-      timeoutSeconds: op.timeout_seconds ?? DEFAULT_COMMAND_TIMEOUT_SECONDS,
-      factsEndAt: 'start',
-      what: `the command ${op.command[0]}`,
-      onOutput: (line) => {
-        if (line.stream !== 'system') log.line(line.line);
-      },
-    },
-    context.signal,
-  );
-  const command = op.command[0]!;
-  const refusal = ran.facts.find(([key]) => key !== 'start')?.[0];
-  if (refusal === 'nocwd') return judgeCommand(op, { notStarted: NOT_STARTED.noWorkingDirectory(op.working_directory ?? '') }, log);
-  if (refusal === 'noprogram') return judgeCommand(op, { notStarted: NOT_STARTED.noProgram(command) }, log);
-  if (refusal === 'batch') return judgeCommand(op, { notStarted: `could not start ${command}: it is a batch file, and cmd.exe would interpret characters in its arguments` }, log);
-  return judgeCommand(op, ran.exit, log);
 }
 
 /** The facts FILE_VALIDATION_PROGRAM reported, as the FileView the checks are judged on. */
@@ -147,29 +118,16 @@ export function windowsFileFromFacts(run: WinrmProgramRun, needles: readonly str
       async search(needle) {
         const unreadable = text(run, 'unreadable64');
         if (unreadable !== undefined) return { error: unreadable };
-        const i = needles.indexOf(needle);
-        const found = run.facts.find(([key, value]) => key === 'found' && value.startsWith(`${i} `))?.[1];
-        if (found === undefined) return { error: 'the host did not say' };
-        return { found: found.endsWith(' yes'), complete: length <= CONTAINS_READ_LIMIT, length: Math.min(length, CONTAINS_READ_LIMIT) };
+        return needleSearch(run, needles, needle, length);
       },
     },
   };
 }
 
 async function fileValidation(run: RunWinrmInvocation, where: string, op: FileValidationOperation, context: OperationContext): Promise<Outcome> {
-  const needles: string[] = [];
-  for (const check of op.checks) {
-    try {
-      const parsed = parseFileCheck(check);
-      if (parsed.kind === 'contains' && !needles.includes(parsed.needle)) needles.push(parsed.needle);
-    } catch {
-      // validateFile reports a check that does not parse.
-    }
-  }
-  const env: Record<string, string> = { DRYDOCK_OP_PATH: op.path, DRYDOCK_OP_NEEDLES: String(needles.length) };
-  needles.forEach((needle, i) => (env[`DRYDOCK_OP_NEEDLE_${i}`] = needle));
-  const ran = await runWinrmProgram(run, { program: FILE_VALIDATION_PROGRAM, env, timeoutSeconds: LOOK_SECONDS, what: 'the file check', onOutput: complaints(context) }, context.signal);
-  const stop = ended(ran, `the file check on ${where}`, LOOK_SECONDS);
+  const needles = containsNeedles(op);
+  const ran = await runWinrmProgram(run, { program: FILE_VALIDATION_PROGRAM, env: fileCheckEnv(op, needles), timeoutSeconds: LOOK_SECONDS, what: 'the file check', onOutput: complaints(context) }, context.signal);
+  const stop = programEnded(ran, `the file check on ${where}`, LOOK_SECONDS);
   return validateFile(op, context.log, async () => (stop !== null ? { missing: `file cannot be looked at: ${stop}` } : windowsFileFromFacts(ran, needles)));
 }
 
@@ -196,13 +154,7 @@ export function windowsHttpFromFacts(run: WinrmProgramRun, url: string, timeoutS
   const error = text(run, 'error64');
   const status = Number(fact(run, 'status'));
   if (error !== undefined || !Number.isInteger(status)) return { failure: error ?? 'the host did not say what the server answered' };
-  const body = Buffer.from(
-    run.facts
-      .filter(([key]) => key === 'body')
-      .map(([, value]) => value)
-      .join(''),
-    'base64',
-  );
+  const body = factBytes(run, 'body');
   return {
     status,
     statusText: text(run, 'reason64') ?? '',
@@ -222,7 +174,7 @@ const SERVICE_DOES_NOT_EXIST = '1060';
 
 /** The facts WINDOWS_SERVICE_PROGRAM reported: the service's state, or why there is none. */
 export function serviceFromFacts(run: WinrmProgramRun, name: string): { state: WindowsServiceState } | { error: string } {
-  const stop = ended(run, 'the service controller', LOOK_SECONDS);
+  const stop = programEnded(run, 'the service controller', LOOK_SECONDS);
   if (stop !== null) return { error: stop };
   const state = fact(run, 'state');
   if (state !== undefined) {
@@ -239,34 +191,16 @@ export function serviceFromFacts(run: WinrmProgramRun, name: string): { state: W
 async function serviceHealth(run: RunWinrmInvocation, where: string, op: ServiceHealthOperation, context: OperationContext): Promise<Outcome> {
   const { log } = context;
   if (op.http) {
-    const http = op.http;
-    return judgeHttp(http, log, async (timeoutSeconds) => {
-      const ran = await runWinrmProgram(
-        run,
-        {
-          program: HTTP_PROGRAM,
-          env: httpCheckEnv(http, timeoutSeconds),
-          timeoutSeconds: timeoutSeconds + HTTP_MARGIN_SECONDS,
-          what: 'the HTTP check',
-          onOutput: complaints(context),
-        },
-        context.signal,
-      );
-      return windowsHttpFromFacts(ran, http.url, timeoutSeconds);
-    });
+    const program = { program: HTTP_PROGRAM, marginSeconds: HTTP_MARGIN_SECONDS };
+    return httpCheckByProgram(op.http, context, program, (spec) => runWinrmProgram(run, spec, context.signal), windowsHttpFromFacts);
   }
   if (op.windows_service) {
     const check = op.windows_service;
     log.line(`service controller ${check.name} (expecting ${check.expect})`);
     const ran = await runWinrmProgram(run, { program: WINDOWS_SERVICE_PROGRAM, env: { DRYDOCK_OP_SERVICE: check.name }, timeoutSeconds: LOOK_SECONDS, what: 'the service check', onOutput: complaints(context) }, context.signal);
     const seen = serviceFromFacts(ran, check.name);
-    if ('error' in seen) {
-      log.line(`FAILED state: ${seen.error}`);
-      return { checks: [{ name: 'state', ok: false, detail: seen.error }], value: null };
-    }
+    if ('error' in seen) return failedCheck(log, 'state', seen.error);
     return judgeServiceState(check, seen.state, log);
   }
-  const detail = `systemd checks run on Linux hosts, over SSH or through an agent; ${where} is a Windows host reached over WinRM`;
-  log.line(`FAILED state: ${detail}`);
-  return { checks: [{ name: 'state', ok: false, detail }], value: null };
+  return failedCheck(log, 'state', `systemd checks run on Linux hosts, over SSH or through an agent; ${where} is a Windows host reached over WinRM`);
 }

@@ -9,7 +9,8 @@ import type { ParamValues } from '@drydock/core/manifest';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { WRAPPER_ARGUMENTS, WRAPPER_COMMAND } from './powershell-wrapper.ts';
 import { type Certificate, type FakeWinrm, type FakeWinrmOptions, selfSignedCertificate, startFakeWinrm } from './winrm-fake-server.ts';
-import { runOverWinrm, type RunOverWinrmOptions, type ScriptLine, WinrmError, type WinrmTarget } from './winrm-transport.ts';
+import { runOverWinrm, type RunOverWinrmOptions, WinrmError, type WinrmTarget } from './winrm-transport.ts';
+import { type Collecting, collectLines, decode, failure as transportFailure, hostile, transportJob } from '../transport/transport-fixtures.ts';
 import { ACTION, NS, SHELL_RESOURCE_URI, SIGNAL_TERMINATE } from './wsman-messages.ts';
 import { childOf, findAll } from './xml-document.ts';
 
@@ -48,57 +49,20 @@ function target(port: number, extra: Partial<WinrmTarget> = {}): WinrmTarget {
 }
 
 /** A job the fake runs with bash: it stands in for PowerShell (see winrm-fake-server.ts). */
-function scriptJob(content: string, params: ParamValues = {}, extra: Partial<AgentScriptJob> = {}): AgentScriptJob {
-  return {
-    runId: 'run-1',
-    scriptId: 'script-1',
-    interpreter: 'powershell',
-    scriptPath: 'scripts/check.ps1',
-    content,
-    commandTemplate: null,
-    operation: null,
-    params,
-    secretNames: [],
-    timeoutSeconds: 60,
-    successCriteria: { exit_codes: [0], output_contains: [], output_not_contains: [] },
-    ...extra,
-  };
+const scriptJob = (content: string, params: ParamValues = {}, extra: Partial<AgentScriptJob> = {}) =>
+  transportJob(content, params, { interpreter: 'powershell', scriptPath: 'scripts/check.ps1', ...extra });
+
+function run(options: Omit<RunOverWinrmOptions, 'onLine' | 'signal'> & Collecting) {
+  return collectLines(options, (signal, onLine) => runOverWinrm({ ...options, signal, onLine }));
 }
 
-async function run(options: Omit<RunOverWinrmOptions, 'onLine' | 'signal'> & { signal?: AbortSignal; onLine?: (line: ScriptLine) => void }) {
-  const lines: ScriptLine[] = [];
-  const result = await runOverWinrm({
-    signal: new AbortController().signal,
-    ...options,
-    onLine: (line) => {
-      lines.push(line);
-      options.onLine?.(line);
-    },
-  });
-  const of = (stream: ScriptLine['stream']) => lines.filter((l) => l.stream === stream).map((l) => l.line);
-  return { ...result, lines, stdout: of('stdout'), stderr: of('stderr') };
-}
-
-async function failure(promise: Promise<unknown>): Promise<WinrmError> {
-  const err = await promise.then(
-    () => new Error('expected the run to fail'),
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WinrmError);
-  return err as WinrmError;
-}
+const failure = (promise: Promise<unknown>) => transportFailure(promise, WinrmError);
 
 const exists = (path: string) => access(path).then(() => true, () => false);
-const decode = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString('utf8');
 /** False once the process is gone or a zombie (this machine's PID 1 does not reap orphans). */
 async function processRunning(pid: number): Promise<boolean> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
   return stat !== null && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-}
-
-/** Values a shell would love to interpret; each names a marker file it would create if it ever did. */
-function hostile(marker: string): string {
-  return `it's "quoted" $(touch ${marker}) \`touch ${marker}\`; touch ${marker} && touch ${marker}\nsecond line\twith  spaces | > ${marker} \${HOME} \\ \\0101 % é 🚀 & ^ ! <x> \n\n`;
 }
 
 interface JobDocument {
@@ -115,7 +79,7 @@ function stdinDocument(fake: FakeWinrm, index = 0): JobDocument {
 describe('running a script over winrm', () => {
   test('passes parameters verbatim as data, masks secrets, and speaks the WS-Man shell protocol', async ({ lab, winrm, scratch }) => {
     const marker = join(scratch, 'pwned');
-    const note = hostile(marker);
+    const note = hostile(marker, ' & ^ ! <x> ');
     const secret = 's3cr3t-$(touch x)';
     const script = [
       'for name in NOTE COUNT FLAGS TOKEN; do v="DRYDOCK_PARAM_$name"; printf "env %s %s\\n" "$name" "$(printf "%s" "${!v}" | base64 -w0)"; done',

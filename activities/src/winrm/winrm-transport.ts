@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { AgentScriptJob } from '@drydock/core/run-contract';
 import { renderCommand } from '@drydock/core/manifest';
-import { MAX_TIMER_MS, paramText } from '../transport/job-words.ts';
+import { type JobRunOptions, paramText, stopWhen } from '../transport/job-words.ts';
 import type { ScriptExit, ScriptLine } from '@drydock/core/job-data';
 import { lineSplitter, type SecretMask, secretMasker, stderrTail } from '@drydock/core/job-data';
 import { encodeJobDocument, ENV_NAME, FAILED_MARKER, READY_MARKER, type WinrmInvocation, WRAPPER_ARGUMENTS, WRAPPER_COMMAND } from './powershell-wrapper.ts';
@@ -40,13 +40,8 @@ export interface WinrmTarget {
   connectTimeoutMs?: number;
 }
 
-export interface RunOverWinrmOptions {
+export interface RunOverWinrmOptions extends JobRunOptions {
   target: WinrmTarget;
-  job: AgentScriptJob;
-  onLine: (line: ScriptLine) => void;
-  signal: AbortSignal;
-  /** More `DRYDOCK_*` variables for the script, such as DRYDOCK_HOST_ID and DRYDOCK_ATTEMPT. */
-  extraEnv?: Record<string, string>;
 }
 
 export interface WinrmRunResult {
@@ -221,8 +216,6 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
   const preamble: string[] = [];
   const tail = stderrTail();
   let failure: string | null = null;
-  let timedOut = false;
-  let cancelled = false;
   let stopping = false;
   let gaveUp = false;
   let stopTimer: NodeJS.Timeout | undefined;
@@ -265,16 +258,7 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
       giveUp.abort();
     }, STOP_WAIT_MS);
   };
-  const timeout = setTimeout(() => {
-    timedOut = true;
-    stop();
-  }, Math.min(context.timeoutSeconds * 1000, MAX_TIMER_MS));
-  const onAbort = () => {
-    cancelled = true;
-    stop();
-  };
-  if (signal.aborted) onAbort();
-  else signal.addEventListener('abort', onAbort, { once: true });
+  const triggers = stopWhen(signal, context.timeoutSeconds, stop);
 
   let exitCode: number | null = null;
   try {
@@ -323,9 +307,8 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
       }
     }
   } finally {
-    clearTimeout(timeout);
+    triggers.dispose();
     clearTimeout(stopTimer);
-    signal.removeEventListener('abort', onAbort);
   }
   for (const { lines, decoder } of Object.values(streams)) {
     lines.push(decoder.end());
@@ -333,7 +316,7 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
   }
 
   const began = ready.stdout || ready.stderr;
-  if (!began && cancelled) throw signal.reason;
+  if (!began && triggers.cancelled) throw signal.reason;
   if (!began && !stopping) {
     const reason = failure ?? preamble.at(-1) ?? (exitCode !== null ? `exit code ${exitCode}` : 'no reason given');
     throw new WinrmError('other', mask(`could not start ${what} on ${where}: ${reason}`));
@@ -342,8 +325,8 @@ async function runCommand(client: WsmanClient, context: CommandContext): Promise
     // After terminate, the code Windows reports is the kill's, not the script's.
     exitCode: stopping ? null : exitCode,
     signal: null,
-    timedOut,
-    cancelled,
+    timedOut: triggers.timedOut,
+    cancelled: triggers.cancelled,
     durationMs: Date.now() - started,
     stderrTail: tail.text(),
   };

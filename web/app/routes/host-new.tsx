@@ -2,8 +2,7 @@ import { Link } from 'react-router';
 import type { Route } from './+types/host-new';
 import { HostForm } from '../components/host-form.tsx';
 import { RouteError } from '../components/route-error.tsx';
-import { PageHeader } from '../components/ui/page-header.tsx';
-import { Panel } from '../components/ui/panel.tsx';
+import { FormPage } from '../components/ui/page-header.tsx';
 import { createHost, loadEnvironments, loadHostCredentials, loadJumpHosts } from '../lib/hosts.server.ts';
 import type { AgentlessTransport } from '../lib/host-form.ts';
 
@@ -23,35 +22,32 @@ export async function action({ request }: Route.ActionArgs) {
 
 export default function NewHostPage({ loaderData, actionData }: Route.ComponentProps) {
   return (
-    <div className="max-w-4xl space-y-4">
-      <PageHeader
-        crumbs={[{ label: 'Hosts', to: '/hosts' }, { label: 'new host' }]}
-        title="Add an SSH or WinRM host"
-        description={
-          <>
-        Nothing is installed on it: Drydock's central worker logs in over SSH, writes each script to a private temporary directory there, runs it and removes it. The host needs the interpreters your scripts use. A Windows host is reached over
-        WinRM on HTTPS instead and runs PowerShell scripts and command templates. To run scripts from the host itself instead,{' '}
-        <Link to="/hosts/install" className="text-blue-700 hover:underline">
-          install an agent
-        </Link>
-        .
-          </>
-        }
+    <FormPage
+      crumbs={[{ label: 'Hosts', to: '/hosts' }, { label: 'new host' }]}
+      title="Add an SSH or WinRM host"
+      description={
+        <>
+          Nothing is installed on it: Drydock's central worker logs in over SSH, writes each script to a private temporary directory there, runs it and removes it. The host needs the interpreters your scripts use. A Windows host is reached over
+          WinRM on HTTPS instead and runs PowerShell scripts and command templates. To run scripts from the host itself instead,{' '}
+          <Link to="/hosts/install" className="text-blue-700 hover:underline">
+            install an agent
+          </Link>
+          .
+        </>
+      }
+    >
+      <HostForm
+        mode="new"
+        environments={loaderData.environments}
+        host={null}
+        submitted={actionData?.values}
+        credentials={loaderData.credentials}
+        jumpHosts={loaderData.jumpHosts}
+        defaultTransport={loaderData.transport}
+        errors={actionData?.fields ?? {}}
+        message={actionData?.message ?? null}
       />
-      <Panel>
-        <HostForm
-          mode="new"
-          environments={loaderData.environments}
-          host={null}
-          submitted={actionData?.values}
-          credentials={loaderData.credentials}
-          jumpHosts={loaderData.jumpHosts}
-          defaultTransport={loaderData.transport}
-          errors={actionData?.fields ?? {}}
-          message={actionData?.message ?? null}
-        />
-      </Panel>
-    </div>
+    </FormPage>
   );
 }
 

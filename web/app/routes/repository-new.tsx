@@ -1,8 +1,7 @@
 import type { Route } from './+types/repository-new';
 import { RepositoryForm } from '../components/repository-form.tsx';
 import { RouteError } from '../components/route-error.tsx';
-import { PageHeader } from '../components/ui/page-header.tsx';
-import { Panel } from '../components/ui/panel.tsx';
+import { FormPage } from '../components/ui/page-header.tsx';
 import { createRepository, loadCredentials } from '../lib/repositories.server.ts';
 
 export const meta: Route.MetaFunction = () => [{ title: 'Add repository · Drydock' }];
@@ -17,28 +16,25 @@ export async function action({ request }: Route.ActionArgs) {
 
 export default function NewRepositoryPage({ loaderData, actionData }: Route.ComponentProps) {
   return (
-    <div className="max-w-4xl space-y-4">
-      <PageHeader
-        crumbs={[{ label: 'Repositories', to: '/repositories' }, { label: 'new' }]}
-        title="Add a repository"
-        description={
-          <>
-            Drydock clones the branch, reads every manifest under <code className="font-mono">manifests/</code>, and keeps each script's history so older versions can run
-            again.
-          </>
-        }
+    <FormPage
+      crumbs={[{ label: 'Repositories', to: '/repositories' }, { label: 'new' }]}
+      title="Add a repository"
+      description={
+        <>
+          Drydock clones the branch, reads every manifest under <code className="font-mono">manifests/</code>, and keeps each script's history so older versions can run
+          again.
+        </>
+      }
+    >
+      <RepositoryForm
+        mode="new"
+        repository={null}
+        submitted={actionData?.values}
+        credentials={loaderData.credentials}
+        errors={actionData?.fields ?? {}}
+        message={actionData?.message ?? null}
       />
-      <Panel>
-        <RepositoryForm
-          mode="new"
-          repository={null}
-          submitted={actionData?.values}
-          credentials={loaderData.credentials}
-          errors={actionData?.fields ?? {}}
-          message={actionData?.message ?? null}
-        />
-      </Panel>
-    </div>
+    </FormPage>
   );
 }
 

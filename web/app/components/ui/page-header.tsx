@@ -1,5 +1,6 @@
 import { Fragment, type ReactNode } from 'react';
 import { Link } from 'react-router';
+import { Panel } from './panel.tsx';
 
 export interface Crumb {
   label: ReactNode;
@@ -53,6 +54,16 @@ export function PageHeader({ title, crumbs, badges, description, note, noteTestI
         {description ? <div className="mt-1 max-w-3xl text-sm text-slate-600">{description}</div> : null}
       </div>
       {actions ? <div className="flex flex-wrap items-start gap-2">{actions}</div> : null}
+    </div>
+  );
+}
+
+/** A page that is one form: its header, then the form in a panel. */
+export function FormPage({ crumbs, title, description, children }: Pick<PageHeaderProps, 'crumbs' | 'title' | 'description'> & { children: ReactNode }) {
+  return (
+    <div className="max-w-4xl space-y-4">
+      <PageHeader crumbs={crumbs} title={title} description={description} />
+      <Panel>{children}</Panel>
     </div>
   );
 }
