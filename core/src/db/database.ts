@@ -22,6 +22,7 @@ import * as environments from './migrations/020-environments.ts';
 import * as approvals from './migrations/021-approvals.ts';
 import * as schedulesAndBlackouts from './migrations/022-schedules-and-blackouts.ts';
 import * as runSecrets from './migrations/024-run-secrets.ts';
+import * as scheduleTargets from './migrations/026-schedule-targets.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -60,6 +61,7 @@ const migrations: Record<string, Migration> = {
   '021-approvals': approvals,
   '022-schedules-and-blackouts': schedulesAndBlackouts,
   '024-run-secrets': runSecrets,
+  '026-schedule-targets': scheduleTargets,
 };
 
 /** Brings the schema to the latest version; safe to call from every process at start-up (Kysely takes a lock). */
