@@ -114,14 +114,14 @@ export function createScheduleActivities({ db }: { db: Db }) {
   }
 
   function firingRow(input: FiringInput, outcome: 'started' | 'skipped' | 'failed') {
-    return { id: newId(), schedule_id: input.scheduleId, team_id: input.teamId, workflow_id: input.workflowId, scheduled_at: input.scheduledAt, outcome };
+    return { id: newId(), schedule_id: input.scheduleId, team_id: input.teamId, workflow_id: input.workflowId, workflow_run_id: input.workflowRunId, scheduled_at: input.scheduledAt, outcome };
   }
 
   async function recordNotStarted(input: FiringInput, decision: NotStarted): Promise<NotStarted> {
     await db
       .insertInto('schedule_firings')
       .values({ ...firingRow(input, decision.outcome), reason: decision.reason, blackout_name: decision.outcome === 'skipped' ? decision.blackoutName : null })
-      .onConflict((oc) => oc.column('workflow_id').doNothing())
+      .onConflict((oc) => oc.columns(['workflow_id', 'workflow_run_id']).doNothing())
       .execute();
     return decision;
   }
@@ -303,7 +303,13 @@ export function createScheduleActivities({ db }: { db: Db }) {
      * returns what it recorded.
      */
     async beginScheduledFiring(input: FiringInput): Promise<FiringDecision> {
-      const recorded = await db.selectFrom('schedule_firings').selectAll().where('workflow_id', '=', input.workflowId).executeTakeFirst();
+      const recorded = await db
+        .selectFrom('schedule_firings')
+        .selectAll()
+        .where('workflow_id', '=', input.workflowId)
+        // A firing recorded before migration 026 has no run id; it is this one, retried after the upgrade.
+        .where((eb) => eb.or([eb('workflow_run_id', '=', input.workflowRunId), eb('workflow_run_id', 'is', null)]))
+        .executeTakeFirst();
       if (recorded && recorded.outcome !== 'started') return notStartedOf(recorded);
       const now = new Date();
       const checked = await check(input);
@@ -313,7 +319,8 @@ export function createScheduleActivities({ db }: { db: Db }) {
   };
 }
 
-type FiringInput = ScheduledRunInput & { workflowId: string; scheduledAt: string };
+/** The firing's workflow id and run id: a Schedule gives firings within one second the same workflow id. */
+type FiringInput = ScheduledRunInput & { workflowId: string; workflowRunId: string; scheduledAt: string };
 
 function notStartedOf(recorded: { outcome: string; blackout_name: string | null; reason: string | null }): NotStarted {
   return recorded.outcome === 'skipped' ? { outcome: 'skipped', blackoutName: recorded.blackout_name ?? '', reason: recorded.reason ?? '' } : { outcome: 'failed', reason: recorded.reason ?? '' };

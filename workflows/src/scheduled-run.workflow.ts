@@ -28,7 +28,7 @@ const ScheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime'
 export async function scheduledRunWorkflow(input: ScheduledRunInput): Promise<FiringDecision> {
   const info = workflowInfo();
   const scheduledAt = info.typedSearchAttributes.get(ScheduledStartTime) ?? new Date(info.startTime);
-  const decision = await central.beginScheduledFiring({ ...input, workflowId: info.workflowId, scheduledAt: scheduledAt.toISOString() });
+  const decision = await central.beginScheduledFiring({ ...input, workflowId: info.workflowId, workflowRunId: info.runId, scheduledAt: scheduledAt.toISOString() });
   if (decision.outcome === 'failed') throw ApplicationFailure.nonRetryable(decision.reason, FIRING_FAILED);
   if (decision.outcome === 'skipped') return decision;
 

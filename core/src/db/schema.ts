@@ -258,6 +258,8 @@ export interface ScheduleFiringTable {
   blackout_name: string | null;
   run_id: string | null;
   bulk_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** With `workflow_id`, the firing's execution: two firings in one second share the workflow id. */
+  workflow_run_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface BlackoutWindowTable {
