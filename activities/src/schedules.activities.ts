@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import { activeWindow, type ActiveBlackout, BlackoutWindowSchema } from '@drydock/core/blackout';
 import {
   type ApprovalRequest,
@@ -8,6 +8,9 @@ import {
   type BulkSelector,
   CatalogStore,
   type Db,
+  isVaultReference,
+  type RunSecretTable,
+  type SecretRefs,
   entryHostRefusal,
   failureLimit,
   type Manifest,
@@ -47,13 +50,24 @@ interface Checked {
   schedule: Schedule;
   manifest: Manifest;
   version: string;
+  /** Every parameter, secrets included (as their Vault references): the run row shows them masked. */
   params: ParamValues;
+  /** Every parameter but the secrets: what the workflow input carries. */
+  plainParams: ParamValues;
+  /** The secret parameters' Vault references (the API refuses values), each a run_secrets row of the run or execution. */
+  vaultRefs: Record<string, string>;
 }
 
 /** A run's lease or a bulk host's: its worst case (every attempt, the delays, the wait for an agent) plus five minutes. */
 function lockTtlSeconds(manifest: { retries: number; timeout: number; retry_delay: number }, offlineTimeoutMs: number): number {
   const worst = (manifest.retries + 1) * (manifest.timeout + 60) + manifest.retries * manifest.retry_delay + offlineTimeoutMs / 1000 + 300;
   return Math.min(Math.ceil(worst), MAX_LOCK_TTL_SECONDS);
+}
+
+/** When the sweep deletes a firing's secret rows if its run never ends: every run in series at its worst, and a day. */
+function secretsExpiry(manifest: { retries: number; timeout: number; retry_delay: number }, input: ScheduledRunInput, runsInSeries: number, now: Date): Date {
+  const worst = (manifest.retries + 1) * (manifest.timeout + 60) + manifest.retries * manifest.retry_delay + (input.offlineTimeoutMs + input.lockWaitTimeoutMs) / 1000;
+  return new Date(now.getTime() + (runsInSeries * worst + 86_400) * 1000);
 }
 
 function skipped(active: ActiveBlackout, environment: string): NotStarted {
@@ -78,7 +92,14 @@ export function createScheduleActivities({ db }: { db: Db }) {
       const problems = Object.entries(checked.fields).map(([k, v]) => `${k}: ${v.join(', ')}`);
       return { outcome: 'failed', reason: `the schedule's parameters no longer fit ${entry.manifest.id} (${problems.join('; ')}); edit schedule "${schedule.name}"` };
     }
-    return { schedule, manifest: entry.manifest, version: entry.version, params: checked.values };
+    const plainParams: ParamValues = {};
+    const vaultRefs: Record<string, string> = {};
+    for (const [name, value] of Object.entries(checked.values)) {
+      if (entry.manifest.parameters.find((p) => p.name === name)?.type !== 'secret' || typeof value !== 'string') plainParams[name] = value;
+      else if (isVaultReference(value)) vaultRefs[name] = value;
+      else return { outcome: 'failed', reason: `the secret parameter ${name} of schedule "${schedule.name}" is not a Vault reference; delete the schedule and create it with one` };
+    }
+    return { schedule, manifest: entry.manifest, version: entry.version, params: checked.values, plainParams, vaultRefs };
   }
 
   /** The first window in force now in any of the environments, with the environment it covers. */
@@ -126,7 +147,7 @@ export function createScheduleActivities({ db }: { db: Db }) {
     return decision;
   }
 
-  function scriptRunInput(input: ScheduledRunInput, c: Checked, runId: string, hostId: string, approval: ApprovalRequest | undefined): ScriptRunInput {
+  function scriptRunInput(input: ScheduledRunInput, c: Checked, runId: string, hostId: string, approval: ApprovalRequest | undefined, secretRefs: SecretRefs): ScriptRunInput {
     return {
       runId,
       teamId: c.schedule.team_id,
@@ -134,7 +155,8 @@ export function createScheduleActivities({ db }: { db: Db }) {
       scriptId: c.manifest.id,
       version: c.version,
       hostId,
-      params: c.params,
+      params: c.plainParams,
+      ...(Object.keys(secretRefs).length > 0 ? { secretRefs } : {}),
       initiator: { id: c.schedule.created_by_id, name: c.schedule.created_by_name },
       offlineTimeoutMs: input.offlineTimeoutMs,
       heartbeatTimeoutMs: input.heartbeatTimeoutMs,
@@ -148,18 +170,40 @@ export function createScheduleActivities({ db }: { db: Db }) {
     return { environment: row.approval_environment, expiresAt: row.approval_expires_at.toISOString(), requester: { id: schedule.created_by_id, name: schedule.created_by_name } };
   }
 
+  /** The rows of the firing's secret references, and the references the workflow input carries. */
+  function secretRows(c: Checked, owner: { runId: string } | { bulkId: string }, expiresAt: Date) {
+    const rows: Insertable<RunSecretTable>[] = Object.entries(c.vaultRefs).map(([name, ref]) => ({
+      id: newId(),
+      team_id: c.schedule.team_id,
+      run_id: 'runId' in owner ? owner.runId : null,
+      bulk_id: 'bulkId' in owner ? owner.bulkId : null,
+      name,
+      value_enc: null,
+      vault_ref: ref,
+      expires_at: expiresAt,
+    }));
+    return { rows, refs: refsOf(rows.map((r) => ({ id: r.id!, name: r.name }))) };
+  }
+
+  async function recordedRefs(owner: { runId: string } | { bulkId: string }): Promise<SecretRefs> {
+    const q = db.selectFrom('run_secrets').select(['id', 'name']);
+    return refsOf(await ('runId' in owner ? q.where('run_id', '=', owner.runId) : q.where('bulk_id', '=', owner.bulkId)).execute());
+  }
+
   async function fireRun(input: FiringInput, c: Checked, recordedRunId: string | null, now: Date): Promise<FiringDecision> {
     const host = await db.selectFrom('hosts').select(['id', 'environment']).where('id', '=', c.schedule.host_id ?? '').where('team_id', '=', c.schedule.team_id).executeTakeFirst();
     if (recordedRunId) {
       const run = await db.selectFrom('runs').select(['host_id', 'approval_environment', 'approval_expires_at']).where('id', '=', recordedRunId).executeTakeFirstOrThrow();
-      return { outcome: 'started', target: 'run', run: scriptRunInput(input, c, recordedRunId, run.host_id, recordedApproval(run, c.schedule)), scheduleName: c.schedule.name };
+      return { outcome: 'started', target: 'run', run: scriptRunInput(input, c, recordedRunId, run.host_id, recordedApproval(run, c.schedule), await recordedRefs({ runId: recordedRunId })), scheduleName: c.schedule.name };
     }
     if (!host) return recordNotStarted(input, { outcome: 'failed', reason: `host ${c.schedule.host_id} is no longer registered; edit or delete schedule "${c.schedule.name}"` });
     const environments = host.environment ? [host.environment] : [];
     const blackout = await blackoutIn(c.schedule.team_id, environments, now);
     if (blackout) return recordNotStarted(input, blackout);
     const approval = await approvalFor(c.schedule, environments, now);
-    const run = scriptRunInput(input, c, newId(), host.id, approval);
+    const runId = newId();
+    const secrets = secretRows(c, { runId }, secretsExpiry(c.manifest, input, 1, now));
+    const run = scriptRunInput(input, c, runId, host.id, approval, secrets.refs);
     await db.transaction().execute(async (tx) => {
       await tx
         .insertInto('runs')
@@ -174,19 +218,20 @@ export function createScheduleActivities({ db }: { db: Db }) {
           status: approval ? 'waiting_for_approval' : 'queued',
           initiator_id: run.initiator.id,
           initiator_name: run.initiator.name,
-          params: redactParams(c.manifest.parameters, run.params),
+          params: redactParams(c.manifest.parameters, c.params),
           workflow_id: `run/${run.runId}`,
           schedule_id: input.scheduleId,
           approval_environment: approval?.environment ?? null,
           approval_expires_at: approval ? new Date(approval.expiresAt) : null,
         })
         .execute();
+      if (secrets.rows.length > 0) await tx.insertInto('run_secrets').values(secrets.rows).execute();
       await tx.insertInto('schedule_firings').values({ ...firingRow(input, 'started'), run_id: run.runId }).execute();
     });
     return { outcome: 'started', target: 'run', run, scheduleName: c.schedule.name };
   }
 
-  function bulkInput(input: ScheduledRunInput, c: Checked, bulkId: string, hosts: { hostId: string; runId: string }[], waves: number[], options: BulkOptions, approval: ApprovalRequest | undefined): BulkExecutionInput {
+  function bulkInput(input: ScheduledRunInput, c: Checked, bulkId: string, hosts: { hostId: string; runId: string }[], waves: number[], options: BulkOptions, approval: ApprovalRequest | undefined, secretRefs: SecretRefs): BulkExecutionInput {
     const perHost = { ...c.manifest, timeout: options.timeoutSeconds ?? c.manifest.timeout, retries: options.retries ?? c.manifest.retries };
     const locked = c.manifest.requires_lock || options.takeLocks;
     return {
@@ -195,7 +240,8 @@ export function createScheduleActivities({ db }: { db: Db }) {
       source: c.schedule.source,
       scriptId: c.manifest.id,
       version: c.version,
-      params: c.params,
+      params: c.plainParams,
+      ...(Object.keys(secretRefs).length > 0 ? { secretRefs } : {}),
       initiator: { id: c.schedule.created_by_id, name: c.schedule.created_by_name },
       hosts,
       waves,
@@ -228,7 +274,7 @@ export function createScheduleActivities({ db }: { db: Db }) {
     if (recordedBulkId) {
       const row = await db.selectFrom('bulk_executions').selectAll().where('id', '=', recordedBulkId).executeTakeFirstOrThrow();
       const members = await db.selectFrom('runs').select(['host_id as hostId', 'id as runId']).where('bulk_id', '=', recordedBulkId).orderBy('bulk_position').execute();
-      return { outcome: 'started', target: 'bulk', bulk: bulkInput(input, c, recordedBulkId, members, row.waves, options, recordedApproval(row, c.schedule)), scheduleName: c.schedule.name };
+      return { outcome: 'started', target: 'bulk', bulk: bulkInput(input, c, recordedBulkId, members, row.waves, options, recordedApproval(row, c.schedule), await recordedRefs({ bulkId: recordedBulkId })), scheduleName: c.schedule.name };
     }
     const { hosts, refused } = await selectHosts(c.schedule.team_id, c.schedule.selector ?? {}, c);
     if (hosts.length === 0) {
@@ -244,6 +290,8 @@ export function createScheduleActivities({ db }: { db: Db }) {
 
     const bulkId = newId();
     const waves = planWaves(hosts.length, options);
+    const perHost = { ...c.manifest, timeout: options.timeoutSeconds ?? c.manifest.timeout, retries: options.retries ?? c.manifest.retries };
+    const secrets = secretRows(c, { bulkId }, secretsExpiry(perHost, input, waves.length, now));
     const waveOf: number[] = waves.flatMap((size, w) => Array<number>(size).fill(w));
     const members = hosts.map((h) => ({ hostId: h.id, runId: newId() }));
     const params = redactParams(c.manifest.parameters, c.params);
@@ -291,9 +339,10 @@ export function createScheduleActivities({ db }: { db: Db }) {
           )
           .execute();
       }
+      if (secrets.rows.length > 0) await tx.insertInto('run_secrets').values(secrets.rows).execute();
       await tx.insertInto('schedule_firings').values({ ...firingRow(input, 'started'), bulk_id: bulkId }).execute();
     });
-    return { outcome: 'started', target: 'bulk', bulk: bulkInput(input, c, bulkId, members, waves, options, approval), scheduleName: c.schedule.name };
+    return { outcome: 'started', target: 'bulk', bulk: bulkInput(input, c, bulkId, members, waves, options, approval, secrets.refs), scheduleName: c.schedule.name };
   }
 
   return {
@@ -321,6 +370,10 @@ export function createScheduleActivities({ db }: { db: Db }) {
 
 /** The firing's workflow id and run id: a Schedule gives firings within one second the same workflow id. */
 type FiringInput = ScheduledRunInput & { workflowId: string; workflowRunId: string; scheduledAt: string };
+
+function refsOf(rows: { id: string; name: string }[]): SecretRefs {
+  return Object.fromEntries(rows.map((r) => [r.name, { secretRef: r.id }]));
+}
 
 function notStartedOf(recorded: { outcome: string; blackout_name: string | null; reason: string | null }): NotStarted {
   return recorded.outcome === 'skipped' ? { outcome: 'skipped', blackoutName: recorded.blackout_name ?? '', reason: recorded.reason ?? '' } : { outcome: 'failed', reason: recorded.reason ?? '' };

@@ -1,6 +1,8 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import {
   BulkOptionsSchema,
+  isVaultReference,
+  VaultReferenceSchema,
   ConflictError,
   type CreateScheduleBody,
   isId,
@@ -56,14 +58,18 @@ export async function createSchedule(deps: ApiDeps, user: User, body: CreateSche
     }
   }
 
-  // A schedule's parameters are stored and sent at every firing; a secret has no place there until credential references exist.
-  const secrets = manifest.parameters.filter((p) => p.type === 'secret');
+  // A schedule's parameters are stored and read at every firing: a secret may be there only as a Vault reference, resolved when its run executes.
   const secretFields: Record<string, string[]> = {};
-  for (const p of secrets) {
-    if (body.params[p.name] !== undefined) secretFields[`params.${p.name}`] = [`${p.name} is a secret: a schedule cannot store a secret value; leave it out`];
-    else if (p.required) secretFields[`params.${p.name}`] = [`${manifest.id} needs the secret ${p.name}, and a schedule cannot store secrets yet; run it by hand instead`];
+  for (const p of manifest.parameters.filter((p) => p.type === 'secret')) {
+    const given = body.params[p.name];
+    const reference = typeof given === 'string' && isVaultReference(given) ? VaultReferenceSchema.safeParse(given) : null;
+    if (given !== undefined && !reference) secretFields[`params.${p.name}`] = [`${p.name} is a secret: a schedule cannot store a secret value; give a Vault reference (vault:<mount>/<path>#<key>) or leave it out`];
+    else if (reference && !reference.success) secretFields[`params.${p.name}`] = reference.error.issues.map((i) => i.message);
+    else if (given === undefined && p.required && !(typeof p.default === 'string' && isVaultReference(p.default))) {
+      secretFields[`params.${p.name}`] = [`${manifest.id} needs the secret ${p.name}: give it as a Vault reference (vault:<mount>/<path>#<key>); a schedule cannot store a secret value`];
+    }
   }
-  if (Object.keys(secretFields).length > 0) throw new ValidationError(`a schedule of ${manifest.id} cannot hold its secret parameters`, secretFields);
+  if (Object.keys(secretFields).length > 0) throw new ValidationError(`a schedule of ${manifest.id} cannot hold its secret parameters as given`, secretFields);
   const checked = validateParams(manifest.parameters, body.params);
   if (!checked.ok) throw new ValidationError(`parameters of ${manifest.id} are invalid`, prefixed(checked.fields));
   const hostFields = await checkHostParams(deps, user.team_id, manifest.parameters, checked.values, manifest.host_tags);

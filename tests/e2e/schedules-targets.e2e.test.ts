@@ -68,6 +68,19 @@ describe('what a schedule fires', () => {
     await stack.waitForLine(run.id, /scheduled action/);
   });
 
+  test('a secret parameter is stored as a Vault reference only, resolved when the firing\'s run executes', async () => {
+    const value = await stack.api('/api/v1/schedules', { method: 'POST', json: { name: 'secret value', scriptId: 'echo-params', hostId: 'local', params: { message: 'm', token: 's3cret' }, ...pausedDaily } });
+    expect((await body<{ error: { fields: Record<string, string[]> } }>(value, 400)).error.fields['params.token']).toEqual([expect.stringContaining('give a Vault reference')]);
+    const schedule = await create({ name: 'vault token', scriptId: 'echo-params', hostId: 'local', params: { message: 'm', token: 'vault:secret/app/api#token' }, ...pausedDaily });
+    await trigger(schedule.id);
+    await expect.poll(async () => (await firings(schedule.id))[0]?.runId ?? null, { timeout: 30_000 }).not.toBeNull();
+    // This stack has no Vault: the run reaches the reference and fails naming it, its page showing the secret masked.
+    const run = await stack.waitForRun((await firings(schedule.id))[0]!.runId!);
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain('the secret parameter token is vault:secret/app/api#token, but Drydock has no Vault to ask');
+    expect(run.params.token).not.toContain('vault:');
+  });
+
   test('bad input: a selector that no host can run, hostId and selector together, options without a selector', async () => {
     const refused = async (json: Record<string, unknown>) =>
       (await body<{ error: { message: string; fields: Record<string, string[]> } }>(await stack.api('/api/v1/schedules', { method: 'POST', json: { name: 'bad', scriptId: 'true', ...pausedDaily, ...json } }), 400)).error;

@@ -45,7 +45,7 @@ const create = createRoute({
   request: { body: jsonBody(CreateScheduleBodySchema) },
   responses: {
     201: json(ScheduleViewSchema, 'The schedule with its next fire times'),
-    ...errors([400, 'Invalid spec (cron, zone, dates, durations), parameters, a secret parameter given a value, or a selector no host of which can run the entry'], [404, 'No such script, action or host'], [409, 'The name is taken']),
+    ...errors([400, 'Invalid spec (cron, zone, dates, durations), parameters, a secret parameter given a value rather than a Vault reference, or a selector no host of which can run the entry'], [404, 'No such script, action or host'], [409, 'The name is taken']),
   },
 });
 

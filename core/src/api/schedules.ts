@@ -21,7 +21,7 @@ export const CreateScheduleBodySchema = z
     params: z
       .record(z.string(), z.unknown())
       .default({})
-      .meta({ description: "Fixed for every firing, checked against the manifest's as a manual run's are; secret parameters cannot be given a value here" }),
+      .meta({ description: "Fixed for every firing, checked against the manifest's as a manual run's are; a secret parameter only as a Vault reference (`vault:<mount>/<path>#<key>`), resolved when each firing's run executes, never a value" }),
     spec: ScheduleSpecInputSchema.meta({
       description:
         'When it fires: `cron` (5 fields, or 6 with a year last), `calendars` (fields in cron syntax) and `intervals` (`every`, `offset` as `1h30m`), read in `timeZone` (IANA); `startAt`/`endAt`, `jitter`, `overlap` (`skip`, `buffer_one`, `cancel_other`, `allow_all`), `catchupWindow`, `pauseOnFailure`',
