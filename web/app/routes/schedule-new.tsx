@@ -127,7 +127,7 @@ export default function NewSchedule({ loaderData, actionData }: Route.ComponentP
             {target === 'bulk'
               ? 'Each firing starts a bulk execution over the hosts the selector finds then, with these options. '
               : 'Each firing runs it on one host. '}
-            Its parameters are fixed for every firing and checked as a run&apos;s are. A schedule holds a secret only as a Vault reference (vault:A schedule cannot hold a secret: leave secret fields empty.{' '}lt;mountA schedule cannot hold a secret: leave secret fields empty.{' '}gt;/A schedule cannot hold a secret: leave secret fields empty.{' '}lt;pathA schedule cannot hold a secret: leave secret fields empty.{' '}gt;#A schedule cannot hold a secret: leave secret fields empty.{' '}lt;keyA schedule cannot hold a secret: leave secret fields empty.{' '}gt;): give one in a secret field, or leave it empty.{' '}
+            Its parameters are fixed for every firing and checked as a run&apos;s are. A schedule holds a secret only as a Vault reference ({'vault:<mount>/<path>#<key>'}): give one in a secret field, or leave it empty.{' '}
             <Link to={other} className="text-blue-700 hover:underline" data-testid="switch-target">
               {target === 'bulk' ? 'One host instead' : 'Many hosts instead'}
             </Link>
