@@ -103,13 +103,15 @@ export async function bulkEndedEvent(db: Db, links: NotificationDeps['links'], b
 }
 
 /** A schedule's firing skipped by a blackout window. */
-export async function firingSkippedEvent(db: Db, links: NotificationDeps['links'], firingWorkflowId: string): Promise<NotificationEvent | undefined> {
+export async function firingSkippedEvent(db: Db, links: NotificationDeps['links'], firingWorkflowId: string, firingRunId?: string): Promise<NotificationEvent | undefined> {
   const firing = await db
     .selectFrom('schedule_firings')
     .innerJoin('schedules', 'schedules.id', 'schedule_firings.schedule_id')
     .leftJoin('hosts', 'hosts.id', 'schedules.host_id')
     .select(['schedule_firings.id', 'schedule_firings.team_id', 'schedule_firings.outcome', 'schedule_firings.reason', 'schedule_firings.blackout_name', 'schedule_firings.fired_at', 'schedules.id as schedule_id', 'schedules.name', 'schedules.script_id', 'schedules.created_by_id', 'hosts.environment', 'hosts.tags'])
     .where('schedule_firings.workflow_id', '=', firingWorkflowId)
+    // Two firings in one second share the workflow id; the run id tells them apart.
+    .$if(firingRunId !== undefined, (q) => q.where('schedule_firings.workflow_run_id', '=', firingRunId!))
     .executeTakeFirst();
   if (!firing || firing.outcome !== 'skipped') return undefined;
   return {
@@ -169,7 +171,7 @@ export async function approvalRequestedEvent(db: Db, links: NotificationDeps['li
 export interface Notifier {
   runEnded(runId: string): Promise<void>;
   bulkEnded(bulkId: string): Promise<void>;
-  firingSkipped(firingWorkflowId: string): Promise<void>;
+  firingSkipped(firingWorkflowId: string, firingRunId?: string): Promise<void>;
 }
 
 /** A notifier for activity code: it starts delivery workflows with the activity's own Temporal client. */
@@ -186,7 +188,7 @@ export function activityNotifier(deps: NotificationDeps): Notifier {
   return {
     runEnded: (runId) => emit(`run ${runId}`, () => runEndedEvent(deps.db, deps.links, runId)),
     bulkEnded: (bulkId) => emit(`bulk execution ${bulkId}`, () => bulkEndedEvent(deps.db, deps.links, bulkId)),
-    firingSkipped: (id) => emit(`firing ${id}`, () => firingSkippedEvent(deps.db, deps.links, id)),
+    firingSkipped: (id, runId) => emit(`firing ${id}`, () => firingSkippedEvent(deps.db, deps.links, id, runId)),
   };
 }
 

@@ -1,5 +1,8 @@
 import { ScheduleNotFoundError } from '@temporalio/client';
 import {
+  BulkOptionsSchema,
+  isVaultReference,
+  VaultReferenceSchema,
   ConflictError,
   type CreateScheduleBody,
   isId,
@@ -15,11 +18,12 @@ import {
 import { type ScheduleSpecSettings, toTemporalSchedule } from '@drydock/core/schedule-spec';
 import { CENTRAL_QUEUE, scheduleWorkflowId, searchAttributes, temporalScheduleUrl } from '@drydock/temporal';
 import { scheduledRunWorkflowRef } from '@drydock/workflows/messages';
+import { previewBulk } from './bulk-service.ts';
 import { notRunnableReason } from './catalog-views.ts';
 import type { ApiDeps } from './context.ts';
 import { checkHostParams, hostRefusal } from './run-service.ts';
 
-// Schedules: a row per schedule (what runs, where, with which parameters) and a Temporal Schedule `schedule/<id>`
+// Schedules: a row per schedule (what runs, on which host or host selector, with which parameters) and a Temporal Schedule `schedule/<id>`
 // (when). A firing carries ids only; the run workflow it starts reads the parameters from the row (decision 021).
 
 const NEXT_FIRE_TIMES = 10;
@@ -31,26 +35,41 @@ export async function getScheduleRow(deps: ApiDeps, teamId: string, id: string):
   return row;
 }
 
-/** Checked as a manual run is, before anything is stored: a schedule that could never start a run is refused. */
+/** Checked as a manual run (or bulk execution) is, before anything is stored: a schedule that could never start one is refused. */
 export async function createSchedule(deps: ApiDeps, user: User, body: CreateScheduleBody): Promise<ScheduleView> {
   const source = body.actionId !== undefined ? 'action' : 'script';
   const entry = await deps.catalog.get(user.team_id, source, (body.actionId ?? body.scriptId)!);
   const manifest = entry.manifest;
   const reason = notRunnableReason(manifest);
   if (reason) throw new ValidationError(`${manifest.name} cannot run here: ${reason}`);
-  const host = await deps.db.selectFrom('hosts').select(['id', 'tags', 'transport']).where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
-  if (!host) throw new NotFoundError('host', body.hostId);
-  const refusal = hostRefusal(manifest, host, source);
-  if (refusal) throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [refusal] });
-
-  // A schedule's parameters are stored and sent at every firing; a secret has no place there until credential references exist.
-  const secrets = manifest.parameters.filter((p) => p.type === 'secret');
-  const secretFields: Record<string, string[]> = {};
-  for (const p of secrets) {
-    if (body.params[p.name] !== undefined) secretFields[`params.${p.name}`] = [`${p.name} is a secret: a schedule cannot store a secret value; leave it out`];
-    else if (p.required) secretFields[`params.${p.name}`] = [`${manifest.id} needs the secret ${p.name}, and a schedule cannot store secrets yet; run it by hand instead`];
+  let hostId: string | null = null;
+  if (body.hostId !== undefined) {
+    const host = await deps.db.selectFrom('hosts').select(['id', 'tags', 'transport']).where('id', '=', body.hostId).where('team_id', '=', user.team_id).executeTakeFirst();
+    if (!host) throw new NotFoundError('host', body.hostId);
+    const refusal = hostRefusal(manifest, host, source);
+    if (refusal) throw new ValidationError(`host ${host.id} cannot run ${manifest.id}`, { hostId: [refusal] });
+    hostId = host.id;
+  } else {
+    // The hosts are selected again at every firing; today's selection must find one, as a manual execution's must.
+    const preview = await previewBulk(deps, user, { ...(source === 'action' ? { actionId: manifest.id } : { scriptId: manifest.id }), selector: body.selector!, options: body.options ?? BulkOptionsSchema.parse({}) });
+    if (preview.hosts.length === 0) {
+      const why = preview.excluded.slice(0, 5).map((e) => `${e.id}: ${e.reason}`);
+      throw new ValidationError(`no selected host can run ${manifest.id}`, { selector: why.length > 0 ? why : ['no host matches the selector'] });
+    }
   }
-  if (Object.keys(secretFields).length > 0) throw new ValidationError(`a schedule of ${manifest.id} cannot hold its secret parameters`, secretFields);
+
+  // A schedule's parameters are stored and read at every firing: a secret may be there only as a Vault reference, resolved when its run executes.
+  const secretFields: Record<string, string[]> = {};
+  for (const p of manifest.parameters.filter((p) => p.type === 'secret')) {
+    const given = body.params[p.name];
+    const reference = typeof given === 'string' && isVaultReference(given) ? VaultReferenceSchema.safeParse(given) : null;
+    if (given !== undefined && !reference) secretFields[`params.${p.name}`] = [`${p.name} is a secret: a schedule cannot store a secret value; give a Vault reference (vault:<mount>/<path>#<key>) or leave it out`];
+    else if (reference && !reference.success) secretFields[`params.${p.name}`] = reference.error.issues.map((i) => i.message);
+    else if (given === undefined && p.required && !(typeof p.default === 'string' && isVaultReference(p.default))) {
+      secretFields[`params.${p.name}`] = [`${manifest.id} needs the secret ${p.name}: give it as a Vault reference (vault:<mount>/<path>#<key>); a schedule cannot store a secret value`];
+    }
+  }
+  if (Object.keys(secretFields).length > 0) throw new ValidationError(`a schedule of ${manifest.id} cannot hold its secret parameters as given`, secretFields);
   const checked = validateParams(manifest.parameters, body.params);
   if (!checked.ok) throw new ValidationError(`parameters of ${manifest.id} are invalid`, prefixed(checked.fields));
   const hostFields = await checkHostParams(deps, user.team_id, manifest.parameters, checked.values, manifest.host_tags);
@@ -68,7 +87,10 @@ export async function createSchedule(deps: ApiDeps, user: User, body: CreateSche
       name: body.name,
       source,
       script_id: manifest.id,
-      host_id: host.id,
+      target: hostId === null ? 'bulk' : 'run',
+      host_id: hostId,
+      selector: body.selector ?? null,
+      bulk_options: body.selector ? (body.options ?? BulkOptionsSchema.parse({})) : null,
       params: checked.values,
       spec: body.spec as unknown as Record<string, unknown>,
       time_zone: body.spec.timeZone,
@@ -95,9 +117,10 @@ export async function createSchedule(deps: ApiDeps, user: User, body: CreateSche
             offlineTimeoutMs: deps.config.DRYDOCK_AGENT_OFFLINE_TIMEOUT * 1000,
             heartbeatTimeoutMs: deps.config.DRYDOCK_AGENT_HEARTBEAT_TIMEOUT * 1000,
             lockWaitTimeoutMs: deps.config.DRYDOCK_LOCK_WAIT_TIMEOUT * 1000,
+            ...(hostId === null ? { hostsPerRun: deps.config.DRYDOCK_BULK_HOSTS_PER_RUN } : {}),
           },
         ],
-        typedSearchAttributes: searchAttributes({ kind: 'schedule-firing', script: manifest.id, hosts: [host.id], initiator: user.email, team: user.team_id }),
+        typedSearchAttributes: searchAttributes({ kind: 'schedule-firing', script: manifest.id, ...(hostId ? { hosts: [hostId] } : {}), initiator: user.email, team: user.team_id }),
       },
       state: { paused: body.paused, ...(body.note ? { note: body.note } : {}) },
     });
@@ -134,7 +157,10 @@ export async function getSchedule(deps: ApiDeps, teamId: string, id: string): Pr
     name: row.name,
     source: row.source,
     scriptId: row.script_id,
+    target: row.target,
     hostId: row.host_id,
+    selector: row.selector,
+    options: row.bulk_options,
     params: row.params,
     spec: row.spec,
     timeZone: row.time_zone,
@@ -152,7 +178,8 @@ function firingsQuery(deps: ApiDeps, teamId: string) {
   return deps.db
     .selectFrom('schedule_firings as f')
     .leftJoin('runs as r', 'r.id', 'f.run_id')
-    .select(['f.id', 'f.schedule_id', 'f.scheduled_at', 'f.fired_at', 'f.outcome', 'f.reason', 'f.blackout_name', 'f.run_id', 'r.status as run_status'])
+    .leftJoin('bulk_executions as b', 'b.id', 'f.bulk_id')
+    .select(['f.id', 'f.schedule_id', 'f.scheduled_at', 'f.fired_at', 'f.outcome', 'f.reason', 'f.blackout_name', 'f.run_id', 'r.status as run_status', 'f.bulk_id', 'b.status as bulk_status'])
     .where('f.team_id', '=', teamId);
 }
 
@@ -168,6 +195,8 @@ function toFiringView(f: FiringRow): ScheduleFiringView {
     blackoutName: f.blackout_name,
     runId: f.run_id,
     runStatus: f.run_status ?? null,
+    bulkId: f.bulk_id,
+    bulkStatus: f.bulk_status ?? null,
   };
 }
 
@@ -181,7 +210,9 @@ export async function listSchedules(deps: ApiDeps, teamId: string) {
       name: r.name,
       source: r.source,
       scriptId: r.script_id,
+      target: r.target,
       hostId: r.host_id,
+      selector: r.selector,
       timeZone: r.time_zone,
       createdAt: r.created_at.toISOString(),
       lastFiring: firing ? toFiringView(firing) : null,
@@ -210,15 +241,19 @@ export async function unpauseSchedule(deps: ApiDeps, teamId: string, id: string,
 
 /** Fires once now, whatever the spec and the pause say; the overlap policy still applies (a run in progress may make it skip). */
 export async function triggerSchedule(deps: ApiDeps, teamId: string, id: string): Promise<void> {
-  await getScheduleRow(deps, teamId, id);
-  await handleOf(deps, id).trigger();
+  const row = await getScheduleRow(deps, teamId, id);
+  // The SDK's trigger allows all overlaps unless told otherwise: pass the schedule's own policy.
+  await handleOf(deps, id).trigger(overlapOf(row));
+}
+
+function overlapOf(row: Schedule) {
+  return toTemporalSchedule(row.spec as unknown as ScheduleSpecSettings).policies.overlap;
 }
 
 /** Fires every time the spec names in a past range, as if the schedule had run then; the runs start now. */
 export async function backfillSchedule(deps: ApiDeps, teamId: string, id: string, range: { start: string; end: string }): Promise<void> {
   const row = await getScheduleRow(deps, teamId, id);
-  const overlap = toTemporalSchedule(row.spec as unknown as ScheduleSpecSettings).policies.overlap;
-  await handleOf(deps, id).backfill({ start: new Date(range.start), end: new Date(range.end), overlap });
+  await handleOf(deps, id).backfill({ start: new Date(range.start), end: new Date(range.end), overlap: overlapOf(row) });
 }
 
 export async function deleteSchedule(deps: ApiDeps, teamId: string, id: string): Promise<void> {

@@ -8,6 +8,7 @@ export * from './manifest-diff.ts';
 export * from './api-schemas.ts';
 export * from './approval.ts';
 export * from './bulk.ts';
+export * from './host-eligibility.ts';
 export * from './catalog.ts';
 export * from './catalog-store.ts';
 export * from './secret-box.ts';

@@ -6,9 +6,9 @@ test('create a schedule in Europe/Berlin, see its next fire times in its zone an
   try {
     await page.goto(`${stack.config.webUrl}/schedules`);
     expect(await page.getByTestId('no-schedules').textContent()).toContain('No schedule yet');
-    await page.getByTestId('new-schedule-script').selectOption('echo-params');
+    await page.getByTestId('new-schedule-entry').selectOption('script:echo-params');
     await page.getByTestId('new-schedule').click();
-    await page.waitForURL(/\/schedules\/new\?script=echo-params$/);
+    await page.waitForURL(/\/schedules\/new\?entry=script%3Aecho-params&target=run$/);
 
     await page.getByTestId('schedule-name').fill('berlin nightly');
     await page.getByTestId('schedule-cron').fill('30 2 * * *');

@@ -41,11 +41,11 @@ const create = createRoute({
   path: '/',
   tags: ['schedules'],
   ...access('maintainer', 'manage'),
-  summary: 'Schedule a script or an action template on a host: a Temporal Schedule with the spec, its parameters checked as a manual run\'s are',
+  summary: 'Schedule a script or an action template on a host (`hostId`), or as a bulk execution over a host selector (`selector`, `options`): a Temporal Schedule with the spec, its parameters checked as a manual run\'s are',
   request: { body: jsonBody(CreateScheduleBodySchema) },
   responses: {
     201: json(ScheduleViewSchema, 'The schedule with its next fire times'),
-    ...errors([400, 'Invalid spec (cron, zone, dates, durations), parameters, or a secret parameter given a value'], [404, 'No such script, action or host'], [409, 'The name is taken']),
+    ...errors([400, 'Invalid spec (cron, zone, dates, durations), parameters, a secret parameter given a value rather than a Vault reference, or a selector no host of which can run the entry'], [404, 'No such script, action or host'], [409, 'The name is taken']),
   },
 });
 
@@ -119,15 +119,15 @@ const remove = createRoute({
   responses: { 204: { description: 'Deleted' }, ...errors(404) },
 });
 
-/** `/api/v1/schedules`: recurring runs of scripts and action templates, each a Temporal Schedule `schedule/<id>`. */
+/** `/api/v1/schedules`: recurring runs and bulk executions of scripts and action templates, each a Temporal Schedule `schedule/<id>`. */
 export function scheduleRoutes(deps: ApiDeps) {
   return resourceRouter()
     .openapi(list, async (c) => c.json({ schedules: await listSchedules(deps, c.get('user')!.team_id) }, 200))
     .openapi(create, async (c) => {
       const body = c.req.valid('json');
-      noteAudit(c, { action: 'schedule.create', detail: { name: body.name, scriptId: body.scriptId ?? body.actionId, hostId: body.hostId } });
+      noteAudit(c, { action: 'schedule.create', detail: { name: body.name, scriptId: body.scriptId ?? body.actionId, hostId: body.hostId, selector: body.selector } });
       const view = await createSchedule(deps, c.get('user')!, body);
-      noteAudit(c, { action: 'schedule.create', resource: `schedule:${view.id}`, detail: { name: body.name, scriptId: view.scriptId, hostId: view.hostId, timeZone: view.timeZone } });
+      noteAudit(c, { action: 'schedule.create', resource: `schedule:${view.id}`, detail: { name: body.name, scriptId: view.scriptId, target: view.target, hostId: view.hostId, selector: view.selector, timeZone: view.timeZone } });
       return c.json(view, 201);
     })
     .openapi(read, async (c) => c.json(await getSchedule(deps, c.get('user')!.team_id, c.req.valid('param').id), 200))

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { orNull } from './nullable.ts';
 import { Slug } from './ids.ts';
 import { ScheduleSpecInputSchema } from '../schedule-spec.ts';
+import { BulkOptionsSchema, BulkSelectorSchema } from '../bulk.ts';
 
 // The schedules resource: /api/v1/schedules. The spec's rules live in schedule-spec.ts, beside its mapping to Temporal.
 
@@ -12,11 +13,15 @@ export const CreateScheduleBodySchema = z
     name: z.string().trim().min(1, { error: 'name the schedule' }).max(100).meta({ description: 'Unique in the team' }),
     scriptId: Slug.optional().meta({ description: 'The script each firing runs; give this or `actionId`, not both' }),
     actionId: Slug.optional().meta({ description: 'The action template each firing runs; give this or `scriptId`, not both' }),
-    hostId: Slug.meta({ description: 'The registered host each firing runs on' }),
+    hostId: Slug.optional().meta({ description: 'The registered host each firing runs on; give this or `selector`, not both' }),
+    selector: BulkSelectorSchema.optional().meta({
+      description: 'Each firing starts a bulk execution over the hosts this selects at the time it fires (by ids, environment, group or tags); give this or `hostId`',
+    }),
+    options: BulkOptionsSchema.optional().meta({ description: "A bulk schedule's execution options: parallelism, waves, canary, failure threshold, per-host timeout and retries, locks" }),
     params: z
       .record(z.string(), z.unknown())
       .default({})
-      .meta({ description: "Fixed for every firing, checked against the manifest's as a manual run's are; secret parameters cannot be given a value here" }),
+      .meta({ description: "Fixed for every firing, checked against the manifest's as a manual run's are; a secret parameter only as a Vault reference (`vault:<mount>/<path>#<key>`), resolved when each firing's run executes, never a value" }),
     spec: ScheduleSpecInputSchema.meta({
       description:
         'When it fires: `cron` (5 fields, or 6 with a year last), `calendars` (fields in cron syntax) and `intervals` (`every`, `offset` as `1h30m`), read in `timeZone` (IANA); `startAt`/`endAt`, `jitter`, `overlap` (`skip`, `buffer_one`, `cancel_other`, `allow_all`), `catchupWindow`, `pauseOnFailure`',
@@ -25,11 +30,15 @@ export const CreateScheduleBodySchema = z
     note: z.string().max(500).optional().meta({ description: 'Shown beside its state, e.g. why it is paused' }),
   })
   .refine((b) => (b.scriptId === undefined) !== (b.actionId === undefined), { error: 'give scriptId or actionId, not both', path: ['scriptId'] })
+  .refine((b) => (b.hostId === undefined) !== (b.selector === undefined), { error: 'give hostId (a run on one host) or selector (a bulk execution), not both', path: ['hostId'] })
+  .refine((b) => b.options === undefined || b.selector !== undefined, { error: 'options are for a bulk schedule: give a selector too, or leave options out', path: ['options'] })
   .meta({
     id: 'CreateScheduleBody',
     example: { name: 'nightly echo', scriptId: 'echo-params', hostId: 'local', params: { message: 'hi' }, spec: { cron: ['30 2 * * *'], timeZone: 'Europe/Berlin' } },
   });
 export type CreateScheduleBody = z.infer<typeof CreateScheduleBodySchema>;
+
+export const SCHEDULE_TARGETS = ['run', 'bulk'] as const;
 
 export const FIRING_OUTCOMES = ['started', 'skipped', 'failed'] as const;
 
@@ -43,6 +52,8 @@ export const ScheduleFiringViewSchema = z
     blackoutName: z.string().nullable().meta({ description: 'The blackout window a skipped firing fell in' }),
     runId: z.string().nullable(),
     runStatus: z.string().nullable().meta({ description: "The run's status now" }),
+    bulkId: z.string().nullable().meta({ description: 'The bulk execution a firing of a bulk schedule started' }),
+    bulkStatus: z.string().nullable().meta({ description: "The bulk execution's status now" }),
   })
   .meta({ id: 'ScheduleFiringView' });
 export type ScheduleFiringView = z.infer<typeof ScheduleFiringViewSchema>;
@@ -53,7 +64,10 @@ export const ScheduleViewSchema = z
     name: z.string(),
     source: z.enum(['script', 'action']),
     scriptId: z.string(),
-    hostId: z.string(),
+    target: z.enum(SCHEDULE_TARGETS).meta({ description: '`run`: a run on `hostId`; `bulk`: a bulk execution over `selector` with `options`' }),
+    hostId: z.string().nullable(),
+    selector: BulkSelectorSchema.nullable(),
+    options: BulkOptionsSchema.nullable(),
     params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])),
     spec: z.record(z.string(), z.unknown()).meta({ description: 'The spec as given, with defaults applied' }),
     timeZone: z.string(),
@@ -76,7 +90,9 @@ export const ScheduleListSchema = z
         name: z.string(),
         source: z.enum(['script', 'action']),
         scriptId: z.string(),
-        hostId: z.string(),
+        target: z.enum(SCHEDULE_TARGETS),
+        hostId: z.string().nullable(),
+        selector: BulkSelectorSchema.nullable(),
         timeZone: z.string(),
         createdAt: IsoTime,
         lastFiring: orNull(ScheduleFiringViewSchema),

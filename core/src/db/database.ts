@@ -22,6 +22,7 @@ import * as environments from './migrations/020-environments.ts';
 import * as approvals from './migrations/021-approvals.ts';
 import * as schedulesAndBlackouts from './migrations/022-schedules-and-blackouts.ts';
 import * as runSecrets from './migrations/024-run-secrets.ts';
+import * as scheduleTargets from './migrations/026-schedule-targets.ts';
 import * as notifications from './migrations/027-notifications.ts';
 import * as teamsAndAgentRegistration from './migrations/028-teams-and-agent-registration.ts';
 import type { Database } from './schema.ts';
@@ -62,6 +63,7 @@ const migrations: Record<string, Migration> = {
   '021-approvals': approvals,
   '022-schedules-and-blackouts': schedulesAndBlackouts,
   '024-run-secrets': runSecrets,
+  '026-schedule-targets': scheduleTargets,
   '027-notifications': notifications,
   '028-teams-and-agent-registration': teamsAndAgentRegistration,
 };

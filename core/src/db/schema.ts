@@ -244,7 +244,12 @@ export interface ScheduleTable {
   name: string;
   source: 'script' | 'action';
   script_id: string;
-  host_id: string;
+  /** A run on one host, or a bulk execution over `selector` with `bulk_options`. */
+  target: ColumnType<ScheduleTarget, ScheduleTarget | undefined, ScheduleTarget>;
+  /** The host of a run schedule; null for a bulk one. */
+  host_id: ColumnType<string | null, string | null | undefined, string | null>;
+  selector: ColumnType<BulkSelector | null, BulkSelector | null | undefined, BulkSelector | null>;
+  bulk_options: ColumnType<BulkOptions | null, BulkOptions | null | undefined, BulkOptions | null>;
   params: Json<Record<string, string | number | boolean | string[]>>;
   /** The spec as the user gave it (ScheduleSpecInput). */
   spec: Json<Record<string, unknown>>;
@@ -253,6 +258,8 @@ export interface ScheduleTable {
   created_by_name: string;
   created_at: CreatedAt;
 }
+
+export type ScheduleTarget = 'run' | 'bulk';
 
 export type FiringOutcome = 'started' | 'skipped' | 'failed';
 
@@ -267,6 +274,9 @@ export interface ScheduleFiringTable {
   reason: string | null;
   blackout_name: string | null;
   run_id: string | null;
+  bulk_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** With `workflow_id`, the firing's execution: two firings in one second share the workflow id. */
+  workflow_run_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface BlackoutWindowTable {
@@ -304,6 +314,8 @@ export interface BulkExecutionTable extends ApprovalColumns {
   waves: Json<number[]>;
   current_wave: ColumnType<number, number | undefined, number>;
   rerun_of: string | null;
+  /** Set on an execution a schedule's firing started. */
+  schedule_id: ColumnType<string | null, string | null | undefined, string | null>;
   workflow_id: string;
   workflow_run_id: string | null;
   created_at: CreatedAt;

@@ -43,7 +43,7 @@ function optionInputs(entry: ScriptView): { name: OptionSetting; label: string; 
 /** Fields of the bulk form besides the parameters; errors under any other name are listed above the form. */
 const BULK_FIELDS = ['hostIds', 'hostLabels', 'hostEnvironment', 'hostGroup', 'hostTags', 'maxParallel', 'batchSize', 'canarySize', 'failureThreshold', 'timeoutSeconds', 'hostRetries', 'takeLocks'];
 
-function BulkOptionsFields({ entry, result, errors }: { entry: ScriptView; result: BulkFormResult | undefined; errors: FieldErrors }) {
+export function BulkOptionsFields({ entry, result, errors }: { entry: ScriptView; result: BulkFormResult | undefined; errors: FieldErrors }) {
   const s = result?.settings ?? DEFAULT_SETTINGS;
   return (
     <fieldset className="min-w-0">

@@ -6,7 +6,8 @@ import { EmptyState } from '../components/ui/empty-state.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Table, TableBody, TableHead, Td, Th } from '../components/ui/table.tsx';
-import { formatInZone } from '../lib/zoned-time.ts';
+import { describeSelector } from '../lib/bulk-view.ts';
+import { formatInZone, offsetInZone } from '../lib/zoned-time.ts';
 import { loadSchedule, scheduleAction } from './schedules.server.ts';
 
 export const meta: Route.MetaFunction = ({ loaderData }) => [{ title: `${loaderData?.schedule.name ?? 'Schedule'} · Drydock` }];
@@ -39,11 +40,18 @@ export default function Schedule({ loaderData, actionData }: Route.ComponentProp
         crumbs={[{ label: 'Schedules', to: '/schedules' }, { label: schedule.name }]}
         description={
           <span>
-            Runs{' '}
-            <Link to={`/scripts/${schedule.scriptId}`} className="font-mono text-blue-700 hover:underline">
+            Runs {schedule.source === 'action' ? 'action template ' : ''}
+            <Link to={`/${schedule.source === 'action' ? 'actions' : 'scripts'}/${schedule.scriptId}`} className="font-mono text-blue-700 hover:underline">
               {schedule.scriptId}
             </Link>{' '}
-            on <span className="font-mono">{schedule.hostId}</span>, read in {schedule.timeZone} ·{' '}
+            {schedule.hostId ? (
+              <>
+                on <span className="font-mono">{schedule.hostId}</span>
+              </>
+            ) : (
+              <span data-testid="schedule-target">as a bulk execution on the hosts selected at each firing ({schedule.selector ? describeSelector(schedule.selector) : ''})</span>
+            )}
+            , read in {schedule.timeZone} ·{' '}
             <a href={schedule.temporalUrl} className="text-blue-700 hover:underline" target="_blank" rel="noreferrer">
               Temporal Web
             </a>
@@ -85,7 +93,7 @@ export default function Schedule({ loaderData, actionData }: Route.ComponentProp
         }
       />
       {outcome ? (
-        <Notice tone={outcome.ok ? 'success' : 'error'} as="div">
+        <Notice tone={outcome.ok ? 'success' : 'error'} as="div" testId="schedule-message">
           {outcome.message}
         </Notice>
       ) : null}
@@ -101,10 +109,15 @@ export default function Schedule({ loaderData, actionData }: Route.ComponentProp
               <Th>In your zone{viewerZone ? ` (${viewerZone})` : ''}</Th>
             </TableHead>
             <TableBody>
-              {schedule.nextFireTimes.map((iso) => (
+              {schedule.nextFireTimes.map((iso, i) => (
                 <tr key={iso}>
                   <Td mono testId="fire-time-schedule-zone">
                     {formatInZone(iso, schedule.timeZone)}
+                    {i > 0 && offsetInZone(schedule.nextFireTimes[i - 1]!, schedule.timeZone) !== offsetInZone(iso, schedule.timeZone) ? (
+                      <span className="ml-2 rounded bg-amber-100 px-1 font-sans text-xs text-amber-800" data-testid="dst-change">
+                        clocks changed: {offsetInZone(schedule.nextFireTimes[i - 1]!, schedule.timeZone)} → {offsetInZone(iso, schedule.timeZone)}
+                      </span>
+                    ) : null}
                   </Td>
                   <Td mono testId="fire-time-viewer-zone">
                     {viewerZone ? formatInZone(iso, viewerZone) : formatInZone(iso, 'UTC')}
@@ -114,6 +127,25 @@ export default function Schedule({ loaderData, actionData }: Route.ComponentProp
             </TableBody>
           </Table>
         )}
+      </section>
+
+      <section>
+        <h2 className="mb-2 text-sm font-semibold text-slate-700">Backfill</h2>
+        <Form method="post" className="flex flex-wrap items-end gap-2 rounded border border-slate-200 bg-white px-4 py-3" data-testid="backfill-form">
+          <input type="hidden" name="zone" value={schedule.timeZone} />
+          <label className="text-sm">
+            <span className="block text-xs font-medium text-slate-600">From ({schedule.timeZone})</span>
+            <input type="datetime-local" name="start" required className="mt-1 rounded border border-slate-300 px-2 py-1 text-sm" data-testid="backfill-start" />
+          </label>
+          <label className="text-sm">
+            <span className="block text-xs font-medium text-slate-600">To ({schedule.timeZone})</span>
+            <input type="datetime-local" name="end" required className="mt-1 rounded border border-slate-300 px-2 py-1 text-sm" data-testid="backfill-end" />
+          </label>
+          <button type="submit" name="_intent" value="backfill" className={button} data-testid="schedule-backfill">
+            Backfill
+          </button>
+          <span className="text-xs text-slate-500">Fires every time the schedule names in the range, now, under its overlap policy.</span>
+        </Form>
       </section>
 
       <section>
@@ -127,20 +159,24 @@ export default function Schedule({ loaderData, actionData }: Route.ComponentProp
             <TableHead>
               <Th>Fired for ({schedule.timeZone})</Th>
               <Th>Outcome</Th>
-              <Th>Run</Th>
+              <Th>Run or execution</Th>
             </TableHead>
             <TableBody>
               {firings.map((f) => (
                 <tr key={f.id} data-testid="firing">
                   <Td mono>{formatInZone(f.scheduledAt, schedule.timeZone)}</Td>
-                  <Td>
-                    {f.outcome}
-                    {f.reason ? <span className="text-slate-500"> · {f.reason}</span> : null}
+                  <Td testId="firing-outcome">
+                    {f.outcome === 'skipped' && f.blackoutName ? `skipped: ${f.blackoutName}` : f.outcome}
+                    {f.reason && f.outcome !== 'skipped' ? <span className="text-slate-500"> · {f.reason}</span> : null}
                   </Td>
                   <Td>
                     {f.runId ? (
                       <Link to={`/runs/${f.runId}`} className="text-blue-700 hover:underline" data-testid="firing-run">
                         {f.runStatus ?? 'run'}
+                      </Link>
+                    ) : f.bulkId ? (
+                      <Link to={`/bulk/${f.bulkId}`} className="text-blue-700 hover:underline" data-testid="firing-bulk">
+                        bulk execution: {f.bulkStatus ?? 'started'}
                       </Link>
                     ) : (
                       <span className="text-slate-400">—</span>

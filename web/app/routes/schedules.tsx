@@ -4,6 +4,7 @@ import { RouteError } from '../components/route-error.tsx';
 import { EmptyState } from '../components/ui/empty-state.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { RowLink, Table, TableBody, TableHead, Td, Th } from '../components/ui/table.tsx';
+import { describeSelector } from '../lib/bulk-view.ts';
 import { formatInZone } from '../lib/zoned-time.ts';
 import { loadSchedules } from './schedules.server.ts';
 
@@ -14,27 +15,47 @@ export async function loader({ request }: Route.LoaderArgs) {
 }
 
 export default function Schedules({ loaderData }: Route.ComponentProps) {
-  const { schedules, scripts } = loaderData;
+  const { schedules, entries } = loaderData;
   return (
     <div className="space-y-4">
       <PageHeader
         title="Schedules"
-        description="Scripts that run on their own, at times read in each schedule's time zone."
+        description="Scripts and action templates that run on their own, on a host or a fleet, at times read in each schedule's time zone."
         actions={
           <Link to="/schedules/blackouts" className="text-sm text-blue-700 hover:underline" data-testid="blackouts-link">
             Blackout windows
           </Link>
         }
       />
-      <Form method="get" action="/schedules/new" className="flex items-end gap-2 rounded border border-slate-200 bg-white px-4 py-3">
+      <Form method="get" action="/schedules/new" className="flex flex-wrap items-end gap-2 rounded border border-slate-200 bg-white px-4 py-3">
         <label className="text-sm">
-          <span className="block text-xs font-medium text-slate-600">Schedule a script</span>
-          <select name="script" className="mt-1 rounded border border-slate-300 px-2 py-1 text-sm" data-testid="new-schedule-script">
-            {scripts.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name} ({s.id})
-              </option>
-            ))}
+          <span className="block text-xs font-medium text-slate-600">Schedule</span>
+          <select name="entry" className="mt-1 rounded border border-slate-300 px-2 py-1 text-sm" data-testid="new-schedule-entry">
+            <optgroup label="Scripts">
+              {entries
+                .filter((e) => e.kind === 'script')
+                .map((e) => (
+                  <option key={e.id} value={`script:${e.id}`}>
+                    {e.name} ({e.id})
+                  </option>
+                ))}
+            </optgroup>
+            <optgroup label="Action templates">
+              {entries
+                .filter((e) => e.kind === 'action')
+                .map((e) => (
+                  <option key={e.id} value={`action:${e.id}`}>
+                    {e.name} ({e.id})
+                  </option>
+                ))}
+            </optgroup>
+          </select>
+        </label>
+        <label className="text-sm">
+          <span className="block text-xs font-medium text-slate-600">Each firing runs</span>
+          <select name="target" className="mt-1 rounded border border-slate-300 px-2 py-1 text-sm" data-testid="new-schedule-target">
+            <option value="run">on one host</option>
+            <option value="bulk">as a bulk execution on many hosts</option>
           </select>
         </label>
         <button type="submit" className="rounded bg-blue-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-blue-800" data-testid="new-schedule">
@@ -42,13 +63,13 @@ export default function Schedules({ loaderData }: Route.ComponentProps) {
         </button>
       </Form>
       {schedules.length === 0 ? (
-        <EmptyState testId="no-schedules">No schedule yet: pick a script above.</EmptyState>
+        <EmptyState testId="no-schedules">No schedule yet: pick a script or action above.</EmptyState>
       ) : (
         <Table testId="schedule-list">
           <TableHead>
             <Th>Schedule</Th>
             <Th>Runs</Th>
-            <Th>On host</Th>
+            <Th>On</Th>
             <Th>Time zone</Th>
             <Th>Last firing</Th>
           </TableHead>
@@ -59,17 +80,26 @@ export default function Schedules({ loaderData }: Route.ComponentProps) {
                   <RowLink to={`/schedules/${s.id}`}>{s.name}</RowLink>
                 </Td>
                 <Td mono>{s.scriptId}</Td>
-                <Td mono>{s.hostId}</Td>
+                <Td mono>{s.hostId ?? `many hosts: ${s.selector ? describeSelector(s.selector) : ''}`}</Td>
                 <Td>{s.timeZone}</Td>
                 <Td>
                   {s.lastFiring ? (
                     <span>
                       {formatInZone(s.lastFiring.firedAt, s.timeZone)} · {s.lastFiring.outcome}
+                      {s.lastFiring.blackoutName ? `: ${s.lastFiring.blackoutName}` : ''}
                       {s.lastFiring.runId ? (
                         <>
                           {' '}
                           <Link to={`/runs/${s.lastFiring.runId}`} className="text-blue-700 hover:underline">
                             run
+                          </Link>
+                        </>
+                      ) : null}
+                      {s.lastFiring.bulkId ? (
+                        <>
+                          {' '}
+                          <Link to={`/bulk/${s.lastFiring.bulkId}`} className="text-blue-700 hover:underline">
+                            bulk execution
                           </Link>
                         </>
                       ) : null}
