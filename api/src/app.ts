@@ -22,6 +22,7 @@ import { hostRoutes } from './routes/hosts.ts';
 import { identityRoutes } from './routes/identity.ts';
 import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
+import { bundleRoutes } from './routes/bundles.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { blackoutRoutes } from './routes/blackouts.ts';
 import { actionRoutes } from './routes/actions.ts';
@@ -95,6 +96,7 @@ export function createApp(deps: ApiDeps) {
     .route('/api/v1/schedules', scheduleRoutes(deps))
     .route('/api/v1/blackouts', blackoutRoutes(deps))
     .route('/api/v1/runs', runArtifactRoutes(deps))
+    .route('/api/v1/runs', bundleRoutes(deps))
     .route('/api/v1/agents', agentRegistrationRoutes(deps))
     .route('/api/v1/agent', agentRoutes(deps))
     .route('/api/v1/agent/runs', agentArtifactRoutes(deps))
