@@ -23,6 +23,7 @@ import { identityRoutes } from './routes/identity.ts';
 import { teamRoutes } from './routes/teams.ts';
 import { lockRoutes } from './routes/locks.ts';
 import { runRoutes } from './routes/runs.ts';
+import { bundleRoutes } from './routes/bundles.ts';
 import { scheduleRoutes } from './routes/schedules.ts';
 import { blackoutRoutes } from './routes/blackouts.ts';
 import { notificationRoutes } from './routes/notifications.ts';
@@ -99,6 +100,7 @@ export function createApp(deps: ApiDeps) {
     .route('/api/v1/blackouts', blackoutRoutes(deps))
     .route('/api/v1/notifications', notificationRoutes(deps))
     .route('/api/v1/runs', runArtifactRoutes(deps))
+    .route('/api/v1/runs', bundleRoutes(deps))
     .route('/api/v1/agents', agentRegistrationRoutes(deps))
     .route('/api/v1/agent', agentRoutes(deps))
     .route('/api/v1/agent/runs', agentArtifactRoutes(deps))

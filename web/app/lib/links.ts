@@ -23,3 +23,8 @@ export function filledFields(form: HTMLFormElement): URLSearchParams {
   for (const [name, value] of new FormData(form)) if (typeof value === 'string' && value.trim() !== '') params.set(name, value.trim());
   return params;
 }
+
+/** A run's reproduction bundle: the API route through the web origin, which proxies /api to the API. */
+export function runBundleHref(runId: string): string {
+  return `/api/v1/runs/${encodeURIComponent(runId)}/bundle`;
+}

@@ -11,14 +11,14 @@ import { RunArtifacts } from '../components/run-artifacts.tsx';
 import { RunLog } from '../components/run-log.tsx';
 import { NameValueTable } from '../components/name-value-table.tsx';
 import { RunStatusBadge } from '../components/status-badge.tsx';
-import { ActionForm, ExternalButtonLink, IntentButton } from '../components/ui/button.tsx';
+import { ActionForm, buttonClass, ExternalButtonLink, IntentButton } from '../components/ui/button.tsx';
 import { Fact, FactList } from '../components/ui/fact-list.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel, Section } from '../components/ui/panel.tsx';
 import { answer, api, result } from '../lib/api.server.ts';
 import { formatDateTime, formatDuration, shortVersion } from '../lib/format.ts';
-import { entryHref, scriptVersionHref } from '../lib/links.ts';
+import { entryHref, runBundleHref, scriptVersionHref } from '../lib/links.ts';
 import { useMayRun } from '../lib/me.ts';
 import { useElapsed, useLiveRun } from '../lib/live-run.ts';
 import { attemptsSoFar, isFinal } from '../lib/run-status.ts';
@@ -143,6 +143,9 @@ function RunDetails({ loaderData, actionData }: Pick<Route.ComponentProps, 'load
             <ExternalButtonLink href={run.temporalUrl} testId="temporal-link">
               Open in Temporal Web ↗
             </ExternalButtonLink>
+            <a href={runBundleHref(run.id)} download className={buttonClass()} data-testid="run-bundle-link">
+              Download reproduction bundle
+            </a>
             {active && mayRun ? (
               <ActionForm>
                 <IntentButton intent="cancel" variant="danger" busyLabel="Cancelling…" testId="cancel-run">
