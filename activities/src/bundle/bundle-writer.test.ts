@@ -187,7 +187,8 @@ describe('writeBundle', () => {
     ).rejects.toThrow('the client went away');
   });
 
-  test('a 200 MB entry streams through into GNU tar with never more than 4 MB in flight, and little memory held', async () => {
+  // 200 MB through gzip and GNU tar, with a full collection every 250 ms to sample memory: minutes on a busy machine.
+  test('a 200 MB entry streams through into GNU tar with never more than 4 MB in flight, and little memory held', { timeout: 240_000 }, async () => {
     const size = 200 * MB;
     const chunk = 256 * 1024;
     const block = noise(11, chunk);
@@ -226,6 +227,7 @@ describe('writeBundle', () => {
         maxTotalBytes: 256 * MB,
         gzipLevel: 1,
       }),
+      250,
     );
     expect(await exited).toBe(0);
     expect(listing).toMatch(new RegExp(`-rw-r--r-- .* ${size} .* core\\.dump\\n`));
