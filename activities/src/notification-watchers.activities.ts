@@ -2,11 +2,12 @@ import { Context } from '@temporalio/activity';
 import { sql } from 'kysely';
 import type { LockLease } from '@drydock/core';
 import type { NotificationDeps } from './notifications.activities.ts';
-import { emitNotification, type NotificationEvent } from './notify/events.ts';
+import { type DeliveryStarter, emitNotification, type NotificationEvent } from './notify/events.ts';
 
-// The events that have no moment of their own: a host that fell silent, a lock held past its expected time. The
-// watcher workflow calls the sweep every few seconds; each event's id names its occurrence, and the events table
-// is the memory of what was already said, so a sweep repeated (or run by two workers) says nothing twice.
+// The events that have no moment of their own: a host that fell silent, a lock held past its expected time; and
+// deliveries whose workflow never started. The watcher workflow calls the sweep every few seconds; each event's id
+// names its occurrence, and the events table is the memory of what was already said, so a sweep repeated (or run
+// by two workers) says nothing twice.
 
 /** Agents silent for longer than this (three missed heartbeats) are unreachable, as the hosts page shows them. */
 export const DEFAULT_HOST_SILENCE_MS = 30_000;
@@ -20,6 +21,7 @@ export interface WatcherDeps extends NotificationDeps {
 export interface SweepResult {
   hostUnreachable: number;
   lockHeldTooLong: number;
+  deliveriesRestarted: number;
 }
 
 function link(deps: WatcherDeps, path: string): { label: string; url: string } {
@@ -105,16 +107,38 @@ async function withoutEmitted(deps: WatcherDeps, events: NotificationEvent[]): P
   return events.filter((e) => !seen.has(e.id));
 }
 
+/**
+ * Deliveries recorded but never attempted, older than `stallMs`: their workflow's start failed (Temporal away at
+ * the instant a run's hook emitted). Starting them again is idempotent: one that exists is refused by its id.
+ */
+export async function restartStalledDeliveries(deps: WatcherDeps, start: DeliveryStarter, now: Date, stallMs: number): Promise<number> {
+  const stalled = await deps.db
+    .selectFrom('notification_deliveries')
+    .select(['id', 'idempotency_key', 'team_id'])
+    .where('status', '=', 'pending')
+    .where(sql<boolean>`jsonb_array_length(attempts) = 0`)
+    .where('created_at', '<', new Date(now.getTime() - stallMs))
+    .where('created_at', '>', new Date(now.getTime() - NEWS_WINDOW_MS))
+    .orderBy('created_at')
+    .limit(100)
+    .execute();
+  let started = 0;
+  for (const d of stalled) if (await start({ deliveryId: d.id, key: d.idempotency_key, teamId: d.team_id })) started++;
+  return started;
+}
+
 export function createNotificationWatcherActivities(deps: WatcherDeps) {
   return {
-    /** One look at hosts and locks; emits the events found since the last look. */
-    async sweepNotificationWatchers(): Promise<SweepResult> {
+    /** One look at hosts, locks and stalled deliveries; emits the events found since the last look. */
+    async sweepNotificationWatchers(input: { intervalSeconds: number }): Promise<SweepResult> {
       const now = new Date();
       const start = deps.starter(Context.current().client);
       const hosts = await unreachableHostEvents(deps, now);
       const locks = await longHeldLockEvents(deps, now);
       for (const e of [...hosts, ...locks]) await emitNotification(deps.db, start, e);
-      return { hostUnreachable: hosts.length, lockHeldTooLong: locks.length };
+      // Two sweeps' worth and at least 10 s: a delivery just written has its workflow starting, not lost.
+      const restarted = await restartStalledDeliveries(deps, start, now, Math.max(10_000, 2 * input.intervalSeconds * 1000));
+      return { hostUnreachable: hosts.length, lockHeldTooLong: locks.length, deliveriesRestarted: restarted };
     },
   };
 }

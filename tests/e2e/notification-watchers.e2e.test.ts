@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openDatabase } from '@drydock/core';
+import { emitNotification } from '@drydock/activities/notify';
 import { type Receiver, startReceiver } from '../support/notify-receivers.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
@@ -71,5 +73,25 @@ describe('notification watchers', () => {
     expect(received('host_unreachable')).toHaveLength(1);
     // Every sweep since the first test saw the extended lease until its release: it was still said once.
     expect(received('lock_held_too_long')).toHaveLength(1);
+  });
+
+  test('a delivery whose workflow could not be started (Temporal away at that instant) is started by the watcher and arrives', async () => {
+    const database = openDatabase(stack.databaseUrl, { max: 2 });
+    const eventId = 'lock_held_too_long.lease-of-a-moment-without-temporal';
+    try {
+      const host = await database.db.selectFrom('hosts').select('team_id').where('id', '=', 'local').executeTakeFirstOrThrow();
+      const emitted = emitNotification(database.db, () => Promise.reject(new Error('Temporal is unavailable')), {
+        id: eventId,
+        teamId: host.team_id,
+        notification: { kind: 'lock_held_too_long', severity: 'warning', title: 'The maintenance lock on local is held past its expected time', summary: '', facts: [], links: [], occurredAt: new Date().toISOString() },
+      });
+      await expect(emitted).rejects.toThrow('Temporal is unavailable');
+    } finally {
+      await database.close();
+    }
+    await expect.poll(() => received('lock_held_too_long').filter((n) => n.eventId === eventId).length, { timeout: 60_000 }).toBe(1);
+    await expect
+      .poll(async () => (await ok<{ deliveries: { eventId: string; status: string }[] }>(await stack.api('/api/v1/notifications/deliveries'), 'deliveries')).deliveries.filter((d) => d.eventId === eventId), { timeout: 30_000 })
+      .toEqual([expect.objectContaining({ status: 'delivered' })]);
   });
 });

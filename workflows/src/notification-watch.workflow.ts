@@ -16,12 +16,13 @@ export interface NotificationWatchInput {
 
 /**
  * `watch/notifications`: every few seconds, one activity looks for agents gone silent and locks held past their
- * expected time and emits their events. The events table remembers what was said, so the loop carries no state.
+ * expected time and emits their events, and starts deliveries whose workflow never started. The events and
+ * deliveries tables remember what was said, so the loop carries no state.
  */
 export async function notificationWatchWorkflow(input: NotificationWatchInput): Promise<never> {
   for (let i = 0; i < SWEEPS_PER_RUN; i++) {
     try {
-      await sweepNotificationWatchers();
+      await sweepNotificationWatchers(input);
     } catch {
       // Postgres or Temporal away for a moment: the next sweep finds the same events still unsaid.
     }
