@@ -5,7 +5,8 @@ import { type AgentlessActivityDeps, createAgentlessActivities } from './agentle
 import { createHostLockActivities } from './host-lock.activities.ts';
 import { createRunActivities, type RunActivityDeps } from './runs.activities.ts';
 import { createScheduleActivities } from './schedules.activities.ts';
-import { activityNotifier, createNotificationActivities, type NotificationDeps } from './notifications.activities.ts';
+import { createNotificationWatcherActivities, type WatcherDeps } from './notification-watchers.activities.ts';
+import { activityNotifier, createNotificationActivities } from './notifications.activities.ts';
 
 export * from './runs.activities.ts';
 export * from './catalog-sync.activities.ts';
@@ -17,10 +18,11 @@ export * from './run-secrets.ts';
 export * from './approval.activities.ts';
 export * from './schedules.activities.ts';
 export * from './notifications.activities.ts';
+export * from './notification-watchers.activities.ts';
 export type { NotificationDeliveryInput } from './notify/events.ts';
 
 /** Everything the central worker serves on the `central` queue. */
-export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & AgentlessActivityDeps & { notifications: NotificationDeps }) {
+export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps & AgentlessActivityDeps & { notifications: WatcherDeps }) {
   const notifier = activityNotifier(deps.notifications);
   return {
     ...createRunActivities({ ...deps, notifier }),
@@ -31,6 +33,7 @@ export function createCentralActivities(deps: RunActivityDeps & CatalogSyncDeps 
     ...createApprovalActivities(deps),
     ...createScheduleActivities({ ...deps, notifier }),
     ...createNotificationActivities(deps.notifications),
+    ...createNotificationWatcherActivities(deps.notifications),
   };
 }
 

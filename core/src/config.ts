@@ -192,6 +192,10 @@ export const ConfigSchema = z.object({
   ),
   /** How long one delivery attempt (an HTTP request, or an SMTP session) may take. */
   DRYDOCK_NOTIFY_TIMEOUT: seconds.default(10),
+  /** How often the notification watcher looks for agents gone silent and locks held past their expected time. */
+  DRYDOCK_NOTIFY_WATCH_INTERVAL: seconds.default(15),
+  /** An agent silent this long is reported unreachable (host_unreachable); the hosts page's window is 30 s too. */
+  DRYDOCK_HOST_UNREACHABLE_AFTER: seconds.default(30),
 
   /** The most addresses one target discovery may scan, after its excludes. */
   DRYDOCK_DISCOVERY_MAX_ADDRESSES: z.coerce

@@ -7,3 +7,4 @@ export * from './worker.ts';
 export * from './namespace.ts';
 export * from './runtime.ts';
 export * from './notification-delivery.ts';
+export * from './notification-watch.ts';

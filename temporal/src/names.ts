@@ -28,3 +28,8 @@ export const lockWorkflowId = (hostId: string): string => `lock/${hostId}`;
 export const notifyWorkflowId = (key: string): string => `notify/${key}`;
 /** The delivery workflow's type name, for activity code that cannot import workflow references (a package cycle). */
 export const NOTIFICATION_DELIVERY_WORKFLOW = 'notificationDeliveryWorkflow';
+
+/** The one watcher for events without a moment of their own (a host gone silent, a lock held too long). */
+export const NOTIFICATION_WATCH_WORKFLOW_ID = 'watch/notifications';
+/** Its type name: the temporal package starts it without importing the workflows (as the delivery workflow). */
+export const NOTIFICATION_WATCH_WORKFLOW = 'notificationWatchWorkflow';

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createCentralActivities } from '@drydock/activities';
 import { createVaultClient } from '@drydock/activities/vault';
@@ -6,6 +7,7 @@ import { type Config, migrateToLatest, openDatabase, secretBoxFromConfig, untilD
 import { dataConverterFromConfig } from './codec.ts';
 import { CENTRAL_QUEUE } from './names.ts';
 import { deliveryStarter } from './notification-delivery.ts';
+import { ensureNotificationWatch } from './notification-watch.ts';
 
 export const WORKFLOWS_PATH = createRequire(import.meta.url).resolve('@drydock/workflows');
 
@@ -39,6 +41,7 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
         server: { policy: config.notifyTargets, timeoutMs: config.DRYDOCK_NOTIFY_TIMEOUT * 1000, smtp: config.smtp },
         links: { publicUrl: config.publicUrl, temporalUiUrl: config.temporalUiUrl, namespace: config.TEMPORAL_NAMESPACE },
         starter: deliveryStarter,
+        hostSilenceMs: config.DRYDOCK_HOST_UNREACHABLE_AFTER * 1000,
       },
       captureLimits: { maxFileBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_FILE_MB * 1024 * 1024), maxRunBytes: Math.floor(config.DRYDOCK_ARTIFACT_MAX_RUN_MB * 1024 * 1024) },
     }),
@@ -50,6 +53,8 @@ export async function createCentralWorker(config: Config, databaseUrl: string): 
   return {
     async run() {
       try {
+        // Before polling, so a worker that cannot reach Temporal fails here, loudly, rather than watching nothing.
+        await ensureNotificationWatch(new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFromConfig(config) }), config.DRYDOCK_NOTIFY_WATCH_INTERVAL);
         await worker.run();
       } finally {
         await connection.close();

@@ -4,3 +4,4 @@ export * from './host-lock.workflow.ts';
 export * from './bulk-execution.workflow.ts';
 export * from './scheduled-run.workflow.ts';
 export * from './notification-delivery.workflow.ts';
+export * from './notification-watch.workflow.ts';

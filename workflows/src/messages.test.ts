@@ -24,3 +24,8 @@ test('activity code starts the delivery workflow by the name the worker register
   const { NOTIFICATION_DELIVERY_WORKFLOW } = await import('@drydock/temporal/names');
   expect(messages.notificationDeliveryWorkflowRef.name).toBe(NOTIFICATION_DELIVERY_WORKFLOW);
 });
+
+test('worker start-up starts the notification watcher by the name the worker registers it under', async () => {
+  const { NOTIFICATION_WATCH_WORKFLOW } = await import('@drydock/temporal/names');
+  expect(messages.notificationWatchWorkflowRef.name).toBe(NOTIFICATION_WATCH_WORKFLOW);
+});

@@ -7,3 +7,4 @@ export * from './host-lock.messages.ts';
 export * from './approval.messages.ts';
 export * from './scheduled-run.messages.ts';
 export * from './notification-delivery.messages.ts';
+export * from './notification-watch.messages.ts';
