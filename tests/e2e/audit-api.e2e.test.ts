@@ -80,7 +80,7 @@ describe('the audit trail over HTTP', () => {
   test('a mutating call leaves a row with who, what, from where and its request id', async () => {
     const { rows } = await page(`?action=${encodeURIComponent('POST /api/v1/runs')}`);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ teamId: 'default', action: 'POST /api/v1/runs', result: 400, requestId, actor: { name: 'admin@drydock.local' } });
+    expect(rows[0]).toMatchObject({ teamId: 'default', action: 'POST /api/v1/runs', result: 400, requestId, actor: { name: stack.admin.email } });
     expect(rows[0]?.sourceIp).toMatch(/127\.0\.0\.1|::1/);
   });
 
@@ -92,7 +92,7 @@ describe('the audit trail over HTTP', () => {
       seen.push(...next.rows);
       cursor = next.nextCursor;
     }
-    expect(seen.map((r) => r.actor.name)).toEqual(['ops@example.com', 'ops@example.com', '@SUM(1+1)', HOSTILE[0]!.actor, 'admin@drydock.local']);
+    expect(seen.map((r) => r.actor.name)).toEqual(['ops@example.com', 'ops@example.com', '@SUM(1+1)', HOSTILE[0]!.actor, stack.admin.email]);
     expect(seen.map((r) => Number(r.id))).toEqual(seen.map((r) => Number(r.id)).sort((a, b) => b - a));
     expect(JSON.stringify(seen)).not.toContain('secret-host');
   });
@@ -183,6 +183,6 @@ describe('who may read the audit trail', () => {
     const res = await stack.api('/api/v1/audit?limit=1', { headers: { authorization: `Bearer ${admin}` } });
     expect(res.status).toBe(200);
     // Creating those accounts was audited, under the person who did it.
-    expect(((await res.json()) as AuditPage).rows[0]).toMatchObject({ action: expect.stringMatching(/token|service/), actor: { name: 'admin@drydock.local' } });
+    expect(((await res.json()) as AuditPage).rows[0]).toMatchObject({ action: expect.stringMatching(/token|service/), actor: { name: stack.admin.email } });
   });
 });
