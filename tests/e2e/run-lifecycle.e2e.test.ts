@@ -228,7 +228,7 @@ describe('hosts and agents', () => {
   test('registration needs the secret; agent routes need an agent token; agent tokens never open user routes', async () => {
     const bad = await stack.api('/api/v1/agents/register', { method: 'POST', json: { registrationSecret: 'wrong', hostName: 'intruder' } });
     expect(bad.status).toBe(401);
-    expect((await stack.api('/api/v1/agent/me')).status).toBe(401);
+    expect((await stack.anonymous('/api/v1/agent/me')).status).toBe(401);
 
     const reg = await stack.api('/api/v1/agents/register', { method: 'POST', json: { registrationSecret: REGISTRATION_SECRET, hostName: 'spare' } });
     const { token } = (await reg.json()) as { token: string };
