@@ -21,6 +21,24 @@ export async function guestPage({ browser }: { browser: Browser }, { onCleanup }
 }
 
 /**
+ * The cookies of the stack's admin, signed in as a person is, through the API's sign-in on the web origin: the
+ * browser keeps them as the API set them. Give it to `browser.newPage({ storageState })`.
+ */
+export async function adminStorageState(browser: Browser, stack: TestStack): Promise<NonNullable<BrowserContextOptions['storageState']>> {
+  const context = await browser.newContext();
+  try {
+    const res = await context.request.post(`${stack.config.webUrl}/api/v1/auth/sign-in`, {
+      data: { email: stack.admin.email, password: stack.admin.password },
+      headers: { origin: new URL(stack.config.webUrl).origin },
+    });
+    if (res.status() !== 200) throw new Error(`the admin could not sign in: HTTP ${res.status()} ${await res.text()}`);
+    return await context.storageState();
+  } finally {
+    await context.close();
+  }
+}
+
+/**
  * The browser tests' fixtures. Per file: a whole Drydock with its web UI (`stack`, once its local agent has
  * registered), one Chromium (`browser`), and the stack's admin signed in once (`adminSession`). Per test: a `page`
  * of 1280×900 signed in as the admin, closed afterwards, and `screenshot(name)` of that page into
@@ -41,20 +59,7 @@ export const test = base
     onCleanup(() => browser.close());
     return browser;
   })
-  .extend('adminSession', { scope: 'file' }, async ({ stack, browser }): Promise<NonNullable<BrowserContextOptions['storageState']>> => {
-    // Signed in as a person is, through the API's sign-in: the browser keeps the cookies it set, as they were set.
-    const context = await browser.newContext();
-    try {
-      const res = await context.request.post(`${stack.config.webUrl}/api/v1/auth/sign-in`, {
-        data: { email: stack.admin.email, password: stack.admin.password },
-        headers: { origin: new URL(stack.config.webUrl).origin },
-      });
-      if (res.status() !== 200) throw new Error(`the admin could not sign in: HTTP ${res.status()} ${await res.text()}`);
-      return await context.storageState();
-    } finally {
-      await context.close();
-    }
-  })
+  .extend('adminSession', { scope: 'file' }, ({ stack, browser }) => adminStorageState(browser, stack))
   .extend('page', async ({ browser, adminSession }, { onCleanup }) => {
     const page: Page = await browser.newPage({ viewport: VIEWPORT, storageState: adminSession });
     onCleanup(() => page.close());
