@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from './app.ts';
 import type { ApiDeps } from './context.ts';
 
-const config = loadConfig({ DRYDOCK_CODEC_KEY: randomBytes(32).toString('base64') });
+// The local mode: a request without credentials reaches the route as the local admin, so the edge is what is tested.
+const config = loadConfig({ DRYDOCK_AUTH_MODE: 'local', DRYDOCK_CODEC_KEY: randomBytes(32).toString('base64') });
 const localUser = { id: 'u1', name: 'Admin', email: 'admin@drydock.local', role: 'admin', team_id: 'default' };
 // A database that fails every query the way a broken dependency would: the route cannot answer.
 const brokenDb = new Proxy({}, { get: () => () => { throw new Error('the database fell over'); } });

@@ -20,7 +20,7 @@ describe('loadConfig', () => {
       DRYDOCK_TEAM: 'default',
       DRYDOCK_DATA_DIR: join(REPO_ROOT, '.data'),
       TEMPORAL_NAMESPACE: 'default',
-      DRYDOCK_AUTH_MODE: 'local',
+      DRYDOCK_AUTH_MODE: 'accounts',
       DRYDOCK_AGENT_HOST: 'local',
       DRYDOCK_AGENT_OFFLINE_TIMEOUT: 60,
       DRYDOCK_CODEC_KEY_ID: 'k1',
@@ -100,6 +100,22 @@ describe('loadConfig', () => {
 });
 
 describe('sign-in and secret settings', () => {
+  it('has no open admin unless asked: accounts is the default mode', () => {
+    expect(loadConfig({}).DRYDOCK_AUTH_MODE).toBe('accounts');
+    expect(loadConfig({ DRYDOCK_AUTH_MODE: 'local' }).DRYDOCK_AUTH_MODE).toBe('local');
+    expect(configError({ DRYDOCK_AUTH_MODE: 'open' }).message).toContain('DRYDOCK_AUTH_MODE is accounts or local');
+  });
+
+  it('takes the local mode only when nothing but this machine can reach it', () => {
+    const local = { DRYDOCK_AUTH_MODE: 'local' };
+    expect(loadConfig({ ...local, DRYDOCK_API_HOST: '::1', DRYDOCK_WEB_HOST: 'localhost', DRYDOCK_PUBLIC_URL: 'http://127.0.0.2:3000' }).publicUrl).toBe('http://127.0.0.2:3000');
+    expect(configError({ ...local, DRYDOCK_API_HOST: '0.0.0.0' }).message).toMatch(/DRYDOCK_API_HOST: 0\.0\.0\.0 is not a loopback address; .*unset DRYDOCK_AUTH_MODE/);
+    expect(configError({ ...local, DRYDOCK_WEB_HOST: '10.0.0.5' }).message).toContain('DRYDOCK_WEB_HOST: 10.0.0.5 is not a loopback address');
+    expect(configError({ ...local, DRYDOCK_PUBLIC_URL: 'https://drydock.example.com' }).message).toContain('DRYDOCK_PUBLIC_URL: https://drydock.example.com is not a loopback address');
+    // The same addresses serve others in accounts mode, where everyone signs in.
+    expect(loadConfig({ DRYDOCK_API_HOST: '0.0.0.0', DRYDOCK_WEB_HOST: '0.0.0.0', DRYDOCK_PUBLIC_URL: 'https://drydock.example.com' }).DRYDOCK_AUTH_MODE).toBe('accounts');
+  });
+
   it('has no OpenID Connect, Kerberos or Vault unless configured', () => {
     const config = loadConfig({});
     expect(config.oidc).toBeUndefined();

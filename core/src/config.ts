@@ -74,9 +74,10 @@ export const ConfigSchema = z.object({
   DRYDOCK_CATALOG_DIR: z.string().optional(),
   /**
    * accounts: every user route needs a session or an API token, and the first start prints a one-time setup link.
-   * local: a request without credentials acts as the local admin (the single-user mode, until the web UI signs in).
+   * local: a request without credentials acts as the local admin; an explicit opt-in for one person's laptop,
+   * refused unless everything listens on, and is reached at, loopback.
    */
-  DRYDOCK_AUTH_MODE: z.enum(['local', 'accounts']).default('local'),
+  DRYDOCK_AUTH_MODE: z.enum(['local', 'accounts'], { error: 'DRYDOCK_AUTH_MODE is accounts or local' }).default('accounts'),
   /** A session ends after this long without a request, and after DRYDOCK_SESSION_MAX_DAYS whatever happens. */
   DRYDOCK_SESSION_IDLE_HOURS: z.coerce.number().positive().max(24 * 30).default(8),
   DRYDOCK_SESSION_MAX_DAYS: z.coerce.number().positive().max(365).default(7),
@@ -390,6 +391,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const vault = vaultSettings(c, problems);
   const smtp = smtpSettings(c, problems);
   const pagerduty = pagerdutySettings(c, problems);
+  if (c.DRYDOCK_AUTH_MODE === 'local') localModeProblems(c, urls.publicUrl, problems);
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   return {
     ...c,
@@ -518,6 +520,19 @@ function pagerdutySettings(c: RawConfig, problems: string[]): PagerdutySettings 
     return undefined;
   }
   return { apiUrl: c.DRYDOCK_PAGERDUTY_API_URL.replace(/\/+$/, ''), token: c.DRYDOCK_PAGERDUTY_API_TOKEN, fromEmail: c.DRYDOCK_PAGERDUTY_FROM_EMAIL };
+}
+
+/**
+ * The local mode lets anyone who reaches the API act as its admin: only this machine may reach it. A wildcard or
+ * a network address, or a public URL that is not loopback, says other people are meant to, and they need accounts.
+ */
+function localModeProblems(c: RawConfig, publicUrl: string, problems: string[]): void {
+  const fix = 'DRYDOCK_AUTH_MODE=local lets every request act as the admin, so it is for one person on this machine only; unset DRYDOCK_AUTH_MODE (accounts) to serve others';
+  for (const [name, listen] of [['DRYDOCK_API_HOST', c.DRYDOCK_API_HOST], ['DRYDOCK_WEB_HOST', c.DRYDOCK_WEB_HOST]] as const) {
+    const host = hostNameOf(listen);
+    if (!host || WILDCARD_ADDRESSES.has(listen) || !isLoopbackHost(host)) problems.push(`${name}: ${listen} is not a loopback address; ${fix}`);
+  }
+  if (!isLoopbackHost(new URL(publicUrl).hostname)) problems.push(`DRYDOCK_PUBLIC_URL: ${publicUrl} is not a loopback address; ${fix}`);
 }
 
 /** Set, the setting decides; unset, a server that listens only on loopback (npm start on one machine) may reach loopback receivers. */

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
+import postgres from 'postgres';
 import { assertPortFree, type Config, loadConfig, REPO_ROOT } from '@drydock/core';
 import { type DevServerOptions, ensureNamespace, ensureSearchAttributes, provisionTemporalBinary, startDevServer } from '@drydock/temporal';
 import { ManagedProcess } from './managed-process.ts';
@@ -128,7 +129,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await p.start();
       started.push(p);
       processes[name] = p;
-      if (name === 'worker' && config.DRYDOCK_CATALOG_DIR && processes.api) await localCatalogSynced(config.apiUrl, log);
+      if (name === 'worker' && config.DRYDOCK_CATALOG_DIR && processes.api) await localCatalogSynced(databaseUrl, log);
     }
 
     return {
@@ -146,24 +147,30 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 }
 
-/** The first sync of the local catalog, so the stack is usable once it says it is up. */
-async function localCatalogSynced(apiUrl: string, log: (line: string) => void): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const res = await fetch(`${apiUrl}/api/v1/repositories/local-catalog`).catch(() => undefined);
-    // With DRYDOCK_AUTH_MODE=accounts the launcher holds no credential: the catalog syncs all the same, unseen.
-    if (res?.status === 401) return;
-    const repo = res?.ok ? ((await res.json()) as { status: string; lastSyncError: string | null }) : undefined;
-    if (repo?.status === 'ok') return;
-    if (repo?.status === 'failed') {
-      log(`the local catalog did not sync: ${repo.lastSyncError}`);
-      return;
+/**
+ * The first sync of the local catalog, so the stack is usable once it says it is up. The launcher holds no API
+ * credential (a fresh start has no admin yet), so it reads the repository's state from the database it set up.
+ */
+async function localCatalogSynced(databaseUrl: string, log: (line: string) => void): Promise<void> {
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const [repo] = await sql<{ status: string; last_sync_error: string | null }[]>`
+        select status, last_sync_error from script_repositories where id = 'local-catalog'`.catch(() => []);
+      if (repo?.status === 'ok') return;
+      if (repo?.status === 'failed') {
+        log(`the local catalog did not sync: ${repo.last_sync_error}`);
+        return;
+      }
+      if (Date.now() > deadline) {
+        log('the local catalog has not synced after 60 s; it will appear when it does');
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
-    if (Date.now() > deadline) {
-      log('the local catalog has not synced after 60 s; it will appear when it does');
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await sql.end();
   }
 }
 

@@ -16,13 +16,13 @@ const bench = await startBenchStack({ processes: ['api', 'worker'] });
 if (bench.temporalPid === undefined) throw new Error('this benchmark measures its own dev server: unset TEMPORAL_ADDRESS');
 const temporalPid = bench.temporalPid;
 const { stack } = bench;
-const api = stack.config.apiUrl;
+const { api } = bench;
 const rows: string[][] = [];
 let previous: { count: number; rssMb: number } | undefined;
 try {
   for (const [i, count] of SIZES.entries()) {
     const temporalBefore = await processUsage(temporalPid);
-    const fleet = await startAgentFleet(stack, { count, prefix: `cap${i}` });
+    const fleet = await startAgentFleet({ config: stack.config, api }, { count, prefix: `cap${i}` });
     try {
       const afterStart = await processUsage(fleet.pid);
       const temporalStarted = await processUsage(temporalPid);
@@ -32,19 +32,17 @@ try {
       const apiPid = stack.processes.api!.pid!;
 
       const t = performance.now();
-      const hosts = ((await (await fetch(`${api}/api/v1/hosts`)).json()) as { hosts: HostView[] }).hosts.filter((h) => h.id.startsWith(`cap${i}-`));
+      const hosts = ((await (await api('/api/v1/hosts')).json()) as { hosts: HostView[] }).hosts.filter((h) => h.id.startsWith(`cap${i}-`));
       const hostsListMs = performance.now() - t;
       const online = hosts.filter((h) => h.online).length;
 
       const last = fleet.hostIds.at(-1)!;
-      const started = (await (
-        await fetch(`${api}/api/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scriptId: 'true', hostId: last, params: {} }) })
-      ).json()) as RunView;
+      const started = (await (await api('/api/v1/runs', { method: 'POST', json: { scriptId: 'true', hostId: last, params: {} } })).json()) as RunView;
       let run = started;
       const deadline = Date.now() + 60_000;
       while (!['succeeded', 'failed', 'cancelled', 'timed_out'].includes(run.status) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 100));
-        run = (await (await fetch(`${api}/api/v1/runs/${started.id}`)).json()) as RunView;
+        run = (await (await api(`/api/v1/runs/${started.id}`)).json()) as RunView;
       }
 
       const idleCpu = ((idle.cpuSeconds - afterStart.cpuSeconds) / (IDLE_MS / 1000)) * 100;

@@ -7,6 +7,7 @@ import { startAgentFleet } from '../support/agent-fleet.ts';
 import { type AnsibleOutcome, ensureAnsible, runAnsible, writeInventory } from '../support/ansible.ts';
 import { busyShare, machineCpu, processUsage, startBenchStack } from '../support/bench-stack.ts';
 import { startSshdFleet } from '../support/sshd-fleet.ts';
+import type { ApiCall } from '../support/first-admin.ts';
 
 // `npm run bench`, second part: a bulk execution of `true` on 500 agent hosts (one fleet process, each host
 // its own agent-<hostId> queue), timed end to end with the grid's SSE latency; then the same command on 100
@@ -30,9 +31,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const millis = (ms: number) => (Number.isNaN(ms) ? 'n/a' : `${Math.round(ms)} ms`);
 
 /** Reads an SSE stream, handing each event to `on` with the moment it arrived, until `on` returns true. */
-async function followSse(url: string, on: (event: string, data: string, receivedAt: number) => boolean, timeoutMs: number): Promise<void> {
-  const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: AbortSignal.timeout(timeoutMs) });
-  if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status}`);
+async function followSse(api: ApiCall, path: string, on: (event: string, data: string, receivedAt: number) => boolean, timeoutMs: number): Promise<void> {
+  const res = await api(path, { headers: { accept: 'text/event-stream' }, signal: AbortSignal.timeout(timeoutMs) });
+  if (!res.ok || !res.body) throw new Error(`SSE ${path}: HTTP ${res.status}`);
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of res.body) {
@@ -55,7 +56,7 @@ async function followSse(url: string, on: (event: string, data: string, received
       }
     }
   }
-  throw new Error(`SSE ${url} ended without an end event`);
+  throw new Error(`SSE ${path} ended without an end event`);
 }
 
 interface BulkFigures {
@@ -85,15 +86,11 @@ async function cpuSnapshot(): Promise<Record<string, number>> {
   return Object.fromEntries(entries);
 }
 
-async function runBulk(api: string, body: { scriptId: string; selector: Record<string, unknown>; maxParallel: number }): Promise<BulkFigures> {
+async function runBulk(api: ApiCall, body: { scriptId: string; selector: Record<string, unknown>; maxParallel: number }): Promise<BulkFigures> {
   const cpu = await machineCpu();
   const byProcess = await cpuSnapshot();
   const t0 = performance.now();
-  const res = await fetch(`${api}/api/v1/bulk`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ scriptId: body.scriptId, selector: body.selector, params: {}, options: { maxParallel: body.maxParallel } }),
-  });
+  const res = await api('/api/v1/bulk', { method: 'POST', json: { scriptId: body.scriptId, selector: body.selector, params: {}, options: { maxParallel: body.maxParallel } } });
   if (res.status !== 201) throw new Error(`starting the bulk execution failed: HTTP ${res.status} ${await res.text()}`);
   const started = (await res.json()) as BulkView;
 
@@ -102,7 +99,8 @@ async function runBulk(api: string, body: { scriptId: string; selector: Record<s
   let wallMs = 0;
   let final: BulkView | undefined;
   await followSse(
-    `${api}/api/v1/bulk/${started.id}/events`,
+    api,
+    `/api/v1/bulk/${started.id}/events`,
     (event, data, receivedAt) => {
       if (event === 'end') {
         wallMs = performance.now() - t0;
@@ -121,7 +119,7 @@ async function runBulk(api: string, body: { scriptId: string; selector: Record<s
   const cpuBusy = busyShare(cpu, await machineCpu());
   const after = await cpuSnapshot();
   const cpuByProcess = Object.fromEntries(Object.keys(byProcess).map((k) => [k, after[k]! - byProcess[k]!]));
-  const hosts = ((await (await fetch(`${api}/api/v1/bulk/${started.id}/hosts`)).json()) as { hosts: BulkHostView[] }).hosts;
+  const hosts = ((await (await api(`/api/v1/bulk/${started.id}/hosts`)).json()) as { hosts: BulkHostView[] }).hosts;
   const created = Date.parse(final!.createdAt);
   const starts = hosts.flatMap((h) => (h.startedAt ? [Date.parse(h.startedAt) - created] : []));
   return {
@@ -164,13 +162,13 @@ const load = loadavg()
   .map((l) => l.toFixed(1))
   .join(', ');
 const bench = await startBenchStack({ processes: ['api', 'worker'] });
-const api = bench.stack.config.apiUrl;
+const { api } = bench;
 // Postgres is left out: its work is spread over a process per connection; the machine's busy share covers it.
 for (const [name, pid] of Object.entries({ temporal: bench.temporalPid, worker: bench.stack.processes.worker?.pid, api: bench.stack.processes.api?.pid })) if (pid !== undefined) watched[name] = pid;
 let section: string;
 try {
   console.log(`Agent fleet: ${AGENT_HOSTS} simulated hosts in one process`);
-  const fleet = await startAgentFleet(bench.stack, { count: AGENT_HOSTS, prefix: 'bench', tags: ['bench-fleet'] });
+  const fleet = await startAgentFleet({ config: bench.stack.config, api }, { count: AGENT_HOSTS, prefix: 'bench', tags: ['bench-fleet'] });
   const fleetRss = await fleet.rssMb();
   watched.fleet = fleet.pid;
   console.log(`  ready in ${seconds(fleet.startMs)}, ${fleetRss} MiB`);
@@ -192,7 +190,7 @@ try {
   }
 
   console.log(`SSH fleet: ${SSH_HOSTS} sshd processes on loopback`);
-  const sshd = await startSshdFleet(bench.stack, { count: SSH_HOSTS, prefix: 'bench-ssh', tags: ['bench-ssh'] });
+  const sshd = await startSshdFleet(bench, { count: SSH_HOSTS, prefix: 'bench-ssh', tags: ['bench-ssh'] });
   let sshRuns: { firstContact: BulkFigures; drydock: BulkFigures; ansible: AnsibleOutcome; pipelined: AnsibleOutcome };
   try {
     console.log(`Drydock over SSH, first contact (pins ${SSH_HOSTS} host keys), maxParallel ${SSH_PARALLEL}`);

@@ -11,6 +11,7 @@ import postgres from 'postgres';
 import { freePort, REPO_ROOT, type RunView } from '@drydock/core';
 import { dropDatabase, ensureDatabase, startEmbeddedPostgres, startStack } from '@drydock/launcher';
 import { EncryptionCodec, FAILURE_CONVERTER_PATH, provisionTemporalBinary, startDevServer } from '@drydock/temporal';
+import { apiCaller, asAdmin, firstAdmin } from '../support/first-admin.ts';
 
 // `npm run bench`: Drydock's run overhead against a bare Temporal baseline on the same dev server, and the
 // history page with 100,000 runs. Figures, not assertions; results go to docs/benchmarks.md.
@@ -78,16 +79,13 @@ const connection = await Connection.connect({ address: devServer.address });
 // Drydock's payloads are encrypted; the bare baseline's are not, so the ratio includes the codec's cost.
 const drydockClient = new Client({ connection, dataConverter: { payloadCodecs: [new EncryptionCodec({ k1: codecKey }, 'k1')], failureConverterPath: FAILURE_CONVERTER_PATH } });
 const client = new Client({ connection });
-const api = stack.config.apiUrl;
+// Every call as the first admin, with the API token they make through the setup link, as a script would.
+const api = asAdmin(apiCaller(stack.config.apiUrl), await firstAdmin(dataDir, apiCaller(stack.config.apiUrl)));
 
 try {
   console.log(`Drydock: ${RUNS} runs of \`true\` on the local agent, then ${RUNS} more ${CONCURRENCY} at a time`);
   const drydock = await measure(async () => {
-    const res = await fetch(`${api}/api/v1/runs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ scriptId: 'true', hostId: 'local', params: {} }),
-    });
+    const res = await api('/api/v1/runs', { method: 'POST', json: { scriptId: 'true', hostId: 'local', params: {} } });
     const run = (await res.json()) as RunView;
     if (res.status !== 201) throw new Error(`start failed: ${JSON.stringify(run)}`);
     const outcome = (await drydockClient.workflow.getHandle(run.workflowId).result()) as { status: string };
@@ -134,20 +132,20 @@ try {
     const times: number[] = [];
     for (let i = 0; i < 30; i++) {
       const t = performance.now();
-      await (await fetch(`${api}${path}`)).json();
+      await (await api(path)).json();
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
     let cursor: string | null = null;
-    let url = `${api}${path}`;
+    let url: string = path;
     for (let page = 0; page < 20; page++) {
-      const body = (await (await fetch(url)).json()) as { nextCursor: string | null };
+      const body = (await (await api(url)).json()) as { nextCursor: string | null };
       cursor = body.nextCursor;
       if (!cursor) break;
-      url = `${api}${path}${path.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`;
+      url = `${path}${path.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`;
     }
     const t = performance.now();
-    await (await fetch(url)).json();
+    await (await api(url)).json();
     history.push({ name, p50: percentile(times, 50), p95: percentile(times, 95), deep: performance.now() - t });
   }
 

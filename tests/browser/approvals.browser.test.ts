@@ -2,8 +2,8 @@ import type { EnvironmentView } from '@drydock/core';
 import { asAnotherUser } from '../support/second-user.ts';
 import { expect, test } from '../support/browser.ts';
 
-// Sign-in in the web UI is not there yet: the page is the requester's (the local admin), and the second member
-// of the team decides through the API with their own token. The page follows the run live.
+// The page is the requester's (the stack's admin, signed in), and the second member of the team decides through
+// the API with their own token. The page follows the run live.
 test('protect an environment, see a run on it wait on its page, the requester refused, and another operator approve it', async ({ stack, page, screenshot }) => {
   await page.goto(`${stack.config.webUrl}/environments`);
   const form = page.getByTestId('environment-form');

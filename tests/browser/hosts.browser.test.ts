@@ -193,9 +193,9 @@ test('add a WinRM host: only password credentials, no jump host, NTLM unless cho
   expect((await stack.api(`/api/v1/hosts/${WIN}`, { method: 'DELETE' })).status).toBe(204);
 });
 
-test('without JavaScript the filters still work and the route action rejects what the browser would have', async ({ stack, browser, credentialId }) => {
+test('without JavaScript the filters still work and the route action rejects what the browser would have', async ({ stack, browser, adminSession, credentialId }) => {
   const getHost = (id: string) => getHostOf(stack, id);
-  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 }, storageState: adminSession });
   const page = await context.newPage();
   await page.goto(`${stack.config.webUrl}/hosts`);
   await page.locator('[data-testid="host-filters"] select[name="transport"]').selectOption('agent');

@@ -23,10 +23,10 @@ test('take a maintenance lock, see a run wait behind it and the host in maintena
   await expect.poll(() => statusOf(run.id), { timeout: 15_000 }).toBe('waiting_for_lock');
   await page.goto(`${stack.config.webUrl}/locks`);
   const row = page.getByTestId('lock-row');
-  expect(await row.getByTestId('lock-holder').first().textContent()).toBe('admin@drydock.local');
+  expect(await row.getByTestId('lock-holder').first().textContent()).toBe(stack.admin.email);
   expect(await row.getByTestId('lock-reason').textContent()).toBe('kernel upgrade');
   expect(await row.getByTestId('lock-type').first().getAttribute('data-type')).toBe('maintenance');
-  await expect.poll(() => row.getByTestId('lock-waiter').textContent()).toContain('exclusive-sleep by admin@drydock.local');
+  await expect.poll(() => row.getByTestId('lock-waiter').textContent()).toContain(`exclusive-sleep by ${stack.admin.email}`);
   await screenshot('locks');
 
   await page.goto(`${stack.config.webUrl}/hosts?status=maintenance`);
@@ -41,7 +41,7 @@ test('take a maintenance lock, see a run wait behind it and the host in maintena
   await page.getByTestId('lock-release').first().click();
   await expect.poll(() => page.getByTestId('lock-message').textContent(), { timeout: 15_000 }).toBe('Released your lease on local.');
   // The page says so at once: the lease, and its Release button, are gone from the list with the message.
-  expect(await page.getByTestId('lock-holder').allTextContents()).not.toContain('admin@drydock.local');
+  expect(await page.getByTestId('lock-holder').allTextContents()).not.toContain(stack.admin.email);
   expect(await page.getByTestId('lock-release').count()).toBe(0);
   await expect.poll(() => statusOf(run.id), { timeout: 45_000 }).toBe('succeeded');
 
@@ -55,7 +55,7 @@ test('take a maintenance lock, see a run wait behind it and the host in maintena
   await page.getByTestId('force-release').locator('summary').click();
   await page.getByTestId('force-release-reason').fill('needed for a failover drill');
   await page.getByTestId('confirm-force-release').click();
-  await expect.poll(() => page.getByTestId('lock-message').textContent(), { timeout: 15_000 }).toBe('Force-released the lock of local from exclusive-sleep by admin@drydock.local.');
-  await expect.poll(async () => (await stack.run(held.id)).error, { timeout: 30_000 }).toContain('force-released by admin@drydock.local: needed for a failover drill');
+  await expect.poll(() => page.getByTestId('lock-message').textContent(), { timeout: 15_000 }).toBe(`Force-released the lock of local from exclusive-sleep by ${stack.admin.email}.`);
+  await expect.poll(async () => (await stack.run(held.id)).error, { timeout: 30_000 }).toContain(`force-released by ${stack.admin.email}: needed for a failover drill`);
   await expect.poll(async () => (await lockOf()).holder).toBeNull();
 });

@@ -1,8 +1,8 @@
 import { expect, test } from '../support/browser.ts';
 
-test('create a schedule in Europe/Berlin, see its next fire times in its zone and the viewer\'s, fire it and open the run', async ({ stack, browser }) => {
+test('create a schedule in Europe/Berlin, see its next fire times in its zone and the viewer\'s, fire it and open the run', async ({ stack, browser, adminSession }) => {
   // A viewer in New York: the page shows each fire time in Berlin and in New York.
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, timezoneId: 'America/New_York' });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, timezoneId: 'America/New_York', storageState: adminSession });
   try {
     await page.goto(`${stack.config.webUrl}/schedules`);
     expect(await page.getByTestId('no-schedules').textContent()).toContain('No schedule yet');

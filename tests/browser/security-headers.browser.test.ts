@@ -1,5 +1,6 @@
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { adminStorageState } from '../support/browser.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
 // Debian's Chromium, driven by playwright-core: never a browser download.
@@ -8,19 +9,21 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking'
 
 let stack: TestStack;
 let browser: Browser;
+let signedIn: Awaited<ReturnType<typeof adminStorageState>>;
 
 beforeAll(async () => {
   stack = await startTestStack({ processes: ['api', 'worker', 'agent', 'web'] });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  signedIn = await adminStorageState(browser, stack);
 });
 afterAll(async () => {
   await browser?.close();
   await stack?.teardown();
 });
 
-/** A page that records every Content-Security-Policy violation the browser reports, from the first byte on. */
+/** A page of the signed-in admin that records every Content-Security-Policy violation the browser reports, from the first byte on. */
 async function watchedPage(): Promise<{ page: Page; violations: () => Promise<string[]>; consoleErrors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, storageState: signedIn });
   // Page code as text: this package compiles without the DOM's types.
   await page.addInitScript(`
     window.cspViolations = [];

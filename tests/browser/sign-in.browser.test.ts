@@ -1,15 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, test as base } from '../support/browser.ts';
+import { expect, guestPage, test as base } from '../support/browser.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
 // An accounts-mode Drydock in the browser: a page asks for sign-in and comes back after it; sign-out ends it.
 
 const test = base.extend('accounts', { scope: 'file' }, async ({}, { onCleanup }) => {
-  const stack: TestStack = await startTestStack({ processes: ['api', 'web'], env: { DRYDOCK_AUTH_MODE: 'accounts' } });
+  const stack: TestStack = await startTestStack({ processes: ['api', 'web'], setup: false });
   onCleanup(() => stack.teardown());
   return stack;
 });
+// This file's stack is its own, and its pages start signed out.
+test.override('page', guestPage);
 
 test('the setup link the API printed opens a page that creates the first admin and signs them in, once', async ({ accounts, page, screenshot }) => {
   const link = (await readFile(join(accounts.config.DRYDOCK_DATA_DIR, 'setup-link'), 'utf8')).trim();

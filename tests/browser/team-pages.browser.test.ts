@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Page } from 'playwright-core';
-import { expect, SCREENSHOTS, test as base } from '../support/browser.ts';
+import { expect, guestPage, SCREENSHOTS, test as base } from '../support/browser.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
 // The identity pages of an accounts-mode Drydock: the header's team switcher, personal API tokens, the members
@@ -18,7 +18,7 @@ interface Accounts {
 }
 
 const test = base.extend('accounts', { scope: 'file' }, async ({}, { onCleanup }): Promise<Accounts> => {
-  const stack = await startTestStack({ processes: ['api', 'worker', 'web'], env: { DRYDOCK_AUTH_MODE: 'accounts' } });
+  const stack = await startTestStack({ processes: ['api', 'worker', 'web'], setup: false });
   const sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });
   onCleanup(async () => {
     await sql.end();
@@ -37,6 +37,8 @@ const test = base.extend('accounts', { scope: 'file' }, async ({}, { onCleanup }
   const asAdmin: Accounts['asAdmin'] = (path, init = {}) => stack.api(path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${bearer}` } });
   return { stack, asAdmin, sql };
 });
+// This file's stack is its own, and its pages start signed out.
+test.override('page', guestPage);
 
 async function signIn(page: Page, web: string, email: string, password: string) {
   await page.goto(`${web}/sign-in`);

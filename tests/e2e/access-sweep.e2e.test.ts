@@ -50,7 +50,7 @@ async function member(email: string, role: string): Promise<Caller> {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ env: { DRYDOCK_AUTH_MODE: 'accounts' } });
+  stack = await startTestStack({ setup: false });
   sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });
   document = (await (await stack.api('/api/v1/openapi.json')).json()) as Document;
   const link = (await readFile(join(stack.config.DRYDOCK_DATA_DIR, 'setup-link'), 'utf8')).trim();

@@ -194,7 +194,7 @@ describe('agent tokens: rotated by the agent or an admin, revoked by an admin', 
     await renewed.stop();
 
     const [audit] = await sql`select actor_name, result, detail from audit_log where action = 'agent.rotate' order by id desc limit 1`;
-    expect(audit).toMatchObject({ actor_name: 'admin@drydock.local', result: 201, detail: { agentId: issued.agentId, revokedTokens: 1 } });
+    expect(audit).toMatchObject({ actor_name: stack.admin.email, result: 201, detail: { agentId: issued.agentId, revokedTokens: 1 } });
     expect(JSON.stringify(audit)).not.toContain(issued.token);
   });
 

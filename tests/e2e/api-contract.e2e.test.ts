@@ -72,7 +72,7 @@ describe('every route in the OpenAPI document', () => {
     for (const { method, path, op, route } of operations()) {
       const names = op.security?.flatMap((r) => Object.keys(r));
       if (names?.includes('agentToken')) {
-        const res = await stack.api(concrete(path), { method });
+        const res = await stack.anonymous(concrete(path), { method });
         expect(res.status, route).toBe(401);
         await documented(route, res);
       } else if (op.security === undefined) {

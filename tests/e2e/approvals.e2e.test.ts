@@ -5,7 +5,7 @@ import { asAnotherUser, type UserApi } from '../support/second-user.ts';
 import { startTestStack, type TestStack } from '../support/stack.ts';
 
 // Environments per team, and runs into a protected one waiting, durably in their workflow, for another
-// person's decision. The stack's local admin requests; a second member of the team (an operator) decides.
+// person's decision. The stack's admin requests; a second member of the team (an operator) decides.
 
 let stack: TestStack;
 let operator: UserApi;
@@ -105,7 +105,7 @@ describe('a run on a host of a protected environment', () => {
     const audit = await sql`select actor_name, action, result, detail from audit_log where resource = ${`run:${run.id}`} order by created_at`;
     expect(audit.map((a) => [a.actor_name, a.action, a.result])).toEqual([
       [expect.any(String), 'run.start', 201],
-      [stack.config.DRYDOCK_LOCAL_ADMIN_EMAIL, 'run.approve', 403],
+      [stack.admin.email, 'run.approve', 403],
       [operator.user.email, 'run.approve', 200],
       [operator.user.email, 'run.reject', 409],
     ]);

@@ -117,7 +117,7 @@ describe('a bulk execution', () => {
   test('runs every host once, never more than maxParallel at a time, wave after wave, with a live grid', async () => {
     const bulk = await start({ selector: { tags: ['fleet'] }, params: { seconds: 1 }, options: { maxParallel: 4, canary: 2, batchSize: 10 } });
     expect(bulk).toMatchObject({ status: 'running', total: FLEET, waves: [2, 10, 10, 2] });
-    const events = await readSse(`${stack.config.apiUrl}/api/v1/bulk/${bulk.id}/events`, {}, 120_000);
+    const events = await readSse(`${stack.config.apiUrl}/api/v1/bulk/${bulk.id}/events`, { headers: stack.adminHeaders() }, 120_000);
     expect(events[0]!.event).toBe('snapshot');
     expect(events.at(-1)!.event).toBe('end');
     const seen = new Map<string, string>();
@@ -214,7 +214,7 @@ describe('faults', () => {
     await stack.processes.api!.start();
     const done = await waitFor(bulk.id, final, 120_000);
     expect(done).toMatchObject({ status: 'succeeded', counts: { succeeded: FLEET } });
-    const events = await readSse(`${stack.config.apiUrl}/api/v1/bulk/${bulk.id}/events`);
+    const events = await readSse(`${stack.config.apiUrl}/api/v1/bulk/${bulk.id}/events`, { headers: stack.adminHeaders() });
     expect(events.map((e) => e.event)).toEqual(['snapshot', 'end']);
     expect((JSON.parse(events[0]!.data) as { hosts: BulkHostView[] }).hosts.filter((h) => h.state === 'succeeded')).toHaveLength(FLEET);
   }, 180_000);

@@ -114,7 +114,7 @@ describe('the codec gate', () => {
 describe('the codec with accounts on', () => {
   let accounts: TestStack;
   beforeAll(async () => {
-    accounts = await startTestStack({ processes: ['api'], env: { DRYDOCK_AUTH_MODE: 'accounts' } });
+    accounts = await startTestStack({ processes: ['api'], setup: false });
   });
   afterAll(async () => {
     await accounts?.teardown();

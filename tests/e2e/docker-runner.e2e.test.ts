@@ -145,7 +145,7 @@ describe('a Docker engine host', () => {
     expect(host).toMatchObject({ online: true, status: 'idle', lastError: null });
 
     // The run page, rendered by the web server, shows the container's snapshot (not a host's).
-    const page = await (await fetch(`${stack.config.webUrl}/runs/${run.id}`)).text();
+    const page = await (await fetch(`${stack.config.webUrl}/runs/${run.id}`, { headers: { cookie: stack.admin.cookie } })).text();
     const shown = page.slice(page.indexOf('data-testid="environment-snapshot"'));
     expect(shown).toContain(BUSYBOX_IMAGE);
     expect(shown).toContain('none (loopback only)');

@@ -7,7 +7,8 @@ import { REPO_ROOT } from '@drydock/core';
 import { startTestStack } from '../support/stack.ts';
 
 // Every curl example in docs/ runs as a reader would run it: each document's shell blocks in order, in one
-// shell, against a fresh stack started as `npm start` starts it (its secrets, the sample catalog, an agent).
+// shell, against a fresh stack started as `npm start` starts it (its secrets, the sample catalog, an agent), with
+// the API token of its first admin in $DRYDOCK_TOKEN: an example that sends no credential fails with a 401.
 
 const DEFAULT_API = 'http://127.0.0.1:3001';
 
@@ -42,9 +43,10 @@ function script(blocks: Block[], doc: string, api: string): string {
   return [...prelude, ...body].join('\n');
 }
 
-function runShell(source: string, cwd: string, api: string): Promise<{ code: number | null; output: string }> {
+/** The reader's shell: `$DRYDOCK_TOKEN` holds an API token of theirs, as README says to make one. */
+function runShell(source: string, cwd: string, api: string, token: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', source], { cwd, env: { ...process.env, API: api } });
+    const child = spawn('bash', ['-c', source], { cwd, env: { ...process.env, API: api, DRYDOCK_TOKEN: token } });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -70,7 +72,7 @@ describe('the curl examples in docs/', () => {
       const cwd = await mkdtemp(join(tmpdir(), 'drydock-docs-'));
       try {
         const api = stack.config.apiUrl;
-        const { code, output } = await runShell(script(blocks, doc, api), cwd, api);
+        const { code, output } = await runShell(script(blocks, doc, api), cwd, api, stack.admin.token);
         // The last marker names the example that failed.
         expect(code, output.slice(-4000)).toBe(0);
       } finally {

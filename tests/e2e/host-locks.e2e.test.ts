@@ -66,7 +66,7 @@ describe('runs that require the host lock', () => {
       () => hosts('?status=maintenance'),
       (h) => h.length === 1,
     );
-    expect(local).toMatchObject({ id: 'local', status: 'maintenance', lock: { type: 'maintenance', holder: 'admin@drydock.local', reason: 'kernel upgrade' } });
+    expect(local).toMatchObject({ id: 'local', status: 'maintenance', lock: { type: 'maintenance', holder: stack.admin.email, reason: 'kernel upgrade' } });
     expect((await hosts('?status=idle')).map((h) => h.id)).not.toContain('local');
 
     const run = await stack.startRun('exclusive-sleep', { seconds: 1 });
@@ -118,13 +118,13 @@ describe('runs that require the host lock', () => {
 
     const final = await stack.waitForRun(run.id, undefined, 30_000);
     expect(final.status).toBe('failed');
-    expect(final.error).toBe('the lock of host local was force-released by admin@drydock.local: the run hangs; host needed now; the work under it was stopped');
+    expect(final.error).toBe(`the lock of host local was force-released by ${stack.admin.email}: the run hangs; host needed now; the work under it was stopped`);
     await free();
     const again = await stack.api('/api/v1/locks/local/force-release', { method: 'POST', json: { reason: 'once more' } });
     expect(again.status).toBe(409);
 
     const [audit] = await sql`select result, detail from audit_log where action = 'lock.force-release' and result = 200`;
-    expect(audit).toMatchObject({ result: 200, detail: { reason: 'the run hangs; host needed now', type: 'execution', holder: `exclusive-sleep by admin@drydock.local` } });
+    expect(audit).toMatchObject({ result: 200, detail: { reason: 'the run hangs; host needed now', type: 'execution', holder: `exclusive-sleep by ${stack.admin.email}` } });
   });
 });
 
@@ -144,7 +144,7 @@ describe('locks taken through the API', () => {
     const busy = await stack.api('/api/v1/locks/local', { method: 'POST', json: { reason: 'impatient', wait: false } });
     expect(busy.status).toBe(409);
     expect(((await busy.json()) as { error: { message: string } }).error.message).toBe(
-      'host local is locked: execution lock held by admin@drydock.local (manual check); ask again with wait: true to queue for it',
+      `host local is locked: execution lock held by ${stack.admin.email} (manual check); ask again with wait: true to queue for it`,
     );
     const unknown = await stack.api('/api/v1/locks/local/release', { method: 'POST', json: { leaseId: 'user:nope' } });
     expect(unknown.status).toBe(404);

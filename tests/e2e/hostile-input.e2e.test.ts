@@ -160,10 +160,10 @@ test('the web server answers hostile page requests without a 5xx and stays up', 
   const pages = ['/runs/%00', '/scripts/%ED%A0%80', '/%E0%A4%A', '/runs?cursor=%00&status=%ff', '/hosts/..%2f..%2fetc', `/bulk/${'x'.repeat(5_000)}`];
   for (const path of pages) {
     // A page may answer 200 with its own message about a bad filter; it never fails with a 5xx.
-    const res = await fetch(`${stack.config.webUrl}${path}`);
+    const res = await fetch(`${stack.config.webUrl}${path}`, { headers: { cookie: stack.admin.cookie } });
     expect(res.status, path).toBeLessThan(500);
   }
-  const form = await fetch(`${stack.config.webUrl}/runs/${randomUUID()}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'intent=%00' });
+  const form = await fetch(`${stack.config.webUrl}/runs/${randomUUID()}`, { method: 'POST', headers: { cookie: stack.admin.cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: 'intent=%00' });
   expect(form.status).toBeLessThan(500);
   expect(stack.processes.web?.running).toBe(true);
 });
@@ -210,7 +210,7 @@ describe('DNS rebinding', () => {
       const res = await rawRequest(`${base}/api/v1/runs`, { headers: { host: `rebind.attacker.example:${port}` } });
       expect(res.status, base).toBe(421);
       expect(res.body).toContain('DRYDOCK_ALLOWED_HOSTS');
-      expect((await rawRequest(`${base}/api/v1/runs`, { headers: { host: `localhost:${port}` } })).status).toBe(200);
+      expect((await rawRequest(`${base}/api/v1/runs`, { headers: { host: `localhost:${port}`, ...stack.adminHeaders() } })).status).toBe(200);
     }
   });
 });
@@ -219,7 +219,8 @@ describe('cross-site requests', () => {
   test('a cross-site bodyless POST through the web origin cancels nothing, by the API proxy or a page action', async () => {
     const sleeping = await stack.startRun('sleep', { seconds: 5 });
     await stack.waitForRun(sleeping.id, (r) => r.status === 'running', 30_000);
-    const crossSite = { origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site' };
+    // The attack rides on the admin's signed-in browser: their cookies go with it.
+    const crossSite = { cookie: stack.admin.cookie, origin: 'https://attacker.example', 'sec-fetch-site': 'cross-site' };
 
     const proxied = await fetch(`${stack.config.webUrl}/api/v1/runs/${sleeping.id}/cancel`, { method: 'POST', headers: crossSite });
     expect(proxied.status).toBe(403);
@@ -233,7 +234,7 @@ describe('cross-site requests', () => {
     // Another origin of the same machine is not Drydock either.
     const sameSite = await fetch(`${stack.config.apiUrl}/api/v1/runs/${sleeping.id}/cancel`, {
       method: 'POST',
-      headers: { origin: 'http://localhost:8233', 'sec-fetch-site': 'same-site' },
+      headers: { cookie: stack.admin.cookie, origin: 'http://localhost:8233', 'sec-fetch-site': 'same-site' },
     });
     expect(sameSite.status).toBe(403);
 
@@ -245,7 +246,7 @@ describe('cross-site requests', () => {
     await stack.waitForRun(sleeping.id, (r) => r.status === 'running', 30_000);
     const own = await fetch(`${stack.config.webUrl}/api/v1/runs/${sleeping.id}/cancel`, {
       method: 'POST',
-      headers: { origin: stack.config.webUrl, 'sec-fetch-site': 'same-origin' },
+      headers: { cookie: stack.admin.cookie, 'x-csrf-token': stack.admin.csrfToken, origin: stack.config.webUrl, 'sec-fetch-site': 'same-origin' },
     });
     expect(own.status).toBe(202);
     expect((await stack.waitForRun(sleeping.id)).status).toBe('cancelled');

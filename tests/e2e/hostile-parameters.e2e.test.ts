@@ -330,6 +330,6 @@ describe('scripts go by reference', () => {
     const token = (JSON.parse(await readFile(join(stack.config.DRYDOCK_DATA_DIR, 'agents', 'local.json'), 'utf8')) as { token: string }).token;
     const ended = await stack.api(`/api/v1/agent/runs/${run.id}/script`, { headers: { authorization: `Bearer ${token}` } });
     expect(ended.status).toBe(404);
-    expect((await stack.api(`/api/v1/agent/runs/${run.id}/script`)).status).toBe(401);
+    expect((await stack.anonymous(`/api/v1/agent/runs/${run.id}/script`)).status).toBe(401);
   });
 });

@@ -12,7 +12,7 @@ let stack: TestStack;
 let sql: postgres.Sql;
 
 beforeAll(async () => {
-  stack = await startTestStack({ processes: ['api'], env: { DRYDOCK_AUTH_MODE: 'accounts' } });
+  stack = await startTestStack({ processes: ['api'], setup: false });
   sql = postgres(stack.databaseUrl, { max: 2, onnotice: () => {} });
 });
 afterAll(async () => {

@@ -33,8 +33,8 @@ beforeAll(async () => {
   [stack, plain, broken] = await Promise.all([
     startTestStack({
       processes: ['api'],
+      setup: false,
       env: {
-        DRYDOCK_AUTH_MODE: 'accounts',
         ...kdc.env,
         KRB5RCACHEDIR: kdc.dir,
         DRYDOCK_KERBEROS_KEYTAB: keytab,
@@ -43,10 +43,11 @@ beforeAll(async () => {
         DRYDOCK_KERBEROS_EMAIL_DOMAIN: 'example.com',
       },
     }),
-    startTestStack({ processes: ['api'], env: { DRYDOCK_AUTH_MODE: 'accounts' } }),
+    startTestStack({ processes: ['api'], setup: false }),
     startTestStack({
       processes: ['api'],
-      env: { DRYDOCK_AUTH_MODE: 'accounts', ...kdc.env, DRYDOCK_KERBEROS_KEYTAB: otherKeytab, DRYDOCK_KERBEROS_SERVICE: 'HTTP@localhost', DRYDOCK_KERBEROS_REALMS: 'DRYDOCK.TEST' },
+      setup: false,
+      env: { ...kdc.env, DRYDOCK_KERBEROS_KEYTAB: otherKeytab, DRYDOCK_KERBEROS_SERVICE: 'HTTP@localhost', DRYDOCK_KERBEROS_REALMS: 'DRYDOCK.TEST' },
     }),
   ]);
   sql = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} });

@@ -1,12 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { freePort, REPO_ROOT, type RunView } from '@drydock/core';
 
-// `npm start` as a newcomer runs it: embedded PostgreSQL, the Temporal dev server on a SQLite file, every process.
+// `npm start` as a newcomer runs it: embedded PostgreSQL, the Temporal dev server on a SQLite file, every process,
+// and no open admin: the first person to follow the printed setup link sets the admin's password.
 
 let dataDir: string;
 let env: NodeJS.ProcessEnv;
@@ -41,10 +42,18 @@ async function until(launched: Launched, text: string, timeoutMs = 150_000): Pro
   }
 }
 
-async function waitForRun(id: string): Promise<RunView> {
+/** The cookies a browser keeps from an answer, as one `cookie` header. */
+function cookiesOf(res: Response): string {
+  return res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .join('; ');
+}
+
+async function waitForRun(id: string, cookie: string): Promise<RunView> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const run = (await (await fetch(`${webUrl}/api/v1/runs/${id}`)).json()) as RunView;
+    const run = (await (await fetch(`${webUrl}/api/v1/runs/${id}`, { headers: { cookie } })).json()) as RunView;
     if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(run.status)) return run;
     if (Date.now() > deadline) throw new Error(`run ${id} still ${run.status}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -71,27 +80,69 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+const ADMIN = { email: 'first@example.com', name: 'First Admin', password: 'a first admin password' };
+
 describe('npm start', () => {
-  test('brings everything up on embedded defaults, stops cleanly on Ctrl-C, and keeps data for the next start', async () => {
+  test('opens no door on a fresh start: it prints a setup link, and the person who follows it is the first admin', async () => {
     const first = launch();
     try {
       await until(first, 'Drydock is up.');
-      expect(first.output.join('')).toContain(`Web UI         ${webUrl.replace('127.0.0.1', '127.0.0.1')}`);
+      const printed = first.output.join('');
+      expect(printed).toContain(`Web UI         ${webUrl}`);
+      const banner = printed.slice(printed.indexOf('Drydock is up.'));
+      expect(banner).toContain('FIRST START: there is no admin yet');
+      const link = /^ +(http:\/\/\S+\/setup\?token=\S+)$/m.exec(banner)?.[1];
+      expect(link, banner).toBeDefined();
+      expect(link!.startsWith(`${webUrl}/setup?token=`)).toBe(true);
+      expect((await readFile(join(dataDir, 'setup-link'), 'utf8')).trim()).toBe(link);
 
+      // No open admin: the API wants a credential, and a page sends the browser to sign in.
       const health = await fetch(`${webUrl}/health`);
       expect(await health.json()).toEqual({ status: 'ok', database: 'ok', temporal: 'ok' });
-      const catalog = await fetch(`${webUrl}/`);
-      expect(catalog.status).toBe(200);
-      expect(await catalog.text()).toContain('Echo parameters');
+      const runs = await fetch(`${webUrl}/api/v1/runs`);
+      expect(runs.status).toBe(401);
+      const page = await fetch(`${webUrl}/`, { redirect: 'manual' });
+      expect(page.status).toBeGreaterThanOrEqual(300);
+      expect(page.status).toBeLessThan(400);
+      expect(page.headers.get('location')).toMatch(/^(\/|https?:\/\/[^/]+\/)sign-in/);
 
-      const started = await fetch(`${webUrl}/api/v1/runs`, {
+      // The link opens the setup page; its form sets the first admin's password and signs them in.
+      const form = await fetch(link!);
+      expect(form.status).toBe(200);
+      expect(await form.text()).toContain('name="password"');
+      const done = await fetch(link!, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { origin: webUrl, 'sec-fetch-site': 'same-origin', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: new URL(link!).searchParams.get('token')!, ...ADMIN }).toString(),
+      });
+      expect(done.status).toBe(302);
+      expect(done.headers.get('location')).toBe('/');
+      // The password works: sign in with it, as the admin will from now on.
+      const signIn = await fetch(`${webUrl}/api/v1/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }) });
+      expect(signIn.status).toBe(200);
+      const cookie = cookiesOf(signIn);
+      const { csrfToken } = (await signIn.json()) as { csrfToken: string };
+      // The link worked once: it is gone from the data directory and refused when followed again.
+      await expect(readFile(join(dataDir, 'setup-link'), 'utf8')).rejects.toThrow();
+      const replay = await fetch(`${webUrl}/api/v1/auth/setup`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: new URL(link!).searchParams.get('token'), email: 'mallory@example.com', name: 'Mallory', password: 'a second admin please' }),
+      });
+      expect(replay.status).toBe(409);
+
+      const catalog = await fetch(`${webUrl}/`, { headers: { cookie } });
+      expect(catalog.status).toBe(200);
+      expect(await catalog.text()).toContain('Echo parameters');
+      const started = await fetch(`${webUrl}/api/v1/runs`, {
+        method: 'POST',
+        headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
         body: JSON.stringify({ scriptId: 'echo-params', hostId: 'local', params: { message: 'kept across restarts' } }),
       });
       expect(started.status).toBe(201);
       const run = (await started.json()) as RunView;
-      expect((await waitForRun(run.id)).status).toBe('succeeded');
+      expect((await waitForRun(run.id, cookie)).status).toBe('succeeded');
 
       // A second start while the first runs: a clear message, not a stack trace.
       const second = launch();
@@ -107,9 +158,14 @@ describe('npm start', () => {
       const again = launch();
       try {
         await until(again, 'Drydock is up.');
-        const kept = (await (await fetch(`${webUrl}/api/v1/runs/${run.id}`)).json()) as RunView;
+        // An admin exists now: no new link, an invitation to sign in instead.
+        const banner = again.output.join('').slice(again.output.join('').indexOf('Drydock is up.'));
+        expect(banner).not.toContain('FIRST START');
+        expect(banner).toContain(`Sign in at ${webUrl}/sign-in`);
+        expect((await fetch(`${webUrl}/api/v1/runs`)).status).toBe(401);
+        const kept = (await (await fetch(`${webUrl}/api/v1/runs/${run.id}`, { headers: { cookie } })).json()) as RunView;
         expect(kept).toMatchObject({ status: 'succeeded', params: { message: 'kept across restarts' } });
-        const lines = (await (await fetch(`${webUrl}/api/v1/runs/${run.id}/lines`)).json()) as { lines: { line: string }[] };
+        const lines = (await (await fetch(`${webUrl}/api/v1/runs/${run.id}/lines`, { headers: { cookie } })).json()) as { lines: { line: string }[] };
         expect(lines.lines.map((l) => l.line)).toContain('message=kept across restarts');
         // The workflow survived too: the dev server keeps its history in the SQLite file under the data dir.
         const connection = await Connection.connect({ address: `127.0.0.1:${env.DRYDOCK_TEMPORAL_PORT}` });
@@ -127,4 +183,10 @@ describe('npm start', () => {
       if (first.child.exitCode === null) process.kill(-first.child.pid!, 'SIGKILL');
     }
   }, 400_000);
+
+  test('refuses the local mode when others could reach it, naming the setting', async () => {
+    const open = launch({ DRYDOCK_AUTH_MODE: 'local', DRYDOCK_WEB_HOST: '0.0.0.0' });
+    expect(await open.exited).toBe(1);
+    expect(open.output.join('')).toContain('DRYDOCK_WEB_HOST: 0.0.0.0 is not a loopback address');
+  });
 });

@@ -28,8 +28,8 @@ beforeAll(async () => {
   [provider, other] = await Promise.all([startOidcProvider({ clients: [client], users }), startOidcProvider({ clients: [client], users, claimsInIdToken: true })]);
   stack = await startTestStack({
     processes: ['api'],
+    setup: false,
     env: {
-      DRYDOCK_AUTH_MODE: 'accounts',
       DRYDOCK_API_PORT: String(port),
       DRYDOCK_OIDC_ISSUER: provider.issuer,
       DRYDOCK_OIDC_CLIENT_ID: 'drydock',
@@ -153,7 +153,7 @@ describe('single sign-on with OpenID Connect', () => {
   test('a provider that does not answer at all: the start answers 503 that says so', async () => {
     // Nothing listens at this issuer: discovery, the start's first step, finds no provider.
     const issuer = `http://127.0.0.1:${await freePort()}/oidc`;
-    const down = await startTestStack({ processes: ['api'], env: { DRYDOCK_AUTH_MODE: 'accounts', DRYDOCK_OIDC_ISSUER: issuer, DRYDOCK_OIDC_CLIENT_ID: 'drydock' } });
+    const down = await startTestStack({ processes: ['api'], setup: false, env: { DRYDOCK_OIDC_ISSUER: issuer, DRYDOCK_OIDC_CLIENT_ID: 'drydock' } });
     try {
       const res = await down.api('/api/v1/auth/oidc/start', { redirect: 'manual' });
       expect(res.status).toBe(503);

@@ -147,7 +147,7 @@ describe('the artifact upload route', () => {
     const registered = await stack.api('/api/v1/agents/register', { method: 'POST', json: { hostName: 'other-host', registrationSecret: REGISTRATION_SECRET } });
     const other = ((await registered.json()) as { token: string }).token;
     expect((await post('attempt=1&kind=artifact&name=x.txt', 'x', other)).status).toBe(404);
-    expect((await stack.api(url('attempt=1&kind=artifact&name=x.txt'), { method: 'POST', body: 'x' })).status).toBe(401);
+    expect((await stack.anonymous(url('attempt=1&kind=artifact&name=x.txt'), { method: 'POST', body: 'x' })).status).toBe(401);
     expect((await stack.api(`/api/v1/runs/${run.id}/artifacts/${stored.runId}`)).status).toBe(404);
   });
 });

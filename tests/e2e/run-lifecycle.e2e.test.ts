@@ -40,7 +40,7 @@ describe('a run started over HTTP', () => {
     expect(['queued', 'running']).toContain(run.status);
     expect(run.workflowId).toBe(`run/${run.id}`);
 
-    const events = await readSse(`${stack.config.apiUrl}/api/v1/runs/${run.id}/log`);
+    const events = await readSse(`${stack.config.apiUrl}/api/v1/runs/${run.id}/log`, { headers: stack.adminHeaders() });
     const logs = events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data) as { seq: number; stream: string; line: string });
     expect(logs.map((l) => l.seq)).toEqual(logs.map((_, i) => i));
     expect(logs.map((l) => l.line)).toContain('message=hello');
@@ -50,7 +50,7 @@ describe('a run started over HTTP', () => {
     const end = events.at(-1)!;
     expect(end.event).toBe('end');
     const final = JSON.parse(end.data);
-    expect(final).toMatchObject({ status: 'succeeded', exitCode: 0, attempts: 1, initiator: { name: 'admin@drydock.local' } });
+    expect(final).toMatchObject({ status: 'succeeded', exitCode: 0, attempts: 1, initiator: { name: stack.admin.email } });
     expect(final.durationMs).toBeGreaterThanOrEqual(0);
     expect(final.temporalUrl).toContain(`/namespaces/${stack.config.TEMPORAL_NAMESPACE}/workflows/run%2F${run.id}/`);
   });
@@ -58,7 +58,7 @@ describe('a run started over HTTP', () => {
   test('an SSE client that reconnects with Last-Event-ID gets only the lines after it', async () => {
     const run = await stack.startRun('echo-params', { message: 'resume' });
     await stack.waitForRun(run.id);
-    const events = await readSse(`${stack.config.apiUrl}/api/v1/runs/${run.id}/log`, { headers: { 'last-event-id': '1:5' } });
+    const events = await readSse(`${stack.config.apiUrl}/api/v1/runs/${run.id}/log`, { headers: { ...stack.adminHeaders(), 'last-event-id': '1:5' } });
     const seqs = events.filter((e) => e.event === 'log').map((e) => JSON.parse(e.data).seq as number);
     expect(seqs[0]).toBe(6);
     expect(events.at(-1)?.event).toBe('end');
@@ -228,7 +228,7 @@ describe('hosts and agents', () => {
   test('registration needs the secret; agent routes need an agent token; agent tokens never open user routes', async () => {
     const bad = await stack.api('/api/v1/agents/register', { method: 'POST', json: { registrationSecret: 'wrong', hostName: 'intruder' } });
     expect(bad.status).toBe(401);
-    expect((await stack.api('/api/v1/agent/me')).status).toBe(401);
+    expect((await stack.anonymous('/api/v1/agent/me')).status).toBe(401);
 
     const reg = await stack.api('/api/v1/agents/register', { method: 'POST', json: { registrationSecret: REGISTRATION_SECRET, hostName: 'spare' } });
     const { token } = (await reg.json()) as { token: string };

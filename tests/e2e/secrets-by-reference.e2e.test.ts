@@ -343,7 +343,7 @@ describe('the agent route for secrets', () => {
     expect(await refused.text()).not.toContain(secret);
     expect((await asSpare('00000000-0000-4000-8000-000000000000')).status).toBe(404);
     // Without an agent token the route is closed.
-    expect((await stack.api(`/api/v1/agent/runs/${run.id}/secrets`)).status).toBe(401);
+    expect((await stack.anonymous(`/api/v1/agent/runs/${run.id}/secrets`)).status).toBe(401);
 
     expect((await stack.api(`/api/v1/runs/${run.id}/cancel`, { method: 'POST' })).status).toBeLessThan(300);
     expect((await stack.waitForRun(run.id)).status).toBe('cancelled');

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config, ENVIRONMENTS } from '@drydock/core';
+import type { ApiCall } from './first-admin.ts';
 
 type Environment = (typeof ENVIRONMENTS)[number];
 
@@ -78,7 +79,7 @@ export function fleetHostIds(count: number, prefix = 'fleet'): string[] {
  * through the API with the registration secret, heartbeats, and runs the agent's activities on its own
  * `agent-<hostId>` queue. Resolves once every host is polling and has its environment and group set.
  */
-export async function startAgentFleet(stack: { config: Config }, options: AgentFleetOptions): Promise<AgentFleet> {
+export async function startAgentFleet(stack: { config: Config; api: ApiCall }, options: AgentFleetOptions): Promise<AgentFleet> {
   const { config } = stack;
   if (!config.DRYDOCK_AGENT_REGISTRATION_SECRET) throw new Error('the stack has no DRYDOCK_AGENT_REGISTRATION_SECRET, so a fleet cannot register');
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'drydock-fleet-')));
@@ -151,7 +152,7 @@ export async function startAgentFleet(stack: { config: Config }, options: AgentF
   const startMs = performance.now() - t0;
 
   try {
-    await labelHosts(config.apiUrl, hostIds, options);
+    await labelHosts(stack.api, hostIds, options);
   } catch (err) {
     await signal('SIGTERM', 10_000);
     throw err;
@@ -175,7 +176,7 @@ export async function startAgentFleet(stack: { config: Config }, options: AgentF
 }
 
 /** Environment and group are an admin's to set, not the agent's: the fleet's starter sets them through the API. */
-async function labelHosts(apiUrl: string, hostIds: string[], options: AgentFleetOptions): Promise<void> {
+async function labelHosts(api: ApiCall, hostIds: string[], options: AgentFleetOptions): Promise<void> {
   if (options.environment === undefined && options.group === undefined) return;
   let next = 0;
   await Promise.all(
@@ -187,7 +188,7 @@ async function labelHosts(apiUrl: string, hostIds: string[], options: AgentFleet
           ...(options.environment === undefined ? {} : { environment: perHost(options.environment, null, index + 1, id) }),
           ...(options.group === undefined ? {} : { group: perHost(options.group, null, index + 1, id) }),
         };
-        const res = await fetch(`${apiUrl}/api/v1/hosts/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        const res = await api(`/api/v1/hosts/${id}`, { method: 'PATCH', json: body });
         if (!res.ok) throw new Error(`setting environment and group of fleet host ${id} failed: HTTP ${res.status} ${await res.text()}`);
       }
     }),

@@ -6,9 +6,14 @@ import { join } from 'node:path';
 import { freePort, REPO_ROOT } from '@drydock/core';
 import { dropDatabase, ensureDatabase, type ProcessName, type Stack, startEmbeddedPostgres, startStack } from '@drydock/launcher';
 import { provisionTemporalBinary, startDevServer } from '@drydock/temporal';
+import { type ApiCall, apiCaller, asAdmin, firstAdmin, type StackAdmin } from './first-admin.ts';
 
 export interface BenchStack {
   stack: Stack;
+  /** Calls the API as the stack's first admin (their API token); with `setup: false` or in the local mode, with no credential. */
+  api: ApiCall;
+  /** The first admin, made through the setup link as a person makes them; undefined with `setup: false` or in the local mode. */
+  admin: StackAdmin | undefined;
   /** The Temporal dev server's process, for its memory and CPU; undefined for a server given by TEMPORAL_ADDRESS. */
   temporalPid: number | undefined;
   /** One line naming the machine, Node, Temporal and Postgres, for the results. */
@@ -20,7 +25,7 @@ export interface BenchStack {
  * A benchmark's own Drydock outside vitest: a fresh in-memory Temporal dev server (or TEMPORAL_ADDRESS's), PostgreSQL
  * (`DATABASE_URL`'s server or an embedded one), and the chosen processes, torn down by stop().
  */
-export async function startBenchStack(options: { processes: ProcessName[]; env?: Record<string, string> }): Promise<BenchStack> {
+export async function startBenchStack(options: { processes: ProcessName[]; env?: Record<string, string>; setup?: boolean }): Promise<BenchStack> {
   const bin = await provisionTemporalBinary({ dataDir: join(REPO_ROOT, '.data'), log: console.log });
   // TEMPORAL_ADDRESS names a server started by hand (with other dynamic config, say); it gets a namespace of its own.
   const external = process.env.TEMPORAL_ADDRESS;
@@ -39,6 +44,7 @@ export async function startBenchStack(options: { processes: ProcessName[]; env?:
     await rm(dataDir, { recursive: true, force: true });
   };
   let stack: Stack;
+  let admin: StackAdmin | undefined;
   try {
     stack = await startStack({
       env: {
@@ -56,6 +62,11 @@ export async function startBenchStack(options: { processes: ProcessName[]; env?:
       },
       processes: options.processes,
     });
+    const wantsAdmin = options.setup !== false && stack.config.DRYDOCK_AUTH_MODE === 'accounts' && stack.processes.api !== undefined;
+    if (wantsAdmin) admin = await firstAdmin(stack.config.DRYDOCK_DATA_DIR, apiCaller(stack.config.apiUrl)).catch(async (err: unknown) => {
+      await stack.stop();
+      throw err;
+    });
   } catch (err) {
     await cleanup();
     throw err;
@@ -64,6 +75,8 @@ export async function startBenchStack(options: { processes: ProcessName[]; env?:
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.versions.node}, ${temporalVersion}${external ? ` at ${external}` : ''}, Postgres ${pg ? 'embedded' : 'DATABASE_URL'}`;
   return {
     stack,
+    api: asAdmin(apiCaller(stack.config.apiUrl), admin),
+    admin,
     temporalPid: devServer?.process.pid,
     machine,
     async stop() {

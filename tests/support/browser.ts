@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
 import { expect, test as base } from 'vitest';
 import { REPO_ROOT } from '@drydock/core';
 import { startTestStack, type TestStack } from './stack.ts';
@@ -11,10 +11,38 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking'
 /** Where the tests leave their screenshots, for a person to look at. */
 export const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'browser');
 
+const VIEWPORT = { width: 1280, height: 900 };
+
+/** A page of nobody signed in: for tests of a stack of their own, `test.override('page', guestPage)`. */
+export async function guestPage({ browser }: { browser: Browser }, { onCleanup }: { onCleanup(fn: () => Promise<void>): void }): Promise<Page> {
+  const page = await browser.newPage({ viewport: VIEWPORT });
+  onCleanup(() => page.close());
+  return page;
+}
+
+/**
+ * The cookies of the stack's admin, signed in as a person is, through the API's sign-in on the web origin: the
+ * browser keeps them as the API set them. Give it to `browser.newPage({ storageState })`.
+ */
+export async function adminStorageState(browser: Browser, stack: TestStack): Promise<NonNullable<BrowserContextOptions['storageState']>> {
+  const context = await browser.newContext();
+  try {
+    const res = await context.request.post(`${stack.config.webUrl}/api/v1/auth/sign-in`, {
+      data: { email: stack.admin.email, password: stack.admin.password },
+      headers: { origin: new URL(stack.config.webUrl).origin },
+    });
+    if (res.status() !== 200) throw new Error(`the admin could not sign in: HTTP ${res.status()} ${await res.text()}`);
+    return await context.storageState();
+  } finally {
+    await context.close();
+  }
+}
+
 /**
  * The browser tests' fixtures. Per file: a whole Drydock with its web UI (`stack`, once its local agent has
- * registered) and one Chromium (`browser`). Per test: a `page` of 1280×900, closed afterwards, and `screenshot(name)`
- * of that page into test-output/browser/. Tests that need more (a fleet of agents, a credential) extend this.
+ * registered), one Chromium (`browser`), and the stack's admin signed in once (`adminSession`). Per test: a `page`
+ * of 1280×900 signed in as the admin, closed afterwards, and `screenshot(name)` of that page into
+ * test-output/browser/. Tests that need more (a fleet of agents, a credential) extend this.
  */
 export const test = base
   .extend('stack', { scope: 'file' }, async ({}, { onCleanup }) => {
@@ -31,8 +59,9 @@ export const test = base
     onCleanup(() => browser.close());
     return browser;
   })
-  .extend('page', async ({ browser }, { onCleanup }) => {
-    const page: Page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  .extend('adminSession', { scope: 'file' }, ({ stack, browser }) => adminStorageState(browser, stack))
+  .extend('page', async ({ browser, adminSession }, { onCleanup }) => {
+    const page: Page = await browser.newPage({ viewport: VIEWPORT, storageState: adminSession });
     onCleanup(() => page.close());
     return page;
   })

@@ -1,8 +1,9 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { type Config, type ENVIRONMENTS, freePort } from '@drydock/core';
+import { type ENVIRONMENTS, freePort } from '@drydock/core';
 import { keyPair, type Sshd, startSshd } from '../../activities/src/ssh/sshd-fixtures.ts';
+import type { ApiCall } from './first-admin.ts';
 
 type PerHost<T> = T | ((index: number, hostId: string) => T);
 
@@ -44,8 +45,7 @@ function perHost<T>(value: PerHost<T> | undefined, fallback: T, index: number, h
  * have (each with sshd's own MaxStartups budget), all accepting one client key. Each is registered in
  * `stack`'s Drydock as an SSH host with that key as a stored credential.
  */
-export async function startSshdFleet(stack: { config: Config }, options: SshdFleetOptions): Promise<SshdFleet> {
-  const api = stack.config.apiUrl;
+export async function startSshdFleet(stack: { api: ApiCall }, options: SshdFleetOptions): Promise<SshdFleet> {
   const prefix = options.prefix ?? 'ssh';
   const dir = await mkdtemp(join(tmpdir(), 'drydock-sshd-fleet-'));
   await chmod(dir, 0o755);
@@ -77,11 +77,7 @@ export async function startSshdFleet(stack: { config: Config }, options: SshdFle
       }),
     );
 
-    const cred = await fetch(`${api}/api/v1/credentials`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: `${prefix}-fleet-key`, kind: 'ssh_key', secret: client.privateKey }),
-    });
+    const cred = await stack.api('/api/v1/credentials', { method: 'POST', json: { name: `${prefix}-fleet-key`, kind: 'ssh_key', secret: client.privateKey } });
     if (cred.status !== 201) throw new Error(`storing the SSH fleet's key failed: HTTP ${cred.status} ${await cred.text()}`);
     const credentialId = ((await cred.json()) as { id: string }).id;
     const username = userInfo().username;
@@ -103,7 +99,7 @@ export async function startSshdFleet(stack: { config: Config }, options: SshdFle
             ...(options.environment === undefined ? {} : { environment: perHost(options.environment, null, i + 1, id) }),
             ...(options.group === undefined ? {} : { group: perHost(options.group, null, i + 1, id) }),
           };
-          const res = await fetch(`${api}/api/v1/hosts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+          const res = await stack.api('/api/v1/hosts', { method: 'POST', json: body });
           if (res.status !== 201) throw new Error(`adding SSH fleet host ${id} failed: HTTP ${res.status} ${await res.text()}`);
         }
       }),

@@ -6,6 +6,9 @@ import { inject, vi } from 'vitest';
 import type { LogLineView, RunView } from '@drydock/core';
 import { freePort, REPO_ROOT } from '@drydock/core';
 import { dropDatabase, ensureDatabase, type ProcessName, type Stack, startStack } from '@drydock/launcher';
+import { type ApiCall, apiCaller, asAdmin, firstAdmin, type StackAdmin } from './first-admin.ts';
+
+export { type ApiCall, type StackAdmin, TEST_ADMIN } from './first-admin.ts';
 
 export const REGISTRATION_SECRET = 'test-registration-secret-0123456789';
 export const CODEC_KEY = randomBytes(32).toString('base64');
@@ -28,7 +31,17 @@ export function eventually<T>(check: () => Promise<T>, ok: (value: T) => boolean
 }
 
 export interface TestStack extends Stack {
-  api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /**
+   * Calls the API as the admin, with their API token; a call that brings its own `authorization` or `cookie`
+   * header is made with that instead. Without an admin (`setup: false`, or the local mode) it sends no credential.
+   */
+  api: ApiCall;
+  /** Calls the API with no credential at all, as someone who has not signed in. */
+  anonymous: ApiCall;
+  /** The first admin; a stack started with `setup: false` (or in the local mode) has none, and this throws. */
+  admin: StackAdmin;
+  /** `Authorization: Bearer <admin token>`, for calls made without `api` (SSE, a web page's fetch). */
+  adminHeaders(): Record<string, string>;
   startRun(scriptId: string, params?: Record<string, unknown>, hostId?: string): Promise<RunView>;
   /** The run as the API has it now: poll it with `expect.poll`. */
   run(id: string): Promise<RunView>;
@@ -52,6 +65,12 @@ export interface TestStackOptions {
   restart?: boolean;
   /** The launcher's own lines ([temporal] exited …), for the test to read. */
   log?: (line: string) => void;
+  /**
+   * Whether to complete the first start's setup (accounts mode, the default), as a person would: through the
+   * setup link the API wrote, then an API token for `api`. False leaves the stack with no admin, for tests of
+   * the first start itself.
+   */
+  setup?: boolean;
 }
 
 /**
@@ -89,15 +108,19 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const stack = await startStack({ env, processes: options.processes ?? ['api', 'worker', 'agent'], restart: options.restart, log: options.log });
   const base = stack.config.apiUrl;
 
-  const api: TestStack['api'] = (path, init = {}) => {
-    const { json, ...rest } = init;
-    return fetch(`${base}${path}`, {
-      // A request the API never answers fails the test with its path, not with the test's own timeout.
-      signal: AbortSignal.timeout(30_000),
-      ...rest,
-      ...(json === undefined ? {} : { body: JSON.stringify(json), headers: { 'content-type': 'application/json', ...rest.headers } }),
-    });
-  };
+  const anonymous = apiCaller(base);
+  let admin: StackAdmin | undefined;
+  try {
+    const wantsAdmin = options.setup !== false && stack.config.DRYDOCK_AUTH_MODE === 'accounts' && stack.processes.api !== undefined;
+    if (wantsAdmin) admin = await firstAdmin(stack.config.DRYDOCK_DATA_DIR, anonymous);
+  } catch (err) {
+    await stack.stop();
+    if (!options.ownPostgres) await dropDatabase(serverUrl, database).catch(() => {});
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  const adminHeaders = (): Record<string, string> => (admin ? { authorization: `Bearer ${admin.token}` } : {});
+  const api = asAdmin(anonymous, admin);
   const getRun = async (id: string) => (await (await api(`/api/v1/runs/${id}`)).json()) as RunView;
   const lines = async (id: string) => ((await (await api(`/api/v1/runs/${id}/lines`)).json()) as { lines: LogLineView[] }).lines;
 
@@ -105,6 +128,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ...stack,
     database,
     api,
+    anonymous,
+    get admin(): StackAdmin {
+      if (!admin) throw new Error('this stack has no admin: it was started with setup: false, or in the local mode');
+      return admin;
+    },
+    adminHeaders,
     async startRun(scriptId, params = {}, hostId = 'local') {
       const res = await api('/api/v1/runs', { method: 'POST', json: { scriptId, hostId, params } });
       if (res.status !== 201) throw new Error(`start ${scriptId} failed: HTTP ${res.status} ${await res.text()}`);
