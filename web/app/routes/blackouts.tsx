@@ -2,6 +2,7 @@ import { Form } from 'react-router';
 import { data } from 'react-router';
 import type { Route } from './+types/blackouts';
 import { RouteError } from '../components/route-error.tsx';
+import { ActionForm, IntentButton } from '../components/ui/button.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { DataTable, type Column } from '../components/ui/table.tsx';
@@ -67,12 +68,11 @@ const BLACKOUT_COLUMNS: readonly Column<BlackoutRow>[] = [
     hidden: true,
     align: 'right',
     cell: (b) => (
-      <Form method="post">
-        <input type="hidden" name="id" value={b.id} />
-        <button type="submit" name="_intent" value="delete" className="text-sm text-red-700 hover:underline">
+      <ActionForm hidden={{ id: b.id }}>
+        <IntentButton intent="delete" match={{ id: b.id }} variant="danger-outline" size="xs" busyLabel="Removing…">
           Remove
-        </button>
-      </Form>
+        </IntentButton>
+      </ActionForm>
     ),
   },
 ];
@@ -118,9 +118,9 @@ export default function Blackouts({ loaderData, actionData }: Route.ComponentPro
             <option key={z}>{z}</option>
           ))}
         </select>
-        <button type="submit" name="_intent" value="create" className="rounded bg-blue-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-blue-800" data-testid="add-blackout">
+        <IntentButton intent="create" busyLabel="Adding…" testId="add-blackout">
           Add window
-        </button>
+        </IntentButton>
       </Form>
       <DataTable rows={blackouts} columns={BLACKOUT_COLUMNS} rowKey={(b) => b.id} row={() => ({ 'data-testid': 'blackout-row' })} testId="blackout-list" empty="No blackout window." emptyTestId="no-blackouts" />
     </div>

@@ -1,6 +1,7 @@
 import { Form, Link } from 'react-router';
 import type { Route } from './+types/schedules';
 import { RouteError } from '../components/route-error.tsx';
+import { Button } from '../components/ui/button.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { DataTable, RowLink, type Column } from '../components/ui/table.tsx';
 import { describeSelector } from '../lib/bulk-view.ts';
@@ -94,9 +95,9 @@ export default function Schedules({ loaderData }: Route.ComponentProps) {
             <option value="bulk">as a bulk execution on many hosts</option>
           </select>
         </label>
-        <button type="submit" className="rounded bg-blue-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-blue-800" data-testid="new-schedule">
+        <Button type="submit" variant="primary" testId="new-schedule">
           New schedule…
-        </button>
+        </Button>
       </Form>
       <DataTable rows={schedules} columns={SCHEDULE_COLUMNS} rowKey={(s) => s.id} testId="schedule-list" empty="No schedule yet: pick a script or action above." emptyTestId="no-schedules" />
     </div>
