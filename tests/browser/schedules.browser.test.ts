@@ -43,7 +43,7 @@ test('create a schedule in Europe/Berlin, see its next fire times in its zone an
   }
 });
 
-test('add a weekly blackout window to an environment, and see an overlapping one refused with both names', async ({ stack, page }) => {
+test('add a weekly blackout window to an environment, see an overlapping one refused with both names, and remove it', async ({ stack, page }) => {
   await page.goto(`${stack.config.webUrl}/schedules`);
   await page.getByTestId('blackouts-link').click();
   await page.waitForURL(/\/schedules\/blackouts$/);
@@ -61,4 +61,7 @@ test('add a weekly blackout window to an environment, and see an overlapping one
   await add('second freeze');
   await expect.poll(() => page.getByTestId('blackout-message').textContent()).toContain('overlapping blackout definitions: "weekend freeze" and "second freeze"');
   expect(await page.getByTestId('blackout-row').count()).toBe(1);
+  await page.getByTestId('blackout-row').getByRole('button', { name: 'Remove' }).click();
+  await expect.poll(() => page.getByTestId('blackout-message').textContent()).toBe('Removed.');
+  expect(await page.getByTestId('no-blackouts').textContent()).toBe('No blackout window.');
 });

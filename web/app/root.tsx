@@ -52,6 +52,14 @@ function accountLinkClass({ isActive }: { isActive: boolean }) {
   return `rounded px-1.5 py-0.5 whitespace-nowrap focus-visible:outline-2 focus-visible:outline-blue-400 ${isActive ? 'bg-slate-700 text-white' : 'text-slate-300 hover:bg-slate-800 hover:text-white'}`;
 }
 
+/** The pages of one's own access, beside who is signed in; `admin` ones only for a team's admins. */
+const ACCOUNT_LINKS: { to: string; label: string; title: string; testId: string; admin?: boolean }[] = [
+  { to: '/settings/tokens', label: 'Tokens', title: 'Your API tokens', testId: 'nav-tokens' },
+  { to: '/settings/notifications', label: 'Notifications', title: 'Channels, rules, your preferences and the delivery log', testId: 'nav-notifications' },
+  { to: '/admin/members', label: 'Members', title: "The team's members and service accounts", testId: 'nav-members', admin: true },
+  { to: '/admin/teams', label: 'Teams', title: 'Your teams; create one', testId: 'nav-teams', admin: true },
+];
+
 /** The sections of the app; `also` marks a section current on pages that live under another path. */
 const SECTIONS: { to: string; label: string; also?: (pathname: string) => boolean }[] = [
   { to: '/', label: 'Catalog', also: (p) => p === '/' || p.startsWith('/scripts/') },
@@ -118,22 +126,11 @@ function TopNav() {
           // The team and the pages of one's own access, beside who is signed in (kept apart: tests read that as text).
           <div className="ml-auto flex shrink-0 items-center gap-1 text-xs text-slate-400">
             <TeamSwitcher me={rootData.me} />
-            <NavLink to="/settings/tokens" className={accountLinkClass} title="Your API tokens" data-testid="nav-tokens">
-              Tokens
-            </NavLink>
-            <NavLink to="/settings/notifications" className={accountLinkClass} title="Channels, rules, your preferences and the delivery log" data-testid="nav-notifications">
-              Notifications
-            </NavLink>
-            {rootData.me.role === 'admin' ? (
-              <>
-                <NavLink to="/admin/members" className={accountLinkClass} title="The team's members and service accounts" data-testid="nav-members">
-                  Members
-                </NavLink>
-                <NavLink to="/admin/teams" className={accountLinkClass} title="Your teams; create one" data-testid="nav-teams">
-                  Teams
-                </NavLink>
-              </>
-            ) : null}
+            {ACCOUNT_LINKS.filter((l) => !l.admin || rootData.me?.role === 'admin').map(({ to, label, title, testId }) => (
+              <NavLink key={to} to={to} className={accountLinkClass} title={title} data-testid={testId}>
+                {label}
+              </NavLink>
+            ))}
           </div>
         ) : null}
         <div className={`${rootData?.me ? '' : 'ml-auto'} text-xs text-slate-400`} data-testid="signed-in-user">

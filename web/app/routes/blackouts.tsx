@@ -2,10 +2,10 @@ import { Form } from 'react-router';
 import { data } from 'react-router';
 import type { Route } from './+types/blackouts';
 import { RouteError } from '../components/route-error.tsx';
-import { EmptyState } from '../components/ui/empty-state.tsx';
+import { ActionForm, IntentButton } from '../components/ui/button.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
-import { Table, TableBody, TableHead, Td, Th } from '../components/ui/table.tsx';
+import { DataTable, type Column } from '../components/ui/table.tsx';
 import { answer, api, result } from '../lib/api.server.ts';
 import { timeZones } from '../lib/zoned-time.ts';
 
@@ -51,6 +51,32 @@ function describeWindow(w: Record<string, unknown>): string {
 
 const input = 'rounded border border-slate-300 px-2 py-1 text-sm';
 
+type BlackoutRow = Route.ComponentProps['loaderData']['blackouts'][number];
+
+const BLACKOUT_COLUMNS: readonly Column<BlackoutRow>[] = [
+  { key: 'name', header: 'Window', cell: (b) => b.name },
+  { key: 'environment', header: 'Environment', cell: (b) => b.environment },
+  { key: 'when', header: 'When', cell: (b) => describeWindow(b.window) },
+  {
+    key: 'now',
+    header: 'Now',
+    cell: (b) => (b.activeNow ? <span className="font-medium text-amber-800">in force until {b.activeNow.end}</span> : <span className="text-slate-400">not in force</span>),
+  },
+  {
+    key: 'remove',
+    header: 'Remove',
+    hidden: true,
+    align: 'right',
+    cell: (b) => (
+      <ActionForm hidden={{ id: b.id }}>
+        <IntentButton intent="delete" match={{ id: b.id }} variant="danger-outline" size="xs" busyLabel="Removing…">
+          Remove
+        </IntentButton>
+      </ActionForm>
+    ),
+  },
+];
+
 export default function Blackouts({ loaderData, actionData }: Route.ComponentProps) {
   const { blackouts } = loaderData;
   const outcome = actionData as { ok: boolean; message: string } | undefined;
@@ -92,41 +118,11 @@ export default function Blackouts({ loaderData, actionData }: Route.ComponentPro
             <option key={z}>{z}</option>
           ))}
         </select>
-        <button type="submit" name="_intent" value="create" className="rounded bg-blue-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-blue-800" data-testid="add-blackout">
+        <IntentButton intent="create" busyLabel="Adding…" testId="add-blackout">
           Add window
-        </button>
+        </IntentButton>
       </Form>
-      {blackouts.length === 0 ? (
-        <EmptyState testId="no-blackouts">No blackout window.</EmptyState>
-      ) : (
-        <Table testId="blackout-list">
-          <TableHead>
-            <Th>Window</Th>
-            <Th>Environment</Th>
-            <Th>When</Th>
-            <Th>Now</Th>
-            <Th hidden>Remove</Th>
-          </TableHead>
-          <TableBody>
-            {blackouts.map((b) => (
-              <tr key={b.id} data-testid="blackout-row">
-                <Td>{b.name}</Td>
-                <Td>{b.environment}</Td>
-                <Td>{describeWindow(b.window)}</Td>
-                <Td>{b.activeNow ? <span className="font-medium text-amber-800">in force until {b.activeNow.end}</span> : <span className="text-slate-400">not in force</span>}</Td>
-                <Td align="right">
-                  <Form method="post">
-                    <input type="hidden" name="id" value={b.id} />
-                    <button type="submit" name="_intent" value="delete" className="text-sm text-red-700 hover:underline">
-                      Remove
-                    </button>
-                  </Form>
-                </Td>
-              </tr>
-            ))}
-          </TableBody>
-        </Table>
-      )}
+      <DataTable rows={blackouts} columns={BLACKOUT_COLUMNS} rowKey={(b) => b.id} row={() => ({ 'data-testid': 'blackout-row' })} testId="blackout-list" empty="No blackout window." emptyTestId="no-blackouts" />
     </div>
   );
 }

@@ -4,14 +4,14 @@ import type { Route } from './+types/host-install';
 import { CopyButton } from '../components/copy-button.tsx';
 import { NameValueTable } from '../components/name-value-table.tsx';
 import { RouteError } from '../components/route-error.tsx';
+import { revokeColumn, tokenStateColumn } from '../components/token-columns.tsx';
 import { Button, ButtonLink } from '../components/ui/button.tsx';
 import { Field } from '../components/ui/field.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel } from '../components/ui/panel.tsx';
-import { ActionForm, IntentButton } from '../components/ui/button.tsx';
+import { IntentButton } from '../components/ui/button.tsx';
 import { useCheckedForm } from '../components/ui/form.ts';
-import { Badge } from '../components/ui/badge.tsx';
 import { DataTable, type Column } from '../components/ui/table.tsx';
 import type { FieldErrors } from '../lib/form-errors.ts';
 import { formatDateTime } from '../lib/format.ts';
@@ -193,32 +193,13 @@ function EnvironmentFile({ page }: { page: AgentInstallPage }) {
   );
 }
 
-function tokenState(t: RegistrationTokenView): { label: string; tone: 'success' | 'muted' | 'warning' } {
-  if (t.revokedAt) return { label: 'revoked', tone: 'muted' };
-  if (Date.parse(t.expiresAt) <= Date.now()) return { label: 'expired', tone: 'warning' };
-  return { label: 'active', tone: 'success' };
-}
-
 const TOKEN_COLUMNS: Column<RegistrationTokenView>[] = [
   { key: 'name', header: 'Name', testId: 'registration-token-name', cell: (t) => t.name },
   { key: 'prefix', header: 'Starts with', mono: true, cell: (t) => `${t.prefix}…` },
-  { key: 'state', header: 'State', testId: 'registration-token-state', cell: (t) => <Badge tone={tokenState(t).tone}>{tokenState(t).label}</Badge> },
+  tokenStateColumn('registration-token-state'),
   { key: 'uses', header: 'Agents registered', numeric: true, testId: 'registration-token-uses', cell: (t) => t.uses },
   { key: 'expires', header: 'Expires (UTC)', mono: true, nowrap: true, cell: (t) => formatDateTime(t.expiresAt) },
-  {
-    key: 'actions',
-    header: 'Actions',
-    hidden: true,
-    align: 'right',
-    cell: (t) =>
-      t.revokedAt ? null : (
-        <ActionForm hidden={{ id: t.id }}>
-          <IntentButton intent="revoke" match={{ id: t.id }} variant="danger-outline" size="xs" busyLabel="Revoking…" testId="registration-token-revoke">
-            Revoke
-          </IntentButton>
-        </ActionForm>
-      ),
-  },
+  revokeColumn('registration-token-revoke'),
 ];
 
 function IssueTokenForm({ errors: serverErrors }: { errors: FieldErrors }) {
@@ -368,13 +349,45 @@ function WindowsScript({ page }: { page: AgentInstallPage }) {
   );
 }
 
-/** The last thing a host needs before the agent: to reach Drydock and Temporal. */
-function NetworkNeeds({ apiUrl, temporal }: { apiUrl?: string; temporal?: string }) {
+/** What each system's steps are given by the page. */
+interface StepsProps {
+  page: AgentInstallPage;
+  hostName: string;
+  temporal?: string;
+  apiUrl?: string;
+}
+
+interface StepText {
+  title: string;
+  testId: string;
+}
+
+/**
+ * The steps both systems share: prepare the host (its own needs, then the network), name it, and, when the page has no
+ * problem, write its settings.
+ */
+function FirstSteps({ page, apiUrl, temporal, prepare, settings, children }: StepsProps & { prepare: StepText; settings: StepText & { body: ReactNode }; children: ReactNode }) {
   return (
-    <li>
-      Network access to Drydock at <code className="font-mono text-xs">{apiUrl || 'DRYDOCK_API_URL'}</code> and to Temporal at{' '}
-      <code className="font-mono text-xs">{temporal || 'TEMPORAL_ADDRESS'}</code>.
-    </li>
+    <>
+      <Step n={1} title={prepare.title} testId={prepare.testId}>
+        <ul className="list-disc space-y-1 pl-5">
+          {children}
+          <li>
+            Network access to Drydock at <code className="font-mono text-xs">{apiUrl || 'DRYDOCK_API_URL'}</code> and to Temporal at{' '}
+            <code className="font-mono text-xs">{temporal || 'TEMPORAL_ADDRESS'}</code>.
+          </li>
+        </ul>
+        <LoopbackWarning page={page} />
+      </Step>
+
+      <NameStep page={page} />
+
+      {page.problem ? null : (
+        <Step n={3} title={settings.title} testId={settings.testId}>
+          {settings.body}
+        </Step>
+      )}
+    </>
   );
 }
 
@@ -391,37 +404,30 @@ function NameStep({ page }: { page: AgentInstallPage }) {
   );
 }
 
-function WindowsSteps({ page, hostName, temporal, apiUrl }: { page: AgentInstallPage; hostName: string; temporal?: string; apiUrl?: string }) {
+function WindowsSteps(props: StepsProps) {
+  const { page, hostName } = props;
   const w = page.windowsInstall;
   return (
     <>
-      <Step n={1} title="Prepare the Windows host" testId="install-prepare-windows">
-        <ul className="list-disc space-y-1 pl-5">
-          <li>Windows 10 or Windows Server 2016 or later, with Windows PowerShell 5.1 and .NET Framework 4 (both come with Windows).</li>
-          <li>
-            Node.js 22.22 or later at <code className="font-mono text-xs">{w.nodePath}</code> (elsewhere: add{' '}
-            <code className="font-mono text-xs">-NodePath D:\tools\node\node.exe</code> when you run the script).
-          </li>
-          <li>
-            A copy of the Drydock repository at <code className="font-mono text-xs">{w.installDir}</code>, with its dependencies: run{' '}
-            <code className="font-mono text-xs">npm ci</code> in it. The agent is its <code className="font-mono text-xs">agent\</code> workspace.
-          </li>
-          <li>
-            The interpreters your scripts use: <code className="font-mono text-xs">powershell</code> (Windows PowerShell, built in), and python, bash or node if they
-            need them. Scripts run as the service's account, LocalSystem.
-          </li>
-          <NetworkNeeds apiUrl={apiUrl} temporal={temporal} />
-        </ul>
-        <LoopbackWarning page={page} />
-      </Step>
-
-      <NameStep page={page} />
-
-      {page.problem ? null : (
-        <Step n={3} title={`Save ${w.scriptName}`} testId="windows-script-step">
-          <WindowsScript page={page} />
-        </Step>
-      )}
+      <FirstSteps
+        {...props}
+        prepare={{ title: 'Prepare the Windows host', testId: 'install-prepare-windows' }}
+        settings={{ title: `Save ${w.scriptName}`, testId: 'windows-script-step', body: <WindowsScript page={page} /> }}
+      >
+        <li>Windows 10 or Windows Server 2016 or later, with Windows PowerShell 5.1 and .NET Framework 4 (both come with Windows).</li>
+        <li>
+          Node.js 22.22 or later at <code className="font-mono text-xs">{w.nodePath}</code> (elsewhere: add{' '}
+          <code className="font-mono text-xs">-NodePath D:\tools\node\node.exe</code> when you run the script).
+        </li>
+        <li>
+          A copy of the Drydock repository at <code className="font-mono text-xs">{w.installDir}</code>, with its dependencies: run{' '}
+          <code className="font-mono text-xs">npm ci</code> in it. The agent is its <code className="font-mono text-xs">agent\</code> workspace.
+        </li>
+        <li>
+          The interpreters your scripts use: <code className="font-mono text-xs">powershell</code> (Windows PowerShell, built in), and python, bash or node if they
+          need them. Scripts run as the service's account, LocalSystem.
+        </li>
+      </FirstSteps>
 
       <Step n={page.problem ? 3 : 4} title="Run it as Administrator" testId="install-windows-service">
         <p>In Windows PowerShell opened with "Run as administrator", in the folder you saved the script to:</p>
@@ -495,36 +501,29 @@ export default function InstallAgentPage({ loaderData, actionData }: Route.Compo
   );
 }
 
-function LinuxSteps({ page, hostName, temporal, apiUrl }: { page: AgentInstallPage; hostName: string; temporal?: string; apiUrl?: string }) {
+function LinuxSteps(props: StepsProps) {
+  const { page, hostName, temporal } = props;
   return (
     <>
-      <Step n={1} title="Prepare the host" testId="install-prepare">
-        <ul className="list-disc space-y-1 pl-5">
-          <li>
-            Node.js 22.22 or later at <code className="font-mono text-xs">/usr/bin/node</code> (<code className="font-mono text-xs">node --version</code>).
-          </li>
-          <li>
-            A checkout of the Drydock repository at <code className="font-mono text-xs">{CHECKOUT}</code>, with its dependencies:{' '}
-            <code className="font-mono text-xs">cd {CHECKOUT} && npm ci</code>. The agent is its <code className="font-mono text-xs">agent/</code> workspace; there is no
-            separate package.
-          </li>
-          <li>The interpreters your scripts use (bash, sh, python3, pwsh) and the commands your action templates run.</li>
-          <li>
-            A system user for the agent; scripts run as this user:{' '}
-            <code className="font-mono text-xs">sudo useradd --system --home-dir /var/lib/drydock --shell /usr/sbin/nologin drydock</code>
-          </li>
-          <NetworkNeeds apiUrl={apiUrl} temporal={temporal} />
-        </ul>
-        <LoopbackWarning page={page} />
-      </Step>
-
-      <NameStep page={page} />
-
-      {page.problem ? null : (
-        <Step n={3} title={`Write ${ENV_FILE}`} testId="agent-install">
-          <EnvironmentFile page={page} />
-        </Step>
-      )}
+      <FirstSteps
+        {...props}
+        prepare={{ title: 'Prepare the host', testId: 'install-prepare' }}
+        settings={{ title: `Write ${ENV_FILE}`, testId: 'agent-install', body: <EnvironmentFile page={page} /> }}
+      >
+        <li>
+          Node.js 22.22 or later at <code className="font-mono text-xs">/usr/bin/node</code> (<code className="font-mono text-xs">node --version</code>).
+        </li>
+        <li>
+          A checkout of the Drydock repository at <code className="font-mono text-xs">{CHECKOUT}</code>, with its dependencies:{' '}
+          <code className="font-mono text-xs">cd {CHECKOUT} && npm ci</code>. The agent is its <code className="font-mono text-xs">agent/</code> workspace; there is no
+          separate package.
+        </li>
+        <li>The interpreters your scripts use (bash, sh, python3, pwsh) and the commands your action templates run.</li>
+        <li>
+          A system user for the agent; scripts run as this user:{' '}
+          <code className="font-mono text-xs">sudo useradd --system --home-dir /var/lib/drydock --shell /usr/sbin/nologin drydock</code>
+        </li>
+      </FirstSteps>
 
       <Step n={page.problem ? 3 : 4} title="Run it as a systemd service" testId="install-service">
         <p>

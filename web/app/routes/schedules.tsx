@@ -1,9 +1,9 @@
 import { Form, Link } from 'react-router';
 import type { Route } from './+types/schedules';
 import { RouteError } from '../components/route-error.tsx';
-import { EmptyState } from '../components/ui/empty-state.tsx';
+import { Button } from '../components/ui/button.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
-import { RowLink, Table, TableBody, TableHead, Td, Th } from '../components/ui/table.tsx';
+import { DataTable, RowLink, type Column } from '../components/ui/table.tsx';
 import { describeSelector } from '../lib/bulk-view.ts';
 import { formatInZone } from '../lib/zoned-time.ts';
 import { loadSchedules } from './schedules.server.ts';
@@ -13,6 +13,43 @@ export const meta: Route.MetaFunction = () => [{ title: 'Schedules · Drydock' }
 export async function loader({ request }: Route.LoaderArgs) {
   return loadSchedules(request);
 }
+
+type ScheduleRow = Route.ComponentProps['loaderData']['schedules'][number];
+
+function LastFiring({ schedule: s }: { schedule: ScheduleRow }) {
+  if (!s.lastFiring) return <span className="text-slate-400">never</span>;
+  const { firedAt, outcome, blackoutName, runId, bulkId } = s.lastFiring;
+  return (
+    <span>
+      {formatInZone(firedAt, s.timeZone)} · {outcome}
+      {blackoutName ? `: ${blackoutName}` : ''}
+      {runId ? (
+        <>
+          {' '}
+          <Link to={`/runs/${runId}`} className="text-blue-700 hover:underline">
+            run
+          </Link>
+        </>
+      ) : null}
+      {bulkId ? (
+        <>
+          {' '}
+          <Link to={`/bulk/${bulkId}`} className="text-blue-700 hover:underline">
+            bulk execution
+          </Link>
+        </>
+      ) : null}
+    </span>
+  );
+}
+
+const SCHEDULE_COLUMNS: readonly Column<ScheduleRow>[] = [
+  { key: 'name', header: 'Schedule', cell: (s) => <RowLink to={`/schedules/${s.id}`}>{s.name}</RowLink> },
+  { key: 'runs', header: 'Runs', mono: true, cell: (s) => s.scriptId },
+  { key: 'on', header: 'On', mono: true, cell: (s) => s.hostId ?? `many hosts: ${s.selector ? describeSelector(s.selector) : ''}` },
+  { key: 'zone', header: 'Time zone', cell: (s) => s.timeZone },
+  { key: 'last', header: 'Last firing', cell: (s) => <LastFiring schedule={s} /> },
+];
 
 export default function Schedules({ loaderData }: Route.ComponentProps) {
   const { schedules, entries } = loaderData;
@@ -58,61 +95,11 @@ export default function Schedules({ loaderData }: Route.ComponentProps) {
             <option value="bulk">as a bulk execution on many hosts</option>
           </select>
         </label>
-        <button type="submit" className="rounded bg-blue-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-blue-800" data-testid="new-schedule">
+        <Button type="submit" variant="primary" testId="new-schedule">
           New schedule…
-        </button>
+        </Button>
       </Form>
-      {schedules.length === 0 ? (
-        <EmptyState testId="no-schedules">No schedule yet: pick a script or action above.</EmptyState>
-      ) : (
-        <Table testId="schedule-list">
-          <TableHead>
-            <Th>Schedule</Th>
-            <Th>Runs</Th>
-            <Th>On</Th>
-            <Th>Time zone</Th>
-            <Th>Last firing</Th>
-          </TableHead>
-          <TableBody>
-            {schedules.map((s) => (
-              <tr key={s.id}>
-                <Td>
-                  <RowLink to={`/schedules/${s.id}`}>{s.name}</RowLink>
-                </Td>
-                <Td mono>{s.scriptId}</Td>
-                <Td mono>{s.hostId ?? `many hosts: ${s.selector ? describeSelector(s.selector) : ''}`}</Td>
-                <Td>{s.timeZone}</Td>
-                <Td>
-                  {s.lastFiring ? (
-                    <span>
-                      {formatInZone(s.lastFiring.firedAt, s.timeZone)} · {s.lastFiring.outcome}
-                      {s.lastFiring.blackoutName ? `: ${s.lastFiring.blackoutName}` : ''}
-                      {s.lastFiring.runId ? (
-                        <>
-                          {' '}
-                          <Link to={`/runs/${s.lastFiring.runId}`} className="text-blue-700 hover:underline">
-                            run
-                          </Link>
-                        </>
-                      ) : null}
-                      {s.lastFiring.bulkId ? (
-                        <>
-                          {' '}
-                          <Link to={`/bulk/${s.lastFiring.bulkId}`} className="text-blue-700 hover:underline">
-                            bulk execution
-                          </Link>
-                        </>
-                      ) : null}
-                    </span>
-                  ) : (
-                    <span className="text-slate-400">never</span>
-                  )}
-                </Td>
-              </tr>
-            ))}
-          </TableBody>
-        </Table>
-      )}
+      <DataTable rows={schedules} columns={SCHEDULE_COLUMNS} rowKey={(s) => s.id} testId="schedule-list" empty="No schedule yet: pick a script or action above." emptyTestId="no-schedules" />
     </div>
   );
 }

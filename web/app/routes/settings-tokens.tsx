@@ -2,10 +2,10 @@ import { NewTokenBodySchema, type CreatedToken, type TokenView } from '@drydock/
 import { Form, data } from 'react-router';
 import type { Route } from './+types/settings-tokens';
 import { RouteError } from '../components/route-error.tsx';
-import { ActionForm, IntentButton } from '../components/ui/button.tsx';
+import { revokeColumn, tokenState, tokenStateColumn } from '../components/token-columns.tsx';
+import { IntentButton } from '../components/ui/button.tsx';
 import { Field } from '../components/ui/field.tsx';
 import { useCheckedForm } from '../components/ui/form.ts';
-import { Badge } from '../components/ui/badge.tsx';
 import { Notice } from '../components/ui/notice.tsx';
 import { PageHeader } from '../components/ui/page-header.tsx';
 import { Panel, Section } from '../components/ui/panel.tsx';
@@ -62,34 +62,15 @@ export async function action({ request }: Route.ActionArgs) {
   return data({ intent: 'create', ok: false, message: created.error.message, fields: created.error.fields ?? {} } satisfies Outcome, { status: created.status });
 }
 
-function tokenState(t: TokenView): { label: string; tone: 'success' | 'muted' | 'warning' } {
-  if (t.revokedAt) return { label: 'revoked', tone: 'muted' };
-  if (t.expiresAt && Date.parse(t.expiresAt) <= Date.now()) return { label: 'expired', tone: 'warning' };
-  return { label: 'active', tone: 'success' };
-}
-
 const COLUMNS: Column<TokenView>[] = [
   { key: 'name', header: 'Name', testId: 'token-name', cell: (t) => t.name },
   { key: 'prefix', header: 'Starts with', mono: true, cell: (t) => `${t.prefix}…` },
   { key: 'scopes', header: 'Scopes', testId: 'token-scopes', cell: (t) => t.scopes.join(', ') },
-  { key: 'state', header: 'State', testId: 'token-state', cell: (t) => <Badge tone={tokenState(t).tone}>{tokenState(t).label}</Badge> },
+  tokenStateColumn('token-state'),
   { key: 'created', header: 'Created (UTC)', mono: true, nowrap: true, cell: (t) => formatDateTime(t.createdAt) },
   { key: 'expires', header: 'Expires (UTC)', mono: true, nowrap: true, cell: (t) => (t.expiresAt ? formatDateTime(t.expiresAt) : 'never') },
   { key: 'used', header: 'Last used (UTC)', mono: true, nowrap: true, cell: (t) => (t.lastUsedAt ? formatDateTime(t.lastUsedAt) : 'never') },
-  {
-    key: 'actions',
-    header: 'Actions',
-    hidden: true,
-    align: 'right',
-    cell: (t) =>
-      t.revokedAt ? null : (
-        <ActionForm hidden={{ id: t.id }}>
-          <IntentButton intent="revoke" match={{ id: t.id }} variant="danger-outline" size="xs" busyLabel="Revoking…" testId="token-revoke">
-            Revoke
-          </IntentButton>
-        </ActionForm>
-      ),
-  },
+  revokeColumn('token-revoke'),
 ];
 
 /** The new token's value, this once. */
