@@ -20,6 +20,8 @@ const test = base.extend('sso', { scope: 'file' }, async ({}, { onCleanup }) => 
   const provider: OidcTestProvider = await startOidcProvider({ clients: [{ clientId: 'drydock', clientSecret: 'drydock-client-secret', redirectUris: [redirectUri] }], users });
   const stack: TestStack = await startTestStack({
     processes: ['api', 'web'],
+    // No admin yet: the first person through the SSO button becomes it.
+    setup: false,
     env: {
       DRYDOCK_AUTH_MODE: 'accounts',
       DRYDOCK_WEB_HOST: '127.0.0.1',

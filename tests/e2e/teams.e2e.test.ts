@@ -67,7 +67,7 @@ describe('teams', () => {
       [ada.user.email, 'POST /api/v1/teams', null, 400],
       [operator.user.email, 'POST /api/v1/teams', null, 403],
       [ada.user.email, 'team.update', 'team:blue', 200],
-      [stack.config.DRYDOCK_LOCAL_ADMIN_EMAIL, 'team.update', 'team:blue', 404],
+      [stack.admin.email, 'team.update', 'team:blue', 404],
     ]);
   });
 });
