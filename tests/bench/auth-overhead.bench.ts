@@ -13,36 +13,43 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function timed(n: number, call: () => Promise<Response>, expected: number): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < 10; i++) await (await call()).arrayBuffer();
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    const res = await call();
-    await res.arrayBuffer();
-    times.push(performance.now() - t);
-    if (res.status !== expected) throw new Error(`answered ${res.status}, not ${expected}`);
+interface Caller {
+  name: string;
+  api: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * `n` rounds, each timing one call per caller in turn, after 10 warm-up rounds: load that comes and goes on the
+ * machine lands on every caller alike, which one caller after the other (the first version of this bench) did not.
+ */
+async function interleaved(callers: Caller[], n: number, call: (c: Caller) => Promise<Response>, expected: number): Promise<{ p50: number; p95: number }[]> {
+  const times: number[][] = callers.map(() => []);
+  for (let round = 0; round < n + 10; round++) {
+    for (const [i, caller] of callers.entries()) {
+      const t = performance.now();
+      const res = await call(caller);
+      await res.arrayBuffer();
+      if (round >= 10) times[i]!.push(performance.now() - t);
+      if (res.status !== expected) throw new Error(`${caller.name}: answered ${res.status}, not ${expected}`);
+    }
   }
-  times.sort((a, b) => a - b);
-  return { p50: percentile(times, 50), p95: percentile(times, 95) };
+  return times.map((t) => {
+    t.sort((a, b) => a - b);
+    return { p50: percentile(t, 50), p95: percentile(t, 95) };
+  });
 }
 
 const start = { scriptId: 'true', hostId: 'local', params: {} };
-const rows: [string, { p50: number; p95: number }, { p50: number; p95: number }][] = [];
 
-const open = await startBenchStack({ processes: ['api', 'worker', 'agent'], env: { DRYDOCK_AUTH_MODE: 'local' } });
+// The open local mode (the baseline) and accounts mode, on two stacks running at once.
+const [open, accounts] = await Promise.all([
+  startBenchStack({ processes: ['api', 'worker', 'agent'], env: { DRYDOCK_AUTH_MODE: 'local' } }),
+  // Its own first admin, through the setup link, so the session and the token below are the ones measured.
+  startBenchStack({ processes: ['api', 'worker', 'agent'], setup: false }),
+]);
 const machine = open.machine;
-try {
-  const api = open.stack.config.apiUrl;
-  const list = await timed(CALLS, () => fetch(`${api}/api/v1/runs`), 200);
-  const run = await timed(STARTS, () => fetch(`${api}/api/v1/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(start) }), 201);
-  rows.push(['no credential (local mode, baseline)', list, run]);
-} finally {
-  await open.stop();
-}
-
-// Its own first admin, through the setup link, so the session and the token below are the ones measured.
-const accounts = await startBenchStack({ processes: ['api', 'worker', 'agent'], setup: false });
+const rows: [string, { p50: number; p95: number }, { p50: number; p95: number }][] = [];
 try {
   const api = accounts.stack.config.apiUrl;
   const link = (await readFile(join(accounts.stack.config.DRYDOCK_DATA_DIR, 'setup-link'), 'utf8')).trim();
@@ -59,16 +66,16 @@ try {
   const csrf = ((await setup.json()) as { csrfToken: string }).csrfToken;
   const made = await fetch(`${api}/api/v1/tokens`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', scopes: ['read', 'run'] }) });
   const token = ((await made.json()) as { token: string }).token;
-  for (const [name, headers] of [
-    ['session cookie', { cookie, 'x-csrf-token': csrf }],
-    ['API token', { authorization: `Bearer ${token}` }],
-  ] as const) {
-    const list = await timed(CALLS, () => fetch(`${api}/api/v1/runs`, { headers }), 200);
-    const run = await timed(STARTS, () => fetch(`${api}/api/v1/runs`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(start) }), 201);
-    rows.push([name, list, run]);
-  }
+  const callers: Caller[] = [
+    { name: 'no credential (local mode, baseline)', api: open.stack.config.apiUrl, headers: {} },
+    { name: 'session cookie', api, headers: { cookie, 'x-csrf-token': csrf } },
+    { name: 'API token', api, headers: { authorization: `Bearer ${token}` } },
+  ];
+  const lists = await interleaved(callers, CALLS, (c) => fetch(`${c.api}/api/v1/runs`, { headers: c.headers }), 200);
+  const runs = await interleaved(callers, STARTS, (c) => fetch(`${c.api}/api/v1/runs`, { method: 'POST', headers: { ...c.headers, 'content-type': 'application/json' }, body: JSON.stringify(start) }), 201);
+  for (const [i, c] of callers.entries()) rows.push([c.name, lists[i]!, runs[i]!]);
 } finally {
-  await accounts.stop();
+  await Promise.all([open.stop(), accounts.stop()]);
 }
 
 const ms = (v: number) => `${v.toFixed(1)} ms`;
@@ -83,7 +90,7 @@ const section = [
   `## Authentication overhead, ${new Date().toISOString().slice(0, 10)}`,
   '',
   `Machine: ${machine}.`,
-  `${CALLS} sequential calls of GET /api/v1/runs (newest 50) and ${STARTS} run starts (POST /api/v1/runs, until the 201) per caller, after 10 warm-up calls each; the baseline is the open local mode, on a stack of its own, in the same process run.`,
+  `${CALLS} sequential calls of GET /api/v1/runs (newest 50) and ${STARTS} run starts (POST /api/v1/runs, until the 201) per caller, after 10 warm-up rounds, the callers taking turns call by call; the baseline is the open local mode, on a stack of its own running beside the accounts-mode stack.`,
   '',
   ...table,
   '',

@@ -4,7 +4,7 @@ import type { NotifyTargetPolicy } from '@drydock/core';
 import { type Receiver, startReceiver } from '../../../tests/support/notify-receivers.ts';
 import { failedRun } from '../../../tests/support/notifications.ts';
 import { createWebhookChannel } from './webhook/webhook-channel.ts';
-import { checkTargetUrl, classifyAddress, type LookupFunction, redactUrl, TargetRefusedError } from './url-guard.ts';
+import { checkTargetUrl, classifyAddress, guardedLookup, type LookupFunction, redactUrl, TargetRefusedError } from './url-guard.ts';
 
 const forbid: NotifyTargetPolicy = { loopback: false, privateNetworks: false };
 const loopbackOnly: NotifyTargetPolicy = { loopback: true, privateNetworks: false };
@@ -121,7 +121,10 @@ describe('the save-time check of a URL', () => {
     });
     expect(await refusal(checkTargetUrl('https://mixed.example/x', forbid, dns))).toMatchObject({ addressClass: 'private', address: '10.0.0.5' });
     await expect(checkTargetUrl('https://public.example/x', forbid, dns)).resolves.toBeInstanceOf(URL);
-    expect(await refusal(checkTargetUrl('https://nowhere.example/x', forbid, dns))).toMatchObject({ addressClass: 'bad_url', message: 'nowhere.example does not resolve (ENOTFOUND); check the host name' });
+    // A name the API cannot resolve is saved: the workers send, through their own DNS, checked at each connection.
+    await expect(checkTargetUrl('https://nowhere.example/x', forbid, dns)).resolves.toBeInstanceOf(URL);
+    const atSend = await new Promise<NodeJS.ErrnoException | null>((resolve) => guardedLookup(forbid, dns)('nowhere.example', { all: true }, (err) => resolve(err)));
+    expect(atSend?.code).toBe('ENOTFOUND');
   });
 
   it('refuses other schemes and credentials in the URL', async () => {
