@@ -110,7 +110,8 @@ describe('firings into a protected environment', () => {
     expect(queue.runs.map((r) => r.id)).toContain(runId);
     // The creator asked for it: they cannot approve their own schedule's firing.
     await body(await stack.api(`/api/v1/runs/${runId}/approve`, { method: 'POST', json: {} }), 403);
-    await body(await operator.api(`/api/v1/runs/${runId}/approve`, { method: 'POST', json: { comment: 'nightly is fine' } }), 200);
+    // The firing writes the run's row before it starts the run's workflow: a decision in between is a 409 "no live workflow".
+    await expect.poll(async () => (await operator.api(`/api/v1/runs/${runId}/approve`, { method: 'POST', json: { comment: 'nightly is fine' } })).status, { timeout: 30_000 }).toBe(200);
     expect(await stack.waitForRun(runId)).toMatchObject({ status: 'succeeded', approval: { decision: 'approved' } });
     await expect.poll(async () => (await firings(schedule.id))[0]?.runStatus).toBe('succeeded');
   });
@@ -121,7 +122,8 @@ describe('firings into a protected environment', () => {
     await expect.poll(async () => (await firings(schedule.id))[0]?.bulkStatus, { timeout: 30_000 }).toBe('waiting_for_approval');
     const bulkId = (await firings(schedule.id))[0]!.bulkId!;
     expect((await bulk(bulkId)).approval).toMatchObject({ environment: 'guarded', decision: null });
-    await body(await operator.api(`/api/v1/bulk/${bulkId}/reject`, { method: 'POST', json: { comment: 'not tonight' } }), 200);
+    // The firing writes the execution's row before it starts its workflow: a decision in between is a 409 "no live workflow".
+    await expect.poll(async () => (await operator.api(`/api/v1/bulk/${bulkId}/reject`, { method: 'POST', json: { comment: 'not tonight' } })).status, { timeout: 30_000 }).toBe(200);
     await expect.poll(async () => (await bulk(bulkId)).status, { timeout: 30_000 }).toBe('rejected');
     expect((await bulk(bulkId)).counts).toMatchObject({ skipped: 1, succeeded: 0 });
   });
